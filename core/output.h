@@ -1,0 +1,26 @@
+/*
+ * core/output.h: where serialized stanzas go.
+ *
+ * pv_send() and friends serialize, then hand bytes to the current sink: the
+ * component stream when connected, a capture buffer in unit tests, nothing
+ * while disconnected. Keeping this seam tiny lets the router and plugins be
+ * tested without a socket.
+ */
+#ifndef PV_CORE_OUTPUT_H
+#define PV_CORE_OUTPUT_H
+
+#include <stddef.h>
+
+/* Writes len bytes; returns 0, or -1 when refused (over the high-water mark). */
+typedef int (*output_sink_fn)(const char *buf, size_t len, void *ud);
+
+/* Sets the sink (NULL: drop everything). */
+void output_set_sink(output_sink_fn fn, void *ud);
+
+/* Sends bytes to the sink. Returns the sink's answer, -1 when there is none. */
+int output_write(const char *buf, size_t len);
+
+/* Scatter write: the parts are sent as one stanza (used for prepared fan-out). */
+int output_writev(const char *const *parts, const size_t *lens, int nparts);
+
+#endif

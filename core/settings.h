@@ -1,0 +1,68 @@
+/*
+ * core/settings.h: the effective settings of the daemon, from the config file
+ * and the command line (command line wins, for every option).
+ *
+ * config_load() reads and validates the file (Palaver 0.6 and mu-conference
+ * layouts included), settings_apply_cli() overlays command-line values, and
+ * settings_validate() checks the result. Every problem is reported as
+ * "FILE:LINE: what is wrong; what to write instead".
+ */
+#ifndef PV_CORE_SETTINGS_H
+#define PV_CORE_SETTINGS_H
+
+#include <stdbool.h>
+#include <palaver/xml.h>
+
+typedef struct pv_settings {
+    char *config_path;      /* file read, or NULL */
+    char *jid;              /* component domain (<name>, --jid) */
+    char *rhost;            /* server host (<ip>, --rhost), default "localhost" */
+    int rport;              /* server component port (<port>, --rport), default 5347 */
+    char *secret;           /* handshake secret (<secret>, --secret) */
+    char *backend;          /* backend module name (<backend><type>, --backend), default "sqlite";
+                               Palaver 0.6's "dir" means "spool" */
+    char *spool;            /* <spool>, --spool */
+    char *log_path;         /* <log>, --log; NULL = stderr */
+    int verbosity;          /* -v count, or <loglevel> */
+    char *moddir;           /* <moduledir>, --moduledir, or PALAVER_MODULE_DIR env, else the install path */
+    long max_stanza;        /* <limits><stanza-size> bytes, default 262144 */
+    long max_outbuf;        /* <limits><output-buffer> bytes, default 16 MiB */
+    long keepalive;         /* <keepalive> seconds, default 60 (0 = off) */
+    long reconnect_max;     /* <reconnect-max> seconds, default 60 */
+    char **plugins;         /* NULL-terminated names, in load order */
+    pv_el_t *root;          /* the parsed config (owned), or NULL */
+} pv_settings_t;
+
+/* Options given on the command line; NULL / -1 when not given. */
+typedef struct pv_cli {
+    const char *config_path;
+    const char *jid, *rhost, *secret, *backend, *spool, *log_path, *moddir;
+    int rport;
+    int verbosity;          /* number of -v */
+} pv_cli_t;
+
+/* Reads path into s (zeroed first). A missing file is an error when
+ * `required`. Returns 0, or -1 after printing FILE:LINE errors to stderr. */
+int config_load(pv_settings_t *s, const char *path, bool required);
+
+/* Overlays CLI values. */
+int settings_apply_cli(pv_settings_t *s, const pv_cli_t *cli);
+
+/* Checks that what is needed to run is there (jid, secret...). Returns 0 or -1
+ * after printing what is missing and how to give it. */
+int settings_validate(const pv_settings_t *s);
+
+/* The <backend> element to give the backend's open(): the config's, with
+ * <spool> copied in, or a synthesized one. Owned by s. */
+const pv_el_t *settings_backend_config(pv_settings_t *s);
+
+/* The plugin's own config element (<plugins><NAME>...), or NULL. */
+const pv_el_t *settings_plugin_config(const pv_settings_t *s, const char *name);
+
+void settings_free(pv_settings_t *s);
+
+/* The settings in force (for pv_config_* in the SDK). */
+void settings_set_current(pv_settings_t *s);
+pv_settings_t *settings_current(void);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * palaver/router.h: the hook chain every inbound stanza goes through, and the
+ * way out (sending stanzas and errors).
+ *
+ * The core parses each stanza once, classifies it (kind x target x IQ payload
+ * namespace), normalises its from/to JIDs, then calls the handlers registered
+ * for that class in priority order (higher first; equal priorities in
+ * registration order). A handler returns:
+ *   PV_PASS     the next handler gets the stanza;
+ *   PV_HANDLED  stop: the handler answered (or deliberately dropped) it;
+ *   PV_ERROR    stop: the handler called pv_stanza_fail() and the core sends
+ *               the error reply (never for stanzas of type error or result).
+ * When every handler passes, an IQ get/set gets `service-unavailable`; other
+ * stanzas are dropped. A stanza is never answered twice.
+ *
+ * Stanzas with an unparseable `from` or `to` get `jid-malformed` (or are
+ * dropped if they are errors) before any hook runs.
+ */
+#ifndef PALAVER_ROUTER_H
+#define PALAVER_ROUTER_H
+
+#include <palaver/xml.h>
+#include <palaver/jid.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { PV_PASS = 0, PV_HANDLED = 1, PV_ERROR = 2 } pv_verdict_t;
+
+/* Stanza kinds (bit flags so a hook can take several). */
+enum {
+    PV_KIND_MESSAGE = 1 << 0,
+    PV_KIND_PRESENCE = 1 << 1,
+    PV_KIND_IQ = 1 << 2,
+    PV_KIND_ANY = 7
+};
+
+/* Addressing classes of the stanza's `to` (bit flags). */
+enum {
+    PV_TO_SERVICE = 1 << 0,  /* the component domain itself (with or without resource) */
+    PV_TO_BARE = 1 << 1,     /* node@domain, e.g. a room */
+    PV_TO_FULL = 1 << 2,     /* node@domain/resource, e.g. an occupant */
+    PV_TO_ANY = 7
+};
+
+/* What a handler is given. Everything is borrowed for the call. */
+typedef struct pv_stanza_ctx {
+    pv_el_t *stanza;         /* the stanza; handlers may read, not free */
+    int kind;                /* one PV_KIND_* */
+    int to_class;            /* one PV_TO_* */
+    const char *type;        /* the type attribute, or "" (never NULL) */
+    const pv_jid_t *from;    /* normalised sender */
+    const pv_jid_t *to;      /* normalised recipient (within the component domain) */
+    pv_el_t *payload;        /* IQs: the first child element; else NULL */
+    const char *payload_ns;  /* IQs: its namespace; else NULL */
+    /* Set by pv_stanza_fail(); read by the core after a PV_ERROR verdict. */
+    const char *err_type;
+    const char *err_condition;
+    const char *err_text;
+    pv_el_t *err_extra;      /* optional application-specific condition element */
+} pv_stanza_ctx_t;
+
+typedef pv_verdict_t (*pv_stanza_fn)(pv_stanza_ctx_t *ctx, void *ud);
+
+typedef struct pv_hook pv_hook_t;
+
+/* Registers a handler for stanzas whose kind is in `kinds` and whose target
+ * class is in `to_classes`. For IQs, payload_ns restricts to that payload
+ * namespace (NULL: any IQ). `owner` names the plugin (for logs).
+ * Returns a handle for pv_hook_remove, or NULL on allocation failure. */
+pv_hook_t *pv_hook_stanza(int kinds, int to_classes, const char *payload_ns,
+                          int priority, pv_stanza_fn fn, void *ud, const char *owner);
+
+/* Removes a handler (plugins call this in shutdown). NULL is fine. */
+void pv_hook_remove(pv_hook_t *hook);
+
+/* Records the error a handler wants sent; return PV_ERROR after calling it.
+ * type: "cancel", "modify", "auth", "wait" or "continue"; condition: an
+ * RFC 6120 defined condition ("item-not-found"); text: human-readable text
+ * (may be NULL). The strings must outlive the call (use literals or copy into
+ * the stanza's arena). Always returns PV_ERROR, so `return pv_stanza_fail(...)`. */
+pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type,
+                            const char *condition, const char *text);
+
+/* ---- Output ---- */
+
+/* Our component domain (e.g. "conference.example.org"). */
+const char *pv_service_domain(void);
+
+/* Serializes and queues a stanza for the server. Does not take ownership.
+ * Returns 0, or -1 when the stanza cannot be serialized (logged) or the output
+ * buffer is over its high-water mark (logged; the stanza is dropped). While
+ * disconnected, stanzas are dropped (the clients' sessions are gone too). */
+int pv_send(const pv_el_t *stanza);
+
+/* Builds the error reply to `orig` (to/from swapped, type='error', original
+ * payload included, <error type><condition/><text/></error>). Returns a new
+ * root (caller frees) or NULL when orig is itself an error or result. */
+pv_el_t *pv_error_new(const pv_el_t *orig, const char *type, const char *condition,
+                      const char *text);
+
+/* pv_error_new + pv_send + free. Returns 0 or -1. */
+int pv_send_error(const pv_el_t *orig, const char *type, const char *condition,
+                  const char *text);
+
+/* Builds an empty IQ result to `iq` (to/from swapped, same id). Caller frees. */
+pv_el_t *pv_iq_result_new(const pv_el_t *iq);
+
+/* ---- Fan-out: serialize once, send to many ---- */
+
+typedef struct pv_prepared pv_prepared_t;
+
+/* Serializes `stanza` once with a slot for its `to` attribute (any existing
+ * `to` is ignored). Returns a handle (free with pv_prepared_free) or NULL. */
+pv_prepared_t *pv_prepare(const pv_el_t *stanza);
+
+/* Queues the prepared stanza addressed to `to` (escaped here). Returns 0/-1 as pv_send. */
+int pv_send_prepared(const pv_prepared_t *p, const char *to);
+
+void pv_prepared_free(pv_prepared_t *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,174 @@
+/*
+ * palaver/store.h: the storage backend interface.
+ *
+ * A backend is a libtool module NAME.so (memory, spool, sqlite, pgsql, or a
+ * site's own) that exports one const pv_store_t named NAME_LTX_pv_store
+ * (declare it with PV_STORE_DEFINE). The config's <backend><type>NAME</type>
+ * chooses it; nothing else in Palaver knows which one is loaded.
+ *
+ * What is stored is what MUC must keep across restarts, as plain data:
+ *   - rooms: a name (the room node, normalised) and a list of key/value
+ *     strings (configuration, subject...; keys are the plugin's business);
+ *   - affiliations per room: bare JID, affiliation name, reason;
+ *   - registered nicks per room: bare JID, nick;
+ *   - a message archive per room: id, time, sender, the stanza as XML text.
+ *
+ * Asynchrony: every operation takes a completion callback, called exactly once
+ * with status 0 or a negative PV_STORE_E* code and a message. Backends that
+ * work synchronously (memory, spool, sqlite) call it before returning;
+ * pgsql calls it later from the event loop. Callers must handle both. Data
+ * passed to a callback is borrowed for the duration of the callback.
+ * Strings passed in are copied by the backend before the call returns.
+ *
+ * ABI: `size` is sizeof(pv_store_t) as the backend was built; the core only
+ * calls entries that lie within it, so entries are only ever appended.
+ */
+#ifndef PALAVER_STORE_H
+#define PALAVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <palaver/config.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PV_STORE_ABI_MAJOR 1
+#define PV_STORE_ABI_MINOR 0
+
+enum {
+    PV_STORE_OK = 0,
+    PV_STORE_ENOTFOUND = -1,   /* no such room / message */
+    PV_STORE_EIO = -2,         /* the storage failed (disk, database, corrupt data) */
+    PV_STORE_EINVAL = -3,      /* bad argument (a caller bug) */
+    PV_STORE_ENOMEM = -4
+};
+
+typedef struct pv_kv {
+    const char *key;
+    const char *value;
+} pv_kv_t;
+
+typedef struct pv_store_aff {
+    const char *jid;          /* bare JID (or a domain, for domain bans) */
+    const char *affiliation;  /* "owner", "admin", "member", "outcast", "player"...;
+                                 "none" in affs_set means remove */
+    const char *reason;       /* may be NULL */
+} pv_store_aff_t;
+
+typedef struct pv_store_reg {
+    const char *jid;          /* bare JID */
+    const char *nick;
+} pv_store_reg_t;
+
+typedef struct pv_store_room {
+    const char *name;
+    const pv_kv_t *config;  size_t nconfig;
+    const pv_store_aff_t *affs;  size_t naffs;
+    const pv_store_reg_t *regs;  size_t nregs;
+} pv_store_room_t;
+
+typedef struct pv_store_msg {
+    const char *id;           /* unique within the room (stanza-id); the backend keeps it */
+    int64_t stamp_us;         /* microseconds since the epoch, UTC */
+    const char *nick;         /* sender's nick at the time */
+    const char *jid;          /* sender's bare JID (may be NULL) */
+    const char *xml;          /* the message stanza as serialized XML */
+} pv_store_msg_t;
+
+/* Archive query. NULL/0 fields do not restrict. Results are in chronological
+ * order. With `before_id` (or `last`), the newest `max` matches before it are
+ * returned, still oldest first. */
+typedef struct pv_store_query {
+    int64_t start_us;         /* >= start (0: no bound) */
+    int64_t end_us;           /* <= end (0: no bound) */
+    const char *after_id;     /* strictly after this message */
+    const char *before_id;    /* strictly before this message */
+    const char *with_nick;    /* only from this nick */
+    size_t max;               /* at most this many (0: backend's default, 100) */
+    int last;                 /* nonzero: take the newest `max` (page backwards) */
+} pv_store_query_t;
+
+typedef void (*pv_store_done_fn)(int status, const char *error, void *ud);
+typedef void (*pv_store_names_fn)(int status, const char *error, const char *const *names,
+                                  size_t n, void *ud);
+typedef void (*pv_store_room_fn)(int status, const char *error,
+                                 const pv_store_room_t *room, void *ud);
+/* complete: nonzero when the query range held no more matches than returned. */
+typedef void (*pv_store_msgs_fn)(int status, const char *error, const pv_store_msg_t *msgs,
+                                 size_t n, int complete, void *ud);
+
+typedef struct pv_store {
+    size_t size;              /* sizeof(pv_store_t) at build time */
+    unsigned abi_major;       /* PV_STORE_ABI_MAJOR */
+    unsigned abi_minor;       /* PV_STORE_ABI_MINOR */
+    const char *name;         /* equals the module file name */
+    const char *version;
+
+    /* Opens the store. cfg is the <backend> element (with the root's <spool>
+     * copied in when the backend element has none), never NULL. Sets *handle.
+     * Returns 0, or -1 after logging why (start-up then stops). */
+    int (*open)(const pv_config_t *cfg, void **handle);
+
+    /* Flushes and frees. Pending asynchronous operations complete (or fail
+     * with PV_STORE_EIO) before it returns. */
+    void (*close)(void *handle);
+
+    /* Names of all stored rooms. */
+    void (*room_list)(void *handle, pv_store_names_fn cb, void *ud);
+
+    /* A room with its config, affiliations and registrations; ENOTFOUND if absent. */
+    void (*room_load)(void *handle, const char *name, pv_store_room_fn cb, void *ud);
+
+    /* Creates the room or replaces its whole config with these pairs
+     * (affiliations, registrations and archive are kept). */
+    void (*room_put)(void *handle, const char *name, const pv_kv_t *config, size_t n,
+                     pv_store_done_fn cb, void *ud);
+
+    /* Deletes the room and everything stored for it (affiliations,
+     * registrations, archive). ENOTFOUND if absent. */
+    void (*room_delete)(void *handle, const char *name, pv_store_done_fn cb, void *ud);
+
+    /* Applies all affiliation changes or none (one transaction). Each item
+     * replaces that JID's affiliation; "none" removes it. The room must exist. */
+    void (*affs_set)(void *handle, const char *room, const pv_store_aff_t *items, size_t n,
+                     pv_store_done_fn cb, void *ud);
+
+    /* Registers jid's nick in room (replacing an earlier one); nick NULL removes. */
+    void (*reg_set)(void *handle, const char *room, const char *jid, const char *nick,
+                    pv_store_done_fn cb, void *ud);
+
+    /* Appends a message to the room's archive. The room need not be stored
+     * (temporary rooms with logging keep an archive too). */
+    void (*archive_append)(void *handle, const char *room, const pv_store_msg_t *msg,
+                           pv_store_done_fn cb, void *ud);
+
+    /* Queries a room's archive. An unknown after_id/before_id gives ENOTFOUND. */
+    void (*archive_query)(void *handle, const char *room, const pv_store_query_t *q,
+                          pv_store_msgs_fn cb, void *ud);
+
+    /* Replaces a stored message's XML (retraction tombstone, XEP-0425).
+     * ENOTFOUND if absent. */
+    void (*archive_replace)(void *handle, const char *room, const char *id, const char *xml,
+                            pv_store_done_fn cb, void *ud);
+
+    /* Deletes a room's whole archive (the room itself stays). */
+    void (*archive_delete)(void *handle, const char *room, pv_store_done_fn cb, void *ud);
+} pv_store_t;
+
+#define PV_STORE_SYMBOL_(n) n##_LTX_pv_store
+#define PV_STORE_DEFINE(cname) \
+    extern const pv_store_t PV_STORE_SYMBOL_(cname); \
+    const pv_store_t PV_STORE_SYMBOL_(cname)
+
+/* The loaded backend and its handle, for plugins. Never NULL after start-up. */
+const pv_store_t *pv_store(void **handle);
+
+/* Name of the loaded backend ("sqlite"...). */
+const char *pv_store_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
