@@ -1,1 +1,54 @@
-/* placeholder */
+/*
+ * core/output.c: the seam between serialization and the socket.
+ *
+ * Everything that leaves Palaver passes through output_write(): the stream
+ * installs itself as the sink once authenticated and removes itself when the
+ * connection drops; unit tests install a capture buffer. While no sink is set
+ * (disconnected), output is dropped: the clients it was meant for are gone
+ * with the server connection anyway.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+
+static output_sink_fn sink_fn;
+static void *sink_ud;
+
+void output_set_sink(output_sink_fn fn, void *ud)
+{
+    sink_fn = fn;
+    sink_ud = ud;
+}
+
+int output_write(const char *buf, size_t len)
+{
+    if (!sink_fn)
+        return -1;
+    return sink_fn(buf, len, sink_ud);
+}
+
+int output_writev(const char *const *parts, const size_t *lens, int nparts)
+{
+    size_t total = 0;
+    for (int i = 0; i < nparts; i++)
+        total += lens[i];
+    if (!sink_fn)
+        return -1;
+    if (nparts == 1)
+        return sink_fn(parts[0], lens[0], sink_ud);
+    /* Small stanzas: join on the stack so the sink sees one stanza. */
+    char stackbuf[4096] = "";
+    char *buf = total <= sizeof stackbuf ? stackbuf : malloc(total);
+    if (!buf)
+        return -1;
+    size_t off = 0;
+    for (int i = 0; i < nparts; i++) {
+        memcpy(buf + off, parts[i], lens[i]);
+        off += lens[i];
+    }
+    int rc = sink_fn(buf, total, sink_ud);
+    if (buf != stackbuf)
+        free(buf);
+    return rc;
+}

@@ -23,7 +23,8 @@ typedef struct pv_settings {
                                Palaver 0.6's "dir" means "spool" */
     char *spool;            /* <spool>, --spool */
     char *log_path;         /* <log>, --log; NULL = stderr */
-    int verbosity;          /* -v count, or <loglevel> */
+    int verbosity;          /* -v count, or <loglevel>: the highest level shown is
+                               PV_LOG_INFO + verbosity (warn -1, error -2, debug 1, traffic 2) */
     char *moddir;           /* <moduledir>, --moduledir, or PALAVER_MODULE_DIR env, else the install path */
     long max_stanza;        /* <limits><stanza-size> bytes, default 262144 */
     long max_outbuf;        /* <limits><output-buffer> bytes, default 16 MiB */
@@ -31,6 +32,10 @@ typedef struct pv_settings {
     long reconnect_max;     /* <reconnect-max> seconds, default 60 */
     char **plugins;         /* NULL-terminated names, in load order */
     pv_el_t *root;          /* the parsed config (owned), or NULL */
+    /* Appended by config_load / settings_backend_config; all owned by s. */
+    char **sadmins;         /* service admins, normalised bare JIDs, NULL-terminated */
+    pv_el_t *backend_cfg;   /* built by settings_backend_config(), or NULL */
+    bool plugins_default;   /* true when no <plugins> was given (standard set) */
 } pv_settings_t;
 
 /* Options given on the command line; NULL / -1 when not given. */

@@ -1,1 +1,632 @@
-/* placeholder */
+/*
+ * core/stream.c: the XEP-0114 component connection.
+ *
+ * One TCP connection to the XMPP server, driven by libev:
+ *
+ *   DOWN --connect()--> CONNECTING --writable--> OPENING (our header sent)
+ *     --server header (id)--> HANDSHAKE (sha1(id+secret) sent)
+ *     --<handshake/>--> UP --any failure--> DOWN (+ backoff timer)
+ *
+ * Writes are non-blocking through an output buffer; the write watcher runs only
+ * while the buffer holds data. Above half the high-water mark we stop reading
+ * (so we stop producing replies) until the server has drained us to a quarter;
+ * at the mark itself new stanzas are refused and logged, so memory never grows
+ * without bound when the server reads slowly.
+ *
+ * Every failure (refused handshake, stream error, parse error, lost
+ * connection) is logged with its reason and followed by a reconnect after an
+ * exponential backoff with jitter, capped, reset only once a handshake has
+ * been accepted. The parser context is per connection: after a stream error
+ * it is dead and a new one is made on reconnect.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <palaver/log.h>
+#include <palaver/util.h>
+
+#include "modules.h"
+#include "output.h"
+#include "router_internal.h"
+#include "stream.h"
+#include "xmlstream.h"
+
+#define WHO "stream"
+#define BACKOFF_BASE 0.5       /* seconds before the first retry */
+#define SHUTDOWN_TIMEOUT 3.0   /* seconds to flush on SIGTERM */
+#define READ_CHUNK 16384
+
+typedef enum { ST_DOWN, ST_CONNECTING, ST_OPENING, ST_HANDSHAKE, ST_UP, ST_CLOSING } st_state_t;
+
+typedef struct outbuf {
+    char *data;
+    size_t head;   /* first unsent byte */
+    size_t len;    /* bytes held (from data + head) */
+    size_t cap;
+} outbuf_t;
+
+static struct {
+    /* settings (copied) */
+    char *host, *domain, *secret;
+    int port;
+    double keepalive;
+    double backoff_max;
+    size_t max_out;
+    xs_limits_t limits;
+
+    st_state_t state;
+    int fd;
+    struct addrinfo *addrs, *cur_addr;
+    xs_parser_t *parser;
+    outbuf_t out;
+    bool reading_paused;
+    bool overflow_logged;
+    unsigned attempts;       /* failed attempts since the last accepted handshake */
+
+    ev_io rio, wio;
+    ev_timer retry, keep, closing;
+    void (*shutdown_done)(void);
+    bool shutting_down;
+} S = {.fd = -1};
+
+static void schedule_reconnect(const char *why);
+static void start_connect(void);
+
+/* ---------------------------------------------------------------- output */
+
+static void update_watchers(void)
+{
+    struct ev_loop *loop = pv_loop();
+    if (S.fd < 0)
+        return;
+    bool want_write = S.out.len > 0 || S.state == ST_CONNECTING;
+    if (want_write && !ev_is_active(&S.wio))
+        ev_io_start(loop, &S.wio);
+    else if (!want_write && ev_is_active(&S.wio))
+        ev_io_stop(loop, &S.wio);
+
+    bool want_read = S.state != ST_CONNECTING && !S.reading_paused;
+    if (want_read && !ev_is_active(&S.rio))
+        ev_io_start(loop, &S.rio);
+    else if (!want_read && ev_is_active(&S.rio))
+        ev_io_stop(loop, &S.rio);
+}
+
+/* Appends bytes to the output buffer (no limit check; callers check). */
+static int outbuf_append(const char *buf, size_t len)
+{
+    outbuf_t *o = &S.out;
+    if (o->head > 0 && o->head + o->len + len > o->cap) {
+        memmove(o->data, o->data + o->head, o->len);
+        o->head = 0;
+    }
+    if (o->head + o->len + len > o->cap) {
+        size_t ncap = o->cap ? o->cap : 16384;
+        while (ncap < o->len + len)
+            ncap *= 2;
+        char *n = realloc(o->data, ncap);
+        if (!n) {
+            pv_log(PV_LOG_ERROR, WHO, "out of memory growing the output buffer to %zu bytes", ncap);
+            return -1;
+        }
+        o->data = n;
+        o->cap = ncap;
+    }
+    memcpy(o->data + o->head + o->len, buf, len);
+    o->len += len;
+    return 0;
+}
+
+static void outbuf_reset(void)
+{
+    free(S.out.data);
+    memset(&S.out, 0, sizeof S.out);
+}
+
+/* Writes as much as the socket takes now. Returns 0, or -1 when the
+ * connection failed (already handled). */
+static int flush_out(void)
+{
+    while (S.out.len > 0) {
+        ssize_t n = send(S.fd, S.out.data + S.out.head, S.out.len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            char why[128];
+            snprintf(why, sizeof why, "write failed: %s", strerror(errno));
+            schedule_reconnect(why);
+            return -1;
+        }
+        S.out.head += (size_t)n;
+        S.out.len -= (size_t)n;
+    }
+    if (S.out.len == 0)
+        S.out.head = 0;
+    if (S.reading_paused && S.out.len <= S.max_out / 4) {
+        S.reading_paused = false;
+        S.overflow_logged = false;
+        pv_log(PV_LOG_INFO, WHO, "server caught up (%zu bytes queued); reading again", S.out.len);
+    }
+    update_watchers();
+    return 0;
+}
+
+/* Queues bytes for the server. `force` skips the high-water check (stream
+ * header, handshake, stream errors). */
+static int queue_bytes(const char *buf, size_t len, bool force)
+{
+    if (S.fd < 0)
+        return -1;
+    if (!force && S.out.len + len > S.max_out) {
+        if (!S.overflow_logged) {
+            pv_log(PV_LOG_WARN, WHO,
+                   "output buffer full (%zu bytes queued, limit %zu): the server is reading too "
+                   "slowly; dropping stanzas until it catches up",
+                   S.out.len, S.max_out);
+            S.overflow_logged = true;
+        }
+        return -1;
+    }
+    if (pv_log_enabled(PV_LOG_TRAFFIC))
+        pv_log(PV_LOG_TRAFFIC, WHO, "SEND %.*s", (int)len, buf);
+    if (outbuf_append(buf, len) < 0)
+        return -1;
+    if (!S.reading_paused && S.out.len > S.max_out / 2) {
+        S.reading_paused = true;
+        pv_log(PV_LOG_WARN, WHO, "%zu bytes queued for the server: pausing input", S.out.len);
+    }
+    if (S.keepalive > 0 && S.state == ST_UP)
+        ev_timer_again(pv_loop(), &S.keep);
+    /* Try at once: most writes complete without waiting for the loop. */
+    return flush_out() < 0 ? -1 : 0;
+}
+
+static int sink(const char *buf, size_t len, void *ud)
+{
+    (void)ud;
+    if (S.state != ST_UP)
+        return -1;
+    return queue_bytes(buf, len, false);
+}
+
+/* ---------------------------------------------------------------- teardown */
+
+static void close_socket(void)
+{
+    struct ev_loop *loop = pv_loop();
+    output_set_sink(NULL, NULL);
+    ev_io_stop(loop, &S.rio);
+    ev_io_stop(loop, &S.wio);
+    ev_timer_stop(loop, &S.keep);
+    if (S.fd >= 0)
+        close(S.fd);
+    S.fd = -1;
+    if (S.parser) {
+        xs_free(S.parser);
+        S.parser = NULL;
+    }
+    outbuf_reset();
+    S.reading_paused = false;
+    S.overflow_logged = false;
+    S.state = ST_DOWN;
+}
+
+static void finish_shutdown(void)
+{
+    struct ev_loop *loop = pv_loop();
+    ev_timer_stop(loop, &S.closing);
+    ev_timer_stop(loop, &S.retry);
+    close_socket();
+    if (S.addrs) {
+        freeaddrinfo(S.addrs);
+        S.addrs = NULL;
+    }
+    void (*done)(void) = S.shutdown_done;
+    S.shutdown_done = NULL;
+    if (done)
+        done();
+}
+
+static double backoff_delay(void)
+{
+    double d = BACKOFF_BASE;
+    for (unsigned i = 1; i < S.attempts && d < S.backoff_max; i++)
+        d *= 2;
+    if (d > S.backoff_max)
+        d = S.backoff_max;
+    /* Jitter: 75%..125%, so that many components do not return in lockstep. */
+    char r[2];
+    pv_random_id(r, 1);
+    double jitter = 0.75 + 0.5 * ((unsigned char)r[0] % 64) / 63.0;
+    return d * jitter;
+}
+
+static void schedule_reconnect(const char *why)
+{
+    bool was_up = S.state == ST_UP;
+    close_socket();
+    if (S.shutting_down) {
+        finish_shutdown();
+        return;
+    }
+    S.attempts++;
+    double d = backoff_delay();
+    pv_log(was_up ? PV_LOG_WARN : PV_LOG_INFO, WHO, "%s; reconnecting to %s:%d in %.1f s", why,
+           S.host, S.port, d);
+    ev_timer_set(&S.retry, d, 0.);
+    ev_timer_start(pv_loop(), &S.retry);
+}
+
+/* ---------------------------------------------------------------- parser callbacks */
+
+static void send_stream_error(const char *condition, const char *text)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf,
+                     "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                     "</stream:error></stream:stream>",
+                     condition);
+    (void)text;
+    if (n > 0 && (size_t)n < sizeof buf)
+        queue_bytes(buf, (size_t)n, true);
+}
+
+static void on_open(void *ud, const pv_el_t *header)
+{
+    (void)ud;
+    if (S.state != ST_OPENING)
+        return;
+    const char *id = pv_el_attr(header, "id");
+    if (!id || !*id) {
+        pv_log(PV_LOG_ERROR, WHO, "server's stream header has no id; cannot compute the handshake");
+        send_stream_error("invalid-id", NULL);
+        S.state = ST_CLOSING;
+        return;
+    }
+    size_t ilen = strlen(id), slen = strlen(S.secret);
+    char *cat = malloc(ilen + slen + 1);
+    char hex[41];
+    if (!cat)
+        return;
+    memcpy(cat, id, ilen);
+    memcpy(cat + ilen, S.secret, slen + 1);
+    int rc = pv_sha1_hex(cat, ilen + slen, hex);
+    free(cat);
+    if (rc < 0)
+        return;
+    char buf[80];
+    int n = snprintf(buf, sizeof buf, "<handshake>%s</handshake>", hex);
+    S.state = ST_HANDSHAKE;
+    queue_bytes(buf, (size_t)n, true);
+}
+
+static void on_server_stream_error(const pv_el_t *el)
+{
+    const char *cond = "undefined-condition";
+    const char *text = NULL;
+    for (const pv_el_t *c = pv_el_first_element(el); c; c = pv_el_next(c, NULL, NULL)) {
+        if (!strcmp(c->name, "text"))
+            text = pv_el_text(c);
+        else
+            cond = c->name;
+    }
+    char why[512];
+    if (S.state == ST_HANDSHAKE && !strcmp(cond, "not-authorized"))
+        snprintf(why, sizeof why,
+                 "server refused the handshake (not-authorized): check <secret> and that the "
+                 "server has a component '%s' with that secret",
+                 S.domain);
+    else if (!strcmp(cond, "conflict"))
+        snprintf(why, sizeof why,
+                 "server stream error: conflict (another component is connected as '%s')%s%s",
+                 S.domain, text ? ": " : "", text ? text : "");
+    else
+        snprintf(why, sizeof why, "server stream error: %s%s%s", cond, text ? ": " : "",
+                 text ? text : "");
+    S.state = ST_CLOSING;
+    schedule_reconnect(why);
+}
+
+static void on_stanza(void *ud, pv_el_t *el)
+{
+    (void)ud;
+    if (S.state == ST_CLOSING && !S.shutting_down) {
+        pv_el_free(el);
+        return;
+    }
+    if (el->ns && !strcmp(el->ns, PV_NS_STREAMS) && !strcmp(el->name, "error")) {
+        on_server_stream_error(el);
+        pv_el_free(el);
+        return;
+    }
+    if (S.state == ST_HANDSHAKE) {
+        if (!strcmp(el->name, "handshake")) {
+            S.state = ST_UP;
+            S.attempts = 0;
+            output_set_sink(sink, NULL);
+            pv_log(PV_LOG_INFO, WHO, "connected to %s:%d as component %s", S.host, S.port,
+                   S.domain);
+            if (S.keepalive > 0) {
+                S.keep.repeat = S.keepalive;
+                ev_timer_again(pv_loop(), &S.keep);
+            }
+            modules_connected();
+        } else {
+            pv_log(PV_LOG_WARN, WHO, "unexpected <%s/> before the handshake was accepted; ignored",
+                   el->name);
+        }
+        pv_el_free(el);
+        return;
+    }
+    if (S.state != ST_UP && !S.shutting_down) {
+        pv_el_free(el);
+        return;
+    }
+    router_dispatch(el);
+}
+
+static void on_close(void *ud)
+{
+    (void)ud;
+    if (S.shutting_down) {
+        finish_shutdown();
+        return;
+    }
+    if (S.state == ST_UP)
+        queue_bytes("</stream:stream>", 16, true);
+    S.state = ST_CLOSING;
+    schedule_reconnect("server closed the stream");
+}
+
+static void on_parse_error(void *ud, const char *condition, const char *text)
+{
+    (void)ud;
+    pv_log(PV_LOG_WARN, WHO, "bad input from the server (%s%s%s): closing the stream with %s",
+           condition, text ? ": " : "", text ? text : "", condition);
+    send_stream_error(condition, text);
+    S.state = ST_CLOSING;
+}
+
+static const xs_callbacks_t parser_cbs = {
+    .open = on_open, .stanza = on_stanza, .close = on_close, .error = on_parse_error};
+
+/* ---------------------------------------------------------------- I/O callbacks */
+
+static void send_header(void)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf,
+                     "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+                     "xmlns:stream='http://etherx.jabber.org/streams' to='%s'>",
+                     S.domain);
+    S.state = ST_OPENING;
+    queue_bytes(buf, (size_t)n, true);
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    char buf[READ_CHUNK];
+    ssize_t n = recv(S.fd, buf, sizeof buf, 0);
+    if (n == 0) {
+        schedule_reconnect("server closed the connection");
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        char why[128];
+        snprintf(why, sizeof why, "read failed: %s", strerror(errno));
+        schedule_reconnect(why);
+        return;
+    }
+    if (pv_log_enabled(PV_LOG_TRAFFIC))
+        pv_log(PV_LOG_TRAFFIC, WHO, "RECV %.*s", (int)n, buf);
+    int fd = S.fd;
+    int rc = xs_feed(S.parser, buf, (size_t)n);
+    if (S.fd != fd || S.fd < 0)
+        return; /* a callback closed or replaced the connection */
+    if (rc < 0 || S.state == ST_CLOSING) {
+        /* Flush the stream error (best effort), then start over. */
+        flush_out();
+        if (S.fd >= 0)
+            schedule_reconnect("stream closed after an error");
+    }
+}
+
+static void try_next_address(void);
+
+static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    if (S.state == ST_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(S.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err) {
+            pv_log(PV_LOG_INFO, WHO, "connect to %s:%d failed: %s", S.host, S.port, strerror(err));
+            close(S.fd);
+            ev_io_stop(pv_loop(), &S.wio);
+            S.fd = -1;
+            S.cur_addr = S.cur_addr ? S.cur_addr->ai_next : NULL;
+            try_next_address();
+            return;
+        }
+        send_header();
+        update_watchers();
+        return;
+    }
+    flush_out();
+    if (S.shutting_down && S.out.len == 0 && S.state == ST_CLOSING && !S.parser)
+        finish_shutdown();
+}
+
+static void try_next_address(void)
+{
+    struct ev_loop *loop = pv_loop();
+    for (; S.cur_addr; S.cur_addr = S.cur_addr->ai_next) {
+        struct addrinfo *a = S.cur_addr;
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        a->ai_protocol);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
+            pv_log(PV_LOG_INFO, WHO, "connect to %s:%d failed: %s", S.host, S.port,
+                   strerror(errno));
+            close(fd);
+            continue;
+        }
+        S.fd = fd;
+        S.parser = xs_new(&S.limits, &parser_cbs, NULL);
+        if (!S.parser) {
+            close(fd);
+            S.fd = -1;
+            break;
+        }
+        S.state = ST_CONNECTING;
+        ev_io_set(&S.rio, fd, EV_READ);
+        ev_io_set(&S.wio, fd, EV_WRITE);
+        ev_io_start(loop, &S.wio);
+        return;
+    }
+    schedule_reconnect("could not connect");
+}
+
+static void start_connect(void)
+{
+    if (S.addrs) {
+        freeaddrinfo(S.addrs);
+        S.addrs = NULL;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    char port[16];
+    snprintf(port, sizeof port, "%d", S.port);
+    /* Literal addresses resolve without any lookup; names use the system
+     * resolver once per connection attempt. */
+    hints.ai_flags = AI_NUMERICHOST;
+    int rc = getaddrinfo(S.host, port, &hints, &S.addrs);
+    if (rc == EAI_NONAME) {
+        hints.ai_flags = AI_ADDRCONFIG;
+        rc = getaddrinfo(S.host, port, &hints, &S.addrs);
+    }
+    if (rc != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "cannot resolve server host '%s': %s", S.host,
+                 gai_strerror(rc));
+        S.addrs = NULL;
+        schedule_reconnect(why);
+        return;
+    }
+    S.cur_addr = S.addrs;
+    try_next_address();
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    start_connect();
+}
+
+static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    if (S.state == ST_UP && S.out.len == 0)
+        queue_bytes(" ", 1, true);
+}
+
+static void on_closing_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    pv_log(PV_LOG_INFO, WHO, "server did not close the stream in time; closing the connection");
+    finish_shutdown();
+}
+
+/* ---------------------------------------------------------------- public */
+
+int stream_start(const pv_settings_t *s)
+{
+    S.host = strdup(s->rhost ? s->rhost : "localhost");
+    S.domain = strdup(s->jid);
+    S.secret = strdup(s->secret ? s->secret : "");
+    if (!S.host || !S.domain || !S.secret) {
+        pv_log(PV_LOG_ERROR, WHO, "out of memory");
+        return -1;
+    }
+    S.port = s->rport > 0 ? s->rport : 5347;
+    S.keepalive = s->keepalive > 0 ? (double)s->keepalive : 0;
+    S.backoff_max = s->reconnect_max > 0 ? (double)s->reconnect_max : 60;
+    S.max_out = s->max_outbuf > 0 ? (size_t)s->max_outbuf : 16u << 20;
+    xs_limits_default(&S.limits);
+    if (s->max_stanza > 0)
+        S.limits.max_stanza_bytes = (size_t)s->max_stanza;
+    S.limits.max_text = S.limits.max_stanza_bytes;
+
+    ev_init(&S.rio, on_readable);
+    ev_init(&S.wio, on_writable);
+    ev_init(&S.retry, on_retry);
+    ev_init(&S.keep, on_keepalive);
+    ev_init(&S.closing, on_closing_timeout);
+    start_connect();
+    return 0;
+}
+
+void stream_shutdown(void (*done)(void))
+{
+    S.shutdown_done = done;
+    S.shutting_down = true;
+    ev_timer_stop(pv_loop(), &S.retry);
+    if (S.state != ST_UP && S.state != ST_HANDSHAKE && S.state != ST_OPENING) {
+        finish_shutdown();
+        return;
+    }
+    pv_log(PV_LOG_INFO, WHO, "closing the stream");
+    output_set_sink(NULL, NULL);
+    queue_bytes("</stream:stream>", 16, true);
+    S.state = ST_CLOSING;
+    ev_timer_set(&S.closing, SHUTDOWN_TIMEOUT, 0.);
+    ev_timer_start(pv_loop(), &S.closing);
+}
+
+int stream_is_up(void)
+{
+    return S.state == ST_UP;
+}
+
+void stream_free(void)
+{
+    struct ev_loop *loop = pv_loop();
+    ev_timer_stop(loop, &S.retry);
+    ev_timer_stop(loop, &S.closing);
+    close_socket();
+    if (S.addrs)
+        freeaddrinfo(S.addrs);
+    S.addrs = NULL;
+    free(S.host);
+    free(S.domain);
+    free(S.secret);
+    S.host = S.domain = S.secret = NULL;
+}

@@ -1,0 +1,155 @@
+/*
+ * palaver/muc.h: what muc-core offers other plugins (history, game-rooms,
+ * disco-extended, site plugins): named events about rooms and occupants, and
+ * read-only lookups. The structs are opaque; read them through the getters.
+ *
+ * Events are fired with pv_event_fire(pv_event(NAME), &payload). Payloads are
+ * borrowed for the call. A subscriber that returns PV_ERROR from a vetoable
+ * event must have set `err_condition` (and may set `err_type`, `err_text`,
+ * string literals or strings that outlive the call) in the payload.
+ */
+#ifndef PALAVER_MUC_H
+#define PALAVER_MUC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <palaver/xml.h>
+#include <palaver/jid.h>
+#include <palaver/event.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct muc_room pv_muc_room_t;
+typedef struct muc_occupant pv_muc_occupant_t;
+
+typedef enum {
+    PV_MUC_ROLE_NONE = 0, PV_MUC_ROLE_VISITOR, PV_MUC_ROLE_PARTICIPANT, PV_MUC_ROLE_MODERATOR
+} pv_muc_role_t;
+
+typedef enum {
+    PV_MUC_AFF_OUTCAST = 0, PV_MUC_AFF_NONE, PV_MUC_AFF_MEMBER, PV_MUC_AFF_ADMIN,
+    PV_MUC_AFF_OWNER
+} pv_muc_aff_t;
+
+/* ---- Events (names; payload struct in the comment) ---- */
+
+/* A room came into existence (created by a join, or loaded). pv_muc_room_event_t. */
+#define PV_MUC_EVENT_ROOM_CREATED "muc-room-created"
+/* A room is about to be freed (last occupant of a temporary room left, or
+ * destroyed). pv_muc_room_event_t. */
+#define PV_MUC_EVENT_ROOM_DESTROYED "muc-room-destroyed"
+/* A room's configuration was submitted and applied. pv_muc_room_event_t. */
+#define PV_MUC_EVENT_ROOM_CONFIGURED "muc-room-configured"
+/* Before a join is accepted: PV_ERROR vetoes it with the payload's error.
+ * pv_muc_occupant_event_t (occupant is NULL; nick and real_jid are set). */
+#define PV_MUC_EVENT_PRE_JOIN "muc-occupant-pre-join"
+/* An occupant joined (after every presence was sent). pv_muc_occupant_event_t. */
+#define PV_MUC_EVENT_JOINED "muc-occupant-joined"
+/* An occupant left (before it is freed). pv_muc_occupant_event_t. */
+#define PV_MUC_EVENT_LEFT "muc-occupant-left"
+/* An occupant's nick changed; old_nick is set. pv_muc_occupant_event_t. */
+#define PV_MUC_EVENT_NICK_CHANGED "muc-occupant-nick-changed"
+/* An occupant's role or affiliation changed. pv_muc_occupant_event_t. */
+#define PV_MUC_EVENT_ROLE_CHANGED "muc-occupant-role-changed"
+/* A groupchat message is about to be broadcast: PV_ERROR vetoes it (error to
+ * the sender); a subscriber may modify `message` (e.g. add a stanza-id) or
+ * clear recipients with pv_muc_message_skip(). pv_muc_message_event_t. */
+#define PV_MUC_EVENT_MESSAGE "muc-message-broadcast"
+/* Between the joiner's own presence and the subject: a subscriber sends the
+ * discussion history to `to` (one session). pv_muc_history_event_t. */
+#define PV_MUC_EVENT_SEND_HISTORY "muc-send-history"
+
+typedef struct pv_muc_room_event {
+    pv_muc_room_t *room;
+    const pv_jid_t *actor;      /* who caused it (creator, configurer), or NULL */
+} pv_muc_room_event_t;
+
+typedef struct pv_muc_occupant_event {
+    pv_muc_room_t *room;
+    pv_muc_occupant_t *occupant;  /* NULL for PRE_JOIN */
+    const char *nick;             /* the (new) nick */
+    const char *old_nick;         /* NICK_CHANGED only, else NULL */
+    const pv_jid_t *real_jid;     /* the session's full JID */
+    const pv_el_t *presence;      /* the presence that caused it, or NULL */
+    /* Set by a vetoing subscriber (PRE_JOIN): */
+    const char *err_type;         /* default "cancel" */
+    const char *err_condition;    /* e.g. "not-allowed" */
+    const char *err_text;
+} pv_muc_occupant_event_t;
+
+typedef struct pv_muc_message_event {
+    pv_muc_room_t *room;
+    pv_muc_occupant_t *sender;
+    pv_el_t *message;             /* the stanza to broadcast (from and to set per send) */
+    const pv_jid_t *real_from;
+    unsigned char *skip;          /* internal: recipients to skip; use pv_muc_message_skip */
+    size_t nrecipients;           /* number of occupants the message goes to */
+    const char *err_type;
+    const char *err_condition;
+    const char *err_text;
+} pv_muc_message_event_t;
+
+typedef struct pv_muc_history_event {
+    pv_muc_room_t *room;
+    pv_muc_occupant_t *occupant;  /* the joiner */
+    const char *to;               /* the joining session's full JID */
+    const pv_el_t *history;       /* the <history/> element of the join, or NULL */
+} pv_muc_history_event_t;
+
+/* ---- Lookups (all borrowed; valid until the next stanza is processed) ---- */
+
+/* The room whose bare JID (or node) is given, or NULL when not in memory. */
+pv_muc_room_t *pv_muc_room_find(const char *room_jid_or_node);
+
+/* The room's bare JID (room@service). */
+const char *pv_muc_room_jid(const pv_muc_room_t *room);
+
+/* The room's node (normalised, unescaped form as the user addressed it). */
+const char *pv_muc_room_name(const pv_muc_room_t *room);
+
+/* A configuration value by field var (e.g. "muc#roomconfig_roomname"), as a
+ * string ("1"/"0" for booleans), or NULL for an unknown var. */
+const char *pv_muc_room_config(const pv_muc_room_t *room, const char *var);
+
+/* Boolean config value; false for unknown vars. */
+bool pv_muc_room_config_bool(const pv_muc_room_t *room, const char *var);
+
+/* The current subject ("" when none). */
+const char *pv_muc_room_subject(const pv_muc_room_t *room);
+
+/* Number of occupants (not sessions). */
+size_t pv_muc_room_occupant_count(const pv_muc_room_t *room);
+
+/* True while a newly created room waits for its configuration. */
+bool pv_muc_room_locked(const pv_muc_room_t *room);
+
+/* The occupant with this nick (compared after resourceprep, case-insensitively), or NULL. */
+pv_muc_occupant_t *pv_muc_occupant_by_nick(const pv_muc_room_t *room, const char *nick);
+
+/* The occupant one of whose sessions has this full JID, or NULL. */
+pv_muc_occupant_t *pv_muc_occupant_by_jid(const pv_muc_room_t *room, const char *full_jid);
+
+/* Occupant accessors. */
+const char *pv_muc_occupant_nick(const pv_muc_occupant_t *occ);
+const char *pv_muc_occupant_bare_jid(const pv_muc_occupant_t *occ);
+const char *pv_muc_occupant_id(const pv_muc_occupant_t *occ);  /* XEP-0421 id */
+pv_muc_role_t pv_muc_occupant_role(const pv_muc_occupant_t *occ);
+pv_muc_aff_t pv_muc_occupant_affiliation(const pv_muc_occupant_t *occ);
+
+/* Affiliation of a bare JID in a room (service admins count as owners). */
+pv_muc_aff_t pv_muc_affiliation(const pv_muc_room_t *room, const char *bare_jid);
+
+/* Marks recipient index i (0-based, in occupant order) of a message event as
+ * skipped. Out-of-range indexes are ignored. */
+void pv_muc_message_skip(pv_muc_message_event_t *ev, size_t i);
+
+/* Names of roles and affiliations ("moderator", "owner"...). Static strings. */
+const char *pv_muc_role_name(pv_muc_role_t r);
+const char *pv_muc_aff_name(pv_muc_aff_t a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

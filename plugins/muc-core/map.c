@@ -1,0 +1,154 @@
+/*
+ * map.c: a small chained hash table with string keys, the index behind rooms
+ * by name and occupants by nick / bare JID / full JID. Keys are copied; values
+ * are borrowed (the caller owns them). Grows at load factor 1, so lookups stay
+ * O(1) whatever the number of rooms or occupants.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "muc_internal.h"
+
+void map_init(map_t *m, bool ci)
+{
+    memset(m, 0, sizeof *m);
+    m->ci = ci;
+}
+
+void map_clear(map_t *m)
+{
+    for (size_t i = 0; i < m->nbuckets; i++) {
+        map_entry_t *e = m->buckets[i];
+        while (e) {
+            map_entry_t *n = e->next;
+            free(e->key);
+            free(e);
+            e = n;
+        }
+    }
+    free(m->buckets);
+    m->buckets = NULL;
+    m->nbuckets = m->count = 0;
+}
+
+static size_t slot(const map_t *m, const char *key)
+{
+    uint32_t h = m->ci ? pv_hash_str_ci(key) : pv_hash_str(key);
+    return h & (m->nbuckets - 1);
+}
+
+static bool same(const map_t *m, const char *a, const char *b)
+{
+    return m->ci ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+static int grow(map_t *m)
+{
+    size_t nb = m->nbuckets ? m->nbuckets * 2 : 8;
+    map_entry_t **b = calloc(nb, sizeof *b);
+    if (!b)
+        return -1;
+    map_entry_t **old = m->buckets;
+    size_t oldn = m->nbuckets;
+    m->buckets = b;
+    m->nbuckets = nb;
+    for (size_t i = 0; i < oldn; i++) {
+        map_entry_t *e = old[i];
+        while (e) {
+            map_entry_t *n = e->next;
+            size_t s = slot(m, e->key);
+            e->next = b[s];
+            b[s] = e;
+            e = n;
+        }
+    }
+    free(old);
+    return 0;
+}
+
+void *map_get(const map_t *m, const char *key)
+{
+    if (!m->nbuckets || !key)
+        return NULL;
+    for (map_entry_t *e = m->buckets[slot(m, key)]; e; e = e->next)
+        if (same(m, e->key, key))
+            return e->val;
+    return NULL;
+}
+
+int map_put(map_t *m, const char *key, void *val)
+{
+    if (m->nbuckets) {
+        for (map_entry_t *e = m->buckets[slot(m, key)]; e; e = e->next)
+            if (same(m, e->key, key)) {
+                e->val = val;
+                return 0;
+            }
+    }
+    if (m->count >= m->nbuckets && grow(m) < 0)
+        return -1;
+    map_entry_t *e = malloc(sizeof *e);
+    if (!e)
+        return -1;
+    e->key = strdup(key);
+    if (!e->key) {
+        free(e);
+        return -1;
+    }
+    e->val = val;
+    size_t s = slot(m, key);
+    e->next = m->buckets[s];
+    m->buckets[s] = e;
+    m->count++;
+    return 0;
+}
+
+void *map_del(map_t *m, const char *key)
+{
+    if (!m->nbuckets)
+        return NULL;
+    map_entry_t **pp = &m->buckets[slot(m, key)];
+    for (; *pp; pp = &(*pp)->next) {
+        if (same(m, (*pp)->key, key)) {
+            map_entry_t *e = *pp;
+            void *v = e->val;
+            *pp = e->next;
+            free(e->key);
+            free(e);
+            m->count--;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+map_entry_t *map_first(const map_t *m, size_t *i)
+{
+    for (*i = 0; *i < m->nbuckets; (*i)++)
+        if (m->buckets[*i])
+            return m->buckets[*i];
+    return NULL;
+}
+
+map_entry_t *map_next(const map_t *m, map_entry_t *e, size_t *i)
+{
+    if (e->next)
+        return e->next;
+    for ((*i)++; *i < m->nbuckets; (*i)++)
+        if (m->buckets[*i])
+            return m->buckets[*i];
+    return NULL;
+}
+
+char *xstrdup(const char *s)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        pv_log(PV_LOG_ERROR, MUC, "out of memory copying a string of %zu bytes", strlen(s));
+    return d;
+}
+
+bool streq_ci(const char *a, const char *b)
+{
+    return a && b && strcasecmp(a, b) == 0;
+}

@@ -1,0 +1,254 @@
+/*
+ * muc_internal.h: the data model shared by muc-core's files.
+ *
+ * A room keeps its occupants in a list (broadcast order = join order) and in
+ * three hash indexes: by nick (resourceprep'd, compared case-insensitively),
+ * by real bare JID (a chain of the occupants of one user), and by real full
+ * JID (sessions, for multi-session: one occupant, several resources). Rooms
+ * live in one table keyed by node. Everything is owned by the room table:
+ * rooms own occupants, occupants own sessions.
+ */
+#ifndef MUC_INTERNAL_H
+#define MUC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <palaver/palaver.h>
+#include <palaver/muc.h>
+
+#define MUC "muc-core"
+
+#define NS_MUC "http://jabber.org/protocol/muc"
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define NS_MUC_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
+#define NS_MUC_REGISTER "http://jabber.org/protocol/muc#register"
+#define NS_MUC_REQUEST "http://jabber.org/protocol/muc#request"
+#define NS_MUC_UNIQUE "http://jabber.org/protocol/muc#unique"
+#define NS_REGISTER "jabber:iq:register"
+#define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"
+#define NS_PING "urn:xmpp:ping"
+#define NS_SELFPING "http://jabber.org/protocol/muc#self-ping-optimization"
+#define NS_CONFERENCE "jabber:x:conference"
+#define NS_VERSION "jabber:iq:version"
+
+/* ---- map.c: string-keyed hash table ---- */
+typedef struct map_entry {
+    char *key;
+    void *val;
+    struct map_entry *next;
+} map_entry_t;
+
+typedef struct map {
+    map_entry_t **buckets;
+    size_t nbuckets, count;
+    bool ci;                 /* keys compared ASCII case-insensitively */
+} map_t;
+
+void map_init(map_t *m, bool ci);
+void map_clear(map_t *m);                    /* frees entries (not values) */
+int map_put(map_t *m, const char *key, void *val);   /* replaces; 0 or -1 */
+void *map_get(const map_t *m, const char *key);
+void *map_del(map_t *m, const char *key);    /* returns the old value */
+/* Iteration: for (e = map_first(m, &i); e; e = map_next(m, e, &i)) */
+map_entry_t *map_first(const map_t *m, size_t *i);
+map_entry_t *map_next(const map_t *m, map_entry_t *e, size_t *i);
+
+/* ---- config_fields.c: the room configuration as a table ---- */
+typedef enum { FT_BOOL, FT_TEXT, FT_TEXT_MULTI, FT_INT, FT_LIST, FT_LIST_MULTI, FT_SECRET } field_type_t;
+
+typedef struct config_field {
+    const char *var;          /* muc#roomconfig_... */
+    const char *key;          /* storage key */
+    field_type_t type;
+    const char *label;
+    const char *def;          /* default value as text ("" for roomname = node) */
+    const char *const *options;   /* list values, NULL-terminated, or NULL */
+    /* Validation beyond the type: returns NULL when fine, else a reason. */
+    const char *(*check)(const char *value);
+} config_field_t;
+
+enum {
+    CF_ROOMNAME, CF_ROOMDESC, CF_LANG, CF_PERSISTENT, CF_PUBLIC, CF_MEMBERSONLY,
+    CF_MODERATED, CF_PASSWORDPROTECTED, CF_ROOMSECRET, CF_WHOIS, CF_MAXUSERS,
+    CF_CHANGESUBJECT, CF_ALLOWINVITES, CF_ALLOWPM, CF_PRESENCEBROADCAST,
+    CF_ENABLELOGGING, CF_GETMEMBERLIST, CF_CHANGENICK, CF_VOICEREQUESTS,
+    CF_REGISTRATION, CF_MESSAGE_SIZE,
+    CF_COUNT
+};
+
+extern const config_field_t config_fields[CF_COUNT];
+int config_field_index(const char *var);     /* -1 when unknown */
+/* Normalises a submitted value (booleans to "1"/"0"); NULL = invalid. malloc'd. */
+char *config_field_normalise(const config_field_t *f, pv_el_t *field_el, const char **why);
+
+/* ---- rooms and occupants ---- */
+typedef struct session {
+    pv_jid_t *jid;               /* real full JID */
+    struct occupant *occ;
+    struct session *next;        /* next session of the same occupant */
+} session_t;
+
+typedef struct muc_occupant {
+    struct muc_room *room;
+    char *nick;
+    char *bare;                  /* real bare JID */
+    pv_muc_role_t role;
+    session_t *sessions;         /* newest first; sessions->jid is the shown jid */
+    size_t nsessions;
+    pv_el_t *presence;           /* last available presence (owned), for show/status */
+    char occupant_id[45];
+    struct muc_occupant *prev, *next;    /* room order */
+    struct muc_occupant *bare_next;      /* other occupants of the same user */
+} occupant_t;
+
+typedef struct muc_room {
+    char *name;                  /* normalised node */
+    char *jid;                   /* name@service */
+    char *cfg[CF_COUNT];         /* config values (owned strings) */
+    char *subject;               /* NULL: none */
+    char *subject_from;          /* occupant nick that set it, or NULL */
+    bool locked;
+    bool stored;                 /* known to the backend */
+    map_t by_nick, by_bare, by_full;
+    map_t affs;                  /* bare JID -> (intptr_t) pv_muc_aff_t */
+    map_t regs;                  /* bare JID -> char *nick (owned) */
+    map_t reg_nicks;             /* nick (ci) -> char *bare (borrowed from regs key) */
+    occupant_t *first, *last;
+    size_t noccupants;
+    unsigned busy;               /* >0 while iterating: destruction deferred */
+} room_t;
+
+/* plugin.c: global state */
+typedef enum { CREATE_ANYONE, CREATE_LOCAL, CREATE_LIST, CREATE_ADMINS } create_policy_t;
+typedef struct muc_state {
+    create_policy_t create;
+    char **allow;                /* NULL-terminated JIDs/domains */
+    char *occupant_id_secret;
+    map_t rooms;                 /* name -> room_t */
+    pv_hook_t *hooks[16];
+    size_t nhooks;
+} muc_state_t;
+extern muc_state_t *muc;
+
+/* room.c */
+room_t *room_new(const char *name);          /* not yet in the table */
+void room_free(room_t *r);
+const char *room_cfg(const room_t *r, int f);
+bool room_cfg_bool(const room_t *r, int f);
+long room_cfg_int(const room_t *r, int f);
+int room_cfg_set(room_t *r, int f, const char *value);
+pv_muc_aff_t room_aff(const room_t *r, const char *bare);
+int room_aff_set(room_t *r, const char *bare, pv_muc_aff_t a);
+const char *room_reg_nick(const room_t *r, const char *bare);
+const char *room_reg_owner(const room_t *r, const char *nick);
+int room_reg_set(room_t *r, const char *bare, const char *nick);
+bool room_is_public(const room_t *r);
+bool room_whois_anyone(const room_t *r);
+
+/* room_table.c */
+room_t *rooms_get(const char *name);
+int rooms_add(room_t *r);
+void rooms_remove_and_free(room_t *r, const pv_jid_t *actor);   /* fires ROOM_DESTROYED */
+void rooms_maybe_destroy(room_t *r);         /* temporary + empty: remove */
+void rooms_free_all(void);
+/* Parses a room node from a JID node (XEP-0106 escapes kept as sent) */
+
+/* occupant.c */
+occupant_t *occupant_new(room_t *r, const char *nick, const pv_jid_t *real, pv_muc_role_t role);
+void occupant_remove(occupant_t *o);         /* unlinks and frees */
+session_t *occupant_add_session(occupant_t *o, const pv_jid_t *real);
+void occupant_remove_session(occupant_t *o, session_t *s);
+occupant_t *occupant_by_nick(const room_t *r, const char *nick);
+session_t *session_by_full(const room_t *r, const char *full);
+occupant_t *occupant_by_bare(const room_t *r, const char *bare);
+int occupant_rename(occupant_t *o, const char *nick);
+pv_muc_aff_t occupant_aff(const occupant_t *o);
+pv_muc_role_t role_for(const room_t *r, pv_muc_aff_t a);
+
+/* occupant_id.c */
+void occupant_id_compute(const room_t *r, const char *bare, char out[45]);
+void occupant_id_add(pv_el_t *stanza, const occupant_t *o);
+
+/* privileges.c */
+typedef enum {
+    PRIV_SEE_JID, PRIV_SEND_GROUPCHAT, PRIV_CHANGE_SUBJECT, PRIV_SEND_PM, PRIV_INVITE,
+    PRIV_CONFIGURE, PRIV_REQUEST_VOICE, PRIV_GRANT_VOICE, PRIV_COUNT
+} priv_t;
+bool may(const room_t *r, const occupant_t *o, priv_t what);
+bool may_see_jid(const room_t *r, const occupant_t *viewer);
+bool presence_broadcast_for(const room_t *r, pv_muc_role_t role);
+
+/* presence_out.c: building and broadcasting occupant presence */
+typedef struct pres_opts {
+    const char *type;            /* NULL or "unavailable" */
+    const int *codes;            /* status codes for everyone, 0-terminated, or NULL */
+    const int *self_codes;       /* extra codes for the occupant's own sessions */
+    const char *new_nick;        /* 303 item nick */
+    const pv_el_t *extra_x;      /* element copied into muc#user x (destroy), or NULL */
+    const char *status_text;     /* <status> override for unavailable, or NULL */
+    bool self_only;              /* only the occupant's own sessions (given session if set) */
+    session_t *only_session;
+    const occupant_t *except;    /* do not send to this occupant */
+} pres_opts_t;
+/* Builds occupant o's presence as seen by a viewer (with_jid) and, for self, with codes. */
+pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pres_opts_t *opt);
+void presence_broadcast(occupant_t *o, const pres_opts_t *opt);
+void presence_send_to(const occupant_t *o, const char *to, bool with_jid, const pres_opts_t *opt);
+void presence_error(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text);
+
+/* enter.c, exit.c, nick.c, status.c */
+pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, bool *created_now);
+pv_verdict_t exit_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s);
+void exit_occupant(occupant_t *o, session_t *s, const char *status_text, const int *codes);
+pv_verdict_t nick_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s, const char *nick);
+pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s);
+pv_verdict_t presence_handler(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t presence_bare_handler(pv_stanza_ctx_t *ctx, void *ud);
+
+/* create.c */
+bool create_allowed(const pv_jid_t *who);
+room_t *create_room(const char *name, const pv_jid_t *creator, bool locked);
+pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
+void config_form_build(const room_t *r, pv_el_t *query);
+
+/* message handlers */
+pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud);      /* groupchat, invite */
+pv_verdict_t message_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);  /* PM */
+pv_verdict_t groupchat_handle(pv_stanza_ctx_t *ctx, room_t *r);
+pv_verdict_t subject_handle(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *o);
+void subject_send(const room_t *r, const char *to);
+pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x);
+pv_verdict_t voice_request_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form);
+pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t iq_forward_result(pv_stanza_ctx_t *ctx);
+pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t disco_items_handler(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t bounce_handler(pv_stanza_ctx_t *ctx, void *ud);
+void iq_forward_reset(void);
+
+/* persist.c */
+void persist_room(room_t *r);               /* config + subject (persistent rooms only) */
+void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a);
+void persist_reg(room_t *r, const char *bare, const char *nick);
+void persist_delete(room_t *r);
+int persist_load_all(void);
+
+/* errors.c */
+/* Room lookup from a stanza's `to`: NULL when absent. */
+room_t *room_of(const pv_jid_t *to);
+bool is_sadmin_jid(const pv_jid_t *j);
+pv_verdict_t fail(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text);
+
+/* events.c */
+extern pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join,
+    *ev_joined, *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
+int events_init(void);
+
+/* util */
+char *xstrdup(const char *s);
+bool streq_ci(const char *a, const char *b);
+
+#endif

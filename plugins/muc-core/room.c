@@ -1,0 +1,154 @@
+/*
+ * room.c: one room: its configuration values (indexed by the field table),
+ * its subject, affiliation list and nick registrations. Occupants are in
+ * occupant.c; the table of all rooms in room_table.c.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "muc_internal.h"
+
+room_t *room_new(const char *name)
+{
+    room_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory creating room %s", name);
+        return NULL;
+    }
+    size_t jl = strlen(name) + strlen(pv_service_domain()) + 2;
+    r->name = xstrdup(name);
+    r->jid = malloc(jl);
+    if (!r->name || !r->jid) {
+        room_free(r);
+        return NULL;
+    }
+    snprintf(r->jid, jl, "%s@%s", name, pv_service_domain());
+    for (int i = 0; i < CF_COUNT; i++) {
+        r->cfg[i] = xstrdup(i == CF_ROOMNAME ? "" : config_fields[i].def);
+        if (!r->cfg[i]) {
+            room_free(r);
+            return NULL;
+        }
+    }
+    map_init(&r->by_nick, true);
+    map_init(&r->by_bare, false);
+    map_init(&r->by_full, false);
+    map_init(&r->affs, false);
+    map_init(&r->regs, false);
+    map_init(&r->reg_nicks, true);
+    return r;
+}
+
+void room_free(room_t *r)
+{
+    if (!r)
+        return;
+    while (r->first)
+        occupant_remove(r->first);
+    size_t i;
+    for (map_entry_t *e = map_first(&r->regs, &i); e; e = map_next(&r->regs, e, &i))
+        free(e->val);
+    map_clear(&r->by_nick);
+    map_clear(&r->by_bare);
+    map_clear(&r->by_full);
+    map_clear(&r->affs);
+    map_clear(&r->regs);
+    map_clear(&r->reg_nicks);
+    for (int f = 0; f < CF_COUNT; f++)
+        free(r->cfg[f]);
+    free(r->subject);
+    free(r->subject_from);
+    free(r->name);
+    free(r->jid);
+    free(r);
+}
+
+const char *room_cfg(const room_t *r, int f)
+{
+    return r->cfg[f] ? r->cfg[f] : "";
+}
+
+bool room_cfg_bool(const room_t *r, int f)
+{
+    return strcmp(room_cfg(r, f), "1") == 0;
+}
+
+long room_cfg_int(const room_t *r, int f)
+{
+    return strtol(room_cfg(r, f), NULL, 10);
+}
+
+int room_cfg_set(room_t *r, int f, const char *value)
+{
+    char *v = xstrdup(value ? value : "");
+    if (!v)
+        return -1;
+    free(r->cfg[f]);
+    r->cfg[f] = v;
+    return 0;
+}
+
+pv_muc_aff_t room_aff(const room_t *r, const char *bare)
+{
+    if (pv_is_sadmin(bare))
+        return PV_MUC_AFF_OWNER;
+    void *v = map_get(&r->affs, bare);
+    if (v)
+        return (pv_muc_aff_t)((intptr_t)v - 1);
+    /* a domain ban/affiliation applies to every user of the domain */
+    const char *at = strchr(bare, '@');
+    if (at && (v = map_get(&r->affs, at + 1)))
+        return (pv_muc_aff_t)((intptr_t)v - 1);
+    return PV_MUC_AFF_NONE;
+}
+
+/* Values are stored +1 so that outcast (0) is not NULL. */
+int room_aff_set(room_t *r, const char *bare, pv_muc_aff_t a)
+{
+    if (a == PV_MUC_AFF_NONE) {
+        map_del(&r->affs, bare);
+        return 0;
+    }
+    return map_put(&r->affs, bare, (void *)(intptr_t)(a + 1));
+}
+
+const char *room_reg_nick(const room_t *r, const char *bare)
+{
+    return map_get(&r->regs, bare);
+}
+
+const char *room_reg_owner(const room_t *r, const char *nick)
+{
+    return map_get(&r->reg_nicks, nick);
+}
+
+int room_reg_set(room_t *r, const char *bare, const char *nick)
+{
+    char *old = map_get(&r->regs, bare);
+    if (old) {
+        map_del(&r->reg_nicks, old);
+        map_del(&r->regs, bare);
+        free(old);
+    }
+    if (!nick)
+        return 0;
+    char *n = xstrdup(nick);
+    if (!n || map_put(&r->regs, bare, n) < 0) {
+        free(n);
+        return -1;
+    }
+    /* the reverse index borrows the key string stored in regs? no: store bare copy via map key */
+    if (map_put(&r->reg_nicks, n, (void *)map_first(&r->regs, &(size_t){0}) ? NULL : NULL) < 0)
+        return -1;
+    return 0;
+}
+
+bool room_is_public(const room_t *r)
+{
+    return room_cfg_bool(r, CF_PUBLIC);
+}
+
+bool room_whois_anyone(const room_t *r)
+{
+    return strcmp(room_cfg(r, CF_WHOIS), "anyone") == 0;
+}
