@@ -1,1 +1,558 @@
-/* placeholder */
+/*
+ * core/config.c: reads the XML config file into pv_settings_t.
+ *
+ * The file is parsed with the stream's own hostile-input-safe reader
+ * (xs_parse_document), then walked with a table of known elements: each row
+ * names an element and the function that reads it. Everything Palaver 0.6
+ * and mu-conference accepted is read unchanged (root <muc>, <backend><type>dir,
+ * <conference><sadmin>), and whatever cannot be honoured is said out loud.
+ *
+ * Every problem is printed on stderr as "FILE:LINE: what is wrong; what to
+ * write instead", and the walk goes on so that one run shows all of them;
+ * config_load() fails if there was any. There is no silent default for a
+ * value that is present but wrong.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <palaver/jid.h>
+#include <palaver/log.h>
+
+#include "arena.h"
+#include "settings.h"
+#include "suggest.h"
+#include "xmlstream.h"
+
+#define CONFIG_MAX_BYTES (4L * 1024 * 1024)
+
+/* The plugins loaded when the config has no <plugins>, in load order. */
+static const char *const default_plugins[] = {"muc-core", "history", "disco-extended",
+                                              "game-rooms", NULL};
+
+/* Palaver 0.6's Python hook points (<plugins><HOOK>python.module</HOOK>). */
+static const char *const python_hooks[] = {"create-room", "join-room", "groupchat",
+                                           "extended-presence", NULL};
+
+typedef struct cfg {
+    pv_settings_t *s;
+    const char *file;
+    int errors;
+    const pv_el_t *seen[32];  /* first occurrence of each table row */
+} cfg_t;
+
+static void cfg_err(cfg_t *c, const pv_el_t *el, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void cfg_err(cfg_t *c, const pv_el_t *el, const char *fmt, ...)
+{
+    va_list ap;
+    if (el && el->line)
+        fprintf(stderr, "%s:%u: ", c->file, el->line);
+    else
+        fprintf(stderr, "%s: ", c->file);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    c->errors++;
+}
+
+/* Trimmed text of a leaf element, allocated in the tree's arena; NULL (after
+ * an error) when the element holds child elements or is empty. */
+static const char *leaf_text(cfg_t *c, const pv_el_t *el)
+{
+    const pv_el_t *sub = pv_el_first_element(el);
+    if (sub) {
+        cfg_err(c, sub, "<%s> holds an element <%s>; write plain text: <%s>value</%s>",
+                el->name, sub->name, el->name, el->name);
+        return NULL;
+    }
+    const char *t = pv_el_text(el);
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\n' || t[n - 1] == '\r'))
+        n--;
+    if (n == 0) {
+        cfg_err(c, el, "<%s> is empty; write a value, e.g. <%s>...</%s>, or remove it",
+                el->name, el->name, el->name);
+        return NULL;
+    }
+    char *copy = arena_strndup(el->arena, t, n);
+    if (!copy)
+        cfg_err(c, el, "out of memory reading <%s>", el->name);
+    return copy;
+}
+
+/* Replaces *dst with a copy of the element's text. */
+static void set_string(cfg_t *c, const pv_el_t *el, char **dst)
+{
+    const char *v = leaf_text(c, el);
+    if (!v)
+        return;
+    char *copy = strdup(v);
+    if (!copy) {
+        cfg_err(c, el, "out of memory");
+        return;
+    }
+    free(*dst);
+    *dst = copy;
+}
+
+/* Parses a decimal integer in [min, max]; with `sizes`, accepts a K/M/G
+ * suffix (powers of 1024). Returns 0, or -1 after an error naming the element. */
+static int parse_number(cfg_t *c, const pv_el_t *el, long min, long max, bool sizes,
+                        const char *unit, long example, long *out)
+{
+    const char *v = leaf_text(c, el);
+    if (!v)
+        return -1;
+    char *end;
+    errno = 0;
+    long long n = (*v >= '0' && *v <= '9') ? strtoll(v, &end, 10) : -1;
+    long long mult = 1;
+    if (n >= 0 && sizes && (*end == 'K' || *end == 'k' || *end == 'M' || *end == 'm' ||
+                            *end == 'G' || *end == 'g')) {
+        mult = (*end == 'K' || *end == 'k') ? 1024 : (*end == 'M' || *end == 'm') ? 1048576
+                                                                                    : 1073741824;
+        end++;
+    }
+    if (n < 0 || errno || *end || n > max / mult || n * mult < min) {
+        if (sizes)
+            cfg_err(c, el, "<%s> must be a size in bytes between %ld and %ld, not '%s'; write "
+                    "e.g. <%s>%ld</%s> (a K or M suffix is allowed)",
+                    el->name, min, max, v, el->name, example, el->name);
+        else
+            cfg_err(c, el, "<%s> must be %s between %ld and %ld, not '%s'; write e.g. <%s>%ld</%s>",
+                    el->name, unit, min, max, v, el->name, example, el->name);
+        return -1;
+    }
+    *out = (long)(n * mult);
+    return 0;
+}
+
+/* "FILE:LINE: unknown element <x> in <parent>; did you mean <y>?" */
+static void unknown_element(cfg_t *c, const pv_el_t *el, const pv_el_t *parent,
+                            const char *const *known)
+{
+    const char *near = suggest_name(el->name, known);
+    if (near) {
+        cfg_err(c, el, "unknown element <%s> in <%s>; did you mean <%s>?", el->name,
+                parent->name, near);
+    } else {
+        char list[512];
+        suggest_list(known, list, sizeof list);
+        cfg_err(c, el, "unknown element <%s> in <%s>; remove it (known elements: %s)", el->name,
+                parent->name, list);
+    }
+}
+
+/* ---- One reader per element ---- */
+
+static void read_name(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->jid); }
+static void read_ip(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->rhost); }
+static void read_secret(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->secret); }
+static void read_spool(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->spool); }
+static void read_log(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->log_path); }
+static void read_moddir(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->moddir); }
+
+static void read_port(cfg_t *c, const pv_el_t *el)
+{
+    long v;
+    if (parse_number(c, el, 1, 65535, false, "a port number", 5347, &v) == 0)
+        c->s->rport = (int)v;
+}
+
+static void read_keepalive(cfg_t *c, const pv_el_t *el)
+{
+    parse_number(c, el, 0, 86400, false, "a number of seconds (0 = off)", 60,
+                 &c->s->keepalive);
+}
+
+static void read_reconnect(cfg_t *c, const pv_el_t *el)
+{
+    parse_number(c, el, 1, 86400, false, "a number of seconds", 60, &c->s->reconnect_max);
+}
+
+static void read_loglevel(cfg_t *c, const pv_el_t *el)
+{
+    static const struct { const char *name; int verbosity; } levels[] = {
+        {"error", -2}, {"warn", -1}, {"warning", -1}, {"info", 0}, {"debug", 1}, {"traffic", 2}};
+    const char *v = leaf_text(c, el);
+    if (!v)
+        return;
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        if (strcasecmp(v, levels[i].name) == 0) {
+            c->s->verbosity = levels[i].verbosity;
+            return;
+        }
+    }
+    cfg_err(c, el, "<loglevel> must be one of error, warn, info, debug, traffic, not '%s'; "
+            "write e.g. <loglevel>info</loglevel>", v);
+}
+
+static void read_limits(cfg_t *c, const pv_el_t *el)
+{
+    static const char *const known[] = {"stanza-size", "output-buffer", NULL};
+    for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL)) {
+        if (strcmp(k->name, "stanza-size") == 0)
+            parse_number(c, k, 4096, 64L * 1048576, true, NULL, 262144, &c->s->max_stanza);
+        else if (strcmp(k->name, "output-buffer") == 0)
+            parse_number(c, k, 65536, 1024L * 1048576, true, NULL, 16777216,
+                         &c->s->max_outbuf);
+        else
+            unknown_element(c, k, el, known);
+    }
+    if (c->s->max_outbuf < c->s->max_stanza)
+        cfg_err(c, el, "<output-buffer> (%ld) is smaller than <stanza-size> (%ld); make it at "
+                "least as large", c->s->max_outbuf, c->s->max_stanza);
+}
+
+static void read_backend(cfg_t *c, const pv_el_t *el)
+{
+    const pv_el_t *type = pv_el_child(el, NULL, "type");
+    if (!type) {
+        cfg_err(c, el, "<backend> has no <type>; write <type>sqlite</type> (or memory, spool, "
+                "pgsql)");
+        return;
+    }
+    const char *v = leaf_text(c, type);
+    if (!v)
+        return;
+    if (strcmp(v, "dir") == 0) {
+        pv_log(PV_LOG_INFO, "config", "%s:%u: backend type 'dir' (Palaver 0.6) is the 'spool' "
+               "backend now; using spool", c->file, type->line);
+        v = "spool";
+    }
+    char *copy = strdup(v);
+    if (!copy) {
+        cfg_err(c, type, "out of memory");
+        return;
+    }
+    free(c->s->backend);
+    c->s->backend = copy;
+    /* The other children are the backend's own options: its open() checks them. */
+}
+
+/* Adds one service admin (normalised bare JID) from an element's text. */
+static void add_sadmin(cfg_t *c, const pv_el_t *el, const char *text)
+{
+    pv_jid_t *jid = pv_jid_parse(text);
+    if (!jid) {
+        cfg_err(c, el, "'%s' is not a valid JID; write a bare JID such as admin@example.org",
+                text);
+        return;
+    }
+    if (jid->resource)
+        pv_log(PV_LOG_WARN, "config", "%s:%u: service admin '%s' has a resource; using the bare "
+               "JID '%s'", c->file, el->line, text, jid->bare);
+    size_t n = 0;
+    while (c->s->sadmins && c->s->sadmins[n])
+        n++;
+    char **grown = realloc(c->s->sadmins, (n + 2) * sizeof *grown);
+    char *copy = strdup(jid->bare);
+    pv_jid_free(jid);
+    if (!grown || !copy) {
+        free(copy);
+        if (grown)
+            c->s->sadmins = grown;
+        cfg_err(c, el, "out of memory");
+        return;
+    }
+    grown[n] = copy;
+    grown[n + 1] = NULL;
+    c->s->sadmins = grown;
+}
+
+/* <sadmin><user>jid</user>...</sadmin>, or mu-conference's <sadmin>jid</sadmin>. */
+static void read_sadmin(cfg_t *c, const pv_el_t *el)
+{
+    static const char *const known[] = {"user", NULL};
+    const pv_el_t *k = pv_el_first_element(el);
+    if (!k) {
+        const char *v = leaf_text(c, el);
+        if (v)
+            add_sadmin(c, el, v);
+        return;
+    }
+    for (; k; k = pv_el_next(k, NULL, NULL)) {
+        if (strcmp(k->name, "user") != 0) {
+            unknown_element(c, k, el, known);
+            continue;
+        }
+        const char *v = leaf_text(c, k);
+        if (v)
+            add_sadmin(c, k, v);
+    }
+}
+
+/* mu-conference's block: only the service admins matter to Palaver. */
+static void read_conference(cfg_t *c, const pv_el_t *el)
+{
+    for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL)) {
+        if (strcmp(k->name, "sadmin") == 0)
+            read_sadmin(c, k);
+        else
+            pv_log(PV_LOG_INFO, "config", "%s:%u: <conference><%s> is a mu-conference setting "
+                   "Palaver does not use; ignored", c->file, k->line, k->name);
+    }
+}
+
+static bool is_python_hook(const pv_el_t *el)
+{
+    for (size_t i = 0; python_hooks[i]; i++)
+        if (strcmp(el->name, python_hooks[i]) == 0)
+            return !pv_el_first_element(el) && *pv_el_text(el) != '\0';
+    return false;
+}
+
+static int set_plugins(cfg_t *c, const char *const *names, size_t n)
+{
+    char **list = calloc(n + 1, sizeof *list);
+    if (!list)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(list[i] = strdup(names[i]))) {
+            for (size_t j = 0; j < i; j++)
+                free(list[j]);
+            free(list);
+            return -1;
+        }
+    }
+    for (size_t i = 0; c->s->plugins && c->s->plugins[i]; i++)
+        free(c->s->plugins[i]);
+    free(c->s->plugins);
+    c->s->plugins = list;
+    return 0;
+}
+
+static void read_plugins(cfg_t *c, const pv_el_t *el)
+{
+    size_t count = 0, n = 0, hooks = 0;
+    for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL))
+        count++;
+    const char **names = calloc(count + 1, sizeof *names);
+    if (!names) {
+        cfg_err(c, el, "out of memory");
+        return;
+    }
+    for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL)) {
+        if (is_python_hook(k)) {
+            pv_log(PV_LOG_WARN, "config", "%s:%u: <%s>%s</%s> is a Palaver 0.6 Python hook and "
+                   "cannot be loaded; ignored. Port it to a C plugin (README, \"Writing a "
+                   "plugin\") and list that plugin in <plugins> instead", c->file, k->line,
+                   k->name, pv_el_text(k), k->name);
+            hooks++;
+            continue;
+        }
+        bool dup = false;
+        for (size_t i = 0; i < n; i++)
+            dup = dup || strcmp(names[i], k->name) == 0;
+        if (dup) {
+            cfg_err(c, k, "plugin <%s> is listed twice in <plugins>; keep one <%s> element",
+                    k->name, k->name);
+            continue;
+        }
+        names[n++] = k->name;
+    }
+    if (n == 0 && hooks > 0) {
+        pv_log(PV_LOG_WARN, "config", "%s:%u: <plugins> lists no C plugin; loading the standard "
+               "set (muc-core, history, disco-extended, game-rooms)", c->file, el->line);
+    } else {
+        if (n == 0)
+            pv_log(PV_LOG_INFO, "config", "%s:%u: <plugins> is empty: no plugin will be loaded",
+                   c->file, el->line);
+        if (set_plugins(c, names, n) < 0)
+            cfg_err(c, el, "out of memory");
+        c->s->plugins_default = false;
+    }
+    free(names);
+}
+
+/* ---- The table of top-level elements ---- */
+
+typedef void (*reader_fn)(cfg_t *c, const pv_el_t *el);
+
+static const struct {
+    const char *name;
+    reader_fn read;
+} top_level[] = {
+    {"name", read_name},        {"ip", read_ip},
+    {"port", read_port},        {"secret", read_secret},
+    {"backend", read_backend},  {"spool", read_spool},
+    {"conference", read_conference}, {"sadmin", read_sadmin},
+    {"plugins", read_plugins},  {"log", read_log},
+    {"loglevel", read_loglevel}, {"moduledir", read_moddir},
+    {"limits", read_limits},    {"keepalive", read_keepalive},
+    {"reconnect-max", read_reconnect},
+};
+#define N_TOP (sizeof top_level / sizeof top_level[0])
+
+static void read_root(cfg_t *c, const pv_el_t *root)
+{
+    const char *known[N_TOP + 1];
+    for (size_t i = 0; i < N_TOP; i++)
+        known[i] = top_level[i].name;
+    known[N_TOP] = NULL;
+
+    for (const pv_el_t *k = pv_el_first_element(root); k; k = pv_el_next(k, NULL, NULL)) {
+        size_t i = 0;
+        while (i < N_TOP && strcmp(k->name, top_level[i].name) != 0)
+            i++;
+        if (i == N_TOP) {
+            unknown_element(c, k, root, known);
+            continue;
+        }
+        /* mu-conference allows several <sadmin>; everything else is single. */
+        if (c->seen[i] && top_level[i].read != read_sadmin) {
+            cfg_err(c, k, "<%s> is given twice (first at line %u); keep one", k->name,
+                    c->seen[i]->line);
+            continue;
+        }
+        c->seen[i] = k;
+        top_level[i].read(c, k);
+    }
+}
+
+/* ---- Defaults and loading ---- */
+
+static int set_defaults(pv_settings_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->rport = 5347;
+    s->max_stanza = 262144;
+    s->max_outbuf = 16L * 1024 * 1024;
+    s->keepalive = 60;
+    s->reconnect_max = 60;
+    s->plugins_default = true;
+    s->rhost = strdup("localhost");
+    s->backend = strdup("sqlite");
+    s->sadmins = calloc(1, sizeof *s->sadmins);
+    if (!s->rhost || !s->backend || !s->sadmins)
+        return -1;
+    cfg_t c = {.s = s, .file = "(defaults)"};
+    size_t n = 0;
+    while (default_plugins[n])
+        n++;
+    return set_plugins(&c, default_plugins, n);
+}
+
+/* The module directory when neither the file nor the command line set one. */
+static int default_moddir(pv_settings_t *s)
+{
+    if (s->moddir)
+        return 0;
+    const char *env = getenv("PALAVER_MODULE_DIR");
+    s->moddir = strdup(env && *env ? env : PV_MODULE_DIR);
+    return s->moddir ? 0 : -1;
+}
+
+/* Reads the whole file into a malloc'd buffer (caller frees). */
+static char *read_file(const char *path, size_t *len, int *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            if (cap >= (size_t)CONFIG_MAX_BYTES) {
+                free(buf);
+                fclose(f);
+                *err = EFBIG;
+                return NULL;
+            }
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (!buf || ferror(f)) {
+        *err = buf ? errno : ENOMEM;
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+int config_load(pv_settings_t *s, const char *path, bool required)
+{
+    if (set_defaults(s) < 0) {
+        fprintf(stderr, "palaver: out of memory reading the configuration\n");
+        return -1;
+    }
+    if (!path)
+        path = PV_SYSCONF_DIR "/palaver.xml";
+
+    int err = 0;
+    size_t len = 0;
+    char *buf = read_file(path, &len, &err);
+    if (!buf) {
+        if (err == ENOENT && !required) {
+            pv_log(PV_LOG_INFO, "config", "no config file %s; using the command line only",
+                   path);
+            return default_moddir(s);
+        }
+        if (err == EFBIG)
+            fprintf(stderr, "%s: the config file is larger than %ld bytes; is this the right "
+                    "file? Give it with -c FILE\n", path, CONFIG_MAX_BYTES);
+        else
+            fprintf(stderr, "%s: cannot read the config file: %s; give a readable file with "
+                    "-c FILE\n", path, strerror(err));
+        return -1;
+    }
+    if (!(s->config_path = strdup(path))) {
+        free(buf);
+        return -1;
+    }
+
+    xs_limits_t lim;
+    xs_limits_default(&lim);
+    lim.max_stanza_bytes = (size_t)CONFIG_MAX_BYTES;
+    lim.max_text = (size_t)CONFIG_MAX_BYTES;
+    char msg[256] = "";
+    unsigned line = 0;
+    s->root = xs_parse_document(buf, len, &lim, msg, sizeof msg, &line);
+    free(buf);
+    if (!s->root) {
+        if (line)
+            fprintf(stderr, "%s:%u: malformed XML: %s; fix the XML syntax (every element "
+                    "closed, attribute values quoted)\n", path, line, msg);
+        else
+            fprintf(stderr, "%s: malformed XML: %s; fix the XML syntax (every element closed, "
+                    "attribute values quoted)\n", path, msg);
+        return -1;
+    }
+
+    cfg_t c = {.s = s, .file = s->config_path};
+    if (strcmp(s->root->name, "muc") != 0 && strcmp(s->root->name, "palaver") != 0) {
+        cfg_err(&c, s->root, "the root element is <%s>; write <palaver> ... </palaver> (or "
+                "<muc>, as in Palaver 0.6)", s->root->name);
+        return -1;
+    }
+    read_root(&c, s->root);
+    if (default_moddir(s) < 0) {
+        cfg_err(&c, NULL, "out of memory");
+        return -1;
+    }
+    return c.errors ? -1 : 0;
+}

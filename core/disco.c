@@ -89,12 +89,10 @@ int pv_disco_add_feature(const char *var)
 
 void pv_disco_info_extend(pv_disco_info_t *info)
 {
-    static pv_event_t *ev;
-    if (!info)
-        return;
-    if (!ev && !(ev = pv_event(PV_EVENT_DISCO_INFO)))
-        return;
-    pv_event_fire(ev, info);
+    /* Looked up each time (a short list walk): handles die in event_cleanup. */
+    pv_event_t *ev = info ? pv_event(PV_EVENT_DISCO_INFO) : NULL;
+    if (ev)
+        pv_event_fire(ev, info);
 }
 
 int pv_disco_query_feature(pv_el_t *query, const char *var)

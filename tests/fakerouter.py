@@ -144,6 +144,9 @@ class Connection:
         self.closed = False             # we closed it
         self.eof = False                # the daemon closed it
         self.stream_ended = False       # the daemon sent </stream:stream>
+        self.handshake = None           # the digest the daemon sent
+        self.refused_at = None          # when we refused its handshake
+        self.up_at = 0                  # len(raw) when the handshake was accepted
         self.thread = threading.Thread(target=self._reader, daemon=True)
         self.thread.start()
 
@@ -183,6 +186,11 @@ class Connection:
             self.events.put(('error', 'the daemon sent malformed XML: %s' % e))
         except Exception as e:   # noqa: BLE001 - reported to the test
             self.events.put(('error', 'reader failed: %r' % e))
+
+    def wait_eof(self, timeout):
+        """Waits until the daemon closes the TCP connection; True if it did."""
+        self.thread.join(timeout)
+        return self.eof
 
     def raw_bytes(self):
         with self.raw_lock:
@@ -273,8 +281,9 @@ class Router:
             cmd.append('-v')
         return cmd + self.args
 
-    def start(self):
-        """Listen, write the config, spawn the daemon, accept it and handshake."""
+    def start(self, accept=True):
+        """Listen, write the config, spawn the daemon and (when `accept`)
+        accept its connection and handshake it."""
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(('127.0.0.1', 0))
@@ -284,6 +293,8 @@ class Router:
         with open(self.config_path, 'w', encoding='utf-8') as f:
             f.write(self.config_xml())
         self.spawn()
+        if not accept:
+            return
         try:
             self.wait_connection(self.start_timeout)
         except BaseException:
@@ -334,14 +345,11 @@ class Router:
         except queue.Empty:
             return None
 
-    def wait_connection(self, timeout=10.0, refuse=None, handshake=True):
-        """Accept a NEW connection and handshake it. `refuse`: a stream error
-        condition (e.g. 'not-authorized') to answer the handshake with
-        instead of accepting it; the connection is then closed. Returns the
-        Connection."""
+    def open_stream(self, timeout=10.0, prolog=b'', header=None):
+        """Accept a NEW connection, read the daemon's stream header and send
+        ours (preceded by the raw bytes `prolog`; `header` replaces our
+        header). Returns the Connection; the handshake is next."""
         conn = self.accept(timeout)
-        if not handshake:
-            return conn
         deadline = time.monotonic() + timeout
         ev = self._next_event(deadline - time.monotonic())
         if ev is None or ev[0] != 'start':
@@ -350,19 +358,29 @@ class Router:
         if attrs.get('to') != self.domain:
             self._fail('stream header to=%r, expected %r' % (attrs.get('to'), self.domain))
         self.stream_id = uuid.uuid4().hex
-        header = ("<?xml version='1.0'?><stream:stream xmlns:stream='%s' "
-                  "xmlns='jabber:component:accept' from='%s' id='%s'>") % (
-                      NS['stream'], escape(self.domain), self.stream_id)
-        conn.send(header.encode())
-        ev = self._next_event(deadline - time.monotonic())
-        if ev is None or ev[0] != 'stanza' or local(ev[1].tag) != 'handshake':
-            self._fail('expected <handshake/> from the daemon, got %r' % (
-                tostring(ev[1]) if ev and ev[0] == 'stanza' else ev,))
-        conn.handshake = (ev[1].text or '').strip()
+        if header is None:
+            header = ("<?xml version='1.0'?><stream:stream xmlns:stream='%s' "
+                      "xmlns='jabber:component:accept' from='%s' id='%s'>") % (
+                          NS['stream'], escape(self.domain), self.stream_id)
+        conn.send(prolog + header.encode())
+        return conn
+
+    def wait_connection(self, timeout=10.0, refuse=None):
+        """Accept a NEW connection and handshake it. `refuse`: a stream error
+        condition (e.g. 'not-authorized') to answer the handshake with
+        instead of accepting it; the connection is then closed and its
+        `refused_at` set. Returns the Connection."""
+        conn = self.open_stream(timeout)
+        el = self._next_stanza(timeout)
+        if el is None or local(el.tag) != 'handshake':
+            self._fail('expected <handshake/> from the daemon, got %s' % (
+                'nothing' if el is None else tostring(el)))
+        conn.handshake = (el.text or '').strip()
         if refuse:
             conn.send(("<stream:error><%s xmlns='%s'/></stream:error></stream:stream>" % (
                 refuse, NS['streams'])).encode())
-            time.sleep(0.05)
+            conn.refused_at = time.monotonic()
+            conn.wait_eof(5.0)
             conn.close()
             return conn
         want = hashlib.sha1((self.stream_id + self.secret).encode()).hexdigest()
@@ -372,6 +390,7 @@ class Router:
             conn.close()
             self._fail('bad handshake %r, expected %r' % (conn.handshake, want))
         conn.send(self.handshake_reply.encode())
+        conn.up_at = len(conn.raw_bytes())
         return conn
 
     def close_connection(self):

@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include "muc_internal.h"
 
@@ -47,6 +48,8 @@ void room_free(room_t *r)
         occupant_remove(r->first);
     size_t i;
     for (map_entry_t *e = map_first(&r->regs, &i); e; e = map_next(&r->regs, e, &i))
+        free(e->val);
+    for (map_entry_t *e = map_first(&r->reg_nicks, &i); e; e = map_next(&r->reg_nicks, e, &i))
         free(e->val);
     map_clear(&r->by_nick);
     map_clear(&r->by_bare);
@@ -122,24 +125,30 @@ const char *room_reg_owner(const room_t *r, const char *nick)
     return map_get(&r->reg_nicks, nick);
 }
 
+/* regs: bare -> nick (owned); reg_nicks: nick -> bare (owned copy). */
 int room_reg_set(room_t *r, const char *bare, const char *nick)
 {
     char *old = map_get(&r->regs, bare);
     if (old) {
-        map_del(&r->reg_nicks, old);
+        free(map_del(&r->reg_nicks, old));
         map_del(&r->regs, bare);
         free(old);
     }
     if (!nick)
         return 0;
     char *n = xstrdup(nick);
-    if (!n || map_put(&r->regs, bare, n) < 0) {
+    char *b = xstrdup(bare);
+    if (!n || !b || map_put(&r->regs, bare, n) < 0) {
         free(n);
+        free(b);
         return -1;
     }
-    /* the reverse index borrows the key string stored in regs? no: store bare copy via map key */
-    if (map_put(&r->reg_nicks, n, (void *)map_first(&r->regs, &(size_t){0}) ? NULL : NULL) < 0)
+    if (map_put(&r->reg_nicks, n, b) < 0) {
+        map_del(&r->regs, bare);
+        free(n);
+        free(b);
         return -1;
+    }
     return 0;
 }
 

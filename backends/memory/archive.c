@@ -1,0 +1,85 @@
+/*
+ * backends/memory/archive.c: per-room archives as msglist_t in a hash table
+ * keyed by room name. An append costs one lookup and one array push.
+ */
+#include <palaver/log.h>
+
+#include "check.h"
+#include "memory.h"
+#include "msglist.h"
+
+void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
+                        pv_store_done_fn cb, void *ud)
+{
+    mem_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_msg(msg);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    msglist_t *l = strmap_get(s->archives, room), *fresh = NULL;
+    if (!l) {
+        l = fresh = msglist_new();
+        if (!l || strmap_put(s->archives, room, l) < 0)
+            goto nomem;
+    }
+    if (msglist_has(l, msg->id)) {
+        cb(PV_STORE_EINVAL, "a message with this id is already archived in this room", ud);
+        return;
+    }
+    if (msglist_append(l, msg) < 0)
+        goto nomem;
+    cb(PV_STORE_OK, NULL, ud);
+    return;
+nomem:
+    if (fresh && strmap_get(s->archives, room) != fresh)
+        msglist_free(fresh);
+    pv_log(PV_LOG_ERROR, "memory", "room %s: out of memory archiving message %s", room, msg->id);
+    cb(PV_STORE_ENOMEM, "out of memory", ud);
+}
+
+void mem_archive_query(void *h, const char *room, const pv_store_query_t *q,
+                       pv_store_msgs_fn cb, void *ud)
+{
+    mem_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, 0, 0, ud);
+        return;
+    }
+    msglist_query(strmap_get(s->archives, room), q, cb, ud);
+}
+
+void mem_archive_replace(void *h, const char *room, const char *id, const char *xml,
+                         pv_store_done_fn cb, void *ud)
+{
+    mem_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_id(id);
+    if (!bad && !xml)
+        bad = "replacement xml is NULL";
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    msglist_t *l = strmap_get(s->archives, room);
+    int rc = l ? msglist_replace(l, id, xml) : PV_STORE_ENOTFOUND;
+    if (rc == PV_STORE_ENOMEM)
+        pv_log(PV_LOG_ERROR, "memory", "room %s: out of memory replacing message %s", room, id);
+    cb(rc, rc == 0 ? NULL : rc == PV_STORE_ENOTFOUND ? "no such message" : "out of memory", ud);
+}
+
+void mem_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
+{
+    mem_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    msglist_free(strmap_remove(s->archives, room));
+    cb(PV_STORE_OK, NULL, ud);
+}

@@ -1,0 +1,74 @@
+/*
+ * backends/memory/backend.c: the memory backend's descriptor, open and close.
+ *
+ * For tests and for services that keep nothing across restarts. Takes no
+ * options.
+ */
+#include <stdlib.h>
+
+#include <palaver/log.h>
+
+#include "memory.h"
+#include "msglist.h"
+#include "roomdata.h"
+
+static int mem_open(const pv_config_t *cfg, void **handle)
+{
+    (void)cfg;
+    mem_store_t *s = calloc(1, sizeof(*s));
+    if (s) {
+        s->rooms = strmap_new();
+        s->archives = strmap_new();
+    }
+    if (!s || !s->rooms || !s->archives) {
+        pv_log(PV_LOG_ERROR, "memory", "out of memory opening the store");
+        if (s) {
+            strmap_free(s->rooms, NULL);
+            strmap_free(s->archives, NULL);
+        }
+        free(s);
+        return -1;
+    }
+    *handle = s;
+    return 0;
+}
+
+static void free_room(void *r)
+{
+    roomdata_free(r);
+}
+
+static void free_archive(void *l)
+{
+    msglist_free(l);
+}
+
+static void mem_close(void *handle)
+{
+    mem_store_t *s = handle;
+    if (!s)
+        return;
+    strmap_free(s->rooms, free_room);
+    strmap_free(s->archives, free_archive);
+    free(s);
+}
+
+PV_STORE_DEFINE(memory) = {
+    .size = sizeof(pv_store_t),
+    .abi_major = PV_STORE_ABI_MAJOR,
+    .abi_minor = PV_STORE_ABI_MINOR,
+    .name = "memory",
+    .version = "1.0",
+    .open = mem_open,
+    .close = mem_close,
+    .room_list = mem_room_list,
+    .room_load = mem_room_load,
+    .room_put = mem_room_put,
+    .room_delete = mem_room_delete,
+    .affs_set = mem_affs_set,
+    .reg_set = mem_reg_set,
+    .archive_append = mem_archive_append,
+    .archive_query = mem_archive_query,
+    .archive_replace = mem_archive_replace,
+    .archive_delete = mem_archive_delete,
+};

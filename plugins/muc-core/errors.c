@@ -1,0 +1,37 @@
+/*
+ * errors.c: the helpers every handler uses to refuse a stanza: the XMPP
+ * condition XEP-0045 names, with a human <text>, from the JID the user
+ * addressed (the core builds the reply with the original payload); plus the
+ * room lookup every handler starts with.
+ */
+#include <string.h>
+#include "muc_internal.h"
+
+pv_verdict_t fail(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text)
+{
+    pv_log(PV_LOG_DEBUG, MUC, "refusing %s from %s to %s: %s (%s)",
+           ctx->kind == PV_KIND_IQ ? "iq" : ctx->kind == PV_KIND_MESSAGE ? "message" : "presence",
+           ctx->from->full, ctx->to->full, cond, text ? text : "");
+    if (!strcmp(ctx->type, "error"))
+        return PV_HANDLED;            /* never answer an error */
+    return pv_stanza_fail(ctx, type, cond, text);
+}
+
+/* Presence errors go back from the occupant JID the user addressed: the
+ * core's reply swaps to/from, so this is the same as fail(). */
+void presence_error(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text)
+{
+    if (!strcmp(ctx->type, "error"))
+        return;
+    pv_send_error(ctx->stanza, type, cond, text);
+}
+
+room_t *room_of(const pv_jid_t *to)
+{
+    return to->node ? rooms_get(to->node) : NULL;
+}
+
+bool is_sadmin_jid(const pv_jid_t *j)
+{
+    return j && pv_is_sadmin(j->bare);
+}

@@ -1,0 +1,205 @@
+/*
+ * occupant.c: occupants and their sessions. An occupant is one nick in one
+ * room; it has one or more sessions (real full JIDs of the same bare JID,
+ * XEP-0045 multi-session as Prosody does it). The room's three indexes are
+ * kept in step here and nowhere else, which is what keeps ghosts out.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "muc_internal.h"
+
+pv_muc_role_t role_for(const room_t *r, pv_muc_aff_t a)
+{
+    switch (a) {
+    case PV_MUC_AFF_OWNER:
+    case PV_MUC_AFF_ADMIN:
+        return PV_MUC_ROLE_MODERATOR;
+    case PV_MUC_AFF_MEMBER:
+        return PV_MUC_ROLE_PARTICIPANT;
+    case PV_MUC_AFF_NONE:
+        return room_cfg_bool(r, CF_MODERATED) ? PV_MUC_ROLE_VISITOR : PV_MUC_ROLE_PARTICIPANT;
+    default:
+        return PV_MUC_ROLE_NONE;
+    }
+}
+
+occupant_t *occupant_new(room_t *r, const char *nick, const pv_jid_t *real, pv_muc_role_t role)
+{
+    occupant_t *o = calloc(1, sizeof *o);
+    if (!o)
+        goto oom;
+    o->room = r;
+    o->role = role;
+    o->nick = xstrdup(nick);
+    o->bare = xstrdup(real->bare);
+    if (!o->nick || !o->bare || map_put(&r->by_nick, nick, o) < 0)
+        goto oom_free;
+    if (!occupant_add_session(o, real)) {
+        map_del(&r->by_nick, nick);
+        goto oom_free;
+    }
+    occupant_id_compute(r, o->bare, o->occupant_id);
+    occupant_t *same = map_get(&r->by_bare, o->bare);
+    if (same) {
+        o->bare_next = same->bare_next;
+        same->bare_next = o;
+    } else if (map_put(&r->by_bare, o->bare, o) < 0) {
+        occupant_remove(o);
+        goto oom;
+    }
+    o->prev = r->last;
+    if (r->last)
+        r->last->next = o;
+    else
+        r->first = o;
+    r->last = o;
+    r->noccupants++;
+    return o;
+oom_free:
+    if (o) {
+        free(o->nick);
+        free(o->bare);
+        free(o);
+    }
+oom:
+    pv_log(PV_LOG_ERROR, MUC, "out of memory adding %s to room %s", real->full, r->jid);
+    return NULL;
+}
+
+session_t *occupant_add_session(occupant_t *o, const pv_jid_t *real)
+{
+    session_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->jid = pv_jid_dup(real)) || map_put(&o->room->by_full, real->full, s) < 0) {
+        if (s)
+            pv_jid_free(s->jid);
+        free(s);
+        pv_log(PV_LOG_ERROR, MUC, "out of memory adding session %s to %s", real->full, o->room->jid);
+        return NULL;
+    }
+    s->occ = o;
+    s->next = o->sessions;
+    o->sessions = s;
+    o->nsessions++;
+    return s;
+}
+
+void occupant_remove_session(occupant_t *o, session_t *s)
+{
+    for (session_t **pp = &o->sessions; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    map_del(&o->room->by_full, s->jid->full);
+    pv_jid_free(s->jid);
+    free(s);
+    o->nsessions--;
+}
+
+/* Unlinks o from every index of its room and frees it. */
+void occupant_remove(occupant_t *o)
+{
+    room_t *r = o->room;
+    while (o->sessions)
+        occupant_remove_session(o, o->sessions);
+    if (map_get(&r->by_nick, o->nick) == o)
+        map_del(&r->by_nick, o->nick);
+    occupant_t *head = map_get(&r->by_bare, o->bare);
+    if (head == o) {
+        if (o->bare_next)
+            map_put(&r->by_bare, o->bare, o->bare_next);
+        else
+            map_del(&r->by_bare, o->bare);
+    } else {
+        for (occupant_t *p = head; p; p = p->bare_next)
+            if (p->bare_next == o) {
+                p->bare_next = o->bare_next;
+                break;
+            }
+    }
+    if (o->prev)
+        o->prev->next = o->next;
+    else if (r->first == o)
+        r->first = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    else if (r->last == o)
+        r->last = o->prev;
+    if (r->noccupants)
+        r->noccupants--;
+    pv_el_free(o->presence);
+    free(o->nick);
+    free(o->bare);
+    free(o);
+}
+
+occupant_t *occupant_by_nick(const room_t *r, const char *nick)
+{
+    return map_get(&r->by_nick, nick);
+}
+
+session_t *session_by_full(const room_t *r, const char *full)
+{
+    return map_get(&r->by_full, full);
+}
+
+occupant_t *occupant_by_bare(const room_t *r, const char *bare)
+{
+    return map_get(&r->by_bare, bare);
+}
+
+int occupant_rename(occupant_t *o, const char *nick)
+{
+    char *n = xstrdup(nick);
+    if (!n || map_put(&o->room->by_nick, nick, o) < 0) {
+        free(n);
+        return -1;
+    }
+    if (!streq_ci(o->nick, nick))
+        map_del(&o->room->by_nick, o->nick);
+    else
+        map_put(&o->room->by_nick, nick, o);
+    free(o->nick);
+    o->nick = n;
+    return 0;
+}
+
+pv_muc_aff_t occupant_aff(const occupant_t *o)
+{
+    return room_aff(o->room, o->bare);
+}
+
+/* ---- SDK accessors ---- */
+
+pv_muc_occupant_t *pv_muc_occupant_by_nick(const pv_muc_room_t *r, const char *nick)
+{
+    char *n = pv_resourceprep(nick);
+    occupant_t *o = n ? occupant_by_nick(r, n) : NULL;
+    free(n);
+    return o;
+}
+
+pv_muc_occupant_t *pv_muc_occupant_by_jid(const pv_muc_room_t *r, const char *full)
+{
+    session_t *s = session_by_full(r, full);
+    return s ? s->occ : NULL;
+}
+
+const char *pv_muc_occupant_nick(const pv_muc_occupant_t *o) { return o->nick; }
+const char *pv_muc_occupant_bare_jid(const pv_muc_occupant_t *o) { return o->bare; }
+const char *pv_muc_occupant_id(const pv_muc_occupant_t *o) { return o->occupant_id; }
+pv_muc_role_t pv_muc_occupant_role(const pv_muc_occupant_t *o) { return o->role; }
+pv_muc_aff_t pv_muc_occupant_affiliation(const pv_muc_occupant_t *o) { return occupant_aff(o); }
+
+const char *pv_muc_role_name(pv_muc_role_t r)
+{
+    static const char *const n[] = {"none", "visitor", "participant", "moderator"};
+    return (unsigned)r < 4 ? n[r] : "none";
+}
+
+const char *pv_muc_aff_name(pv_muc_aff_t a)
+{
+    static const char *const n[] = {"outcast", "none", "member", "admin", "owner"};
+    return (unsigned)a < 5 ? n[a] : "none";
+}
