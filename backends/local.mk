@@ -16,3 +16,36 @@ backends_memory_memory_la_SOURCES = $(BACKEND_COMMON) \
 	backends/memory/rooms.c backends/memory/archive.c
 backends_memory_memory_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_memory_memory_la_LDFLAGS = $(PV_STORE_MODFLAGS)
+
+# sqlite: the embedded default.
+pkglib_LTLIBRARIES += backends/sqlite/sqlite.la
+backends_sqlite_sqlite_la_SOURCES = $(BACKEND_COMMON) \
+	backends/common/roomdata.c backends/common/roomdata.h \
+	backends/sqlite/sqlite.h backends/sqlite/backend.c backends/sqlite/schema.c \
+	backends/sqlite/stmt.c backends/sqlite/rooms.c backends/sqlite/archive.c
+backends_sqlite_sqlite_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
+backends_sqlite_sqlite_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+backends_sqlite_sqlite_la_LIBADD = $(SQLITE_LIBS)
+backends_sqlite_sqlite_la_LDFLAGS = $(PV_STORE_MODFLAGS)
+
+# spool: a directory of room files.
+pkglib_LTLIBRARIES += backends/spool/spool.la
+backends_spool_spool_la_SOURCES = $(BACKEND_COMMON) \
+	backends/common/roomdata.c backends/common/roomdata.h \
+	backends/common/msglist.c backends/common/msglist.h \
+	backends/spool/spool.h backends/spool/backend.c backends/spool/names.c \
+	backends/spool/roomfile.c backends/spool/rooms.c backends/spool/archive.c
+backends_spool_spool_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
+backends_spool_spool_la_LDFLAGS = $(PV_STORE_MODFLAGS)
+
+# The conformance suite: loads each backend module by name and checks every
+# operation of palaver/store.h. `make check` runs it on memory, spool and
+# sqlite; tests/unit/test_store_pgsql.sh runs it on pgsql with a private server.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_store
+TESTS += tests/unit/test_store
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_store_LDFLAGS = -export-dynamic
+endif

@@ -135,6 +135,27 @@ static int parse_number(cfg_t *c, const pv_el_t *el, long min, long max, bool si
     return 0;
 }
 
+/* Text directly inside an element that holds elements is a typo (a value
+ * outside its element, or a lost '<'): say so rather than drop it. */
+static void check_stray_text(cfg_t *c, const pv_el_t *el)
+{
+    for (const pv_el_t *t = el->children; t; t = t->next) {
+        if (t->kind != PV_EL_TEXT)
+            continue;
+        size_t i = 0;
+        while (i < t->text_len && strchr(" \t\r\n", t->text[i]))
+            i++;
+        if (i < t->text_len) {
+            size_t n = t->text_len - i < 40 ? t->text_len - i : 40;
+            while (n && strchr(" \t\r\n", t->text[i + n - 1]))
+                n--;
+            cfg_err(c, t->line ? t : el, "stray text '%.*s' in <%s>; put it inside an element "
+                    "or remove it", (int)n, t->text + i, el->name);
+            return;
+        }
+    }
+}
+
 /* "FILE:LINE: unknown element <x> in <parent>; did you mean <y>?" */
 static void unknown_element(cfg_t *c, const pv_el_t *el, const pv_el_t *parent,
                             const char *const *known)
@@ -178,26 +199,27 @@ static void read_reconnect(cfg_t *c, const pv_el_t *el)
     parse_number(c, el, 1, 86400, false, "a number of seconds", 60, &c->s->reconnect_max);
 }
 
+/* <loglevel>: 0-2 as the number of -v, or info, debug, traffic. */
 static void read_loglevel(cfg_t *c, const pv_el_t *el)
 {
-    static const struct { const char *name; int verbosity; } levels[] = {
-        {"error", -2}, {"warn", -1}, {"warning", -1}, {"info", 0}, {"debug", 1}, {"traffic", 2}};
+    static const char *const names[] = {"info", "debug", "traffic"};
     const char *v = leaf_text(c, el);
     if (!v)
         return;
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-        if (strcasecmp(v, levels[i].name) == 0) {
-            c->s->verbosity = levels[i].verbosity;
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(v, names[i]) == 0 || (v[0] == '0' + i && v[1] == '\0')) {
+            c->s->verbosity = i;
             return;
         }
     }
-    cfg_err(c, el, "<loglevel> must be one of error, warn, info, debug, traffic, not '%s'; "
-            "write e.g. <loglevel>info</loglevel>", v);
+    cfg_err(c, el, "<loglevel> must be 0 (info), 1 (debug) or 2 (traffic), like the number of "
+            "-v, not '%s'; write e.g. <loglevel>1</loglevel>", v);
 }
 
 static void read_limits(cfg_t *c, const pv_el_t *el)
 {
     static const char *const known[] = {"stanza-size", "output-buffer", NULL};
+    check_stray_text(c, el);
     for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL)) {
         if (strcmp(k->name, "stanza-size") == 0)
             parse_number(c, k, 4096, 64L * 1048576, true, NULL, 262144, &c->s->max_stanza);
@@ -214,6 +236,7 @@ static void read_limits(cfg_t *c, const pv_el_t *el)
 
 static void read_backend(cfg_t *c, const pv_el_t *el)
 {
+    check_stray_text(c, el);
     const pv_el_t *type = pv_el_child(el, NULL, "type");
     if (!type) {
         cfg_err(c, el, "<backend> has no <type>; write <type>sqlite</type> (or memory, spool, "
@@ -223,10 +246,11 @@ static void read_backend(cfg_t *c, const pv_el_t *el)
     const char *v = leaf_text(c, type);
     if (!v)
         return;
-    if (strcmp(v, "dir") == 0) {
-        pv_log(PV_LOG_INFO, "config", "%s:%u: backend type 'dir' (Palaver 0.6) is the 'spool' "
-               "backend now; using spool", c->file, type->line);
-        v = "spool";
+    const char *now = settings_backend_alias(v);
+    if (now) {
+        pv_log(PV_LOG_INFO, "config", "%s:%u: backend type '%s' (Palaver 0.6) is the '%s' "
+               "backend now; using %s", c->file, type->line, v, now, now);
+        v = now;
     }
     char *copy = strdup(v);
     if (!copy) {
@@ -279,6 +303,7 @@ static void read_sadmin(cfg_t *c, const pv_el_t *el)
             add_sadmin(c, el, v);
         return;
     }
+    check_stray_text(c, el);
     for (; k; k = pv_el_next(k, NULL, NULL)) {
         if (strcmp(k->name, "user") != 0) {
             unknown_element(c, k, el, known);
@@ -293,6 +318,7 @@ static void read_sadmin(cfg_t *c, const pv_el_t *el)
 /* mu-conference's block: only the service admins matter to Palaver. */
 static void read_conference(cfg_t *c, const pv_el_t *el)
 {
+    check_stray_text(c, el);
     for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL)) {
         if (strcmp(k->name, "sadmin") == 0)
             read_sadmin(c, k);
@@ -333,6 +359,7 @@ static int set_plugins(cfg_t *c, const char *const *names, size_t n)
 static void read_plugins(cfg_t *c, const pv_el_t *el)
 {
     size_t count = 0, n = 0, hooks = 0;
+    check_stray_text(c, el);
     for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL))
         count++;
     const char **names = calloc(count + 1, sizeof *names);
@@ -398,6 +425,7 @@ static void read_root(cfg_t *c, const pv_el_t *root)
     for (size_t i = 0; i < N_TOP; i++)
         known[i] = top_level[i].name;
     known[N_TOP] = NULL;
+    check_stray_text(c, root);
 
     for (const pv_el_t *k = pv_el_first_element(root); k; k = pv_el_next(k, NULL, NULL)) {
         size_t i = 0;

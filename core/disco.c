@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disco_internal.h"
 #include <palaver/disco.h>
 #include <palaver/log.h>
-#include "disco_internal.h"
 
 typedef struct identity {
-    char *category, *type, *name;   /* name may be NULL */
+    char *category, *type, *name; /* name may be NULL */
 } identity_t;
 
 static identity_t *identities;
@@ -49,8 +49,8 @@ int pv_disco_add_identity(const char *category, const char *type, const char *na
         return -1;
     }
     for (size_t i = 0; i < nidentities; i++)
-        if (same(identities[i].category, category) && same(identities[i].type, type)
-            && same(identities[i].name, name))
+        if (same(identities[i].category, category) && same(identities[i].type, type) &&
+            same(identities[i].name, name))
             return 0;
     if (grow((void **)&identities, &capidentities, nidentities, sizeof *identities) < 0)
         goto nomem;
@@ -78,8 +78,8 @@ int pv_disco_add_feature(const char *var)
         if (strcmp(features[i], var) == 0)
             return 0;
     char *copy = NULL;
-    if (grow((void **)&features, &capfeatures, nfeatures, sizeof *features) < 0
-        || !(copy = strdup(var))) {
+    if (grow((void **)&features, &capfeatures, nfeatures, sizeof *features) < 0 ||
+        !(copy = strdup(var))) {
         pv_log(PV_LOG_ERROR, "core", "cannot add disco feature %s: out of memory", var);
         return -1;
     }
@@ -111,8 +111,8 @@ int pv_disco_query_identity(pv_el_t *query, const char *category, const char *ty
     if (!query || !category || !type)
         return -1;
     pv_el_t *i = pv_el_add(query, PV_NS_DISCO_INFO, "identity");
-    if (!i || pv_el_set_attr(i, "category", category) < 0 || pv_el_set_attr(i, "type", type) < 0
-        || (name && pv_el_set_attr(i, "name", name) < 0))
+    if (!i || pv_el_set_attr(i, "category", category) < 0 || pv_el_set_attr(i, "type", type) < 0 ||
+        (name && pv_el_set_attr(i, "name", name) < 0))
         return -1;
     return 0;
 }

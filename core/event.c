@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_internal.h"
 #include <palaver/event.h>
 #include <palaver/log.h>
-#include "event_internal.h"
 
 struct pv_subscription {
     pv_event_t *ev;
@@ -25,20 +25,20 @@ struct pv_subscription {
     pv_event_fn fn;
     void *ud;
     char *owner;
-    pv_subscription_t *next;       /* in ev's sorted list */
-    pv_subscription_t *next_dead;  /* in the graveyard, while firing */
+    pv_subscription_t *next;      /* in ev's sorted list */
+    pv_subscription_t *next_dead; /* in the graveyard, while firing */
 };
 
 struct pv_event {
     char *name;
     pv_subscription_t *subs;
-    size_t live;                   /* subscriptions not marked dead */
+    size_t live; /* subscriptions not marked dead */
     pv_event_t *next;
 };
 
 static pv_event_t *events;
-static unsigned firing;                  /* nesting depth of pv_event_fire */
-static pv_subscription_t *graveyard;     /* dead subscriptions awaiting free */
+static unsigned firing;              /* nesting depth of pv_event_fire */
+static pv_subscription_t *graveyard; /* dead subscriptions awaiting free */
 
 pv_event_t *pv_event(const char *name)
 {
@@ -67,8 +67,8 @@ pv_subscription_t *pv_event_subscribe(pv_event_t *ev, int priority, pv_event_fn 
                                       const char *owner)
 {
     if (!ev || !fn) {
-        pv_log(PV_LOG_ERROR, "core", "%s: subscription to event %s without %s",
-               owner ? owner : "?", pv_event_name(ev), ev ? "a function" : "an event");
+        pv_log(PV_LOG_ERROR, "core", "%s: subscription to event %s without %s", owner ? owner : "?",
+               pv_event_name(ev), ev ? "a function" : "an event");
         return NULL;
     }
     pv_subscription_t *s = calloc(1, sizeof *s);
@@ -170,7 +170,7 @@ void event_dump(void)
 
 void event_cleanup(void)
 {
-    graveyard = NULL;   /* every dead one is still linked in its event's list */
+    graveyard = NULL; /* every dead one is still linked in its event's list */
     while (events) {
         pv_event_t *e = events;
         events = e->next;

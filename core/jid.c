@@ -6,12 +6,14 @@
  * compare the ready-made bare/full strings instead of re-parsing. A JID is a
  * single allocation: the struct followed by its strings, so pv_jid_free is
  * one free(). Parts are prepped (nodeprep/nameprep/resourceprep), then each
- * must be non-empty and at most 1023 bytes. The node is optional (a domain,
- * or jabberd2's internal `sm`) and a domain needs no dot. IPv6 literal
- * domains ("[2001:db8::1]") are checked with inet_pton and written in their
- * canonical form.
+ * must be non-empty and at most 1023 bytes. Most JIDs are plain lowercase
+ * ASCII, for which the profiles are the identity: those skip libidn, so a
+ * typical stanza's two JIDs cost two malloc()s and a byte scan each. The node is optional (a
+ * domain, or jabberd2's internal `sm`) and a domain needs no dot. IPv6 literal domains
+ * ("[2001:db8::1]") are checked with inet_pton and written in their canonical form.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,31 +23,61 @@
 
 #define PART_MAX 1023
 
-typedef int (*prep_fn)(char *in, size_t maxlen);
+typedef enum { NODE, DOMAIN, RESOURCE } profile_t;
 
-static int nameprep_adapter(char *in, size_t maxlen)
+/* A normalised part: s[0..len) is either borrowed from the input (ASCII fast
+ * path, no copy) or `owned` (malloc'd by stringprep). s is NULL when absent. */
+typedef struct part {
+    const char *s;
+    size_t len;
+    char *owned;
+} part_t;
+
+/* True when the profile maps s to itself and accepts it, which holds for the
+ * everyday ASCII JID: stringprep then needs no UCS-4 round trip. Nodeprep
+ * lowercases and refuses space and "&'/:<>@; resourceprep keeps all printable
+ * ASCII; nameprep lowercases, and domains keep host-name characters only.
+ * Anything else takes the full stringprep path. */
+static bool ascii_identity(const char *s, size_t len, profile_t p)
 {
-    return stringprep_nameprep(in, maxlen);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e)
+            return false;
+        switch (p) {
+        case NODE:
+            if (c == ' ' || (c >= 'A' && c <= 'Z') || strchr("\"&'/:<>@", c))
+                return false;
+            break;
+        case DOMAIN:
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                  c == '.'))
+                return false;
+            break;
+        case RESOURCE:
+            break;
+        }
+    }
+    return true;
 }
 
-static int nodeprep_adapter(char *in, size_t maxlen)
+static int run_profile(char *buf, size_t cap, profile_t p)
 {
-    return stringprep_xmpp_nodeprep(in, maxlen);
+    switch (p) {
+    case NODE:
+        return stringprep_xmpp_nodeprep(buf, cap);
+    case DOMAIN:
+        return stringprep_nameprep(buf, cap);
+    default:
+        return stringprep_xmpp_resourceprep(buf, cap);
+    }
 }
 
-static int resourceprep_adapter(char *in, size_t maxlen)
+/* Runs the profile on s[0..len) with libidn. Returns a malloc'd string or NULL. */
+static char *stringprep_copy(const char *s, size_t len, profile_t p)
 {
-    return stringprep_xmpp_resourceprep(in, maxlen);
-}
-
-/* Runs a stringprep profile on the first len bytes of s. Returns a malloc'd
- * result of 1..PART_MAX bytes, or NULL. */
-static char *prep(const char *s, size_t len, prep_fn fn)
-{
-    if (!s || len == 0 || memchr(s, '\0', len))
-        return NULL;
-    /* Inputs much longer than the limit cannot shrink below it (mapping
-     * removes only some characters); refuse them before any work. */
+    /* Refuse inputs over four times the limit before any work: only
+     * characters mapped to nothing could bring them back under it. */
     if (len > 4 * PART_MAX)
         return NULL;
     size_t cap = 2 * len + 16;
@@ -55,15 +87,9 @@ static char *prep(const char *s, size_t len, prep_fn fn)
             return NULL;
         memcpy(buf, s, len);
         buf[len] = '\0';
-        int rc = fn(buf, cap);
-        if (rc == STRINGPREP_OK) {
-            size_t n = strlen(buf);
-            if (n == 0 || n > PART_MAX) {
-                free(buf);
-                return NULL;
-            }
+        int rc = run_profile(buf, cap, p);
+        if (rc == STRINGPREP_OK)
             return buf;
-        }
         free(buf);
         if (rc != STRINGPREP_TOO_SMALL_BUFFER || cap > 64 * PART_MAX)
             return NULL;
@@ -71,26 +97,27 @@ static char *prep(const char *s, size_t len, prep_fn fn)
     }
 }
 
-char *pv_nodeprep(const char *s)
+/* A domain's labels must be non-empty and (ASCII) host-name characters. */
+static bool labels_ok(const char *d, size_t len)
 {
-    return s ? prep(s, strlen(s), nodeprep_adapter) : NULL;
+    size_t label = 0;
+    for (size_t i = 0; i <= len; i++) {
+        unsigned char c = i < len ? (unsigned char)d[i] : '.';
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+        label++;
+    }
+    return true;
 }
 
-char *pv_resourceprep(const char *s)
-{
-    return s ? prep(s, strlen(s), resourceprep_adapter) : NULL;
-}
-
-/* An ASCII character allowed in a (non-literal) domain after nameprep:
- * letters, digits, '-', '_' and the label separator. Non-ASCII bytes are
- * left to nameprep. */
-static int domain_char_ok(unsigned char c)
-{
-    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-           || c == '_' || c == '.' || (c >= 'A' && c <= 'Z');
-}
-
-/* "[v6]" in s[0..len): returns its canonical "[...]" (malloc'd) or NULL. */
+/* "[v6]" in s[0..len): its canonical "[...]" (malloc'd) or NULL. */
 static char *ipv6_literal(const char *s, size_t len)
 {
     char addr[INET6_ADDRSTRLEN + 1];
@@ -99,10 +126,8 @@ static char *ipv6_literal(const char *s, size_t len)
     memcpy(addr, s + 1, len - 2);
     addr[len - 2] = '\0';
     struct in6_addr in6;
-    if (inet_pton(AF_INET6, addr, &in6) != 1)
-        return NULL;
     char canon[INET6_ADDRSTRLEN];
-    if (!inet_ntop(AF_INET6, &in6, canon, sizeof canon))
+    if (inet_pton(AF_INET6, addr, &in6) != 1 || !inet_ntop(AF_INET6, &in6, canon, sizeof canon))
         return NULL;
     size_t n = strlen(canon);
     char *out = malloc(n + 3);
@@ -115,110 +140,130 @@ static char *ipv6_literal(const char *s, size_t len)
     return out;
 }
 
-static char *domainprep(const char *s, size_t len)
+/* Normalises s[0..len) for profile p into *out. Returns 0, or -1 when the
+ * part is empty, too long or refused by the profile (*out is then empty). */
+static int prep_part(const char *s, size_t len, profile_t p, part_t *out)
 {
-    if (!s || len == 0)
-        return NULL;
-    if (s[0] == '[')
-        return ipv6_literal(s, len);
-    /* RFC 7622 3.2: one trailing dot is removed. */
-    if (s[len - 1] == '.')
-        len--;
-    char *d = prep(s, len, nameprep_adapter);
-    if (!d)
-        return NULL;
-    /* Nameprep maps the ideographic full stops to '.'; then labels must be
-     * non-empty and ASCII restricted to what host names use. */
-    const char *label = d;
-    for (const char *p = d;; p++) {
-        if (*p == '.' || *p == '\0') {
-            if (p == label)
-                goto bad;
-            if (*p == '\0')
-                break;
-            label = p + 1;
-        } else if (!domain_char_ok((unsigned char)*p)) {
-            goto bad;
-        }
+    *out = (part_t){NULL, 0, NULL};
+    if (!s || len == 0 || memchr(s, '\0', len))
+        return -1;
+    if (p == DOMAIN && s[0] == '[') {
+        if (!(out->owned = ipv6_literal(s, len)))
+            return -1;
+        out->s = out->owned;
+        out->len = strlen(out->owned);
+        return 0;
     }
-    return d;
-bad:
-    free(d);
-    return NULL;
+    if (p == DOMAIN && s[len - 1] == '.') /* RFC 7622 3.2: one trailing dot goes */
+        len--;
+    if (len == 0)
+        return -1;
+    if (ascii_identity(s, len, p)) {
+        out->s = s;
+        out->len = len;
+    } else {
+        if (!(out->owned = stringprep_copy(s, len, p)))
+            return -1;
+        out->s = out->owned;
+        out->len = strlen(out->owned);
+    }
+    if (out->len == 0 || out->len > PART_MAX || (p == DOMAIN && !labels_ok(out->s, out->len))) {
+        free(out->owned);
+        *out = (part_t){NULL, 0, NULL};
+        return -1;
+    }
+    return 0;
+}
+
+/* Public single-part helpers: always a malloc'd copy. */
+static char *prep_string(const char *s, profile_t p)
+{
+    part_t part;
+    if (!s || prep_part(s, strlen(s), p, &part) < 0)
+        return NULL;
+    if (part.owned)
+        return part.owned;
+    return strndup(part.s, part.len);
+}
+
+char *pv_nodeprep(const char *s)
+{
+    return prep_string(s, NODE);
 }
 
 char *pv_nameprep(const char *s)
 {
-    return s ? domainprep(s, strlen(s)) : NULL;
+    return prep_string(s, DOMAIN);
 }
 
-/* Builds the JID from already normalised parts (node, resource may be NULL). */
-static pv_jid_t *assemble(const char *node, const char *domain, const char *resource)
+char *pv_resourceprep(const char *s)
 {
-    size_t ln = node ? strlen(node) : 0, ld = strlen(domain), lr = resource ? strlen(resource) : 0;
-    size_t lbare = (node ? ln + 1 : 0) + ld;
-    size_t lfull = lbare + (resource ? lr + 1 : 0);
-    size_t total = sizeof(pv_jid_t) + (node ? ln + 1 : 0) + ld + 1 + (resource ? lr + 1 : 0)
-                   + lbare + 1 + lfull + 1;
+    return prep_string(s, RESOURCE);
+}
+
+/* Builds the JID from normalised parts (node.s, resource.s NULL when absent)
+ * in one allocation: struct, node, domain, resource, full, bare. */
+static pv_jid_t *assemble(part_t node, part_t domain, part_t resource)
+{
+    size_t lbare = (node.s ? node.len + 1 : 0) + domain.len;
+    size_t lfull = lbare + (resource.s ? resource.len + 1 : 0);
+    size_t total = sizeof(pv_jid_t) + (node.s ? node.len + 1 : 0) + domain.len + 1 +
+                   (resource.s ? resource.len + 1 : 0) + lfull + 1 + lbare + 1;
     pv_jid_t *j = malloc(total);
     if (!j)
         return NULL;
     char *p = (char *)(j + 1);
     j->node = NULL;
     j->resource = NULL;
-    if (node) {
-        memcpy(p, node, ln + 1);
+    if (node.s) {
+        memcpy(p, node.s, node.len);
+        p[node.len] = '\0';
         j->node = p;
-        p += ln + 1;
+        p += node.len + 1;
     }
-    memcpy(p, domain, ld + 1);
+    memcpy(p, domain.s, domain.len);
+    p[domain.len] = '\0';
     j->domain = p;
-    p += ld + 1;
-    if (resource) {
-        memcpy(p, resource, lr + 1);
+    p += domain.len + 1;
+    if (resource.s) {
+        memcpy(p, resource.s, resource.len);
+        p[resource.len] = '\0';
         j->resource = p;
-        p += lr + 1;
+        p += resource.len + 1;
     }
     char *full = p;
-    if (node) {
-        memcpy(p, node, ln);
-        p += ln;
+    if (node.s) {
+        memcpy(p, node.s, node.len);
+        p += node.len;
         *p++ = '@';
     }
-    memcpy(p, domain, ld);
-    p += ld;
-    char *bare_end = p;
-    if (resource) {
+    memcpy(p, domain.s, domain.len);
+    p += domain.len;
+    if (resource.s) {
         *p++ = '/';
-        memcpy(p, resource, lr);
-        p += lr;
+        memcpy(p, resource.s, resource.len);
+        p += resource.len;
     }
     *p++ = '\0';
     j->full = full;
-    /* bare: a separate copy (the full string continues after it). */
-    memcpy(p, full, (size_t)(bare_end - full));
-    p[bare_end - full] = '\0';
+    memcpy(p, full, lbare); /* bare: the full string's prefix, terminated */
+    p[lbare] = '\0';
     j->bare = p;
     return j;
 }
 
-/* Preps raw parts (given with lengths; node/resource NULL when absent). */
+/* Preps raw parts (node/resource NULL when absent) and builds the JID. */
 static pv_jid_t *make_parts(const char *node, size_t ln, const char *domain, size_t ld,
                             const char *resource, size_t lr)
 {
-    char *n = NULL, *d = NULL, *r = NULL;
+    part_t n = {0}, d = {0}, r = {0};
     pv_jid_t *j = NULL;
-    if (node && !(n = prep(node, ln, nodeprep_adapter)))
-        goto out;
-    if (!(d = domainprep(domain, ld)))
-        goto out;
-    if (resource && !(r = prep(resource, lr, resourceprep_adapter)))
-        goto out;
-    j = assemble(n, d, r);
-out:
-    free(n);
-    free(d);
-    free(r);
+    if ((!node || prep_part(node, ln, NODE, &n) == 0) && prep_part(domain, ld, DOMAIN, &d) == 0 &&
+        (!resource || prep_part(resource, lr, RESOURCE, &r) == 0))
+        j = assemble(n, d, r);
+    free(n.owned);
+    free(d.owned);
+    free(r.owned);
     return j;
 }
 
@@ -263,7 +308,12 @@ pv_jid_t *pv_jid_make(const char *node, const char *domain, const char *resource
 
 pv_jid_t *pv_jid_dup(const pv_jid_t *jid)
 {
-    return jid ? assemble(jid->node, jid->domain, jid->resource) : NULL;
+    if (!jid)
+        return NULL;
+    part_t n = {jid->node, jid->node ? strlen(jid->node) : 0, NULL};
+    part_t d = {jid->domain, strlen(jid->domain), NULL};
+    part_t r = {jid->resource, jid->resource ? strlen(jid->resource) : 0, NULL};
+    return assemble(n, d, r);
 }
 
 void pv_jid_free(pv_jid_t *jid)

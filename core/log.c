@@ -9,17 +9,19 @@
  * Timestamps are local time, like syslog and most daemons.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include <palaver/log.h>
 #include "log_internal.h"
+#include <palaver/log.h>
 
-static FILE *log_fp;        /* NULL: stderr */
-static char *log_path;      /* copy of the open file's path, for log_reopen */
+static FILE *log_fp;   /* NULL: stderr */
+static char *log_path; /* copy of the open file's path, for log_reopen */
 static int log_max = PV_LOG_INFO;
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG", "TRAFFIC"};
@@ -53,8 +55,8 @@ static size_t format_prefix(char *buf, size_t size, pv_log_level_t level, const 
         n = strftime(buf, size, "%Y-%m-%d %H:%M:%S ", &tm);
     if (n == 0)
         n = (size_t)snprintf(buf, size, "0000-00-00 00:00:00 ");
-    const char *lv = (unsigned)level < sizeof level_names / sizeof *level_names
-                         ? level_names[level] : "?";
+    const char *lv =
+        (unsigned)level < sizeof level_names / sizeof *level_names ? level_names[level] : "?";
     int m = snprintf(buf + n, size - n, "%s %s: ", lv, who ? who : "?");
     if (m < 0)
         return n;
@@ -88,9 +90,13 @@ void pv_log(pv_log_level_t level, const char *who, const char *fmt, ...)
             va_end(ap);
             line = big;
         } else {
-            total = sizeof stackbuf - 2;   /* truncated rather than lost */
+            total = sizeof stackbuf - 2; /* truncated rather than lost */
         }
     }
+    /* One message, one line: a peer-controlled string cannot fake entries. */
+    for (size_t i = plen; i < total; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
     line[total] = '\n';
     FILE *fp = out();
     fwrite(line, 1, total + 1, fp);
@@ -101,10 +107,19 @@ void pv_log(pv_log_level_t level, const char *who, const char *fmt, ...)
 
 static FILE *open_file(const char *path)
 {
-    /* "e": close-on-exec, so children never inherit the log. */
-    FILE *fp = fopen(path, "ae");
-    if (fp)
-        setvbuf(fp, NULL, _IOFBF, 8192);
+    /* Close-on-exec, so children never inherit the log; 0640 because logs
+     * name users and rooms. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, "a");
+    if (!fp) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return NULL;
+    }
+    setvbuf(fp, NULL, _IOFBF, 8192);
     return fp;
 }
 

@@ -1,1 +1,470 @@
-/* placeholder */
+/*
+ * core/modules.c: loading plugins and the storage backend with libltdl.
+ *
+ * A module is NAME.la / NAME.so in one of the module directories; it exports
+ * one descriptor, NAME_LTX_pv_plugin or NAME_LTX_pv_store (NAME with every
+ * non-alphanumeric character turned into '_'). Loading happens in two passes
+ * so that a bad module list fails before any plugin runs:
+ *
+ *   1. open every listed plugin and validate its descriptor (ABI, name,
+ *      `requires` present in the list);
+ *   2. order them (dependencies first, config order otherwise; a cycle is an
+ *      error) and call init in that order.
+ *
+ * Every refusal names the plugin, its file and the reason, and start-up stops:
+ * running with half the configured behaviour is worse than not running.
+ * Shutdown runs in reverse: plugins (last initialised first), then the
+ * backend, and only then are modules unmapped (a backend's last completion
+ * callbacks may still run plugin code), then libltdl.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ltdl.h>
+
+#include <palaver/log.h>
+#include <palaver/plugin.h>
+#include <palaver/store.h>
+
+#include "modules.h"
+
+typedef struct module {
+    char *name;
+    lt_dlhandle handle;
+    const pv_plugin_t *desc;
+    void *state;
+    int mark;            /* topological sort: 0 new, 1 visiting, 2 done */
+    bool initialised;
+} module_t;
+
+static struct {
+    bool ltdl_up;
+    char *moddir;
+    module_t *mods;      /* in the order they were listed */
+    size_t nmods;
+    module_t **order;    /* initialisation order (pointers into mods) */
+    size_t norder;
+    lt_dlhandle store_handle;
+    const pv_store_t *store;
+    void *store_state;
+    char *store_name;
+} M;
+
+/* "muc-core" -> "muc_core" (malloc'd; caller frees). */
+static char *c_name(const char *name)
+{
+    char *c = strdup(name);
+    for (char *p = c; p && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            *p = '_';
+    return c;
+}
+
+static const char *file_of(lt_dlhandle h)
+{
+    const lt_dlinfo *info = h ? lt_dlgetinfo(h) : NULL;
+    return info && info->filename ? info->filename : "(unknown file)";
+}
+
+int modules_init(const char *moddir)
+{
+    if (!M.ltdl_up) {
+        if (lt_dlinit() != 0) {
+            pv_log(PV_LOG_ERROR, "core", "cannot initialise libltdl: %s", lt_dlerror());
+            return -1;
+        }
+        M.ltdl_up = true;
+    }
+    free(M.moddir);
+    M.moddir = strdup(moddir ? moddir : PV_MODULE_DIR);
+    if (!M.moddir || lt_dlsetsearchpath(M.moddir) != 0) {
+        pv_log(PV_LOG_ERROR, "core", "cannot set the module search path to %s: %s",
+               moddir ? moddir : PV_MODULE_DIR, M.moddir ? lt_dlerror() : "out of memory");
+        return -1;
+    }
+    pv_log(PV_LOG_DEBUG, "core", "module search path: %s", M.moddir);
+    return 0;
+}
+
+/* Opens NAME (.la or .so) from the search path and finds "<cname>_LTX_<sym>".
+ * `kind` is "plugin" or "backend" for messages. */
+static void *open_module(const char *kind, const char *name, const char *sym,
+                         lt_dlhandle *out)
+{
+    *out = NULL;
+    if (!M.ltdl_up && modules_init(NULL) < 0)
+        return NULL;
+    lt_dlhandle h = lt_dlopenext(name);
+    if (!h) {
+        const char *why = lt_dlerror();
+        pv_log(PV_LOG_ERROR, "core", "%s '%s': cannot open module %s.la or %s.so in %s: %s",
+               kind, name, name, name, M.moddir ? M.moddir : "(no module directory)",
+               why ? why : "not found");
+        return NULL;
+    }
+    char *cname = c_name(name);
+    size_t len = cname ? strlen(cname) + strlen(sym) + 6 : 0;
+    char *full = cname ? malloc(len) : NULL;
+    void *desc = NULL;
+    if (full) {
+        snprintf(full, len, "%s_LTX_%s", cname, sym);
+        desc = lt_dlsym(h, full);
+        if (!desc)
+            pv_log(PV_LOG_ERROR, "core", "%s '%s' (%s): missing descriptor: the module exports no "
+                   "symbol %s; define it with %s(%s)", kind, name, file_of(h), full,
+                   strcmp(sym, "pv_plugin") == 0 ? "PV_PLUGIN_DEFINE" : "PV_STORE_DEFINE", cname);
+    } else {
+        pv_log(PV_LOG_ERROR, "core", "%s '%s': out of memory", kind, name);
+    }
+    free(full);
+    free(cname);
+    if (!desc) {
+        lt_dlclose(h);
+        return NULL;
+    }
+    *out = h;
+    return desc;
+}
+
+/* ---- Plugins ---- */
+
+static bool listed(const char *name)
+{
+    for (size_t i = 0; i < M.nmods; i++)
+        if (strcmp(M.mods[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+bool pv_plugin_loaded(const char *name)
+{
+    for (size_t i = 0; name && i < M.nmods; i++)
+        if (M.mods[i].desc && strcmp(M.mods[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static int check_plugin(module_t *m, const char *config_file)
+{
+    const pv_plugin_t *d = m->desc;
+    const char *file = file_of(m->handle);
+    if (d->abi_major != PV_ABI_MAJOR) {
+        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): built for plugin ABI %u.%u, but this "
+               "palaver provides %u.%u (the major version differs); rebuild the plugin against "
+               "this palaver's SDK", m->name, file, d->abi_major, d->abi_minor, PV_ABI_MAJOR,
+               PV_ABI_MINOR);
+        return -1;
+    }
+    if (d->abi_minor > PV_ABI_MINOR) {
+        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): built for plugin ABI %u.%u, newer than "
+               "this palaver's %u.%u; upgrade palaver or rebuild the plugin against this SDK",
+               m->name, file, d->abi_major, d->abi_minor, PV_ABI_MAJOR, PV_ABI_MINOR);
+        return -1;
+    }
+    if (!d->name || strcmp(d->name, m->name) != 0) {
+        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): its descriptor names it '%s'; the module "
+               "file must be named after the plugin (%s.so) and listed as <%s/>", m->name, file,
+               d->name ? d->name : "(null)", d->name ? d->name : "NAME",
+               d->name ? d->name : "NAME");
+        return -1;
+    }
+    if (!d->init) {
+        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): its descriptor has no init function",
+               m->name, file);
+        return -1;
+    }
+    for (size_t i = 0; d->requires && d->requires[i]; i++) {
+        if (!listed(d->requires[i])) {
+            pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s) requires '%s', which is not listed "
+                   "in <plugins>; add <%s/> to <plugins> in %s", m->name, file, d->requires[i],
+                   d->requires[i], config_file);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static module_t *find_mod(const char *name)
+{
+    for (size_t i = 0; i < M.nmods; i++)
+        if (strcmp(M.mods[i].name, name) == 0)
+            return &M.mods[i];
+    return NULL;
+}
+
+/* Depth-first: dependencies first. `path` holds the chain being visited, for
+ * the cycle message. */
+static int visit(module_t *m, module_t **path, size_t depth)
+{
+    if (m->mark == 2)
+        return 0;
+    path[depth] = m;
+    if (m->mark == 1) {
+        char chain[1024] = "";
+        size_t start = 0;
+        while (path[start] != m)
+            start++;
+        for (size_t i = start; i <= depth; i++) {
+            strncat(chain, path[i]->name, sizeof chain - strlen(chain) - 1);
+            if (i < depth)
+                strncat(chain, " -> ", sizeof chain - strlen(chain) - 1);
+        }
+        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): dependency cycle %s; one of these "
+               "plugins must stop requiring the next", m->name, file_of(m->handle), chain);
+        return -1;
+    }
+    m->mark = 1;
+    for (size_t i = 0; m->desc->requires && m->desc->requires[i]; i++)
+        if (visit(find_mod(m->desc->requires[i]), path, depth + 1) < 0)
+            return -1;
+    m->mark = 2;
+    M.order[M.norder++] = m;
+    return 0;
+}
+
+/* Calls shutdown() of every initialised plugin, last initialised first. */
+static void stop_plugins(void)
+{
+    for (size_t i = M.norder; i-- > 0;) {
+        module_t *m = M.order[i];
+        if (m->initialised && m->desc->shutdown) {
+            pv_log(PV_LOG_DEBUG, "core", "plugin '%s': shutting down", m->name);
+            m->desc->shutdown(m->state);
+        }
+        m->initialised = false;
+    }
+}
+
+/* Unmaps the plugins (after the backend closed: its last completions may
+ * still call into plugin code) and forgets them. */
+static void unload_plugins(void)
+{
+    for (size_t i = 0; i < M.nmods; i++) {
+        if (M.mods[i].handle)
+            lt_dlclose(M.mods[i].handle);
+        free(M.mods[i].name);
+    }
+    free(M.mods);
+    free(M.order);
+    M.mods = NULL;
+    M.order = NULL;
+    M.nmods = M.norder = 0;
+}
+
+static void shutdown_plugins(void)
+{
+    stop_plugins();
+    unload_plugins();
+}
+
+int modules_load_plugins(pv_settings_t *s)
+{
+    size_t n = 0;
+    while (s->plugins && s->plugins[n])
+        n++;
+    shutdown_plugins();
+    M.mods = calloc(n + 1, sizeof *M.mods);
+    M.order = calloc(n + 1, sizeof *M.order);
+    module_t **path = calloc(n + 1, sizeof *path);
+    if (!M.mods || !M.order || !path) {
+        pv_log(PV_LOG_ERROR, "core", "out of memory loading plugins");
+        free(path);
+        shutdown_plugins();
+        return -1;
+    }
+    const char *config_file = s->config_path ? s->config_path : "the config file";
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        module_t *m = &M.mods[M.nmods];
+        if (!(m->name = strdup(s->plugins[i]))) {
+            rc = -1;
+            break;
+        }
+        M.nmods++;
+        m->desc = open_module("plugin", m->name, "pv_plugin", &m->handle);
+        if (!m->desc)
+            rc = -1;
+    }
+    for (size_t i = 0; i < M.nmods && rc == 0; i++)
+        rc = check_plugin(&M.mods[i], config_file);
+    for (size_t i = 0; i < M.nmods && rc == 0; i++)
+        rc = visit(&M.mods[i], path, 0);
+    free(path);
+    for (size_t i = 0; i < M.norder && rc == 0; i++) {
+        module_t *m = M.order[i];
+        const char *file = file_of(m->handle);
+        pv_log(PV_LOG_DEBUG, "core", "plugin '%s' %s (%s): init", m->name,
+               m->desc->version ? m->desc->version : "", file);
+        if (m->desc->init(settings_plugin_config(s, m->name), &m->state) != 0) {
+            pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): init failed (see above); fix its "
+                   "configuration in %s or remove it from <plugins>", m->name, file,
+                   config_file);
+            rc = -1;
+            break;
+        }
+        m->initialised = true;
+    }
+    if (rc != 0) {
+        shutdown_plugins();
+        return -1;
+    }
+    if (M.norder)
+        pv_log(PV_LOG_INFO, "core", "%zu plugin(s) loaded", M.norder);
+    return 0;
+}
+
+void modules_connected(void)
+{
+    for (size_t i = 0; i < M.norder; i++)
+        if (M.order[i]->initialised && M.order[i]->desc->connected)
+            M.order[i]->desc->connected(M.order[i]->state);
+}
+
+void modules_reconfigure(pv_settings_t *s)
+{
+    for (size_t i = 0; i < M.norder; i++) {
+        module_t *m = M.order[i];
+        if (!m->initialised || !m->desc->reconfigure)
+            continue;
+        if (m->desc->reconfigure(m->state, settings_plugin_config(s, m->name)) != 0)
+            pv_log(PV_LOG_WARN, "core", "plugin '%s': the new configuration was refused; it "
+                   "keeps the old one", m->name);
+    }
+    size_t n = 0;
+    bool same = true;
+    for (; s->plugins && s->plugins[n]; n++)
+        same = same && n < M.nmods && strcmp(s->plugins[n], M.mods[n].name) == 0;
+    if (!same || n != M.nmods)
+        pv_log(PV_LOG_WARN, "core", "the list of plugins changed; restart palaver to load or "
+               "unload plugins");
+}
+
+/* ---- The backend ---- */
+
+/* Entries the core and plugins call, with their offsets: `size` must cover
+ * them and none may be NULL. Appended entries (a later minor) are optional. */
+#define ENTRY(f) {#f, offsetof(pv_store_t, f)}
+static const struct {
+    const char *name;
+    size_t offset;
+} store_entries[] = {
+    ENTRY(open), ENTRY(close), ENTRY(room_list), ENTRY(room_load), ENTRY(room_put),
+    ENTRY(room_delete), ENTRY(affs_set), ENTRY(reg_set), ENTRY(archive_append),
+    ENTRY(archive_query), ENTRY(archive_replace), ENTRY(archive_delete),
+};
+#define STORE_MIN_SIZE (offsetof(pv_store_t, archive_delete) + sizeof(void (*)(void)))
+
+static int check_store(const char *name, lt_dlhandle h, const pv_store_t *st)
+{
+    const char *file = file_of(h);
+    if (st->abi_major != PV_STORE_ABI_MAJOR || st->abi_minor > PV_STORE_ABI_MINOR) {
+        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): built for backend ABI %u.%u, but this "
+               "palaver provides %u.%u (%s); rebuild the backend against this palaver's SDK",
+               name, file, st->abi_major, st->abi_minor, PV_STORE_ABI_MAJOR, PV_STORE_ABI_MINOR,
+               st->abi_major != PV_STORE_ABI_MAJOR ? "the major version differs"
+                                                   : "its minor version is newer");
+        return -1;
+    }
+    if (st->size < STORE_MIN_SIZE) {
+        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): its descriptor is %zu bytes, smaller "
+               "than the %zu this palaver needs; rebuild it against this SDK", name, file,
+               st->size, (size_t)STORE_MIN_SIZE);
+        return -1;
+    }
+    if (!st->name || strcmp(st->name, name) != 0) {
+        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): its descriptor names it '%s'; the "
+               "module file must be named after the backend", name, file,
+               st->name ? st->name : "(null)");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof store_entries / sizeof store_entries[0]; i++) {
+        void (*fn)(void);
+        memcpy(&fn, (const char *)st + store_entries[i].offset, sizeof fn);
+        if (!fn) {
+            pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): its descriptor has no %s function",
+                   name, file, store_entries[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Closes the backend (its handle stays mapped until unload_store). */
+static void close_store(void)
+{
+    if (M.store) {
+        pv_log(PV_LOG_DEBUG, "core", "backend '%s': closing", M.store_name);
+        M.store->close(M.store_state);
+    }
+    free(M.store_name);
+    M.store = NULL;
+    M.store_state = NULL;
+    M.store_name = NULL;
+}
+
+static void unload_store(void)
+{
+    if (M.store_handle)
+        lt_dlclose(M.store_handle);
+    M.store_handle = NULL;
+}
+
+int modules_load_backend(pv_settings_t *s)
+{
+    close_store();
+    unload_store();
+    const char *name = s->backend ? s->backend : "sqlite";
+    lt_dlhandle h;
+    const pv_store_t *st = open_module("backend", name, "pv_store", &h);
+    if (!st)
+        return -1;
+    if (check_store(name, h, st) < 0) {
+        lt_dlclose(h);
+        return -1;
+    }
+    const pv_el_t *cfg = settings_backend_config(s);
+    void *state = NULL;
+    if (!cfg || st->open(cfg, &state) != 0) {
+        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): open failed (see above); palaver cannot "
+               "run without storage", name, file_of(h));
+        lt_dlclose(h);
+        return -1;
+    }
+    M.store_name = strdup(name);
+    if (!M.store_name) {
+        st->close(state);
+        lt_dlclose(h);
+        pv_log(PV_LOG_ERROR, "core", "out of memory");
+        return -1;
+    }
+    M.store = st;
+    M.store_state = state;
+    M.store_handle = h;
+    pv_log(PV_LOG_INFO, "core", "backend '%s' %s (%s) open", name, st->version ? st->version : "",
+           file_of(h));
+    return 0;
+}
+
+const pv_store_t *pv_store(void **handle)
+{
+    if (handle)
+        *handle = M.store_state;
+    return M.store;
+}
+
+const char *pv_store_name(void) { return M.store_name; }
+
+void modules_shutdown(void)
+{
+    stop_plugins();
+    close_store();
+    unload_plugins();
+    unload_store();
+    if (M.ltdl_up)
+        lt_dlexit();
+    M.ltdl_up = false;
+    free(M.moddir);
+    M.moddir = NULL;
+}

@@ -1,1 +1,453 @@
-/* placeholder */
+/*
+ * core/router.c: every inbound stanza goes through here, once.
+ *
+ * router_dispatch() classifies a stanza (kind x addressing class x IQ payload
+ * namespace), parses its from and to exactly once, rejects what no plugin
+ * should see (bad addresses, a `to` outside our domain, an IQ get/set without
+ * exactly one payload), then walks the hook chain for that kind. Chains are
+ * indexed by kind, so a message never walks IQ handlers; within a chain hooks
+ * are kept sorted by priority (higher first, ties in registration order), and
+ * the class and namespace filters are an AND and a strcmp.
+ *
+ * The router, not the handlers, guarantees the error rules: at most one
+ * reply per stanza, never an error in answer to an error or a result, and
+ * `service-unavailable` for an IQ get/set that nobody handled.
+ *
+ * Handlers may add and remove hooks while a stanza is being dispatched (even
+ * from a nested dispatch): removed hooks are only marked dead and freed when
+ * the outermost dispatch returns.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "disco_internal.h"
+#include "event_internal.h"
+#include "router_internal.h"
+#include <palaver/log.h>
+#include <palaver/router.h>
+
+#define NCHAINS 3 /* message, presence, iq: the bit index of PV_KIND_* */
+
+struct pv_hook {
+    int kinds, to_classes, priority;
+    char *payload_ns; /* NULL: any IQ payload */
+    pv_stanza_fn fn;
+    void *ud;
+    char *owner;
+    bool dead;
+    pv_hook_t *next[NCHAINS]; /* next in each chain it belongs to */
+    pv_hook_t *next_all;      /* registry of every hook, for cleanup */
+    pv_hook_t *next_dead;     /* graveyard while dispatching */
+};
+
+static pv_hook_t *chains[NCHAINS];
+static pv_hook_t *all_hooks;
+static pv_hook_t *graveyard;
+static unsigned dispatching; /* nesting depth of router_dispatch */
+static char *service_domain;
+
+/* The stanza being dispatched (innermost, for nested dispatches), to notice
+ * that a handler answered it itself. */
+typedef struct in_flight {
+    const pv_el_t *stanza;
+    const char *from, *id; /* its attributes (id may be NULL) */
+    const char *norm_from; /* the normalised from, once parsed */
+    bool answered;
+    struct in_flight *outer;
+} in_flight_t;
+static in_flight_t *current;
+
+static const char *const chain_names[NCHAINS] = {"message", "presence", "iq"};
+
+/* ---- Domain ---- */
+
+int router_set_domain(const char *domain)
+{
+    char *d = pv_nameprep(domain);
+    if (!d) {
+        pv_log(PV_LOG_ERROR, "core", "invalid component domain '%s'", domain ? domain : "");
+        return -1;
+    }
+    free(service_domain);
+    service_domain = d;
+    return 0;
+}
+
+const char *pv_service_domain(void)
+{
+    return service_domain ? service_domain : "";
+}
+
+/* ---- Hooks ---- */
+
+pv_hook_t *pv_hook_stanza(int kinds, int to_classes, const char *payload_ns, int priority,
+                          pv_stanza_fn fn, void *ud, const char *owner)
+{
+    if (!owner)
+        owner = "?";
+    if (!fn || !(kinds & PV_KIND_ANY) || !(to_classes & PV_TO_ANY)) {
+        pv_log(PV_LOG_ERROR, "core", "%s: stanza hook without %s", owner,
+               !fn                      ? "a function"
+               : !(kinds & PV_KIND_ANY) ? "a stanza kind"
+                                        : "a target class");
+        return NULL;
+    }
+    pv_hook_t *h = calloc(1, sizeof *h);
+    if (!h || !(h->owner = strdup(owner)) ||
+        (payload_ns && !(h->payload_ns = strdup(payload_ns)))) {
+        if (h)
+            free(h->owner);
+        free(h);
+        pv_log(PV_LOG_ERROR, "core", "%s: cannot add stanza hook: out of memory", owner);
+        return NULL;
+    }
+    h->kinds = kinds & PV_KIND_ANY;
+    h->to_classes = to_classes & PV_TO_ANY;
+    h->priority = priority;
+    h->fn = fn;
+    h->ud = ud;
+    for (int k = 0; k < NCHAINS; k++) {
+        if (!(h->kinds & (1 << k)))
+            continue;
+        pv_hook_t **pp = &chains[k];
+        while (*pp && (*pp)->priority >= priority)
+            pp = &(*pp)->next[k];
+        h->next[k] = *pp;
+        *pp = h;
+    }
+    h->next_all = all_hooks;
+    all_hooks = h;
+    return h;
+}
+
+static void unlink_hook(pv_hook_t *h)
+{
+    for (int k = 0; k < NCHAINS; k++) {
+        if (!(h->kinds & (1 << k)))
+            continue;
+        for (pv_hook_t **pp = &chains[k]; *pp; pp = &(*pp)->next[k]) {
+            if (*pp == h) {
+                *pp = h->next[k];
+                break;
+            }
+        }
+    }
+    for (pv_hook_t **pp = &all_hooks; *pp; pp = &(*pp)->next_all) {
+        if (*pp == h) {
+            *pp = h->next_all;
+            break;
+        }
+    }
+}
+
+static void free_hook(pv_hook_t *h)
+{
+    free(h->payload_ns);
+    free(h->owner);
+    free(h);
+}
+
+void pv_hook_remove(pv_hook_t *hook)
+{
+    if (!hook || hook->dead)
+        return;
+    hook->dead = true;
+    if (dispatching) {
+        hook->next_dead = graveyard;
+        graveyard = hook;
+        return;
+    }
+    unlink_hook(hook);
+    free_hook(hook);
+}
+
+static void bury_dead(void)
+{
+    while (graveyard) {
+        pv_hook_t *h = graveyard;
+        graveyard = h->next_dead;
+        unlink_hook(h);
+        free_hook(h);
+    }
+}
+
+pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type, const char *condition,
+                            const char *text)
+{
+    if (ctx) {
+        ctx->err_type = type;
+        ctx->err_condition = condition;
+        ctx->err_text = text;
+    }
+    return PV_ERROR;
+}
+
+/* ---- Dispatch ---- */
+
+static int kind_of(const pv_el_t *st)
+{
+    if (st->kind != PV_EL_ELEMENT || !st->name || !st->ns)
+        return 0;
+    if (strcmp(st->ns, PV_NS_STANZA) != 0 && strcmp(st->ns, PV_NS_CLIENT) != 0)
+        return 0;
+    if (strcmp(st->name, "message") == 0)
+        return PV_KIND_MESSAGE;
+    if (strcmp(st->name, "presence") == 0)
+        return PV_KIND_PRESENCE;
+    if (strcmp(st->name, "iq") == 0)
+        return PV_KIND_IQ;
+    return 0;
+}
+
+static int chain_of(int kind)
+{
+    return kind == PV_KIND_MESSAGE ? 0 : kind == PV_KIND_PRESENCE ? 1 : 2;
+}
+
+static const char *or_none(const char *s)
+{
+    return s ? s : "(none)";
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+void router_note_sent(const pv_el_t *sent)
+{
+    if (!current || current->answered || !sent->name || !current->stanza->name)
+        return;
+    const char *type = pv_el_attr(sent, "type");
+    if (!type || (strcmp(type, "result") != 0 && strcmp(type, "error") != 0))
+        return;
+    const char *to = pv_el_attr(sent, "to");
+    if (strcmp(sent->name, current->stanza->name) == 0 &&
+        (same_str(to, current->from) || same_str(to, current->norm_from)) &&
+        same_str(pv_el_attr(sent, "id"), current->id))
+        current->answered = true;
+}
+
+/* The one place the router answers: at most once, never to an error/result. */
+static void reply_error(const pv_el_t *st, bool answerable, const char *type, const char *condition,
+                        const char *text, const pv_el_t *extra)
+{
+    if (current && current->stanza == st && current->answered) {
+        pv_log(PV_LOG_WARN, "core", "<%s/> from %s was already answered: not sending %s as well",
+               st->name, or_none(pv_el_attr(st, "from")), condition);
+        return;
+    }
+    if (!answerable) {
+        pv_log(PV_LOG_DEBUG, "core", "not answering <%s type='%s'/> from %s with %s", st->name,
+               or_none(pv_el_attr(st, "type")), or_none(pv_el_attr(st, "from")), condition);
+        return;
+    }
+    pv_el_t *r = pv_error_new(st, type, condition, text);
+    if (!r)
+        return;
+    if (extra) {
+        pv_el_t *err = r->last_child; /* pv_error_new appends <error/> last */
+        if (!err || !err->name || strcmp(err->name, "error") != 0 || !pv_el_copy_into(err, extra))
+            pv_log(PV_LOG_ERROR, "core", "cannot add the application condition to %s error",
+                   condition);
+    }
+    pv_send(r);
+    pv_el_free(r);
+}
+
+/* Counts element children and returns the first one. */
+static pv_el_t *payload_of(const pv_el_t *st, int *count)
+{
+    pv_el_t *first = NULL;
+    *count = 0;
+    for (pv_el_t *c = st->children; c; c = c->next) {
+        if (c->kind != PV_EL_ELEMENT)
+            continue;
+        if (!first)
+            first = c;
+        ++*count;
+    }
+    return first;
+}
+
+/* Frees an application condition element the handler built as its own tree
+ * (a root not in the stanza's arena); nodes of other trees are borrowed. */
+static void release_extra(pv_stanza_ctx_t *ctx)
+{
+    pv_el_t *x = ctx->err_extra;
+    if (x && !x->parent && x->arena != ctx->stanza->arena)
+        pv_el_free(x);
+    ctx->err_extra = NULL;
+}
+
+static void run_chain(pv_stanza_ctx_t *ctx, bool answerable)
+{
+    int k = chain_of(ctx->kind);
+    pv_verdict_t v = PV_PASS;
+    pv_hook_t *by = NULL;
+    for (pv_hook_t *h = chains[k]; h; h = h->next[k]) {
+        if (h->dead || !(h->to_classes & ctx->to_class))
+            continue;
+        if (h->payload_ns && (!ctx->payload_ns || strcmp(h->payload_ns, ctx->payload_ns) != 0))
+            continue;
+        v = h->fn(ctx, h->ud);
+        if (v != PV_PASS) {
+            by = h;
+            break;
+        }
+    }
+    const pv_el_t *st = ctx->stanza;
+    switch (v) {
+    case PV_HANDLED:
+        break;
+    case PV_ERROR:
+        if (!ctx->err_condition) {
+            pv_log(PV_LOG_WARN, "core", "%s: PV_ERROR without pv_stanza_fail() for <%s/> from %s",
+                   by->owner, st->name, ctx->from->full);
+            ctx->err_type = "wait";
+            ctx->err_condition = "internal-server-error";
+            ctx->err_text = NULL;
+        }
+        reply_error(st, answerable, ctx->err_type ? ctx->err_type : "cancel", ctx->err_condition,
+                    ctx->err_text, ctx->err_extra);
+        break;
+    case PV_PASS:
+        if (ctx->kind == PV_KIND_IQ && answerable) {
+            pv_log(PV_LOG_DEBUG, "core", "no handler for IQ %s (%s) from %s to %s", ctx->type,
+                   or_none(ctx->payload_ns), ctx->from->full, ctx->to->full);
+            reply_error(st, true, "cancel", "service-unavailable", NULL, NULL);
+        } else {
+            pv_log(PV_LOG_DEBUG, "core", "nobody took <%s type='%s'/> from %s to %s: dropped",
+                   st->name, ctx->type, ctx->from->full, ctx->to->full);
+        }
+        break;
+    default:
+        pv_log(PV_LOG_WARN, "core", "%s: unknown verdict %d for <%s/> from %s: taken as handled",
+               by->owner, (int)v, st->name, ctx->from->full);
+        break;
+    }
+    release_extra(ctx);
+}
+
+static void dispatch_one(pv_el_t *st)
+{
+    int kind = kind_of(st);
+    if (!kind) {
+        pv_log(PV_LOG_WARN, "core", "dropping <%s xmlns='%s'/> from %s: not a stanza",
+               or_none(st->name), or_none(st->ns), or_none(pv_el_attr(st, "from")));
+        return;
+    }
+    const char *type = pv_el_attr(st, "type");
+    if (!type)
+        type = "";
+    bool is_error = strcmp(type, "error") == 0;
+    bool answerable = !is_error && !(kind == PV_KIND_IQ && strcmp(type, "result") == 0);
+
+    const char *from_s = pv_el_attr(st, "from"), *to_s = pv_el_attr(st, "to");
+    if (!from_s) {
+        pv_log(PV_LOG_WARN, "core", "dropping <%s/> to %s without a from", st->name, or_none(to_s));
+        return;
+    }
+    pv_jid_t *from = pv_jid_parse(from_s);
+    pv_jid_t *to = to_s ? pv_jid_parse(to_s) : NULL;
+    if (!from || !to) {
+        pv_log(PV_LOG_INFO, "core", "<%s/> from '%s' to '%s': malformed %s", st->name, from_s,
+               or_none(to_s), !from ? "from" : "to");
+        reply_error(st, answerable, "modify", "jid-malformed", NULL, NULL);
+        goto out;
+    }
+    if (service_domain && strcmp(to->domain, service_domain) != 0) {
+        pv_log(PV_LOG_WARN, "core", "<%s/> from %s to %s: not our domain (%s)", st->name,
+               from->full, to->full, service_domain);
+        reply_error(st, answerable, "cancel", "item-not-found", NULL, NULL);
+        goto out;
+    }
+
+    if (current && current->stanza == st)
+        current->norm_from = from->full;
+    pv_stanza_ctx_t ctx = {
+        .stanza = st,
+        .kind = kind,
+        .to_class = !to->node      ? PV_TO_SERVICE
+                    : to->resource ? PV_TO_FULL
+                                   : PV_TO_BARE,
+        .type = type,
+        .from = from,
+        .to = to,
+    };
+    if (kind == PV_KIND_IQ) {
+        int n;
+        ctx.payload = payload_of(st, &n);
+        ctx.payload_ns = ctx.payload ? ctx.payload->ns : NULL;
+        bool request = strcmp(type, "get") == 0 || strcmp(type, "set") == 0;
+        if (answerable && (!request || n != 1)) {
+            pv_log(PV_LOG_INFO, "core",
+                   "IQ type '%s' from %s to %s with %d payload element(s): "
+                   "bad-request",
+                   type, from->full, to->full, n);
+            reply_error(st, true, "modify", "bad-request", NULL, NULL);
+            goto out;
+        }
+    }
+    run_chain(&ctx, answerable);
+out:
+    pv_jid_free(from);
+    pv_jid_free(to);
+}
+
+void router_dispatch(pv_el_t *stanza)
+{
+    if (!stanza)
+        return;
+    in_flight_t flight = {.stanza = stanza,
+                          .from = pv_el_attr(stanza, "from"),
+                          .id = pv_el_attr(stanza, "id"),
+                          .outer = current};
+    current = &flight;
+    dispatching++;
+    dispatch_one(stanza);
+    current = flight.outer;
+    if (--dispatching == 0)
+        bury_dead();
+    pv_el_free(stanza);
+}
+
+void router_dump_chains(void)
+{
+    if (!pv_log_enabled(PV_LOG_DEBUG))
+        return;
+    static const char *const classes[] = {"service", "bare", "full"};
+    for (int k = 0; k < NCHAINS; k++) {
+        pv_log(PV_LOG_DEBUG, "core", "%s chain:", chain_names[k]);
+        for (const pv_hook_t *h = chains[k]; h; h = h->next[k]) {
+            if (h->dead)
+                continue;
+            char cls[32] = "";
+            for (int c = 0; c < 3; c++)
+                if (h->to_classes & (1 << c)) {
+                    if (*cls)
+                        strcat(cls, "|");
+                    strcat(cls, classes[c]);
+                }
+            pv_log(PV_LOG_DEBUG, "core", "  %6d %-16s to %s%s%s", h->priority, h->owner, cls,
+                   h->payload_ns ? " ns " : "", h->payload_ns ? h->payload_ns : "");
+        }
+    }
+    event_dump();
+}
+
+void router_cleanup(void)
+{
+    graveyard = NULL; /* dead hooks are still in all_hooks */
+    while (all_hooks) {
+        pv_hook_t *h = all_hooks;
+        all_hooks = h->next_all;
+        free_hook(h);
+    }
+    for (int k = 0; k < NCHAINS; k++)
+        chains[k] = NULL;
+    event_cleanup();
+    disco_cleanup();
+    free(service_domain);
+    service_domain = NULL;
+}

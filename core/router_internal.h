@@ -24,4 +24,11 @@ void router_cleanup(void);
  * XEP-0092 version, XEP-0199 ping to the service. */
 int core_services_init(void);
 
+/* Called by pv_send() for every stanza sent: lets the router notice that a
+ * handler already answered the stanza being dispatched (a result or an error
+ * back to its sender, with the same id), so that the core never adds a
+ * second answer (PV_ERROR or the IQ fallback after a reply is then only
+ * logged). The stanza is borrowed for the call. */
+void router_note_sent(const pv_el_t *stanza);
+
 #endif

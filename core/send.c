@@ -9,17 +9,19 @@
  * urn:ietf:params:xml:ns:xmpp-stanzas namespace. An error or a result is
  * never answered with an error (that is how error loops start).
  */
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "output.h"
+#include "router_internal.h"
 #include <palaver/log.h>
 #include <palaver/router.h>
-#include "output.h"
 
 int pv_send(const pv_el_t *stanza)
 {
     if (!stanza)
         return -1;
+    router_note_sent(stanza);
     size_t len = 0;
     char *buf = pv_el_serialize(stanza, &len);
     if (!buf) {
@@ -55,8 +57,8 @@ static pv_el_t *reply_skeleton(const pv_el_t *orig, const char *name, const char
         return NULL;
     const char *from = pv_el_attr(orig, "from"), *to = pv_el_attr(orig, "to"),
                *id = pv_el_attr(orig, "id");
-    if ((from && pv_el_set_attr(r, "to", from) < 0) || (to && pv_el_set_attr(r, "from", to) < 0)
-        || (id && pv_el_set_attr(r, "id", id) < 0) || pv_el_set_attr(r, "type", type) < 0) {
+    if ((from && pv_el_set_attr(r, "to", from) < 0) || (to && pv_el_set_attr(r, "from", to) < 0) ||
+        (id && pv_el_set_attr(r, "id", id) < 0) || pv_el_set_attr(r, "type", type) < 0) {
         pv_el_free(r);
         return NULL;
     }
@@ -82,9 +84,9 @@ pv_el_t *pv_error_new(const pv_el_t *orig, const char *type, const char *conditi
         if (c->kind == PV_EL_ELEMENT && !pv_el_copy_into(r, c))
             goto nomem;
     pv_el_t *err = pv_el_add(r, reply_ns(orig), "error");
-    if (!err || pv_el_set_attr(err, "type", type) < 0
-        || !pv_el_add(err, PV_NS_STANZAS, condition)
-        || (text && !pv_el_add_text_child(err, PV_NS_STANZAS, "text", text)))
+    if (!err || pv_el_set_attr(err, "type", type) < 0 ||
+        !pv_el_add(err, PV_NS_STANZAS, condition) ||
+        (text && !pv_el_add_text_child(err, PV_NS_STANZAS, "text", text)))
         goto nomem;
     return r;
 nomem:
@@ -94,8 +96,7 @@ nomem:
     return NULL;
 }
 
-int pv_send_error(const pv_el_t *orig, const char *type, const char *condition,
-                  const char *text)
+int pv_send_error(const pv_el_t *orig, const char *type, const char *condition, const char *text)
 {
     pv_el_t *e = pv_error_new(orig, type, condition, text);
     if (!e)

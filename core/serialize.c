@@ -1,1 +1,439 @@
-/* placeholder */
+/*
+ * core/serialize.c: pv_el_t trees to bytes for the component stream.
+ *
+ * Everything Palaver sends goes through here, and one bad byte makes the
+ * server drop the whole component stream (every room at once). So every
+ * name, namespace, attribute value and text is checked to be valid XML 1.0
+ * UTF-8 before it is written; a tree that fails is refused (NULL, logged
+ * with the element's name) rather than sent.
+ *
+ * Output form: attributes single-quoted; in text & < > (and CR, which a
+ * parser would otherwise turn into LF) are escaped; in attribute values
+ * & < ' " and tab, LF, CR become references, so values survive attribute
+ * normalisation. An element gets xmlns='...' where its namespace differs
+ * from its parent's; the top element omits it for PV_NS_STANZA, the stream's
+ * default. Namespaced attributes (other than xml:*) get a generated prefix
+ * declared on the same element.
+ *
+ * Fan-out (pv_prepare / pv_send_prepared): a room message goes to every
+ * occupant with only `to` changing. It is serialized once, split around the
+ * value of `to`: prefix "<message to='", suffix "' from=...>...</message>".
+ * Each send then escapes the recipient into a stack buffer and writes the
+ * three parts with output_writev(): no allocation per recipient for normal
+ * JIDs.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <palaver/log.h>
+#include <palaver/router.h>
+#include <palaver/xml.h>
+
+#include "output.h"
+
+#define MAX_SERIALIZE_DEPTH 1000
+
+bool pv_xml_text_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    if (!s)
+        return len == 0;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                return false;
+            p++;
+            continue;
+        }
+        uint32_t cp;
+        size_t n;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false; /* continuation byte, overlong lead C0/C1, or > U+10FFFF */
+        }
+        if ((size_t)(end - p) <= n)
+            return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false; /* overlong or out of range */
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+/* An XML name we can write without breaking the markup: ASCII restricted to
+ * letters, digits, '.', '-', '_' (':' only where allow_colon); non-ASCII
+ * must be valid UTF-8. */
+static bool name_valid(const char *s, bool allow_colon)
+{
+    if (!s || !*s)
+        return false;
+    size_t len = strlen(s);
+    if (!pv_xml_text_valid(s, len))
+        return false;
+    unsigned char first = (unsigned char)s[0];
+    if ((first >= '0' && first <= '9') || first == '.' || first == '-' || first == ':')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned c = *p;
+        if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')
+            continue;
+        if (c == ':' && allow_colon)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+/* ---- growable output buffer ---- */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} sbuf_t;
+
+static bool sb_reserve(sbuf_t *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->cap - b->len >= extra)
+        return true;
+    size_t cap = b->cap ? b->cap : 512;
+    while (cap - b->len < extra) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *np = realloc(b->p, cap);
+    if (!np) {
+        b->oom = true;
+        return false;
+    }
+    b->p = np;
+    b->cap = cap;
+    return true;
+}
+
+static void sb_put(sbuf_t *b, const char *s, size_t n)
+{
+    if (n && sb_reserve(b, n)) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    }
+}
+
+static void sb_puts(sbuf_t *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+/* Reference for a byte that must be escaped, or NULL when it is safe. */
+static const char *text_ref(unsigned char c)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '\r': return "&#13;";
+    default: return NULL;
+    }
+}
+
+static const char *attr_ref(unsigned char c)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '\'': return "&apos;";
+    case '"': return "&quot;";
+    case '\t': return "&#9;";
+    case '\n': return "&#10;";
+    case '\r': return "&#13;";
+    default: return NULL;
+    }
+}
+
+/* Copies runs of safe bytes in one memcpy each. */
+static void sb_escape(sbuf_t *b, const char *s, size_t n, const char *(*ref)(unsigned char))
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *r = ref((unsigned char)s[i]);
+        if (!r)
+            continue;
+        sb_put(b, s + run, i - run);
+        sb_puts(b, r);
+        run = i + 1;
+    }
+    sb_put(b, s + run, n - run);
+}
+
+/* ---- the tree walk ---- */
+
+typedef struct ser {
+    sbuf_t out;
+    bool slot;          /* fan-out: leave a slot for the top element's `to` */
+    size_t slot_off;    /* where the value of `to` goes */
+} ser_t;
+
+static int refuse(const pv_el_t *el, const pv_el_t *parent, const char *what)
+{
+    if (el && el->kind == PV_EL_ELEMENT && name_valid(el->name, false))
+        pv_log(PV_LOG_ERROR, "core", "refusing to serialize <%s/>: %s is not valid XML 1.0",
+               el->name, what);
+    else if (parent && name_valid(parent->name, false))
+        pv_log(PV_LOG_ERROR, "core", "refusing to serialize a child of <%s/>: %s is not valid XML 1.0",
+               parent->name, what);
+    else
+        pv_log(PV_LOG_ERROR, "core", "refusing to serialize a stanza: %s is not valid XML 1.0", what);
+    return -1;
+}
+
+static int put_attr(ser_t *s, const pv_el_t *el, const pv_attr_t *a)
+{
+    const char *value = a->value ? a->value : "";
+    size_t vlen = strlen(value);
+    bool xml_ns = a->ns && strcmp(a->ns, PV_NS_XML) == 0;
+    if (!name_valid(a->name, xml_ns))
+        return refuse(el, NULL, "an attribute name");
+    if (!pv_xml_text_valid(value, vlen))
+        return refuse(el, NULL, "the value of an attribute");
+    sb_puts(&s->out, " ");
+    if (!a->ns) {
+        sb_puts(&s->out, a->name);
+    } else if (xml_ns) {
+        const char *local = strncmp(a->name, "xml:", 4) == 0 ? a->name + 4 : a->name;
+        if (!name_valid(local, false))
+            return refuse(el, NULL, "an xml: attribute name");
+        sb_puts(&s->out, "xml:");
+        sb_puts(&s->out, local);
+    } else {
+        if (strchr(a->name, ':'))
+            return refuse(el, NULL, "a namespaced attribute name");
+        if (!pv_xml_text_valid(a->ns, strlen(a->ns)))
+            return refuse(el, NULL, "an attribute namespace");
+        /* Same namespace as an earlier attribute of this element: same prefix. */
+        unsigned idx = 0;
+        bool declared = false;
+        for (const pv_attr_t *p = el->attrs; p != a; p = p->next) {
+            if (!p->ns || strcmp(p->ns, PV_NS_XML) == 0)
+                continue;
+            bool seen_before = false;
+            for (const pv_attr_t *q = el->attrs; q != p; q = q->next)
+                if (q->ns && strcmp(q->ns, p->ns) == 0)
+                    seen_before = true;
+            if (seen_before)
+                continue;
+            if (strcmp(p->ns, a->ns) == 0) {
+                declared = true;
+                break;
+            }
+            idx++;
+        }
+        char prefix[16];
+        int plen = snprintf(prefix, sizeof prefix, "a%u", idx);
+        if (!declared) {
+            sb_puts(&s->out, "xmlns:");
+            sb_put(&s->out, prefix, (size_t)plen);
+            sb_puts(&s->out, "='");
+            sb_escape(&s->out, a->ns, strlen(a->ns), attr_ref);
+            sb_puts(&s->out, "' ");
+        }
+        sb_put(&s->out, prefix, (size_t)plen);
+        sb_puts(&s->out, ":");
+        sb_puts(&s->out, a->name);
+    }
+    sb_puts(&s->out, "='");
+    sb_escape(&s->out, value, vlen, attr_ref);
+    sb_puts(&s->out, "'");
+    return 0;
+}
+
+static int put_el(ser_t *s, const pv_el_t *el, const pv_el_t *parent, unsigned depth)
+{
+    if (el->kind == PV_EL_TEXT) {
+        const char *t = el->text ? el->text : "";
+        if (!pv_xml_text_valid(t, el->text_len))
+            return refuse(NULL, parent, "text");
+        sb_escape(&s->out, t, el->text_len, text_ref);
+        return 0;
+    }
+    if (depth > MAX_SERIALIZE_DEPTH)
+        return refuse(el, parent, "the nesting depth");
+    if (!name_valid(el->name, false))
+        return refuse(el, parent, "an element name");
+    const char *ns = el->ns ? el->ns : (parent ? parent->ns : PV_NS_STANZA);
+    const char *parent_ns = parent ? (parent->ns ? parent->ns : PV_NS_STANZA) : PV_NS_STANZA;
+    if (!ns)
+        ns = PV_NS_STANZA;
+    if (!pv_xml_text_valid(ns, strlen(ns)))
+        return refuse(el, parent, "the namespace");
+    sb_puts(&s->out, "<");
+    sb_puts(&s->out, el->name);
+    if (ns != parent_ns && strcmp(ns, parent_ns) != 0) {
+        sb_puts(&s->out, " xmlns='");
+        sb_escape(&s->out, ns, strlen(ns), attr_ref);
+        sb_puts(&s->out, "'");
+    }
+    bool top_slot = s->slot && depth == 0;
+    if (top_slot) {
+        sb_puts(&s->out, " to='");
+        s->slot_off = s->out.len;
+        sb_puts(&s->out, "'");
+    }
+    for (const pv_attr_t *a = el->attrs; a; a = a->next) {
+        if (top_slot && !a->ns && strcmp(a->name, "to") == 0)
+            continue;
+        if (put_attr(s, el, a) < 0)
+            return -1;
+    }
+    if (!el->children) {
+        sb_puts(&s->out, "/>");
+        return 0;
+    }
+    sb_puts(&s->out, ">");
+    /* Children compare against this element's effective namespace. */
+    pv_el_t self = *el;
+    self.ns = ns;
+    for (const pv_el_t *c = el->children; c; c = c->next)
+        if (put_el(s, c, &self, depth + 1) < 0)
+            return -1;
+    sb_puts(&s->out, "</");
+    sb_puts(&s->out, el->name);
+    sb_puts(&s->out, ">");
+    return 0;
+}
+
+/* Runs the walk; returns the NUL-terminated buffer (caller frees) or NULL. */
+static char *serialize(ser_t *s, const pv_el_t *el, size_t *len)
+{
+    if (!el) {
+        pv_log(PV_LOG_ERROR, "core", "refusing to serialize a NULL stanza");
+        return NULL;
+    }
+    if (put_el(s, el, NULL, 0) < 0) {
+        free(s->out.p);
+        return NULL;
+    }
+    sb_put(&s->out, "", 1);
+    if (s->out.oom) {
+        pv_log(PV_LOG_ERROR, "core", "out of memory serializing <%s/>",
+               el->name ? el->name : "#text");
+        free(s->out.p);
+        return NULL;
+    }
+    if (len)
+        *len = s->out.len - 1;
+    return s->out.p;
+}
+
+char *pv_el_serialize(const pv_el_t *el, size_t *len)
+{
+    ser_t s = {0};
+    return serialize(&s, el, len);
+}
+
+/* ---- fan-out ---- */
+
+struct pv_prepared {
+    char *buf;          /* whole serialization, `to` value left out */
+    size_t slot;        /* prefix = buf[0, slot) */
+    size_t len;         /* suffix = buf[slot, len) */
+    char name[32];      /* element name, for logs */
+};
+
+pv_prepared_t *pv_prepare(const pv_el_t *stanza)
+{
+    if (!stanza || stanza->kind != PV_EL_ELEMENT) {
+        pv_log(PV_LOG_ERROR, "core", "pv_prepare: not an element");
+        return NULL;
+    }
+    pv_prepared_t *p = malloc(sizeof *p);
+    if (!p) {
+        pv_log(PV_LOG_ERROR, "core", "out of memory preparing <%s/>", stanza->name);
+        return NULL;
+    }
+    ser_t s = {.slot = true};
+    p->buf = serialize(&s, stanza, &p->len);
+    if (!p->buf) {
+        free(p);
+        return NULL;
+    }
+    p->slot = s.slot_off;
+    snprintf(p->name, sizeof p->name, "%s", stanza->name);
+    return p;
+}
+
+int pv_send_prepared(const pv_prepared_t *p, const char *to)
+{
+    if (!p || !to) {
+        pv_log(PV_LOG_ERROR, "core", "pv_send_prepared: %s", p ? "no recipient" : "no stanza");
+        return -1;
+    }
+    size_t tolen = strlen(to);
+    if (tolen == 0 || !pv_xml_text_valid(to, tolen)) {
+        pv_log(PV_LOG_ERROR, "core", "refusing to send <%s/>: the recipient is not valid XML 1.0",
+               p->name);
+        return -1;
+    }
+    size_t esc_len = 0;
+    for (size_t i = 0; i < tolen; i++) {
+        const char *r = attr_ref((unsigned char)to[i]);
+        esc_len += r ? strlen(r) : 1;
+    }
+    char stackbuf[1024];
+    char *esc = esc_len <= sizeof stackbuf ? stackbuf : malloc(esc_len);
+    if (!esc) {
+        pv_log(PV_LOG_ERROR, "core", "out of memory sending <%s/> to %s", p->name, to);
+        return -1;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < tolen; i++) {
+        const char *r = attr_ref((unsigned char)to[i]);
+        if (r) {
+            size_t rl = strlen(r);
+            memcpy(esc + off, r, rl);
+            off += rl;
+        } else {
+            esc[off++] = to[i];
+        }
+    }
+    const char *parts[3] = {p->buf, esc, p->buf + p->slot};
+    size_t lens[3] = {p->slot, esc_len, p->len - p->slot};
+    int rc = output_writev(parts, lens, 3);
+    if (rc < 0)
+        pv_log(PV_LOG_DEBUG, "core", "output refused <%s/> to %s (disconnected or over the high-water mark)",
+               p->name, to);
+    if (esc != stackbuf)
+        free(esc);
+    return rc < 0 ? -1 : 0;
+}
+
+void pv_prepared_free(pv_prepared_t *p)
+{
+    if (!p)
+        return;
+    free(p->buf);
+    free(p);
+}

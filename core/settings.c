@@ -33,16 +33,58 @@ static int replace(char **dst, const char *v)
     return 0;
 }
 
-/* The <type> the config file names, or NULL. */
-static const char *config_backend_type(const pv_settings_t *s)
+/* True when el's text, trimmed of surrounding white space, equals v. */
+static bool text_is(const pv_el_t *el, const char *v)
 {
-    const pv_el_t *b = s->root ? pv_el_child(s->root, NULL, "backend") : NULL;
-    const char *t = b ? pv_el_child_text(b, NULL, "type") : NULL;
-    if (!t)
-        return NULL;
+    const char *t = el ? pv_el_text(el) : NULL;
+    if (!t || !v)
+        return false;
     while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
         t++;
-    return t;
+    size_t n = strlen(v);
+    if (strncmp(t, v, n) != 0)
+        return false;
+    for (t += n; *t; t++)
+        if (*t != ' ' && *t != '\t' && *t != '\n' && *t != '\r')
+            return false;
+    return true;
+}
+
+/* The config file's <backend><type> element, or NULL. */
+static const pv_el_t *config_backend_type(const pv_settings_t *s)
+{
+    const pv_el_t *b = s->root ? pv_el_child(s->root, NULL, "backend") : NULL;
+    return b ? pv_el_child(b, NULL, "type") : NULL;
+}
+
+static const struct {
+    const char *old, *now;
+} backend_aliases[] = {{"dir", "spool"}, {"psycopg", "pgsql"}};
+#define N_ALIASES (sizeof backend_aliases / sizeof backend_aliases[0])
+
+const char *settings_backend_alias(const char *name)
+{
+    for (size_t i = 0; name && i < N_ALIASES; i++)
+        if (strcmp(name, backend_aliases[i].old) == 0)
+            return backend_aliases[i].now;
+    return NULL;
+}
+
+/* The old name the file's <backend><type> uses for `name`, or NULL. */
+static const char *file_alias_of(const pv_settings_t *s, const char *name)
+{
+    const pv_el_t *t = config_backend_type(s);
+    for (size_t i = 0; t && i < N_ALIASES; i++)
+        if (strcmp(name, backend_aliases[i].now) == 0 && text_is(t, backend_aliases[i].old))
+            return backend_aliases[i].old;
+    return NULL;
+}
+
+/* True when the file's <backend> describes the backend named `name`. */
+static bool file_backend_is(const pv_settings_t *s, const char *name)
+{
+    const pv_el_t *t = config_backend_type(s);
+    return t && (text_is(t, name) || file_alias_of(s, name));
 }
 
 int settings_apply_cli(pv_settings_t *s, const pv_cli_t *cli)
@@ -65,15 +107,13 @@ int settings_apply_cli(pv_settings_t *s, const pv_cli_t *cli)
     if (cli->verbosity > 0)
         s->verbosity = cli->verbosity;
     if (cli->backend) {
-        const char *name = cli->backend;
-        if (strcmp(name, "dir") == 0) {
-            pv_log(PV_LOG_INFO, "config", "--backend dir (Palaver 0.6) is the 'spool' backend "
-                   "now; using spool");
-            name = "spool";
+        const char *name = cli->backend, *now = settings_backend_alias(name);
+        if (now) {
+            pv_log(PV_LOG_INFO, "config", "--backend %s (Palaver 0.6) is the '%s' backend "
+                   "now; using %s", name, now, now);
+            name = now;
         }
-        const char *file_type = config_backend_type(s);
-        if (file_type && strncmp(file_type, name, strlen(name)) != 0 &&
-            !(strncmp(file_type, "dir", 3) == 0 && strcmp(name, "spool") == 0))
+        if (config_backend_type(s) && !file_backend_is(s, name))
             pv_log(PV_LOG_INFO, "config", "--backend %s overrides the config's <backend> (%s); "
                    "its options are not used", name, s->backend ? s->backend : "?");
         rc |= replace(&s->backend, name);
@@ -156,20 +196,43 @@ static void copy_lines(pv_el_t *dst, const pv_el_t *src)
         copy_lines(dc, sc);
 }
 
+/* Palaver 0.6's example config lists the pgsql options whatever the <type>
+ * (<type>dir</type> with <dbuser>...). Other backends would reject them as
+ * unknown, so they are dropped here, each with one line saying so. */
+static void drop_pgsql_options(const pv_settings_t *s, pv_el_t *b)
+{
+    static const char *const pgsql_only[] = {"dbuser", "dbname", "dbpass", "dbhostname",
+                                             "dbport", NULL};
+    if (!s->backend || strcmp(s->backend, "pgsql") == 0)
+        return;
+    for (size_t i = 0; pgsql_only[i]; i++) {
+        const pv_el_t *opt = pv_el_child(b, NULL, pgsql_only[i]);
+        if (!opt)
+            continue;
+        pv_log(PV_LOG_INFO, "config", "%s:%u: <%s> is a pgsql option; the %s backend does not "
+               "use it (ignored)", s->config_path ? s->config_path : "(config)", opt->line,
+               pgsql_only[i], s->backend);
+        pv_el_remove_children(b, NULL, pgsql_only[i]);
+    }
+}
+
 const pv_el_t *settings_backend_config(pv_settings_t *s)
 {
     if (s->backend_cfg)
         return s->backend_cfg;
     const pv_el_t *file_backend = s->root ? pv_el_child(s->root, NULL, "backend") : NULL;
-    const char *file_type = config_backend_type(s);
-    bool same = file_type && s->backend &&
-                (strncmp(file_type, s->backend, strlen(s->backend)) == 0 ||
-                 (strncmp(file_type, "dir", 3) == 0 && strcmp(s->backend, "spool") == 0));
     pv_el_t *b;
-    if (file_backend && same) {
+    if (file_backend && s->backend && file_backend_is(s, s->backend)) {
         b = pv_el_clone(file_backend);
         if (b)
             copy_lines(b, file_backend);
+        const pv_el_t *t = config_backend_type(s);
+        if (b && file_alias_of(s, s->backend)) {  /* Palaver 0.6's name: say what is loaded */
+            pv_el_remove_children(b, NULL, "type");
+            pv_el_t *nt = pv_el_add_text_child(b, NULL, "type", s->backend);
+            if (nt)
+                nt->line = t->line;
+        }
     } else {
         b = pv_el_new(file_backend ? file_backend->ns : NULL, "backend");
         if (b && !pv_el_add_text_child(b, NULL, "type", s->backend ? s->backend : "")) {
@@ -181,19 +244,21 @@ const pv_el_t *settings_backend_config(pv_settings_t *s)
         pv_log(PV_LOG_ERROR, "core", "out of memory building the backend's configuration");
         return NULL;
     }
-    /* The spool directory: the command line's, else <backend><spool>, else the root's. */
+    drop_pgsql_options(s, b);
+    /* The spool directory: --spool, else <backend><spool>, else the root's <spool>.
+     * s->spool differs from the root's <spool> only when --spool gave it. */
     const pv_el_t *root_spool = s->root ? pv_el_child(s->root, NULL, "spool") : NULL;
-    bool has_own = pv_el_child(b, NULL, "spool") != NULL;
-    if (s->spool && (!has_own || !root_spool ||
-                     strcmp(pv_el_text(root_spool), s->spool) != 0)) {
-        /* s->spool differs from the file's root <spool> only when --spool gave it. */
-        bool from_cli = !root_spool || strstr(pv_el_text(root_spool), s->spool) == NULL;
-        if (from_cli || !has_own) {
-            pv_el_remove_children(b, NULL, "spool");
-            pv_el_t *sp = pv_el_add_text_child(b, NULL, "spool", s->spool);
-            if (sp && !from_cli)
-                sp->line = root_spool->line;
+    bool from_cli = s->spool && !text_is(root_spool, s->spool);
+    if (from_cli || (s->spool && !pv_el_child(b, NULL, "spool"))) {
+        pv_el_remove_children(b, NULL, "spool");
+        pv_el_t *sp = pv_el_add_text_child(b, NULL, "spool", s->spool);
+        if (!sp) {
+            pv_log(PV_LOG_ERROR, "core", "out of memory building the backend's configuration");
+            pv_el_free(b);
+            return NULL;
         }
+        if (!from_cli)
+            sp->line = root_spool->line;
     }
     s->backend_cfg = b;
     return b;

@@ -23,8 +23,7 @@ typedef struct pv_settings {
                                Palaver 0.6's "dir" means "spool" */
     char *spool;            /* <spool>, --spool */
     char *log_path;         /* <log>, --log; NULL = stderr */
-    int verbosity;          /* -v count, or <loglevel>: the highest level shown is
-                               PV_LOG_INFO + verbosity (warn -1, error -2, debug 1, traffic 2) */
+    int verbosity;          /* -v count, or <loglevel> (0-2, or info, debug, traffic) */
     char *moddir;           /* <moduledir>, --moduledir, or PALAVER_MODULE_DIR env, else the install path */
     long max_stanza;        /* <limits><stanza-size> bytes, default 262144 */
     long max_outbuf;        /* <limits><output-buffer> bytes, default 16 MiB */
@@ -65,6 +64,10 @@ const pv_el_t *settings_backend_config(pv_settings_t *s);
 const pv_el_t *settings_plugin_config(const pv_settings_t *s, const char *name);
 
 void settings_free(pv_settings_t *s);
+
+/* The backend a Palaver 0.6 name means ("dir" -> "spool", "psycopg" ->
+ * "pgsql"), or NULL when name is not an old name. Static strings. */
+const char *settings_backend_alias(const char *name);
 
 /* The settings in force (for pv_config_* in the SDK). */
 void settings_set_current(pv_settings_t *s);

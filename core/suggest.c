@@ -57,20 +57,21 @@ const char *suggest_name(const char *given, const char *const *known)
 void suggest_list(const char *const *known, char *buf, size_t len)
 {
     size_t used = 0;
-    if (len == 0)
+    if (len < 6) {
+        if (len)
+            buf[0] = '\0';
         return;
+    }
     buf[0] = '\0';
     for (size_t i = 0; known && known[i]; i++) {
         const char *sep = i ? ", " : "";
-        size_t need = strlen(sep) + strlen(known[i]);
-        if (used + need + 4 >= len) {
-            if (used + 4 < len)
-                memcpy(buf + used, "...", 4);
+        size_t ls = strlen(sep), ln = strlen(known[i]);
+        if (used + ls + ln + 6 > len) {  /* keep room for ", ..." and the NUL */
+            memcpy(buf + used, i ? ", ..." : "...", i ? 6 : 4);
             return;
         }
-        memcpy(buf + used, sep, strlen(sep));
-        used += strlen(sep);
-        memcpy(buf + used, known[i], strlen(known[i]) + 1);
-        used += strlen(known[i]);
+        memcpy(buf + used, sep, ls);
+        memcpy(buf + used + ls, known[i], ln + 1);
+        used += ls + ln;
     }
 }

@@ -47,8 +47,7 @@ int pv_sha1_hex(const void *data, size_t len, char out[41])
     return 0;
 }
 
-int pv_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
-                       char out[65])
+int pv_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len, char out[65])
 {
     /* HMAC pads the key with zero bytes to the block size, so an empty key
      * is the same as a single zero byte; OpenSSL refuses zero-length keys. */
@@ -62,9 +61,9 @@ int pv_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t 
     size_t n = sizeof md;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL, key, keylen);
-    if (ctx && pkey && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1
-        && EVP_DigestSignUpdate(ctx, data, len) == 1 && EVP_DigestSignFinal(ctx, md, &n) == 1
-        && n == 32) {
+    if (ctx && pkey && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+        EVP_DigestSignUpdate(ctx, data, len) == 1 && EVP_DigestSignFinal(ctx, md, &n) == 1 &&
+        n == 32) {
         to_hex(md, (unsigned)n, out);
         rc = 0;
     } else {
@@ -92,8 +91,7 @@ static void random_bytes(unsigned char *buf, size_t len)
     }
     if (got == len)
         return;
-    pv_log(PV_LOG_ERROR, "core", "getrandom failed (%s): using a weak fallback",
-           strerror(errno));
+    pv_log(PV_LOG_ERROR, "core", "getrandom failed (%s): using a weak fallback", strerror(errno));
     static uint64_t state;
     if (!state)
         state = (uint64_t)pv_now_us() ^ ((uint64_t)(uintptr_t)buf << 16) ^ 0x9e3779b97f4a7c15u;
@@ -172,9 +170,9 @@ int pv_timestamp_parse(const char *s, time_t *t)
         return -1;
     const char *p = s;
     int Y, M, D, h, m, sec;
-    if (digits(&p, 4, &Y) || expect(&p, '-') || digits(&p, 2, &M) || expect(&p, '-')
-        || digits(&p, 2, &D) || expect(&p, 'T') || digits(&p, 2, &h) || expect(&p, ':')
-        || digits(&p, 2, &m) || expect(&p, ':') || digits(&p, 2, &sec))
+    if (digits(&p, 4, &Y) || expect(&p, '-') || digits(&p, 2, &M) || expect(&p, '-') ||
+        digits(&p, 2, &D) || expect(&p, 'T') || digits(&p, 2, &h) || expect(&p, ':') ||
+        digits(&p, 2, &m) || expect(&p, ':') || digits(&p, 2, &sec))
         return -1;
     if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 || sec > 60)
         return -1;
@@ -199,8 +197,12 @@ int pv_timestamp_parse(const char *s, time_t *t)
     }
     if (*p)
         return -1;
-    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-                    .tm_hour = h, .tm_min = m, .tm_sec = sec > 59 ? 59 : sec};
+    struct tm tm = {.tm_year = Y - 1900,
+                    .tm_mon = M - 1,
+                    .tm_mday = D,
+                    .tm_hour = h,
+                    .tm_min = m,
+                    .tm_sec = sec > 59 ? 59 : sec};
     time_t base = timegm(&tm);
     if (base == (time_t)-1 && !(Y == 1969 && M == 12 && D == 31))
         return -1;

@@ -1,1 +1,30 @@
 # (fragment; see Makefile.am)
+# Plugins: one libtool module each, exporting NAME_LTX_pv_plugin.
+
+# muc-core: rooms and occupants (XEP-0045). Its SDK header is palaver/muc.h.
+pkginclude_HEADERS += include/palaver/muc.h
+pkglib_LTLIBRARIES += plugins/muc-core/muc-core.la
+plugins_muc_core_muc_core_la_SOURCES = \
+	plugins/muc-core/muc_internal.h plugins/muc-core/plugin.c \
+	plugins/muc-core/map.c plugins/muc-core/config_fields.c \
+	plugins/muc-core/room.c plugins/muc-core/room_table.c \
+	plugins/muc-core/occupant.c plugins/muc-core/occupant_id.c \
+	plugins/muc-core/privileges.c plugins/muc-core/errors.c \
+	plugins/muc-core/presence_in.c plugins/muc-core/presence_out.c \
+	plugins/muc-core/enter.c plugins/muc-core/exit.c plugins/muc-core/nick.c \
+	plugins/muc-core/status.c plugins/muc-core/groupchat.c plugins/muc-core/subject.c \
+	plugins/muc-core/private_message.c plugins/muc-core/iq_forward.c \
+	plugins/muc-core/invite.c plugins/muc-core/register.c \
+	plugins/muc-core/voice_request.c plugins/muc-core/create.c \
+	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
+	plugins/muc-core/flood.c
+plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+
+# Protocol tests through the fake router (tests/fakerouter.py).
+MUC_TESTS = \
+	tests/muc/test_enter.py tests/muc/test_exit_nick_status.py \
+	tests/muc/test_messages.py tests/muc/test_owner_create.py \
+	tests/muc/test_disco.py tests/muc/test_invite_register_voice.py \
+	tests/muc/test_roster_property.py
+TESTS += $(MUC_TESTS)
+EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py

@@ -12,8 +12,20 @@ a time. Pure standard library; run with /usr/bin/python3.
 The daemon's stdout and stderr go to a file in the Router's temporary
 directory (r.stderr() reads it). stop() raises AssertionError when a
 sanitizer reported an error there.
+
+Beyond the contract in FAKEROUTER.md: Router(keepalive=N) writes
+<keepalive>; reply_close=False leaves the daemon's </stream:stream>
+unanswered; handshake_reply= replaces our <handshake/> (jabberd2 sends one
+with a namespace); config= gives a whole config file. r.iq() sends an IQ and
+returns the answer with its id; r.expect_match(pred) finds a stanza and keeps
+the others; r.stanzas() yields stanzas as they come; r.open_stream(prolog=)
+takes a connection and sends raw bytes before our stream header;
+r.wait_connection(refuse='not-authorized') refuses a handshake;
+r.wait_stream_end(), r.wait_exit(), r.signal(), r.wait_log(text);
+r.conn.raw_bytes() is every byte the daemon sent on the current connection.
 """
 
+import atexit
 import hashlib
 import os
 import queue
@@ -25,6 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape as _escape
 
@@ -70,7 +83,7 @@ SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime e
 
 def escape(text):
     """XML-escapes text for element content and for attributes in either quote."""
-    return _escape(text, {"'": '&apos;', '"': '&quot;'})
+    return _escape(str(text), {"'": '&apos;', '"': '&quot;'})
 
 
 def q(name, ns):
@@ -116,6 +129,18 @@ def tostring(el):
     return ET.tostring(el, encoding='unicode')
 
 
+_live = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_leftovers():
+    # a test that forgot stop() must not leave a daemon reconnecting forever
+    for r in list(_live):
+        if r.proc is not None and r.proc.poll() is None:
+            r.proc.kill()
+            r.proc.wait()
+
+
 def free_port():
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -133,8 +158,9 @@ class Connection:
     ('start', attrs), ('stanza', Element), ('end', None), ('eof', None),
     ('error', message)."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, reply_close=True):
         self.sock = sock
+        self.reply_close = reply_close  # answer </stream:stream> with ours
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.events = queue.Queue()
         self.raw = bytearray()          # every byte the daemon sent on this connection
@@ -181,6 +207,11 @@ class Connection:
                             root.remove(el)     # a stream never ends: keep memory flat
                         elif depth == 0:
                             self.stream_ended = True
+                            if self.reply_close and not self.closed:
+                                try:        # as a server does: close our side too
+                                    self.sock.sendall(b'</stream:stream>')
+                                except OSError:
+                                    pass
                             self.events.put(('end', None))
         except ET.ParseError as e:
             self.events.put(('error', 'the daemon sent malformed XML: %s' % e))
@@ -217,7 +248,7 @@ class Router:
                  plugins=('muc-core',), extra_config='', plugin_config=None, args=(),
                  start=True, keepalive=None, handshake_reply='<handshake/>',
                  config=None, env=None, verbose=True, start_timeout=15.0,
-                 tmpdir=None):
+                 tmpdir=None, reply_close=True, bin=None):
         self.domain = domain
         self.secret = secret
         self.backend = backend
@@ -229,9 +260,10 @@ class Router:
         self.handshake_reply = handshake_reply
         self.config_text = config           # a complete config overriding the generated one
         self.env = env
+        self.reply_close = reply_close      # answer the daemon's </stream:stream>
         self.verbose = verbose
         self.start_timeout = start_timeout
-        self.bin = os.environ.get('PALAVER_BIN') or os.path.join(
+        self.bin = bin or os.environ.get('PALAVER_BIN') or os.path.join(
             os.environ.get('PALAVER_BUILDDIR', '.'), 'palaver')
         self.moddir = os.environ.get('PALAVER_MODULE_DIR', '')
         self._own_tmp = tmpdir is None
@@ -310,9 +342,13 @@ class Router:
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                      stdout=self._logf, stderr=subprocess.STDOUT,
                                      env=env, cwd=self.tmp)
+        _live.add(self)
 
     def _fail(self, msg):
-        raise AssertionError('%s\n--- daemon output ---\n%s' % (msg, self.stderr()))
+        out = self.stderr()
+        if len(out) > 12000:
+            out = out[:4000] + '\n[...]\n' + out[-8000:]
+        raise AssertionError('%s\n--- daemon output ---\n%s' % (msg, out))
 
     def accept(self, timeout=10.0):
         """Accept a new TCP connection from the daemon (no handshake)."""
@@ -330,7 +366,7 @@ class Router:
             except socket.timeout:
                 continue
             sock.settimeout(None)
-            conn = Connection(sock)
+            conn = Connection(sock, self.reply_close)
             self.connections.append(conn)
             self.connect_times.append(conn.accepted_at)
             self.conn = conn
@@ -551,6 +587,14 @@ class Router:
                 return out
             out.append(el)
         return out
+
+    def stanzas(self, quiet=0.3):
+        """Yields each stanza as it arrives, until none arrived for `quiet` seconds."""
+        while True:
+            el = self._next_stanza(quiet)
+            if el is None:
+                return
+            yield el
 
     def expect_nothing(self, quiet=0.3):
         """AssertionError if any stanza arrives within `quiet` seconds."""

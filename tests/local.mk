@@ -1,10 +1,18 @@
 # Test rigs: the fake XMPP server (fakerouter.py) and TAP runner (taptest.py)
 # used by every Python test, the daemon's own behaviour through the fake
-# server, and the real-server integration rig (Prosody).
-EXTRA_DIST += tests/fakerouter.py tests/taptest.py tests/integration/prosody.py \
-	tools/run-local
+# server, and the real-server integration rig (a private Prosody).
+EXTRA_DIST += tests/fakerouter.py tests/taptest.py \
+	tests/integration/prosody.py tests/integration/daemon.py \
+	tests/integration/xmppclient.py tools/run-local
 
-TESTS += tests/core/test_daemon.py \
-	tests/integration/test_prosody_core.py
-EXTRA_DIST += tests/core/test_daemon.py \
-	tests/integration/test_prosody_core.py
+# The rig itself, against a scripted component (no daemon needed).
+TESTS += tests/rig/test_fakerouter.py
+EXTRA_DIST += tests/rig/test_fakerouter.py tests/rig/fakecomponent.py
+
+# The daemon's component stream, signals and --check-config (fake server).
+TESTS += tests/core/test_daemon.py
+EXTRA_DIST += tests/core/test_daemon.py
+
+# Against a real Prosody (skipped when prosody is not installed).
+TESTS += tests/integration/test_prosody_core.py
+EXTRA_DIST += tests/integration/test_prosody_core.py

@@ -41,7 +41,8 @@ void mem_room_list(void *h, pv_store_names_fn cb, void *ud)
         return;
     }
     strmap_each(s->rooms, collect, &nm);
-    qsort(nm.v, nm.n, sizeof(char *), cmp_names);
+    if (nm.n)
+        qsort(nm.v, nm.n, sizeof(char *), cmp_names);
     cb(PV_STORE_OK, NULL, nm.v, nm.n, ud);
     free(nm.v);
 }

@@ -55,7 +55,7 @@ typedef enum {
 #define PV_MUC_EVENT_ROLE_CHANGED "muc-occupant-role-changed"
 /* A groupchat message is about to be broadcast: PV_ERROR vetoes it (error to
  * the sender); a subscriber may modify `message` (e.g. add a stanza-id) or
- * clear recipients with pv_muc_message_skip(). pv_muc_message_event_t. */
+ * skip recipients with pv_muc_api()->message_skip(). pv_muc_message_event_t. */
 #define PV_MUC_EVENT_MESSAGE "muc-message-broadcast"
 /* Between the joiner's own presence and the subject: a subscriber sends the
  * discussion history to `to` (one session). pv_muc_history_event_t. */
@@ -84,7 +84,7 @@ typedef struct pv_muc_message_event {
     pv_muc_occupant_t *sender;
     pv_el_t *message;             /* the stanza to broadcast (from and to set per send) */
     const pv_jid_t *real_from;
-    unsigned char *skip;          /* internal: recipients to skip; use pv_muc_message_skip */
+    unsigned char *skip;          /* internal: recipients to skip; use message_skip() */
     size_t nrecipients;           /* number of occupants the message goes to */
     const char *err_type;
     const char *err_condition;
@@ -98,56 +98,71 @@ typedef struct pv_muc_history_event {
     const pv_el_t *history;       /* the <history/> element of the join, or NULL */
 } pv_muc_history_event_t;
 
-/* ---- Lookups (all borrowed; valid until the next stanza is processed) ---- */
+/* ---- Lookups ----
+ * A plugin module exports nothing but its descriptor, so muc-core's queries
+ * are a table of functions that a plugin fetches once (in init; list
+ * "muc-core" in its `requires`) with pv_muc_api(). Every pointer returned by
+ * these functions is borrowed: valid until the next stanza is processed (a
+ * room may be freed when its last occupant leaves). Entries are only ever
+ * appended; `size` tells which exist.
+ */
+#define PV_MUC_EVENT_API "muc-api"
 
-/* The room whose bare JID (or node) is given, or NULL when not in memory. */
-pv_muc_room_t *pv_muc_room_find(const char *room_jid_or_node);
+typedef struct pv_muc_api {
+    size_t size;   /* sizeof(pv_muc_api_t) as muc-core was built */
 
-/* The room's bare JID (room@service). */
-const char *pv_muc_room_jid(const pv_muc_room_t *room);
+    /* The room whose bare JID or node is given, or NULL when not in memory. */
+    pv_muc_room_t *(*room_find)(const char *room_jid_or_node);
+    /* The room's bare JID (room@service). */
+    const char *(*room_jid)(const pv_muc_room_t *room);
+    /* The room's normalised node. */
+    const char *(*room_name)(const pv_muc_room_t *room);
+    /* A configuration value by form var ("muc#roomconfig_roomname"...), as text
+     * ("1"/"0" for booleans), or NULL for a var muc-core does not know. */
+    const char *(*room_config)(const pv_muc_room_t *room, const char *var);
+    /* A boolean configuration value; false for unknown vars. */
+    bool (*room_config_bool)(const pv_muc_room_t *room, const char *var);
+    /* The current subject ("" when none). */
+    const char *(*room_subject)(const pv_muc_room_t *room);
+    /* Number of occupants (not sessions). */
+    size_t (*room_occupant_count)(const pv_muc_room_t *room);
+    /* True while a newly created room waits for its configuration. */
+    bool (*room_locked)(const pv_muc_room_t *room);
+    /* The occupant with this nick (resourceprep'd, compared case-insensitively), or NULL. */
+    pv_muc_occupant_t *(*occupant_by_nick)(const pv_muc_room_t *room, const char *nick);
+    /* The occupant one of whose sessions has this real full JID, or NULL. */
+    pv_muc_occupant_t *(*occupant_by_jid)(const pv_muc_room_t *room, const char *full_jid);
+    /* The occupant's nick. */
+    const char *(*occupant_nick)(const pv_muc_occupant_t *occ);
+    /* The occupant's real bare JID. */
+    const char *(*occupant_bare_jid)(const pv_muc_occupant_t *occ);
+    /* The occupant's XEP-0421 occupant-id. */
+    const char *(*occupant_id)(const pv_muc_occupant_t *occ);
+    /* The occupant's role. */
+    pv_muc_role_t (*occupant_role)(const pv_muc_occupant_t *occ);
+    /* The occupant's affiliation. */
+    pv_muc_aff_t (*occupant_affiliation)(const pv_muc_occupant_t *occ);
+    /* Affiliation of a bare JID in a room (service admins count as owners). */
+    pv_muc_aff_t (*affiliation)(const pv_muc_room_t *room, const char *bare_jid);
+    /* Marks recipient i (0-based, occupant order) of a MESSAGE event as skipped. */
+    void (*message_skip)(pv_muc_message_event_t *ev, size_t i);
+    /* Name of a role ("moderator"...); a static string. */
+    const char *(*role_name)(pv_muc_role_t r);
+    /* Name of an affiliation ("owner"...); a static string. */
+    const char *(*aff_name)(pv_muc_aff_t a);
+} pv_muc_api_t;
 
-/* The room's node (normalised, unescaped form as the user addressed it). */
-const char *pv_muc_room_name(const pv_muc_room_t *room);
-
-/* A configuration value by field var (e.g. "muc#roomconfig_roomname"), as a
- * string ("1"/"0" for booleans), or NULL for an unknown var. */
-const char *pv_muc_room_config(const pv_muc_room_t *room, const char *var);
-
-/* Boolean config value; false for unknown vars. */
-bool pv_muc_room_config_bool(const pv_muc_room_t *room, const char *var);
-
-/* The current subject ("" when none). */
-const char *pv_muc_room_subject(const pv_muc_room_t *room);
-
-/* Number of occupants (not sessions). */
-size_t pv_muc_room_occupant_count(const pv_muc_room_t *room);
-
-/* True while a newly created room waits for its configuration. */
-bool pv_muc_room_locked(const pv_muc_room_t *room);
-
-/* The occupant with this nick (compared after resourceprep, case-insensitively), or NULL. */
-pv_muc_occupant_t *pv_muc_occupant_by_nick(const pv_muc_room_t *room, const char *nick);
-
-/* The occupant one of whose sessions has this full JID, or NULL. */
-pv_muc_occupant_t *pv_muc_occupant_by_jid(const pv_muc_room_t *room, const char *full_jid);
-
-/* Occupant accessors. */
-const char *pv_muc_occupant_nick(const pv_muc_occupant_t *occ);
-const char *pv_muc_occupant_bare_jid(const pv_muc_occupant_t *occ);
-const char *pv_muc_occupant_id(const pv_muc_occupant_t *occ);  /* XEP-0421 id */
-pv_muc_role_t pv_muc_occupant_role(const pv_muc_occupant_t *occ);
-pv_muc_aff_t pv_muc_occupant_affiliation(const pv_muc_occupant_t *occ);
-
-/* Affiliation of a bare JID in a room (service admins count as owners). */
-pv_muc_aff_t pv_muc_affiliation(const pv_muc_room_t *room, const char *bare_jid);
-
-/* Marks recipient index i (0-based, in occupant order) of a message event as
- * skipped. Out-of-range indexes are ignored. */
-void pv_muc_message_skip(pv_muc_message_event_t *ev, size_t i);
-
-/* Names of roles and affiliations ("moderator", "owner"...). Static strings. */
-const char *pv_muc_role_name(pv_muc_role_t r);
-const char *pv_muc_aff_name(pv_muc_aff_t a);
+/* muc-core's function table, or NULL when muc-core is not loaded. muc-core
+ * answers the PV_MUC_EVENT_API event (payload: const pv_muc_api_t **) by
+ * storing its table there. The table lives as long as the process. */
+static inline const pv_muc_api_t *pv_muc_api(void)
+{
+    const pv_muc_api_t *api = NULL;
+    pv_event_t *ev = pv_event(PV_MUC_EVENT_API);
+    if (ev)
+        pv_event_fire(ev, (void *)&api);
+    return api;
+}
 
 #ifdef __cplusplus
 }

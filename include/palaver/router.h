@@ -120,6 +120,12 @@ int pv_send_prepared(const pv_prepared_t *p, const char *to);
 
 void pv_prepared_free(pv_prepared_t *p);
 
+/* Ownership of pv_stanza_ctx_t.err_extra (appended note): after a PV_ERROR
+ * verdict the core copies err_extra into the <error/> it sends. When
+ * err_extra is the root of its own tree (pv_el_new, pv_el_clone), the core
+ * frees it once the handler returned, whatever the verdict; a node inside
+ * another tree (e.g. the stanza's) is only copied, never freed. */
+
 #ifdef __cplusplus
 }
 #endif

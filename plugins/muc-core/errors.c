@@ -4,6 +4,8 @@
  * addressed (the core builds the reply with the original payload); plus the
  * room lookup every handler starts with.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "muc_internal.h"
 
@@ -34,4 +36,16 @@ room_t *room_of(const pv_jid_t *to)
 bool is_sadmin_jid(const pv_jid_t *j)
 {
     return j && pv_is_sadmin(j->bare);
+}
+
+/* The core reads an error's text after the handler returned, before the next
+ * stanza: one static buffer is enough (the daemon is single-threaded). */
+const char *errtext(const char *fmt, ...)
+{
+    static char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return buf;
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <palaver/palaver.h>
 #include <palaver/muc.h>
 
@@ -86,7 +87,7 @@ char *config_field_normalise(const config_field_t *f, pv_el_t *field_el, const c
 /* ---- rooms and occupants ---- */
 typedef struct session {
     pv_jid_t *jid;               /* real full JID */
-    struct occupant *occ;
+    struct muc_occupant *occ;
     struct session *next;        /* next session of the same occupant */
 } session_t;
 
@@ -99,6 +100,8 @@ typedef struct muc_occupant {
     size_t nsessions;
     pv_el_t *presence;           /* last available presence (owned), for show/status */
     char occupant_id[45];
+    double flood_tokens;         /* flood control bucket (flood.c) */
+    int64_t flood_last_us;
     struct muc_occupant *prev, *next;    /* room order */
     struct muc_occupant *bare_next;      /* other occupants of the same user */
 } occupant_t;
@@ -126,6 +129,8 @@ typedef struct muc_state {
     create_policy_t create;
     char **allow;                /* NULL-terminated JIDs/domains */
     char *occupant_id_secret;
+    long flood_burst;            /* messages allowed at once (0: no limit) */
+    long flood_per_minute;       /* refill rate */
     map_t rooms;                 /* name -> room_t */
     pv_hook_t *hooks[16];
     size_t nhooks;
@@ -191,6 +196,8 @@ typedef struct pres_opts {
     bool self_only;              /* only the occupant's own sessions (given session if set) */
     session_t *only_session;
     const occupant_t *except;    /* do not send to this occupant */
+    bool filter_set;             /* use filter_role for presencebroadcast, not o->role */
+    pv_muc_role_t filter_role;
 } pres_opts_t;
 /* Builds occupant o's presence as seen by a viewer (with_jid) and, for self, with codes. */
 pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pres_opts_t *opt);
@@ -219,6 +226,9 @@ pv_verdict_t message_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);  /* PM */
 pv_verdict_t groupchat_handle(pv_stanza_ctx_t *ctx, room_t *r);
 pv_verdict_t subject_handle(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *o);
 void subject_send(const room_t *r, const char *to);
+/* Copy of the sender's stanza from its occupant JID, `to` removed, occupant-id set. Caller frees. */
+pv_el_t *message_from_occupant(pv_stanza_ctx_t *ctx, const occupant_t *o);
+void enter_resync(room_t *r, session_t *s, pv_el_t *mucx);
 pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x);
 pv_verdict_t voice_request_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form);
 pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);
@@ -241,11 +251,39 @@ int persist_load_all(void);
 room_t *room_of(const pv_jid_t *to);
 bool is_sadmin_jid(const pv_jid_t *j);
 pv_verdict_t fail(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text);
+/* Formats an error text into a static buffer valid until the next stanza. */
+const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* events.c */
 extern pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join,
     *ev_joined, *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
 int events_init(void);
+
+/* api.c: the SDK's function table (palaver/muc.h) and its implementations */
+int api_init(void);
+void api_shutdown(void);
+const char *role_name(pv_muc_role_t r);
+const char *aff_name(pv_muc_aff_t a);
+pv_muc_room_t *api_room_find(const char *s);
+const char *api_room_jid(const pv_muc_room_t *r);
+const char *api_room_name(const pv_muc_room_t *r);
+const char *api_room_config(const pv_muc_room_t *r, const char *var);
+bool api_room_config_bool(const pv_muc_room_t *r, const char *var);
+const char *api_room_subject(const pv_muc_room_t *r);
+size_t api_room_occupant_count(const pv_muc_room_t *r);
+bool api_room_locked(const pv_muc_room_t *r);
+pv_muc_aff_t api_affiliation(const pv_muc_room_t *r, const char *bare);
+pv_muc_occupant_t *api_occupant_by_nick(const pv_muc_room_t *r, const char *nick);
+pv_muc_occupant_t *api_occupant_by_jid(const pv_muc_room_t *r, const char *full);
+const char *api_occupant_nick(const pv_muc_occupant_t *o);
+const char *api_occupant_bare_jid(const pv_muc_occupant_t *o);
+const char *api_occupant_id(const pv_muc_occupant_t *o);
+pv_muc_role_t api_occupant_role(const pv_muc_occupant_t *o);
+pv_muc_aff_t api_occupant_affiliation(const pv_muc_occupant_t *o);
+void api_message_skip(pv_muc_message_event_t *ev, size_t i);
+
+/* flood.c: per-occupant rate limit; true when the message may go out */
+bool flood_allow(occupant_t *o);
 
 /* util */
 char *xstrdup(const char *s);

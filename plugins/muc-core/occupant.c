@@ -172,7 +172,7 @@ pv_muc_aff_t occupant_aff(const occupant_t *o)
 
 /* ---- SDK accessors ---- */
 
-pv_muc_occupant_t *pv_muc_occupant_by_nick(const pv_muc_room_t *r, const char *nick)
+pv_muc_occupant_t *api_occupant_by_nick(const pv_muc_room_t *r, const char *nick)
 {
     char *n = pv_resourceprep(nick);
     occupant_t *o = n ? occupant_by_nick(r, n) : NULL;
@@ -180,25 +180,25 @@ pv_muc_occupant_t *pv_muc_occupant_by_nick(const pv_muc_room_t *r, const char *n
     return o;
 }
 
-pv_muc_occupant_t *pv_muc_occupant_by_jid(const pv_muc_room_t *r, const char *full)
+pv_muc_occupant_t *api_occupant_by_jid(const pv_muc_room_t *r, const char *full)
 {
     session_t *s = session_by_full(r, full);
     return s ? s->occ : NULL;
 }
 
-const char *pv_muc_occupant_nick(const pv_muc_occupant_t *o) { return o->nick; }
-const char *pv_muc_occupant_bare_jid(const pv_muc_occupant_t *o) { return o->bare; }
-const char *pv_muc_occupant_id(const pv_muc_occupant_t *o) { return o->occupant_id; }
-pv_muc_role_t pv_muc_occupant_role(const pv_muc_occupant_t *o) { return o->role; }
-pv_muc_aff_t pv_muc_occupant_affiliation(const pv_muc_occupant_t *o) { return occupant_aff(o); }
+const char *api_occupant_nick(const pv_muc_occupant_t *o) { return o->nick; }
+const char *api_occupant_bare_jid(const pv_muc_occupant_t *o) { return o->bare; }
+const char *api_occupant_id(const pv_muc_occupant_t *o) { return o->occupant_id; }
+pv_muc_role_t api_occupant_role(const pv_muc_occupant_t *o) { return o->role; }
+pv_muc_aff_t api_occupant_affiliation(const pv_muc_occupant_t *o) { return occupant_aff(o); }
 
-const char *pv_muc_role_name(pv_muc_role_t r)
+const char *role_name(pv_muc_role_t r)
 {
     static const char *const n[] = {"none", "visitor", "participant", "moderator"};
     return (unsigned)r < 4 ? n[r] : "none";
 }
 
-const char *pv_muc_aff_name(pv_muc_aff_t a)
+const char *aff_name(pv_muc_aff_t a)
 {
     static const char *const n[] = {"outcast", "none", "member", "admin", "owner"};
     return (unsigned)a < 5 ? n[a] : "none";

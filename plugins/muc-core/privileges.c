@@ -70,7 +70,7 @@ bool may_see_jid(const room_t *r, const occupant_t *viewer)
 bool presence_broadcast_for(const room_t *r, pv_muc_role_t role)
 {
     const char *list = room_cfg(r, CF_PRESENCEBROADCAST);
-    const char *name = pv_muc_role_name(role);
+    const char *name = role_name(role);
     size_t n = strlen(name);
     for (const char *p = list; (p = strstr(p, name)); p += n)
         if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))

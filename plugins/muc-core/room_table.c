@@ -47,7 +47,7 @@ void rooms_free_all(void)
 
 /* ---- SDK lookups (palaver/muc.h) ---- */
 
-pv_muc_room_t *pv_muc_room_find(const char *s)
+pv_muc_room_t *api_room_find(const char *s)
 {
     if (!s || !muc)
         return NULL;
@@ -59,26 +59,26 @@ pv_muc_room_t *pv_muc_room_find(const char *s)
     return r;
 }
 
-const char *pv_muc_room_jid(const pv_muc_room_t *r) { return r->jid; }
-const char *pv_muc_room_name(const pv_muc_room_t *r) { return r->name; }
+const char *api_room_jid(const pv_muc_room_t *r) { return r->jid; }
+const char *api_room_name(const pv_muc_room_t *r) { return r->name; }
 
-const char *pv_muc_room_config(const pv_muc_room_t *r, const char *var)
+const char *api_room_config(const pv_muc_room_t *r, const char *var)
 {
     int f = config_field_index(var);
     return f < 0 ? NULL : room_cfg(r, f);
 }
 
-bool pv_muc_room_config_bool(const pv_muc_room_t *r, const char *var)
+bool api_room_config_bool(const pv_muc_room_t *r, const char *var)
 {
     int f = config_field_index(var);
     return f >= 0 && room_cfg_bool(r, f);
 }
 
-const char *pv_muc_room_subject(const pv_muc_room_t *r) { return r->subject ? r->subject : ""; }
-size_t pv_muc_room_occupant_count(const pv_muc_room_t *r) { return r->noccupants; }
-bool pv_muc_room_locked(const pv_muc_room_t *r) { return r->locked; }
+const char *api_room_subject(const pv_muc_room_t *r) { return r->subject ? r->subject : ""; }
+size_t api_room_occupant_count(const pv_muc_room_t *r) { return r->noccupants; }
+bool api_room_locked(const pv_muc_room_t *r) { return r->locked; }
 
-pv_muc_aff_t pv_muc_affiliation(const pv_muc_room_t *r, const char *bare)
+pv_muc_aff_t api_affiliation(const pv_muc_room_t *r, const char *bare)
 {
     return room_aff(r, bare);
 }

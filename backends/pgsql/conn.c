@@ -1,0 +1,320 @@
+/*
+ * backends/pgsql/conn.c: the connection, the operation queue and the event
+ * loop watchers.
+ *
+ * States: connected (io watcher reading; writing too while libpq has unsent
+ * bytes), connecting (PQconnectPoll driven by the io watcher), or
+ * disconnected (the retry timer runs). Only the head of the queue is ever on
+ * the wire; its result is collected with PQconsumeInput/PQgetResult without
+ * blocking, then the next one is sent. A callback may submit new operations:
+ * they join the tail, so the order of calls is the order of execution.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <palaver/log.h>
+
+#include "pgsql.h"
+
+#define RETRY_MIN 1.0
+#define RETRY_MAX 30.0
+
+pg_op_t *pg_op_new(pg_kind_t kind, const char *sql, int nparams, const char *const *params)
+{
+    pg_op_t *op = calloc(1, sizeof(*op));
+    if (!op)
+        return NULL;
+    op->kind = kind;
+    op->sql = sql;
+    op->nparams = nparams;
+    for (int i = 0; i < nparams; i++) {
+        if (params[i] && !(op->params[i] = strdup(params[i]))) {
+            pg_op_free(op);
+            return NULL;
+        }
+    }
+    return op;
+}
+
+void pg_op_free(pg_op_t *op)
+{
+    if (!op)
+        return;
+    for (int i = 0; i < op->nparams; i++)
+        free(op->params[i]);
+    free(op->room);
+    PQclear(op->result);
+    free(op);
+}
+
+void pg_op_fail(pg_op_t *op, int status, const char *msg)
+{
+    switch (op->kind) {
+    case PG_DONE:
+        op->cb.done(status, msg, op->ud);
+        break;
+    case PG_NAMES:
+        op->cb.names(status, msg, NULL, 0, op->ud);
+        break;
+    case PG_ROOM:
+        op->cb.room(status, msg, NULL, op->ud);
+        break;
+    case PG_MSGS:
+        op->cb.msgs(status, msg, NULL, 0, 0, op->ud);
+        break;
+    }
+    pg_op_free(op);
+}
+
+static void set_io(pg_store_t *s, int events)
+{
+    int fd = PQsocket(s->conn);
+    if (ev_is_active(&s->io) && s->io.fd == fd && (s->io.events & (EV_READ | EV_WRITE)) == events)
+        return;
+    ev_io_stop(s->loop, &s->io);
+    if (fd < 0)
+        return;
+    ev_io_set(&s->io, fd, events);
+    ev_io_start(s->loop, &s->io);
+}
+
+/* Fails every queued operation (the one in flight too) with EIO. */
+static void fail_all(pg_store_t *s, const char *why)
+{
+    pg_op_t *op = s->head;
+    s->head = s->tail = NULL;
+    s->sent = 0;
+    while (op) {
+        pg_op_t *next = op->next;
+        pg_op_fail(op, PV_STORE_EIO, why);
+        op = next;
+    }
+}
+
+static void schedule_retry(pg_store_t *s)
+{
+    if (s->closing)
+        return;
+    s->retry_delay = s->retry_delay < RETRY_MIN ? RETRY_MIN : s->retry_delay * 2;
+    if (s->retry_delay > RETRY_MAX)
+        s->retry_delay = RETRY_MAX;
+    ev_timer_stop(s->loop, &s->retry);
+    ev_timer_set(&s->retry, s->retry_delay, 0.0);
+    ev_timer_start(s->loop, &s->retry);
+}
+
+void pg_disconnect(pg_store_t *s, const char *why)
+{
+    char msg[sizeof(s->err)];
+    snprintf(msg, sizeof(msg), "the connection to PostgreSQL failed: %s", why);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    pv_log(PV_LOG_ERROR, "pgsql", "%s; reconnecting", msg);
+    ev_io_stop(s->loop, &s->io);
+    PQfinish(s->conn);
+    s->conn = NULL;
+    s->connecting = 0;
+    schedule_retry(s);
+    fail_all(s, msg);
+}
+
+/* Sends the head of the queue when nothing is in flight. */
+static void pump(pg_store_t *s)
+{
+    while (s->conn && !s->connecting && !s->sent && s->head) {
+        pg_op_t *op = s->head;
+        if (!PQsendQueryParams(s->conn, op->sql, op->nparams, NULL,
+                               (const char *const *)op->params, NULL, NULL, 0)) {
+            if (PQstatus(s->conn) == CONNECTION_BAD) {
+                pg_disconnect(s, PQerrorMessage(s->conn));
+                return;
+            }
+            snprintf(s->err, sizeof(s->err), "cannot send a query: %s", PQerrorMessage(s->conn));
+            pv_log(PV_LOG_ERROR, "pgsql", "%s", s->err);
+            s->head = op->next;
+            if (!s->head)
+                s->tail = NULL;
+            pg_op_fail(op, PV_STORE_EIO, s->err);
+            continue;
+        }
+        s->sent = 1;
+        int f = PQflush(s->conn);
+        if (f < 0) {
+            pg_disconnect(s, PQerrorMessage(s->conn));
+            return;
+        }
+        set_io(s, f ? EV_READ | EV_WRITE : EV_READ);
+    }
+}
+
+void pg_submit(pg_store_t *s, pg_op_t *op)
+{
+    if (!s->conn || s->connecting || s->closing) {
+        pg_op_fail(op, PV_STORE_EIO,
+                   s->closing ? "the store is closing"
+                              : "not connected to PostgreSQL (reconnecting)");
+        return;
+    }
+    op->next = NULL;
+    if (s->tail)
+        s->tail->next = op;
+    else
+        s->head = op;
+    s->tail = op;
+    pump(s);
+}
+
+/* Keeps the statement's result (the first error wins over success). */
+static void keep_result(pg_op_t *op, PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    int bad = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+    if (!op->result || (bad && (PQresultStatus(op->result) == PGRES_COMMAND_OK
+                                || PQresultStatus(op->result) == PGRES_TUPLES_OK))) {
+        PQclear(op->result);
+        op->result = r;
+    } else {
+        PQclear(r);
+    }
+}
+
+/* Reads every result that is complete, finishing operations in order. */
+static void read_results(pg_store_t *s)
+{
+    while (s->conn && s->sent && !PQisBusy(s->conn)) {
+        PGresult *r = PQgetResult(s->conn);
+        if (r) {
+            keep_result(s->head, r);
+            continue;
+        }
+        pg_op_t *op = s->head;
+        s->head = op->next;
+        if (!s->head)
+            s->tail = NULL;
+        s->sent = 0;
+        pg_complete(s, op); /* may submit more */
+        pump(s);
+    }
+}
+
+static void connect_poll(pg_store_t *s)
+{
+    switch (PQconnectPoll(s->conn)) {
+    case PGRES_POLLING_READING:
+        set_io(s, EV_READ);
+        break;
+    case PGRES_POLLING_WRITING:
+        set_io(s, EV_WRITE);
+        break;
+    case PGRES_POLLING_OK:
+        s->connecting = 0;
+        pv_log(PV_LOG_INFO, "pgsql", "connected to PostgreSQL again");
+        pg_start_io(s);
+        break;
+    default: {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", PQerrorMessage(s->conn));
+        pg_disconnect(s, why);
+        break;
+    }
+    }
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    pg_store_t *s = w->data;
+    if (s->connecting) {
+        connect_poll(s);
+        return;
+    }
+    if (revents & EV_WRITE) {
+        int f = PQflush(s->conn);
+        if (f < 0) {
+            pg_disconnect(s, PQerrorMessage(s->conn));
+            return;
+        }
+        if (f == 0)
+            set_io(s, EV_READ);
+    }
+    if (revents & EV_READ) {
+        if (!PQconsumeInput(s->conn) || PQstatus(s->conn) == CONNECTION_BAD) {
+            pg_disconnect(s, PQerrorMessage(s->conn));
+            return;
+        }
+        read_results(s);
+        if (s->conn && PQstatus(s->conn) == CONNECTION_BAD)
+            pg_disconnect(s, PQerrorMessage(s->conn));
+    }
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    pg_store_t *s = w->data;
+    s->conn = PQconnectStartParams(s->keys, s->values, 1);
+    if (!s->conn || PQstatus(s->conn) == CONNECTION_BAD) {
+        pg_disconnect(s, s->conn ? PQerrorMessage(s->conn) : "out of memory");
+        return;
+    }
+    s->connecting = 1;
+    set_io(s, EV_WRITE);
+}
+
+int pg_connect_blocking(pg_store_t *s)
+{
+    ev_init(&s->io, on_io);
+    s->io.data = s;
+    ev_init(&s->retry, on_retry);
+    s->retry.data = s;
+    s->conn = PQconnectdbParams(s->keys, s->values, 1);
+    if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
+        pv_log(PV_LOG_ERROR, "pgsql", "cannot connect to PostgreSQL: %s",
+               s->conn ? PQerrorMessage(s->conn) : "out of memory");
+        PQfinish(s->conn);
+        s->conn = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void pg_start_io(pg_store_t *s)
+{
+    if (PQsetnonblocking(s->conn, 1) != 0) {
+        pg_disconnect(s, PQerrorMessage(s->conn));
+        return;
+    }
+    s->retry_delay = 0;
+    set_io(s, EV_READ);
+    pump(s);
+}
+
+void pg_drain(pg_store_t *s)
+{
+    s->closing = 1;
+    ev_timer_stop(s->loop, &s->retry);
+    ev_io_stop(s->loop, &s->io);
+    if (s->conn && !s->connecting && PQsetnonblocking(s->conn, 0) == 0) {
+        /* Blocking from here on: finish what was asked before close. */
+        while (s->head && s->conn) {
+            pg_op_t *op = s->head;
+            if (!s->sent && !PQsendQueryParams(s->conn, op->sql, op->nparams, NULL,
+                                               (const char *const *)op->params, NULL, NULL, 0))
+                break;
+            s->sent = 1;
+            PGresult *r;
+            while ((r = PQgetResult(s->conn)))
+                keep_result(op, r);
+            s->head = op->next;
+            if (!s->head)
+                s->tail = NULL;
+            s->sent = 0;
+            pg_complete(s, op);
+        }
+    }
+    fail_all(s, "the store closed before this operation could run");
+    PQfinish(s->conn);
+    s->conn = NULL;
+}

@@ -1,0 +1,118 @@
+/*
+ * backends/pgsql/pgsql.h: the PostgreSQL backend's state, its queue of
+ * operations and the helpers its files share.
+ *
+ * One connection, used asynchronously from the event loop (pv_loop()): an
+ * operation becomes one SQL statement (the multi-step ones are PL/pgSQL
+ * functions created with the schema, so each is atomic on the server), queued
+ * in call order and sent with PQsendQueryParams when the previous one has
+ * finished; an ev_io watcher on PQsocket() reads the result and runs the
+ * callback from the loop. The loop never waits for the database.
+ *
+ * When the connection drops, the operation in flight and everything queued
+ * fail with PV_STORE_EIO, new operations fail at once while a timer
+ * reconnects (with a growing delay), and service resumes when it succeeds.
+ */
+#ifndef PV_BACKEND_PGSQL_H
+#define PV_BACKEND_PGSQL_H
+
+#include <ev.h>
+#include <libpq-fe.h>
+
+#include <palaver/store.h>
+
+#define PG_MAX_PARAMS 8
+
+/* What an operation's result means. */
+typedef enum pg_kind {
+    PG_DONE,   /* pv_store_done_fn */
+    PG_NAMES,  /* pv_store_names_fn: one text column */
+    PG_ROOM,   /* pv_store_room_fn: rows of the room_load query */
+    PG_MSGS,   /* pv_store_msgs_fn: rows of palaver_archive_query */
+} pg_kind_t;
+
+/* How a PG_DONE result maps to ENOTFOUND / EINVAL. */
+enum {
+    PG_NOTFOUND_IF_NO_ROWS = 1,   /* e.g. DELETE ... RETURNING */
+    PG_NOTFOUND_IF_FALSE = 2,     /* a function returning boolean */
+    PG_NOTFOUND_IF_NO_CHANGE = 4, /* UPDATE touching no row */
+    PG_EINVAL_IF_DUPLICATE = 8,   /* unique violation: a caller bug */
+};
+
+typedef struct pg_op {
+    struct pg_op *next;
+    pg_kind_t kind;
+    int flags;
+    const char *sql;                /* static text */
+    int nparams;
+    char *params[PG_MAX_PARAMS];    /* owned copies (NULL = SQL NULL) */
+    char *room;                     /* owned, for messages */
+    size_t max;                     /* PG_MSGS: page size */
+    int backward;                   /* PG_MSGS: rows come newest first */
+    union {
+        pv_store_done_fn done;
+        pv_store_names_fn names;
+        pv_store_room_fn room;
+        pv_store_msgs_fn msgs;
+    } cb;
+    void *ud;
+    PGresult *result;               /* the statement's result, once read */
+} pg_op_t;
+
+typedef struct pg_store {
+    const char **keys, **values;    /* libpq connection parameters (owned) */
+    PGconn *conn;
+    int connecting;                 /* PQconnectPoll in progress */
+    int polling_write;              /* connect poll wants writability */
+    ev_io io;                       /* on PQsocket(conn) */
+    ev_timer retry;                 /* reconnect timer */
+    double retry_delay;
+    struct ev_loop *loop;
+    pg_op_t *head, *tail;           /* queued, head is in flight when sent */
+    int sent;                       /* head has been sent */
+    int closing;
+    char err[1024];
+} pg_store_t;
+
+/* conn.c */
+int pg_connect_blocking(pg_store_t *s);      /* at open: 0 or -1 (logged) */
+void pg_start_io(pg_store_t *s);              /* after a connection is made */
+void pg_disconnect(pg_store_t *s, const char *why);
+void pg_drain(pg_store_t *s);                /* close: finish queued operations */
+/* Queues op (takes ownership) and sends it when its turn comes. */
+void pg_submit(pg_store_t *s, pg_op_t *op);
+/* New operation; strings are copied. NULL on allocation failure. */
+pg_op_t *pg_op_new(pg_kind_t kind, const char *sql, int nparams, const char *const *params);
+void pg_op_free(pg_op_t *op);
+/* Fails op with status and message (frees it). */
+void pg_op_fail(pg_op_t *op, int status, const char *msg);
+
+/* result.c: runs op's callback from its result (or error). */
+void pg_complete(pg_store_t *s, pg_op_t *op);
+
+/* schema.c: creates the schema if absent (blocking, at open). 0 or -1. */
+int pg_schema_apply(pg_store_t *s);
+
+/* rooms.c / archive.c: the vtable entries. */
+void pg_room_list(void *h, pv_store_names_fn cb, void *ud);
+void pg_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
+void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
+                 pv_store_done_fn cb, void *ud);
+void pg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
+void pg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
+                 pv_store_done_fn cb, void *ud);
+void pg_reg_set(void *h, const char *room, const char *jid, const char *nick,
+                pv_store_done_fn cb, void *ud);
+void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
+                       pv_store_done_fn cb, void *ud);
+void pg_archive_query(void *h, const char *room, const pv_store_query_t *q,
+                      pv_store_msgs_fn cb, void *ud);
+void pg_archive_replace(void *h, const char *room, const char *id, const char *xml,
+                        pv_store_done_fn cb, void *ud);
+void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
+
+/* The text[] literal for n strings (NULL entries become NULL): malloc'd,
+ * caller frees; NULL on allocation failure. get(i) returns entry i. */
+char *pg_text_array(size_t n, const char *(*get)(const void *arr, size_t i), const void *arr);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * backends/spool/archive.c: the append-only archive file of each room.
+ *
+ * NAME.archive holds one XML element per line, never rewritten in place:
+ *   <m id='...' t='STAMP_US' nick='...' jid='...' xml='...'/>   a message
+ *   <r id='...' xml='...'/>                                      a replacement
+ * (nick and jid are left out when NULL). An append is one write() with
+ * O_APPEND; a write that fails half-way is cut off again with ftruncate, so
+ * the file only ever holds whole lines.
+ *
+ * Queries need random access by id, so the first use of a room's archive
+ * reads its file into a msglist_t (common/msglist.c) that later appends keep
+ * up to date: an append costs one hash lookup and one write, whatever the
+ * number of rooms or messages. A damaged line is reported with its number
+ * and skipped; a last line cut short by a crash is dropped from the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <palaver/log.h>
+#include <palaver/xml.h>
+
+#include "check.h"
+#include "msglist.h"
+#include "spool.h"
+
+static char *archive_path(spool_t *s, const char *room)
+{
+    char file[300];
+    if (spool_file_name(room, ".archive", file, sizeof(file)) < 0)
+        return NULL;
+    return spool_path(s, file);
+}
+
+/* Applies one parsed line to l. NULL, or why the line is damaged. */
+static const char *apply_line(msglist_t *l, const pv_el_t *el)
+{
+    const char *id = pv_el_attr(el, "id"), *xml = pv_el_attr(el, "xml");
+    if (!id || !*id || !xml)
+        return "no id or xml attribute";
+    if (strcmp(el->name, "r") == 0) {
+        int rc = msglist_replace(l, id, xml);
+        return rc == PV_STORE_ENOTFOUND ? "replaces an unknown message"
+               : rc                     ? "out of memory"
+                                        : NULL;
+    }
+    if (strcmp(el->name, "m") != 0)
+        return "unknown element";
+    const char *t = pv_el_attr(el, "t");
+    char *end = NULL;
+    errno = 0;
+    long long stamp = t ? strtoll(t, &end, 10) : 0;
+    if (!t || !*t || *end || errno)
+        return "bad time stamp";
+    if (msglist_has(l, id))
+        return "duplicate message id";
+    pv_store_msg_t m = {id, (int64_t)stamp, pv_el_attr(el, "nick"), pv_el_attr(el, "jid"), xml};
+    return msglist_append(l, &m) < 0 ? "out of memory" : NULL;
+}
+
+/* Drops a last line cut short by a crash, so appends start on a new line. */
+static void cut_torn_tail(spool_t *s, const char *room, const char *path, size_t keep)
+{
+    pv_log(PV_LOG_WARN, "spool", "room %s: %s ends in a partial line; dropping it", room, path);
+    if (truncate(path, (off_t)keep) < 0)
+        spool_error(s, room, errno, "cannot truncate %s", path);
+}
+
+/* Reads room's archive file into a new list. 0, or a status (s->err set). */
+static int load(spool_t *s, const char *room, msglist_t **out)
+{
+    char *path = archive_path(s, room);
+    msglist_t *l = msglist_new();
+    if (!path || !l) {
+        free(path);
+        msglist_free(l);
+        spool_error(s, room, 0, "out of memory loading the archive");
+        return PV_STORE_ENOMEM;
+    }
+    size_t len = 0;
+    char *buf = spool_read_all(path, &len);
+    if (!buf && errno != ENOENT) {
+        spool_error(s, room, errno, "cannot read %s", path);
+        free(path);
+        msglist_free(l);
+        return PV_STORE_EIO;
+    }
+    unsigned lineno = 0;
+    for (char *p = buf, *end = buf + len; p && p < end;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) {
+            cut_torn_tail(s, room, path, (size_t)(p - buf));
+            break;
+        }
+        lineno++;
+        char err[128];
+        pv_el_t *el = pv_el_parse(p, (size_t)(nl - p), err, sizeof(err));
+        const char *why = el ? apply_line(l, el) : err;
+        if (why)
+            pv_log(PV_LOG_ERROR, "spool", "room %s: %s:%u: damaged archive line skipped: %s",
+                   room, path, lineno, why);
+        pv_el_free(el);
+        p = nl + 1;
+    }
+    free(buf);
+    free(path);
+    *out = l;
+    return 0;
+}
+
+/* The room's cached archive, loading it on first use. 0, or a status. */
+static int get_list(spool_t *s, const char *room, msglist_t **out)
+{
+    msglist_t *l = strmap_get(s->archives, room);
+    if (l) {
+        *out = l;
+        return 0;
+    }
+    int rc = load(s, room, &l);
+    if (rc)
+        return rc;
+    if (strmap_put(s->archives, room, l) < 0) {
+        msglist_free(l);
+        spool_error(s, room, 0, "out of memory caching the archive");
+        return PV_STORE_ENOMEM;
+    }
+    *out = l;
+    return 0;
+}
+
+void spool_archive_forget(spool_t *s, const char *room)
+{
+    msglist_free(strmap_remove(s->archives, room));
+}
+
+/* Appends one serialized line to the room's archive file. 0 or a status. */
+static int append_line(spool_t *s, const char *room, pv_el_t *el)
+{
+    size_t len;
+    char *line = pv_el_serialize(el, &len);
+    if (!line) {
+        snprintf(s->err, sizeof(s->err),
+                 "room %s: the message is not valid XML 1.0 UTF-8 text and cannot be stored",
+                 room);
+        return PV_STORE_EINVAL;
+    }
+    line[len] = '\n'; /* replaces the NUL; written with its length */
+    char *path = archive_path(s, room);
+    int rc = PV_STORE_EIO;
+    int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640) : -1;
+    struct stat sb;
+    if (!path) {
+        spool_error(s, room, 0, "out of memory");
+        rc = PV_STORE_ENOMEM;
+    } else if (fd < 0 || fstat(fd, &sb) < 0) {
+        spool_error(s, room, errno, "cannot open %s", path);
+    } else if (spool_write_all(fd, line, len + 1) < 0) {
+        spool_error(s, room, errno, "cannot append to %s", path);
+        if (ftruncate(fd, sb.st_size) < 0)
+            pv_log(PV_LOG_ERROR, "spool", "room %s: cannot cut %s back to %lld bytes: %s", room,
+                   path, (long long)sb.st_size, strerror(errno));
+    } else {
+        rc = 0;
+    }
+    if (fd >= 0 && close(fd) < 0 && rc == 0) {
+        spool_error(s, room, errno, "cannot write %s", path);
+        rc = PV_STORE_EIO;
+    }
+    free(path);
+    free(line);
+    return rc;
+}
+
+static int set_attrs(pv_el_t *el, const char *const *attrs)
+{
+    for (size_t i = 0; attrs[i]; i += 2)
+        if (attrs[i + 1] && pv_el_set_attr(el, attrs[i], attrs[i + 1]) < 0)
+            return -1;
+    return 0;
+}
+
+void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
+                          pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_msg(msg);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    msglist_t *l;
+    int rc = get_list(s, room, &l);
+    if (rc) {
+        cb(rc, s->err, ud);
+        return;
+    }
+    if (msglist_has(l, msg->id)) {
+        cb(PV_STORE_EINVAL, "a message with this id is already archived in this room", ud);
+        return;
+    }
+    char stamp[24];
+    snprintf(stamp, sizeof(stamp), "%" PRId64, msg->stamp_us);
+    pv_el_t *el = pv_el_new(NULL, "m");
+    if (!el || set_attrs(el, (const char *const[]){"id", msg->id, "t", stamp, "nick", msg->nick,
+                                                   "jid", msg->jid, "xml", msg->xml, NULL})
+                   < 0) {
+        pv_el_free(el);
+        cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory"), ud);
+        return;
+    }
+    rc = append_line(s, room, el);
+    pv_el_free(el);
+    if (!rc && msglist_append(l, msg) < 0) {
+        /* On disk but not in the cache: reload from the file next time. */
+        spool_archive_forget(s, room);
+        pv_log(PV_LOG_WARN, "spool", "room %s: out of memory caching message %s", room, msg->id);
+    }
+    cb(rc, rc ? s->err : NULL, ud);
+}
+
+void spool_archive_query(void *h, const char *room, const pv_store_query_t *q,
+                         pv_store_msgs_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, 0, 0, ud);
+        return;
+    }
+    msglist_t *l;
+    int rc = get_list(s, room, &l);
+    if (rc) {
+        cb(rc, s->err, NULL, 0, 0, ud);
+        return;
+    }
+    msglist_query(l, q, cb, ud);
+}
+
+void spool_archive_replace(void *h, const char *room, const char *id, const char *xml,
+                           pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_id(id);
+    if (!bad && !xml)
+        bad = "replacement xml is NULL";
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    msglist_t *l;
+    int rc = get_list(s, room, &l);
+    if (rc) {
+        cb(rc, s->err, ud);
+        return;
+    }
+    if (!msglist_has(l, id)) {
+        cb(PV_STORE_ENOTFOUND, "no such message", ud);
+        return;
+    }
+    pv_el_t *el = pv_el_new(NULL, "r");
+    if (!el || set_attrs(el, (const char *const[]){"id", id, "xml", xml, NULL}) < 0) {
+        pv_el_free(el);
+        cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory"), ud);
+        return;
+    }
+    rc = append_line(s, room, el);
+    pv_el_free(el);
+    if (!rc && msglist_replace(l, id, xml) < 0) {
+        spool_archive_forget(s, room);
+        pv_log(PV_LOG_WARN, "spool", "room %s: out of memory caching a replacement", room);
+    }
+    cb(rc, rc ? s->err : NULL, ud);
+}
+
+void spool_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    char *path = archive_path(s, room);
+    if (!path) {
+        cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory"), ud);
+        return;
+    }
+    int rc = 0;
+    if (unlink(path) < 0 && errno != ENOENT) {
+        spool_error(s, room, errno, "cannot delete %s", path);
+        rc = PV_STORE_EIO;
+    } else {
+        spool_archive_forget(s, room);
+    }
+    free(path);
+    cb(rc, rc ? s->err : NULL, ud);
+}

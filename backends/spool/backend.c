@@ -1,0 +1,92 @@
+/*
+ * backends/spool/backend.c: the spool backend's descriptor, open and close.
+ *
+ * Plain files in one directory (see spool.h for the layout): easy to back
+ * up, inspect and repair by hand. Options in <backend>:
+ *   <spool>  the directory (created if missing; its parent must exist).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <palaver/config.h>
+#include <palaver/log.h>
+
+#include "msglist.h"
+#include "spool.h"
+
+static void free_list(void *l)
+{
+    msglist_free(l);
+}
+
+static void spool_close(void *handle)
+{
+    spool_t *s = handle;
+    if (!s)
+        return;
+    if (s->dirfd >= 0)
+        close(s->dirfd);
+    strmap_free(s->archives, free_list);
+    free(s->dir);
+    free(s);
+}
+
+static int spool_open(const pv_config_t *cfg, void **handle)
+{
+    static const char *const known[] = {"type", "spool", NULL};
+    if (pv_config_check_known(cfg, known, "spool") > 0)
+        return -1;
+    const char *dir = pv_config_str(cfg, "spool", NULL);
+    if (!dir || !*dir)
+        return pv_config_error(cfg, "spool", "<spool> (the directory for room files) is required");
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        pv_log(PV_LOG_ERROR, "spool", "cannot create the spool directory %s: %s", dir,
+               strerror(errno));
+        return -1;
+    }
+    spool_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        pv_log(PV_LOG_ERROR, "spool", "out of memory opening %s", dir);
+        return -1;
+    }
+    s->dirfd = -1;
+    if (!(s->dir = strdup(dir)) || !(s->archives = strmap_new())) {
+        pv_log(PV_LOG_ERROR, "spool", "out of memory opening %s", dir);
+        spool_close(s);
+        return -1;
+    }
+    s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0) {
+        pv_log(PV_LOG_ERROR, "spool", "cannot open the spool directory %s: %s", dir,
+               strerror(errno));
+        spool_close(s);
+        return -1;
+    }
+    pv_log(PV_LOG_DEBUG, "spool", "using %s", dir);
+    *handle = s;
+    return 0;
+}
+
+PV_STORE_DEFINE(spool) = {
+    .size = sizeof(pv_store_t),
+    .abi_major = PV_STORE_ABI_MAJOR,
+    .abi_minor = PV_STORE_ABI_MINOR,
+    .name = "spool",
+    .version = "1.0",
+    .open = spool_open,
+    .close = spool_close,
+    .room_list = spool_room_list,
+    .room_load = spool_room_load,
+    .room_put = spool_room_put,
+    .room_delete = spool_room_delete,
+    .affs_set = spool_affs_set,
+    .reg_set = spool_reg_set,
+    .archive_append = spool_archive_append,
+    .archive_query = spool_archive_query,
+    .archive_replace = spool_archive_replace,
+    .archive_delete = spool_archive_delete,
+};

@@ -1,0 +1,287 @@
+/*
+ * backends/spool/rooms.c: rooms, affiliations and registrations as room
+ * files. Each change reads the one room file, changes it in memory and
+ * writes it back atomically, so a failed write leaves the previous version
+ * and affs_set is all-or-nothing. No operation but room_list looks at other
+ * rooms' files.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <palaver/log.h>
+#include <palaver/xml.h>
+
+#include "check.h"
+#include "spool.h"
+
+const char *spool_error(spool_t *s, const char *room, int err_no, const char *fmt, ...)
+{
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    snprintf(s->err, sizeof(s->err), "%s%s%s%s%s", room ? "room " : "", room ? room : "",
+             room ? ": " : "", what, err_no ? ": " : "");
+    if (err_no) {
+        size_t used = strlen(s->err);
+        snprintf(s->err + used, sizeof(s->err) - used, "%s", strerror(err_no));
+    }
+    pv_log(PV_LOG_ERROR, "spool", "%s", s->err);
+    return s->err;
+}
+
+/* ---- room_list ---- */
+
+typedef struct names {
+    char **v;
+    size_t n, cap;
+} names_t;
+
+static int names_add(names_t *nm, char *name)
+{
+    if (nm->n == nm->cap) {
+        size_t cap = nm->cap ? nm->cap * 2 : 32;
+        char **v = realloc(nm->v, cap * sizeof(*v));
+        if (!v)
+            return -1;
+        nm->v = v;
+        nm->cap = cap;
+    }
+    nm->v[nm->n++] = name;
+    return 0;
+}
+
+/* The room name stored in a hashed file's <name> line (malloc'd) or NULL. */
+static char *name_from_file(spool_t *s, const char *file)
+{
+    char *path = spool_path(s, file), *name = NULL;
+    size_t len;
+    char *buf = path ? spool_read_all(path, &len) : NULL;
+    char *line = buf ? strchr(buf, '\n') : NULL;
+    if (line) {
+        line++;
+        char *nl = strchr(line, '\n');
+        pv_el_t *el = nl ? pv_el_parse(line, (size_t)(nl - line), NULL, 0) : NULL;
+        const char *v = el && strcmp(el->name, "name") == 0 ? pv_el_attr(el, "value") : NULL;
+        if (v)
+            name = strdup(v);
+        pv_el_free(el);
+    }
+    if (!name)
+        pv_log(PV_LOG_WARN, "spool", "%s: cannot read the room name from it; not listed",
+               path ? path : file);
+    free(buf);
+    free(path);
+    return name;
+}
+
+/* The room a directory entry NAME.room stands for (malloc'd), or NULL. */
+static char *entry_room(spool_t *s, const char *file)
+{
+    size_t len = strlen(file);
+    if (len <= 5 || strcmp(file + len - 5, ".room") != 0)
+        return NULL;
+    if (file[0] == '~')
+        return name_from_file(s, file);
+    char *name = spool_decode_name(file, len - 5);
+    char check[300];
+    if (!name || spool_file_name(name, ".room", check, sizeof(check)) < 0
+        || strcmp(check, file) != 0) {
+        pv_log(PV_LOG_WARN, "spool", "%s/%s: not a room file name; ignored", s->dir, file);
+        free(name);
+        return NULL;
+    }
+    return name;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void spool_room_list(void *h, pv_store_names_fn cb, void *ud)
+{
+    spool_t *s = h;
+    DIR *d = opendir(s->dir);
+    if (!d) {
+        cb(PV_STORE_EIO, spool_error(s, NULL, errno, "cannot list %s", s->dir), NULL, 0, ud);
+        return;
+    }
+    names_t nm = {0};
+    int status = 0;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d))) {
+        char *name = entry_room(s, e->d_name);
+        if (name && names_add(&nm, name) < 0) {
+            free(name);
+            status = PV_STORE_ENOMEM;
+            break;
+        }
+        errno = 0;
+    }
+    if (!status && errno) {
+        spool_error(s, NULL, errno, "cannot list %s", s->dir);
+        status = PV_STORE_EIO;
+    }
+    closedir(d);
+    if (status == PV_STORE_ENOMEM)
+        spool_error(s, NULL, 0, "out of memory listing rooms");
+    if (status) {
+        cb(status, s->err, NULL, 0, ud);
+    } else {
+        if (nm.n)
+            qsort(nm.v, nm.n, sizeof(char *), cmp_names);
+        cb(PV_STORE_OK, NULL, (const char *const *)nm.v, nm.n, ud);
+    }
+    for (size_t i = 0; i < nm.n; i++)
+        free(nm.v[i]);
+    free(nm.v);
+}
+
+/* ---- one room ---- */
+
+void spool_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(name);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, ud);
+        return;
+    }
+    roomdata_t *r = NULL;
+    int rc = spool_room_read(s, name, &r);
+    if (rc) {
+        cb(rc, s->err, NULL, ud);
+        return;
+    }
+    pv_store_room_t view;
+    roomdata_view(r, &view);
+    cb(PV_STORE_OK, NULL, &view, ud);
+    roomdata_free(r);
+}
+
+void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
+                    pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(name);
+    if (!bad)
+        bad = check_config(config, n);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    roomdata_t *r = NULL;
+    int rc = spool_room_read(s, name, &r);
+    if (rc == PV_STORE_EIO && spool_room_set_aside(s, name) == 0)
+        rc = PV_STORE_ENOTFOUND; /* start afresh; the damaged file is kept aside */
+    if (rc == PV_STORE_ENOTFOUND) {
+        r = roomdata_new(name);
+        rc = r ? 0 : PV_STORE_ENOMEM;
+        if (!r)
+            spool_error(s, name, 0, "out of memory");
+    }
+    if (!rc && roomdata_set_config(r, config, n) < 0) {
+        spool_error(s, name, 0, "out of memory");
+        rc = PV_STORE_ENOMEM;
+    }
+    if (!rc)
+        rc = spool_room_write(s, r);
+    roomdata_free(r);
+    cb(rc, rc ? s->err : NULL, ud);
+}
+
+void spool_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(name);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    char file[300], afile[300];
+    if (spool_file_name(name, ".room", file, sizeof(file)) < 0
+        || spool_file_name(name, ".archive", afile, sizeof(afile)) < 0) {
+        cb(PV_STORE_EIO, spool_error(s, name, 0, "cannot make a file name for the room"), ud);
+        return;
+    }
+    char *path = spool_path(s, file), *apath = spool_path(s, afile);
+    int rc = 0;
+    if (!path || !apath) {
+        spool_error(s, name, 0, "out of memory");
+        rc = PV_STORE_ENOMEM;
+    } else if (unlink(path) < 0) {
+        if (errno == ENOENT) {
+            snprintf(s->err, sizeof(s->err), "no such room");
+            rc = PV_STORE_ENOTFOUND;
+        } else {
+            spool_error(s, name, errno, "cannot delete %s", path);
+            rc = PV_STORE_EIO;
+        }
+    } else {
+        spool_archive_forget(s, name);
+        if (unlink(apath) < 0 && errno != ENOENT) {
+            spool_error(s, name, errno, "room deleted, but not its archive %s", apath);
+            rc = PV_STORE_EIO;
+        } else if (fsync(s->dirfd) < 0) {
+            spool_error(s, name, errno, "cannot fsync the directory %s", s->dir);
+            rc = PV_STORE_EIO;
+        }
+    }
+    free(path);
+    free(apath);
+    cb(rc, rc ? s->err : NULL, ud);
+}
+
+void spool_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
+                    pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_affs(items, n);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    roomdata_t *r = NULL;
+    int rc = spool_room_read(s, room, &r);
+    if (!rc && roomdata_apply_affs(r, items, n) < 0) {
+        spool_error(s, room, 0, "out of memory");
+        rc = PV_STORE_ENOMEM;
+    }
+    if (!rc)
+        rc = spool_room_write(s, r);
+    roomdata_free(r);
+    cb(rc, rc ? s->err : NULL, ud);
+}
+
+void spool_reg_set(void *h, const char *room, const char *jid, const char *nick,
+                   pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_reg(jid);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    roomdata_t *r = NULL;
+    int rc = spool_room_read(s, room, &r);
+    if (!rc && roomdata_set_reg(r, jid, nick) < 0) {
+        spool_error(s, room, 0, "out of memory");
+        rc = PV_STORE_ENOMEM;
+    }
+    if (!rc)
+        rc = spool_room_write(s, r);
+    roomdata_free(r);
+    cb(rc, rc ? s->err : NULL, ud);
+}

@@ -1,0 +1,305 @@
+/*
+ * backends/sqlite/archive.c: the message archive in SQLite.
+ *
+ * Messages are ordered by seq (the rowid, increasing with every append), so
+ * "after id X" is "seq > seq(X)". A query asks for max+1 rows through the
+ * (room_id, seq) index; getting the extra row means the page is not
+ * complete. Backward pages are read newest first and reversed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <palaver/log.h>
+
+#include "check.h"
+#include "sqlite.h"
+
+/* The room's row id for an append, creating an unstored row when the room
+ * has none (temporary rooms keep archives too). 0, or -1 (s->err set). */
+static int archive_room(sq_store_t *s, const char *room, int64_t *id)
+{
+    int stored;
+    int found = sq_room_id(s, room, id, &stored);
+    if (found)
+        return found < 0 ? -1 : 0;
+    sqlite3_stmt *st = sq_stmt(s, ST_ROOM_ADD_UNSTORED);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        sq_error(s, room, "adding the room's archive");
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    *id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
+                       pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_msg(msg);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    int64_t id;
+    sqlite3_stmt *st;
+    if (archive_room(s, room, &id) < 0 || !(st = sq_stmt(s, ST_MSG_INSERT))) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, msg->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, msg->stamp_us);
+    if (msg->nick)
+        sqlite3_bind_text(st, 4, msg->nick, -1, SQLITE_STATIC);
+    if (msg->jid)
+        sqlite3_bind_text(st, 5, msg->jid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, msg->xml, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        cb(PV_STORE_OK, NULL, ud);
+        return;
+    }
+    if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+        sqlite3_reset(st);
+        cb(PV_STORE_EINVAL, "a message with this id is already archived in this room", ud);
+        return;
+    }
+    sq_error(s, room, "archiving a message");
+    sqlite3_reset(st);
+    cb(PV_STORE_EIO, s->err, ud);
+}
+
+/* seq of message id in room: 1 found, 0 absent, -1 error. */
+static int msg_seq(sq_store_t *s, const char *room, int64_t room_id, const char *id,
+                   int64_t *seq)
+{
+    sqlite3_stmt *st = sq_stmt(s, ST_MSG_SEQ);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        sq_error(s, room, "looking up a message id");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void free_msgs(pv_store_msg_t *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)m[i].id);
+        free((char *)m[i].nick);
+        free((char *)m[i].jid);
+        free((char *)m[i].xml);
+    }
+    free(m);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i, int *ok)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t)
+        return NULL;
+    char *d = strdup((const char *)t);
+    if (!d)
+        *ok = 0;
+    return d;
+}
+
+/* Runs the bound query statement and hands the rows to cb. */
+static void run_query(sq_store_t *s, const char *room, sqlite3_stmt *st, size_t max, int back,
+                      pv_store_msgs_fn cb, void *ud)
+{
+    pv_store_msg_t *out = calloc(max + 1, sizeof(*out));
+    if (!out) {
+        sqlite3_reset(st);
+        pv_log(PV_LOG_ERROR, "sqlite", "room %s: out of memory reading the archive", room);
+        cb(PV_STORE_ENOMEM, "out of memory", NULL, 0, 0, ud);
+        return;
+    }
+    size_t n = 0;
+    int rc = SQLITE_DONE, ok = 1;
+    while (ok && n <= max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        out[n].id = col_dup(st, 0, &ok);
+        out[n].stamp_us = sqlite3_column_int64(st, 1);
+        out[n].nick = col_dup(st, 2, &ok);
+        out[n].jid = col_dup(st, 3, &ok);
+        out[n].xml = col_dup(st, 4, &ok);
+        n++;
+    }
+    if (ok && n <= max && rc != SQLITE_DONE) {
+        sq_error(s, room, "reading the archive");
+        sqlite3_reset(st);
+        free_msgs(out, n);
+        cb(PV_STORE_EIO, s->err, NULL, 0, 0, ud);
+        return;
+    }
+    sqlite3_reset(st);
+    if (!ok) {
+        free_msgs(out, n);
+        pv_log(PV_LOG_ERROR, "sqlite", "room %s: out of memory reading the archive", room);
+        cb(PV_STORE_ENOMEM, "out of memory", NULL, 0, 0, ud);
+        return;
+    }
+    int complete = n <= max;
+    size_t shown = complete ? n : max;
+    if (back) {
+        for (size_t i = 0; i < shown / 2; i++) {
+            pv_store_msg_t t = out[i];
+            out[i] = out[shown - 1 - i];
+            out[shown - 1 - i] = t;
+        }
+    }
+    cb(PV_STORE_OK, NULL, out, shown, complete, ud);
+    free_msgs(out, n);
+}
+
+void sq_archive_query(void *h, const char *room, const pv_store_query_t *q,
+                      pv_store_msgs_fn cb, void *ud)
+{
+    static const pv_store_query_t none;
+    sq_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, 0, 0, ud);
+        return;
+    }
+    if (!q)
+        q = &none;
+    int64_t room_id = 0, lo = 0, hi = INT64_MAX;
+    int stored;
+    int found = sq_room_id(s, room, &room_id, &stored);
+    if (found < 0) {
+        cb(PV_STORE_EIO, s->err, NULL, 0, 0, ud);
+        return;
+    }
+    const char *ids[2] = {q->after_id, q->before_id};
+    int64_t *bounds[2] = {&lo, &hi};
+    for (int i = 0; i < 2; i++) {
+        if (!ids[i])
+            continue;
+        int r = found ? msg_seq(s, room, room_id, ids[i], bounds[i]) : 0;
+        if (r < 0) {
+            cb(PV_STORE_EIO, s->err, NULL, 0, 0, ud);
+            return;
+        }
+        if (r == 0) {
+            cb(PV_STORE_ENOTFOUND,
+               i ? "before_id: no such message in this room"
+                 : "after_id: no such message in this room",
+               NULL, 0, 0, ud);
+            return;
+        }
+    }
+    if (!found) {
+        cb(PV_STORE_OK, NULL, NULL, 0, 1, ud);
+        return;
+    }
+    int back = query_backwards(q);
+    size_t max = query_max(q);
+    sqlite3_stmt *st = sq_stmt(s, back ? ST_MSG_BACKWARD : ST_MSG_FORWARD);
+    if (!st) {
+        cb(PV_STORE_EIO, s->err, NULL, 0, 0, ud);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, lo);
+    sqlite3_bind_int64(st, 3, hi);
+    sqlite3_bind_int64(st, 4, q->start_us ? q->start_us : INT64_MIN);
+    sqlite3_bind_int64(st, 5, q->end_us ? q->end_us : INT64_MAX);
+    if (q->with_nick)
+        sqlite3_bind_text(st, 6, q->with_nick, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, max >= (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max + 1);
+    run_query(s, room, st, max, back, cb, ud);
+}
+
+void sq_archive_replace(void *h, const char *room, const char *id, const char *xml,
+                        pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_id(id);
+    if (!bad && !xml)
+        bad = "replacement xml is NULL";
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    int64_t room_id;
+    int stored;
+    int found = sq_room_id(s, room, &room_id, &stored);
+    if (found < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    if (!found) {
+        cb(PV_STORE_ENOTFOUND, "no such message", ud);
+        return;
+    }
+    sqlite3_stmt *st = sq_stmt(s, ST_MSG_REPLACE);
+    if (!st) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, xml, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        sq_error(s, room, "replacing a message");
+        sqlite3_reset(st);
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    sqlite3_reset(st);
+    if (sqlite3_changes(s->db) == 0)
+        cb(PV_STORE_ENOTFOUND, "no such message", ud);
+    else
+        cb(PV_STORE_OK, NULL, ud);
+}
+
+void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    int64_t room_id;
+    int stored;
+    int found = sq_room_id(s, room, &room_id, &stored);
+    if (found < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    if (!found) {
+        cb(PV_STORE_OK, NULL, ud);
+        return;
+    }
+    sqlite3_stmt *st = sq_stmt(s, ST_MSG_DELETE_ALL);
+    if (!st) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, room_id);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        sq_error(s, room, "deleting the archive");
+        sqlite3_reset(st);
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    sqlite3_reset(st);
+    cb(PV_STORE_OK, NULL, ud);
+}

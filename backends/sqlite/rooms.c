@@ -1,0 +1,336 @@
+/*
+ * backends/sqlite/rooms.c: rooms, their configuration, affiliations and
+ * registrations in SQLite.
+ *
+ * room_put and affs_set run in one IMMEDIATE transaction each: either every
+ * row changes or, on any failure, the rollback leaves the database as it was.
+ * Each touches one room through its primary key, never the rooms table as a
+ * whole.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <palaver/log.h>
+
+#include "check.h"
+#include "roomdata.h"
+#include "sqlite.h"
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+void sq_room_list(void *h, pv_store_names_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    sqlite3_stmt *st = sq_stmt(s, ST_ROOM_LIST);
+    if (!st) {
+        cb(PV_STORE_EIO, s->err, NULL, 0, ud);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc, status = PV_STORE_OK;
+    const char *err = NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **p = realloc(names, cap * sizeof(*p));
+            if (!p) {
+                status = PV_STORE_ENOMEM;
+                err = "out of memory listing rooms";
+                break;
+            }
+            names = p;
+        }
+        if (!(names[n] = strdup(col_text(st, 0)))) {
+            status = PV_STORE_ENOMEM;
+            err = "out of memory listing rooms";
+            break;
+        }
+        n++;
+    }
+    if (status == PV_STORE_OK && rc != SQLITE_DONE) {
+        status = PV_STORE_EIO;
+        err = sq_error(s, NULL, "listing rooms");
+    }
+    sqlite3_reset(st);
+    if (status == PV_STORE_ENOMEM)
+        pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, err);
+    if (status == PV_STORE_OK)
+        cb(PV_STORE_OK, NULL, (const char *const *)names, n, ud);
+    else
+        cb(status, err, NULL, 0, ud);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Reads the rows of one of the *_LOAD statements into r. 0, or a status. */
+static int load_rows(sq_store_t *s, roomdata_t *r, int64_t id, enum sq_stmt which)
+{
+    sqlite3_stmt *st = sq_stmt(s, which);
+    if (!st)
+        return PV_STORE_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc, added = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (which == ST_CONFIG_LOAD)
+            added = roomdata_add_config(r, col_text(st, 0), col_text(st, 1));
+        else if (which == ST_AFF_LOAD)
+            added = roomdata_add_aff(r, col_text(st, 0), col_text(st, 1), col_text(st, 2));
+        else
+            added = roomdata_add_reg(r, col_text(st, 0), col_text(st, 1));
+        if (added < 0) {
+            sqlite3_reset(st);
+            snprintf(s->err, sizeof(s->err), "room %s: out of memory loading it", r->name);
+            pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, s->err);
+            return PV_STORE_ENOMEM;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        sq_error(s, r->name, "loading the room");
+        sqlite3_reset(st);
+        return PV_STORE_EIO;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(name);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, ud);
+        return;
+    }
+    int64_t id;
+    int stored;
+    int found = sq_room_id(s, name, &id, &stored);
+    if (found < 0) {
+        cb(PV_STORE_EIO, s->err, NULL, ud);
+        return;
+    }
+    if (!found || !stored) {
+        cb(PV_STORE_ENOTFOUND, "no such room", NULL, ud);
+        return;
+    }
+    roomdata_t *r = roomdata_new(name);
+    if (!r) {
+        pv_log(PV_LOG_ERROR, "sqlite", "room %s: out of memory loading it", name);
+        cb(PV_STORE_ENOMEM, "out of memory", NULL, ud);
+        return;
+    }
+    /* One read transaction, so the three tables are seen consistently. */
+    int status = sq_begin(s) < 0 ? PV_STORE_EIO : 0;
+    if (!status)
+        status = load_rows(s, r, id, ST_CONFIG_LOAD);
+    if (!status)
+        status = load_rows(s, r, id, ST_AFF_LOAD);
+    if (!status)
+        status = load_rows(s, r, id, ST_REG_LOAD);
+    if (!status && sq_commit(s) < 0)
+        status = PV_STORE_EIO;
+    if (status) {
+        sq_rollback(s);
+        cb(status, s->err, NULL, ud);
+    } else {
+        pv_store_room_t view;
+        roomdata_view(r, &view);
+        cb(PV_STORE_OK, NULL, &view, ud);
+    }
+    roomdata_free(r);
+}
+
+/* Steps a bound write statement; 0, or -1 after sq_error. */
+static int step_write(sq_store_t *s, sqlite3_stmt *st, const char *room, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        sq_error(s, room, what);
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int put_rows(sq_store_t *s, const char *name, const pv_kv_t *config, size_t n)
+{
+    sqlite3_stmt *st = sq_stmt(s, ST_ROOM_PUT);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (step_write(s, st, name, "storing the room") < 0)
+        return -1;
+    int64_t id;
+    int stored;
+    if (sq_room_id(s, name, &id, &stored) != 1)
+        return -1;
+    if (!(st = sq_stmt(s, ST_CONFIG_CLEAR)))
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (step_write(s, st, name, "clearing the old config") < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(st = sq_stmt(s, ST_CONFIG_INSERT)))
+            return -1;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(st, 3, config[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, config[i].value, -1, SQLITE_STATIC);
+        if (step_write(s, st, name, "storing a config value") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
+                 pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(name);
+    if (!bad)
+        bad = check_config(config, n);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    if (sq_begin(s) < 0 || put_rows(s, name, config, n) < 0 || sq_commit(s) < 0) {
+        sq_rollback(s);
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    cb(PV_STORE_OK, NULL, ud);
+}
+
+void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(name);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    int64_t id;
+    int stored;
+    int found = sq_room_id(s, name, &id, &stored);
+    if (found < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    if (!found || !stored) {
+        cb(PV_STORE_ENOTFOUND, "no such room", ud);
+        return;
+    }
+    sqlite3_stmt *st = sq_stmt(s, ST_ROOM_DELETE);
+    if (!st) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (step_write(s, st, name, "deleting the room") < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    cb(PV_STORE_OK, NULL, ud);
+}
+
+/* Looks up a stored room for affs_set/reg_set: 1 found, else calls cb. */
+static int stored_room(sq_store_t *s, const char *room, int64_t *id, pv_store_done_fn cb,
+                       void *ud)
+{
+    int stored;
+    int found = sq_room_id(s, room, id, &stored);
+    if (found < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return 0;
+    }
+    if (!found || !stored) {
+        cb(PV_STORE_ENOTFOUND, "no such room", ud);
+        return 0;
+    }
+    return 1;
+}
+
+static int aff_rows(sq_store_t *s, const char *room, int64_t id, const pv_store_aff_t *items,
+                    size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int del = strcmp(items[i].affiliation, "none") == 0;
+        sqlite3_stmt *st = sq_stmt(s, del ? ST_AFF_DELETE : ST_AFF_UPSERT);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, items[i].jid, -1, SQLITE_STATIC);
+        if (!del) {
+            sqlite3_bind_text(st, 3, items[i].affiliation, -1, SQLITE_STATIC);
+            if (items[i].reason)
+                sqlite3_bind_text(st, 4, items[i].reason, -1, SQLITE_STATIC);
+        }
+        if (step_write(s, st, room, "storing an affiliation") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
+                 pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_affs(items, n);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    if (sq_begin(s) < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    int64_t id;
+    if (!stored_room(s, room, &id, cb, ud)) {
+        sq_rollback(s);
+        return;
+    }
+    if (aff_rows(s, room, id, items, n) < 0 || sq_commit(s) < 0) {
+        sq_rollback(s);
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    cb(PV_STORE_OK, NULL, ud);
+}
+
+void sq_reg_set(void *h, const char *room, const char *jid, const char *nick,
+                pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (!bad)
+        bad = check_reg(jid);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    int64_t id;
+    if (!stored_room(s, room, &id, cb, ud))
+        return;
+    sqlite3_stmt *st = sq_stmt(s, nick ? ST_REG_UPSERT : ST_REG_DELETE);
+    if (!st) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, jid, -1, SQLITE_STATIC);
+    if (nick)
+        sqlite3_bind_text(st, 3, nick, -1, SQLITE_STATIC);
+    if (step_write(s, st, room, "storing a registration") < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    cb(PV_STORE_OK, NULL, ud);
+}

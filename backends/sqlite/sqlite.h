@@ -1,0 +1,79 @@
+/*
+ * backends/sqlite/sqlite.h: the SQLite backend's state and the helpers its
+ * files share (statement cache, transactions, error reporting).
+ *
+ * One connection, opened in WAL mode with foreign keys on. Every statement
+ * the backend runs is prepared once, on first use, and kept in st[] until
+ * close, so the hot paths (archive_append, affs_set) only bind and step.
+ * Every operation completes before it returns.
+ */
+#ifndef PV_BACKEND_SQLITE_H
+#define PV_BACKEND_SQLITE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <palaver/store.h>
+
+enum sq_stmt {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_ROOM_ID, ST_ROOM_PUT, ST_ROOM_ADD_UNSTORED, ST_ROOM_LIST, ST_ROOM_DELETE,
+    ST_CONFIG_CLEAR, ST_CONFIG_INSERT, ST_CONFIG_LOAD,
+    ST_AFF_UPSERT, ST_AFF_DELETE, ST_AFF_LOAD,
+    ST_REG_UPSERT, ST_REG_DELETE, ST_REG_LOAD,
+    ST_MSG_INSERT, ST_MSG_SEQ, ST_MSG_FORWARD, ST_MSG_BACKWARD, ST_MSG_REPLACE,
+    ST_MSG_DELETE_ALL,
+    ST_COUNT
+};
+
+typedef struct sq_store {
+    sqlite3 *db;
+    char *path;                 /* owned */
+    sqlite3_stmt *st[ST_COUNT]; /* prepared lazily, finalized in close */
+    char err[512];              /* last error message handed to a callback */
+} sq_store_t;
+
+/* schema.c: creates or upgrades the schema. 0, or -1 after logging. */
+int sq_schema_apply(sq_store_t *s);
+
+/* stmt.c: the cached statement id, reset and with cleared bindings, or NULL
+ * after logging (s->err holds the reason). */
+sqlite3_stmt *sq_stmt(sq_store_t *s, enum sq_stmt id);
+void sq_finalize_all(sq_store_t *s);
+
+/* Runs a cached statement that returns no rows. SQLITE_DONE on success, else
+ * the error code (logged). */
+int sq_exec(sq_store_t *s, enum sq_stmt id);
+
+/* Transactions: 0 or -1 (logged). sq_rollback never fails loudly. */
+int sq_begin(sq_store_t *s);
+int sq_commit(sq_store_t *s);
+void sq_rollback(sq_store_t *s);
+
+/* Formats "room R: WHAT: <sqlite message>" into s->err, logs it at error
+ * level and returns s->err (for the callback). room may be NULL. */
+const char *sq_error(sq_store_t *s, const char *room, const char *what);
+
+/* Looks up a room's row. Returns 1 found (sets *id and *stored), 0 absent,
+ * -1 error (logged, s->err set). */
+int sq_room_id(sq_store_t *s, const char *name, int64_t *id, int *stored);
+
+/* rooms.c / archive.c: the vtable entries. */
+void sq_room_list(void *h, pv_store_names_fn cb, void *ud);
+void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
+void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
+                 pv_store_done_fn cb, void *ud);
+void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
+void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
+                 pv_store_done_fn cb, void *ud);
+void sq_reg_set(void *h, const char *room, const char *jid, const char *nick,
+                pv_store_done_fn cb, void *ud);
+void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
+                       pv_store_done_fn cb, void *ud);
+void sq_archive_query(void *h, const char *room, const pv_store_query_t *q,
+                      pv_store_msgs_fn cb, void *ud);
+void sq_archive_replace(void *h, const char *room, const char *id, const char *xml,
+                        pv_store_done_fn cb, void *ud);
+void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
+
+#endif

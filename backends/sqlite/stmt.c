@@ -1,0 +1,145 @@
+/*
+ * backends/sqlite/stmt.c: every SQL statement of the backend, prepared once
+ * and cached; transactions and error reporting.
+ *
+ * Keeping the SQL in one table makes the queries easy to review together and
+ * lets every call site say only which statement it wants.
+ */
+#include <stdio.h>
+
+#include <palaver/log.h>
+
+#include "sqlite.h"
+
+static const char *const sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_ROOM_ID] = "SELECT id, stored FROM rooms WHERE name = ?1",
+    [ST_ROOM_PUT] = "INSERT INTO rooms (name, stored) VALUES (?1, 1)"
+                    " ON CONFLICT (name) DO UPDATE SET stored = 1",
+    [ST_ROOM_ADD_UNSTORED] = "INSERT INTO rooms (name, stored) VALUES (?1, 0)",
+    [ST_ROOM_LIST] = "SELECT name FROM rooms WHERE stored = 1 ORDER BY name",
+    [ST_ROOM_DELETE] = "DELETE FROM rooms WHERE id = ?1",
+    [ST_CONFIG_CLEAR] = "DELETE FROM room_config WHERE room_id = ?1",
+    [ST_CONFIG_INSERT] = "INSERT INTO room_config (room_id, pos, key, value)"
+                         " VALUES (?1, ?2, ?3, ?4)",
+    [ST_CONFIG_LOAD] = "SELECT key, value FROM room_config WHERE room_id = ?1 ORDER BY pos",
+    [ST_AFF_UPSERT] = "INSERT INTO affiliations (room_id, jid, affiliation, reason)"
+                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (room_id, jid) DO UPDATE"
+                      " SET affiliation = excluded.affiliation, reason = excluded.reason",
+    [ST_AFF_DELETE] = "DELETE FROM affiliations WHERE room_id = ?1 AND jid = ?2",
+    [ST_AFF_LOAD] = "SELECT jid, affiliation, reason FROM affiliations"
+                    " WHERE room_id = ?1 ORDER BY jid",
+    [ST_REG_UPSERT] = "INSERT INTO registrations (room_id, jid, nick) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (room_id, jid) DO UPDATE SET nick = excluded.nick",
+    [ST_REG_DELETE] = "DELETE FROM registrations WHERE room_id = ?1 AND jid = ?2",
+    [ST_REG_LOAD] = "SELECT jid, nick FROM registrations WHERE room_id = ?1 ORDER BY jid",
+    [ST_MSG_INSERT] = "INSERT INTO archive (room_id, msg_id, stamp_us, nick, jid, xml)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_MSG_SEQ] = "SELECT seq FROM archive WHERE room_id = ?1 AND msg_id = ?2",
+    [ST_MSG_FORWARD] = "SELECT msg_id, stamp_us, nick, jid, xml FROM archive"
+                       " WHERE room_id = ?1 AND seq > ?2 AND seq < ?3"
+                       " AND stamp_us >= ?4 AND stamp_us <= ?5"
+                       " AND (?6 IS NULL OR nick = ?6) ORDER BY seq ASC LIMIT ?7",
+    [ST_MSG_BACKWARD] = "SELECT msg_id, stamp_us, nick, jid, xml FROM archive"
+                        " WHERE room_id = ?1 AND seq > ?2 AND seq < ?3"
+                        " AND stamp_us >= ?4 AND stamp_us <= ?5"
+                        " AND (?6 IS NULL OR nick = ?6) ORDER BY seq DESC LIMIT ?7",
+    [ST_MSG_REPLACE] = "UPDATE archive SET xml = ?3 WHERE room_id = ?1 AND msg_id = ?2",
+    [ST_MSG_DELETE_ALL] = "DELETE FROM archive WHERE room_id = ?1",
+};
+
+const char *sq_error(sq_store_t *s, const char *room, const char *what)
+{
+    if (room)
+        snprintf(s->err, sizeof(s->err), "room %s: %s: %s", room, what, sqlite3_errmsg(s->db));
+    else
+        snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
+    pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, s->err);
+    return s->err;
+}
+
+sqlite3_stmt *sq_stmt(sq_store_t *s, enum sq_stmt id)
+{
+    sqlite3_stmt *st = s->st[id];
+    if (!st) {
+        if (sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL)
+            != SQLITE_OK) {
+            sq_error(s, NULL, "preparing a statement");
+            s->st[id] = NULL;
+            return NULL;
+        }
+        return s->st[id];
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+void sq_finalize_all(sq_store_t *s)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+        s->st[i] = NULL;
+    }
+}
+
+int sq_exec(sq_store_t *s, enum sq_stmt id)
+{
+    sqlite3_stmt *st = s->st[id];
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int run_simple(sq_store_t *s, enum sq_stmt id, const char *what)
+{
+    if (!sq_stmt(s, id))
+        return -1;
+    if (sq_exec(s, id) != SQLITE_DONE) {
+        sq_error(s, NULL, what);
+        return -1;
+    }
+    return 0;
+}
+
+int sq_begin(sq_store_t *s)
+{
+    return run_simple(s, ST_BEGIN, "starting a transaction");
+}
+
+int sq_commit(sq_store_t *s)
+{
+    return run_simple(s, ST_COMMIT, "committing a transaction");
+}
+
+void sq_rollback(sq_store_t *s)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+    if (sq_stmt(s, ST_ROLLBACK) && sq_exec(s, ST_ROLLBACK) != SQLITE_DONE)
+        pv_log(PV_LOG_ERROR, "sqlite", "%s: rolling back: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+int sq_room_id(sq_store_t *s, const char *name, int64_t *id, int *stored)
+{
+    sqlite3_stmt *st = sq_stmt(s, ST_ROOM_ID);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *stored = sqlite3_column_int(st, 1);
+        sqlite3_reset(st);
+        return 1;
+    }
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    sq_error(s, name, "looking up the room");
+    sqlite3_reset(st);
+    return -1;
+}

@@ -1,0 +1,64 @@
+/*
+ * api.c: muc-core's queries for other plugins (palaver/muc.h). Modules export
+ * only their descriptor, so the functions are handed out as one table: a
+ * plugin fires the "muc-api" event and muc-core stores the table's address in
+ * the payload. The implementations live beside the data they read
+ * (room_table.c, occupant.c); this file only assembles the table.
+ */
+#include "muc_internal.h"
+
+void api_message_skip(pv_muc_message_event_t *ev, size_t i)
+{
+    if (ev && ev->skip && i < ev->nrecipients)
+        ev->skip[i] = 1;
+}
+
+static const pv_muc_api_t table = {
+    .size = sizeof(pv_muc_api_t),
+    .room_find = api_room_find,
+    .room_jid = api_room_jid,
+    .room_name = api_room_name,
+    .room_config = api_room_config,
+    .room_config_bool = api_room_config_bool,
+    .room_subject = api_room_subject,
+    .room_occupant_count = api_room_occupant_count,
+    .room_locked = api_room_locked,
+    .occupant_by_nick = api_occupant_by_nick,
+    .occupant_by_jid = api_occupant_by_jid,
+    .occupant_nick = api_occupant_nick,
+    .occupant_bare_jid = api_occupant_bare_jid,
+    .occupant_id = api_occupant_id,
+    .occupant_role = api_occupant_role,
+    .occupant_affiliation = api_occupant_affiliation,
+    .affiliation = api_affiliation,
+    .message_skip = api_message_skip,
+    .role_name = role_name,
+    .aff_name = aff_name,
+};
+
+static pv_subscription_t *sub;
+
+static pv_verdict_t give_table(const pv_event_t *ev, void *payload, void *ud)
+{
+    (void)ev;
+    (void)ud;
+    *(const pv_muc_api_t **)payload = &table;
+    return PV_HANDLED;
+}
+
+int api_init(void)
+{
+    pv_event_t *ev = pv_event(PV_MUC_EVENT_API);
+    sub = ev ? pv_event_subscribe(ev, 0, give_table, NULL, MUC) : NULL;
+    if (!sub) {
+        pv_log(PV_LOG_ERROR, MUC, "cannot publish the muc-api table");
+        return -1;
+    }
+    return 0;
+}
+
+void api_shutdown(void)
+{
+    pv_event_unsubscribe(sub);
+    sub = NULL;
+}

@@ -1,0 +1,244 @@
+/*
+ * create.c: room creation (XEP-0045 §10.1) and the owner's configuration
+ * flow. Who may create is the plugin's <create> policy (anyone, local users,
+ * listed JIDs/domains, service admins). A join with the muc <x/> creates a
+ * locked room (201) that nobody else can enter until the owner submits the
+ * form (instant room: an empty submit; reserved room: get, then submit) or
+ * cancels (which destroys it); a GroupChat 1.0 join creates an instant room.
+ * The form is generated from the field table in config_fields.c.
+ */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include "muc_internal.h"
+
+static bool allow_listed(const pv_jid_t *who)
+{
+    for (char **a = muc->allow; a && *a; a++)
+        if (!strcmp(*a, who->bare) || !strcmp(*a, who->domain))
+            return true;
+    return false;
+}
+
+bool create_allowed(const pv_jid_t *who)
+{
+    if (pv_is_sadmin(who->bare))
+        return true;
+    switch (muc->create) {
+    case CREATE_ANYONE:
+        return true;
+    case CREATE_LOCAL: {
+        const char *svc = pv_service_domain();
+        const char *dot = strchr(svc, '.');
+        const char *parent = dot ? dot + 1 : svc;
+        return strcmp(who->domain, parent) == 0 || strcmp(who->domain, svc) == 0 ||
+               allow_listed(who);
+    }
+    case CREATE_LIST:
+        return allow_listed(who);
+    case CREATE_ADMINS:
+    default:
+        return false;
+    }
+}
+
+room_t *create_room(const char *name, const pv_jid_t *creator, bool locked)
+{
+    room_t *r = room_new(name);
+    if (!r)
+        return NULL;
+    if (room_aff_set(r, creator->bare, PV_MUC_AFF_OWNER) < 0 || rooms_add(r) < 0) {
+        room_free(r);
+        return NULL;
+    }
+    r->locked = locked;
+    pv_log(PV_LOG_INFO, MUC, "%s created room %s (%s)", creator->full, r->jid,
+           locked ? "locked until configured" : "instant");
+    pv_muc_room_event_t ev = {.room = r, .actor = creator};
+    pv_event_fire(ev_room_created, &ev);
+    return r;
+}
+
+static const char *field_type_name(field_type_t t)
+{
+    switch (t) {
+    case FT_BOOL: return "boolean";
+    case FT_TEXT_MULTI: return "text-multi";
+    case FT_LIST: return "list-single";
+    case FT_LIST_MULTI: return "list-multi";
+    case FT_SECRET: return "text-private";
+    default: return "text-single";
+    }
+}
+
+void config_form_build(const room_t *r, pv_el_t *query)
+{
+    pv_el_t *x = pv_el_add(query, PV_NS_DATA, "x");
+    if (!x)
+        return;
+    pv_el_set_attr(x, "type", "form");
+    pv_el_add_text_child(x, PV_NS_DATA, "title", "Room configuration");
+    pv_el_add_text_child(x, PV_NS_DATA, "instructions",
+                         "Complete this form to configure the room.");
+    pv_el_t *ft = pv_el_add(x, PV_NS_DATA, "field");
+    pv_el_set_attr(ft, "var", "FORM_TYPE");
+    pv_el_set_attr(ft, "type", "hidden");
+    pv_el_add_text_child(ft, PV_NS_DATA, "value", NS_MUC_ROOMCONFIG);
+    for (int i = 0; i < CF_COUNT; i++) {
+        const config_field_t *f = &config_fields[i];
+        pv_el_t *fe = pv_el_add(x, PV_NS_DATA, "field");
+        if (!fe)
+            return;
+        pv_el_set_attr(fe, "var", f->var);
+        pv_el_set_attr(fe, "type", field_type_name(f->type));
+        pv_el_set_attr(fe, "label", f->label);
+        const char *v = room_cfg(r, i);
+        if (f->type == FT_LIST_MULTI || f->type == FT_TEXT_MULTI) {
+            char *dup = xstrdup(v), *save = NULL;
+            const char *sep = f->type == FT_LIST_MULTI ? " " : "\n";
+            for (char *t = dup ? strtok_r(dup, sep, &save) : NULL; t; t = strtok_r(NULL, sep, &save))
+                pv_el_add_text_child(fe, PV_NS_DATA, "value", t);
+            free(dup);
+        } else {
+            pv_el_add_text_child(fe, PV_NS_DATA, "value", v);
+        }
+        for (const char *const *o = f->options; o && *o; o++) {
+            pv_el_t *opt = pv_el_add(fe, PV_NS_DATA, "option");
+            pv_el_set_attr(opt, "label", *o);
+            pv_el_add_text_child(opt, PV_NS_DATA, "value", *o);
+        }
+    }
+}
+
+/* Sends a room-wide message with status codes (104: configuration changed). */
+static void notify_config_change(room_t *r, int code)
+{
+    pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
+    if (!m)
+        return;
+    pv_el_set_attr(m, "from", r->jid);
+    pv_el_set_attr(m, "type", "groupchat");
+    pv_el_t *x = pv_el_add(m, NS_MUC_USER, "x");
+    pv_el_t *st = pv_el_add(x, NS_MUC_USER, "status");
+    pv_el_set_attrf(st, "code", "%d", code);
+    pv_prepared_t *p = pv_prepare(m);
+    for (occupant_t *o = r->first; p && o; o = o->next)
+        for (session_t *s = o->sessions; s; s = s->next)
+            pv_send_prepared(p, s->jid->full);
+    pv_prepared_free(p);
+    pv_el_free(m);
+}
+
+static void destroy_locked(room_t *r, const pv_jid_t *actor)
+{
+    /* every occupant (the owner) is told the room is gone */
+    pv_el_t *destroy = pv_el_new(NS_MUC_USER, "destroy");
+    while (r->first) {
+        occupant_t *o = r->first;
+        pv_muc_role_t old = o->role;
+        o->role = PV_MUC_ROLE_NONE;
+        static const int self110[] = {110, 0};
+        pres_opts_t opt = {.type = "unavailable", .extra_x = destroy, .self_codes = self110,
+                           .filter_set = true, .filter_role = old};
+        presence_broadcast(o, &opt);
+        occupant_remove(o);
+    }
+    pv_el_free(destroy);
+    if (r->stored)
+        persist_delete(r);
+    rooms_remove_and_free(r, actor);
+}
+
+static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
+{
+    char *vals[CF_COUNT] = {0};
+    pv_verdict_t v = PV_HANDLED;
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+        const char *var = pv_el_attr(f, "var");
+        int i = var ? config_field_index(var) : -1;
+        if (i < 0)
+            continue;   /* FORM_TYPE and fields of other plugins */
+        const char *why = NULL;
+        char *val = config_field_normalise(&config_fields[i], f, &why);
+        if (!val) {
+            const char *kept = errtext("Field %s %s", var, why ? why : "has an invalid value");
+            v = fail(ctx, "modify", "not-acceptable", kept);
+            goto out;
+        }
+        free(vals[i]);
+        vals[i] = val;
+    }
+    bool was_persistent = room_cfg_bool(r, CF_PERSISTENT);
+    bool was_locked = r->locked;
+    for (int i = 0; i < CF_COUNT; i++)
+        if (vals[i] && room_cfg_set(r, i, vals[i]) < 0) {
+            v = fail(ctx, "wait", "internal-server-error", "Out of memory");
+            goto out;
+        }
+    if (room_cfg_bool(r, CF_ROOMSECRET) || *room_cfg(r, CF_ROOMSECRET)) {
+        /* a secret alone does not protect the room; the flag does */
+    }
+    r->locked = false;
+    if (room_cfg_bool(r, CF_PERSISTENT))
+        persist_room(r);
+    else if (was_persistent && r->stored)
+        persist_delete(r);
+    pv_el_t *res = pv_iq_result_new(ctx->stanza);
+    if (res) {
+        pv_send(res);
+        pv_el_free(res);
+    }
+    if (!was_locked)
+        notify_config_change(r, 104);
+    pv_muc_room_event_t ev = {.room = r, .actor = ctx->from};
+    pv_event_fire(ev_room_configured, &ev);
+    pv_log(PV_LOG_DEBUG, MUC, "%s configured %s", ctx->from->full, r->jid);
+out:
+    for (int i = 0; i < CF_COUNT; i++)
+        free(vals[i]);
+    return v;
+}
+
+pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
+{
+    (void)ud;
+    if (strcmp(ctx->type, "get") && strcmp(ctx->type, "set"))
+        return PV_PASS;
+    room_t *r = room_of(ctx->to);
+    if (!r)
+        return fail(ctx, "cancel", "item-not-found", "No such room");
+    if (room_aff(r, ctx->from->bare) != PV_MUC_AFF_OWNER)
+        return fail(ctx, "auth", "forbidden", "Only owners may configure this room");
+    pv_el_t *q = ctx->payload;
+    if (pv_el_child(q, NS_MUC_OWNER, "destroy"))
+        return PV_PASS;   /* destroying rooms belongs to the owner-operations part */
+    if (!strcmp(ctx->type, "get")) {
+        pv_el_t *res = pv_iq_result_new(ctx->stanza);
+        pv_el_t *rq = res ? pv_el_add(res, NS_MUC_OWNER, "query") : NULL;
+        if (!rq) {
+            pv_el_free(res);
+            return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        }
+        config_form_build(r, rq);
+        pv_send(res);
+        pv_el_free(res);
+        return PV_HANDLED;
+    }
+    pv_el_t *x = pv_el_child(q, PV_NS_DATA, "x");
+    if (!x)
+        return fail(ctx, "modify", "bad-request", "Expected a jabber:x:data form");
+    const char *t = pv_el_attr(x, "type");
+    if (t && !strcmp(t, "cancel")) {
+        pv_el_t *res = pv_iq_result_new(ctx->stanza);
+        if (res) {
+            pv_send(res);
+            pv_el_free(res);
+        }
+        if (r->locked)
+            destroy_locked(r, ctx->from);
+        return PV_HANDLED;
+    }
+    if (!t || strcmp(t, "submit"))
+        return fail(ctx, "modify", "bad-request", "The form must be of type submit or cancel");
+    return submit(ctx, r, x);
+}

@@ -1,0 +1,155 @@
+/*
+ * plugin.c: muc-core's descriptor: reads the plugin's config (<create>
+ * policy with <allow> entries, <occupant-id-secret>), registers the stanza
+ * hooks and the service's disco identity and features, interns the events
+ * other plugins subscribe to (palaver/muc.h), loads the stored rooms, and
+ * frees everything at shutdown.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "muc_internal.h"
+
+muc_state_t *muc;
+
+pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join, *ev_joined,
+    *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
+
+int events_init(void)
+{
+    ev_room_created = pv_event(PV_MUC_EVENT_ROOM_CREATED);
+    ev_room_destroyed = pv_event(PV_MUC_EVENT_ROOM_DESTROYED);
+    ev_room_configured = pv_event(PV_MUC_EVENT_ROOM_CONFIGURED);
+    ev_pre_join = pv_event(PV_MUC_EVENT_PRE_JOIN);
+    ev_joined = pv_event(PV_MUC_EVENT_JOINED);
+    ev_left = pv_event(PV_MUC_EVENT_LEFT);
+    ev_nick_changed = pv_event(PV_MUC_EVENT_NICK_CHANGED);
+    ev_role_changed = pv_event(PV_MUC_EVENT_ROLE_CHANGED);
+    ev_message = pv_event(PV_MUC_EVENT_MESSAGE);
+    ev_history = pv_event(PV_MUC_EVENT_SEND_HISTORY);
+    if (!ev_room_created || !ev_room_destroyed || !ev_room_configured || !ev_pre_join ||
+        !ev_joined || !ev_left || !ev_nick_changed || !ev_role_changed || !ev_message || !ev_history) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory creating events");
+        return -1;
+    }
+    return 0;
+}
+
+
+static const char *const known[] = {"create", "allow", "occupant-id-secret", "flood-burst",
+                                    "flood-per-minute", NULL};
+
+static int read_config(const pv_config_t *cfg)
+{
+    if (cfg && pv_config_check_known(cfg, known, MUC) > 0)
+        return -1;
+    const char *c = pv_config_str(cfg, "create", "anyone");
+    static const char *const names[] = {"anyone", "local", "list", "admins"};
+    int found = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(c, names[i]))
+            found = i;
+    if (found < 0)
+        return pv_config_error(pv_el_child(cfg, NULL, "create"), MUC,
+                               "<create> must be anyone, local, list or admins, not '%s'", c);
+    muc->create = (create_policy_t)found;
+    size_t n = 0;
+    for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a; a = pv_el_next(a, NULL, "allow"))
+        n++;
+    muc->allow = calloc(n + 1, sizeof *muc->allow);
+    if (!muc->allow)
+        return -1;
+    n = 0;
+    for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a; a = pv_el_next(a, NULL, "allow")) {
+        pv_jid_t *j = pv_jid_parse(pv_el_text(a));
+        if (!j)
+            return pv_config_error(a, MUC, "<allow> must hold a JID or a domain, not '%s'", pv_el_text(a));
+        muc->allow[n++] = xstrdup(j->bare);
+        pv_jid_free(j);
+    }
+    if (pv_config_int(cfg, "flood-burst", 10, 0, 100000, MUC, &muc->flood_burst) < 0 ||
+        pv_config_int(cfg, "flood-per-minute", 120, 0, 6000000, MUC, &muc->flood_per_minute) < 0)
+        return -1;
+    const char *secret = pv_config_str(cfg, "occupant-id-secret", NULL);
+    muc->occupant_id_secret = xstrdup(secret ? secret : pv_service_domain());
+    return muc->occupant_id_secret ? 0 : -1;
+}
+
+static int hook(int kinds, int to, const char *ns, int prio, pv_stanza_fn fn)
+{
+    if (muc->nhooks >= sizeof muc->hooks / sizeof muc->hooks[0])
+        return -1;
+    pv_hook_t *h = pv_hook_stanza(kinds, to, ns, prio, fn, NULL, MUC);
+    if (!h) {
+        pv_log(PV_LOG_ERROR, MUC, "cannot register a stanza hook");
+        return -1;
+    }
+    muc->hooks[muc->nhooks++] = h;
+    return 0;
+}
+
+static void muc_shutdown(void *state);
+
+static int muc_init(const pv_config_t *cfg, void **state)
+{
+    muc = calloc(1, sizeof *muc);
+    if (!muc)
+        return -1;
+    map_init(&muc->rooms, false);
+    *state = muc;
+    if (read_config(cfg) < 0 || events_init() < 0 || api_init() < 0)
+        goto fail;
+    if (hook(PV_KIND_PRESENCE, PV_TO_FULL, NULL, 0, presence_handler) < 0 ||
+        hook(PV_KIND_PRESENCE, PV_TO_BARE, NULL, 0, presence_bare_handler) < 0 ||
+        hook(PV_KIND_MESSAGE, PV_TO_BARE, NULL, 0, message_room_handler) < 0 ||
+        hook(PV_KIND_MESSAGE, PV_TO_FULL, NULL, 0, message_occupant_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_OWNER, 0, owner_iq_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE, NS_REGISTER, 0, register_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE, PV_NS_DISCO_INFO, 0, disco_info_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE | PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 0, disco_items_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_FULL, NULL, -100, iq_occupant_handler) < 0)
+        goto fail;
+    pv_disco_add_identity("conference", "text", "Chatrooms");
+    static const char *const features[] = {NS_MUC, NS_MUC_UNIQUE, NS_REGISTER, NS_PING,
+                                           NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS, NULL};
+    for (const char *const *f = features; *f; f++)
+        pv_disco_add_feature(*f);
+    if (persist_load_all() < 0)
+        pv_log(PV_LOG_WARN, MUC, "no storage backend at start: stored rooms not loaded");
+    return 0;
+fail:
+    muc_shutdown(muc);
+    *state = NULL;
+    return -1;
+}
+
+static void muc_shutdown(void *state)
+{
+    muc_state_t *m = state;
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nhooks; i++)
+        pv_hook_remove(m->hooks[i]);
+    api_shutdown();
+    rooms_free_all();
+    iq_forward_reset();
+    for (char **a = m->allow; a && *a; a++)
+        free(*a);
+    free(m->allow);
+    free(m->occupant_id_secret);
+    free(m);
+    muc = NULL;
+}
+
+static const char *const no_requires[] = {NULL};
+
+PV_PLUGIN_DEFINE(muc_core) = {
+    .abi_major = PV_ABI_MAJOR,
+    .abi_minor = PV_ABI_MINOR,
+    .name = "muc-core",
+    .version = "1.0",
+    .requires = no_requires,
+    .init = muc_init,
+    .reconfigure = NULL,
+    .connected = NULL,
+    .shutdown = muc_shutdown,
+};

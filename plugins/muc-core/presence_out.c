@@ -1,0 +1,133 @@
+/*
+ * presence_out.c: an occupant's presence as the room sends it (XEP-0045 §7.2.3):
+ * from room@service/nick, the client's show/status/priority and other
+ * extensions, a muc#user <x> with the item (jid only for those allowed to see
+ * it) and status codes, and the XEP-0421 occupant-id. A broadcast builds at
+ * most three variants (with jid, without jid, self) and serialises each once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "muc_internal.h"
+
+static bool keep_child(const pv_el_t *c)
+{
+    if (c->kind != PV_EL_ELEMENT)
+        return false;
+    if (!strcmp(c->ns, NS_MUC) || !strcmp(c->ns, NS_MUC_USER) || !strcmp(c->ns, NS_OCCUPANT_ID))
+        return false;
+    if (!strcmp(c->ns, PV_NS_STANZA) && !strcmp(c->name, "error"))
+        return false;
+    return true;
+}
+
+static void add_codes(pv_el_t *x, const int *codes)
+{
+    for (; codes && *codes; codes++) {
+        pv_el_t *st = pv_el_add(x, NS_MUC_USER, "status");
+        if (st)
+            pv_el_set_attrf(st, "code", "%d", *codes);
+    }
+}
+
+pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pres_opts_t *opt)
+{
+    const room_t *r = o->room;
+    pv_el_t *p = pv_el_new(PV_NS_STANZA, "presence");
+    if (!p)
+        return NULL;
+    pv_el_set_attrf(p, "from", "%s/%s", r->jid, o->nick);
+    if (opt && opt->type)
+        pv_el_set_attr(p, "type", opt->type);
+    bool unavailable = opt && opt->type && !strcmp(opt->type, "unavailable");
+    if (!unavailable && o->presence) {
+        for (pv_el_t *c = o->presence->children; c; c = c->next)
+            if (keep_child(c))
+                pv_el_copy_into(p, c);
+    } else if (unavailable && opt->status_text) {
+        pv_el_add_text_child(p, PV_NS_STANZA, "status", opt->status_text);
+    }
+    pv_el_t *x = pv_el_add(p, NS_MUC_USER, "x");
+    pv_el_t *item = x ? pv_el_add(x, NS_MUC_USER, "item") : NULL;
+    if (!item) {
+        pv_el_free(p);
+        return NULL;
+    }
+    pv_el_set_attr(item, "affiliation", aff_name(occupant_aff(o)));
+    pv_el_set_attr(item, "role", role_name(o->role));
+    if ((with_jid || self) && o->sessions)
+        pv_el_set_attr(item, "jid", o->sessions->jid->full);
+    if (opt && opt->new_nick)
+        pv_el_set_attr(item, "nick", opt->new_nick);
+    if (opt && opt->extra_x)
+        pv_el_copy_into(x, opt->extra_x);
+    if (opt)
+        add_codes(x, opt->codes);
+    if (self && opt)
+        add_codes(x, opt->self_codes);
+    occupant_id_add(p, o);
+    return p;
+}
+
+void presence_send_to(const occupant_t *o, const char *to, bool with_jid, const pres_opts_t *opt)
+{
+    pv_el_t *p = presence_build(o, with_jid, false, opt);
+    if (!p) {
+        pv_log(PV_LOG_ERROR, MUC, "cannot build presence of %s/%s", o->room->jid, o->nick);
+        return;
+    }
+    pv_el_set_attr(p, "to", to);
+    pv_send(p);
+    pv_el_free(p);
+}
+
+typedef struct variants {
+    pv_prepared_t *v[3];     /* 0: no jid, 1: jid, 2: self */
+    bool tried[3];
+} variants_t;
+
+static pv_prepared_t *variant(variants_t *vs, int k, const occupant_t *o, const pres_opts_t *opt)
+{
+    if (!vs->tried[k]) {
+        vs->tried[k] = true;
+        pv_el_t *p = presence_build(o, k >= 1, k == 2, opt);
+        if (p) {
+            vs->v[k] = pv_prepare(p);
+            pv_el_free(p);
+        }
+        if (!vs->v[k])
+            pv_log(PV_LOG_ERROR, MUC, "cannot prepare presence of %s/%s", o->room->jid, o->nick);
+    }
+    return vs->v[k];
+}
+
+void presence_broadcast(occupant_t *o, const pres_opts_t *opt)
+{
+    room_t *r = o->room;
+    variants_t vs = {0};
+    pv_muc_role_t filter = opt->filter_set ? opt->filter_role : o->role;
+    bool to_others = !opt->self_only && presence_broadcast_for(r, filter);
+    if (to_others) {
+        for (occupant_t *p = r->first; p; p = p->next) {
+            if (p == o || p == opt->except)
+                continue;
+            pv_prepared_t *pp = variant(&vs, may_see_jid(r, p) ? 1 : 0, o, opt);
+            if (!pp)
+                continue;
+            for (session_t *s = p->sessions; s; s = s->next)
+                pv_send_prepared(pp, s->jid->full);
+        }
+    }
+    if (o != opt->except) {
+        pv_prepared_t *self = variant(&vs, 2, o, opt);
+        if (self) {
+            if (opt->only_session)
+                pv_send_prepared(self, opt->only_session->jid->full);
+            else
+                for (session_t *s = o->sessions; s; s = s->next)
+                    pv_send_prepared(self, s->jid->full);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        pv_prepared_free(vs.v[k]);
+}

@@ -1,0 +1,165 @@
+"""muc-core: invitations, registration and voice requests (XEP-0045 §7.8, 7.10-7.13): INV-*, REG-*, VOICE-1."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mucutil import (MUC, NS, occ, room_jid, to, is_presence, is_message, item, codes,  # noqa: E402
+                     describe, assert_error, tostring, cond, body_of)
+from taptest import run  # noqa: E402
+
+A, B, C = 'alice@localhost/pc', 'bob@localhost/phone', 'carol@example.net/x'
+U = '{%s}' % NS['muc_user']
+DATA = '{jabber:x:data}'
+
+
+def invite(m, frm, invites, room='r'):
+    m.send("<message from='%s' to='%s'><x xmlns='%s'>%s</x></message>"
+           % (frm, room_jid(room), NS['muc_user'], invites))
+    return m.collect()
+
+
+def test_inv_1_mediated_invitation_all_invites_honoured():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {'allowinvites': 1, 'passwordprotectedroom': 1, 'roomsecret': 'pw'})
+        got = invite(m, A, "<invite to='bob@localhost'><reason>Come!</reason><continue thread='t1'/></invite>"
+                           "<invite to='%s'/>" % C)
+        assert sorted(s.get('to') for s in got) == sorted(['bob@localhost', C]), describe(got)
+        for s in got:
+            assert s.get('from') == room_jid('r') and is_message(s)
+            inv = s.find(U + 'x/' + U + 'invite')
+            assert inv is not None and inv.get('from') == A, describe(got)
+            assert s.find(U + 'x/' + U + 'password').text == 'pw'
+            assert body_of(s)
+        first = to(got, 'bob@localhost')[0].find(U + 'x/' + U + 'invite')
+        assert first.find(U + 'reason').text == 'Come!'
+        assert first.find(U + 'continue').get('thread') == 't1'
+
+
+def test_inv_1_allowinvites_enforced():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')     # allowinvites off by default: moderators only
+        m.join(B, 'r', 'bob')
+        got = invite(m, B, "<invite to='%s'/>" % C)
+        assert_error(got, B, 'auth', 'forbidden', frm=room_jid('r'))
+        got = invite(m, 'eve@localhost/e', "<invite to='%s'/>" % C)
+        assert_error(got, 'eve@localhost/e', 'modify', 'not-acceptable', frm=room_jid('r'))
+        got = invite(m, A, "<invite to='%s'/>" % C)
+        assert [s.get('to') for s in got] == [C], describe(got)
+
+
+def test_inv_1_bad_invitee_jid():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        got = invite(m, A, "<invite to='@bad@jid@'/>")
+        assert_error(got, A, 'modify', 'jid-malformed', frm=room_jid('r'))
+
+
+def test_inv_1_members_only_invitee_becomes_member():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {'membersonly': 1})
+        assert_error(m.join(C, 'r', 'carol'), C, 'auth', 'registration-required')
+        invite(m, A, "<invite to='carol@example.net'/>")
+        got = m.join(C, 'r', 'carol')
+        own = [s for s in to(got, C) if is_presence(s)][-1]
+        assert 110 in codes(own) and item(own).get('affiliation') == 'member', describe(got)
+
+
+def test_inv_2_decline_forwarded_to_inviter():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        m.send("<message from='%s' to='%s'><x xmlns='%s'><decline to='%s'><reason>Busy</reason></decline></x></message>"
+               % (C, room_jid('r'), NS['muc_user'], A))
+        got = m.collect()
+        assert len(got) == 1 and got[0].get('to') == A and got[0].get('from') == room_jid('r'), describe(got)
+        d = got[0].find(U + 'x/' + U + 'decline')
+        assert d.get('from') == 'carol@example.net' and d.find(U + 'reason').text == 'Busy'
+
+
+def reg_get(m, who):
+    return m.iq(who, room_jid('r'), 'get', "<query xmlns='jabber:iq:register'/>", id_='rg')
+
+
+def reg_set(m, who, nick):
+    return m.iq(who, room_jid('r'), 'set',
+                "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
+                "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value></field>"
+                "<field var='muc#register_roomnick'><value>%s</value></field></x></query>" % nick, id_='rs')
+
+
+def test_reg_1_form_and_submit_makes_member():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        res = reg_get(m, B)
+        form = res.find('{jabber:iq:register}query/' + DATA + 'x')
+        assert form is not None and form.get('type') == 'form', tostring(res)
+        vars_ = [f.get('var') for f in form.findall(DATA + 'field')]
+        assert 'muc#register_roomnick' in vars_ and 'FORM_TYPE' in vars_
+        res = reg_set(m, B, 'bobby')
+        assert res.get('type') == 'result', tostring(res)
+        res = reg_get(m, B)
+        q = res.find('{jabber:iq:register}query')
+        assert q.find('{jabber:iq:register}registered') is not None
+        assert q.find('{jabber:iq:register}username').text == 'bobby'
+        got = m.join(B, 'r', 'bobby')
+        own = [s for s in to(got, B) if is_presence(s)][-1]
+        assert item(own).get('affiliation') == 'member', describe(got)
+
+
+def test_reg_2_reserved_nick_and_roomuser_item():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        reg_set(m, B, 'bobby')
+        res = reg_set(m, C, 'Bobby')
+        assert cond(res) == ('cancel', 'conflict'), tostring(res)
+        assert_error(m.join(C, 'r', 'bobby'), C, 'cancel', 'conflict')
+        res = m.iq(B, room_jid('r'), 'get', "<query xmlns='%s' node='x-roomuser-item'/>" % NS['disco_info'])
+        ident = res.find('.//{%s}identity' % NS['disco_info'])
+        assert ident is not None and ident.get('name') == 'bobby', tostring(res)
+        res = m.iq(C, room_jid('r'), 'get', "<query xmlns='%s' node='x-roomuser-item'/>" % NS['disco_info'], id_='x2')
+        assert res.get('type') == 'result' and res.find('.//{%s}identity' % NS['disco_info']) is None
+
+
+def test_reg_3_unregister_removes_nick_and_membership():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {'membersonly': 1})
+        reg_set(m, B, 'bobby')
+        res = m.iq(B, room_jid('r'), 'set', "<query xmlns='jabber:iq:register'><remove/></query>", id_='rm')
+        assert res.get('type') == 'result', tostring(res)
+        assert_error(m.join(B, 'r', 'bobby'), B, 'auth', 'registration-required')
+        got = m.join(A, 'r', 'bobby')   # the nick is free again (alice's second nick)
+        assert 110 in codes([s for s in to(got, A) if is_presence(s)][-1]), describe(got)
+
+
+def voice_form(extra_fields='', type_='submit'):
+    return ("<x xmlns='jabber:x:data' type='%s'><field var='FORM_TYPE'><value>%s</value></field>"
+            "<field var='muc#role'><value>participant</value></field>%s</x>" % (type_, NS['muc_request'], extra_fields))
+
+
+def test_voice_1_request_reaches_moderators_and_approval_grants():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {'moderatedroom': 1})
+        m.join('mod2@localhost/m', 'r', 'alice2')   # not a moderator: a visitor
+        m.join(B, 'r', 'bob')
+        m.send("<message from='%s' to='%s'>%s</message>" % (B, room_jid('r'), voice_form()))
+        got = m.collect()
+        assert [s.get('to') for s in got] == [A], 'only moderators: ' + describe(got)
+        form = got[0].find(DATA + 'x')
+        f = {x.get('var'): (x.find(DATA + 'value').text if x.find(DATA + 'value') is not None else None)
+             for x in form.findall(DATA + 'field')}
+        assert f['FORM_TYPE'] == NS['muc_request'] and f['muc#roomnick'] == 'bob', f
+        assert f['muc#request_allow'] == 'false'
+        m.send("<message from='%s' to='%s'>%s</message>" % (A, room_jid('r'), voice_form(
+            "<field var='muc#roomnick'><value>bob</value></field>"
+            "<field var='muc#request_allow'><value>true</value></field>")))
+        got = m.collect()
+        bobs = [s for s in got if s.get('from') == occ('r', 'bob')]
+        assert sorted(s.get('to') for s in bobs) == sorted([A, 'mod2@localhost/m', B]), describe(got)
+        assert all(item(s).get('role') == 'participant' for s in bobs)
+        assert 110 in codes(to(bobs, B)[0])
+        got = m.groupchat(B, 'r', 'I can speak')
+        assert len(got) == 3, describe(got)
+
+
+run(globals())

@@ -1,0 +1,449 @@
+/*
+ * tests/unit/test_modules.c: the module loader (core/modules.c) against the
+ * test modules in tests/modules: one good plugin, one for each way a plugin
+ * can be wrong, and a good and a bad backend.
+ *
+ * The modules append to $PV_TEST_TRACE what ran ("init good count=3"), so
+ * order is checked on real calls; refusals are checked on the exact message
+ * (plugin name, file, reason).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <palaver/palaver.h>
+
+#include "modules.h"
+#include "settings.h"
+#include "stderr_capture.h"
+
+#define assert_contains(hay, needle)                                                   \
+    do {                                                                               \
+        if (!strstr((hay), (needle)))                                                  \
+            fail_msg("expected '%s' in:\n%s", (needle), (hay));                        \
+    } while (0)
+
+static char tmpdir[] = "/tmp/pv-modules-test.XXXXXX";
+static char moddir[1024];
+static char trace_path[1100];
+
+static int setup_all(void **state)
+{
+    (void)state;
+    const char *build = getenv("PALAVER_BUILDDIR");
+    snprintf(moddir, sizeof moddir, "%s/tests/modules", build ? build : ".");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(trace_path, sizeof trace_path, "%s/trace", tmpdir);
+    setenv("PV_TEST_TRACE", trace_path, 1);
+    return 0;
+}
+
+static int teardown_all(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int reset_trace(void **state)
+{
+    (void)state;
+    unlink(trace_path);
+    return 0;
+}
+
+/* The trace so far (caller frees); "" when nothing ran. */
+static char *trace_text(void)
+{
+    FILE *f = fopen(trace_path, "r");
+    char *buf = calloc(1, 4096);
+    if (!buf)
+        abort();
+    if (f) {
+        size_t n = fread(buf, 1, 4095, f);
+        buf[n] = '\0';
+        fclose(f);
+    }
+    return buf;
+}
+
+static char cfg_path[1100];
+
+/* Loads a config body (inside <palaver>) and the modules' search path. */
+static void load_config(pv_settings_t *s, const char *body)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "<palaver>\n%s</palaver>\n", body);
+    char *path = write_file(tmpdir, "modules.xml", text);
+    snprintf(cfg_path, sizeof cfg_path, "%s", path);
+    free(path);
+    capture_begin();
+    int rc = config_load(s, cfg_path, true);
+    free(capture_end());
+    assert_int_equal(rc, 0);
+    settings_set_current(s);
+    assert_int_equal(modules_init(moddir), 0);
+}
+
+/* Tries to load the plugins; returns the result and the messages in *out. */
+static int load_plugins(pv_settings_t *s, char **out)
+{
+    capture_begin();
+    int rc = modules_load_plugins(s);
+    *out = capture_end();
+    return rc;
+}
+
+static char *so_path(const char *name)
+{
+    static char buf[1200];
+    snprintf(buf, sizeof buf, "%s/.libs/%s.so", moddir, name);
+    return buf;
+}
+
+static void finish(pv_settings_t *s, char *out)
+{
+    modules_shutdown();
+    settings_free(s);
+    free(out);
+}
+
+static void test_good_plugin_gets_its_config(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins>\n<good><count>3</count></good>\n</plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    assert_true(pv_plugin_loaded("good"));
+    assert_false(pv_plugin_loaded("dep-user"));
+    assert_false(pv_plugin_loaded(NULL));
+    modules_connected();
+    modules_shutdown();
+    assert_false(pv_plugin_loaded("good"));
+    char *t = trace_text();
+    assert_string_equal(t, "init good count=3\nconnected good state=42\nshutdown good state=42\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+}
+
+static void test_reconfigure_passes_the_new_element(void **state)
+{
+    (void)state;
+    pv_settings_t s, fresh;
+    char *out;
+    load_config(&s, "<plugins><good><count>3</count></good></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    free(out);
+    char *path = write_file(tmpdir, "new.xml",
+                            "<palaver><plugins><good><count>9</count></good></plugins></palaver>");
+    capture_begin();
+    assert_int_equal(config_load(&fresh, path, true), 0);
+    modules_reconfigure(&fresh);
+    out = capture_end();
+    char *t = trace_text();
+    assert_contains(t, "reconfigure good count=9 state=42\n");
+    free(t);
+    free(out);
+    settings_free(&fresh);
+    free(path);
+    finish(&s, NULL);
+}
+
+static void test_dependencies_load_first_and_stop_last(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><dep-user/><good/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    modules_shutdown();
+    char *t = trace_text();
+    assert_string_equal(t, "init good count=1\ninit dep-user good-loaded=1\n"
+                           "shutdown dep-user\nshutdown good state=42\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+}
+
+static void test_missing_module_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><good/><does-not-exist/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'does-not-exist': cannot open module does-not-exist.la "
+             "or does-not-exist.so in %s: file not found", moddir);
+    assert_contains(out, want);
+    assert_false(pv_plugin_loaded("good"));
+    char *t = trace_text();
+    assert_string_equal(t, "");  /* nothing initialised before the list was checked */
+    free(t);
+    finish(&s, out);
+}
+
+static void test_wrong_abi_major_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><bad-abi/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'bad-abi' (%s): built for plugin ABI %d.0, but this "
+             "palaver provides %d.%d (the major version differs); rebuild the plugin",
+             so_path("bad-abi"), PV_ABI_MAJOR + 1, PV_ABI_MAJOR, PV_ABI_MINOR);
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+static void test_newer_minor_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><new-minor/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'new-minor' (%s): built for plugin ABI %d.%d, newer "
+             "than this palaver's %d.%d; upgrade palaver or rebuild the plugin",
+             so_path("new-minor"), PV_ABI_MAJOR, PV_ABI_MINOR + 1, PV_ABI_MAJOR, PV_ABI_MINOR);
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+static void test_missing_descriptor_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><no-desc/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'no-desc' (%s): missing descriptor: the module exports "
+             "no symbol no_desc_LTX_pv_plugin; define it with PV_PLUGIN_DEFINE(no_desc)",
+             so_path("no-desc"));
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+static void test_descriptor_name_must_match_the_file(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><misnamed/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'misnamed' (%s): its descriptor names it 'other-name'",
+             so_path("misnamed"));
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+static void test_unlisted_requirement_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><needs-missing/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'needs-missing' (%s) requires 'absent-plugin', which is "
+             "not listed in <plugins>; add <absent-plugin/> to <plugins> in %s",
+             so_path("needs-missing"), cfg_path);
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+static void test_dependency_cycle_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><good/><cycle-a/><cycle-b/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'cycle-a' (%s): dependency cycle cycle-a -> cycle-b -> "
+             "cycle-a", so_path("cycle-a"));
+    assert_contains(out, want);
+    char *t = trace_text();
+    assert_string_equal(t, "");
+    free(t);
+    finish(&s, out);
+}
+
+static void test_init_failure_stops_and_unwinds(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins>\n<good/>\n<init-fail/>\n</plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "%s:4: init-fail: refusing to start (test)", cfg_path);
+    assert_contains(out, want);
+    snprintf(want, sizeof want, "plugin 'init-fail' (%s): init failed (see above)",
+             so_path("init-fail"));
+    assert_contains(out, want);
+    assert_false(pv_plugin_loaded("good"));
+    char *t = trace_text();
+    /* good was initialised, so it is shut down; init-fail never was. */
+    assert_string_equal(t, "init good count=1\ninit init-fail\nshutdown good state=42\n");
+    free(t);
+    finish(&s, out);
+}
+
+static void test_plugin_config_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins>\n<good>\n<count>lots</count>\n</good>\n</plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "%s:4: good: count must be an integer between 0 and 100, not "
+             "'lots'", cfg_path);
+    assert_contains(out, want);
+    assert_contains(out, "plugin 'good'");
+    assert_contains(out, "init failed");
+    free(out);
+    modules_shutdown();
+    settings_free(&s);
+
+    load_config(&s, "<plugins>\n<good>\n<cuont>1</cuont>\n</good>\n</plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    snprintf(want, sizeof want, "%s:4: good: unknown element <cuont> (known: count); did you "
+             "mean <count>?", cfg_path);
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+/* ---- Backends ---- */
+
+static int load_backend(pv_settings_t *s, char **out)
+{
+    capture_begin();
+    int rc = modules_load_backend(s);
+    *out = capture_end();
+    return rc;
+}
+
+static void test_good_backend_opens_and_closes_last(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<backend><type>good-store</type></backend>\n<spool>/data</spool>\n"
+                    "<plugins><good/></plugins>\n");
+    assert_int_equal(load_backend(&s, &out), 0);
+    free(out);
+    assert_string_equal(pv_store_name(), "good-store");
+    void *h = NULL;
+    const pv_store_t *st = pv_store(&h);
+    assert_non_null(st);
+    assert_non_null(h);
+    assert_int_equal(*(int *)h, 7);
+    assert_string_equal(st->name, "good-store");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    modules_shutdown();
+    assert_null(pv_store(NULL));
+    assert_null(pv_store_name());
+    char *t = trace_text();
+    assert_string_equal(t, "open good-store type=good-store spool=/data\n"
+                           "init good count=1\nshutdown good state=42\n"
+                           "close good-store handle=7\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+}
+
+static void test_short_backend_descriptor_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<backend><type>bad-store</type></backend>\n");
+    assert_int_equal(load_backend(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "backend 'bad-store' (%s): its descriptor is %zu bytes, smaller "
+             "than the %zu this palaver needs", so_path("bad-store"),
+             offsetof(pv_store_t, room_list), sizeof(pv_store_t));
+    assert_contains(out, want);
+    assert_null(pv_store(NULL));
+    char *t = trace_text();
+    assert_string_equal(t, "");  /* never opened */
+    free(t);
+    finish(&s, out);
+}
+
+static void test_missing_backend_is_refused(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<backend><type>nosuchstore</type></backend>\n");
+    assert_int_equal(load_backend(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "backend 'nosuchstore': cannot open module nosuchstore.la or "
+             "nosuchstore.so in %s", moddir);
+    assert_contains(out, want);
+    finish(&s, out);
+
+    /* A plugin is not a backend. */
+    load_config(&s, "<backend><type>good</type></backend>\n");
+    assert_int_equal(load_backend(&s, &out), -1);
+    snprintf(want, sizeof want, "backend 'good' (%s): missing descriptor: the module exports no "
+             "symbol good_LTX_pv_store", so_path("good"));
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+static void test_search_path_is_a_list(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><good/></plugins>\n");
+    char path[2200];
+    snprintf(path, sizeof path, "%s/empty:%s", tmpdir, moddir);
+    assert_int_equal(modules_init(path), 0);
+    assert_int_equal(load_plugins(&s, &out), 0);
+    assert_true(pv_plugin_loaded("good"));
+    finish(&s, out);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup(f, reset_trace)
+    const struct CMUnitTest tests[] = {
+        T(test_good_plugin_gets_its_config),
+        T(test_reconfigure_passes_the_new_element),
+        T(test_dependencies_load_first_and_stop_last),
+        T(test_missing_module_is_refused),
+        T(test_wrong_abi_major_is_refused),
+        T(test_newer_minor_is_refused),
+        T(test_missing_descriptor_is_refused),
+        T(test_descriptor_name_must_match_the_file),
+        T(test_unlisted_requirement_is_refused),
+        T(test_dependency_cycle_is_refused),
+        T(test_init_failure_stops_and_unwinds),
+        T(test_plugin_config_errors_name_file_and_line),
+        T(test_good_backend_opens_and_closes_last),
+        T(test_short_backend_descriptor_is_refused),
+        T(test_missing_backend_is_refused),
+        T(test_search_path_is_a_list),
+    };
+    return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}

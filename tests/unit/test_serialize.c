@@ -1,0 +1,337 @@
+/*
+ * tests/unit/test_serialize.c: pv_el_serialize, pv_xml_text_valid and the
+ * prepared fan-out (pv_prepare / pv_send_prepared).
+ *
+ * Exact output strings are asserted where the form matters (escaping,
+ * xmlns placement); everything else is checked by parsing the output back
+ * and comparing trees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <palaver/router.h>
+#include <palaver/xml.h>
+
+#include "output.h"
+#include "test_xml_log.h"
+
+static bool trees_equal(const pv_el_t *a, const pv_el_t *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    if (a->kind == PV_EL_TEXT)
+        return a->text_len == b->text_len && memcmp(a->text, b->text, a->text_len) == 0;
+    if (strcmp(a->name, b->name) != 0 || strcmp(a->ns, b->ns) != 0)
+        return false;
+    const pv_attr_t *x = a->attrs, *y = b->attrs;
+    for (; x && y; x = x->next, y = y->next) {
+        if (strcmp(x->name, y->name) != 0 || strcmp(x->value, y->value) != 0)
+            return false;
+        if ((x->ns == NULL) != (y->ns == NULL) || (x->ns && strcmp(x->ns, y->ns) != 0))
+            return false;
+    }
+    if (x || y)
+        return false;
+    const pv_el_t *c = a->children, *d = b->children;
+    for (; c && d; c = c->next, d = d->next)
+        if (!trees_equal(c, d))
+            return false;
+    return !c && !d;
+}
+
+static char *ser(const pv_el_t *el)
+{
+    size_t len = 0;
+    char *s = pv_el_serialize(el, &len);
+    if (s)
+        assert_int_equal(len, strlen(s));
+    return s;
+}
+
+static void assert_serializes_to(const pv_el_t *el, const char *expected)
+{
+    char *s = ser(el);
+    assert_non_null(s);
+    assert_string_equal(s, expected);
+    free(s);
+}
+
+/* Serializes, parses back, and checks the tree is unchanged. */
+static void assert_round_trip(const pv_el_t *el)
+{
+    size_t len;
+    char *s = pv_el_serialize(el, &len);
+    assert_non_null(s);
+    char err[256];
+    pv_el_t *back = pv_el_parse(s, len, err, sizeof err);
+    if (!back)
+        fail_msg("parse of %s failed: %s", s, err);
+    if (!trees_equal(el, back))
+        fail_msg("round trip changed the tree: %s", s);
+    free(s);
+    pv_el_free(back);
+}
+
+static void simple_stanza(void **state)
+{
+    pv_el_t *m = pv_el_new(NULL, "message");
+    pv_el_set_attr(m, "to", "a@b");
+    pv_el_set_attr(m, "type", "chat");
+    pv_el_add_text_child(m, NULL, "body", "hi");
+    pv_el_add(m, NULL, "empty");
+    assert_serializes_to(m, "<message to='a@b' type='chat'><body>hi</body><empty/></message>");
+    assert_round_trip(m);
+    pv_el_free(m);
+}
+
+static void text_escaping(void **state)
+{
+    pv_el_t *b = pv_el_new(NULL, "body");
+    const char *t = "a&b<c>d\"e'f\tg\nh\ri]]>j";
+    pv_el_add_text(b, t, strlen(t));
+    assert_serializes_to(b, "<body>a&amp;b&lt;c&gt;d\"e'f\tg\nh&#13;i]]&gt;j</body>");
+    assert_round_trip(b);
+    pv_el_free(b);
+}
+
+static void attribute_escaping(void **state)
+{
+    pv_el_t *e = pv_el_new(NULL, "x");
+    pv_el_set_attr(e, "v", "&<>'\"\t\n\r end");
+    assert_serializes_to(e, "<x v='&amp;&lt;>&apos;&quot;&#9;&#10;&#13; end'/>");
+    assert_round_trip(e);
+    /* The literal text of a reference must come back as typed, not decoded twice. */
+    pv_el_set_attr(e, "v", "1 &#38; 2 &amp; 3");
+    pv_el_add_text(e, "&lt;", 4);
+    assert_serializes_to(e, "<x v='1 &amp;#38; 2 &amp;amp; 3'>&amp;lt;</x>");
+    assert_round_trip(e);
+    pv_el_free(e);
+}
+
+static void utf8_round_trip(void **state)
+{
+    pv_el_t *m = pv_el_new(NULL, "message");
+    pv_el_set_attr(m, "from", "caf\xC3\xA9@x/\xE2\x82\xAC");
+    pv_el_add_text_child(m, NULL, "body", "\xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF \xEF\xBF\xBD");
+    assert_round_trip(m);
+    pv_el_free(m);
+}
+
+static void namespaces(void **state)
+{
+    pv_el_t *iq = pv_el_new(PV_NS_STANZA, "iq");
+    pv_el_t *q = pv_el_add(iq, PV_NS_DISCO_INFO, "query");
+    pv_el_add(q, NULL, "feature");                       /* same ns: no xmlns */
+    pv_el_t *x = pv_el_add(q, PV_NS_DATA, "x");
+    pv_el_add(x, PV_NS_STANZA, "back");                  /* differs from parent */
+    assert_serializes_to(iq, "<iq><query xmlns='http://jabber.org/protocol/disco#info'><feature/>"
+                             "<x xmlns='jabber:x:data'><back xmlns='jabber:component:accept'/>"
+                             "</x></query></iq>");
+    assert_round_trip(iq);
+    /* A top element outside the stanza namespace declares its own. */
+    assert_serializes_to(q, "<query xmlns='http://jabber.org/protocol/disco#info'><feature/>"
+                            "<x xmlns='jabber:x:data'><back xmlns='jabber:component:accept'/>"
+                            "</x></query>");
+    pv_el_free(iq);
+}
+
+static void namespaced_attributes(void **state)
+{
+    pv_el_t *e = pv_el_new(NULL, "message");
+    pv_el_set_attr(e, "xml:lang", "de");
+    pv_el_set_attr(e, "id", "1");
+    /* Namespaced attributes are built by hand: the SDK setter makes unqualified ones. */
+    pv_attr_t a2 = {.name = "b", .ns = "urn:two", .value = "2"};
+    pv_attr_t a1 = {.name = "a", .ns = "urn:one", .value = "1", .next = &a2};
+    pv_attr_t a3 = {.name = "c", .ns = "urn:one", .value = "3"};
+    a2.next = &a3;
+    e->attrs->next->next = &a1;
+    assert_serializes_to(e, "<message xml:lang='de' id='1' xmlns:a0='urn:one' a0:a='1' "
+                            "xmlns:a1='urn:two' a1:b='2' a0:c='3'/>");
+    assert_round_trip(e);
+    pv_el_free(e);
+}
+
+static void valid_text_table(void **state)
+{
+    static const char *const good[] = {
+        "", "abc", "tab\tlf\ncr\r", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+        "\xF4\x8F\xBF\xBF", "\xEF\xBF\xBD", "\xED\x9F\xBF" /* U+D7FF */, "\xEE\x80\x80", /* U+E000 */
+    };
+    static const char *const bad[] = {
+        "\x01", "a\x1f", "\x7f\x80", "\xC3\x28", "\xC0\xAF" /* overlong '/' */,
+        "\xC1\xBF", "\xE0\x80\xAF" /* overlong */, "\xF0\x80\x80\xAF" /* overlong */,
+        "\xED\xA0\x80" /* surrogate */, "\xED\xBF\xBF", "\xEF\xBF\xBE" /* U+FFFE */,
+        "\xEF\xBF\xBF" /* U+FFFF */, "\xF4\x90\x80\x80" /* > U+10FFFF */, "\xF5\x80\x80\x80",
+        "\xFF", "\xC3" /* truncated */, "\xE2\x82", "\xF0\x9F\x98", "\x80",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (!pv_xml_text_valid(good[i], strlen(good[i])))
+            fail_msg("good[%zu] refused", i);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (pv_xml_text_valid(bad[i], strlen(bad[i])))
+            fail_msg("bad[%zu] accepted", i);
+    assert_false(pv_xml_text_valid("a\0b", 3)); /* NUL */
+    assert_true(pv_xml_text_valid(NULL, 0));
+}
+
+/* The tree is refused, nothing returned, and the log names the element. */
+static void assert_refused(const pv_el_t *el, const char *logged_name)
+{
+    log_capture_begin();
+    size_t len = 99;
+    char *s = pv_el_serialize(el, &len);
+    char *log = log_capture_end();
+    assert_null(s);
+    if (!strstr(log, logged_name))
+        fail_msg("log does not name <%s>: %s", logged_name, log);
+    free(log);
+    log_capture_begin();
+    pv_prepared_t *p = pv_prepare(el);
+    free(log_capture_end());
+    assert_null(p);
+}
+
+static void invalid_strings_are_refused(void **state)
+{
+    static const char *const bad[] = {"\x01", "\xC3\x28", "\xC0\xAF", "\xED\xA0\x80",
+                                      "\xEF\xBF\xBF", "\xF4\x90\x80\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        pv_el_t *m = pv_el_new(NULL, "message");
+        pv_el_t *body = pv_el_add(m, NULL, "body");
+        pv_el_add_text(body, bad[i], strlen(bad[i]));
+        assert_refused(m, "body");
+        pv_el_free(m);
+
+        m = pv_el_new(NULL, "presence");
+        pv_el_t *item = pv_el_add(m, "urn:x", "item");
+        pv_el_set_attr(item, "nick", bad[i]);
+        assert_refused(m, "item");
+        pv_el_free(m);
+    }
+    pv_el_t *m = pv_el_new(NULL, "message");
+    pv_el_add(m, NULL, "bad name");
+    assert_refused(m, "message");
+    pv_el_free(m);
+    m = pv_el_new(NULL, "message");
+    pv_el_set_attr(m, "x='1'", "v");
+    assert_refused(m, "message");
+    pv_el_free(m);
+    m = pv_el_new("urn:\x01", "message");
+    assert_refused(m, "message");
+    pv_el_free(m);
+}
+
+/* ---- fan-out ---- */
+
+static char sink_buf[65536];
+static size_t sink_len;
+static int sink_calls;
+static int sink_answer;
+
+static int capture_sink(const char *buf, size_t len, void *ud)
+{
+    assert_ptr_equal(ud, &sink_calls);
+    sink_calls++;
+    assert_true(len < sizeof sink_buf);
+    memcpy(sink_buf, buf, len);
+    sink_buf[len] = '\0';
+    sink_len = len;
+    return sink_answer;
+}
+
+static void prepared_fan_out(void **state)
+{
+    pv_el_t *m = pv_el_new(NULL, "message");
+    pv_el_set_attr(m, "from", "room@muc/nick");
+    pv_el_set_attr(m, "to", "ignored@x");
+    pv_el_set_attr(m, "type", "groupchat");
+    pv_el_add_text_child(m, NULL, "body", "a & b");
+    pv_prepared_t *p = pv_prepare(m);
+    assert_non_null(p);
+    output_set_sink(capture_sink, &sink_calls);
+    sink_answer = 0;
+    sink_calls = 0;
+
+    static const char *const rcpt[] = {"u1@x/r", "u2@y/with space", "o'brien&co@x/\xC3\xA9<"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(pv_send_prepared(p, rcpt[i]), 0);
+        assert_int_equal(sink_calls, (int)i + 1);
+        /* Same bytes as serializing a copy addressed to that recipient. */
+        pv_el_t *c = pv_el_clone(m);
+        pv_el_set_attr(c, "to", NULL);
+        pv_el_set_attr(c, "from", NULL);
+        pv_el_set_attr(c, "type", NULL);
+        pv_el_set_attr(c, "to", rcpt[i]);
+        pv_el_set_attr(c, "from", "room@muc/nick");
+        pv_el_set_attr(c, "type", "groupchat");
+        char *want = ser(c);
+        assert_string_equal(sink_buf, want);
+        free(want);
+        pv_el_t *back = pv_el_parse(sink_buf, sink_len, NULL, 0);
+        assert_non_null(back);
+        assert_string_equal(pv_el_attr(back, "to"), rcpt[i]);
+        assert_true(trees_equal(back, c));
+        pv_el_free(back);
+        pv_el_free(c);
+    }
+    assert_string_equal(sink_buf, "<message to='o&apos;brien&amp;co@x/\xC3\xA9&lt;' "
+                                  "from='room@muc/nick' type='groupchat'><body>a &amp; b</body></message>");
+
+    /* A recipient longer than the stack buffer. */
+    char longto[3000];
+    memset(longto, '&', sizeof longto - 1);
+    longto[sizeof longto - 1] = '\0';
+    assert_int_equal(pv_send_prepared(p, longto), 0);
+    pv_el_t *back = pv_el_parse(sink_buf, sink_len, NULL, 0);
+    assert_string_equal(pv_el_attr(back, "to"), longto);
+    pv_el_free(back);
+
+    /* Refusals. */
+    int calls = sink_calls;
+    log_capture_begin();
+    assert_int_equal(pv_send_prepared(p, "bad\x01@x"), -1);
+    assert_int_equal(pv_send_prepared(p, "\xC3\x28@x"), -1);
+    assert_int_equal(pv_send_prepared(p, ""), -1);
+    assert_int_equal(pv_send_prepared(p, NULL), -1);
+    assert_int_equal(pv_send_prepared(NULL, "a@b"), -1);
+    free(log_capture_end());
+    assert_int_equal(sink_calls, calls);
+    sink_answer = -1; /* over the high-water mark */
+    assert_int_equal(pv_send_prepared(p, "u1@x"), -1);
+    output_set_sink(NULL, NULL); /* disconnected */
+    assert_int_equal(pv_send_prepared(p, "u1@x"), -1);
+    pv_prepared_free(p);
+    pv_prepared_free(NULL);
+
+    /* A stanza with no children and no other attributes. */
+    pv_el_t *pr = pv_el_new(NULL, "presence");
+    p = pv_prepare(pr);
+    output_set_sink(capture_sink, &sink_calls);
+    sink_answer = 0;
+    assert_int_equal(pv_send_prepared(p, "z@z"), 0);
+    assert_string_equal(sink_buf, "<presence to='z@z'/>");
+    output_set_sink(NULL, NULL);
+    pv_prepared_free(p);
+    pv_el_free(pr);
+    pv_el_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(simple_stanza),
+        cmocka_unit_test(text_escaping),
+        cmocka_unit_test(attribute_escaping),
+        cmocka_unit_test(utf8_round_trip),
+        cmocka_unit_test(namespaces),
+        cmocka_unit_test(namespaced_attributes),
+        cmocka_unit_test(valid_text_table),
+        cmocka_unit_test(invalid_strings_are_refused),
+        cmocka_unit_test(prepared_fan_out),
+    };
+    return cmocka_run_group_tests_name("serialize", tests, NULL, NULL);
+}
