@@ -38,6 +38,19 @@ backends_spool_spool_la_SOURCES = $(BACKEND_COMMON) \
 backends_spool_spool_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_spool_spool_la_LDFLAGS = $(PV_STORE_MODFLAGS)
 
+# pgsql: PostgreSQL through asynchronous libpq, only when configure found it.
+if HAVE_PGSQL
+pkglib_LTLIBRARIES += backends/pgsql/pgsql.la
+backends_pgsql_pgsql_la_SOURCES = $(BACKEND_COMMON) \
+	backends/pgsql/pgsql.h backends/pgsql/backend.c backends/pgsql/conn.c \
+	backends/pgsql/result.c backends/pgsql/schema.c backends/pgsql/rooms.c \
+	backends/pgsql/archive.c
+backends_pgsql_pgsql_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
+backends_pgsql_pgsql_la_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
+backends_pgsql_pgsql_la_LIBADD = $(PQ_LIBS) $(EV_LIBS)
+backends_pgsql_pgsql_la_LDFLAGS = $(PV_STORE_MODFLAGS)
+endif
+
 # The conformance suite: loads each backend module by name and checks every
 # operation of palaver/store.h. `make check` runs it on memory, spool and
 # sqlite; tests/unit/test_store_pgsql.sh runs it on pgsql with a private server.
@@ -48,4 +61,6 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_LDFLAGS = -export-dynamic
+TESTS += tests/unit/test_store_pgsql.sh
 endif
+EXTRA_DIST += tests/unit/test_store_pgsql.sh backends/README.md

@@ -139,9 +139,12 @@ static int parse_number(cfg_t *c, const pv_el_t *el, long min, long max, bool si
  * outside its element, or a lost '<'): say so rather than drop it. */
 static void check_stray_text(cfg_t *c, const pv_el_t *el)
 {
+    const pv_el_t *near = el;  /* text nodes may carry no line: use the element before */
     for (const pv_el_t *t = el->children; t; t = t->next) {
-        if (t->kind != PV_EL_TEXT)
+        if (t->kind != PV_EL_TEXT) {
+            near = t;
             continue;
+        }
         size_t i = 0;
         while (i < t->text_len && strchr(" \t\r\n", t->text[i]))
             i++;
@@ -149,7 +152,7 @@ static void check_stray_text(cfg_t *c, const pv_el_t *el)
             size_t n = t->text_len - i < 40 ? t->text_len - i : 40;
             while (n && strchr(" \t\r\n", t->text[i + n - 1]))
                 n--;
-            cfg_err(c, t->line ? t : el, "stray text '%.*s' in <%s>; put it inside an element "
+            cfg_err(c, t->line ? t : near, "stray text '%.*s' in <%s>; put it inside an element "
                     "or remove it", (int)n, t->text + i, el->name);
             return;
         }

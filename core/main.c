@@ -106,8 +106,6 @@ static int parse_args(int argc, char **argv, bool *check_only)
         fprintf(stderr, "palaver: unexpected argument '%s' (see palaver --help)\n", argv[optind]);
         return -1;
     }
-    if (!cli.moddir)
-        cli.moddir = getenv("PALAVER_MODULE_DIR");
     if (!config_arg)
         config_arg = PV_SYSCONF_DIR "/palaver.xml";
     cli.config_path = config_arg;

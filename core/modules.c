@@ -1,7 +1,8 @@
 /*
  * core/modules.c: loading plugins and the storage backend with libltdl.
  *
- * A module is NAME.la / NAME.so in one of the module directories; it exports
+ * A module is NAME.la / NAME.so in one of the module directories (the first
+ * directory that has one wins); it exports
  * one descriptor, NAME_LTX_pv_plugin or NAME_LTX_pv_store (NAME with every
  * non-alphanumeric character turned into '_'). Loading happens in two passes
  * so that a bad module list fails before any plugin runs:
@@ -22,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dlfcn.h>
 #include <ltdl.h>
+#include <unistd.h>
 
 #include <palaver/log.h>
 #include <palaver/plugin.h>
@@ -88,7 +91,77 @@ int modules_init(const char *moddir)
     return 0;
 }
 
-/* Opens NAME (.la or .so) from the search path and finds "<cname>_LTX_<sym>".
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* The file to load for module `name` in `dir`: the shared object a libtool
+ * NAME.la describes (DIR/.libs/NAME.so in a build tree, DIR/NAME.so when
+ * installed), else DIR/NAME.so, else the .la itself; NULL when the directory
+ * has none. malloc'd; caller frees. */
+static char *find_in_dir(const char *dir, size_t dirlen, const char *name)
+{
+    size_t len = dirlen + strlen(name) + sizeof "/.libs/.so";
+    char *path = malloc(len);
+    if (!path)
+        return NULL;
+    snprintf(path, len, "%.*s/%s.la", (int)dirlen, dir, name);
+    bool has_la = exists(path);
+    if (has_la) {
+        snprintf(path, len, "%.*s/.libs/%s.so", (int)dirlen, dir, name);
+        if (exists(path))
+            return path;
+    }
+    snprintf(path, len, "%.*s/%s.so", (int)dirlen, dir, name);
+    if (exists(path))
+        return path;
+    if (has_la) {
+        snprintf(path, len, "%.*s/%s.la", (int)dirlen, dir, name);
+        return path;
+    }
+    free(path);
+    return NULL;
+}
+
+/* Loads `name` from the first module directory that has it (directory order
+ * wins, whatever the file type). Every symbol is resolved now, through a
+ * probing dlopen(RTLD_NOW) held while libltdl opens the same object: a module
+ * calling a function this palaver lacks is refused here, with the loader's
+ * reason, instead of crashing at the first call. */
+static lt_dlhandle load_file(const char *kind, const char *name)
+{
+    char *file = NULL;
+    for (const char *d = M.moddir; d && *d && !file;) {
+        size_t n = strcspn(d, ":");
+        if (n)
+            file = find_in_dir(d, n, name);
+        d += n + (d[n] == ':');
+    }
+    if (!file) {
+        pv_log(PV_LOG_ERROR, "core", "%s '%s': cannot open module %s.la or %s.so in %s: file "
+               "not found", kind, name, name, name, M.moddir);
+        return NULL;
+    }
+    void *probe = NULL;
+    size_t len = strlen(file);
+    if (len > 3 && strcmp(file + len - 3, ".so") == 0 && !(probe = dlopen(file, RTLD_NOW))) {
+        const char *why = dlerror();
+        pv_log(PV_LOG_ERROR, "core", "%s '%s' (%s): cannot load: %s", kind, name, file,
+               why ? why : "unknown error");
+        free(file);
+        return NULL;
+    }
+    lt_dlhandle h = lt_dlopen(file);
+    if (!h) {
+        const char *why = lt_dlerror();
+        pv_log(PV_LOG_ERROR, "core", "%s '%s' (%s): cannot open: %s", kind, name, file,
+               why ? why : "unknown error");
+    }
+    if (probe)
+        dlclose(probe);
+    free(file);
+    return h;
+}
+
+/* Opens NAME from the module directories and finds "<cname>_LTX_<sym>".
  * `kind` is "plugin" or "backend" for messages. */
 static void *open_module(const char *kind, const char *name, const char *sym,
                          lt_dlhandle *out)
@@ -96,14 +169,9 @@ static void *open_module(const char *kind, const char *name, const char *sym,
     *out = NULL;
     if (!M.ltdl_up && modules_init(NULL) < 0)
         return NULL;
-    lt_dlhandle h = lt_dlopenext(name);
-    if (!h) {
-        const char *why = lt_dlerror();
-        pv_log(PV_LOG_ERROR, "core", "%s '%s': cannot open module %s.la or %s.so in %s: %s",
-               kind, name, name, name, M.moddir ? M.moddir : "(no module directory)",
-               why ? why : "not found");
+    lt_dlhandle h = load_file(kind, name);
+    if (!h)
         return NULL;
-    }
     char *cname = c_name(name);
     size_t len = cname ? strlen(cname) + strlen(sym) + 6 : 0;
     char *full = cname ? malloc(len) : NULL;

@@ -11,7 +11,11 @@
  *
  * The router, not the handlers, guarantees the error rules: at most one
  * reply per stanza, never an error in answer to an error or a result, and
- * `service-unavailable` for an IQ get/set that nobody handled.
+ * `service-unavailable` for an IQ get/set that nobody handled. It also
+ * notices when a handler answered by itself (router_note_sent, from pv_send)
+ * and then adds nothing. Rejections of a `to` that is malformed or outside
+ * our domain are sent from the service domain: a component that sends from
+ * an address outside its domain gets its stream closed (Prosody: invalid-from).
  *
  * Handlers may add and remove hooks while a stanza is being dispatched (even
  * from a nested dispatch): removed hooks are only marked dead and freed when
@@ -228,9 +232,12 @@ void router_note_sent(const pv_el_t *sent)
         current->answered = true;
 }
 
-/* The one place the router answers: at most once, never to an error/result. */
-static void reply_error(const pv_el_t *st, bool answerable, const char *type, const char *condition,
-                        const char *text, const pv_el_t *extra)
+/* The one place the router answers: at most once, never to an error/result.
+ * from_service: the stanza's `to` is malformed or not ours, so the reply
+ * comes from the service domain (servers close a component stream that sends
+ * from an address outside its domain: Prosody's invalid-from). */
+static void reply_error(const pv_el_t *st, bool answerable, bool from_service, const char *type,
+                        const char *condition, const char *text, const pv_el_t *extra)
 {
     if (current && current->stanza == st && current->answered) {
         pv_log(PV_LOG_WARN, "core", "<%s/> from %s was already answered: not sending %s as well",
@@ -245,6 +252,11 @@ static void reply_error(const pv_el_t *st, bool answerable, const char *type, co
     pv_el_t *r = pv_error_new(st, type, condition, text);
     if (!r)
         return;
+    if (from_service && pv_el_set_attr(r, "from", service_domain) < 0) {
+        pv_log(PV_LOG_ERROR, "core", "cannot address the %s error: out of memory", condition);
+        pv_el_free(r);
+        return;
+    }
     if (extra) {
         pv_el_t *err = r->last_child; /* pv_error_new appends <error/> last */
         if (!err || !err->name || strcmp(err->name, "error") != 0 || !pv_el_copy_into(err, extra))
@@ -308,14 +320,14 @@ static void run_chain(pv_stanza_ctx_t *ctx, bool answerable)
             ctx->err_condition = "internal-server-error";
             ctx->err_text = NULL;
         }
-        reply_error(st, answerable, ctx->err_type ? ctx->err_type : "cancel", ctx->err_condition,
-                    ctx->err_text, ctx->err_extra);
+        reply_error(st, answerable, false, ctx->err_type ? ctx->err_type : "cancel",
+                    ctx->err_condition, ctx->err_text, ctx->err_extra);
         break;
     case PV_PASS:
         if (ctx->kind == PV_KIND_IQ && answerable) {
             pv_log(PV_LOG_DEBUG, "core", "no handler for IQ %s (%s) from %s to %s", ctx->type,
                    or_none(ctx->payload_ns), ctx->from->full, ctx->to->full);
-            reply_error(st, true, "cancel", "service-unavailable", NULL, NULL);
+            reply_error(st, true, false, "cancel", "service-unavailable", NULL, NULL);
         } else {
             pv_log(PV_LOG_DEBUG, "core", "nobody took <%s type='%s'/> from %s to %s: dropped",
                    st->name, ctx->type, ctx->from->full, ctx->to->full);
@@ -327,6 +339,13 @@ static void run_chain(pv_stanza_ctx_t *ctx, bool answerable)
         break;
     }
     release_extra(ctx);
+}
+
+/* True when `to` parsed and is within our domain (any domain before
+ * router_set_domain, as in some tests). */
+static bool to_ours(const pv_jid_t *to)
+{
+    return to && (!service_domain || strcmp(to->domain, service_domain) == 0);
 }
 
 static void dispatch_one(pv_el_t *st)
@@ -353,13 +372,13 @@ static void dispatch_one(pv_el_t *st)
     if (!from || !to) {
         pv_log(PV_LOG_INFO, "core", "<%s/> from '%s' to '%s': malformed %s", st->name, from_s,
                or_none(to_s), !from ? "from" : "to");
-        reply_error(st, answerable, "modify", "jid-malformed", NULL, NULL);
+        reply_error(st, answerable, !to_ours(to), "modify", "jid-malformed", NULL, NULL);
         goto out;
     }
-    if (service_domain && strcmp(to->domain, service_domain) != 0) {
+    if (!to_ours(to)) {
         pv_log(PV_LOG_WARN, "core", "<%s/> from %s to %s: not our domain (%s)", st->name,
                from->full, to->full, service_domain);
-        reply_error(st, answerable, "cancel", "item-not-found", NULL, NULL);
+        reply_error(st, answerable, true, "cancel", "item-not-found", NULL, NULL);
         goto out;
     }
 
@@ -385,7 +404,7 @@ static void dispatch_one(pv_el_t *st)
                    "IQ type '%s' from %s to %s with %d payload element(s): "
                    "bad-request",
                    type, from->full, to->full, n);
-            reply_error(st, true, "modify", "bad-request", NULL, NULL);
+            reply_error(st, true, false, "modify", "bad-request", NULL, NULL);
             goto out;
         }
     }

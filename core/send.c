@@ -21,7 +21,6 @@ int pv_send(const pv_el_t *stanza)
 {
     if (!stanza)
         return -1;
-    router_note_sent(stanza);
     size_t len = 0;
     char *buf = pv_el_serialize(stanza, &len);
     if (!buf) {
@@ -30,8 +29,8 @@ int pv_send(const pv_el_t *stanza)
                pv_el_attr(stanza, "to") ? pv_el_attr(stanza, "to") : "(no to)");
         return -1;
     }
-    if (pv_log_enabled(PV_LOG_TRAFFIC))
-        pv_log(PV_LOG_TRAFFIC, "core", "SEND %.*s", (int)(len > 65536 ? 65536 : len), buf);
+    router_note_sent(stanza); /* an answer now, even if the output drops it */
+    /* The stream's sink logs the bytes (-vv) and a full buffer (once). */
     int rc = output_write(buf, len);
     if (rc < 0)
         pv_log(PV_LOG_DEBUG, "core", "<%s/> to %s dropped: output not connected or full",

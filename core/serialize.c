@@ -78,27 +78,54 @@ bool pv_xml_text_valid(const char *s, size_t len)
     return true;
 }
 
-/* An XML name we can write without breaking the markup: ASCII restricted to
- * letters, digits, '.', '-', '_' (':' only where allow_colon); non-ASCII
- * must be valid UTF-8. */
+/* Decodes one code point of valid UTF-8 (checked by the caller). */
+static uint32_t utf8_next(const unsigned char **pp)
+{
+    const unsigned char *p = *pp;
+    uint32_t c = p[0];
+    size_t n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    if (n)
+        c &= 0x3F >> n;
+    for (size_t i = 1; i <= n; i++)
+        c = (c << 6) | (p[i] & 0x3F);
+    *pp = p + n + 1;
+    return c;
+}
+
+/* XML 1.0 (fifth edition) NameStartChar, without ':' (we write no prefixes
+ * of our own choosing except xml:). */
+static bool name_start_char(uint32_t c)
+{
+    return (c >= 'A' && c <= 'Z') || c == '_' || (c >= 'a' && c <= 'z') ||
+           (c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xF6) || (c >= 0xF8 && c <= 0x2FF) ||
+           (c >= 0x370 && c <= 0x37D) || (c >= 0x37F && c <= 0x1FFF) ||
+           (c >= 0x200C && c <= 0x200D) || (c >= 0x2070 && c <= 0x218F) ||
+           (c >= 0x2C00 && c <= 0x2FEF) || (c >= 0x3001 && c <= 0xD7FF) ||
+           (c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFFD) ||
+           (c >= 0x10000 && c <= 0xEFFFF);
+}
+
+static bool name_char(uint32_t c)
+{
+    return name_start_char(c) || c == '-' || c == '.' || (c >= '0' && c <= '9') || c == 0xB7 ||
+           (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040);
+}
+
+/* An XML Name we can write as is; ':' only where allow_colon (xml:lang),
+ * and then not first. */
 static bool name_valid(const char *s, bool allow_colon)
 {
     if (!s || !*s)
         return false;
-    size_t len = strlen(s);
-    if (!pv_xml_text_valid(s, len))
+    if (!pv_xml_text_valid(s, strlen(s)))
         return false;
-    unsigned char first = (unsigned char)s[0];
-    if ((first >= '0' && first <= '9') || first == '.' || first == '-' || first == ':')
+    const unsigned char *p = (const unsigned char *)s;
+    if (!name_start_char(utf8_next(&p)))
         return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned c = *p;
-        if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')
-            continue;
-        if (c == ':' && allow_colon)
-            continue;
-        return false;
+    while (*p) {
+        uint32_t c = utf8_next(&p);
+        if (!name_char(c) && !(c == ':' && allow_colon))
+            return false;
     }
     return true;
 }
@@ -197,14 +224,32 @@ typedef struct ser {
     size_t slot_off;    /* where the value of `to` goes */
 } ser_t;
 
+/* Printable ASCII copy of a name for logs (other bytes as \xNN). */
+static const char *log_name(const char *name, char *buf, size_t size)
+{
+    size_t o = 0;
+    if (!name)
+        return "(no name)";
+    for (const unsigned char *p = (const unsigned char *)name; *p && o + 5 < size; p++) {
+        if (*p >= 0x21 && *p < 0x7F && *p != '\\')
+            buf[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02x", *p);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Logs why a tree is refused, naming the element concerned. Returns -1. */
 static int refuse(const pv_el_t *el, const pv_el_t *parent, const char *what)
 {
-    if (el && el->kind == PV_EL_ELEMENT && name_valid(el->name, false))
+    char nb[96];
+    if (el && el->kind == PV_EL_ELEMENT)
         pv_log(PV_LOG_ERROR, "core", "refusing to serialize <%s/>: %s is not valid XML 1.0",
-               el->name, what);
-    else if (parent && name_valid(parent->name, false))
-        pv_log(PV_LOG_ERROR, "core", "refusing to serialize a child of <%s/>: %s is not valid XML 1.0",
-               parent->name, what);
+               log_name(el->name, nb, sizeof nb), what);
+    else if (parent)
+        pv_log(PV_LOG_ERROR, "core", "refusing to serialize <%s/>: %s is not valid XML 1.0",
+               log_name(parent->name, nb, sizeof nb), what);
     else
         pv_log(PV_LOG_ERROR, "core", "refusing to serialize a stanza: %s is not valid XML 1.0", what);
     return -1;
@@ -275,14 +320,14 @@ static int put_el(ser_t *s, const pv_el_t *el, const pv_el_t *parent, unsigned d
     if (el->kind == PV_EL_TEXT) {
         const char *t = el->text ? el->text : "";
         if (!pv_xml_text_valid(t, el->text_len))
-            return refuse(NULL, parent, "text");
+            return refuse(NULL, parent, "its text");
         sb_escape(&s->out, t, el->text_len, text_ref);
         return 0;
     }
     if (depth > MAX_SERIALIZE_DEPTH)
         return refuse(el, parent, "the nesting depth");
     if (!name_valid(el->name, false))
-        return refuse(el, parent, "an element name");
+        return refuse(el, parent, "the element name");
     const char *ns = el->ns ? el->ns : (parent ? parent->ns : PV_NS_STANZA);
     const char *parent_ns = parent ? (parent->ns ? parent->ns : PV_NS_STANZA) : PV_NS_STANZA;
     if (!ns)

@@ -8,7 +8,7 @@ TEST_MODFLAGS = -module -avoid-version -shared -rpath /nowhere
 check_LTLIBRARIES += tests/modules/good.la tests/modules/dep-user.la \
 	tests/modules/bad-abi.la tests/modules/new-minor.la tests/modules/no-desc.la \
 	tests/modules/needs-missing.la tests/modules/init-fail.la tests/modules/misnamed.la \
-	tests/modules/cycle-a.la tests/modules/cycle-b.la \
+	tests/modules/cycle-a.la tests/modules/cycle-b.la tests/modules/undefined-sym.la \
 	tests/modules/good-store.la tests/modules/bad-store.la
 tests_modules_good_la_SOURCES = tests/modules/good.c tests/modules/trace.h
 tests_modules_good_la_LDFLAGS = $(TEST_MODFLAGS)
@@ -30,6 +30,8 @@ tests_modules_cycle_a_la_SOURCES = tests/modules/cycle-a.c
 tests_modules_cycle_a_la_LDFLAGS = $(TEST_MODFLAGS)
 tests_modules_cycle_b_la_SOURCES = tests/modules/cycle-b.c
 tests_modules_cycle_b_la_LDFLAGS = $(TEST_MODFLAGS)
+tests_modules_undefined_sym_la_SOURCES = tests/modules/undefined-sym.c
+tests_modules_undefined_sym_la_LDFLAGS = $(TEST_MODFLAGS)
 tests_modules_good_store_la_SOURCES = tests/modules/good-store.c tests/modules/trace.h
 tests_modules_good_store_la_LDFLAGS = $(TEST_MODFLAGS)
 tests_modules_bad_store_la_SOURCES = tests/modules/bad-store.c tests/modules/trace.h

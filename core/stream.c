@@ -76,6 +76,8 @@ static struct {
     ev_timer retry, keep, closing;
     void (*shutdown_done)(void);
     bool shutting_down;
+    bool in_feed;            /* inside xs_feed: the parser must not be freed now */
+    char pending_why[512];   /* a reconnect requested from inside xs_feed */
 } S = {.fd = -1};
 
 static void schedule_reconnect(const char *why);
@@ -254,6 +256,12 @@ static double backoff_delay(void)
 
 static void schedule_reconnect(const char *why)
 {
+    if (S.in_feed) {
+        /* Called from a parser callback: finish after xs_feed returns. */
+        if (!S.pending_why[0])
+            snprintf(S.pending_why, sizeof S.pending_why, "%s", why);
+        return;
+    }
     bool was_up = S.state == ST_UP;
     close_socket();
     if (S.shutting_down) {
@@ -380,7 +388,7 @@ static void on_close(void *ud)
 {
     (void)ud;
     if (S.shutting_down) {
-        finish_shutdown();
+        schedule_reconnect("server closed the stream"); /* deferred; ends the shutdown */
         return;
     }
     if (S.state == ST_UP)
@@ -435,11 +443,24 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     }
     if (pv_log_enabled(PV_LOG_TRAFFIC))
         pv_log(PV_LOG_TRAFFIC, WHO, "RECV %.*s", (int)n, buf);
-    int fd = S.fd;
+    S.in_feed = true;
+    S.pending_why[0] = '\0';
     int rc = xs_feed(S.parser, buf, (size_t)n);
-    if (S.fd != fd || S.fd < 0)
-        return; /* a callback closed or replaced the connection */
-    if (rc < 0 || S.state == ST_CLOSING) {
+    S.in_feed = false;
+    if (S.pending_why[0]) {
+        char why[sizeof S.pending_why];
+        memcpy(why, S.pending_why, sizeof why);
+        S.pending_why[0] = '\0';
+        flush_out();
+        if (S.shutting_down)
+            finish_shutdown();
+        else if (S.fd >= 0)
+            schedule_reconnect(why);
+        return;
+    }
+    if (S.fd < 0)
+        return;
+    if (rc < 0 || (S.state == ST_CLOSING && !S.shutting_down)) {
         /* Flush the stream error (best effort), then start over. */
         flush_out();
         if (S.fd >= 0)

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/dict.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
@@ -64,6 +65,9 @@ struct xs_parser {
     size_t piece_bytes;      /* bytes fed since the last stanza ended (see top) */
     bool stanza_ended;       /* a stanza ended during the current piece */
     bool closed;             /* </stream:stream> or the document's end seen */
+    bool recycling;          /* replaying the stream header into a new context */
+    char *header;            /* "<stream:stream xmlns...>" to replay (malloc'd) */
+    size_t header_len;
 
     pv_el_t *root;           /* stanza (stream) or document root being built */
     pv_el_t *cur;            /* innermost open element of root */
@@ -200,6 +204,39 @@ oom:
     return -1;
 }
 
+/* Keeps the namespace declarations of the stream header, to replay them
+ * into a fresh libxml2 context (recycle_context). */
+static int record_header(xs_parser_t *p, const char *prefix, int nb, const xmlChar **ns)
+{
+    size_t cap = 32 + (prefix ? strlen(prefix) : 0);
+    for (int i = 0; i < nb; i++)
+        cap += 16 + (ns[2 * i] ? strlen((const char *)ns[2 * i]) : 0) +
+               6 * strlen((const char *)ns[2 * i + 1]);
+    char *h = malloc(cap);
+    if (!h) {
+        fail(p, "internal-server-error", "out of memory reading the stream header");
+        return -1;
+    }
+    size_t o = (size_t)snprintf(h, cap, "<%s%sstream", prefix ? prefix : "", prefix ? ":" : "");
+    for (int i = 0; i < nb; i++) {
+        const char *pfx = (const char *)ns[2 * i], *uri = (const char *)ns[2 * i + 1];
+        o += (size_t)snprintf(h + o, cap - o, " xmlns%s%s='", pfx ? ":" : "", pfx ? pfx : "");
+        for (const char *c = uri; *c; c++) {
+            const char *r = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '\'' ? "&apos;" : NULL;
+            if (r)
+                o += (size_t)snprintf(h + o, cap - o, "%s", r);
+            else
+                h[o++] = *c;
+        }
+        h[o++] = '\'';
+    }
+    h[o++] = '>';
+    free(p->header);
+    p->header = h;
+    p->header_len = o;
+    return 0;
+}
+
 static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix,
                      const xmlChar *URI, int nb_namespaces, const xmlChar **namespaces,
                      int nb_attributes, int nb_defaulted, const xmlChar **attributes)
@@ -224,6 +261,10 @@ static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix,
                  PV_NS_STREAMS);
             return;
         }
+        if (p->recycling)
+            return; /* our own replay of the header (see recycle_context) */
+        if (record_header(p, (const char *)prefix, nb_namespaces, namespaces) < 0)
+            return;
         pv_el_t *hdr = pv_el_new(PV_NS_STREAMS, "stream");
         if (!hdr || add_attrs(p, hdr, nb_attributes, attributes) < 0) {
             pv_el_free(hdr);
@@ -389,23 +430,10 @@ static void on_error(void *ud, xmlErrorPtr err)
 
 /* ---- parser life cycle ---- */
 
-static xs_parser_t *parser_new(xs_mode_t mode, const xs_limits_t *lim, const xs_callbacks_t *cb,
-                               void *ud)
+/* A libxml2 push context with our handlers, user data p (never the
+ * context itself: see the top of the file). NULL on failure (logged). */
+static xmlParserCtxtPtr new_context(xs_parser_t *p)
 {
-    xs_parser_t *p = calloc(1, sizeof *p);
-    if (!p) {
-        pv_log(PV_LOG_ERROR, "core", "out of memory creating an XML parser");
-        return NULL;
-    }
-    p->mode = mode;
-    if (lim)
-        p->lim = *lim;
-    else
-        xs_limits_default(&p->lim);
-    if (cb)
-        p->cb = *cb;
-    p->ud = ud;
-
     xmlSAXHandler sax;
     memset(&sax, 0, sizeof sax);
     sax.initialized = XML_SAX2_MAGIC;
@@ -424,14 +452,38 @@ static xs_parser_t *parser_new(xs_mode_t mode, const xs_limits_t *lim, const xs_
     sax.processingInstruction = refuse_pi;
 
     xmlInitParser();
-    /* user data is p: never the context itself (see the top of the file). */
-    p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
-    if (!p->ctxt) {
+    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
+    if (!ctxt) {
         pv_log(PV_LOG_ERROR, "core", "cannot create a libxml2 push parser");
+        return NULL;
+    }
+    xmlCtxtUseOptions(ctxt, XML_PARSE_NOENT | XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+    return ctxt;
+}
+
+
+static xs_parser_t *parser_new(xs_mode_t mode, const xs_limits_t *lim, const xs_callbacks_t *cb,
+                               void *ud)
+{
+    xs_parser_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        pv_log(PV_LOG_ERROR, "core", "out of memory creating an XML parser");
+        return NULL;
+    }
+    p->mode = mode;
+    if (lim)
+        p->lim = *lim;
+    else
+        xs_limits_default(&p->lim);
+    if (cb)
+        p->cb = *cb;
+    p->ud = ud;
+
+    p->ctxt = new_context(p);
+    if (!p->ctxt) {
         free(p);
         return NULL;
     }
-    xmlCtxtUseOptions(p->ctxt, XML_PARSE_NOENT | XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
     return p;
 }
 
@@ -448,6 +500,7 @@ void xs_free(xs_parser_t *p)
         xmlFreeParserCtxt(p->ctxt);
     pv_el_free(p->root);
     free(p->text);
+    free(p->header);
     free(p);
 }
 
@@ -460,6 +513,58 @@ static int report(xs_parser_t *p)
             p->cb.error(p->ud, p->condition, p->message);
     }
     return -1;
+}
+
+/*
+ * libxml2 interns every element and attribute name in a dictionary that
+ * lives as long as the context, and its lookups slow down sharply as it
+ * grows: a peer sending stanzas with ever new names (relayed from clients)
+ * would make each stanza cost more CPU and memory until the connection dies.
+ * So between stanzas, once the dictionary is large, the context is replaced
+ * by a fresh one: the recorded stream header is replayed (silently) and the
+ * bytes libxml2 had not parsed yet are moved over. Only done when libxml2
+ * stands between tokens at stanza level and no decoder is in use, so that
+ * its unparsed input is exactly the raw bytes that follow.
+ */
+#define DICT_RECYCLE 20000
+
+static int recycle_context(xs_parser_t *p)
+{
+    xmlParserCtxtPtr old = p->ctxt;
+    if (p->mode != MODE_STREAM || !p->header || p->depth != 1 || p->cur || p->closed)
+        return 0;
+    if (xmlDictSize(old->dict) < DICT_RECYCLE)
+        return 0;
+    if (!old->input || !old->input->buf || old->input->buf->encoder || old->inputNr != 1)
+        return 0;
+    if (old->instate != XML_PARSER_CONTENT && old->instate != XML_PARSER_START_TAG &&
+        old->instate != XML_PARSER_END_TAG)
+        return 0;
+    size_t rest = (size_t)(old->input->end - old->input->cur);
+    char *copy = NULL;
+    if (rest && !(copy = malloc(rest)))
+        return 0; /* keep the old context; try again later */
+    if (rest)
+        memcpy(copy, old->input->cur, rest);
+    xmlParserCtxtPtr fresh = new_context(p);
+    if (!fresh) {
+        free(copy);
+        return 0;
+    }
+    p->ctxt = fresh;
+    p->depth = 0;
+    p->recycling = true;
+    int rc = xmlParseChunk(fresh, p->header, (int)p->header_len, 0);
+    p->recycling = false;
+    xmlFreeParserCtxt(old);
+    if (!p->failed && (rc != 0 || p->depth != 1))
+        fail(p, "internal-server-error", "cannot renew the XML parser");
+    if (!p->failed && rest)
+        rc = xmlParseChunk(fresh, copy, (int)rest, 0);
+    free(copy);
+    if (!p->failed && rc != 0)
+        fail(p, "not-well-formed", "XML error %d", rc);
+    return p->failed ? -1 : 0;
 }
 
 /* Feeds one piece to libxml2, enforcing the per-stanza byte limit first. */
@@ -480,8 +585,10 @@ static int feed_piece(xs_parser_t *p, const char *data, size_t n, int terminate)
         fail(p, "not-well-formed", "XML error %d", rc);
         return -1;
     }
-    if (p->stanza_ended)
+    if (p->stanza_ended) {
         p->piece_bytes = 0;
+        return recycle_context(p);
+    }
     return 0;
 }
 

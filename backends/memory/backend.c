@@ -2,10 +2,11 @@
  * backends/memory/backend.c: the memory backend's descriptor, open and close.
  *
  * For tests and for services that keep nothing across restarts. Takes no
- * options.
+ * options of its own (<spool>, copied in by the core, is ignored).
  */
 #include <stdlib.h>
 
+#include <palaver/config.h>
 #include <palaver/log.h>
 
 #include "memory.h"
@@ -14,7 +15,9 @@
 
 static int mem_open(const pv_config_t *cfg, void **handle)
 {
-    (void)cfg;
+    static const char *const known[] = {"type", "spool", NULL};
+    if (pv_config_check_known(cfg, known, "memory") > 0)
+        return -1;
     mem_store_t *s = calloc(1, sizeof(*s));
     if (s) {
         s->rooms = strmap_new();

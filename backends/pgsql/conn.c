@@ -107,9 +107,16 @@ void pg_disconnect(pg_store_t *s, const char *why)
 {
     char msg[sizeof(s->err)];
     snprintf(msg, sizeof(msg), "the connection to PostgreSQL failed: %s", why);
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = '\0';
+    /* libpq's messages span lines: make it one. */
+    char *w = msg;
+    for (const char *r = msg; *r; r++) {
+        char ch = (*r == '\n' || *r == '\t') ? ' ' : *r;
+        if (ch != ' ' || (w > msg && w[-1] != ' '))
+            *w++ = ch;
+    }
+    while (w > msg && w[-1] == ' ')
+        w--;
+    *w = '\0';
     pv_log(PV_LOG_ERROR, "pgsql", "%s; reconnecting", msg);
     ev_io_stop(s->loop, &s->io);
     PQfinish(s->conn);
@@ -209,6 +216,7 @@ static void connect_poll(pg_store_t *s)
         break;
     case PGRES_POLLING_OK:
         s->connecting = 0;
+        pg_after_connect(s);
         pv_log(PV_LOG_INFO, "pgsql", "connected to PostgreSQL again");
         pg_start_io(s);
         break;

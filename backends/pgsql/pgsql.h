@@ -92,6 +92,8 @@ void pg_complete(pg_store_t *s, pg_op_t *op);
 
 /* schema.c: creates the schema if absent (blocking, at open). 0 or -1. */
 int pg_schema_apply(pg_store_t *s);
+/* Settings for every new connection (notice routing). */
+void pg_after_connect(pg_store_t *s);
 
 /* rooms.c / archive.c: the vtable entries. */
 void pg_room_list(void *h, pv_store_names_fn cb, void *ud);

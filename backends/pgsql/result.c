@@ -53,7 +53,7 @@ static void names(pg_store_t *s, pg_op_t *op, const PGresult *r)
     free(v);
 }
 
-/* Rows of the room_load query: (kind, a, b, c); kind 0 config, 1
+/* Rows of the room_load query: (kind, pos, a, b, c); kind 0 config, 1
  * affiliation, 2 registration, 3 "the room exists". */
 static void room(pg_store_t *s, pg_op_t *op, const PGresult *r)
 {
@@ -71,13 +71,13 @@ static void room(pg_store_t *s, pg_op_t *op, const PGresult *r)
     for (int i = 0; i < n; i++) {
         switch (atoi(PQgetvalue(r, i, 0))) {
         case 0:
-            kv[nc++] = (pv_kv_t){val(r, i, 1), val(r, i, 2)};
+            kv[nc++] = (pv_kv_t){val(r, i, 2), val(r, i, 3)};
             break;
         case 1:
-            affs[na++] = (pv_store_aff_t){val(r, i, 1), val(r, i, 2), val(r, i, 3)};
+            affs[na++] = (pv_store_aff_t){val(r, i, 2), val(r, i, 3), val(r, i, 4)};
             break;
         case 2:
-            regs[ng++] = (pv_store_reg_t){val(r, i, 1), val(r, i, 2)};
+            regs[ng++] = (pv_store_reg_t){val(r, i, 2), val(r, i, 3)};
             break;
         default:
             exists = 1;

@@ -316,7 +316,8 @@ static int parse_file(spool_t *s, const char *room, const char *path, char *buf,
     if (!why && !named)
         why = "no <name> line";
     if (why) {
-        spool_error(s, room, 0, "%s:%u: damaged room file: %s", path, lineno, why);
+        spool_error(s, room, 0, "%s:%u: damaged room file (%s); repair or delete it", path,
+                    lineno, why);
         roomdata_free(r);
         return PV_STORE_EIO;
     }
@@ -352,26 +353,5 @@ int spool_room_read(spool_t *s, const char *room, roomdata_t **out)
     }
     free(buf);
     free(path);
-    return rc;
-}
-
-int spool_room_set_aside(spool_t *s, const char *room)
-{
-    char file[300], aside[320];
-    if (spool_file_name(room, ".room", file, sizeof(file)) < 0)
-        return -1;
-    snprintf(aside, sizeof(aside), "%s.corrupt", file);
-    char *from = spool_path(s, file), *to = spool_path(s, aside);
-    int rc = -1;
-    if (from && to) {
-        rc = rename(from, to);
-        if (rc < 0)
-            pv_log(PV_LOG_ERROR, "spool", "room %s: cannot move %s aside: %s", room, from,
-                   strerror(errno));
-        else
-            pv_log(PV_LOG_WARN, "spool", "room %s: damaged %s moved to %s", room, from, to);
-    }
-    free(from);
-    free(to);
     return rc;
 }

@@ -178,10 +178,10 @@ void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
         cb(PV_STORE_EINVAL, bad, ud);
         return;
     }
+    /* A damaged file is not replaced: it may hold bans that a fresh file
+     * would silently lift. It stays as it is until repaired or deleted. */
     roomdata_t *r = NULL;
     int rc = spool_room_read(s, name, &r);
-    if (rc == PV_STORE_EIO && spool_room_set_aside(s, name) == 0)
-        rc = PV_STORE_ENOTFOUND; /* start afresh; the damaged file is kept aside */
     if (rc == PV_STORE_ENOTFOUND) {
         r = roomdata_new(name);
         rc = r ? 0 : PV_STORE_ENOMEM;

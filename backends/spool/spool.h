@@ -47,9 +47,6 @@ const char *spool_error(spool_t *s, const char *room, int err_no, const char *fm
 int spool_room_read(spool_t *s, const char *room, roomdata_t **out);
 /* Writes r as room's file atomically. 0, or PV_STORE_E* with s->err set. */
 int spool_room_write(spool_t *s, const roomdata_t *r);
-/* Moves a damaged room file aside (NAME.room.corrupt) so a new one can be
- * written. 0 or -1 (logged). */
-int spool_room_set_aside(spool_t *s, const char *room);
 /* Full path of a file in the spool: malloc'd (caller frees) or NULL. */
 char *spool_path(const spool_t *s, const char *file);
 

@@ -125,14 +125,14 @@ void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
         return;
     }
     /* One read transaction, so the three tables are seen consistently. */
-    int status = sq_begin(s) < 0 ? PV_STORE_EIO : 0;
+    int status = sq_begin_read(s, name) < 0 ? PV_STORE_EIO : 0;
     if (!status)
         status = load_rows(s, r, id, ST_CONFIG_LOAD);
     if (!status)
         status = load_rows(s, r, id, ST_AFF_LOAD);
     if (!status)
         status = load_rows(s, r, id, ST_REG_LOAD);
-    if (!status && sq_commit(s) < 0)
+    if (!status && sq_commit(s, name) < 0)
         status = PV_STORE_EIO;
     if (status) {
         sq_rollback(s);
@@ -199,7 +199,7 @@ void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
         cb(PV_STORE_EINVAL, bad, ud);
         return;
     }
-    if (sq_begin(s) < 0 || put_rows(s, name, config, n) < 0 || sq_commit(s) < 0) {
+    if (sq_begin(s, name) < 0 || put_rows(s, name, config, n) < 0 || sq_commit(s, name) < 0) {
         sq_rollback(s);
         cb(PV_STORE_EIO, s->err, ud);
         return;
@@ -288,7 +288,7 @@ void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
         cb(PV_STORE_EINVAL, bad, ud);
         return;
     }
-    if (sq_begin(s) < 0) {
+    if (sq_begin(s, room) < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }
@@ -297,7 +297,7 @@ void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
         sq_rollback(s);
         return;
     }
-    if (aff_rows(s, room, id, items, n) < 0 || sq_commit(s) < 0) {
+    if (aff_rows(s, room, id, items, n) < 0 || sq_commit(s, room) < 0) {
         sq_rollback(s);
         cb(PV_STORE_EIO, s->err, ud);
         return;

@@ -16,7 +16,7 @@
 #include <palaver/store.h>
 
 enum sq_stmt {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK,
     ST_ROOM_ID, ST_ROOM_PUT, ST_ROOM_ADD_UNSTORED, ST_ROOM_LIST, ST_ROOM_DELETE,
     ST_CONFIG_CLEAR, ST_CONFIG_INSERT, ST_CONFIG_LOAD,
     ST_AFF_UPSERT, ST_AFF_DELETE, ST_AFF_LOAD,
@@ -45,9 +45,11 @@ void sq_finalize_all(sq_store_t *s);
  * the error code (logged). */
 int sq_exec(sq_store_t *s, enum sq_stmt id);
 
-/* Transactions: 0 or -1 (logged). sq_rollback never fails loudly. */
-int sq_begin(sq_store_t *s);
-int sq_commit(sq_store_t *s);
+/* Transactions for room (named in messages; may be NULL): 0 or -1 (logged,
+ * s->err set). sq_rollback never fails loudly. */
+int sq_begin(sq_store_t *s, const char *room);      /* IMMEDIATE: for writes */
+int sq_begin_read(sq_store_t *s, const char *room); /* DEFERRED: for reads */
+int sq_commit(sq_store_t *s, const char *room);
 void sq_rollback(sq_store_t *s);
 
 /* Formats "room R: WHAT: <sqlite message>" into s->err, logs it at error

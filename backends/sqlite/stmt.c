@@ -13,6 +13,7 @@
 
 static const char *const sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_ROOM_ID] = "SELECT id, stored FROM rooms WHERE name = ?1",
@@ -93,25 +94,30 @@ int sq_exec(sq_store_t *s, enum sq_stmt id)
     return rc;
 }
 
-static int run_simple(sq_store_t *s, enum sq_stmt id, const char *what)
+static int run_simple(sq_store_t *s, enum sq_stmt id, const char *room, const char *what)
 {
     if (!sq_stmt(s, id))
         return -1;
     if (sq_exec(s, id) != SQLITE_DONE) {
-        sq_error(s, NULL, what);
+        sq_error(s, room, what);
         return -1;
     }
     return 0;
 }
 
-int sq_begin(sq_store_t *s)
+int sq_begin(sq_store_t *s, const char *room)
 {
-    return run_simple(s, ST_BEGIN, "starting a transaction");
+    return run_simple(s, ST_BEGIN, room, "starting a transaction");
 }
 
-int sq_commit(sq_store_t *s)
+int sq_begin_read(sq_store_t *s, const char *room)
 {
-    return run_simple(s, ST_COMMIT, "committing a transaction");
+    return run_simple(s, ST_BEGIN_READ, room, "starting a read transaction");
+}
+
+int sq_commit(sq_store_t *s, const char *room)
+{
+    return run_simple(s, ST_COMMIT, room, "committing a transaction");
 }
 
 void sq_rollback(sq_store_t *s)

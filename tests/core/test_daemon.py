@@ -6,6 +6,7 @@ backoff, hostile input, the core's own IQ answers (errors, disco#info,
 version), keepalive, signals, jabberd2 quirks and --check-config.
 """
 
+import hashlib
 import os
 import re
 import signal
@@ -60,7 +61,6 @@ def assert_service_answers(r):
 # ---------------------------------------------------------------- handshake
 
 def test_handshake_is_lowercase_sha1_of_id_and_secret():
-    import hashlib
     r = router()
     conn = r.conn
     want = hashlib.sha1((r.stream_id + r.secret).encode()).hexdigest()
@@ -207,6 +207,18 @@ def test_hostile_doctype_mid_stream_is_refused():
     assert_service_answers(r)
 
 
+def test_hostile_processing_instruction_is_restricted_xml():
+    # RFC 6120 11.1: processing instructions are not allowed on a stream
+    hostile_stanza(b"<message to='%s' from='%s'><?evil data?><body>x</body></message>" % (
+        DOMAIN.encode(), USER.encode()), 'restricted-xml')
+
+
+def test_hostile_comment_is_restricted_xml():
+    # RFC 6120 11.1: comments are not allowed on a stream either
+    hostile_stanza(b"<message to='%s' from='%s'><!-- hi --><body>x</body></message>" % (
+        DOMAIN.encode(), USER.encode()), 'restricted-xml')
+
+
 def test_hostile_broken_xml_is_not_well_formed():
     hostile_stanza(b"<message to='%s' from='%s'><body>hi</message>" % (
         DOMAIN.encode(), USER.encode()), 'not-well-formed')
@@ -250,6 +262,27 @@ def test_stanza_under_the_limit_is_fine():
 def test_hostile_depth_bomb_is_policy_violation():
     hostile_stanza(b"<message to='%s' from='%s'>" % (DOMAIN.encode(), USER.encode())
                    + b'<a>' * 5000, 'policy-violation')
+
+
+def test_stanza_split_byte_by_byte_is_handled():
+    r = router()
+    data = ("<iq type='get' id='split1' from='%s' to='%s'><query xmlns='%s'/></iq>"
+            % (USER, DOMAIN, NS['disco_info'])).encode()
+    for i in range(len(data)):
+        r.send_raw(data[i:i + 1])
+        if i % 16 == 0:
+            time.sleep(0.002)
+    el = r.expect(3)
+    assert el.get('id') == 'split1' and el.get('type') == 'result', tostring(el)
+
+
+def test_many_stanzas_in_one_write_are_all_answered():
+    r = router()
+    data = ''.join("<iq type='get' id='many%d' from='%s' to='%s'><query xmlns='%s'/></iq>"
+                   % (i, USER, DOMAIN, NS['version']) for i in range(50))
+    r.send(data)
+    ids = [el.get('id') for el in r.collect(0.5)]
+    assert ids == ['many%d' % i for i in range(50)], ids
 
 
 # ---------------------------------------------------------------- IQ handling
@@ -354,11 +387,15 @@ def test_whitespace_keepalive_on_idle_stream():
         assert_service_answers(r)
 
 
-def test_no_keepalive_while_busy_is_still_valid_xml():
+def test_keepalive_does_not_disturb_stanzas():
     with Router(domain=DOMAIN, plugins=[], keepalive=1) as r:
-        for _ in range(8):
+        start = len(r.conn.raw_bytes())
+        for _ in range(3):
             assert_service_answers(r)
-            time.sleep(0.3)
+            time.sleep(1.5)
+        assert_service_answers(r)
+        between = r.conn.raw_bytes()[start:]
+        assert re.search(rb'>\s+<', between), 'no keepalive between stanzas: %r' % between[-300:]
 
 
 def test_sighup_keeps_it_running():

@@ -30,7 +30,8 @@ class MUC:
 
     def __init__(self, muc_config='', extra_config='', backend='memory'):
         self.r = Router(domain=DOMAIN, backend=backend, plugins=['muc-core'],
-                        plugin_config={'muc-core': muc_config}, extra_config=extra_config)
+                        plugin_config={'muc-core': muc_config}, extra_config=extra_config,
+                        reply_close=False)
 
     def __enter__(self):
         return self
@@ -40,16 +41,12 @@ class MUC:
         return False
 
     def stop(self):
-        # The core's own sanitizer reports are the core's tests' business;
-        # here a report whose stack goes through muc-core fails the test.
-        self.r.stop(check_sanitizers=False)
-        out = self.r.stderr()
-        if 'muc-core' in out and ('AddressSanitizer' in out or 'runtime error:' in out):
-            for report in out.split('=================================================================')[1:]:
-                if 'plugins/muc-core' in report or 'muc-core.so' in report:
-                    raise AssertionError('sanitizer error in muc-core:\n' + report[:6000])
-        if 'LeakSanitizer' in out and 'plugins/muc-core' in out:
-            raise AssertionError('leak in muc-core:\n' + out[-6000:])
+        # reply_close=False: the router does not answer the daemon's
+        # </stream:stream>, so shutdown does not depend on the stream's
+        # closing handshake; the daemon must then exit 0 with no sanitizer
+        # report (muc-core's shutdown frees every room, occupant and session).
+        rc = self.r.stop()
+        assert rc == 0, 'the daemon exited with %r' % rc
 
     # ---- sending -------------------------------------------------------
 

@@ -79,8 +79,9 @@ cat >"$tmp/check.xml" <<XML
 </palaver>
 XML
 bin=${PALAVER_BIN:-$PALAVER_BUILDDIR/palaver}
-if "$bin" --check-config -c "$tmp/check.xml" --moduledir "$tmp:${PALAVER_MODULE_DIR:-}" \
-        >"$tmp/check.out" 2>&1 && grep -q "configuration OK" "$tmp/check.out"; then
+if "$bin" --check-config -v -c "$tmp/check.xml" --moduledir "$tmp:${PALAVER_MODULE_DIR:-}" \
+        >"$tmp/check.out" 2>&1 && grep -q "configuration OK" "$tmp/check.out" &&
+   grep -q "plugin 'hello' 1.0 ($tmp/hello.so): init" "$tmp/check.out"; then
     ok "palaver --check-config loads the out-of-tree hello.so"
 else
     not_ok "palaver --check-config loads the out-of-tree hello.so" "$tmp/check.out"

@@ -68,7 +68,7 @@ static void test_line_format(void **state)
     umask(old);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0640);   /* logs name users: not world-readable */
+    assert_int_equal(st.st_mode & 0777, 0640); /* logs name users: not world-readable */
     pv_log(PV_LOG_WARN, "muc-core", "room %s: %d occupants", "lobby@conf", 3);
     char *s = slurp(path);
     regex_t re;

@@ -193,6 +193,45 @@ static void test_missing_module_is_refused(void **state)
     finish(&s, out);
 }
 
+static void test_unresolved_symbol_is_refused_at_load(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><undefined-sym/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'undefined-sym' (%s): cannot load: ",
+             so_path("undefined-sym"));
+    assert_contains(out, want);
+    assert_contains(out, "undefined symbol: pv_no_such_function");
+    finish(&s, out);
+}
+
+static void test_first_directory_wins(void **state)
+{
+    (void)state;
+    /* A plain good.so (no .la) in an earlier directory beats the build
+     * tree's good.la: it is a copy of dep-user.so, so loading it is refused
+     * for its descriptor, which proves which file was chosen. */
+    char dir[1200], cmd[3000];
+    snprintf(dir, sizeof dir, "%s/first", tmpdir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s/good.so'", dir, so_path("dep-user"),
+             dir);
+    assert_int_equal(system(cmd), 0);
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><good/></plugins>\n");
+    char path[2400];
+    snprintf(path, sizeof path, "%s:%s", dir, moddir);
+    assert_int_equal(modules_init(path), 0);
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "plugin 'good' (%s/good.so): missing descriptor", dir);
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
 static void test_wrong_abi_major_is_refused(void **state)
 {
     (void)state;
@@ -432,6 +471,8 @@ int main(void)
         T(test_reconfigure_passes_the_new_element),
         T(test_dependencies_load_first_and_stop_last),
         T(test_missing_module_is_refused),
+        T(test_unresolved_symbol_is_refused_at_load),
+        T(test_first_directory_wins),
         T(test_wrong_abi_major_is_refused),
         T(test_newer_minor_is_refused),
         T(test_missing_descriptor_is_refused),

@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "log_internal.h"
 #include "router_capture.h"
 #include "router_internal.h"
 #include <palaver/router.h>
@@ -421,10 +423,14 @@ static void test_malformed_from_or_to_gets_jid_malformed(void **state)
     dispatch("<message " NS "from='a@example.org/r' to='bad room@" SVC
              "'><body>x</body></message>");
     pv_el_t *e = expect_error("a@example.org/r", "modify", "jid-malformed");
+    /* Never from the bad address: servers cut components that send from
+     * outside their domain. */
+    assert_string_equal(pv_el_attr(e, "from"), SVC);
     pv_el_free(e);
     cap_reset();
     dispatch("<presence " NS "from='@example.org' to='room@" SVC "/n'/>");
     e = expect_error("@example.org", "modify", "jid-malformed");
+    assert_string_equal(pv_el_attr(e, "from"), "room@" SVC "/n");
     pv_el_free(e);
     cap_reset();
     /* An error with a bad address is dropped, never answered. */
@@ -439,6 +445,7 @@ static void test_to_outside_domain_gets_item_not_found(void **state)
     dispatch("<iq " NS "from='a@example.org/r' to='room@other.example.org' type='get' id='1'>"
              "<query xmlns='urn:x'/></iq>");
     pv_el_t *e = expect_error("a@example.org/r", "cancel", "item-not-found");
+    assert_string_equal(pv_el_attr(e, "from"), SVC); /* not room@other.example.org */
     pv_el_free(e);
     cap_reset();
     dispatch("<message " NS "from='a@example.org/r' to='other.example.org' type='error'/>");
@@ -478,6 +485,90 @@ static void test_non_stanzas_and_missing_from_are_dropped(void **state)
     dispatch("<iq " NS "to='room@" SVC "' type='get' id='1'><q xmlns='urn:x'/></iq>");
     assert_int_equal(seen.calls, 0);
     assert_int_equal(cap_n, 0);
+}
+
+/* ---- Invariants over every combination ---- */
+
+static int combo_mode; /* 0 pass, 1 handled, 2 error, 3 own result then error */
+
+static pv_verdict_t combo_hook(pv_stanza_ctx_t *ctx, void *ud)
+{
+    switch (combo_mode) {
+    case 1:
+        return PV_HANDLED;
+    case 2:
+        return pv_stanza_fail(ctx, "cancel", "not-allowed", NULL);
+    case 3: {
+        /* The handler answers by itself (same kind, back to the sender). */
+        pv_el_t *r = pv_el_new(NULL, ctx->stanza->name);
+        pv_el_set_attr(r, "to", pv_el_attr(ctx->stanza, "from"));
+        pv_el_set_attr(r, "id", pv_el_attr(ctx->stanza, "id"));
+        pv_el_set_attr(r, "type", strcmp(ctx->type, "error") == 0 ? "result" : "error");
+        pv_send(r);
+        pv_el_free(r);
+        return pv_stanza_fail(ctx, "cancel", "not-allowed", NULL);
+    }
+    default:
+        return PV_PASS;
+    }
+}
+
+static void test_never_two_answers_never_to_errors_or_results(void **state)
+{
+    static const char *const kinds[] = {"message", "presence", "iq"};
+    static const char *const types[] = {"",      "get",       "set",        "result",
+                                        "error", "groupchat", "unavailable"};
+    static const char *const froms[] = {"a@example.org/r", "sm", "a@@b"};
+    static const char *const tos[] = {"room@" SVC, "room@" SVC "/n", SVC, "x@other.org",
+                                      "bad room@" SVC};
+    static const char *const payloads[] = {"", "<q xmlns='urn:x'/>",
+                                           "<q xmlns='urn:x'/><r xmlns='urn:y'/>"};
+    pv_hook_stanza(PV_KIND_ANY, PV_TO_ANY, NULL, 0, combo_hook, NULL, "t");
+    assert_int_equal(log_open("/dev/null"), 0); /* thousands of rejections logged */
+    int checked = 0;
+    for (size_t k = 0; k < 3; k++)
+        for (size_t t = 0; t < sizeof types / sizeof *types; t++)
+            for (size_t f = 0; f < 3; f++)
+                for (size_t o = 0; o < sizeof tos / sizeof *tos; o++)
+                    for (size_t p = 0; p < 3; p++)
+                        for (combo_mode = 0; combo_mode < 4; combo_mode++) {
+                            char xml[512];
+                            snprintf(xml, sizeof xml,
+                                     "<%s " NS "from='%s' to='%s' type='%s' id='c'>%s</%s>",
+                                     kinds[k], froms[f], tos[o], types[t], payloads[p], kinds[k]);
+                            cap_reset();
+                            dispatch(xml);
+                            bool err_or_result = strcmp(types[t], "error") == 0 ||
+                                                 (k == 2 && strcmp(types[t], "result") == 0);
+                            bool reaches_hook =
+                                f < 2 && o < 3 &&
+                                (k != 2 || (t >= 1 && t <= 2 && p == 1) || (err_or_result));
+                            if (cap_n > 1)
+                                fail_msg("two answers to %s (mode %d)", xml, combo_mode);
+                            /* The core never answers an error or a result (the
+                             * handler's own send in mode 3 is its business). */
+                            if (err_or_result && !(reaches_hook && combo_mode == 3) && cap_n != 0)
+                                fail_msg("answered %s (mode %d)", xml, combo_mode);
+                            /* A request that reached the chain always gets one answer. */
+                            bool request = k == 2 && (t == 1 || t == 2);
+                            if (request && reaches_hook && combo_mode != 1 && cap_n != 1)
+                                fail_msg("no answer to %s (mode %d)", xml, combo_mode);
+                            for (int i = 0; i < cap_n; i++) {
+                                pv_el_t *r = cap_parse(i);
+                                assert_non_null(r);
+                                assert_string_equal(pv_el_attr(r, "to"), froms[f]);
+                                /* Whatever we send comes from our own domain. */
+                                const char *from = pv_el_attr(r, "from");
+                                pv_jid_t *fj = from ? pv_jid_parse(from) : NULL;
+                                if (from && (!fj || strcmp(fj->domain, SVC) != 0))
+                                    fail_msg("reply from '%s' to %s", from, xml);
+                                pv_jid_free(fj);
+                                pv_el_free(r);
+                            }
+                            checked++;
+                        }
+    log_close();
+    assert_int_equal(checked, 3 * 7 * 3 * 5 * 3 * 4);
 }
 
 /* ---- Adding and removing hooks ---- */
@@ -614,6 +705,7 @@ int main(void)
         T(test_to_outside_domain_gets_item_not_found),
         T(test_iq_without_exactly_one_payload_gets_bad_request),
         T(test_non_stanzas_and_missing_from_are_dropped),
+        T(test_never_two_answers_never_to_errors_or_results),
         T(test_removed_hook_is_not_called),
         T(test_hook_removed_during_dispatch),
         T(test_hook_added_during_dispatch),

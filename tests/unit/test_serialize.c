@@ -114,6 +114,7 @@ static void attribute_escaping(void **state)
 static void utf8_round_trip(void **state)
 {
     pv_el_t *m = pv_el_new(NULL, "message");
+    pv_el_add(m, "urn:x", "caf\xC3\xA9_\xE4\xB8\xAD.n-1\xC2\xB7");
     pv_el_set_attr(m, "from", "caf\xC3\xA9@x/\xE2\x82\xAC");
     pv_el_add_text_child(m, NULL, "body", "\xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF \xEF\xBF\xBD");
     assert_round_trip(m);
@@ -214,11 +215,22 @@ static void invalid_strings_are_refused(void **state)
     }
     pv_el_t *m = pv_el_new(NULL, "message");
     pv_el_add(m, NULL, "bad name");
-    assert_refused(m, "message");
+    assert_refused(m, "bad\\x20name");
     pv_el_free(m);
     m = pv_el_new(NULL, "message");
     pv_el_set_attr(m, "x='1'", "v");
     assert_refused(m, "message");
+    pv_el_free(m);
+    m = pv_el_new(NULL, "message");
+    pv_el_add(m, NULL, "\xC2\xA0nbsp"); /* valid UTF-8, not a name */
+    assert_refused(m, "\\xc2\\xa0nbsp");
+    pv_el_free(m);
+    m = pv_el_new(NULL, "message");
+    pv_el_add(m, NULL, "1digit");
+    assert_refused(m, "<1digit/>");
+    pv_el_free(m);
+    m = pv_el_new(NULL, "caf\xC3\xA9-\xE2\x80\x80"); /* U+2000 is no NameChar */
+    assert_refused(m, "caf\\xc3\\xa9-\\xe2\\x80\\x80");
     pv_el_free(m);
     m = pv_el_new("urn:\x01", "message");
     assert_refused(m, "message");

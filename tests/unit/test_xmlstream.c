@@ -216,9 +216,14 @@ static void jabber_client_is_normalised(void **state)
                                  "<iq type='get' id='1'><query xmlns='http://jabber.org/protocol/disco#info'>"
                                  "<x xmlns='jabber:client'/></query><error/></iq>"
                                  "<c:presence xmlns:c='jabber:client'><c:status>hi</c:status></c:presence>"
-                                 "<message xmlns='urn:other'/>"),
+                                 "<message xmlns='urn:other'/>"
+                                 "<message><x xmlns='relative-uri'/><y xmlns=''/></message>"),
                      0);
-    assert_int_equal(r->nstanzas, 3);
+    assert_int_equal(r->errors, 0);
+    assert_int_equal(r->nstanzas, 4);
+    /* A relative namespace URI is only a warning; xmlns='' is "no namespace". */
+    assert_non_null(pv_el_child(r->stanzas[3], "relative-uri", "x"));
+    assert_non_null(pv_el_child(r->stanzas[3], "", "y"));
     pv_el_t *iq = r->stanzas[0];
     assert_true(pv_el_is(iq, PV_NS_STANZA, "iq"));
     pv_el_t *q = pv_el_child(iq, PV_NS_DISCO_INFO, "query");

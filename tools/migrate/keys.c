@@ -55,16 +55,6 @@
 
 #include "keys.h"
 
-const char *const keys_known[] = {
-    "roomname",     "roomdesc",     "subject",       "persistentroom",
-    "publicroom",   "membersonly",  "moderatedroom", "passwordprotectedroom",
-    "roomsecret",   "whois",        "maxusers",      "changesubject",
-    "allowinvites", "allowpm",      "enablelogging", "leave",
-    "join",         "rename",       "privacy",       "history",
-    "game",         "message_size", "logroom",       "ignore_player",
-    "change_nick",  NULL,
-};
-
 const mig_map_t keys_mucconf[] = {
     {"name", "roomname", CONV_TEXT, NULL},
     {"description", "roomdesc", CONV_TEXT, NULL},

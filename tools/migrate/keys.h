@@ -32,10 +32,6 @@ typedef struct mig_map {
 extern const mig_map_t keys_mucconf[];   /* <room xdbns='muc:room:config'> children */
 extern const mig_map_t keys_palaver06[]; /* muc_rooms columns and muc_roomattributess keys */
 
-/* Every key Palaver's room config uses, NULL-terminated: what a source
- * backend may hold and muc-core reads. */
-extern const char *const keys_known[];
-
 /* The table row for `from`, or NULL. */
 const mig_map_t *keys_find(const mig_map_t *table, const char *from);
 

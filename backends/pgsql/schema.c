@@ -1,0 +1,205 @@
+/*
+ * backends/pgsql/schema.c: the PostgreSQL schema, created at open when
+ * absent.
+ *
+ * Same tables as the SQLite backend (rooms with ON DELETE CASCADE children,
+ * schema_version for migrations), plus PL/pgSQL functions for the operations
+ * that take several statements, so that each operation is one round trip and
+ * one implicit transaction: palaver_room_put and palaver_affs_set are atomic
+ * on the server, whatever happens to the connection.
+ *
+ * Everything is idempotent (IF NOT EXISTS, OR REPLACE), so running the script
+ * on every open also installs fixed functions. A database whose
+ * schema_version is newer than this code is refused untouched.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <palaver/log.h>
+
+#include "pgsql.h"
+
+#define SCHEMA_VERSION 1
+
+static const char version_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);"
+    "SELECT coalesce(max(version), 0) FROM schema_version";
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS rooms ("
+    "  id bigserial PRIMARY KEY,"
+    "  name text NOT NULL UNIQUE,"
+    "  stored boolean NOT NULL DEFAULT false);"
+    "CREATE TABLE IF NOT EXISTS room_config ("
+    "  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,"
+    "  pos integer NOT NULL,"
+    "  key text NOT NULL,"
+    "  value text NOT NULL,"
+    "  PRIMARY KEY (room_id, pos));"
+    "CREATE TABLE IF NOT EXISTS affiliations ("
+    "  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,"
+    "  jid text NOT NULL,"
+    "  affiliation text NOT NULL,"
+    "  reason text,"
+    "  PRIMARY KEY (room_id, jid));"
+    "CREATE TABLE IF NOT EXISTS registrations ("
+    "  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,"
+    "  jid text NOT NULL,"
+    "  nick text NOT NULL,"
+    "  PRIMARY KEY (room_id, jid));"
+    "CREATE TABLE IF NOT EXISTS archive ("
+    "  seq bigserial PRIMARY KEY,"
+    "  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,"
+    "  msg_id text NOT NULL,"
+    "  stamp_us bigint NOT NULL,"
+    "  nick text,"
+    "  jid text,"
+    "  xml text NOT NULL,"
+    "  UNIQUE (room_id, msg_id));"
+    "CREATE INDEX IF NOT EXISTS archive_room_seq ON archive (room_id, seq);"
+
+    /* The room's id for an archive, adding an unstored row when needed. */
+    "CREATE OR REPLACE FUNCTION palaver_room_id(p_name text) RETURNS bigint AS $$\n"
+    "DECLARE rid bigint;\n"
+    "BEGIN\n"
+    "  SELECT id INTO rid FROM rooms WHERE name = p_name;\n"
+    "  IF rid IS NULL THEN\n"
+    "    INSERT INTO rooms (name) VALUES (p_name) ON CONFLICT (name) DO NOTHING\n"
+    "      RETURNING id INTO rid;\n"
+    "    IF rid IS NULL THEN SELECT id INTO rid FROM rooms WHERE name = p_name; END IF;\n"
+    "  END IF;\n"
+    "  RETURN rid;\n"
+    "END $$ LANGUAGE plpgsql;"
+
+    "CREATE OR REPLACE FUNCTION palaver_room_put(p_name text, p_keys text[], p_values text[])\n"
+    "RETURNS void AS $$\n"
+    "DECLARE rid bigint;\n"
+    "BEGIN\n"
+    "  INSERT INTO rooms (name, stored) VALUES (p_name, true)\n"
+    "    ON CONFLICT (name) DO UPDATE SET stored = true RETURNING id INTO rid;\n"
+    "  DELETE FROM room_config WHERE room_id = rid;\n"
+    "  INSERT INTO room_config (room_id, pos, key, value)\n"
+    "    SELECT rid, t.ord, t.k, t.v FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, ord);\n"
+    "END $$ LANGUAGE plpgsql;"
+
+    "CREATE OR REPLACE FUNCTION palaver_affs_set(p_room text, p_jids text[], p_affs text[],\n"
+    "                                            p_reasons text[]) RETURNS boolean AS $$\n"
+    "DECLARE rid bigint;\n"
+    "BEGIN\n"
+    "  SELECT id INTO rid FROM rooms WHERE name = p_room AND stored FOR UPDATE;\n"
+    "  IF rid IS NULL THEN RETURN false; END IF;\n"
+    "  FOR i IN 1 .. coalesce(array_length(p_jids, 1), 0) LOOP\n"
+    "    IF p_affs[i] = 'none' THEN\n"
+    "      DELETE FROM affiliations WHERE room_id = rid AND jid = p_jids[i];\n"
+    "    ELSE\n"
+    "      INSERT INTO affiliations (room_id, jid, affiliation, reason)\n"
+    "        VALUES (rid, p_jids[i], p_affs[i], p_reasons[i])\n"
+    "        ON CONFLICT (room_id, jid) DO UPDATE\n"
+    "        SET affiliation = excluded.affiliation, reason = excluded.reason;\n"
+    "    END IF;\n"
+    "  END LOOP;\n"
+    "  RETURN true;\n"
+    "END $$ LANGUAGE plpgsql;"
+
+    "CREATE OR REPLACE FUNCTION palaver_reg_set(p_room text, p_jid text, p_nick text)\n"
+    "RETURNS boolean AS $$\n"
+    "DECLARE rid bigint;\n"
+    "BEGIN\n"
+    "  SELECT id INTO rid FROM rooms WHERE name = p_room AND stored;\n"
+    "  IF rid IS NULL THEN RETURN false; END IF;\n"
+    "  IF p_nick IS NULL THEN\n"
+    "    DELETE FROM registrations WHERE room_id = rid AND jid = p_jid;\n"
+    "  ELSE\n"
+    "    INSERT INTO registrations (room_id, jid, nick) VALUES (rid, p_jid, p_nick)\n"
+    "      ON CONFLICT (room_id, jid) DO UPDATE SET nick = excluded.nick;\n"
+    "  END IF;\n"
+    "  RETURN true;\n"
+    "END $$ LANGUAGE plpgsql;"
+
+    /* Unknown after/before ids raise P0002 (no_data_found). */
+    "CREATE OR REPLACE FUNCTION palaver_archive_query(p_room text, p_after text, p_before text,\n"
+    "    p_start bigint, p_end bigint, p_nick text, p_limit bigint, p_backward boolean)\n"
+    "RETURNS TABLE (r_id text, r_stamp bigint, r_nick text, r_jid text, r_xml text) AS $$\n"
+    "DECLARE rid bigint; lo bigint := 0; hi bigint := 9223372036854775807;\n"
+    "BEGIN\n"
+    "  SELECT id INTO rid FROM rooms WHERE name = p_room;\n"
+    "  IF p_after IS NOT NULL THEN\n"
+    "    SELECT a.seq INTO lo FROM archive a WHERE a.room_id = rid AND a.msg_id = p_after;\n"
+    "    IF NOT FOUND THEN\n"
+    "      RAISE EXCEPTION USING ERRCODE = 'P0002',\n"
+    "        MESSAGE = 'after_id: no such message in this room';\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  IF p_before IS NOT NULL THEN\n"
+    "    SELECT a.seq INTO hi FROM archive a WHERE a.room_id = rid AND a.msg_id = p_before;\n"
+    "    IF NOT FOUND THEN\n"
+    "      RAISE EXCEPTION USING ERRCODE = 'P0002',\n"
+    "        MESSAGE = 'before_id: no such message in this room';\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  IF p_backward THEN\n"
+    "    RETURN QUERY SELECT a.msg_id, a.stamp_us, a.nick, a.jid, a.xml FROM archive a\n"
+    "      WHERE a.room_id = rid AND a.seq > lo AND a.seq < hi\n"
+    "        AND a.stamp_us >= p_start AND a.stamp_us <= p_end\n"
+    "        AND (p_nick IS NULL OR a.nick = p_nick)\n"
+    "      ORDER BY a.seq DESC LIMIT p_limit;\n"
+    "  ELSE\n"
+    "    RETURN QUERY SELECT a.msg_id, a.stamp_us, a.nick, a.jid, a.xml FROM archive a\n"
+    "      WHERE a.room_id = rid AND a.seq > lo AND a.seq < hi\n"
+    "        AND a.stamp_us >= p_start AND a.stamp_us <= p_end\n"
+    "        AND (p_nick IS NULL OR a.nick = p_nick)\n"
+    "      ORDER BY a.seq ASC LIMIT p_limit;\n"
+    "  END IF;\n"
+    "END $$ LANGUAGE plpgsql STABLE;"
+
+    "INSERT INTO schema_version SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
+
+static int exec_ok(pg_store_t *s, PGresult *r, const char *what)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return 0;
+    pv_log(PV_LOG_ERROR, "pgsql", "%s: %s", what,
+           r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+    return -1;
+}
+
+/* Server notices (e.g. "already exists, skipping") go to the debug log
+ * instead of stderr. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    size_t n = strlen(message);
+    while (n && message[n - 1] == '\n')
+        n--;
+    pv_log(PV_LOG_DEBUG, "pgsql", "server says: %.*s", (int)n, message);
+}
+
+void pg_after_connect(pg_store_t *s)
+{
+    PQsetNoticeProcessor(s->conn, on_notice, NULL);
+}
+
+int pg_schema_apply(pg_store_t *s)
+{
+    pg_after_connect(s);
+    PGresult *r = PQexec(s->conn, version_sql);
+    if (exec_ok(s, r, "reading schema_version") < 0) {
+        PQclear(r);
+        return -1;
+    }
+    int v = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (v > SCHEMA_VERSION) {
+        pv_log(PV_LOG_ERROR, "pgsql",
+               "the database's schema version %d is newer than this backend knows (%d); "
+               "refusing it", v, SCHEMA_VERSION);
+        return -1;
+    }
+    r = PQexec(s->conn, schema_sql);
+    int rc = exec_ok(s, r, "creating the schema");
+    PQclear(r);
+    if (rc == 0 && v == 0)
+        pv_log(PV_LOG_INFO, "pgsql", "created the schema (version %d)", SCHEMA_VERSION);
+    return rc;
+}

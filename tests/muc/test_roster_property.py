@@ -1,0 +1,177 @@
+"""muc-core: property test of the occupant roster (ENTER-*, EXIT-*, NICK-1).
+
+Random sequences of joins, leaves and nick changes from several users (some
+with two sessions, nicks that differ only in case) must never leave a ghost
+occupant, a duplicate nick, or an occupant some client was not told about:
+each client's view is rebuilt from exactly the presences it received and
+compared with a model of the room after every step, and with the room's
+disco#items at the end of each run.
+"""
+
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mucutil import MUC, NS, occ, room_jid, is_presence, codes, item, describe, tostring, cond  # noqa: E402
+from taptest import run, diag  # noqa: E402
+
+SESSIONS = ['u1@localhost/a', 'u1@localhost/b', 'u2@localhost/a', 'u3@example.org/a',
+            'u3@example.org/b', 'u4@localhost/a']
+NICKS = ['ann', 'Ann', 'bo', 'cy', 'dee', 'eve']
+ROOM = 'prop'
+QUIET = 0.08
+
+
+def bare(s):
+    return s.split('/')[0]
+
+
+class Model:
+    """What the room should contain: occupant nick -> (bare jid, set of sessions)."""
+
+    def __init__(self):
+        self.occ = {}
+
+    def find(self, nick):
+        for n in self.occ:
+            if n.lower() == nick.lower():
+                return n
+        return None
+
+    def session_nick(self, s):
+        for n, (_, ss) in self.occ.items():
+            if s in ss:
+                return n
+        return None
+
+
+class View:
+    """What one session has been told: the set of nicks present."""
+
+    def __init__(self):
+        self.nicks = set()
+
+    def apply(self, st, me):
+        frm = st.get('from') or ''
+        if not frm.startswith(room_jid(ROOM) + '/'):
+            return
+        nick = frm.split('/', 1)[1]
+        c = codes(st)
+        if st.get('type') == 'unavailable':
+            assert nick in self.nicks or 110 in c, '%s told that unknown %s left: %s' % (me, nick, tostring(st))
+            self.nicks.discard(nick)
+            if 303 in c:
+                new = item(st).get('nick')
+                assert new, tostring(st)
+                # the new presence follows; nothing to add yet
+            elif 110 in c:
+                self.nicks.clear()
+        elif st.get('type') is None:
+            assert nick not in self.nicks, '%s told twice that %s is here: %s' % (me, nick, tostring(st))
+            self.nicks.add(nick)
+
+
+def step(m, model, views, rnd):
+    s = rnd.choice(SESSIONS)
+    current = model.session_nick(s)
+    op = rnd.choice(['join', 'join', 'leave', 'nick'])
+    expect_error = None
+    if op == 'join' and current is None:
+        nick = rnd.choice(NICKS)
+        holder = model.find(nick)
+        if holder and model.occ[holder][0] != bare(s):
+            expect_error = 'conflict'
+        m.join(s, ROOM, nick, muc=False, collect=False)
+        if not expect_error:
+            if holder:
+                model.occ[holder][1].add(s)
+            else:
+                model.occ[nick] = (bare(s), {s})
+    elif op == 'leave' and current is not None:
+        m.leave_nowait = True
+        m.presence(s, occ(ROOM, current), 'unavailable')
+        model.occ[current][1].discard(s)
+        if not model.occ[current][1]:
+            del model.occ[current]
+    elif op == 'nick' and current is not None:
+        nick = rnd.choice(NICKS)
+        holder = model.find(nick)
+        if nick == current:
+            return 'noop'
+        if holder and holder != current:
+            expect_error = 'conflict'
+        m.presence(s, occ(ROOM, nick))
+        if not expect_error:
+            model.occ[nick] = model.occ.pop(current)
+    else:
+        return 'noop'
+    got = m.r.collect(quiet=QUIET)
+    for st in got:
+        if st.get('type') == 'error':
+            assert expect_error and st.get('to') == s and cond(st)[1] == expect_error, \
+                '%s %s: unexpected %s' % (op, s, tostring(st))
+            expect_error = 'seen'
+            continue
+        if not is_presence(st):
+            continue   # subject messages
+        views.setdefault(st.get('to'), View()).apply(st, st.get('to'))
+    assert expect_error in (None, 'seen'), '%s by %s: no %s error\n%s' % (op, s, expect_error, describe(got))
+    return '%s %s' % (op, s)
+
+
+def check(model, views, history):
+    truth = set(model.occ)
+    low = [n.lower() for n in truth]
+    assert len(low) == len(set(low)), 'duplicate nicks in the model?'
+    for s in SESSIONS:
+        inside = model.session_nick(s) is not None
+        seen = views.get(s, View()).nicks
+        want = truth if inside else set()
+        assert seen == want, 'after %s: %s knows %s, the room has %s' % (
+            history[-3:], s, sorted(seen), sorted(want))
+
+
+def run_seed(seed, steps):
+    rnd = random.Random(seed)
+    model, views, history = Model(), {}, []
+    with MUC(muc_config='<flood-burst>0</flood-burst>') as m:
+        for _ in range(steps):
+            h = step(m, model, views, rnd)
+            if h == 'noop':
+                continue
+            history.append(h)
+            check(model, views, history)
+        # the room's own list agrees with the model
+        inside = [s for s in SESSIONS if model.session_nick(s)]
+        if inside:
+            res = m.iq(inside[0], room_jid(ROOM), 'get', "<query xmlns='%s'/>" % NS['disco_items'])
+            listed = {i.get('jid').split('/', 1)[1] for i in res.iter('{%s}item' % NS['disco_items'])}
+            assert listed == set(model.occ), 'disco#items %s, model %s' % (sorted(listed), sorted(model.occ))
+        # everyone leaves: nothing remains (no ghost keeps the room alive)
+        for s in inside:
+            m.presence(s, occ(ROOM, model.session_nick(s)), 'unavailable')
+            n = model.session_nick(s)
+            model.occ[n][1].discard(s)
+            if not model.occ[n][1]:
+                del model.occ[n]
+            m.r.collect(quiet=QUIET)
+        res = m.iq(SESSIONS[0], room_jid(ROOM), 'get', "<query xmlns='%s'/>" % NS['disco_info'], id_='end')
+        assert cond(res) == ('cancel', 'item-not-found'), 'the empty room is gone: ' + tostring(res)
+    diag('seed %d: %d operations' % (seed, len(history)))
+
+
+def test_property_roster_consistent_seed_1():
+    run_seed(1, 160)
+
+
+def test_property_roster_consistent_seed_2():
+    run_seed(2, 160)
+
+
+def test_property_roster_consistent_seed_3():
+    run_seed(int(os.environ.get('PALAVER_SEED', '3')), 160)
+
+
+run(globals())
