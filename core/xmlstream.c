@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/dict.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>

@@ -281,6 +281,7 @@ class Router:
         self.returncode = None
         self._logf = None
         self._pending = []              # stanzas read ahead (collect / expect_nothing)
+        self._saved_output = None       # the output, once the temp dir is gone
         if start:
             self.start()
 
@@ -484,12 +485,16 @@ class Router:
         self.returncode = self.proc.returncode
         self._cleanup()
         errors = self.sanitizer_errors() if check_sanitizers else []
-        if killed:
-            self._fail('the daemon ignored SIGTERM for %.1fs and was killed' % timeout)
-        if errors:
-            self._fail('sanitizer errors in the daemon: %s' % '; '.join(errors[:5]))
-        if self._own_tmp and not os.environ.get('PALAVER_KEEP_TMP'):
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            if killed:
+                self._fail('the daemon ignored SIGTERM for %.1fs and was killed' % timeout)
+            if errors:
+                self._fail('sanitizer errors in the daemon: %s' % '; '.join(errors[:5]))
+        finally:
+            # the output is in the exception; PALAVER_KEEP_TMP=1 keeps the files
+            if self._own_tmp and not os.environ.get('PALAVER_KEEP_TMP'):
+                self._saved_output = self.stderr()
+                shutil.rmtree(self.tmp, ignore_errors=True)
         return self.returncode
 
     def __enter__(self):
@@ -503,6 +508,8 @@ class Router:
 
     def stderr(self):
         """What the daemon wrote (stdout and stderr) so far."""
+        if self._saved_output is not None:
+            return self._saved_output
         try:
             with open(self.log_path, 'rb') as f:
                 return f.read().decode('utf-8', 'replace')

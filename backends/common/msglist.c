@@ -120,8 +120,7 @@ static int matches(const pv_store_msg_t *m, const pv_store_query_t *q)
     return 1;
 }
 
-void msglist_query(const msglist_t *l, const pv_store_query_t *q, pv_store_msgs_fn cb,
-                   void *ud)
+void msglist_query(const msglist_t *l, const pv_store_query_t *q, pv_store_msgs_fn cb, void *ud)
 {
     static const pv_store_query_t none;
     if (!q)

@@ -15,9 +15,9 @@
 #include "strmap.h"
 
 typedef struct msglist {
-    pv_store_msg_t *msgs;  /* strings owned */
+    pv_store_msg_t *msgs; /* strings owned */
     size_t n, cap;
-    strmap_t *byid;        /* id -> (uintptr_t)(index + 1) */
+    strmap_t *byid; /* id -> (uintptr_t)(index + 1) */
 } msglist_t;
 
 /* New empty list, or NULL on allocation failure. */
@@ -38,7 +38,6 @@ int msglist_replace(msglist_t *l, const char *id, const char *xml);
 
 /* Runs query q over the list (l may be NULL: an empty archive) and calls cb
  * once with the results (borrowed for the call) or an error status. */
-void msglist_query(const msglist_t *l, const pv_store_query_t *q, pv_store_msgs_fn cb,
-                   void *ud);
+void msglist_query(const msglist_t *l, const pv_store_query_t *q, pv_store_msgs_fn cb, void *ud);
 
 #endif

@@ -8,8 +8,8 @@
 #include "memory.h"
 #include "msglist.h"
 
-void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                        pv_store_done_fn cb, void *ud)
+void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                        void *ud)
 {
     mem_store_t *s = h;
     const char *bad = check_room_name(room);
@@ -40,8 +40,8 @@ nomem:
     cb(PV_STORE_ENOMEM, "out of memory", ud);
 }
 
-void mem_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                       pv_store_msgs_fn cb, void *ud)
+void mem_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                       void *ud)
 {
     mem_store_t *s = h;
     const char *bad = check_room_name(room);

@@ -19,18 +19,18 @@ typedef struct mem_store {
 
 void mem_room_list(void *h, pv_store_names_fn cb, void *ud);
 void mem_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
-void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                  pv_store_done_fn cb, void *ud);
+void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                  void *ud);
 void mem_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
 void mem_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
                   pv_store_done_fn cb, void *ud);
-void mem_reg_set(void *h, const char *room, const char *jid, const char *nick,
-                 pv_store_done_fn cb, void *ud);
+void mem_reg_set(void *h, const char *room, const char *jid, const char *nick, pv_store_done_fn cb,
+                 void *ud);
 
-void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                        pv_store_done_fn cb, void *ud);
-void mem_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                       pv_store_msgs_fn cb, void *ud);
+void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                        void *ud);
+void mem_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                       void *ud);
 void mem_archive_replace(void *h, const char *room, const char *id, const char *xml,
                          pv_store_done_fn cb, void *ud);
 void mem_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);

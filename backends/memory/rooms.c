@@ -65,8 +65,8 @@ void mem_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
     cb(PV_STORE_OK, NULL, &view, ud);
 }
 
-void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                  pv_store_done_fn cb, void *ud)
+void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                  void *ud)
 {
     mem_store_t *s = h;
     const char *bad = check_room_name(name);
@@ -136,8 +136,8 @@ void mem_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t
     cb(PV_STORE_OK, NULL, ud);
 }
 
-void mem_reg_set(void *h, const char *room, const char *jid, const char *nick,
-                 pv_store_done_fn cb, void *ud)
+void mem_reg_set(void *h, const char *room, const char *jid, const char *nick, pv_store_done_fn cb,
+                 void *ud)
 {
     mem_store_t *s = h;
     const char *bad = check_room_name(room);

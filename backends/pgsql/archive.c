@@ -30,8 +30,7 @@ static pg_op_t *new_op(pg_store_t *s, pg_kind_t kind, const char *sql, int npara
 }
 
 static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
-                        const char *const *params, const char *room, pv_store_done_fn cb,
-                        void *ud)
+                        const char *const *params, const char *room, pv_store_done_fn cb, void *ud)
 {
     pg_op_t *op = new_op(s, PG_DONE, sql, nparams, params, room);
     if (!op) {
@@ -44,8 +43,8 @@ static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
     pg_submit(s, op);
 }
 
-void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                       pv_store_done_fn cb, void *ud)
+void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                       void *ud)
 {
     pg_store_t *s = h;
     const char *bad = check_room_name(room);
@@ -65,8 +64,8 @@ void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
                 cb, ud);
 }
 
-void pg_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                      pv_store_msgs_fn cb, void *ud)
+void pg_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                      void *ud)
 {
     static const pv_store_query_t none;
     pg_store_t *s = h;
@@ -83,10 +82,11 @@ void pg_archive_query(void *h, const char *room, const pv_store_query_t *q,
     snprintf(end, sizeof(end), "%" PRId64, q->end_us ? q->end_us : INT64_MAX);
     snprintf(limit, sizeof(limit), "%zu", max < (size_t)INT64_MAX ? max + 1 : max);
     int back = query_backwards(q);
-    pg_op_t *op = new_op(s, PG_MSGS, "SELECT * FROM palaver_archive_query($1, $2, $3, $4, $5, $6, $7, $8)", 8,
-                         (const char *const[]){room, q->after_id, q->before_id, start, end,
-                                               q->with_nick, limit, back ? "t" : "f"},
-                         room);
+    pg_op_t *op =
+        new_op(s, PG_MSGS, "SELECT * FROM palaver_archive_query($1, $2, $3, $4, $5, $6, $7, $8)", 8,
+               (const char *const[]){room, q->after_id, q->before_id, start, end, q->with_nick,
+                                     limit, back ? "t" : "f"},
+               room);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, NULL, 0, 0, ud);
         return;
@@ -125,6 +125,6 @@ void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
         cb(PV_STORE_EINVAL, bad, ud);
         return;
     }
-    submit_done(s, "DELETE FROM archive WHERE room_id = (SELECT id FROM rooms WHERE name = $1)",
-                0, 1, (const char *const[]){room}, room, cb, ud);
+    submit_done(s, "DELETE FROM archive WHERE room_id = (SELECT id FROM rooms WHERE name = $1)", 0,
+                1, (const char *const[]){room}, room, cb, ud);
 }

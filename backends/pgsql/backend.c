@@ -24,7 +24,7 @@
 static const struct {
     const char *option, *keyword;
 } options[] = {
-    {"conninfo", "dbname"}, {"dbname", "dbname"}, {"dbuser", "user"},
+    {"conninfo", "dbname"}, {"dbname", "dbname"},   {"dbuser", "user"},
     {"dbpass", "password"}, {"dbhostname", "host"}, {"dbport", "port"},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -76,8 +76,8 @@ static void pg_close(void *handle)
 
 static int pg_open(const pv_config_t *cfg, void **handle)
 {
-    static const char *const known[] = {"type",   "spool",  "conninfo",   "dbname",
-                                        "dbuser", "dbpass", "dbhostname", "dbport", NULL};
+    static const char *const known[] = {"type",   "spool",      "conninfo", "dbname", "dbuser",
+                                        "dbpass", "dbhostname", "dbport",   NULL};
     if (pv_config_check_known(cfg, known, "pgsql") > 0)
         return -1;
     const char *ci = pv_config_str(cfg, "conninfo", NULL), *db = pv_config_str(cfg, "dbname", NULL);

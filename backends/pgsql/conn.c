@@ -131,8 +131,8 @@ static void pump(pg_store_t *s)
 {
     while (s->conn && !s->connecting && !s->sent && s->head) {
         pg_op_t *op = s->head;
-        if (!PQsendQueryParams(s->conn, op->sql, op->nparams, NULL,
-                               (const char *const *)op->params, NULL, NULL, 0)) {
+        if (!PQsendQueryParams(s->conn, op->sql, op->nparams, NULL, (const char *const *)op->params,
+                               NULL, NULL, 0)) {
             if (PQstatus(s->conn) == CONNECTION_BAD) {
                 pg_disconnect(s, PQerrorMessage(s->conn));
                 return;
@@ -177,8 +177,8 @@ static void keep_result(pg_op_t *op, PGresult *r)
 {
     ExecStatusType st = PQresultStatus(r);
     int bad = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
-    if (!op->result || (bad && (PQresultStatus(op->result) == PGRES_COMMAND_OK
-                                || PQresultStatus(op->result) == PGRES_TUPLES_OK))) {
+    if (!op->result || (bad && (PQresultStatus(op->result) == PGRES_COMMAND_OK ||
+                                PQresultStatus(op->result) == PGRES_TUPLES_OK))) {
         PQclear(op->result);
         op->result = r;
     } else {

@@ -25,10 +25,10 @@
 
 /* What an operation's result means. */
 typedef enum pg_kind {
-    PG_DONE,   /* pv_store_done_fn */
-    PG_NAMES,  /* pv_store_names_fn: one text column */
-    PG_ROOM,   /* pv_store_room_fn: rows of the room_load query */
-    PG_MSGS,   /* pv_store_msgs_fn: rows of palaver_archive_query */
+    PG_DONE,  /* pv_store_done_fn */
+    PG_NAMES, /* pv_store_names_fn: one text column */
+    PG_ROOM,  /* pv_store_room_fn: rows of the room_load query */
+    PG_MSGS,  /* pv_store_msgs_fn: rows of palaver_archive_query */
 } pg_kind_t;
 
 /* How a PG_DONE result maps to ENOTFOUND / EINVAL. */
@@ -43,12 +43,12 @@ typedef struct pg_op {
     struct pg_op *next;
     pg_kind_t kind;
     int flags;
-    const char *sql;                /* static text */
+    const char *sql; /* static text */
     int nparams;
-    char *params[PG_MAX_PARAMS];    /* owned copies (NULL = SQL NULL) */
-    char *room;                     /* owned, for messages */
-    size_t max;                     /* PG_MSGS: page size */
-    int backward;                   /* PG_MSGS: rows come newest first */
+    char *params[PG_MAX_PARAMS]; /* owned copies (NULL = SQL NULL) */
+    char *room;                  /* owned, for messages */
+    size_t max;                  /* PG_MSGS: page size */
+    int backward;                /* PG_MSGS: rows come newest first */
     union {
         pv_store_done_fn done;
         pv_store_names_fn names;
@@ -56,29 +56,29 @@ typedef struct pg_op {
         pv_store_msgs_fn msgs;
     } cb;
     void *ud;
-    PGresult *result;               /* the statement's result, once read */
+    PGresult *result; /* the statement's result, once read */
 } pg_op_t;
 
 typedef struct pg_store {
-    const char **keys, **values;    /* libpq connection parameters (owned) */
+    const char **keys, **values; /* libpq connection parameters (owned) */
     PGconn *conn;
-    int connecting;                 /* PQconnectPoll in progress */
-    int polling_write;              /* connect poll wants writability */
-    ev_io io;                       /* on PQsocket(conn) */
-    ev_timer retry;                 /* reconnect timer */
+    int connecting;    /* PQconnectPoll in progress */
+    int polling_write; /* connect poll wants writability */
+    ev_io io;          /* on PQsocket(conn) */
+    ev_timer retry;    /* reconnect timer */
     double retry_delay;
     struct ev_loop *loop;
-    pg_op_t *head, *tail;           /* queued, head is in flight when sent */
-    int sent;                       /* head has been sent */
+    pg_op_t *head, *tail; /* queued, head is in flight when sent */
+    int sent;             /* head has been sent */
     int closing;
     char err[1024];
 } pg_store_t;
 
 /* conn.c */
-int pg_connect_blocking(pg_store_t *s);      /* at open: 0 or -1 (logged) */
-void pg_start_io(pg_store_t *s);              /* after a connection is made */
+int pg_connect_blocking(pg_store_t *s); /* at open: 0 or -1 (logged) */
+void pg_start_io(pg_store_t *s);        /* after a connection is made */
 void pg_disconnect(pg_store_t *s, const char *why);
-void pg_drain(pg_store_t *s);                /* close: finish queued operations */
+void pg_drain(pg_store_t *s); /* close: finish queued operations */
 /* Queues op (takes ownership) and sends it when its turn comes. */
 void pg_submit(pg_store_t *s, pg_op_t *op);
 /* New operation; strings are copied. NULL on allocation failure. */
@@ -98,17 +98,17 @@ void pg_after_connect(pg_store_t *s);
 /* rooms.c / archive.c: the vtable entries. */
 void pg_room_list(void *h, pv_store_names_fn cb, void *ud);
 void pg_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
-void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                 pv_store_done_fn cb, void *ud);
+void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                 void *ud);
 void pg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
 void pg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
                  pv_store_done_fn cb, void *ud);
-void pg_reg_set(void *h, const char *room, const char *jid, const char *nick,
-                pv_store_done_fn cb, void *ud);
-void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                       pv_store_done_fn cb, void *ud);
-void pg_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                      pv_store_msgs_fn cb, void *ud);
+void pg_reg_set(void *h, const char *room, const char *jid, const char *nick, pv_store_done_fn cb,
+                void *ud);
+void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                       void *ud);
+void pg_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                      void *ud);
 void pg_archive_replace(void *h, const char *room, const char *id, const char *xml,
                         pv_store_done_fn cb, void *ud);
 void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);

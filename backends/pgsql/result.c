@@ -26,14 +26,14 @@ static void done(pg_op_t *op, const PGresult *r)
     int status = PV_STORE_OK;
     if ((op->flags & PG_NOTFOUND_IF_NO_ROWS) && PQntuples(r) == 0)
         status = PV_STORE_ENOTFOUND;
-    if ((op->flags & PG_NOTFOUND_IF_FALSE)
-        && (PQntuples(r) < 1 || !val(r, 0, 0) || strcmp(val(r, 0, 0), "t") != 0))
+    if ((op->flags & PG_NOTFOUND_IF_FALSE) &&
+        (PQntuples(r) < 1 || !val(r, 0, 0) || strcmp(val(r, 0, 0), "t") != 0))
         status = PV_STORE_ENOTFOUND;
     if ((op->flags & PG_NOTFOUND_IF_NO_CHANGE) && strcmp(PQcmdTuples((PGresult *)r), "0") == 0)
         status = PV_STORE_ENOTFOUND;
-    op->cb.done(status, status ? (op->flags & PG_NOTFOUND_IF_NO_CHANGE ? "no such message"
-                                                                       : "no such room")
-                               : NULL,
+    op->cb.done(status,
+                status ? (op->flags & PG_NOTFOUND_IF_NO_CHANGE ? "no such message" : "no such room")
+                       : NULL,
                 op->ud);
 }
 
@@ -140,7 +140,9 @@ void pg_complete(pg_store_t *s, pg_op_t *op)
         }
         snprintf(s->err, sizeof(s->err), "%s%s%s%s", op->room ? "room " : "",
                  op->room ? op->room : "", op->room ? ": " : "",
-                 primary ? primary : r ? PQresultErrorMessage(r) : "no result from PostgreSQL");
+                 primary ? primary
+                 : r     ? PQresultErrorMessage(r)
+                         : "no result from PostgreSQL");
         pv_log(PV_LOG_ERROR, "pgsql", "%s (SQLSTATE %s)", s->err, state ? state : "?");
         pg_op_fail(op, PV_STORE_EIO, s->err);
         return;

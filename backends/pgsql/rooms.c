@@ -65,8 +65,8 @@ static pg_op_t *op_for(pg_store_t *s, pg_kind_t kind, const char *sql, int npara
 void pg_room_list(void *h, pv_store_names_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    pg_op_t *op = op_for(s, PG_NAMES, "SELECT name FROM rooms WHERE stored ORDER BY name", 0,
-                         NULL, NULL);
+    pg_op_t *op =
+        op_for(s, PG_NAMES, "SELECT name FROM rooms WHERE stored ORDER BY name", 0, NULL, NULL);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, NULL, 0, ud);
         return;
@@ -116,8 +116,7 @@ static const char *kv_value(const void *arr, size_t i)
 
 /* Queues a PG_DONE operation; frees the owned params afterwards. */
 static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
-                        const char *const *params, const char *room, pv_store_done_fn cb,
-                        void *ud)
+                        const char *const *params, const char *room, pv_store_done_fn cb, void *ud)
 {
     pg_op_t *op = op_for(s, PG_DONE, sql, nparams, params, room);
     if (!op) {
@@ -130,8 +129,8 @@ static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
     pg_submit(s, op);
 }
 
-void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                 pv_store_done_fn cb, void *ud)
+void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                 void *ud)
 {
     pg_store_t *s = h;
     const char *bad = check_room_name(name);
@@ -198,15 +197,15 @@ void pg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
         cb(PV_STORE_ENOMEM, "out of memory", ud);
     else
         submit_done(s, "SELECT palaver_affs_set($1, $2::text[], $3::text[], $4::text[])",
-                    PG_NOTFOUND_IF_FALSE, 4, (const char *const[]){room, jids, affs, reasons},
-                    room, cb, ud);
+                    PG_NOTFOUND_IF_FALSE, 4, (const char *const[]){room, jids, affs, reasons}, room,
+                    cb, ud);
     free(jids);
     free(affs);
     free(reasons);
 }
 
-void pg_reg_set(void *h, const char *room, const char *jid, const char *nick,
-                pv_store_done_fn cb, void *ud)
+void pg_reg_set(void *h, const char *room, const char *jid, const char *nick, pv_store_done_fn cb,
+                void *ud)
 {
     pg_store_t *s = h;
     const char *bad = check_room_name(room);

@@ -79,7 +79,8 @@ static const char schema_sql[] =
     "    ON CONFLICT (name) DO UPDATE SET stored = true RETURNING id INTO rid;\n"
     "  DELETE FROM room_config WHERE room_id = rid;\n"
     "  INSERT INTO room_config (room_id, pos, key, value)\n"
-    "    SELECT rid, t.ord, t.k, t.v FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, ord);\n"
+    "    SELECT rid, t.ord, t.k, t.v FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, "
+    "ord);\n"
     "END $$ LANGUAGE plpgsql;"
 
     "CREATE OR REPLACE FUNCTION palaver_affs_set(p_room text, p_jids text[], p_affs text[],\n"
@@ -193,7 +194,8 @@ int pg_schema_apply(pg_store_t *s)
     if (v > SCHEMA_VERSION) {
         pv_log(PV_LOG_ERROR, "pgsql",
                "the database's schema version %d is newer than this backend knows (%d); "
-               "refusing it", v, SCHEMA_VERSION);
+               "refusing it",
+               v, SCHEMA_VERSION);
         return -1;
     }
     r = PQexec(s->conn, schema_sql);

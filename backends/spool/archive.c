@@ -103,8 +103,8 @@ static int load(spool_t *s, const char *room, msglist_t **out)
         pv_el_t *el = pv_el_parse(p, (size_t)(nl - p), err, sizeof(err));
         const char *why = el ? apply_line(l, el) : err;
         if (why)
-            pv_log(PV_LOG_ERROR, "spool", "room %s: %s:%u: damaged archive line skipped: %s",
-                   room, path, lineno, why);
+            pv_log(PV_LOG_ERROR, "spool", "room %s: %s:%u: damaged archive line skipped: %s", room,
+                   path, lineno, why);
         pv_el_free(el);
         p = nl + 1;
     }
@@ -146,8 +146,7 @@ static int append_line(spool_t *s, const char *room, pv_el_t *el)
     char *line = pv_el_serialize(el, &len);
     if (!line) {
         snprintf(s->err, sizeof(s->err),
-                 "room %s: the message is not valid XML 1.0 UTF-8 text and cannot be stored",
-                 room);
+                 "room %s: the message is not valid XML 1.0 UTF-8 text and cannot be stored", room);
         return PV_STORE_EINVAL;
     }
     line[len] = '\n'; /* replaces the NUL; written with its length */
@@ -185,8 +184,8 @@ static int set_attrs(pv_el_t *el, const char *const *attrs)
     return 0;
 }
 
-void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                          pv_store_done_fn cb, void *ud)
+void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                          void *ud)
 {
     spool_t *s = h;
     const char *bad = check_room_name(room);
@@ -210,8 +209,7 @@ void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
     snprintf(stamp, sizeof(stamp), "%" PRId64, msg->stamp_us);
     pv_el_t *el = pv_el_new(NULL, "m");
     if (!el || set_attrs(el, (const char *const[]){"id", msg->id, "t", stamp, "nick", msg->nick,
-                                                   "jid", msg->jid, "xml", msg->xml, NULL})
-                   < 0) {
+                                                   "jid", msg->jid, "xml", msg->xml, NULL}) < 0) {
         pv_el_free(el);
         cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory"), ud);
         return;
@@ -226,8 +224,8 @@ void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
     cb(rc, rc ? s->err : NULL, ud);
 }
 
-void spool_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                         pv_store_msgs_fn cb, void *ud)
+void spool_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                         void *ud)
 {
     spool_t *s = h;
     const char *bad = check_room_name(room);

@@ -81,9 +81,8 @@ char *spool_decode_name(const char *stem, size_t len)
             continue;
         }
         int hi, lo;
-        if (c != '%' || i + 2 >= len
-            || (hi = hexval(stem[i + 1])) < 0 || (lo = hexval(stem[i + 2])) < 0
-            || (hi == 0 && lo == 0)) {
+        if (c != '%' || i + 2 >= len || (hi = hexval(stem[i + 1])) < 0 ||
+            (lo = hexval(stem[i + 2])) < 0 || (hi == 0 && lo == 0)) {
             free(out);
             return NULL;
         }

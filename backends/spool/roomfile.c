@@ -139,8 +139,7 @@ static void sb_line(sbuf_t *b, const char *name, const char *const *attrs)
     free(x);
 }
 
-static int write_file(spool_t *s, const char *room, const char *file, const char *buf,
-                      size_t len)
+static int write_file(spool_t *s, const char *room, const char *file, const char *buf, size_t len)
 {
     char tmpname[310];
     snprintf(tmpname, sizeof(tmpname), "%s.tmp", file);
@@ -199,8 +198,8 @@ int spool_room_write(spool_t *s, const roomdata_t *r)
                 (const char *const[]){"key", r->config[i].key, "value", r->config[i].value, NULL});
     for (size_t i = 0; i < r->naffs; i++)
         sb_line(&b, "aff",
-                (const char *const[]){"jid", r->affs[i].jid, "affiliation",
-                                      r->affs[i].affiliation, "reason", r->affs[i].reason, NULL});
+                (const char *const[]){"jid", r->affs[i].jid, "affiliation", r->affs[i].affiliation,
+                                      "reason", r->affs[i].reason, NULL});
     for (size_t i = 0; i < r->nregs; i++)
         sb_line(&b, "reg",
                 (const char *const[]){"jid", r->regs[i].jid, "nick", r->regs[i].nick, NULL});
@@ -316,8 +315,8 @@ static int parse_file(spool_t *s, const char *room, const char *path, char *buf,
     if (!why && !named)
         why = "no <name> line";
     if (why) {
-        spool_error(s, room, 0, "%s:%u: damaged room file (%s); repair or delete it", path,
-                    lineno, why);
+        spool_error(s, room, 0, "%s:%u: damaged room file (%s); repair or delete it", path, lineno,
+                    why);
         roomdata_free(r);
         return PV_STORE_EIO;
     }

@@ -91,8 +91,8 @@ static char *entry_room(spool_t *s, const char *file)
         return name_from_file(s, file);
     char *name = spool_decode_name(file, len - 5);
     char check[300];
-    if (!name || spool_file_name(name, ".room", check, sizeof(check)) < 0
-        || strcmp(check, file) != 0) {
+    if (!name || spool_file_name(name, ".room", check, sizeof(check)) < 0 ||
+        strcmp(check, file) != 0) {
         pv_log(PV_LOG_WARN, "spool", "%s/%s: not a room file name; ignored", s->dir, file);
         free(name);
         return NULL;
@@ -167,8 +167,8 @@ void spool_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
     roomdata_free(r);
 }
 
-void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                    pv_store_done_fn cb, void *ud)
+void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                    void *ud)
 {
     spool_t *s = h;
     const char *bad = check_room_name(name);
@@ -207,8 +207,8 @@ void spool_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
         return;
     }
     char file[300], afile[300];
-    if (spool_file_name(name, ".room", file, sizeof(file)) < 0
-        || spool_file_name(name, ".archive", afile, sizeof(afile)) < 0) {
+    if (spool_file_name(name, ".room", file, sizeof(file)) < 0 ||
+        spool_file_name(name, ".archive", afile, sizeof(afile)) < 0) {
         cb(PV_STORE_EIO, spool_error(s, name, 0, "cannot make a file name for the room"), ud);
         return;
     }

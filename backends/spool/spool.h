@@ -24,10 +24,10 @@
 #define SPOOL_NS "urn:palaver:spool:1"
 
 typedef struct spool {
-    char *dir;        /* owned */
-    int dirfd;        /* open on dir, for fsync after renames */
+    char *dir;          /* owned */
+    int dirfd;          /* open on dir, for fsync after renames */
     strmap_t *archives; /* room name -> msglist_t, loaded on first use (owned) */
-    char err[1024];   /* message of the last failure handed to a callback */
+    char err[1024];     /* message of the last failure handed to a callback */
 } spool_t;
 
 /* names.c: the file name (without directory) for room name + suffix, into
@@ -59,17 +59,17 @@ char *spool_read_all(const char *path, size_t *len);
 /* rooms.c / archive.c: the vtable entries. */
 void spool_room_list(void *h, pv_store_names_fn cb, void *ud);
 void spool_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
-void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                    pv_store_done_fn cb, void *ud);
+void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                    void *ud);
 void spool_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
 void spool_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
                     pv_store_done_fn cb, void *ud);
 void spool_reg_set(void *h, const char *room, const char *jid, const char *nick,
                    pv_store_done_fn cb, void *ud);
-void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                          pv_store_done_fn cb, void *ud);
-void spool_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                         pv_store_msgs_fn cb, void *ud);
+void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                          void *ud);
+void spool_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                         void *ud);
 void spool_archive_replace(void *h, const char *room, const char *id, const char *xml,
                            pv_store_done_fn cb, void *ud);
 void spool_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);

@@ -36,8 +36,8 @@ static int archive_room(sq_store_t *s, const char *room, int64_t *id)
     return 0;
 }
 
-void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                       pv_store_done_fn cb, void *ud)
+void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                       void *ud)
 {
     sq_store_t *s = h;
     const char *bad = check_room_name(room);
@@ -78,8 +78,7 @@ void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
 }
 
 /* seq of message id in room: 1 found, 0 absent, -1 error. */
-static int msg_seq(sq_store_t *s, const char *room, int64_t room_id, const char *id,
-                   int64_t *seq)
+static int msg_seq(sq_store_t *s, const char *room, int64_t room_id, const char *id, int64_t *seq)
 {
     sqlite3_stmt *st = sq_stmt(s, ST_MSG_SEQ);
     if (!st)
@@ -165,8 +164,8 @@ static void run_query(sq_store_t *s, const char *room, sqlite3_stmt *st, size_t 
     free_msgs(out, n);
 }
 
-void sq_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                      pv_store_msgs_fn cb, void *ud)
+void sq_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                      void *ud)
 {
     static const pv_store_query_t none;
     sq_store_t *s = h;

@@ -45,8 +45,8 @@ static int pragma(sq_store_t *s, const char *sql, const char *expect)
             const char *got = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
             ok = !expect || (got && strcmp(got, expect) == 0);
             if (!ok)
-                pv_log(PV_LOG_ERROR, "sqlite", "%s: %s answered '%s', expected '%s'", s->path,
-                       sql, got ? got : "", expect);
+                pv_log(PV_LOG_ERROR, "sqlite", "%s: %s answered '%s', expected '%s'", s->path, sql,
+                       got ? got : "", expect);
         }
     }
     if (!ok && !expect)
@@ -80,8 +80,8 @@ static int sq_open(const pv_config_t *cfg, void **handle)
         free(s);
         return -1;
     }
-    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                                  | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         pv_log(PV_LOG_ERROR, "sqlite", "%s: cannot open the database: %s", s->path,
                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -90,9 +90,9 @@ static int sq_open(const pv_config_t *cfg, void **handle)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 5000);
-    if (pragma(s, "PRAGMA journal_mode = WAL", "wal") < 0
-        || pragma(s, "PRAGMA foreign_keys = ON", NULL) < 0
-        || pragma(s, "PRAGMA synchronous = NORMAL", NULL) < 0 || sq_schema_apply(s) < 0) {
+    if (pragma(s, "PRAGMA journal_mode = WAL", "wal") < 0 ||
+        pragma(s, "PRAGMA foreign_keys = ON", NULL) < 0 ||
+        pragma(s, "PRAGMA synchronous = NORMAL", NULL) < 0 || sq_schema_apply(s) < 0) {
         pv_log(PV_LOG_ERROR, "sqlite", "%s: not usable as Palaver's database", s->path);
         sq_close(s);
         return -1;

@@ -188,8 +188,8 @@ static int put_rows(sq_store_t *s, const char *name, const pv_kv_t *config, size
     return 0;
 }
 
-void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                 pv_store_done_fn cb, void *ud)
+void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                 void *ud)
 {
     sq_store_t *s = h;
     const char *bad = check_room_name(name);
@@ -240,8 +240,7 @@ void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 }
 
 /* Looks up a stored room for affs_set/reg_set: 1 found, else calls cb. */
-static int stored_room(sq_store_t *s, const char *room, int64_t *id, pv_store_done_fn cb,
-                       void *ud)
+static int stored_room(sq_store_t *s, const char *room, int64_t *id, pv_store_done_fn cb, void *ud)
 {
     int stored;
     int found = sq_room_id(s, room, id, &stored);
@@ -305,8 +304,8 @@ void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
     cb(PV_STORE_OK, NULL, ud);
 }
 
-void sq_reg_set(void *h, const char *room, const char *jid, const char *nick,
-                pv_store_done_fn cb, void *ud)
+void sq_reg_set(void *h, const char *room, const char *jid, const char *nick, pv_store_done_fn cb,
+                void *ud)
 {
     sq_store_t *s = h;
     const char *bad = check_room_name(room);

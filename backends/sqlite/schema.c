@@ -73,8 +73,8 @@ static int current_version(sq_store_t *s)
             "creating schema_version") < 0)
         return -1;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT max(version) FROM schema_version", -1, &st, NULL)
-        != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, "SELECT max(version) FROM schema_version", -1, &st, NULL) !=
+        SQLITE_OK) {
         pv_log(PV_LOG_ERROR, "sqlite", "%s: reading schema_version: %s", s->path,
                sqlite3_errmsg(s->db));
         return -1;
@@ -96,8 +96,8 @@ int sq_schema_apply(sq_store_t *s)
         return -1;
     if (v > SCHEMA_VERSION) {
         pv_log(PV_LOG_ERROR, "sqlite",
-               "%s: schema version %d is newer than this backend knows (%d); refusing it",
-               s->path, v, SCHEMA_VERSION);
+               "%s: schema version %d is newer than this backend knows (%d); refusing it", s->path,
+               v, SCHEMA_VERSION);
         return -1;
     }
     for (; v < SCHEMA_VERSION; v++) {
@@ -106,9 +106,9 @@ int sq_schema_apply(sq_store_t *s)
                  "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d);", v + 1);
         if (run(s, "BEGIN IMMEDIATE", "starting a schema upgrade") < 0)
             return -1;
-        if (run(s, migrations[v], "upgrading the schema") < 0
-            || run(s, bump, "recording the schema version") < 0
-            || run(s, "COMMIT", "committing the schema upgrade") < 0) {
+        if (run(s, migrations[v], "upgrading the schema") < 0 ||
+            run(s, bump, "recording the schema version") < 0 ||
+            run(s, "COMMIT", "committing the schema upgrade") < 0) {
             run(s, "ROLLBACK", "rolling back the schema upgrade");
             return -1;
         }

@@ -16,12 +16,29 @@
 #include <palaver/store.h>
 
 enum sq_stmt {
-    ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK,
-    ST_ROOM_ID, ST_ROOM_PUT, ST_ROOM_ADD_UNSTORED, ST_ROOM_LIST, ST_ROOM_DELETE,
-    ST_CONFIG_CLEAR, ST_CONFIG_INSERT, ST_CONFIG_LOAD,
-    ST_AFF_UPSERT, ST_AFF_DELETE, ST_AFF_LOAD,
-    ST_REG_UPSERT, ST_REG_DELETE, ST_REG_LOAD,
-    ST_MSG_INSERT, ST_MSG_SEQ, ST_MSG_FORWARD, ST_MSG_BACKWARD, ST_MSG_REPLACE,
+    ST_BEGIN,
+    ST_BEGIN_READ,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_ROOM_ID,
+    ST_ROOM_PUT,
+    ST_ROOM_ADD_UNSTORED,
+    ST_ROOM_LIST,
+    ST_ROOM_DELETE,
+    ST_CONFIG_CLEAR,
+    ST_CONFIG_INSERT,
+    ST_CONFIG_LOAD,
+    ST_AFF_UPSERT,
+    ST_AFF_DELETE,
+    ST_AFF_LOAD,
+    ST_REG_UPSERT,
+    ST_REG_DELETE,
+    ST_REG_LOAD,
+    ST_MSG_INSERT,
+    ST_MSG_SEQ,
+    ST_MSG_FORWARD,
+    ST_MSG_BACKWARD,
+    ST_MSG_REPLACE,
     ST_MSG_DELETE_ALL,
     ST_COUNT
 };
@@ -63,17 +80,17 @@ int sq_room_id(sq_store_t *s, const char *name, int64_t *id, int *stored);
 /* rooms.c / archive.c: the vtable entries. */
 void sq_room_list(void *h, pv_store_names_fn cb, void *ud);
 void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
-void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                 pv_store_done_fn cb, void *ud);
+void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                 void *ud);
 void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
 void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
                  pv_store_done_fn cb, void *ud);
-void sq_reg_set(void *h, const char *room, const char *jid, const char *nick,
-                pv_store_done_fn cb, void *ud);
-void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                       pv_store_done_fn cb, void *ud);
-void sq_archive_query(void *h, const char *room, const pv_store_query_t *q,
-                      pv_store_msgs_fn cb, void *ud);
+void sq_reg_set(void *h, const char *room, const char *jid, const char *nick, pv_store_done_fn cb,
+                void *ud);
+void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                       void *ud);
+void sq_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_store_msgs_fn cb,
+                      void *ud);
 void sq_archive_replace(void *h, const char *room, const char *id, const char *xml,
                         pv_store_done_fn cb, void *ud);
 void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);

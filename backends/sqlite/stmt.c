@@ -65,8 +65,8 @@ sqlite3_stmt *sq_stmt(sq_store_t *s, enum sq_stmt id)
 {
     sqlite3_stmt *st = s->st[id];
     if (!st) {
-        if (sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL)
-            != SQLITE_OK) {
+        if (sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) !=
+            SQLITE_OK) {
             sq_error(s, NULL, "preparing a statement");
             s->st[id] = NULL;
             return NULL;

@@ -410,35 +410,40 @@ def test_sighup_keeps_it_running():
 
 def test_sigterm_closes_stream_and_exits_0():
     r = Router(domain=DOMAIN, plugins=[])
-    assert_service_answers(r)
-    r.signal(signal.SIGTERM)
-    how = r.wait_stream_end(5)
-    assert how == 'end', 'the daemon dropped the connection without </stream:stream>'
-    r.send('</stream:stream>')
-    code = r.wait_exit(10)
-    assert code == 0, 'exit code %s:\n%s' % (code, r.stderr())
-    assert r.stop() == 0
+    try:
+        assert_service_answers(r)
+        r.signal(signal.SIGTERM)
+        how = r.wait_stream_end(5)
+        assert how == 'end', 'the daemon dropped the connection without </stream:stream>'
+        code = r.wait_exit(10)      # the router answered with its own </stream:stream>
+        assert code == 0, 'exit code %s:\n%s' % (code, r.stderr())
+    finally:
+        r.stop()
 
 
 def test_sigterm_exits_0_even_if_server_does_not_answer():
     r = Router(domain=DOMAIN, plugins=[], reply_close=False)
-    r.signal(signal.SIGTERM)
-    assert r.wait_stream_end(5) == 'end'
-    started = time.monotonic()
-    code = r.wait_exit(10)
-    assert time.monotonic() - started < 8, 'waited too long for the server to close'
-    assert code == 0, 'exit code %s:\n%s' % (code, r.stderr())
-    assert r.stop() == 0
+    try:
+        r.signal(signal.SIGTERM)
+        assert r.wait_stream_end(5) == 'end'
+        started = time.monotonic()
+        code = r.wait_exit(10)
+        assert time.monotonic() - started < 8, 'waited too long for the server to close'
+        assert code == 0, 'exit code %s:\n%s' % (code, r.stderr())
+    finally:
+        r.stop()
 
 
 def test_sigterm_while_disconnected_exits_0():
     r = Router(domain=DOMAIN, plugins=[])
-    r.close_connection()
-    time.sleep(0.2)
-    r.signal(signal.SIGTERM)
-    code = r.wait_exit(10)
-    assert code == 0, 'exit code %s:\n%s' % (code, r.stderr())
-    assert r.stop() == 0
+    try:
+        r.close_connection()
+        time.sleep(0.2)
+        r.signal(signal.SIGTERM)
+        code = r.wait_exit(10)
+        assert code == 0, 'exit code %s:\n%s' % (code, r.stderr())
+    finally:
+        r.stop()
 
 
 def test_shared_daemon_stops_cleanly():

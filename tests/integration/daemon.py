@@ -53,6 +53,7 @@ class Palaver:
             os.environ.get('PALAVER_BUILDDIR', '.'), 'palaver')
         self.proc = None
         self._out = None
+        self._saved_output = None       # the output, once the directory is gone
 
     def config(self):
         plugins = ''.join('<%s>%s</%s>' % (n, self.plugin_config.get(n, ''), n)
@@ -80,6 +81,8 @@ class Palaver:
         return self
 
     def output(self):
+        if self._saved_output is not None:
+            return self._saved_output
         try:
             with open(self.log_path, 'rb') as f:
                 return f.read().decode('utf-8', 'replace')
@@ -107,14 +110,15 @@ class Palaver:
             self._out.close()
             self._out = None
         out = self.output()
-        bad = [l for l in out.splitlines() if any(m in l for m in SANITIZER_MARKS)]
+        bad = [line for line in out.splitlines() if any(m in line for m in SANITIZER_MARKS)]
+        if self._own_dir and not os.environ.get('PALAVER_KEEP_TMP'):
+            self._saved_output = out
+            shutil.rmtree(self.dir, ignore_errors=True)
         if killed:
             raise AssertionError('palaver ignored SIGTERM and was killed:\n' + out[-3000:])
         if bad:
             raise AssertionError('sanitizer errors in palaver: %s\n%s' % ('; '.join(bad[:5]),
                                                                          out[-3000:]))
-        if self._own_dir and not os.environ.get('PALAVER_KEEP_TMP'):
-            shutil.rmtree(self.dir, ignore_errors=True)
         return self.proc.returncode
 
     def __enter__(self):

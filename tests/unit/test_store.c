@@ -28,9 +28,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
+/* cmocka.h needs setjmp.h (and stdarg.h, stddef.h) before it. */
 #include <setjmp.h>
+
 #include <cmocka.h>
+
 #include <ev.h>
 #include <ltdl.h>
 
@@ -186,8 +188,7 @@ static void done_cb(int status, const char *error, void *ud)
     note(ud, status, error);
 }
 
-static void names_cb(int status, const char *error, const char *const *names, size_t n,
-                     void *ud)
+static void names_cb(int status, const char *error, const char *const *names, size_t n, void *ud)
 {
     res_t *r = ud;
     note(r, status, error);
@@ -282,8 +283,8 @@ static int do_reg(ctx_t *c, const char *room, const char *jid, const char *nick)
     return r.status;
 }
 
-static int do_append(ctx_t *c, const char *room, const char *id, int64_t stamp,
-                     const char *nick, const char *jid, const char *xml)
+static int do_append(ctx_t *c, const char *room, const char *id, int64_t stamp, const char *nick,
+                     const char *jid, const char *xml)
 {
     res_t r = {0};
     pv_store_msg_t m = {id, stamp, nick, jid, xml};
@@ -437,8 +438,9 @@ static void close_store(ctx_t *c)
 /* Every room name a test uses, so that a shared database (pgsql) starts
  * each test empty. */
 static const char *const used_rooms[] = {
-    "lounge", "kitchen", "attic", "temp", "other", "big", "spec",
-    "caf\xc3\xa9 'q' \"dq\" <x>&amp; ; DROP TABLE rooms; -- /../%41", NULL};
+    "lounge", "kitchen", "attic", "temp",
+    "other",  "big",     "spec",  "caf\xc3\xa9 'q' \"dq\" <x>&amp; ; DROP TABLE rooms; -- /../%41",
+    NULL};
 
 static void wipe(ctx_t *c)
 {
@@ -456,7 +458,8 @@ static int setup(void **state)
 {
     ctx_t *c = calloc(1, sizeof(*c));
     c->be = *state;
-    snprintf(c->dir, sizeof(c->dir), "%s/pv-store-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(c->dir, sizeof(c->dir), "%s/pv-store-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(c->dir))
         return -1;
     c->cfg = make_config(c);
@@ -631,10 +634,8 @@ static void test_affs_set(void **state)
 
     /* Replace one, remove one, remove an absent one; order within a batch counts. */
     const pv_store_aff_t b[] = {
-        {"m1@example.org", "admin", "promoted"},
-        {"m2@example.org", "none", NULL},
-        {"ghost@example.org", "none", NULL},
-        {"p@example.org", "member", NULL},
+        {"m1@example.org", "admin", "promoted"}, {"m2@example.org", "none", NULL},
+        {"ghost@example.org", "none", NULL},     {"p@example.org", "member", NULL},
         {"p@example.org", "player", NULL},
     };
     assert_int_equal(do_affs(c, "lounge", b, 5), 0);
@@ -1250,7 +1251,8 @@ static void test_persistence(void **state)
     ctx_t *c = *state;
     const pv_kv_t kv[] = {{"title", "Persistent"}, {"public", "1"}};
     assert_int_equal(do_put(c, "lounge", kv, 2), 0);
-    const pv_store_aff_t a[] = {{"o@example.org", "owner", NULL}, {"b@example.org", "outcast", "rude"}};
+    const pv_store_aff_t a[] = {{"o@example.org", "owner", NULL},
+                                {"b@example.org", "outcast", "rude"}};
     assert_int_equal(do_affs(c, "lounge", a, 2), 0);
     assert_int_equal(do_reg(c, "lounge", "o@example.org", "Olga"), 0);
     fill_archive(c, "lounge");
@@ -1413,39 +1415,39 @@ static void test_failing_corrupt_file(void **state)
         assert_true(has_name(&r, "lounge"));
         res_clear(&r);
         /* A damaged archive line costs only that message; a torn last line
-     * (crash during an append) is dropped and appends go on. */
-    close_store(c);
-    snprintf(path, sizeof(path), "%s/spool/lounge.archive", c->dir);
-    f = fopen(path, "a");
-    assert_non_null(f);
-    fputs("<m id='bad' t='x' xml='&lt;m/&gt;'/>\n", f);
-    fputs("<m id='m2' t='2' nick='n' xml='&lt;m2/&gt;'/>\n", f);
-    fputs("<m id='torn' t='3' xml='", f);
-    fclose(f);
-    assert_int_equal(open_store(c), 0);
-    do_query(c, "lounge", NULL, &r);
-    assert_int_equal(r.status, 0);
-    assert_ids(&r, "m1", "m2", NULL);
-    assert_string_equal(r.msgs[1].xml, "<m2/>");
-    res_clear(&r);
-    assert_int_equal(do_append(c, "lounge", "m3", 3, "n", NULL, "<m3/>"), 0);
-    close_store(c);
-    assert_int_equal(open_store(c), 0);
-    do_query(c, "lounge", NULL, &r);
-    assert_ids(&r, "m1", "m2", "m3", NULL);
-    res_clear(&r);
-    /* A damaged room file is never overwritten (it may hold bans); deleting
-     * the room removes it, and then the name can be used again. */
-    assert_int_equal(do_put(c, "kitchen", NULL, 0), PV_STORE_EIO);
-    snprintf(path, sizeof(path), "%s/spool/kitchen.room", c->dir);
-    struct stat sb;
-    assert_int_equal(stat(path, &sb), 0);
-    assert_int_equal(sb.st_size, strlen("<room><config><item key='x' value="));
-    assert_int_equal(do_delete(c, "kitchen"), 0);
-    assert_int_equal(do_put(c, "kitchen", NULL, 0), 0);
-    do_load(c, "kitchen", &r);
-    assert_int_equal(r.status, 0);
-    res_clear(&r);
+         * (crash during an append) is dropped and appends go on. */
+        close_store(c);
+        snprintf(path, sizeof(path), "%s/spool/lounge.archive", c->dir);
+        f = fopen(path, "a");
+        assert_non_null(f);
+        fputs("<m id='bad' t='x' xml='&lt;m/&gt;'/>\n", f);
+        fputs("<m id='m2' t='2' nick='n' xml='&lt;m2/&gt;'/>\n", f);
+        fputs("<m id='torn' t='3' xml='", f);
+        fclose(f);
+        assert_int_equal(open_store(c), 0);
+        do_query(c, "lounge", NULL, &r);
+        assert_int_equal(r.status, 0);
+        assert_ids(&r, "m1", "m2", NULL);
+        assert_string_equal(r.msgs[1].xml, "<m2/>");
+        res_clear(&r);
+        assert_int_equal(do_append(c, "lounge", "m3", 3, "n", NULL, "<m3/>"), 0);
+        close_store(c);
+        assert_int_equal(open_store(c), 0);
+        do_query(c, "lounge", NULL, &r);
+        assert_ids(&r, "m1", "m2", "m3", NULL);
+        res_clear(&r);
+        /* A damaged room file is never overwritten (it may hold bans); deleting
+         * the room removes it, and then the name can be used again. */
+        assert_int_equal(do_put(c, "kitchen", NULL, 0), PV_STORE_EIO);
+        snprintf(path, sizeof(path), "%s/spool/kitchen.room", c->dir);
+        struct stat sb;
+        assert_int_equal(stat(path, &sb), 0);
+        assert_int_equal(sb.st_size, strlen("<room><config><item key='x' value="));
+        assert_int_equal(do_delete(c, "kitchen"), 0);
+        assert_int_equal(do_put(c, "kitchen", NULL, 0), 0);
+        do_load(c, "kitchen", &r);
+        assert_int_equal(r.status, 0);
+        res_clear(&r);
         return;
     }
     /* sqlite: a database path holding something else is refused, untouched. */
@@ -1556,10 +1558,11 @@ static void test_many_rooms(void **state)
  * table makes sure they all do. */
 typedef void (*any_fn)(void);
 static volatile any_fn core_for_backends[] = {
-    (any_fn)pv_log, (any_fn)pv_config_str, (any_fn)pv_config_check_known,
-    (any_fn)pv_config_error, (any_fn)pv_loop, (any_fn)pv_el_new, (any_fn)pv_el_free,
-    (any_fn)pv_el_add, (any_fn)pv_el_set_attr, (any_fn)pv_el_attr, (any_fn)pv_el_child,
-    (any_fn)pv_el_next, (any_fn)pv_el_serialize, (any_fn)pv_el_parse, (any_fn)pv_el_text,
+    (any_fn)pv_log,          (any_fn)pv_config_str, (any_fn)pv_config_check_known,
+    (any_fn)pv_config_error, (any_fn)pv_loop,       (any_fn)pv_el_new,
+    (any_fn)pv_el_free,      (any_fn)pv_el_add,     (any_fn)pv_el_set_attr,
+    (any_fn)pv_el_attr,      (any_fn)pv_el_child,   (any_fn)pv_el_next,
+    (any_fn)pv_el_serialize, (any_fn)pv_el_parse,   (any_fn)pv_el_text,
 };
 
 /* Which backends a test applies to (cmocka's skip() prints "not ok # SKIP",
@@ -1573,8 +1576,14 @@ typedef struct test_def {
     enum need need;
 } test_def_t;
 
-#define T(f) {#f, f, ANY}
-#define TN(f, need) {#f, f, need}
+#define T(f)                                                                                       \
+    {                                                                                              \
+#f, f, ANY                                                                                 \
+    }
+#define TN(f, need)                                                                                \
+    {                                                                                              \
+#f, f, need                                                                                \
+    }
 static const test_def_t tests[] = {
     T(test_room_put_load),
     T(test_room_missing_is_enotfound),
