@@ -8,6 +8,7 @@ version), keepalive, signals, jabberd2 quirks and --check-config.
 
 import hashlib
 import os
+import shutil
 import re
 import signal
 import subprocess
@@ -456,8 +457,8 @@ def test_shared_daemon_stops_cleanly():
 
 # ---------------------------------------------------------------- --check-config
 
-def check_config(path):
-    cmd = [os.environ.get('PALAVER_BIN', 'palaver'), '--check-config', '-c', path]
+def check_config(path, extra=()):
+    cmd = [os.environ.get('PALAVER_BIN', 'palaver'), '--check-config', '-c', path] + list(extra)
     if os.environ.get('PALAVER_MODULE_DIR'):
         cmd += ['--moduledir', os.environ['PALAVER_MODULE_DIR']]
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -470,8 +471,16 @@ def check_config(path):
 
 def test_check_config_accepts_the_shipped_config():
     path = os.path.join(os.environ.get('PALAVER_SRCDIR', '.'), 'conf', 'palaver.xml')
-    code, out = check_config(path)
-    assert code == 0, 'exit %d on %s:\n%s' % (code, path, out)
+    # The example's data directory is the installed one; point it at a
+    # scratch directory so the sqlite store it selects can be created.
+    spool = tempfile.mkdtemp(prefix='palaver-spool-')
+    try:
+        code, out = check_config(path, ['--spool', spool])
+        assert code == 0, 'exit %d on %s:\n%s' % (code, path, out)
+        assert 'configuration OK' in out, out
+        assert os.path.exists(os.path.join(spool, 'palaver.db')), os.listdir(spool)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
 
 
 def write_config(text):

@@ -22,7 +22,7 @@
     "<stream:stream xmlns='jabber:component:accept' "                               \
     "xmlns:stream='http://etherx.jabber.org/streams' from='muc.example' id='s1'>"
 
-#define MAX_STANZAS 4096
+#define MAX_STANZAS 32768
 
 typedef struct rec {
     int opens, closes, errors;
@@ -330,6 +330,62 @@ static void many_stanzas_beyond_the_stanza_limit_in_total(void **state)
             r->nstanzas = 0;
         }
         assert_int_equal(count, n);
+        xs_free(p);
+        rec_free(r);
+    }
+    free(buf);
+}
+
+/* Stanzas with ever new names make libxml2's name dictionary grow; the
+ * parser renews its libxml2 context between stanzas when it is large. The
+ * renewal is visible in line numbers (a new context counts from 1 again);
+ * no stanza may be lost, duplicated or changed, whatever the feed sizes. */
+static void unique_names_renew_the_context_without_loss(void **state)
+{
+    const char *hdr = "<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='jabber:client' "
+                      "xmlns:e='urn:extra' from='x'>\n";
+    size_t n = 30000, cap = n * 96 + 256, len = 0;
+    char *buf = malloc(cap);
+    len += (size_t)snprintf(buf + len, cap - len, "%s", hdr);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "<message id='%zu'><n%zu xmlns='urn:%zu' a%zu='v'/><e:x/></message>\n",
+                                i, i, i, i);
+    static const size_t feeds[] = {1 << 30, 997, 61};
+    for (size_t f = 0; f < sizeof feeds / sizeof *feeds; f++) {
+        rec_t *r = rec_new();
+        xs_parser_t *p = xs_new(NULL, &cbs, r);
+        size_t got = 0;
+        bool renewed = false;
+        for (size_t off = 0; off < len; off += feeds[f]) {
+            size_t k = len - off < feeds[f] ? len - off : feeds[f];
+            assert_int_equal(xs_feed(p, buf + off, k), 0);
+            for (int i = 0; i < r->nstanzas; i++, got++) {
+                pv_el_t *m = r->stanzas[i];
+                char name[32], ns[32], attr[32], id[32];
+                snprintf(name, sizeof name, "n%zu", got);
+                snprintf(ns, sizeof ns, "urn:%zu", got);
+                snprintf(attr, sizeof attr, "a%zu", got);
+                snprintf(id, sizeof id, "%zu", got);
+                assert_true(pv_el_is(m, PV_NS_STANZA, "message"));
+                assert_string_equal(pv_el_attr(m, "id"), id);
+                pv_el_t *c = pv_el_child(m, ns, name);
+                if (!c)
+                    fail_msg("feed %zu: stanza %zu lost its child", feeds[f], got);
+                assert_string_equal(pv_el_attr(c, attr), "v");
+                assert_non_null(pv_el_child(m, "urn:extra", "x"));
+                if (m->line < got + 2)
+                    renewed = true;
+                pv_el_free(m);
+            }
+            r->nstanzas = 0;
+        }
+        assert_int_equal(got, n);
+        assert_int_equal(r->opens, 1);
+        assert_int_equal(r->errors, 0);
+        assert_true(renewed);
+        assert_int_equal(feed_str(p, "</s:stream>"), 0);
+        assert_int_equal(r->closes, 1);
         xs_free(p);
         rec_free(r);
     }
@@ -683,6 +739,7 @@ int main(void)
         cmocka_unit_test(text_split_into_many_calls_is_one_node),
         cmocka_unit_test(split_at_every_byte_gives_the_same_trees),
         cmocka_unit_test(many_stanzas_beyond_the_stanza_limit_in_total),
+        cmocka_unit_test(unique_names_renew_the_context_without_loss),
         cmocka_unit_test(billion_laughs),
         cmocka_unit_test(external_entity_is_never_read),
         cmocka_unit_test(dtd_and_entities_are_refused),

@@ -1,0 +1,155 @@
+/*
+ * plugins/history/history.h: what the history plugin's files share.
+ *
+ * The plugin keeps, per room, a ring of recent messages (recent.c) for the
+ * discussion history sent on join (history_request.c applies the client's
+ * <history/> limits), stamps every reflected groupchat message with a
+ * XEP-0359 stanza-id (stanza_id.c), appends it to the backend's archive when
+ * the room logs (archive.c), answers XEP-0313 queries with XEP-0059 paging
+ * (mam.c, rsm.c), trims archives in the background (retention.c) and may
+ * write per-room day files (disklog.c). Only the public SDK is used.
+ */
+#ifndef PV_HISTORY_H
+#define PV_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <palaver/palaver.h>
+#include <palaver/muc.h>
+
+#define HIST "history"
+#define NS_DELAY "urn:xmpp:delay"
+#define NS_SID "urn:xmpp:sid:0"
+#define NS_MAM "urn:xmpp:mam:2"
+#define NS_RSM "http://jabber.org/protocol/rsm"
+#define NS_FORWARD "urn:xmpp:forward:0"
+#define NS_MUC "http://jabber.org/protocol/muc"
+#define NS_HINTS "urn:xmpp:hints"
+
+#define HISTORY_DEFAULT 20      /* messages sent on join when the room says nothing */
+#define HISTORY_HARD_MAX 1000   /* ring capacity ceiling whatever the room says */
+#define STANZA_ID_LEN 20
+
+/* ---- recent.c: the per-room ring of recent messages ---- */
+
+typedef struct recent_msg {
+    pv_el_t *stanza;     /* the reflected message (from = occupant JID, no to); owned */
+    int64_t stamp_us;
+    char *id;            /* the stanza-id; owned */
+} recent_msg_t;
+
+typedef struct recent {
+    char *room;          /* room bare JID (key); owned */
+    recent_msg_t *msgs;  /* ring buffer of `cap` slots */
+    size_t cap, n, head; /* head: index of the oldest */
+    bool loaded;         /* the archive was consulted since start */
+    bool loading;        /* an asynchronous load is under way */
+    struct recent *next; /* hash chain */
+} recent_t;
+
+/* The ring of room_jid, created when `create` (NULL when absent, or on
+ * allocation failure, which is logged). Owned by the table. */
+recent_t *recent_get(const char *room_jid, bool create);
+/* Appends a copy of stanza (the ring takes a clone; caller keeps its own).
+ * Drops the oldest past the capacity. 0 or -1. */
+int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char *id);
+/* Inserts older messages (from the archive) in front, skipping ids already
+ * held, keeping at most the capacity (newest win). */
+int recent_prepend_xml(recent_t *r, const char *xml, int64_t stamp_us, const char *id);
+/* i-th message, 0 = oldest. */
+const recent_msg_t *recent_at(const recent_t *r, size_t i);
+/* Changes the capacity (keeps the newest). */
+int recent_set_cap(recent_t *r, size_t cap);
+/* Forgets a room's ring (destroyed room). */
+void recent_drop(const char *room_jid);
+void recent_free_all(void);
+
+/* ---- history_request.c: the <history/> rules ---- */
+
+typedef struct history_limits {
+    long maxchars;       /* -1: no limit */
+    long maxstanzas;     /* -1: no limit */
+    int64_t since_us;    /* 0: no bound (seconds and since folded in) */
+} history_limits_t;
+
+/* Reads <history maxchars maxstanzas seconds since/> (h may be NULL) with
+ * now_us as the clock; invalid attributes are ignored (logged at debug). */
+void history_limits_parse(const pv_el_t *h, int64_t now_us, history_limits_t *out);
+/* Parses an XEP-0082 DateTime, with its fraction, to microseconds. 0 or -1. */
+int history_parse_datetime(const char *s, int64_t *out_us);
+/* Number of characters (UTF-8 code points) in s. */
+size_t utf8_chars(const char *s, size_t len);
+/* Sends the room's history to `to` (the SEND_HISTORY event). */
+pv_verdict_t history_send(const pv_event_t *ev, void *payload, void *ud);
+/* The room's configured history length (muc#maxhistoryfetch, default 20). */
+size_t history_room_length(const pv_muc_room_t *room);
+
+/* ---- stanza_id.c ---- */
+
+/* Removes <stanza-id/> elements claiming to be by `by`; returns how many. */
+int stanza_id_strip(pv_el_t *msg, const char *by);
+/* Generates a fresh id into out (STANZA_ID_LEN + 1 bytes) and adds
+ * <stanza-id xmlns='urn:xmpp:sid:0' by id/> to msg. 0 or -1. */
+int stanza_id_add(pv_el_t *msg, const char *by, char out[STANZA_ID_LEN + 1]);
+
+/* ---- archive.c ---- */
+
+/* True when a message is worth keeping (a body, or a storable payload, and
+ * no no-store hint). */
+bool archive_storable(const pv_el_t *msg);
+/* Appends the message to the backend archive of `room_name`. */
+void archive_append(const char *room_name, const char *id, int64_t stamp_us, const char *nick,
+                    const char *bare_jid, const pv_el_t *msg);
+/* Deletes a room's whole archive. */
+void archive_delete(const char *room_name);
+/* The MESSAGE event: stanza-id, ring, archive, disk log. */
+pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud);
+/* Loads the newest messages of a room into its ring (one query). */
+void archive_load_recent(recent_t *r, const pv_muc_room_t *room, size_t n);
+
+/* ---- mam.c / rsm.c ---- */
+
+pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t mam_disco(const pv_event_t *ev, void *payload, void *ud);
+
+typedef struct rsm_req {
+    long max;             /* -1: absent */
+    const char *after;    /* NULL: absent */
+    const char *before;   /* NULL: absent; "" = <before/> (last page) */
+    bool has_index;
+} rsm_req_t;
+
+/* Reads an <set xmlns=rsm/> (may be NULL). -1 on a malformed max. */
+int rsm_parse(const pv_el_t *set, rsm_req_t *out);
+/* Appends <set><first index>..</first><last/><count/></set> to parent.
+ * count < 0 / index < 0: omitted. first NULL: only <count/>. */
+void rsm_answer(pv_el_t *parent, const char *first, const char *last, long index, long count);
+
+/* ---- retention.c ---- */
+
+typedef struct retention_cfg {
+    long max_age_s;    /* 0: keep forever */
+    long max_count;    /* 0: no limit */
+    long interval_s;   /* timer period */
+    long batch;        /* rooms examined per tick */
+} retention_cfg_t;
+
+int retention_start(const retention_cfg_t *cfg);
+void retention_stop(void);
+/* A room the plugin saw archive into (retention only walks known rooms). */
+void retention_note_room(const char *room_name);
+
+/* ---- disklog.c ---- */
+
+/* dir NULL: off. format "text" or "html". 0 or -1. */
+int disklog_configure(const char *dir, const char *format);
+void disklog_message(const char *room_name, const char *room_jid, const char *nick,
+                     int64_t stamp_us, const pv_el_t *msg);
+void disklog_close(void);
+
+/* ---- plugin.c ---- */
+
+extern const pv_muc_api_t *muc_api;
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * plugins/history/recent.c: the discussion history kept in memory, one ring
+ * buffer of recent messages per room, keyed by the room's bare JID in a small
+ * chained hash table. A join reads the ring (no backend query); the archive
+ * is consulted once per room after start to refill it (archive.c). Each
+ * entry owns a clone of the reflected stanza; the table owns the rings.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "history.h"
+
+#define NBUCKETS 256
+
+static recent_t *buckets[NBUCKETS];
+
+static void msg_clear(recent_msg_t *m)
+{
+    pv_el_free(m->stanza);
+    free(m->id);
+    memset(m, 0, sizeof *m);
+}
+
+recent_t *recent_get(const char *room_jid, bool create)
+{
+    uint32_t b = pv_hash_str(room_jid) % NBUCKETS;
+    for (recent_t *r = buckets[b]; r; r = r->next)
+        if (!strcmp(r->room, room_jid))
+            return r;
+    if (!create)
+        return NULL;
+    recent_t *r = calloc(1, sizeof *r);
+    if (r)
+        r->room = strdup(room_jid);
+    if (!r || !r->room) {
+        free(r);
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory keeping its history", room_jid);
+        return NULL;
+    }
+    r->next = buckets[b];
+    buckets[b] = r;
+    return r;
+}
+
+const recent_msg_t *recent_at(const recent_t *r, size_t i)
+{
+    return i < r->n ? &r->msgs[(r->head + i) % r->cap] : NULL;
+}
+
+int recent_set_cap(recent_t *r, size_t cap)
+{
+    if (cap > HISTORY_HARD_MAX)
+        cap = HISTORY_HARD_MAX;
+    if (cap == r->cap)
+        return 0;
+    recent_msg_t *m = cap ? calloc(cap, sizeof *m) : NULL;
+    if (cap && !m) {
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory resizing its history", r->room);
+        return -1;
+    }
+    size_t keep = r->n < cap ? r->n : cap, drop = r->n - keep;
+    for (size_t i = 0; i < r->n; i++) {
+        recent_msg_t *src = &r->msgs[(r->head + i) % r->cap];
+        if (i < drop)
+            msg_clear(src);
+        else
+            m[i - drop] = *src;
+    }
+    free(r->msgs);
+    r->msgs = m;
+    r->cap = cap;
+    r->n = keep;
+    r->head = 0;
+    return 0;
+}
+
+static char *dup_id(const recent_t *r, const char *id)
+{
+    char *c = strdup(id ? id : "");
+    if (!c)
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory keeping a message", r->room);
+    return c;
+}
+
+int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char *id)
+{
+    if (!r->cap)
+        return 0;
+    char *idc = dup_id(r, id);
+    pv_el_t *c = idc ? pv_el_clone(stanza) : NULL;
+    if (!c) {
+        free(idc);
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory keeping a message", r->room);
+        return -1;
+    }
+    size_t slot;
+    if (r->n == r->cap) {
+        slot = r->head;
+        msg_clear(&r->msgs[slot]);
+        r->head = (r->head + 1) % r->cap;
+    } else {
+        slot = (r->head + r->n) % r->cap;
+        r->n++;
+    }
+    r->msgs[slot] = (recent_msg_t){.stanza = c, .stamp_us = stamp_us, .id = idc};
+    return 0;
+}
+
+int recent_prepend_xml(recent_t *r, const char *xml, int64_t stamp_us, const char *id)
+{
+    if (r->n == r->cap || !xml)
+        return 0;   /* full: the ring already holds newer messages */
+    for (size_t i = 0; i < r->n; i++)
+        if (id && !strcmp(recent_at(r, i)->id, id))
+            return 0;
+    char err[128];
+    pv_el_t *el = pv_el_parse(xml, strlen(xml), err, sizeof err);
+    if (!el) {
+        pv_log(PV_LOG_WARN, HIST, "room %s: archived message %s is not XML (%s); skipped",
+               r->room, id ? id : "?", err);
+        return -1;
+    }
+    char *idc = dup_id(r, id);
+    if (!idc) {
+        pv_el_free(el);
+        return -1;
+    }
+    r->head = (r->head + r->cap - 1) % r->cap;
+    r->n++;
+    r->msgs[r->head] = (recent_msg_t){.stanza = el, .stamp_us = stamp_us, .id = idc};
+    return 0;
+}
+
+static void ring_free(recent_t *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        msg_clear(&r->msgs[(r->head + i) % r->cap]);
+    free(r->msgs);
+    free(r->room);
+    free(r);
+}
+
+void recent_drop(const char *room_jid)
+{
+    uint32_t b = pv_hash_str(room_jid) % NBUCKETS;
+    for (recent_t **p = &buckets[b]; *p; p = &(*p)->next) {
+        if (!strcmp((*p)->room, room_jid)) {
+            recent_t *r = *p;
+            *p = r->next;
+            ring_free(r);
+            return;
+        }
+    }
+}
+
+void recent_free_all(void)
+{
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        while (buckets[b]) {
+            recent_t *r = buckets[b];
+            buckets[b] = r->next;
+            ring_free(r);
+        }
+    }
+}
+
