@@ -23,6 +23,11 @@
  * one stanza to max_stanza_bytes + FEED_PIECE, checked before libxml2 sees
  * them, so a huge stanza is refused without being buffered.
  *
+ * libxml2 keeps every name it has seen in a dictionary that slows down as
+ * it grows; a context whose dictionary is large is replaced between stanzas
+ * (see do_recycle), so element line numbers in stream mode restart then
+ * (they only matter for documents).
+ *
  * After the first error the parser is dead: libxml2 is stopped, the error
  * callback has run once (after xmlParseChunk returned), every later xs_feed
  * returns -1 at once.

@@ -25,6 +25,14 @@ MUC_TESTS = \
 	tests/muc/test_enter.py tests/muc/test_exit_nick_status.py \
 	tests/muc/test_messages.py tests/muc/test_owner_create.py \
 	tests/muc/test_disco.py tests/muc/test_invite_register_voice.py \
+	tests/muc/test_persist.py \
 	tests/muc/test_roster_property.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
+
+# A test plugin that drives muc-core's SDK events (tests/muc/test_sdk_events.py).
+check_LTLIBRARIES += tests/muc/muc-probe.la
+tests_muc_muc_probe_la_SOURCES = tests/muc/probe.c
+tests_muc_muc_probe_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS) -rpath /nowhere
+TESTS += tests/muc/test_sdk_events.py
+EXTRA_DIST += tests/muc/test_sdk_events.py

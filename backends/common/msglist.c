@@ -109,6 +109,59 @@ int msglist_replace(msglist_t *l, const char *id, const char *xml)
     return 0;
 }
 
+/* How many messages survive the age cut, and so the first index (among
+ * those) that the count cut keeps. */
+static size_t survivors(const msglist_t *l, int64_t before_us)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (!before_us || l->msgs[i].stamp_us >= before_us)
+            n++;
+    return n;
+}
+
+int msglist_each_kept(const msglist_t *l, int64_t before_us, size_t keep,
+                      int (*fn)(const pv_store_msg_t *m, void *ud), void *ud)
+{
+    size_t alive = survivors(l, before_us);
+    size_t drop_oldest = keep && alive > keep ? alive - keep : 0;
+    size_t seen = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const pv_store_msg_t *m = &l->msgs[i];
+        if (before_us && m->stamp_us < before_us)
+            continue;
+        if (seen++ < drop_oldest)
+            continue;
+        int rc = fn(m, ud);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+size_t msglist_trim(msglist_t *l, int64_t before_us, size_t keep)
+{
+    size_t alive = survivors(l, before_us);
+    size_t drop_oldest = keep && alive > keep ? alive - keep : 0;
+    size_t w = 0, seen = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        pv_store_msg_t *m = &l->msgs[i];
+        int old = before_us && m->stamp_us < before_us;
+        if (!old && seen++ >= drop_oldest) {
+            l->msgs[w] = *m;
+            /* replacing an existing key's value does not allocate */
+            strmap_put(l->byid, m->id, (void *)(uintptr_t)(w + 1));
+            w++;
+            continue;
+        }
+        strmap_remove(l->byid, m->id);
+        free_msg(m);
+    }
+    size_t removed = l->n - w;
+    l->n = w;
+    return removed;
+}
+
 static int matches(const pv_store_msg_t *m, const pv_store_query_t *q)
 {
     if (q->start_us && m->stamp_us < q->start_us)

@@ -36,6 +36,17 @@ int msglist_append(msglist_t *l, const pv_store_msg_t *msg);
 /* Replaces message id's XML. 0, PV_STORE_ENOTFOUND or PV_STORE_ENOMEM. */
 int msglist_replace(msglist_t *l, const char *id, const char *xml);
 
+/* Removes every message with stamp_us < before_us (before_us 0: none),
+ * then all but the newest `keep` (0: no limit). Never allocates, never fails.
+ * Returns how many were removed. */
+size_t msglist_trim(msglist_t *l, int64_t before_us, size_t keep);
+
+/* Calls fn, in order, for every message msglist_trim(l, before_us, keep)
+ * would keep (for writers that must save the result before changing the
+ * list). Stops at and returns fn's first nonzero answer; 0 otherwise. */
+int msglist_each_kept(const msglist_t *l, int64_t before_us, size_t keep,
+                      int (*fn)(const pv_store_msg_t *m, void *ud), void *ud);
+
 /* Runs query q over the list (l may be NULL: an empty archive) and calls cb
  * once with the results (borrowed for the call) or an error status. */
 void msglist_query(const msglist_t *l, const pv_store_query_t *q, pv_store_msgs_fn cb, void *ud);

@@ -83,3 +83,18 @@ void mem_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud
     msglist_free(strmap_remove(s->archives, room));
     cb(PV_STORE_OK, NULL, ud);
 }
+
+void mem_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                      pv_store_done_fn cb, void *ud)
+{
+    mem_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    msglist_t *l = strmap_get(s->archives, room);
+    if (l)
+        msglist_trim(l, before_us, keep_newest);
+    cb(PV_STORE_OK, NULL, ud);
+}

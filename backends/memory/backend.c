@@ -74,4 +74,5 @@ PV_STORE_DEFINE(memory) = {
     .archive_query = mem_archive_query,
     .archive_replace = mem_archive_replace,
     .archive_delete = mem_archive_delete,
+    .archive_trim = mem_archive_trim,
 };

@@ -34,5 +34,7 @@ void mem_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_
 void mem_archive_replace(void *h, const char *room, const char *id, const char *xml,
                          pv_store_done_fn cb, void *ud);
 void mem_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
+void mem_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                      pv_store_done_fn cb, void *ud);
 
 #endif

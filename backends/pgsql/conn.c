@@ -66,6 +66,19 @@ void pg_op_fail(pg_op_t *op, int status, const char *msg)
     pg_op_free(op);
 }
 
+void pg_one_line(char *msg)
+{
+    char *w = msg;
+    for (const char *r = msg; *r; r++) {
+        char ch = (*r == '\n' || *r == '\t' || *r == '\r') ? ' ' : *r;
+        if (ch != ' ' || (w > msg && w[-1] != ' '))
+            *w++ = ch;
+    }
+    while (w > msg && w[-1] == ' ')
+        w--;
+    *w = '\0';
+}
+
 static void set_io(pg_store_t *s, int events)
 {
     int fd = PQsocket(s->conn);
@@ -107,16 +120,7 @@ void pg_disconnect(pg_store_t *s, const char *why)
 {
     char msg[sizeof(s->err)];
     snprintf(msg, sizeof(msg), "the connection to PostgreSQL failed: %s", why);
-    /* libpq's messages span lines: make it one. */
-    char *w = msg;
-    for (const char *r = msg; *r; r++) {
-        char ch = (*r == '\n' || *r == '\t') ? ' ' : *r;
-        if (ch != ' ' || (w > msg && w[-1] != ' '))
-            *w++ = ch;
-    }
-    while (w > msg && w[-1] == ' ')
-        w--;
-    *w = '\0';
+    pg_one_line(msg);
     pv_log(PV_LOG_ERROR, "pgsql", "%s; reconnecting", msg);
     ev_io_stop(s->loop, &s->io);
     PQfinish(s->conn);
@@ -279,8 +283,10 @@ int pg_connect_blocking(pg_store_t *s)
     s->retry.data = s;
     s->conn = PQconnectdbParams(s->keys, s->values, 1);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
-        pv_log(PV_LOG_ERROR, "pgsql", "cannot connect to PostgreSQL: %s",
-               s->conn ? PQerrorMessage(s->conn) : "out of memory");
+        char why[512];
+        snprintf(why, sizeof(why), "%s", s->conn ? PQerrorMessage(s->conn) : "out of memory");
+        pg_one_line(why);
+        pv_log(PV_LOG_ERROR, "pgsql", "cannot connect to PostgreSQL: %s", why);
         PQfinish(s->conn);
         s->conn = NULL;
         return -1;

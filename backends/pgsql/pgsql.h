@@ -75,6 +75,7 @@ typedef struct pg_store {
 } pg_store_t;
 
 /* conn.c */
+void pg_one_line(char *msg);            /* libpq's multi-line messages, on one line */
 int pg_connect_blocking(pg_store_t *s); /* at open: 0 or -1 (logged) */
 void pg_start_io(pg_store_t *s);        /* after a connection is made */
 void pg_disconnect(pg_store_t *s, const char *why);

@@ -155,6 +155,15 @@ typedef struct pv_store {
 
     /* Deletes a room's whole archive (the room itself stays). */
     void (*archive_delete)(void *handle, const char *room, pv_store_done_fn cb, void *ud);
+
+    /* (Appended for the history plugin's retention.) Deletes from a room's
+     * archive every message older than before_us (0: no age limit), then all
+     * but the newest keep_newest messages (0: no count limit). Bounded work
+     * per call is the caller's concern (it calls once per room per tick).
+     * A room without an archive is fine (PV_STORE_OK). May be NULL or lie
+     * beyond `size` in older backends: callers check. Strings are copied. */
+    void (*archive_trim)(void *handle, const char *room, int64_t before_us, size_t keep_newest,
+                         pv_store_done_fn cb, void *ud);
 } pv_store_t;
 
 #define PV_STORE_SYMBOL_(n) n##_LTX_pv_store

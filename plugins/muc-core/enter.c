@@ -30,7 +30,7 @@ static pv_verdict_t check_entry(pv_stanza_ctx_t *ctx, room_t *r, const char *nic
     if (room_cfg_bool(r, CF_MEMBERSONLY) && aff < PV_MUC_AFF_MEMBER)
         return refuse(ctx, "auth", "registration-required",
                       "This room is members-only and you are not a member");
-    if (room_cfg_bool(r, CF_PASSWORDPROTECTED) && aff < PV_MUC_AFF_OWNER) {
+    if (room_cfg_bool(r, CF_PASSWORDPROTECTED)) {   /* nobody is exempt, as in Prosody */
         const char *pw = mucx ? pv_el_child_text(mucx, NS_MUC, "password") : NULL;
         if (!pw)
             return refuse(ctx, "auth", "not-authorized",

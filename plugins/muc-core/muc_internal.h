@@ -170,6 +170,7 @@ session_t *session_by_full(const room_t *r, const char *full);
 occupant_t *occupant_by_bare(const room_t *r, const char *bare);
 int occupant_rename(occupant_t *o, const char *nick);
 pv_muc_aff_t occupant_aff(const occupant_t *o);
+void occupant_announce_affiliation(room_t *r, const char *bare);
 pv_muc_role_t role_for(const room_t *r, pv_muc_aff_t a);
 
 /* occupant_id.c */

@@ -165,6 +165,23 @@ int occupant_rename(occupant_t *o, const char *nick)
     return 0;
 }
 
+/* After an affiliation change of `bare`: raise the role its affiliation
+ * implies (member -> participant...) and tell the room (XEP-0045 §9.3). */
+void occupant_announce_affiliation(room_t *r, const char *bare)
+{
+    static const int self110[] = {110, 0};
+    for (occupant_t *o = occupant_by_bare(r, bare); o; o = o->bare_next) {
+        pv_muc_role_t want = role_for(r, occupant_aff(o));
+        if (want > o->role)
+            o->role = want;
+        pres_opts_t opt = {.self_codes = self110};
+        presence_broadcast(o, &opt);
+        pv_muc_occupant_event_t ev = {.room = r, .occupant = o, .nick = o->nick,
+                                      .real_jid = o->sessions ? o->sessions->jid : NULL};
+        pv_event_fire(ev_role_changed, &ev);
+    }
+}
+
 pv_muc_aff_t occupant_aff(const occupant_t *o)
 {
     return room_aff(o->room, o->bare);

@@ -38,7 +38,17 @@ int events_init(void)
 static const char *const known[] = {"create", "allow", "occupant-id-secret", "flood-burst",
                                     "flood-per-minute", NULL};
 
-static int read_config(const pv_config_t *cfg)
+static void free_allow(char **allow)
+{
+    for (char **a = allow; a && *a; a++)
+        free(*a);
+    free(allow);
+}
+
+/* Reads the plugin's element into `into` (create policy, allow list, flood
+ * limits, occupant-id secret). On failure logs FILE:LINE and returns -1;
+ * what was allocated stays in `into` for the caller to free. */
+static int read_config(const pv_config_t *cfg, muc_state_t *into)
 {
     if (cfg && pv_config_check_known(cfg, known, MUC) > 0)
         return -1;
@@ -51,27 +61,51 @@ static int read_config(const pv_config_t *cfg)
     if (found < 0)
         return pv_config_error(pv_el_child(cfg, NULL, "create"), MUC,
                                "<create> must be anyone, local, list or admins, not '%s'", c);
-    muc->create = (create_policy_t)found;
+    into->create = (create_policy_t)found;
     size_t n = 0;
     for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a; a = pv_el_next(a, NULL, "allow"))
         n++;
-    muc->allow = calloc(n + 1, sizeof *muc->allow);
-    if (!muc->allow)
+    into->allow = calloc(n + 1, sizeof *into->allow);
+    if (!into->allow)
         return -1;
     n = 0;
     for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a; a = pv_el_next(a, NULL, "allow")) {
         pv_jid_t *j = pv_jid_parse(pv_el_text(a));
         if (!j)
             return pv_config_error(a, MUC, "<allow> must hold a JID or a domain, not '%s'", pv_el_text(a));
-        muc->allow[n++] = xstrdup(j->bare);
+        into->allow[n] = xstrdup(j->bare);
         pv_jid_free(j);
+        if (!into->allow[n++])
+            return -1;
     }
-    if (pv_config_int(cfg, "flood-burst", 10, 0, 100000, MUC, &muc->flood_burst) < 0 ||
-        pv_config_int(cfg, "flood-per-minute", 120, 0, 6000000, MUC, &muc->flood_per_minute) < 0)
+    if (pv_config_int(cfg, "flood-burst", 10, 0, 100000, MUC, &into->flood_burst) < 0 ||
+        pv_config_int(cfg, "flood-per-minute", 120, 0, 6000000, MUC, &into->flood_per_minute) < 0)
         return -1;
     const char *secret = pv_config_str(cfg, "occupant-id-secret", NULL);
-    muc->occupant_id_secret = xstrdup(secret ? secret : pv_service_domain());
-    return muc->occupant_id_secret ? 0 : -1;
+    into->occupant_id_secret = xstrdup(secret ? secret : pv_service_domain());
+    return into->occupant_id_secret ? 0 : -1;
+}
+
+/* SIGHUP: the new policy and limits apply at once; the occupant-id secret is
+ * kept (changing it would change every live occupant's id). */
+static int muc_reconfigure(void *state, const pv_config_t *cfg)
+{
+    muc_state_t *m = state, fresh = {0};
+    if (read_config(cfg, &fresh) < 0) {
+        free_allow(fresh.allow);
+        free(fresh.occupant_id_secret);
+        pv_log(PV_LOG_ERROR, MUC, "new configuration refused: keeping the old one");
+        return -1;
+    }
+    if (strcmp(fresh.occupant_id_secret, m->occupant_id_secret) != 0)
+        pv_log(PV_LOG_WARN, MUC, "occupant-id-secret changes only at restart");
+    free(fresh.occupant_id_secret);
+    free_allow(m->allow);
+    m->allow = fresh.allow;
+    m->create = fresh.create;
+    m->flood_burst = fresh.flood_burst;
+    m->flood_per_minute = fresh.flood_per_minute;
+    return 0;
 }
 
 static int hook(int kinds, int to, const char *ns, int prio, pv_stanza_fn fn)
@@ -96,7 +130,7 @@ static int muc_init(const pv_config_t *cfg, void **state)
         return -1;
     map_init(&muc->rooms, false);
     *state = muc;
-    if (read_config(cfg) < 0 || events_init() < 0 || api_init() < 0)
+    if (read_config(cfg, muc) < 0 || events_init() < 0 || api_init() < 0)
         goto fail;
     if (hook(PV_KIND_PRESENCE, PV_TO_FULL, NULL, 0, presence_handler) < 0 ||
         hook(PV_KIND_PRESENCE, PV_TO_BARE, NULL, 0, presence_bare_handler) < 0 ||
@@ -132,9 +166,7 @@ static void muc_shutdown(void *state)
     api_shutdown();
     rooms_free_all();
     iq_forward_reset();
-    for (char **a = m->allow; a && *a; a++)
-        free(*a);
-    free(m->allow);
+    free_allow(m->allow);
     free(m->occupant_id_secret);
     free(m);
     muc = NULL;
@@ -149,7 +181,7 @@ PV_PLUGIN_DEFINE(muc_core) = {
     .version = "1.0",
     .requires = no_requires,
     .init = muc_init,
-    .reconfigure = NULL,
+    .reconfigure = muc_reconfigure,
     .connected = NULL,
     .shutdown = muc_shutdown,
 };

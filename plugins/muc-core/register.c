@@ -54,14 +54,18 @@ static pv_verdict_t unregister(pv_stanza_ctx_t *ctx, room_t *r)
     if (!room_reg_nick(r, bare) && room_aff(r, bare) != PV_MUC_AFF_MEMBER)
         return fail(ctx, "cancel", "item-not-found", "You are not registered with this room");
     room_reg_set(r, bare, NULL);
-    if (room_aff(r, bare) == PV_MUC_AFF_MEMBER)
+    pv_muc_aff_t aff_before = room_aff(r, bare);
+    if (aff_before == PV_MUC_AFF_MEMBER)
         room_aff_set(r, bare, PV_MUC_AFF_NONE);
     persist_registration(r, bare, NULL, room_aff(r, bare));
+    bool was_member = aff_before == PV_MUC_AFF_MEMBER;
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     if (res) {
         pv_send(res);
         pv_el_free(res);
     }
+    if (was_member)
+        occupant_announce_affiliation(r, bare);
     return PV_HANDLED;
 }
 
@@ -140,5 +144,7 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
         pv_send(res);
         pv_el_free(res);
     }
+    if (aff == PV_MUC_AFF_NONE)
+        occupant_announce_affiliation(r, bare);
     return PV_HANDLED;
 }

@@ -177,11 +177,11 @@ NICKS = {"alice@example.org": "Alice", "dave@example.org": "Dave"}
 MUC_EXPECTED = {
     "lobby": {
         "config": {
-            "roomname": "The Lobby", "roomsecret": "hunter2", "passwordprotectedroom": "1",
+            "roomname": "The Lobby", "roomsecret": "hunter2", "passwordprotected": "1",
             "roomdesc": "Where everyone meets", "subject": "Welcome & hello",
             "privacy": "1", "leave": "has left", "join": "has joined",
-            "rename": "is now known as", "publicroom": "0", "changesubject": "1",
-            "maxusers": "1", "persistentroom": "1", "moderatedroom": "1",
+            "rename": "is now known as", "public": "0", "changesubject": "1",
+            "maxusers": "1", "persistent": "1", "moderated": "1",
             "allowpm": "moderators", "membersonly": "1", "allowinvites": "0",
             "whois": "anyone", "enablelogging": "1",
         },
@@ -194,7 +194,7 @@ MUC_EXPECTED = {
     },
     "quiet": {
         "config": {"roomname": "Quiet", "whois": "moderators", "allowpm": "anyone",
-                   "persistentroom": "1"},
+                   "persistent": "1"},
         "affs": {},
         "nicks": NICKS,
     },
@@ -335,10 +335,10 @@ P06_EXPECTED = {
     "chess": {
         "config": {
             "roomname": "Chess Club", "subject": "e4", "changesubject": "0",
-            "persistentroom": "1", "moderatedroom": "0", "whois": "anyone", "history": "30",
-            "game": "1", "membersonly": "0", "allowinvites": "1", "publicroom": "0",
+            "persistent": "1", "moderated": "0", "whois": "anyone", "history": "30",
+            "game": "1", "membersonly": "0", "allowinvites": "1", "public": "0",
             "roomdesc": "Games", "leave": "", "join": "hi", "rename": "", "maxusers": "0",
-            "allowpm": "none", "change_nick": "1", "privacy": "1", "message_size": "500",
+            "allowpm": "none", "changenick": "1", "privacy": "1", "message_size": "500",
             "logroom": "0",
         },
         "affs": {"alice@example.org": ("owner", None), "kasparov@example.org": ("player", None)},
@@ -346,11 +346,11 @@ P06_EXPECTED = {
     },
     "lounge": {
         "config": {
-            "roomname": "Lounge", "subject": "", "changesubject": "1", "persistentroom": "1",
-            "moderatedroom": "0", "whois": "moderators", "history": "10", "game": "0",
-            "membersonly": "0", "allowinvites": "1", "publicroom": "1",
+            "roomname": "Lounge", "subject": "", "changesubject": "1", "persistent": "1",
+            "moderated": "0", "whois": "moderators", "history": "10", "game": "0",
+            "membersonly": "0", "allowinvites": "1", "public": "1",
             "roomdesc": "Sit down", "leave": "bye \u00e9", "join": "", "rename": "",
-            "maxusers": "30", "allowpm": "anyone", "change_nick": "1", "ignore_player": "1",
+            "maxusers": "30", "allowpm": "anyone", "changenick": "1", "ignore_player": "1",
         },
         "affs": {
             "alice@example.org": ("owner", None), "bob@example.org": ("admin", None),
@@ -489,9 +489,13 @@ def stop_pgsql():
                        stderr=subprocess.DEVNULL)
 
 
+PG = {}
+
+
 def test_palaver06_pgsql():
     name = "palaver06-pgsql"
     conninfo, why = start_pgsql()
+    PG["conninfo"], PG["why"] = conninfo, why
     if not conninfo:
         skip(name, why)
         return
@@ -531,6 +535,38 @@ def test_palaver06_pgsql():
     rc, out, err = run("palaver06-pgsql:host=%s port=1 user=pv" % os.path.join(TMP, "nopg"),
                        config("mem", "memory"), dry=True)
     ok(rc == 1 and "cannot connect" in out, "%s: an unreachable server fails" % name, out)
+
+
+def test_pgsql_backend(db):
+    """Palaver 0.6 into the pgsql backend (asynchronous completions), read
+    back through it, then pgsql -> sqlite with nothing lost."""
+    name = "pgsql backend"
+    if not module_built("pgsql") or not module_built("sqlite") or not db:
+        skip(name, "the pgsql or sqlite backend module is not built")
+        return
+    if not PG.get("conninfo"):
+        skip(name, PG.get("why") or "no PostgreSQL server")
+        return
+    base = PG["conninfo"]
+    p = subprocess.run(["psql", "-q", base, "-c", "CREATE DATABASE pvtarget"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 0:
+        ok(False, "%s: target database created" % name, p.stderr)
+        return
+    conninfo = base.replace("dbname=postgres", "dbname=pvtarget")
+    cfg = config("to-pgsql", "pgsql", "<conninfo>%s</conninfo>" % conninfo)
+    rc, out, err = run("palaver06-sqlite:" + db, cfg)
+    ok(rc == 0, "palaver06-sqlite into pgsql: converts", out + err)
+    rc, rooms, errors, err = readback("pgsql:" + conninfo)
+    ok(rc == 0 and not errors, "palaver06-sqlite into pgsql: reads back through the backend",
+       err)
+    same(rooms, P06_EXPECTED, "palaver06-sqlite into pgsql: every room read back field by field")
+    dst = os.path.join(TMP, "from-pgsql.db")
+    rc, out, err = run("pgsql:" + conninfo,
+                       config("pg-to-sqlite", "sqlite", "<database>%s</database>" % dst))
+    ok(rc == 0 and "2 rooms" in (parse(out)[3] or ""), "pgsql into sqlite: converts", out + err)
+    rc, after, errors, err = readback("sqlite:" + dst)
+    same(after, P06_EXPECTED, "pgsql into sqlite: nothing lost")
 
 
 # ---------------------------------------------------------------- backend to backend
@@ -586,6 +622,7 @@ def main():
         os.makedirs(sp2)
         test_palaver06_into("sqlite", "<database>%s</database>" % sq2, "sqlite:" + sq2, db)
         test_palaver06_into("spool", "<spool>%s</spool>" % sp2, "spool:" + sp2, db)
+        test_pgsql_backend(db)
         a, b, c = (os.path.join(TMP, n) for n in ("b2b-a", "b2b-b.db", "b2b-c.db"))
         os.makedirs(a)
         test_backend_to_backend("spool", "<spool>%s</spool>" % a, "spool:" + a,

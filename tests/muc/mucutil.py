@@ -28,10 +28,11 @@ def occ(room, nick):
 class MUC:
     """The daemon with muc-core, as a context manager."""
 
-    def __init__(self, muc_config='', extra_config='', backend='memory'):
-        self.r = Router(domain=DOMAIN, backend=backend, plugins=['muc-core'],
+    def __init__(self, muc_config='', extra_config='', backend='memory', tmpdir=None,
+                 plugins=('muc-core',)):
+        self.r = Router(domain=DOMAIN, backend=backend, plugins=list(plugins),
                         plugin_config={'muc-core': muc_config}, extra_config=extra_config,
-                        reply_close=False)
+                        reply_close=False, tmpdir=tmpdir)
 
     def __enter__(self):
         return self

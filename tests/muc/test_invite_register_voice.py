@@ -107,6 +107,24 @@ def test_reg_1_form_and_submit_makes_member():
         assert item(own).get('affiliation') == 'member', describe(got)
 
 
+def test_reg_1_occupant_registering_is_announced_as_member():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {'moderatedroom': 1})
+        m.join(B, 'r', 'bob')
+        m.send("<iq type='set' id='rs' from='%s' to='%s'><query xmlns='jabber:iq:register'>"
+               "<x xmlns='jabber:x:data' type='submit'><field var='muc#register_roomnick'>"
+               "<value>bob</value></field></x></query></iq>" % (B, room_jid('r')))
+        got = m.collect()
+        res = [s for s in got if s.get('id') == 'rs']
+        assert len(res) == 1 and res[0].get('type') == 'result', describe(got)
+        pres = [s for s in got if is_presence(s)]
+        assert sorted(s.get('to') for s in pres) == sorted([A, B]), describe(got)
+        for s in pres:
+            assert s.get('from') == occ('r', 'bob')
+            assert (item(s).get('affiliation'), item(s).get('role')) == ('member', 'participant'), describe(got)
+        assert 110 in codes(to(pres, B)[0]) and 110 not in codes(to(pres, A)[0])
+
+
 def test_reg_2_reserved_nick_and_roomuser_item():
     with MUC() as m:
         m.create(A, 'r', 'alice')

@@ -142,4 +142,22 @@ def test_owner_8_create_admins_only():
         assert 201 in codes(got[0]), describe(got)
 
 
+def test_owner_8_policy_reloaded_on_sighup():
+    import signal
+    import time
+    with MUC() as m:
+        assert 201 in codes(m.join(A, 'r1', 'alice')[0])
+        m.r.plugin_config['muc-core'] = '<create>admins</create>'
+        with open(m.r.config_path, 'w', encoding='utf-8') as f:
+            f.write(m.r.config_xml())
+        m.r.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while True:
+            got = m.join(B, 'r%d' % int(time.monotonic() * 1000), 'bob')
+            if got and got[0].get('type') == 'error':
+                assert cond(got[0]) == ('cancel', 'not-allowed'), describe(got)
+                break
+            assert time.monotonic() < deadline, 'the new policy never applied'
+
+
 run(globals())

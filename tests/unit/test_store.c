@@ -1478,22 +1478,80 @@ static void test_failing_corrupt_file(void **state)
     check_seeded(c);
 }
 
-/* pgsql: the server cuts the connection (PALAVER_PGSQL_KILL runs
- * pg_terminate_backend); the next operation fails with EIO, the backend
- * reconnects by itself and the data is all there. */
+/* Runs SQL through PALAVER_PGSQL_PSQL (a psql command line);
+ * in the background when bg. Returns system()'s status. */
+static int psql(const char *sql, int bg)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "%s -c \"%s\" >/dev/null%s", getenv("PALAVER_PGSQL_PSQL"), sql,
+             bg ? " &" : "");
+    return system(cmd);
+}
+
+/* Runs the loop for about `seconds`. */
+static void spin(double seconds)
+{
+    struct ev_loop *loop = pv_loop();
+    ev_timer t;
+    timed_out = 0;
+    ev_timer_init(&t, on_timeout, seconds, 0.0);
+    ev_timer_start(loop, &t);
+    while (!timed_out)
+        ev_run(loop, EVRUN_ONCE);
+    ev_timer_stop(loop, &t);
+    timed_out = 0;
+}
+
+static int ticks;
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    ticks++;
+}
+
+/* pgsql: a slow database (another session holds a lock for 1.5 s) does not
+ * block the loop: timers keep firing while the operation waits, and the
+ * operation completes afterwards. */
+static void test_slow_database(void **state)
+{
+    ctx_t *c = *state;
+    assert_int_equal(do_put(c, "lounge", NULL, 0), 0);
+    assert_int_equal(
+        psql("BEGIN; LOCK TABLE rooms IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT", 1),
+        0);
+    usleep(500 * 1000); /* let it take the lock */
+    res_t r = {0};
+    const pv_kv_t kv[] = {{"title", "after the lock"}};
+    c->be->st->room_put(c->h, "lounge", kv, 1, done_cb, &r);
+    assert_false(r.fired); /* pgsql answers from the loop, never inside the call */
+    struct ev_loop *loop = pv_loop();
+    ev_timer tick;
+    ticks = 0;
+    ev_timer_init(&tick, on_tick, 0.05, 0.05);
+    ev_timer_start(loop, &tick);
+    wait_for(&r.fired);
+    ev_timer_stop(loop, &tick);
+    assert_int_equal(r.status, 0);
+    assert_true(ticks >= 5); /* the loop ran while the database was busy */
+    do_load(c, "lounge", &r);
+    assert_string_equal(r.config[0].value, "after the lock");
+    res_clear(&r);
+}
+
+/* pgsql: the server cuts the connection (pg_terminate_backend); the next
+ * operation fails with EIO, the backend reconnects by itself and the data is
+ * all there. */
 static void test_reconnect(void **state)
 {
     ctx_t *c = *state;
-    const char *kill_cmd = getenv("PALAVER_PGSQL_KILL");
     seed_room(c);
-    /* pgsql answers from the loop, never inside the call. */
-    res_t early = {0};
-    c->be->st->room_list(c->h, names_cb, &early);
-    assert_false(early.fired);
-    wait_for(&early.fired);
-    assert_int_equal(early.status, 0);
-    res_clear(&early);
-    assert_int_equal(system(kill_cmd), 0);
+    assert_int_equal(psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE application_name = 'palaver'",
+                          0),
+                     0);
     res_t r = {0};
     c->be->st->room_load(c->h, "lounge", room_cb, &r);
     wait_for(&r.fired);
@@ -1503,15 +1561,7 @@ static void test_reconnect(void **state)
     /* Operations fail fast while it reconnects, then work again. */
     int status = PV_STORE_EIO;
     for (int i = 0; i < 100 && status == PV_STORE_EIO; i++) {
-        struct ev_loop *loop = pv_loop();
-        ev_timer t;
-        timed_out = 0;
-        ev_timer_init(&t, on_timeout, 0.1, 0.0);
-        ev_timer_start(loop, &t);
-        while (!timed_out)
-            ev_run(loop, EVRUN_ONCE);
-        ev_timer_stop(loop, &t);
-        timed_out = 0;
+        spin(0.1);
         do_load(c, "lounge", &r);
         status = r.status;
         res_clear(&r);
@@ -1568,7 +1618,7 @@ static volatile any_fn core_for_backends[] = {
 /* Which backends a test applies to (cmocka's skip() prints "not ok # SKIP",
  * which TAP drivers count as a failure, so tests that cannot apply are not
  * run at all; main() says which). */
-enum need { ANY, NOT_MEMORY, FILES, SPOOL_NOT_ROOT, PGSQL_KILL };
+enum need { ANY, NOT_MEMORY, FILES, SPOOL_NOT_ROOT, PGSQL_PSQL };
 
 typedef struct test_def {
     const char *name;
@@ -1613,7 +1663,8 @@ static const test_def_t tests[] = {
     TN(test_failing_writes, FILES),
     TN(test_failing_readonly_dir, SPOOL_NOT_ROOT), /* root ignores permissions */
     TN(test_failing_corrupt_file, FILES),
-    TN(test_reconnect, PGSQL_KILL),
+    TN(test_slow_database, PGSQL_PSQL),
+    TN(test_reconnect, PGSQL_PSQL),
     T(test_many_rooms),
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
@@ -1627,8 +1678,8 @@ static int applies(const backend_t *be, enum need need)
         return be->files;
     case SPOOL_NOT_ROOT:
         return strcmp(be->name, "spool") == 0 && geteuid() != 0;
-    case PGSQL_KILL:
-        return strcmp(be->name, "pgsql") == 0 && getenv("PALAVER_PGSQL_KILL");
+    case PGSQL_PSQL:
+        return strcmp(be->name, "pgsql") == 0 && getenv("PALAVER_PGSQL_PSQL");
     default:
         return 1;
     }

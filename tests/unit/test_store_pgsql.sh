@@ -75,9 +75,9 @@ as_pg "$PGBIN/createdb" -h "$tmp" -p "$port" -U palaver palaver_test >"$tmp/crea
     fail "createdb failed"
 
 PALAVER_PGSQL_CONNINFO="host=127.0.0.1 port=$port dbname=palaver_test user=palaver"
-# The suite calls this to cut the backend's connection and checks that it
-# reconnects.
-PALAVER_PGSQL_KILL="'$PGBIN/psql' -q -X '$PALAVER_PGSQL_CONNINFO' -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'palaver'\" >/dev/null"
-export PALAVER_PGSQL_CONNINFO PALAVER_PGSQL_KILL
+# The suite runs SQL of its own through this (to cut the backend's
+# connection, to hold a lock that makes the database slow).
+PALAVER_PGSQL_PSQL="'$PGBIN/psql' -q -X -v ON_ERROR_STOP=1 '$PALAVER_PGSQL_CONNINFO'"
+export PALAVER_PGSQL_CONNINFO PALAVER_PGSQL_PSQL
 
 "$suite" pgsql

@@ -14,7 +14,7 @@
  *   Palaver's own names (PALAVER.md 2.11, 4.1):
  *     leave, join, rename (legacy notices), privacy (occupants may send IQs
  *     to each other), history (backlog length), game, message_size,
- *     logroom, ignore_player, change_nick
+ *     logroom, ignore_player, changenick
  *
  * mu-conference (<room xdbns='muc:room:config'>), corrected mapping
  * (PALAVER.md 4.6):
@@ -40,7 +40,7 @@
  *   history -> history (NULL read as 30)                    game -> game
  *   invitation -> membersonly   invites -> allowinvites     hidden -> publicroom (inverted)
  *   maxusers -> maxusers        privmsg -> allowpm (1: anyone, 0: none)
- *   change_nick -> change_nick  leave/join/rename -> leave/join/rename
+" *   change_nick -> changenick  leave/join/rename -> leave/join/rename
  *   attributes privacy, logroom, ignore_player, message_size, history, game
  *   keep their names; locked, subjectlocked, query_occupants, FORM_TYPE:
  *   reported when they carry information. Lists owners/admins/members/
@@ -62,11 +62,11 @@ const mig_map_t keys_mucconf[] = {
     {"secret", "roomsecret", CONV_TEXT, NULL},
     {"private", "privacy", CONV_BOOL, NULL},
     {"visible", "whois", CONV_WHOIS_VISIBLE, NULL},
-    {"public", "publicroom", CONV_BOOL, NULL},
+    {"public", "public", CONV_BOOL, NULL},
     {"subjectlock", "changesubject", CONV_BOOL, NULL},
     {"maxusers", "maxusers", CONV_UINT, NULL},
-    {"persistent", "persistentroom", CONV_BOOL, NULL},
-    {"moderated", "moderatedroom", CONV_BOOL, NULL},
+    {"persistent", "persistent", CONV_BOOL, NULL},
+    {"moderated", "moderated", CONV_BOOL, NULL},
     {"invitation", "membersonly", CONV_BOOL, NULL},
     {"invites", "allowinvites", CONV_BOOL, NULL},
     {"privmsg", "allowpm", CONV_PM_BLOCKED, NULL},
@@ -86,17 +86,17 @@ const mig_map_t keys_palaver06[] = {
     {"description", "roomdesc", CONV_TEXT, NULL},
     {"subject", "subject", CONV_TEXT, NULL},
     {"subject_change", "changesubject", CONV_BOOL, NULL},
-    {"persistent", "persistentroom", CONV_BOOL, NULL},
-    {"moderated", "moderatedroom", CONV_BOOL, NULL},
+    {"persistent", "persistent", CONV_BOOL, NULL},
+    {"moderated", "moderated", CONV_BOOL, NULL},
     {"private", "whois", CONV_WHOIS_PRIVATE, NULL},
     {"history", "history", CONV_UINT, NULL},
     {"game", "game", CONV_BOOL, NULL},
     {"invitation", "membersonly", CONV_BOOL, NULL},
     {"invites", "allowinvites", CONV_BOOL, NULL},
-    {"hidden", "publicroom", CONV_NOT, NULL},
+    {"hidden", "public", CONV_NOT, NULL},
     {"maxusers", "maxusers", CONV_UINT, NULL},
     {"privmsg", "allowpm", CONV_PM_ALLOWED, NULL},
-    {"change_nick", "change_nick", CONV_BOOL, NULL},
+    {"change_nick", "changenick", CONV_BOOL, NULL},
     {"leave", "leave", CONV_TEXT, NULL},
     {"join", "join", CONV_TEXT, NULL},
     {"rename", "rename", CONV_TEXT, NULL},

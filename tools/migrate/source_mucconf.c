@@ -129,7 +129,7 @@ static int set_field(mig_report_t *rep, const char *path, mig_room_t *r, const c
     if (strcmp(field, "secret") == 0) {
         if (*value && mig_room_set(r, "roomsecret", value) < 0)
             return -1;
-        return mig_room_set(r, "passwordprotectedroom", *value ? "1" : "0");
+        return mig_room_set(r, "passwordprotected", *value ? "1" : "0");
     }
     char out[4096];
     const char *why;
@@ -172,7 +172,7 @@ static int read_config(mig_report_t *rep, const char *path, mig_room_t *r, xmlNo
         free(v);
     }
     /* Every room mu-conference kept in its spool was persistent. */
-    if (!mig_room_get(r, "persistentroom") && mig_room_set(r, "persistentroom", "1") < 0)
+    if (!mig_room_get(r, "persistent") && mig_room_set(r, "persistent", "1") < 0)
         return -1;
     return 0;
 }

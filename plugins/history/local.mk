@@ -1,0 +1,17 @@
+# (fragment; see Makefile.am: include plugins/history/local.mk)
+# history: discussion history on join, stanza-ids, the archive, XEP-0313 MAM,
+# retention and optional disk logs. Needs muc-core (palaver/muc.h).
+pkglib_LTLIBRARIES += plugins/history/history.la
+plugins_history_history_la_SOURCES = \
+	plugins/history/history.h plugins/history/plugin.c plugins/history/recent.c \
+	plugins/history/history_request.c plugins/history/archive.c plugins/history/mam.c \
+	plugins/history/rsm.c plugins/history/stanza_id.c plugins/history/retention.c \
+	plugins/history/disklog.c
+plugins_history_history_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+
+# Protocol tests through the fake router (tests/fakerouter.py).
+HISTORY_TESTS = \
+	tests/history/test_history_join.py tests/history/test_stanza_id_archive.py \
+	tests/history/test_mam.py tests/history/test_restart_retention.py
+TESTS += $(HISTORY_TESTS)
+EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py

@@ -1,0 +1,516 @@
+/*
+ * plugins/history/mam.c: XEP-0313 Message Archive Management on the room JID
+ * (urn:xmpp:mam:2), paged with XEP-0059.
+ *
+ * A query runs as a small chain of backend calls (which may complete later,
+ * with pgsql), so its state is a heap object holding copies of everything:
+ *   1. the page: start/end/with/before-id/after-id from the form, narrowed by
+ *      RSM after/before and max (<before/> alone: the last page);
+ *      or, with the `ids` field, one lookup per id (the id's predecessor,
+ *      then the message after it) since the store has no get-by-id;
+ *   2. the whole matching set's ids (up to COUNT_CAP) for <count> and
+ *      <first index>; omitted past the cap;
+ *   3. the <fin/> result.
+ * Unknown ids answer item-not-found. Members-only rooms answer members and
+ * above; password-protected rooms their occupants (and admins); outcasts
+ * never. Rooms that log advertise urn:xmpp:mam:2 in their disco#info.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "history.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 250
+#define COUNT_CAP 10000
+#define IDS_MAX 100
+
+typedef struct mam_query {
+    pv_el_t *iq;            /* clone of the request; owned */
+    char *room_name, *room_jid, *to, *queryid;
+    char *with_nick, *form_after, *form_before, *rsm_after, *rsm_before;
+    int64_t start_us, end_us;
+    size_t max;
+    bool last, flip;
+    /* results collected for the current page (message stanzas to send) */
+    pv_el_t **out;
+    char **out_ids;
+    size_t nout;
+    bool complete;
+    /* ids field */
+    char **ids;
+    size_t nids, idpos;
+    char *pending_prev;     /* the predecessor of ids[idpos], while looking it up */
+} mam_query_t;
+
+static void mq_free(mam_query_t *m)
+{
+    if (!m)
+        return;
+    pv_el_free(m->iq);
+    free(m->room_name);
+    free(m->room_jid);
+    free(m->to);
+    free(m->queryid);
+    free(m->with_nick);
+    free(m->form_after);
+    free(m->form_before);
+    free(m->rsm_after);
+    free(m->rsm_before);
+    for (size_t i = 0; i < m->nout; i++) {
+        pv_el_free(m->out[i]);
+        free(m->out_ids[i]);
+    }
+    free(m->out);
+    free(m->out_ids);
+    for (size_t i = 0; i < m->nids; i++)
+        free(m->ids[i]);
+    free(m->ids);
+    free(m->pending_prev);
+    free(m);
+}
+
+static char *dup0(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void mq_error(mam_query_t *m, const char *type, const char *cond, const char *text)
+{
+    if (pv_send_error(m->iq, type, cond, text) < 0)
+        pv_log(PV_LOG_WARN, HIST, "room %s: could not send a MAM error to %s", m->room_jid, m->to);
+    mq_free(m);
+}
+
+/* Stored stanzas are in the component namespace; forwarded ones read as client stanzas. */
+static void to_client_ns(pv_el_t *el)
+{
+    if (el->kind != PV_EL_ELEMENT)
+        return;
+    if (!strcmp(el->ns, PV_NS_STANZA))
+        el->ns = PV_NS_CLIENT;
+    for (pv_el_t *c = el->children; c; c = c->next)
+        to_client_ns(c);
+}
+
+/* Builds the <message><result><forwarded><delay/><message/></forwarded></result></message>. */
+static pv_el_t *result_message(const mam_query_t *m, const pv_store_msg_t *sm)
+{
+    char err[128];
+    pv_el_t *inner = sm->xml ? pv_el_parse(sm->xml, strlen(sm->xml), err, sizeof err) : NULL;
+    if (!inner) {
+        pv_log(PV_LOG_WARN, HIST, "room %s: archived message %s is unreadable; skipped",
+               m->room_jid, sm->id);
+        return NULL;
+    }
+    pv_el_t *out = pv_el_new(PV_NS_STANZA, "message");
+    pv_el_t *res = out ? pv_el_add(out, NS_MAM, "result") : NULL;
+    pv_el_t *fwd = res ? pv_el_add(res, NS_FORWARD, "forwarded") : NULL;
+    pv_el_t *delay = fwd ? pv_el_add(fwd, NS_DELAY, "delay") : NULL;
+    pv_el_t *copy = NULL;
+    if (delay) {
+        char stamp[32];
+        pv_timestamp((time_t)(sm->stamp_us / 1000000), (int)(sm->stamp_us % 1000000 / 1000), stamp);
+        pv_el_set_attr(delay, "stamp", stamp);
+        pv_el_remove_children(inner, NS_DELAY, "delay");
+        pv_el_set_attr(inner, "to", NULL);
+        to_client_ns(inner);
+        copy = pv_el_copy_into(fwd, inner);
+    }
+    pv_el_free(inner);
+    if (!copy || pv_el_set_attr(out, "to", m->to) < 0 || pv_el_set_attr(out, "from", m->room_jid) < 0 ||
+        pv_el_set_attr(res, "id", sm->id) < 0 ||
+        (m->queryid && pv_el_set_attr(res, "queryid", m->queryid) < 0)) {
+        pv_el_free(out);
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory building a MAM result", m->room_jid);
+        return NULL;
+    }
+    return out;
+}
+
+static int collect(mam_query_t *m, const pv_store_msg_t *sm)
+{
+    pv_el_t **o = realloc(m->out, (m->nout + 1) * sizeof *o);
+    if (o)
+        m->out = o;
+    char **oi = o ? realloc(m->out_ids, (m->nout + 1) * sizeof *oi) : NULL;
+    if (oi)
+        m->out_ids = oi;
+    pv_el_t *el = oi ? result_message(m, sm) : NULL;
+    char *id = el ? strdup(sm->id) : NULL;
+    if (!id) {
+        pv_el_free(el);
+        return oi ? 0 : -1;   /* an unreadable message is skipped, not fatal */
+    }
+    m->out[m->nout] = el;
+    m->out_ids[m->nout++] = id;
+    return 0;
+}
+
+/* ---- step 3: the answer ---- */
+
+static void finish(mam_query_t *m, long count, long index)
+{
+    for (size_t i = 0; i < m->nout; i++) {
+        size_t k = m->flip ? m->nout - 1 - i : i;
+        if (pv_send(m->out[k]) < 0)
+            pv_log(PV_LOG_WARN, HIST, "room %s: a MAM result to %s was not sent", m->room_jid, m->to);
+    }
+    pv_el_t *res = pv_iq_result_new(m->iq);
+    pv_el_t *fin = res ? pv_el_add(res, NS_MAM, "fin") : NULL;
+    if (!fin) {
+        pv_el_free(res);
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory answering a MAM query", m->room_jid);
+        mq_free(m);
+        return;
+    }
+    if (m->queryid)
+        pv_el_set_attr(fin, "queryid", m->queryid);
+    if (m->complete)
+        pv_el_set_attr(fin, "complete", "true");
+    if (m->nout) {
+        size_t a = m->flip ? m->nout - 1 : 0, b = m->flip ? 0 : m->nout - 1;
+        rsm_answer(fin, m->out_ids[a], m->out_ids[b], m->flip ? -1 : index, count);
+    } else {
+        rsm_answer(fin, NULL, NULL, -1, count);
+    }
+    pv_send(res);
+    pv_el_free(res);
+    mq_free(m);
+}
+
+/* ---- step 2: count the whole set ---- */
+
+static void counted(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
+                    int complete, void *ud)
+{
+    mam_query_t *m = ud;
+    long count = -1, index = -1;
+    if (status == PV_STORE_OK && complete) {
+        count = (long)n;
+        if (m->nout)
+            for (size_t i = 0; i < n; i++)
+                if (!strcmp(msgs[i].id, m->out_ids[0])) {
+                    index = (long)i;
+                    break;
+                }
+    } else if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_WARN, HIST, "room %s: counting MAM results failed: %s", m->room_jid,
+               error ? error : "unknown error");
+    }
+    finish(m, count, index);
+}
+
+static void count_set(mam_query_t *m)
+{
+    void *h;
+    const pv_store_t *st = pv_store(&h);
+    pv_store_query_t q = {.start_us = m->start_us, .end_us = m->end_us,
+                          .after_id = m->form_after, .before_id = m->form_before,
+                          .with_nick = m->with_nick, .max = COUNT_CAP};
+    st->archive_query(h, m->room_name, &q, counted, m);
+}
+
+/* ---- step 1: the page ---- */
+
+static void paged(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
+                  int complete, void *ud)
+{
+    mam_query_t *m = ud;
+    if (status == PV_STORE_ENOTFOUND) {
+        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+        return;
+    }
+    if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_ERROR, HIST, "room %s: MAM query failed: %s", m->room_jid,
+               error ? error : "unknown error");
+        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
+        return;
+    }
+    for (size_t i = 0; m->max && i < n; i++)
+        if (collect(m, &msgs[i]) < 0) {
+            mq_error(m, "wait", "internal-server-error", "Out of memory");
+            return;
+        }
+    m->complete = complete != 0;
+    if (m->max == 0)
+        m->complete = false;
+    count_set(m);
+}
+
+static void run_page(mam_query_t *m)
+{
+    void *h;
+    const pv_store_t *st = pv_store(&h);
+    pv_store_query_t q = {.start_us = m->start_us, .end_us = m->end_us,
+                          .after_id = m->rsm_after ? m->rsm_after : m->form_after,
+                          .before_id = m->rsm_before ? m->rsm_before : m->form_before,
+                          .with_nick = m->with_nick, .max = m->max ? m->max : 1,
+                          .last = m->last};
+    /* <max>0</max> asks only for the count (XEP-0059 §2.6): one row is read
+     * anyway so that unknown ids are still refused, and none is sent */
+    st->archive_query(h, m->room_name, &q, paged, m);
+}
+
+/* ---- the ids field: one message per id ---- */
+
+static void next_id(mam_query_t *m);
+
+static void got_one(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
+                    int complete, void *ud)
+{
+    (void)complete;
+    mam_query_t *m = ud;
+    if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_ERROR, HIST, "room %s: MAM id lookup failed: %s", m->room_jid,
+               error ? error : "unknown error");
+        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
+        return;
+    }
+    if (n < 1 || strcmp(msgs[0].id, m->ids[m->idpos]) != 0) {
+        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+        return;
+    }
+    if (collect(m, &msgs[0]) < 0) {
+        mq_error(m, "wait", "internal-server-error", "Out of memory");
+        return;
+    }
+    m->idpos++;
+    next_id(m);
+}
+
+static void got_prev(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
+                     int complete, void *ud)
+{
+    (void)complete;
+    mam_query_t *m = ud;
+    if (status == PV_STORE_ENOTFOUND) {
+        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+        return;
+    }
+    if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_ERROR, HIST, "room %s: MAM id lookup failed: %s", m->room_jid,
+               error ? error : "unknown error");
+        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
+        return;
+    }
+    free(m->pending_prev);
+    m->pending_prev = n ? strdup(msgs[n - 1].id) : NULL;
+    if (n && !m->pending_prev) {
+        mq_error(m, "wait", "internal-server-error", "Out of memory");
+        return;
+    }
+    void *h;
+    const pv_store_t *st = pv_store(&h);
+    pv_store_query_t q = {.after_id = m->pending_prev, .max = 1};
+    st->archive_query(h, m->room_name, &q, got_one, m);
+}
+
+static void next_id(mam_query_t *m)
+{
+    if (m->idpos >= m->nids) {
+        m->complete = true;
+        /* results in archive order, whatever order the ids were asked in */
+        finish(m, (long)m->nout, 0);
+        return;
+    }
+    void *h;
+    const pv_store_t *st = pv_store(&h);
+    pv_store_query_t q = {.before_id = m->ids[m->idpos], .max = 1, .last = 1};
+    st->archive_query(h, m->room_name, &q, got_prev, m);
+}
+
+/* ---- the request ---- */
+
+static const char *form_value(const pv_el_t *x, const char *var)
+{
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+        const char *v = pv_el_attr(f, "var");
+        if (v && !strcmp(v, var))
+            return pv_el_child_text(f, PV_NS_DATA, "value");
+    }
+    return NULL;
+}
+
+static pv_el_t *form_field(const pv_el_t *x, const char *var)
+{
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+        const char *v = pv_el_attr(f, "var");
+        if (v && !strcmp(v, var))
+            return f;
+    }
+    return NULL;
+}
+
+static void add_field(pv_el_t *x, const char *var, const char *type, const char *label,
+                      const char *value)
+{
+    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
+    if (!f)
+        return;
+    pv_el_set_attr(f, "var", var);
+    pv_el_set_attr(f, "type", type);
+    if (label)
+        pv_el_set_attr(f, "label", label);
+    if (value)
+        pv_el_add_text_child(f, PV_NS_DATA, "value", value);
+}
+
+static pv_verdict_t send_form(pv_stanza_ctx_t *ctx)
+{
+    pv_el_t *res = pv_iq_result_new(ctx->stanza);
+    pv_el_t *q = res ? pv_el_add(res, NS_MAM, "query") : NULL;
+    pv_el_t *x = q ? pv_el_add(q, PV_NS_DATA, "x") : NULL;
+    if (!x) {
+        pv_el_free(res);
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    pv_el_set_attr(x, "type", "form");
+    add_field(x, "FORM_TYPE", "hidden", NULL, NS_MAM);
+    add_field(x, "with", "jid-single", "Sent by (occupant JID)", NULL);
+    add_field(x, "start", "text-single", "Sent at or after", NULL);
+    add_field(x, "end", "text-single", "Sent at or before", NULL);
+    add_field(x, "before-id", "text-single", "Sent before the message with this id", NULL);
+    add_field(x, "after-id", "text-single", "Sent after the message with this id", NULL);
+    add_field(x, "ids", "text-multi", "Only the messages with these ids", NULL);
+    pv_send(res);
+    pv_el_free(res);
+    return PV_HANDLED;
+}
+
+static bool occupant_of(const pv_muc_room_t *room, const pv_jid_t *who)
+{
+    return muc_api->occupant_by_jid(room, who->full) != NULL;
+}
+
+static const char *may_query(const pv_muc_room_t *room, const pv_jid_t *who)
+{
+    pv_muc_aff_t aff = muc_api->affiliation(room, who->bare);
+    if (aff == PV_MUC_AFF_OUTCAST)
+        return "You are banned from this room";
+    if (muc_api->room_config_bool(room, "muc#roomconfig_membersonly") && aff < PV_MUC_AFF_MEMBER)
+        return "Only members may read the archive of this members-only room";
+    if (muc_api->room_config_bool(room, "muc#roomconfig_passwordprotectedroom") &&
+        aff < PV_MUC_AFF_ADMIN && !occupant_of(room, who))
+        return "Only occupants may read the archive of this password-protected room";
+    return NULL;
+}
+
+static int parse_time(pv_stanza_ctx_t *ctx, const pv_el_t *x, const char *var, int64_t *out)
+{
+    const char *v = x ? form_value(x, var) : NULL;
+    if (!v)
+        return 0;
+    if (history_parse_datetime(v, out) < 0 || *out == 0) {
+        pv_stanza_fail(ctx, "modify", "bad-request", "start and end must be XEP-0082 DateTimes");
+        return -1;
+    }
+    return 0;
+}
+
+pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
+{
+    (void)ud;
+    if (strcmp(ctx->type, "get") && strcmp(ctx->type, "set"))
+        return PV_PASS;
+    if (!pv_el_is(ctx->payload, NS_MAM, "query"))
+        return PV_PASS;
+    pv_muc_room_t *room = muc_api->room_find(ctx->to->bare);
+    if (!room || muc_api->room_locked(room))
+        return pv_stanza_fail(ctx, "cancel", "item-not-found", "No such room");
+    const char *why = may_query(room, ctx->from);
+    if (why)
+        return pv_stanza_fail(ctx, "auth", "forbidden", why);
+    if (!strcmp(ctx->type, "get"))
+        return send_form(ctx);
+    void *h;
+    const pv_store_t *st = pv_store(&h);
+    if (!st || !st->archive_query)
+        return pv_stanza_fail(ctx, "cancel", "service-unavailable", "No archive is available");
+
+    pv_el_t *x = pv_el_child(ctx->payload, PV_NS_DATA, "x");
+    rsm_req_t rsm;
+    if (rsm_parse(pv_el_child(ctx->payload, NS_RSM, "set"), &rsm) < 0)
+        return pv_stanza_fail(ctx, "modify", "bad-request", "Malformed result set request");
+    if (rsm.has_index)
+        return pv_stanza_fail(ctx, "cancel", "feature-not-implemented",
+                              "Paging by <index/> is not supported; use <after/> and <before/>");
+    int64_t start = 0, end = 0;
+    if (parse_time(ctx, x, "start", &start) < 0 || parse_time(ctx, x, "end", &end) < 0)
+        return PV_ERROR;
+    const char *with = x ? form_value(x, "with") : NULL;
+    char *nick = NULL;
+    if (with) {
+        pv_jid_t *j = pv_jid_parse(with);
+        bool ok = j && j->resource && !strcmp(j->bare, muc_api->room_jid(room));
+        nick = ok ? strdup(j->resource) : NULL;
+        pv_jid_free(j);
+        if (!ok)
+            return pv_stanza_fail(ctx, "modify", "bad-request",
+                                  "with must be an occupant JID of this room (room@service/nick)");
+    }
+    mam_query_t *m = calloc(1, sizeof *m);
+    if (!m) {
+        free(nick);
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    m->with_nick = nick;
+    m->iq = pv_el_clone(ctx->stanza);
+    m->room_name = dup0(muc_api->room_name(room));
+    m->room_jid = dup0(muc_api->room_jid(room));
+    m->to = dup0(ctx->from->full);
+    m->queryid = dup0(pv_el_attr(ctx->payload, "queryid"));
+    m->form_after = dup0(x ? form_value(x, "after-id") : NULL);
+    m->form_before = dup0(x ? form_value(x, "before-id") : NULL);
+    m->rsm_after = dup0(rsm.after);
+    m->rsm_before = rsm.before && *rsm.before ? strdup(rsm.before) : NULL;
+    m->last = rsm.before != NULL;
+    m->flip = pv_el_child(ctx->payload, NS_MAM, "flip-page") != NULL;
+    m->start_us = start;
+    m->end_us = end;
+    m->max = rsm.max < 0 ? PAGE_DEFAULT : rsm.max > PAGE_MAX ? PAGE_MAX : (size_t)rsm.max;
+    if (!m->iq || !m->room_name || !m->room_jid || !m->to) {
+        mq_free(m);
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    pv_el_t *ids = x ? form_field(x, "ids") : NULL;
+    if (ids) {
+        size_t n = 0;
+        for (pv_el_t *v = pv_el_child(ids, PV_NS_DATA, "value"); v; v = pv_el_next(v, PV_NS_DATA, "value"))
+            n++;
+        if (n > IDS_MAX) {
+            mq_free(m);
+            return pv_stanza_fail(ctx, "modify", "policy-violation", "Too many ids in one query");
+        }
+        m->ids = calloc(n ? n : 1, sizeof *m->ids);
+        for (pv_el_t *v = pv_el_child(ids, PV_NS_DATA, "value"); m->ids && v;
+             v = pv_el_next(v, PV_NS_DATA, "value"))
+            if (!(m->ids[m->nids++] = strdup(pv_el_text(v)))) {
+                mq_free(m);
+                return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
+            }
+        if (!m->ids) {
+            mq_free(m);
+            return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
+        }
+        next_id(m);
+        return PV_HANDLED;
+    }
+    run_page(m);
+    return PV_HANDLED;
+}
+
+pv_verdict_t mam_disco(const pv_event_t *ev, void *payload, void *ud)
+{
+    (void)ev;
+    (void)ud;
+    pv_disco_info_t *info = payload;
+    if (!info->subject || info->node || !info->target || !info->target->node ||
+        info->target->resource)
+        return PV_PASS;
+    pv_muc_room_t *room = info->subject;
+    if (muc_api->room_config_bool(room, "muc#roomconfig_enablelogging"))
+        pv_disco_query_feature(info->query, NS_MAM);
+    pv_disco_query_feature(info->query, NS_SID);
+    return PV_PASS;
+}
