@@ -5,8 +5,8 @@
  *
  * Keys (values are strings; booleans are "1"/"0"):
  *   XEP-0045 muc#roomconfig_* field names without the prefix:
- *     roomname, roomdesc, subject, persistentroom, publicroom, membersonly,
- *     moderatedroom, passwordprotectedroom, roomsecret,
+ *     roomname, roomdesc, subject, persistent, public, membersonly,
+ *     moderated, passwordprotected, roomsecret,
  *     whois ("anyone" | "moderators"), maxusers (decimal, 0 = no limit),
  *     changesubject, allowinvites,
  *     allowpm ("anyone" | "participants" | "moderators" | "none"),
@@ -19,12 +19,12 @@
  * mu-conference (<room xdbns='muc:room:config'>), corrected mapping
  * (PALAVER.md 4.6):
  *   name -> roomname            description -> roomdesc     subject -> subject
- *   secret -> roomsecret (and passwordprotectedroom = 1 when not empty)
+ *   secret -> roomsecret (and passwordprotected = 1 when not empty)
  *   private -> privacy          visible -> whois (1: anyone, 0: moderators)
- *   public -> publicroom        subjectlock -> changesubject
- *   maxusers -> maxusers (a number)                 persistent -> persistentroom
- *   (persistentroom defaults to 1: every room in the spool was persistent)
- *   moderated -> moderatedroom  invitation -> membersonly   invites -> allowinvites
+ *   public -> public        subjectlock -> changesubject
+ *   maxusers -> maxusers (a number)                 persistent -> persistent
+ *   (persistent defaults to 1: every room in the spool was persistent)
+ *   moderated -> moderated  invitation -> membersonly   invites -> allowinvites
  *   privmsg -> allowpm (mu-conference's 1 blocks private messages for all but
  *              admins: 1 -> moderators, 0 -> anyone)
  *   logging -> enablelogging    notice/leave|join|rename -> leave|join|rename
@@ -35,12 +35,12 @@
  *
  * Palaver 0.6 (muc_rooms columns, muc_roomattributess keys):
  *   roomname -> roomname        description -> roomdesc     subject -> subject
- *   subject_change -> changesubject (NULL read as 0)        persistent -> persistentroom
- *   moderated -> moderatedroom  private -> whois (true: moderators, false: anyone)
+ *   subject_change -> changesubject (NULL read as 0)        persistent -> persistent
+ *   moderated -> moderated  private -> whois (true: moderators, false: anyone)
  *   history -> history (NULL read as 30)                    game -> game
- *   invitation -> membersonly   invites -> allowinvites     hidden -> publicroom (inverted)
+ *   invitation -> membersonly   invites -> allowinvites     hidden -> public (inverted)
  *   maxusers -> maxusers        privmsg -> allowpm (1: anyone, 0: none)
-" *   change_nick -> changenick  leave/join/rename -> leave/join/rename
+ *   change_nick -> changenick  leave/join/rename -> leave/join/rename
  *   attributes privacy, logroom, ignore_player, message_size, history, game
  *   keep their names; locked, subjectlocked, query_occupants, FORM_TYPE:
  *   reported when they carry information. Lists owners/admins/members/
