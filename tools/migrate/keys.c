@@ -4,7 +4,8 @@
  * same keys; change both together.
  *
  * Keys (values are strings; booleans are "1"/"0"):
- *   XEP-0045 muc#roomconfig_* field names without the prefix:
+ *   XEP-0045 muc#roomconfig_* fields, under the names muc-core stores them by
+ *   (plugins/muc-core/config_fields.c):
  *     roomname, roomdesc, subject, persistent, public, membersonly,
  *     moderated, passwordprotected, roomsecret,
  *     whois ("anyone" | "moderators"), maxusers (decimal, 0 = no limit),
