@@ -57,7 +57,9 @@ endif
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store
-tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/test_store.h \
+	tests/unit/test_store_util.c tests/unit/test_store_rooms.c \
+	tests/unit/test_store_archive.c tests/unit/test_store_robust.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_LDFLAGS = -export-dynamic

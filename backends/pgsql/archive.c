@@ -128,3 +128,20 @@ void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
     submit_done(s, "DELETE FROM archive WHERE room_id = (SELECT id FROM rooms WHERE name = $1)", 0,
                 1, (const char *const[]){room}, room, cb, ud);
 }
+
+void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                     pv_store_done_fn cb, void *ud)
+{
+    pg_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    char before[24], keep[24];
+    snprintf(before, sizeof(before), "%" PRId64, before_us);
+    snprintf(keep, sizeof(keep), "%" PRId64,
+             keep_newest > (size_t)INT64_MAX ? INT64_MAX : (int64_t)keep_newest);
+    submit_done(s, "SELECT palaver_archive_trim($1, $2, $3)", 0, 3,
+                (const char *const[]){room, before, keep}, room, cb, ud);
+}

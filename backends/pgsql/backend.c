@@ -130,4 +130,5 @@ PV_STORE_DEFINE(pgsql) = {
     .archive_query = pg_archive_query,
     .archive_replace = pg_archive_replace,
     .archive_delete = pg_archive_delete,
+    .archive_trim = pg_archive_trim,
 };

@@ -113,6 +113,8 @@ void pg_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_s
 void pg_archive_replace(void *h, const char *room, const char *id, const char *xml,
                         pv_store_done_fn cb, void *ud);
 void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
+void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                     pv_store_done_fn cb, void *ud);
 
 /* The text[] literal for n strings (NULL entries become NULL): malloc'd,
  * caller frees; NULL on allocation failure. get(i) returns entry i. */

@@ -153,6 +153,23 @@ static const char schema_sql[] =
     "  END IF;\n"
     "END $$ LANGUAGE plpgsql STABLE;"
 
+    /* Retention: age cut, then keep only the newest p_keep. */
+    "CREATE OR REPLACE FUNCTION palaver_archive_trim(p_room text, p_before bigint, p_keep bigint)\n"
+    "RETURNS void AS $$\n"
+    "DECLARE rid bigint; cut bigint;\n"
+    "BEGIN\n"
+    "  SELECT id INTO rid FROM rooms WHERE name = p_room;\n"
+    "  IF rid IS NULL THEN RETURN; END IF;\n"
+    "  IF p_before <> 0 THEN\n"
+    "    DELETE FROM archive WHERE room_id = rid AND stamp_us < p_before;\n"
+    "  END IF;\n"
+    "  IF p_keep > 0 THEN\n"
+    "    SELECT a.seq INTO cut FROM archive a WHERE a.room_id = rid\n"
+    "      ORDER BY a.seq DESC OFFSET p_keep LIMIT 1;\n"
+    "    IF cut IS NOT NULL THEN DELETE FROM archive WHERE room_id = rid AND seq <= cut; END IF;\n"
+    "  END IF;\n"
+    "END $$ LANGUAGE plpgsql;"
+
     "INSERT INTO schema_version SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
 
 static int exec_ok(pg_store_t *s, PGresult *r, const char *what)

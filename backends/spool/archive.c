@@ -8,6 +8,9 @@
  * O_APPEND; a write that fails half-way is cut off again with ftruncate, so
  * the file only ever holds whole lines.
  *
+ * archive_trim (retention) is the one rewrite: the kept messages go to a new
+ * file that replaces the old one atomically, like a room file.
+ *
  * Queries need random access by id, so the first use of a room's archive
  * reads its file into a msglist_t (common/msglist.c) that later appends keep
  * up to date: an append costs one hash lookup and one write, whatever the
@@ -301,5 +304,83 @@ void spool_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *
         spool_archive_forget(s, room);
     }
     free(path);
+    cb(rc, rc ? s->err : NULL, ud);
+}
+
+typedef struct linebuf {
+    char *p;
+    size_t len, cap;
+    size_t lines;
+} linebuf_t;
+
+/* Adds message m as an <m/> line (its current xml) to the buffer. */
+static int add_kept(const pv_store_msg_t *m, void *ud)
+{
+    linebuf_t *b = ud;
+    char stamp[24];
+    snprintf(stamp, sizeof(stamp), "%" PRId64, m->stamp_us);
+    pv_el_t *el = pv_el_new(NULL, "m");
+    size_t len = 0;
+    char *line = NULL;
+    if (el && set_attrs(el, (const char *const[]){"id", m->id, "t", stamp, "nick", m->nick, "jid",
+                                                  m->jid, "xml", m->xml, NULL}) == 0)
+        line = pv_el_serialize(el, &len);
+    pv_el_free(el);
+    if (!line)
+        return -1;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = (b->len + len + 1) * 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            free(line);
+            return -1;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, line, len);
+    b->p[b->len + len] = '\n';
+    b->len += len + 1;
+    b->lines++;
+    free(line);
+    return 0;
+}
+
+void spool_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                        pv_store_done_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    msglist_t *l;
+    int rc = get_list(s, room, &l);
+    if (rc) {
+        cb(rc, s->err, ud);
+        return;
+    }
+    linebuf_t b = {0};
+    char file[300];
+    if (msglist_each_kept(l, before_us, keep_newest, add_kept, &b) != 0) {
+        free(b.p);
+        cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory trimming the archive"), ud);
+        return;
+    }
+    if (b.lines == l->n) { /* nothing to remove: leave the file alone */
+        free(b.p);
+        cb(PV_STORE_OK, NULL, ud);
+        return;
+    }
+    if (spool_file_name(room, ".archive", file, sizeof(file)) < 0) {
+        free(b.p);
+        cb(PV_STORE_EIO, spool_error(s, room, 0, "cannot make a file name for the room"), ud);
+        return;
+    }
+    rc = spool_write_atomic(s, room, file, b.p ? b.p : "", b.len);
+    free(b.p);
+    if (!rc)
+        msglist_trim(l, before_us, keep_newest);
     cb(rc, rc ? s->err : NULL, ud);
 }

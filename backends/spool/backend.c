@@ -89,4 +89,5 @@ PV_STORE_DEFINE(spool) = {
     .archive_query = spool_archive_query,
     .archive_replace = spool_archive_replace,
     .archive_delete = spool_archive_delete,
+    .archive_trim = spool_archive_trim,
 };

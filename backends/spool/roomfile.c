@@ -139,14 +139,14 @@ static void sb_line(sbuf_t *b, const char *name, const char *const *attrs)
     free(x);
 }
 
-static int write_file(spool_t *s, const char *room, const char *file, const char *buf, size_t len)
+int spool_write_atomic(spool_t *s, const char *room, const char *file, const char *buf, size_t len)
 {
     char tmpname[310];
     snprintf(tmpname, sizeof(tmpname), "%s.tmp", file);
     char *path = spool_path(s, file), *tmp = spool_path(s, tmpname);
     int rc = PV_STORE_EIO;
     if (!path || !tmp) {
-        spool_error(s, room, 0, "out of memory writing the room file");
+        spool_error(s, room, 0, "out of memory writing %s", file);
         rc = PV_STORE_ENOMEM;
         goto out;
     }
@@ -215,7 +215,7 @@ int spool_room_write(spool_t *s, const roomdata_t *r)
         spool_error(s, r->name, 0, "out of memory writing the room file");
         return PV_STORE_ENOMEM;
     }
-    int rc = write_file(s, r->name, file, b.p, b.len);
+    int rc = spool_write_atomic(s, r->name, file, b.p, b.len);
     free(b.p);
     return rc;
 }

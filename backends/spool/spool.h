@@ -47,6 +47,9 @@ const char *spool_error(spool_t *s, const char *room, int err_no, const char *fm
 int spool_room_read(spool_t *s, const char *room, roomdata_t **out);
 /* Writes r as room's file atomically. 0, or PV_STORE_E* with s->err set. */
 int spool_room_write(spool_t *s, const roomdata_t *r);
+/* Replaces spool file `file` with buf atomically (temp file, fsync,
+ * rename, fsync of the directory). 0, or PV_STORE_E* with s->err set. */
+int spool_write_atomic(spool_t *s, const char *room, const char *file, const char *buf, size_t len);
 /* Full path of a file in the spool: malloc'd (caller frees) or NULL. */
 char *spool_path(const spool_t *s, const char *file);
 
@@ -73,6 +76,8 @@ void spool_archive_query(void *h, const char *room, const pv_store_query_t *q, p
 void spool_archive_replace(void *h, const char *room, const char *id, const char *xml,
                            pv_store_done_fn cb, void *ud);
 void spool_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
+void spool_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                        pv_store_done_fn cb, void *ud);
 /* Drops room's cached archive (after its file was removed). */
 void spool_archive_forget(spool_t *s, const char *room);
 

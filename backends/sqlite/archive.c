@@ -302,3 +302,46 @@ void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
     sqlite3_reset(st);
     cb(PV_STORE_OK, NULL, ud);
 }
+
+/* One of the two trim statements, bound to room_id and arg. 0 or -1. */
+static int trim_step(sq_store_t *s, const char *room, enum sq_stmt id, int64_t room_id, int64_t arg)
+{
+    sqlite3_stmt *st = sq_stmt(s, id);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, room_id);
+    sqlite3_bind_int64(st, 2, arg);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        sq_error(s, room, "trimming the archive");
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void sq_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                     pv_store_done_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    const char *bad = check_room_name(room);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, ud);
+        return;
+    }
+    int64_t room_id;
+    int stored;
+    int found = sq_room_id(s, room, &room_id, &stored);
+    if (found <= 0) {
+        cb(found < 0 ? PV_STORE_EIO : PV_STORE_OK, found < 0 ? s->err : NULL, ud);
+        return;
+    }
+    int64_t keep = keep_newest > (size_t)INT64_MAX ? INT64_MAX : (int64_t)keep_newest;
+    if (sq_begin(s, room) < 0 ||
+        (before_us && trim_step(s, room, ST_MSG_TRIM_AGE, room_id, before_us) < 0) ||
+        (keep && trim_step(s, room, ST_MSG_TRIM_COUNT, room_id, keep) < 0) ||
+        sq_commit(s, room) < 0) {
+        sq_rollback(s);
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
+    cb(PV_STORE_OK, NULL, ud);
+}

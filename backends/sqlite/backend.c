@@ -120,4 +120,5 @@ PV_STORE_DEFINE(sqlite) = {
     .archive_query = sq_archive_query,
     .archive_replace = sq_archive_replace,
     .archive_delete = sq_archive_delete,
+    .archive_trim = sq_archive_trim,
 };

@@ -40,6 +40,8 @@ enum sq_stmt {
     ST_MSG_BACKWARD,
     ST_MSG_REPLACE,
     ST_MSG_DELETE_ALL,
+    ST_MSG_TRIM_AGE,
+    ST_MSG_TRIM_COUNT,
     ST_COUNT
 };
 
@@ -94,5 +96,7 @@ void sq_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_s
 void sq_archive_replace(void *h, const char *room, const char *id, const char *xml,
                         pv_store_done_fn cb, void *ud);
 void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
+void sq_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                     pv_store_done_fn cb, void *ud);
 
 #endif

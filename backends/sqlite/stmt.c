@@ -49,6 +49,10 @@ static const char *const sql[ST_COUNT] = {
                         " AND (?6 IS NULL OR nick = ?6) ORDER BY seq DESC LIMIT ?7",
     [ST_MSG_REPLACE] = "UPDATE archive SET xml = ?3 WHERE room_id = ?1 AND msg_id = ?2",
     [ST_MSG_DELETE_ALL] = "DELETE FROM archive WHERE room_id = ?1",
+    [ST_MSG_TRIM_AGE] = "DELETE FROM archive WHERE room_id = ?1 AND stamp_us < ?2",
+    [ST_MSG_TRIM_COUNT] = "DELETE FROM archive WHERE room_id = ?1 AND seq <="
+                          " (SELECT seq FROM archive WHERE room_id = ?1"
+                          "  ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
 };
 
 const char *sq_error(sq_store_t *s, const char *room, const char *what)

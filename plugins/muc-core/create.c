@@ -175,9 +175,6 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
             v = fail(ctx, "wait", "internal-server-error", "Out of memory");
             goto out;
         }
-    if (room_cfg_bool(r, CF_ROOMSECRET) || *room_cfg(r, CF_ROOMSECRET)) {
-        /* a secret alone does not protect the room; the flag does */
-    }
     r->locked = false;
     if (room_cfg_bool(r, CF_PERSISTENT))
         persist_room(r);

@@ -12,48 +12,45 @@
 #include <string.h>
 #include "muc_internal.h"
 
-static pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond,
-                           const char *text)
-{
-    return fail(ctx, type, cond, text);
-}
 
+/* Each refusal goes back from the occupant JID the user addressed, with the
+ * original presence and a text (the core builds the reply from fail()). */
 static pv_verdict_t check_entry(pv_stanza_ctx_t *ctx, room_t *r, const char *nick,
                                 pv_el_t *mucx, occupant_t *existing)
 {
     pv_muc_aff_t aff = room_aff(r, ctx->from->bare);
     if (r->locked && aff != PV_MUC_AFF_OWNER)
-        return refuse(ctx, "cancel", "item-not-found",
+        return fail(ctx, "cancel", "item-not-found",
                       "This room is locked: its owner has not configured it yet");
     if (aff == PV_MUC_AFF_OUTCAST)
-        return refuse(ctx, "auth", "forbidden", "You are banned from this room");
+        return fail(ctx, "auth", "forbidden", "You are banned from this room");
     if (room_cfg_bool(r, CF_MEMBERSONLY) && aff < PV_MUC_AFF_MEMBER)
-        return refuse(ctx, "auth", "registration-required",
+        return fail(ctx, "auth", "registration-required",
                       "This room is members-only and you are not a member");
     if (room_cfg_bool(r, CF_PASSWORDPROTECTED)) {   /* nobody is exempt, as in Prosody */
         const char *pw = mucx ? pv_el_child_text(mucx, NS_MUC, "password") : NULL;
         if (!pw)
-            return refuse(ctx, "auth", "not-authorized",
+            return fail(ctx, "auth", "not-authorized",
                           "This room is password-protected: a password is required");
         if (strcmp(pw, room_cfg(r, CF_ROOMSECRET)) != 0)
-            return refuse(ctx, "auth", "not-authorized", "The password is wrong");
+            return fail(ctx, "auth", "not-authorized", "The password is wrong");
     }
     occupant_t *o = occupant_by_nick(r, nick);
     if (o && strcmp(o->bare, ctx->from->bare) != 0)
-        return refuse(ctx, "cancel", "conflict",
+        return fail(ctx, "cancel", "conflict",
                       "That nickname is already in use by another occupant");
     const char *owner = room_reg_owner(r, nick);
     if (owner && strcmp(owner, ctx->from->bare) != 0)
-        return refuse(ctx, "cancel", "conflict",
+        return fail(ctx, "cancel", "conflict",
                       "That nickname is registered by another user of this room");
     long max = room_cfg_int(r, CF_MAXUSERS);
     if (!existing && max > 0 && (long)r->noccupants >= max && aff < PV_MUC_AFF_ADMIN)
-        return refuse(ctx, "wait", "service-unavailable",
+        return fail(ctx, "wait", "service-unavailable",
                       "This room is full (maximum number of occupants reached)");
     pv_muc_occupant_event_t ev = {.room = r, .nick = nick, .real_jid = ctx->from,
                                   .presence = ctx->stanza};
     if (pv_event_fire(ev_pre_join, &ev) == PV_ERROR)
-        return refuse(ctx, ev.err_type ? ev.err_type : "cancel",
+        return fail(ctx, ev.err_type ? ev.err_type : "cancel",
                       ev.err_condition ? ev.err_condition : "not-allowed",
                       ev.err_text ? ev.err_text : "Entering this room was refused");
     return PV_PASS;
@@ -92,11 +89,11 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
     bool created = false;
     if (!r) {
         if (!create_allowed(ctx->from))
-            return refuse(ctx, "cancel", "not-allowed",
+            return fail(ctx, "cancel", "not-allowed",
                           "You are not allowed to create rooms on this service");
         r = create_room(ctx->to->node, ctx->from, mucx != NULL);
         if (!r)
-            return refuse(ctx, "wait", "internal-server-error", "The room could not be created");
+            return fail(ctx, "wait", "internal-server-error", "The room could not be created");
         created = true;
     }
     occupant_t *existing = occupant_by_nick(r, nick);
@@ -129,7 +126,7 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
             rooms_remove_and_free(r, NULL);
         else
             rooms_maybe_destroy(r);
-        return refuse(ctx, "wait", "internal-server-error", "Could not add you to the room");
+        return fail(ctx, "wait", "internal-server-error", "Could not add you to the room");
     }
     if (!existing || !o->presence) {
         pv_el_free(o->presence);

@@ -117,7 +117,7 @@ def test_disco_3_hidden_room_still_item_not_found():
         assert 'hush' not in tostring(res)
 
 
-def test_disco_3_occupant_jid_and_node_queries_carry_no_roominfo():
+def test_disco_3_node_query_carries_no_roominfo():
     with DX() as m:
         m.create(A, 'tea', 'alice')
         res = m.iq(B, room_jid('tea'), 'get', "<query xmlns='%s' node='x-roomuser-item'/>"

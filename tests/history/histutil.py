@@ -36,7 +36,8 @@ class Hist(mucutil.MUC):
 
     def __init__(self, backend='memory', history_config='', tmpdir=None, extra_config=''):
         self.r = Router(domain=DOMAIN, backend=backend, plugins=['muc-core', 'history'],
-                        plugin_config={'muc-core': '', 'history': history_config},
+                        plugin_config={'muc-core': '<flood-burst>0</flood-burst>',
+                                       'history': history_config},
                         extra_config=extra_config, reply_close=False, tmpdir=tmpdir)
 
 
