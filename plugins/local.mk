@@ -36,3 +36,14 @@ tests_muc_muc_probe_la_SOURCES = tests/muc/probe.c
 tests_muc_muc_probe_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS) -rpath /nowhere
 TESTS += tests/muc/test_sdk_events.py
 EXTRA_DIST += tests/muc/test_sdk_events.py
+
+# Unit tests of muc-core's building blocks (no daemon).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_muc
+TESTS += tests/unit/test_muc
+tests_unit_test_muc_SOURCES = tests/muc/unit_muc.c \
+	plugins/muc-core/map.c plugins/muc-core/config_fields.c
+tests_unit_test_muc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core
+tests_unit_test_muc_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_muc_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+endif

@@ -18,10 +18,13 @@
 
 #define DEFAULT_DATABASE "/var/lib/palaver/palaver.db"
 
-/* The database path from the options; malloc'd (caller frees) or NULL. */
+/* The database path from the options (<path>, or its synonym <database>);
+ * malloc'd (caller frees) or NULL. */
 static char *database_path(const pv_config_t *cfg)
 {
-    const char *db = pv_config_str(cfg, "database", NULL);
+    const char *db = pv_config_str(cfg, "path", NULL);
+    if (!db || !*db)
+        db = pv_config_str(cfg, "database", NULL);
     if (db && *db)
         return strdup(db);
     const char *spool = pv_config_str(cfg, "spool", NULL);
@@ -71,7 +74,7 @@ static void sq_close(void *handle)
 
 static int sq_open(const pv_config_t *cfg, void **handle)
 {
-    static const char *const known[] = {"type", "spool", "database", NULL};
+    static const char *const known[] = {"type", "spool", "path", "database", NULL};
     if (pv_config_check_known(cfg, known, "sqlite") > 0)
         return -1;
     sq_store_t *s = calloc(1, sizeof(*s));

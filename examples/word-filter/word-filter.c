@@ -21,21 +21,21 @@
  * checked. The sender gets <not-acceptable/> (type modify) naming the word;
  * nobody else sees the message. See README.
  */
-#define _POSIX_C_SOURCE 200809L   /* strndup, strncasecmp */
+#define _POSIX_C_SOURCE 200809L /* strndup, strncasecmp */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <palaver/palaver.h>
 #include <palaver/muc.h>
+#include <palaver/palaver.h>
 
 #define WHO "word-filter"
 #define NS_XHTML_IM "http://jabber.org/protocol/xhtml-im"
 
 typedef struct filter {
-    char **words;               /* lowercased, owned */
+    char **words; /* lowercased, owned */
     size_t nwords;
     pv_subscription_t *sub;
 } filter_t;

@@ -29,12 +29,12 @@
 #ifndef PALAVER_DISCO_EXTENDED_H
 #define PALAVER_DISCO_EXTENDED_H
 
+#include <palaver/event.h>
+#include <palaver/jid.h>
+#include <palaver/muc.h>
+#include <palaver/xml.h>
 #include <stddef.h>
 #include <string.h>
-#include <palaver/xml.h>
-#include <palaver/jid.h>
-#include <palaver/event.h>
-#include <palaver/muc.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,9 +47,9 @@ extern "C" {
 #define PV_DISCO_EXT_EVENT_ROOMINFO "disco-extended-roominfo"
 
 typedef struct pv_roominfo_event {
-    pv_muc_room_t *room;          /* the room (read it through pv_muc_api()) */
-    pv_el_t *form;                /* the <x xmlns='jabber:x:data' type='result'/>: append to it */
-    const pv_jid_t *requester;    /* who asked */
+    pv_muc_room_t *room;       /* the room (read it through pv_muc_api()) */
+    pv_el_t *form;             /* the <x xmlns='jabber:x:data' type='result'/>: append to it */
+    const pv_jid_t *requester; /* who asked */
 } pv_roominfo_event_t;
 
 /* The first <field var=VAR/> of a data form, or NULL. Borrowed from the form. */

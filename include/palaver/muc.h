@@ -11,11 +11,11 @@
 #ifndef PALAVER_MUC_H
 #define PALAVER_MUC_H
 
+#include <palaver/event.h>
+#include <palaver/jid.h>
+#include <palaver/xml.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <palaver/xml.h>
-#include <palaver/jid.h>
-#include <palaver/event.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,11 +25,17 @@ typedef struct muc_room pv_muc_room_t;
 typedef struct muc_occupant pv_muc_occupant_t;
 
 typedef enum {
-    PV_MUC_ROLE_NONE = 0, PV_MUC_ROLE_VISITOR, PV_MUC_ROLE_PARTICIPANT, PV_MUC_ROLE_MODERATOR
+    PV_MUC_ROLE_NONE = 0,
+    PV_MUC_ROLE_VISITOR,
+    PV_MUC_ROLE_PARTICIPANT,
+    PV_MUC_ROLE_MODERATOR
 } pv_muc_role_t;
 
 typedef enum {
-    PV_MUC_AFF_OUTCAST = 0, PV_MUC_AFF_NONE, PV_MUC_AFF_MEMBER, PV_MUC_AFF_ADMIN,
+    PV_MUC_AFF_OUTCAST = 0,
+    PV_MUC_AFF_NONE,
+    PV_MUC_AFF_MEMBER,
+    PV_MUC_AFF_ADMIN,
     PV_MUC_AFF_OWNER
 } pv_muc_aff_t;
 
@@ -63,29 +69,29 @@ typedef enum {
 
 typedef struct pv_muc_room_event {
     pv_muc_room_t *room;
-    const pv_jid_t *actor;      /* who caused it (creator, configurer), or NULL */
+    const pv_jid_t *actor; /* who caused it (creator, configurer), or NULL */
 } pv_muc_room_event_t;
 
 typedef struct pv_muc_occupant_event {
     pv_muc_room_t *room;
-    pv_muc_occupant_t *occupant;  /* NULL for PRE_JOIN */
-    const char *nick;             /* the (new) nick */
-    const char *old_nick;         /* NICK_CHANGED only, else NULL */
-    const pv_jid_t *real_jid;     /* the session's full JID */
-    const pv_el_t *presence;      /* the presence that caused it, or NULL */
+    pv_muc_occupant_t *occupant; /* NULL for PRE_JOIN */
+    const char *nick;            /* the (new) nick */
+    const char *old_nick;        /* NICK_CHANGED only, else NULL */
+    const pv_jid_t *real_jid;    /* the session's full JID */
+    const pv_el_t *presence;     /* the presence that caused it, or NULL */
     /* Set by a vetoing subscriber (PRE_JOIN): */
-    const char *err_type;         /* default "cancel" */
-    const char *err_condition;    /* e.g. "not-allowed" */
+    const char *err_type;      /* default "cancel" */
+    const char *err_condition; /* e.g. "not-allowed" */
     const char *err_text;
 } pv_muc_occupant_event_t;
 
 typedef struct pv_muc_message_event {
     pv_muc_room_t *room;
     pv_muc_occupant_t *sender;
-    pv_el_t *message;             /* the stanza to broadcast (from and to set per send) */
+    pv_el_t *message; /* the stanza to broadcast (from and to set per send) */
     const pv_jid_t *real_from;
-    unsigned char *skip;          /* internal: recipients to skip; use message_skip() */
-    size_t nrecipients;           /* number of occupants the message goes to */
+    unsigned char *skip; /* internal: recipients to skip; use message_skip() */
+    size_t nrecipients;  /* number of occupants the message goes to */
     const char *err_type;
     const char *err_condition;
     const char *err_text;
@@ -93,9 +99,9 @@ typedef struct pv_muc_message_event {
 
 typedef struct pv_muc_history_event {
     pv_muc_room_t *room;
-    pv_muc_occupant_t *occupant;  /* the joiner */
-    const char *to;               /* the joining session's full JID */
-    const pv_el_t *history;       /* the <history/> element of the join, or NULL */
+    pv_muc_occupant_t *occupant; /* the joiner */
+    const char *to;              /* the joining session's full JID */
+    const pv_el_t *history;      /* the <history/> element of the join, or NULL */
 } pv_muc_history_event_t;
 
 /* ---- Lookups ----
@@ -109,7 +115,7 @@ typedef struct pv_muc_history_event {
 #define PV_MUC_EVENT_API "muc-api"
 
 typedef struct pv_muc_api {
-    size_t size;   /* sizeof(pv_muc_api_t) as muc-core was built */
+    size_t size; /* sizeof(pv_muc_api_t) as muc-core was built */
 
     /* The room whose bare JID or node is given, or NULL when not in memory. */
     pv_muc_room_t *(*room_find)(const char *room_jid_or_node);

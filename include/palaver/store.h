@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define PV_STORE_ABI_MAJOR 1
-#define PV_STORE_ABI_MINOR 0
+#define PV_STORE_ABI_MINOR 1  /* 1: archive_trim */
 
 enum {
     PV_STORE_OK = 0,

@@ -9,3 +9,4 @@ plugins_disco_extended_disco_extended_la_SOURCES = \
 	plugins/disco-extended/settings.c plugins/disco-extended/serverinfo.c \
 	plugins/disco-extended/roominfo.c
 plugins_disco_extended_disco_extended_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+EXTRA_DIST += plugins/disco-extended/README

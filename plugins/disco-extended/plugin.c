@@ -51,10 +51,10 @@ static pv_verdict_t on_disco_info(const pv_event_t *ev, void *payload, void *ud)
     int rc = 0;
     const char *what = NULL;
     if (is_service(info)) {
-        rc = serverinfo_add(st->settings, info->query);
+        rc = dx_serverinfo_add(st->settings, info->query);
         what = info->target->bare;
     } else if ((room = room_of(info, &api))) {
-        rc = roominfo_add(st->settings, api, room, info->requester, info->query);
+        rc = dx_roominfo_add(st->settings, api, room, info->requester, info->query);
         what = api->room_jid(room);
     }
     if (rc < 0)
@@ -71,7 +71,7 @@ static pv_verdict_t on_disco_item(const pv_event_t *ev, void *payload, void *ud)
     pv_muc_disco_item_event_t *it = payload;
     const pv_muc_api_t *api = pv_muc_api();
     if (st->settings->items_form && api && it && it->room && it->item &&
-        roominfo_item_form(api, it->room, it->item) < 0)
+        dx_roominfo_item_form(api, it->room, it->item) < 0)
         pv_log(PV_LOG_ERROR, DX, "out of memory adding the form to the disco#items entry of %s",
                api->room_jid(it->room));
     return PV_PASS;
@@ -88,7 +88,7 @@ static int dx_init(const pv_config_t *cfg, void **state)
         return -1;
     }
     *state = st;
-    if (!(st->settings = settings_parse(cfg)))
+    if (!(st->settings = dx_settings_parse(cfg)))
         goto fail;
     pv_event_t *ev = pv_event(PV_EVENT_DISCO_INFO);
     if (!ev || !(st->disco_sub = pv_event_subscribe(ev, 0, on_disco_info, st, DX))) {
@@ -103,8 +103,10 @@ static int dx_init(const pv_config_t *cfg, void **state)
     }
 #else
     if (st->settings->items_form)
-        pv_log(PV_LOG_WARN, DX, "%s: <items-form> has no effect: this muc-core does not let "
-                                "plugins extend its disco#items entries", pv_config_file());
+        pv_log(PV_LOG_WARN, DX,
+               "%s: <items-form> has no effect: this muc-core does not let "
+               "plugins extend its disco#items entries",
+               pv_config_file());
 #endif
     return 0;
 fail:
@@ -116,12 +118,12 @@ fail:
 static int dx_reconfigure(void *state, const pv_config_t *cfg)
 {
     state_t *st = state;
-    settings_t *s = settings_parse(cfg);
+    settings_t *s = dx_settings_parse(cfg);
     if (!s) {
         pv_log(PV_LOG_ERROR, DX, "keeping the previous settings");
         return -1;
     }
-    settings_free(st->settings);
+    dx_settings_free(st->settings);
     st->settings = s;
     return 0;
 }
@@ -133,7 +135,7 @@ static void dx_shutdown(void *state)
         return;
     pv_event_unsubscribe(st->disco_sub);
     pv_event_unsubscribe(st->items_sub);
-    settings_free(st->settings);
+    dx_settings_free(st->settings);
     free(st);
 }
 

@@ -40,7 +40,7 @@ static int put_template(pv_el_t *form, const char *var, const char *label, const
 {
     if (!tmpl)
         return 0;
-    char *url = expand_room(tmpl, room);
+    char *url = dx_expand_room(tmpl, room);
     int rc = url ? put_value(form, var, "text-single", label, url) : -1;
     free(url);
     return rc;
@@ -70,7 +70,7 @@ static int put_contacts(pv_el_t *form, const pv_muc_api_t *api, pv_muc_room_t *r
 static int put_contacts(pv_el_t *form, const pv_muc_api_t *api, pv_muc_room_t *room)
 {
     (void)form, (void)api, (void)room;
-    return 0;   /* muc-core offers no affiliation list yet (see palaver/muc.h) */
+    return 0; /* muc-core offers no affiliation list yet (see palaver/muc.h) */
 }
 #endif
 
@@ -83,7 +83,7 @@ static int fill(pv_el_t *form, const settings_t *s, const pv_muc_api_t *api, pv_
     const char *lang = api->room_config(room, "muc#roomconfig_lang");
     const char *subject = api->room_subject(room);
     const char *subjmod = api->room_config_bool(room, "muc#roomconfig_changesubject") ? "1" : "0";
-    const char *ldap = settings_ldapgroup(s, node);
+    const char *ldap = dx_settings_ldapgroup(s, node);
     char num[32];
 
     if (s->max_history_fetch >= 0) {
@@ -114,8 +114,8 @@ static int fill(pv_el_t *form, const settings_t *s, const pv_muc_api_t *api, pv_
         put_value(form, "muc#roominfo_subjectmod", "boolean",
                   "The room subject can be modified by participants", subjmod) < 0 ||
         /* the same answer under the name some clients read */
-        put_value(form, "muc#roominfo_changesubject", "boolean",
-                  "Occupants May Change the Subject", subjmod) < 0 ||
+        put_value(form, "muc#roominfo_changesubject", "boolean", "Occupants May Change the Subject",
+                  subjmod) < 0 ||
         put_value(form, "muc#roomconfig_roomname", "text-single", "Natural-Language Room Name",
                   name && *name ? name : node) < 0 ||
         put_template(form, "muc#roominfo_pubsub", "XMPP URI of Associated Publish-Subscribe Node",
@@ -124,8 +124,8 @@ static int fill(pv_el_t *form, const settings_t *s, const pv_muc_api_t *api, pv_
     return 0;
 }
 
-int roominfo_add(const settings_t *s, const pv_muc_api_t *api, pv_muc_room_t *room,
-                 const pv_jid_t *requester, pv_el_t *query)
+int dx_roominfo_add(const settings_t *s, const pv_muc_api_t *api, pv_muc_room_t *room,
+                    const pv_jid_t *requester, pv_el_t *query)
 {
     pv_el_t *form = pv_dataform_find(query, PV_NS_MUC_ROOMINFO);
     if (!form && !(form = pv_dataform_new_result(query, PV_NS_MUC_ROOMINFO)))
@@ -140,7 +140,7 @@ int roominfo_add(const settings_t *s, const pv_muc_api_t *api, pv_muc_room_t *ro
     return 0;
 }
 
-int roominfo_item_form(const pv_muc_api_t *api, pv_muc_room_t *room, pv_el_t *item)
+int dx_roominfo_item_form(const pv_muc_api_t *api, pv_muc_room_t *room, pv_el_t *item)
 {
     pv_el_t *x = pv_el_add(item, PV_NS_DATA, "x");
     const char *desc = api->room_config(room, "muc#roomconfig_roomdesc");

@@ -7,7 +7,7 @@
  */
 #include "disco_ext.h"
 
-int serverinfo_add(const settings_t *s, pv_el_t *query)
+int dx_serverinfo_add(const settings_t *s, pv_el_t *query)
 {
     for (size_t i = 0; i < s->nforms; i++) {
         const site_form_t *f = &s->forms[i];
@@ -20,8 +20,7 @@ int serverinfo_add(const settings_t *s, pv_el_t *query)
             /* XEP-0157 address fields are list-multi; site fields say
              * nothing about their type: text-single, or text-multi when
              * the config gave several values. */
-            const char *type = addresses ? "list-multi"
-                                         : fl->nvalues > 1 ? "text-multi" : NULL;
+            const char *type = addresses ? "list-multi" : fl->nvalues > 1 ? "text-multi" : NULL;
             pv_el_t *field = pv_dataform_add(x, fl->var, type, NULL, NULL);
             if (!field)
                 return -1;

@@ -26,8 +26,8 @@
 static const char *const contact_types[] = {"abuse",    "admin",  "feedback", "sales",
                                             "security", "status", "support",  NULL};
 
-static const char *const known[] = {"contact",  "form",          "items-form", "logs-url",
-                                    "pubsub",   "max-history-fetch", "ldapgroup", NULL};
+static const char *const known[] = {
+    "contact", "form", "items-form", "logs-url", "pubsub", "max-history-fetch", "ldapgroup", NULL};
 
 /* Copy of an element's text without surrounding white space (caller frees). */
 static char *trimmed_text(const pv_el_t *el)
@@ -109,8 +109,10 @@ static int parse_contact(settings_t *s, const pv_el_t *c)
     if (!uri)
         return nomem(c);
     if (!*uri || !strchr(uri, ':') || strpbrk(uri, " \t\r\n")) {
-        pv_config_error(c, DX, "<contact type=\"%s\"> must hold one URI (xmpp:..., mailto:..., "
-                               "https://...), not '%s'", type, uri);
+        pv_config_error(c, DX,
+                        "<contact type=\"%s\"> must hold one URI (xmpp:..., mailto:..., "
+                        "https://...), not '%s'",
+                        type, uri);
         free(uri);
         return -1;
     }
@@ -126,11 +128,14 @@ static int parse_form(settings_t *s, const pv_el_t *fe)
 {
     const char *type = pv_el_attr(fe, "type");
     if (!type || !*type)
-        return pv_config_error(fe, DX, "<form> needs a type attribute (its FORM_TYPE, e.g. "
-                                       "type=\"urn:example:info\")");
+        return pv_config_error(fe, DX,
+                               "<form> needs a type attribute (its FORM_TYPE, e.g. "
+                               "type=\"urn:example:info\")");
     if (strcmp(type, NS_SERVERINFO) == 0)
-        return pv_config_error(fe, DX, "<form type=\"%s\">: write these addresses as <contact "
-                                       "type=\"...\"> elements", type);
+        return pv_config_error(fe, DX,
+                               "<form type=\"%s\">: write these addresses as <contact "
+                               "type=\"...\"> elements",
+                               type);
     if (form_get(s, type, false))
         return pv_config_error(fe, DX, "<form type=\"%s\"> appears twice", type);
     site_form_t *f = form_get(s, type, true);
@@ -185,7 +190,7 @@ static int parse_ldapgroup(settings_t *s, const pv_el_t *el)
     return 0;
 }
 
-settings_t *settings_parse(const pv_config_t *cfg)
+settings_t *dx_settings_parse(const pv_config_t *cfg)
 {
     settings_t *s = calloc(1, sizeof *s);
     if (!s) {
@@ -213,11 +218,11 @@ settings_t *settings_parse(const pv_config_t *cfg)
         goto fail;
     return s;
 fail:
-    settings_free(s);
+    dx_settings_free(s);
     return NULL;
 }
 
-void settings_free(settings_t *s)
+void dx_settings_free(settings_t *s)
 {
     if (!s)
         return;
@@ -243,7 +248,7 @@ void settings_free(settings_t *s)
     free(s);
 }
 
-const char *settings_ldapgroup(const settings_t *s, const char *room)
+const char *dx_settings_ldapgroup(const settings_t *s, const char *room)
 {
     for (size_t i = 0; i < s->nldapgroups; i++)
         if (strcmp(s->ldapgroups[i].room, room) == 0)
@@ -259,7 +264,7 @@ static bool unreserved(unsigned char c)
 
 /* {room} becomes the node percent-encoded, so that a node with '?', '#' or
  * non-ASCII letters still makes one valid URI. */
-char *expand_room(const char *tmpl, const char *room)
+char *dx_expand_room(const char *tmpl, const char *room)
 {
     static const char mark[] = "{room}";
     const size_t ml = sizeof mark - 1;

@@ -104,7 +104,13 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
         return PV_PASS;
     if (!archive_storable(me->message))
         return PV_PASS;
+    /* strictly increasing, so that time order is archive order (the ids
+     * field of MAM sorts by it) even for messages in the same microsecond */
+    static int64_t last_us;
     int64_t now = pv_now_us();
+    if (now <= last_us)
+        now = last_us + 1;
+    last_us = now;
     recent_t *r = recent_get(room_jid, true);
     if (r && (r->cap || recent_set_cap(r, history_room_length(me->room)) == 0))
         recent_push(r, me->message, now, id);

@@ -35,12 +35,14 @@ typedef struct mam_query {
     /* results collected for the current page (message stanzas to send) */
     pv_el_t **out;
     char **out_ids;
+    int64_t *out_stamps;
     size_t nout;
     bool complete;
     /* ids field */
     char **ids;
     size_t nids, idpos;
     char *pending_prev;     /* the predecessor of ids[idpos], while looking it up */
+    const char *cut_at;     /* forward page: stop at this id (form_before; borrowed) */
 } mam_query_t;
 
 static void mq_free(mam_query_t *m)
@@ -63,6 +65,7 @@ static void mq_free(mam_query_t *m)
     }
     free(m->out);
     free(m->out_ids);
+    free(m->out_stamps);
     for (size_t i = 0; i < m->nids; i++)
         free(m->ids[i]);
     free(m->ids);
@@ -136,12 +139,16 @@ static int collect(mam_query_t *m, const pv_store_msg_t *sm)
     char **oi = o ? realloc(m->out_ids, (m->nout + 1) * sizeof *oi) : NULL;
     if (oi)
         m->out_ids = oi;
-    pv_el_t *el = oi ? result_message(m, sm) : NULL;
+    int64_t *os = oi ? realloc(m->out_stamps, (m->nout + 1) * sizeof *os) : NULL;
+    if (os)
+        m->out_stamps = os;
+    pv_el_t *el = os ? result_message(m, sm) : NULL;
     char *id = el ? strdup(sm->id) : NULL;
     if (!id) {
         pv_el_free(el);
-        return oi ? 0 : -1;   /* an unreadable message is skipped, not fatal */
+        return os ? 0 : -1;   /* an unreadable message is skipped, not fatal */
     }
+    m->out_stamps[m->nout] = sm->stamp_us;
     m->out[m->nout] = el;
     m->out_ids[m->nout++] = id;
     return 0;
@@ -186,6 +193,11 @@ static void counted(int status, const char *error, const pv_store_msg_t *msgs, s
 {
     mam_query_t *m = ud;
     long count = -1, index = -1;
+    if (status == PV_STORE_ENOTFOUND) {
+        /* the form's before-id, not used by a forward page, is unknown */
+        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+        return;
+    }
     if (status == PV_STORE_OK && complete) {
         count = (long)n;
         if (m->nout)
@@ -227,12 +239,18 @@ static void paged(int status, const char *error, const pv_store_msg_t *msgs, siz
         mq_error(m, "wait", "internal-server-error", "The archive could not be read");
         return;
     }
-    for (size_t i = 0; m->max && i < n; i++)
+    bool cut = false;
+    for (size_t i = 0; m->max && i < n; i++) {
+        if (m->cut_at && !strcmp(msgs[i].id, m->cut_at)) {
+            cut = true;   /* forward page reached the form's before-id */
+            break;
+        }
         if (collect(m, &msgs[i]) < 0) {
             mq_error(m, "wait", "internal-server-error", "Out of memory");
             return;
         }
-    m->complete = complete != 0;
+    }
+    m->complete = complete != 0 || cut;
     if (m->max == 0)
         m->complete = false;
     count_set(m);
@@ -242,9 +260,14 @@ static void run_page(mam_query_t *m)
 {
     void *h;
     const pv_store_t *st = pv_store(&h);
+    /* The store pages backwards whenever before_id is set; a forward page
+     * (the default, or RSM <after/>) inside a before-id window therefore
+     * reads forward without it and stops at that id. */
+    bool forward = !m->last;
+    m->cut_at = forward ? m->form_before : NULL;
     pv_store_query_t q = {.start_us = m->start_us, .end_us = m->end_us,
                           .after_id = m->rsm_after ? m->rsm_after : m->form_after,
-                          .before_id = m->rsm_before ? m->rsm_before : m->form_before,
+                          .before_id = forward ? NULL : m->rsm_before ? m->rsm_before : m->form_before,
                           .with_nick = m->with_nick, .max = m->max ? m->max : 1,
                           .last = m->last};
     /* <max>0</max> asks only for the count (XEP-0059 §2.6): one row is read
@@ -306,11 +329,29 @@ static void got_prev(int status, const char *error, const pv_store_msg_t *msgs, 
     st->archive_query(h, m->room_name, &q, got_one, m);
 }
 
+/* Results in archive (time) order, whatever order the ids were asked in
+ * (insertion sort: stable, and there are at most IDS_MAX). */
+static void sort_by_stamp(mam_query_t *m)
+{
+    for (size_t i = 1; i < m->nout; i++)
+        for (size_t k = i; k > 0 && m->out_stamps[k - 1] > m->out_stamps[k]; k--) {
+            int64_t s = m->out_stamps[k];
+            m->out_stamps[k] = m->out_stamps[k - 1];
+            m->out_stamps[k - 1] = s;
+            pv_el_t *e = m->out[k];
+            m->out[k] = m->out[k - 1];
+            m->out[k - 1] = e;
+            char *id = m->out_ids[k];
+            m->out_ids[k] = m->out_ids[k - 1];
+            m->out_ids[k - 1] = id;
+        }
+}
+
 static void next_id(mam_query_t *m)
 {
     if (m->idpos >= m->nids) {
         m->complete = true;
-        /* results in archive order, whatever order the ids were asked in */
+        sort_by_stamp(m);
         finish(m, (long)m->nout, 0);
         return;
     }
@@ -404,6 +445,17 @@ static int parse_time(pv_stanza_ctx_t *ctx, const pv_el_t *x, const char *var, i
     if (history_parse_datetime(v, out) < 0 || *out == 0) {
         pv_stanza_fail(ctx, "modify", "bad-request", "start and end must be XEP-0082 DateTimes");
         return -1;
+    }
+    /* Stamps are shown to the millisecond but kept to the microsecond: an
+     * end given to the millisecond (or coarser) covers that whole millisecond,
+     * so a stamp read from a result, used as end, includes that result. */
+    const char *dot = strchr(v, '.');
+    size_t digits = 0;
+    while (dot && dot[1 + digits] >= '0' && dot[1 + digits] <= '9')
+        digits++;
+    if (!strcmp(var, "end") && digits <= 3) {
+        int64_t unit = digits == 0 ? 1000000 : digits == 1 ? 100000 : digits == 2 ? 10000 : 1000;
+        *out += unit - 1;
     }
     return 0;
 }

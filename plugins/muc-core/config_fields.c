@@ -5,11 +5,11 @@
  * persistence code and the getters all walk this table, so a new option is
  * one new row (and its enum entry in muc_internal.h).
  */
+#include "muc_internal.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <errno.h>
-#include "muc_internal.h"
 
 static const char *const whois_opts[] = {"moderators", "anyone", NULL};
 static const char *const allowpm_opts[] = {"anyone", "participants", "moderators", "none", NULL};
@@ -27,27 +27,50 @@ static const char *check_uint(const char *v)
 }
 
 const config_field_t config_fields[CF_COUNT] = {
-    [CF_ROOMNAME] = {"muc#roomconfig_roomname", "roomname", FT_TEXT, "Natural-Language Room Name", "", NULL, NULL},
-    [CF_ROOMDESC] = {"muc#roomconfig_roomdesc", "roomdesc", FT_TEXT_MULTI, "Short Description of Room", "", NULL, NULL},
-    [CF_LANG] = {"muc#roomconfig_lang", "lang", FT_TEXT, "Natural Language for Room Discussions", "", NULL, NULL},
-    [CF_PERSISTENT] = {"muc#roomconfig_persistentroom", "persistent", FT_BOOL, "Make Room Persistent?", "0", NULL, NULL},
-    [CF_PUBLIC] = {"muc#roomconfig_publicroom", "public", FT_BOOL, "Allow Public Searching for Room?", "1", NULL, NULL},
-    [CF_MEMBERSONLY] = {"muc#roomconfig_membersonly", "membersonly", FT_BOOL, "Make Room Members-Only?", "0", NULL, NULL},
-    [CF_MODERATED] = {"muc#roomconfig_moderatedroom", "moderated", FT_BOOL, "Make Room Moderated?", "0", NULL, NULL},
-    [CF_PASSWORDPROTECTED] = {"muc#roomconfig_passwordprotectedroom", "passwordprotected", FT_BOOL, "Password Required to Enter?", "0", NULL, NULL},
-    [CF_ROOMSECRET] = {"muc#roomconfig_roomsecret", "roomsecret", FT_SECRET, "Password", "", NULL, NULL},
-    [CF_WHOIS] = {"muc#roomconfig_whois", "whois", FT_LIST, "Who May Discover Real JIDs?", "moderators", whois_opts, NULL},
-    [CF_MAXUSERS] = {"muc#roomconfig_maxusers", "maxusers", FT_LIST, "Maximum Number of Occupants (0: no limit)", "0", maxusers_opts, check_uint},
-    [CF_CHANGESUBJECT] = {"muc#roomconfig_changesubject", "changesubject", FT_BOOL, "Allow Occupants to Change Subject?", "0", NULL, NULL},
-    [CF_ALLOWINVITES] = {"muc#roomconfig_allowinvites", "allowinvites", FT_BOOL, "Allow Occupants to Invite Others?", "0", NULL, NULL},
-    [CF_ALLOWPM] = {"muc#roomconfig_allowpm", "allowpm", FT_LIST, "Who May Send Private Messages?", "anyone", allowpm_opts, NULL},
-    [CF_PRESENCEBROADCAST] = {"muc#roomconfig_presencebroadcast", "presencebroadcast", FT_LIST_MULTI, "Roles for which Presence is Broadcasted", "moderator participant visitor", roles_opts, NULL},
-    [CF_ENABLELOGGING] = {"muc#roomconfig_enablelogging", "enablelogging", FT_BOOL, "Enable Public Logging?", "0", NULL, NULL},
-    [CF_GETMEMBERLIST] = {"muc#roomconfig_getmemberlist", "getmemberlist", FT_LIST_MULTI, "Roles and Affiliations that May Retrieve Member List", "moderator participant visitor", roles_opts, NULL},
-    [CF_CHANGENICK] = {"x-palaver#changenick", "changenick", FT_BOOL, "Allow Occupants to Change Nicknames?", "1", NULL, NULL},
-    [CF_VOICEREQUESTS] = {"muc#roomconfig_allowvoicerequests", "voicerequests", FT_BOOL, "Allow Visitors to Request Voice?", "1", NULL, NULL},
-    [CF_REGISTRATION] = {"muc#roomconfig_registration", "registration", FT_BOOL, "Allow Users to Register with the Room?", "1", NULL, NULL},
-    [CF_MESSAGE_SIZE] = {"x-palaver#message_size", "message_size", FT_INT, "Maximum Message Length in Bytes (0: no limit)", "0", NULL, check_uint},
+    [CF_ROOMNAME] = {"muc#roomconfig_roomname", "roomname", FT_TEXT, "Natural-Language Room Name",
+                     "", NULL, NULL},
+    [CF_ROOMDESC] = {"muc#roomconfig_roomdesc", "roomdesc", FT_TEXT_MULTI,
+                     "Short Description of Room", "", NULL, NULL},
+    [CF_LANG] = {"muc#roomconfig_lang", "lang", FT_TEXT, "Natural Language for Room Discussions",
+                 "", NULL, NULL},
+    [CF_PERSISTENT] = {"muc#roomconfig_persistentroom", "persistent", FT_BOOL,
+                       "Make Room Persistent?", "0", NULL, NULL},
+    [CF_PUBLIC] = {"muc#roomconfig_publicroom", "public", FT_BOOL,
+                   "Allow Public Searching for Room?", "1", NULL, NULL},
+    [CF_MEMBERSONLY] = {"muc#roomconfig_membersonly", "membersonly", FT_BOOL,
+                        "Make Room Members-Only?", "0", NULL, NULL},
+    [CF_MODERATED] = {"muc#roomconfig_moderatedroom", "moderated", FT_BOOL, "Make Room Moderated?",
+                      "0", NULL, NULL},
+    [CF_PASSWORDPROTECTED] = {"muc#roomconfig_passwordprotectedroom", "passwordprotected", FT_BOOL,
+                              "Password Required to Enter?", "0", NULL, NULL},
+    [CF_ROOMSECRET] = {"muc#roomconfig_roomsecret", "roomsecret", FT_SECRET, "Password", "", NULL,
+                       NULL},
+    [CF_WHOIS] = {"muc#roomconfig_whois", "whois", FT_LIST, "Who May Discover Real JIDs?",
+                  "moderators", whois_opts, NULL},
+    [CF_MAXUSERS] = {"muc#roomconfig_maxusers", "maxusers", FT_LIST,
+                     "Maximum Number of Occupants (0: no limit)", "0", maxusers_opts, check_uint},
+    [CF_CHANGESUBJECT] = {"muc#roomconfig_changesubject", "changesubject", FT_BOOL,
+                          "Allow Occupants to Change Subject?", "0", NULL, NULL},
+    [CF_ALLOWINVITES] = {"muc#roomconfig_allowinvites", "allowinvites", FT_BOOL,
+                         "Allow Occupants to Invite Others?", "0", NULL, NULL},
+    [CF_ALLOWPM] = {"muc#roomconfig_allowpm", "allowpm", FT_LIST, "Who May Send Private Messages?",
+                    "anyone", allowpm_opts, NULL},
+    [CF_PRESENCEBROADCAST] = {"muc#roomconfig_presencebroadcast", "presencebroadcast",
+                              FT_LIST_MULTI, "Roles for which Presence is Broadcasted",
+                              "moderator participant visitor", roles_opts, NULL},
+    [CF_ENABLELOGGING] = {"muc#roomconfig_enablelogging", "enablelogging", FT_BOOL,
+                          "Enable Public Logging?", "0", NULL, NULL},
+    [CF_GETMEMBERLIST] = {"muc#roomconfig_getmemberlist", "getmemberlist", FT_LIST_MULTI,
+                          "Roles and Affiliations that May Retrieve Member List",
+                          "moderator participant visitor", roles_opts, NULL},
+    [CF_CHANGENICK] = {"x-palaver#changenick", "changenick", FT_BOOL,
+                       "Allow Occupants to Change Nicknames?", "1", NULL, NULL},
+    [CF_VOICEREQUESTS] = {"muc#roomconfig_allowvoicerequests", "voicerequests", FT_BOOL,
+                          "Allow Visitors to Request Voice?", "1", NULL, NULL},
+    [CF_REGISTRATION] = {"muc#roomconfig_registration", "registration", FT_BOOL,
+                         "Allow Users to Register with the Room?", "1", NULL, NULL},
+    [CF_MESSAGE_SIZE] = {"x-palaver#message_size", "message_size", FT_INT,
+                         "Maximum Message Length in Bytes (0: no limit)", "0", NULL, check_uint},
 };
 
 int config_field_index(const char *var)

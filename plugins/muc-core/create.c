@@ -7,10 +7,10 @@
  * cancels (which destroys it); a GroupChat 1.0 join creates an instant room.
  * The form is generated from the field table in config_fields.c.
  */
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
 #include "muc_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static bool allow_listed(const pv_jid_t *who)
 {
@@ -62,12 +62,18 @@ room_t *create_room(const char *name, const pv_jid_t *creator, bool locked)
 static const char *field_type_name(field_type_t t)
 {
     switch (t) {
-    case FT_BOOL: return "boolean";
-    case FT_TEXT_MULTI: return "text-multi";
-    case FT_LIST: return "list-single";
-    case FT_LIST_MULTI: return "list-multi";
-    case FT_SECRET: return "text-private";
-    default: return "text-single";
+    case FT_BOOL:
+        return "boolean";
+    case FT_TEXT_MULTI:
+        return "text-multi";
+    case FT_LIST:
+        return "list-single";
+    case FT_LIST_MULTI:
+        return "list-multi";
+    case FT_SECRET:
+        return "text-private";
+    default:
+        return "text-single";
     }
 }
 
@@ -96,7 +102,8 @@ void config_form_build(const room_t *r, pv_el_t *query)
         if (f->type == FT_LIST_MULTI || f->type == FT_TEXT_MULTI) {
             char *dup = xstrdup(v), *save = NULL;
             const char *sep = f->type == FT_LIST_MULTI ? " " : "\n";
-            for (char *t = dup ? strtok_r(dup, sep, &save) : NULL; t; t = strtok_r(NULL, sep, &save))
+            for (char *t = dup ? strtok_r(dup, sep, &save) : NULL; t;
+                 t = strtok_r(NULL, sep, &save))
                 pv_el_add_text_child(fe, PV_NS_DATA, "value", t);
             free(dup);
         } else {
@@ -138,8 +145,11 @@ static void destroy_locked(room_t *r, const pv_jid_t *actor)
         pv_muc_role_t old = o->role;
         o->role = PV_MUC_ROLE_NONE;
         static const int self110[] = {110, 0};
-        pres_opts_t opt = {.type = "unavailable", .extra_x = destroy, .self_codes = self110,
-                           .filter_set = true, .filter_role = old};
+        pres_opts_t opt = {.type = "unavailable",
+                           .extra_x = destroy,
+                           .self_codes = self110,
+                           .filter_set = true,
+                           .filter_role = old};
         presence_broadcast(o, &opt);
         occupant_remove(o);
     }
@@ -153,16 +163,17 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
 {
     char *vals[CF_COUNT] = {0};
     pv_verdict_t v = PV_HANDLED;
-    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *var = pv_el_attr(f, "var");
         int i = var ? config_field_index(var) : -1;
         if (i < 0)
-            continue;   /* FORM_TYPE and fields of other plugins */
+            continue; /* FORM_TYPE and fields of other plugins */
         const char *why = NULL;
         char *val = config_field_normalise(&config_fields[i], f, &why);
         if (!val) {
             const char *kept = errtext("Field %s %s", var, why ? why : "has an invalid value");
-            v = fail(ctx, "modify", "not-acceptable", kept);
+            v = refuse(ctx, "modify", "not-acceptable", kept);
             goto out;
         }
         free(vals[i]);
@@ -172,7 +183,7 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
     bool was_locked = r->locked;
     for (int i = 0; i < CF_COUNT; i++)
         if (vals[i] && room_cfg_set(r, i, vals[i]) < 0) {
-            v = fail(ctx, "wait", "internal-server-error", "Out of memory");
+            v = refuse(ctx, "wait", "internal-server-error", "Out of memory");
             goto out;
         }
     r->locked = false;
@@ -203,18 +214,18 @@ pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     room_t *r = room_of(ctx->to);
     if (!r)
-        return fail(ctx, "cancel", "item-not-found", "No such room");
+        return refuse(ctx, "cancel", "item-not-found", "No such room");
     if (room_aff(r, ctx->from->bare) != PV_MUC_AFF_OWNER)
-        return fail(ctx, "auth", "forbidden", "Only owners may configure this room");
+        return refuse(ctx, "auth", "forbidden", "Only owners may configure this room");
     pv_el_t *q = ctx->payload;
     if (pv_el_child(q, NS_MUC_OWNER, "destroy"))
-        return PV_PASS;   /* destroying rooms belongs to the owner-operations part */
+        return PV_PASS; /* destroying rooms belongs to the owner-operations part */
     if (!strcmp(ctx->type, "get")) {
         pv_el_t *res = pv_iq_result_new(ctx->stanza);
         pv_el_t *rq = res ? pv_el_add(res, NS_MUC_OWNER, "query") : NULL;
         if (!rq) {
             pv_el_free(res);
-            return fail(ctx, "wait", "internal-server-error", "Out of memory");
+            return refuse(ctx, "wait", "internal-server-error", "Out of memory");
         }
         config_form_build(r, rq);
         pv_send(res);
@@ -223,7 +234,7 @@ pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
     }
     pv_el_t *x = pv_el_child(q, PV_NS_DATA, "x");
     if (!x)
-        return fail(ctx, "modify", "bad-request", "Expected a jabber:x:data form");
+        return refuse(ctx, "modify", "bad-request", "Expected a jabber:x:data form");
     const char *t = pv_el_attr(x, "type");
     if (t && !strcmp(t, "cancel")) {
         pv_el_t *res = pv_iq_result_new(ctx->stanza);
@@ -236,6 +247,6 @@ pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_HANDLED;
     }
     if (!t || strcmp(t, "submit"))
-        return fail(ctx, "modify", "bad-request", "The form must be of type submit or cancel");
+        return refuse(ctx, "modify", "bad-request", "The form must be of type submit or cancel");
     return submit(ctx, r, x);
 }

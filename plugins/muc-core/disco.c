@@ -7,10 +7,10 @@
  * registered nick) and a room's disco#items (occupants, when allowed).
  * Hidden rooms are item-not-found to those who may not see them.
  */
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
 #include "muc_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define NS_RSM "http://jabber.org/protocol/rsm"
 
@@ -37,13 +37,13 @@ pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     room_t *r = room_of(ctx->to);
     if (!r || !may_see_room(r, ctx->from))
-        return fail(ctx, "cancel", "item-not-found", "No such room");
+        return refuse(ctx, "cancel", "item-not-found", "No such room");
     const char *node = pv_el_attr(ctx->payload, "node");
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *q = res ? pv_el_add(res, PV_NS_DISCO_INFO, "query") : NULL;
     if (!q) {
         pv_el_free(res);
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     if (node && !strcmp(node, "x-roomuser-item")) {
         pv_el_set_attr(q, "node", node);
@@ -55,13 +55,18 @@ pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud)
     }
     if (node) {
         pv_el_free(res);
-        return PV_PASS;   /* other plugins' nodes */
+        return PV_PASS; /* other plugins' nodes */
     }
     const char *name = room_cfg(r, CF_ROOMNAME);
     pv_disco_query_identity(q, "conference", "text", *name ? name : r->name);
-    static const char *const fixed[] = {
-        NS_MUC, PV_NS_DISCO_INFO, PV_NS_DISCO_ITEMS, "http://jabber.org/protocol/muc#stable_id",
-        NS_OCCUPANT_ID, NS_SELFPING, NS_MUC_REQUEST, NULL};
+    static const char *const fixed[] = {NS_MUC,
+                                        PV_NS_DISCO_INFO,
+                                        PV_NS_DISCO_ITEMS,
+                                        "http://jabber.org/protocol/muc#stable_id",
+                                        NS_OCCUPANT_ID,
+                                        NS_SELFPING,
+                                        NS_MUC_REQUEST,
+                                        NULL};
     for (const char *const *f = fixed; *f; f++)
         pv_disco_query_feature(q, *f);
     if (room_cfg_bool(r, CF_REGISTRATION))
@@ -72,9 +77,9 @@ pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud)
     pv_disco_query_feature(q, room_cfg_bool(r, CF_MODERATED) ? "muc_moderated" : "muc_unmoderated");
     pv_disco_query_feature(q, room_whois_anyone(r) ? "muc_nonanonymous" : "muc_semianonymous");
     pv_disco_query_feature(q, room_cfg_bool(r, CF_PASSWORDPROTECTED) ? "muc_passwordprotected"
-                                                                    : "muc_unsecured");
-    pv_disco_info_t info = {.target = ctx->to, .node = NULL, .requester = ctx->from,
-                            .query = q, .subject = r};
+                                                                     : "muc_unsecured");
+    pv_disco_info_t info = {
+        .target = ctx->to, .node = NULL, .requester = ctx->from, .query = q, .subject = r};
     pv_disco_info_extend(&info);
     send_and_free(res);
     return PV_HANDLED;
@@ -92,7 +97,7 @@ static pv_verdict_t service_items(pv_stanza_ctx_t *ctx)
     size_t n = 0, i;
     room_t **list = malloc((muc->rooms.count + 1) * sizeof *list);
     if (!list)
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     for (map_entry_t *e = map_first(&muc->rooms, &i); e; e = map_next(&muc->rooms, e, &i)) {
         room_t *r = e->val;
         if (!r->locked && room_is_public(r))
@@ -121,11 +126,15 @@ static pv_verdict_t service_items(pv_stanza_ctx_t *ctx)
                 end++;
             if (*before == '\0')
                 end = n;
+            if (start > end)
+                start = end;
             if (end - start > max)
                 start = end - max;
         } else if (end - start > max) {
             end = start + max;
         }
+        if (start > end)
+            start = end;
     }
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *q = res ? pv_el_add(res, PV_NS_DISCO_ITEMS, "query") : NULL;
@@ -149,7 +158,7 @@ static pv_verdict_t service_items(pv_stanza_ctx_t *ctx)
     free(list);
     if (!q) {
         pv_el_free(res);
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     send_and_free(res);
     return PV_HANDLED;
@@ -164,17 +173,17 @@ pv_verdict_t disco_items_handler(pv_stanza_ctx_t *ctx, void *ud)
         return service_items(ctx);
     room_t *r = room_of(ctx->to);
     if (!r || !may_see_room(r, ctx->from))
-        return fail(ctx, "cancel", "item-not-found", "No such room");
+        return refuse(ctx, "cancel", "item-not-found", "No such room");
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *q = res ? pv_el_add(res, PV_NS_DISCO_ITEMS, "query") : NULL;
     if (!q) {
         pv_el_free(res);
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     /* occupants are listed to occupants, and to outsiders only in public
      * non-anonymous rooms (nicks are no secret there) */
-    bool list = occupant_by_bare(r, ctx->from->bare) != NULL ||
-                (room_is_public(r) && room_whois_anyone(r));
+    bool list =
+        occupant_by_bare(r, ctx->from->bare) != NULL || (room_is_public(r) && room_whois_anyone(r));
     for (occupant_t *o = list ? r->first : NULL; o; o = o->next) {
         pv_el_t *it = pv_el_add(q, PV_NS_DISCO_ITEMS, "item");
         pv_el_set_attrf(it, "jid", "%s/%s", r->jid, o->nick);

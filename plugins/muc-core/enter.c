@@ -8,57 +8,56 @@
  * SEND_HISTORY event), then the subject; the others get its presence once.
  * A second session of the same user with the same nick joins the occupant.
  */
+#include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
-
 
 /* Each refusal goes back from the occupant JID the user addressed, with the
- * original presence and a text (the core builds the reply from fail()). */
-static pv_verdict_t check_entry(pv_stanza_ctx_t *ctx, room_t *r, const char *nick,
-                                pv_el_t *mucx, occupant_t *existing)
+ * original presence and a text (the core builds the reply from refuse()). */
+static pv_verdict_t check_entry(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, pv_el_t *mucx,
+                                occupant_t *existing)
 {
     pv_muc_aff_t aff = room_aff(r, ctx->from->bare);
     if (r->locked && aff != PV_MUC_AFF_OWNER)
-        return fail(ctx, "cancel", "item-not-found",
+        return refuse(ctx, "cancel", "item-not-found",
                       "This room is locked: its owner has not configured it yet");
     if (aff == PV_MUC_AFF_OUTCAST)
-        return fail(ctx, "auth", "forbidden", "You are banned from this room");
+        return refuse(ctx, "auth", "forbidden", "You are banned from this room");
     if (room_cfg_bool(r, CF_MEMBERSONLY) && aff < PV_MUC_AFF_MEMBER)
-        return fail(ctx, "auth", "registration-required",
+        return refuse(ctx, "auth", "registration-required",
                       "This room is members-only and you are not a member");
-    if (room_cfg_bool(r, CF_PASSWORDPROTECTED)) {   /* nobody is exempt, as in Prosody */
+    if (room_cfg_bool(r, CF_PASSWORDPROTECTED)) { /* nobody is exempt, as in Prosody */
         const char *pw = mucx ? pv_el_child_text(mucx, NS_MUC, "password") : NULL;
         if (!pw)
-            return fail(ctx, "auth", "not-authorized",
+            return refuse(ctx, "auth", "not-authorized",
                           "This room is password-protected: a password is required");
         if (strcmp(pw, room_cfg(r, CF_ROOMSECRET)) != 0)
-            return fail(ctx, "auth", "not-authorized", "The password is wrong");
+            return refuse(ctx, "auth", "not-authorized", "The password is wrong");
     }
     occupant_t *o = occupant_by_nick(r, nick);
     if (o && strcmp(o->bare, ctx->from->bare) != 0)
-        return fail(ctx, "cancel", "conflict",
+        return refuse(ctx, "cancel", "conflict",
                       "That nickname is already in use by another occupant");
     const char *owner = room_reg_owner(r, nick);
     if (owner && strcmp(owner, ctx->from->bare) != 0)
-        return fail(ctx, "cancel", "conflict",
+        return refuse(ctx, "cancel", "conflict",
                       "That nickname is registered by another user of this room");
     long max = room_cfg_int(r, CF_MAXUSERS);
     if (!existing && max > 0 && (long)r->noccupants >= max && aff < PV_MUC_AFF_ADMIN)
-        return fail(ctx, "wait", "service-unavailable",
+        return refuse(ctx, "wait", "service-unavailable",
                       "This room is full (maximum number of occupants reached)");
-    pv_muc_occupant_event_t ev = {.room = r, .nick = nick, .real_jid = ctx->from,
-                                  .presence = ctx->stanza};
+    pv_muc_occupant_event_t ev = {
+        .room = r, .nick = nick, .real_jid = ctx->from, .presence = ctx->stanza};
     if (pv_event_fire(ev_pre_join, &ev) == PV_ERROR)
-        return fail(ctx, ev.err_type ? ev.err_type : "cancel",
+        return refuse(ctx, ev.err_type ? ev.err_type : "cancel",
                       ev.err_condition ? ev.err_condition : "not-allowed",
                       ev.err_text ? ev.err_text : "Entering this room was refused");
     return PV_PASS;
 }
 
 /* The join sequence for one session: roster, own presence, history, subject. */
-static void send_join_sequence(room_t *r, occupant_t *o, session_t *s, pv_el_t *mucx,
-                               bool created, bool broadcast)
+static void send_join_sequence(room_t *r, occupant_t *o, session_t *s, pv_el_t *mucx, bool created,
+                               bool broadcast)
 {
     bool see = may_see_jid(r, o);
     for (occupant_t *p = r->first; p; p = p->next) {
@@ -77,7 +76,9 @@ static void send_join_sequence(room_t *r, occupant_t *o, session_t *s, pv_el_t *
     self_codes[n] = 0;
     pres_opts_t opt = {.self_codes = self_codes, .self_only = !broadcast, .only_session = s};
     presence_broadcast(o, &opt);
-    pv_muc_history_event_t hev = {.room = r, .occupant = o, .to = s->jid->full,
+    pv_muc_history_event_t hev = {.room = r,
+                                  .occupant = o,
+                                  .to = s->jid->full,
                                   .history = mucx ? pv_el_child(mucx, NS_MUC, "history") : NULL};
     pv_event_fire(ev_history, &hev);
     subject_send(r, s->jid->full);
@@ -89,11 +90,11 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
     bool created = false;
     if (!r) {
         if (!create_allowed(ctx->from))
-            return fail(ctx, "cancel", "not-allowed",
+            return refuse(ctx, "cancel", "not-allowed",
                           "You are not allowed to create rooms on this service");
         r = create_room(ctx->to->node, ctx->from, mucx != NULL);
         if (!r)
-            return fail(ctx, "wait", "internal-server-error", "The room could not be created");
+            return refuse(ctx, "wait", "internal-server-error", "The room could not be created");
         created = true;
     }
     occupant_t *existing = occupant_by_nick(r, nick);
@@ -114,7 +115,7 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
     if (existing) {
         o = existing;
         s = occupant_add_session(o, ctx->from);
-        broadcast = false;      /* the room already knows this occupant */
+        broadcast = false; /* the room already knows this occupant */
     } else {
         pv_muc_aff_t aff = room_aff(r, ctx->from->bare);
         o = occupant_new(r, nick, ctx->from, role_for(r, aff));
@@ -126,7 +127,7 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
             rooms_remove_and_free(r, NULL);
         else
             rooms_maybe_destroy(r);
-        return fail(ctx, "wait", "internal-server-error", "Could not add you to the room");
+        return refuse(ctx, "wait", "internal-server-error", "Could not add you to the room");
     }
     if (!existing || !o->presence) {
         pv_el_free(o->presence);
@@ -135,8 +136,11 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
     pv_log(PV_LOG_DEBUG, MUC, "%s entered %s as %s", ctx->from->full, r->jid, nick);
     send_join_sequence(r, o, s, mucx, created, broadcast);
     if (!existing) {
-        pv_muc_occupant_event_t ev = {.room = r, .occupant = o, .nick = o->nick,
-                                      .real_jid = ctx->from, .presence = ctx->stanza};
+        pv_muc_occupant_event_t ev = {.room = r,
+                                      .occupant = o,
+                                      .nick = o->nick,
+                                      .real_jid = ctx->from,
+                                      .presence = ctx->stanza};
         pv_event_fire(ev_joined, &ev);
     }
     r->busy--;

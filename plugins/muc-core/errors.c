@@ -4,23 +4,25 @@
  * addressed (the core builds the reply with the original payload); plus the
  * room lookup every handler starts with.
  */
+#include "muc_internal.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "muc_internal.h"
 
-pv_verdict_t fail(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text)
+pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text)
 {
     pv_log(PV_LOG_DEBUG, MUC, "refusing %s from %s to %s: %s (%s)",
-           ctx->kind == PV_KIND_IQ ? "iq" : ctx->kind == PV_KIND_MESSAGE ? "message" : "presence",
+           ctx->kind == PV_KIND_IQ        ? "iq"
+           : ctx->kind == PV_KIND_MESSAGE ? "message"
+                                          : "presence",
            ctx->from->full, ctx->to->full, cond, text ? text : "");
     if (!strcmp(ctx->type, "error"))
-        return PV_HANDLED;            /* never answer an error */
+        return PV_HANDLED; /* never answer an error */
     return pv_stanza_fail(ctx, type, cond, text);
 }
 
 /* Presence errors go back from the occupant JID the user addressed: the
- * core's reply swaps to/from, so this is the same as fail(). */
+ * core's reply swaps to/from, so this is the same as refuse(). */
 void presence_error(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text)
 {
     if (!strcmp(ctx->type, "error"))

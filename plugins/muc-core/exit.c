@@ -4,8 +4,8 @@
  * the status text relayed; a temporary room is freed when its last occupant
  * leaves. Also used for ghost eviction after a bounce (EXIT-3, code 333).
  */
-#include <string.h>
 #include "muc_internal.h"
+#include <string.h>
 
 void exit_occupant(occupant_t *o, session_t *s, const char *status_text, const int *codes)
 {
@@ -14,8 +14,11 @@ void exit_occupant(occupant_t *o, session_t *s, const char *status_text, const i
     bool bounce = codes != NULL;
     if (o->nsessions > 1) {
         /* another session stays: only this one is told it left */
-        pres_opts_t opt = {.type = "unavailable", .self_codes = self110, .self_only = true,
-                           .only_session = s, .status_text = status_text};
+        pres_opts_t opt = {.type = "unavailable",
+                           .self_codes = self110,
+                           .self_only = true,
+                           .only_session = s,
+                           .status_text = status_text};
         pv_muc_role_t keep = o->role;
         o->role = PV_MUC_ROLE_NONE;
         if (!bounce)
@@ -26,8 +29,12 @@ void exit_occupant(occupant_t *o, session_t *s, const char *status_text, const i
     }
     pv_muc_role_t old = o->role;
     o->role = PV_MUC_ROLE_NONE;
-    pres_opts_t opt = {.type = "unavailable", .codes = codes, .self_codes = self110,
-                       .status_text = status_text, .filter_set = true, .filter_role = old,
+    pres_opts_t opt = {.type = "unavailable",
+                       .codes = codes,
+                       .self_codes = self110,
+                       .status_text = status_text,
+                       .filter_set = true,
+                       .filter_role = old,
                        .except = bounce ? o : NULL};
     r->busy++;
     presence_broadcast(o, &opt);

@@ -7,14 +7,15 @@
  * serialised once. Other plugins see (and may veto or filter) each message
  * through the MESSAGE event before it goes out.
  */
+#include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
 
 static bool is_voice_request(pv_el_t *m, pv_el_t **form)
 {
     for (pv_el_t *x = pv_el_child(m, PV_NS_DATA, "x"); x; x = pv_el_next(x, PV_NS_DATA, "x")) {
-        for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+        for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
+             f = pv_el_next(f, PV_NS_DATA, "field")) {
             const char *var = pv_el_attr(f, "var");
             if (var && !strcmp(var, "FORM_TYPE")) {
                 const char *v = pv_el_child_text(f, PV_NS_DATA, "value");
@@ -41,7 +42,7 @@ pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_HANDLED;
     }
     if (!r || (r->locked && !session_by_full(r, ctx->from->full)))
-        return fail(ctx, "cancel", "item-not-found", "No such room");
+        return refuse(ctx, "cancel", "item-not-found", "No such room");
     pv_el_t *x = pv_el_child(ctx->stanza, NS_MUC_USER, "x");
     if (x && (pv_el_child(x, NS_MUC_USER, "invite") || pv_el_child(x, NS_MUC_USER, "decline")))
         return invite_handle(ctx, r, x);
@@ -58,21 +59,25 @@ static pv_verdict_t reflect(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *sender,
 {
     unsigned char *skip = calloc(r->noccupants + 1, 1);
     if (!skip)
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
-    pv_muc_message_event_t ev = {.room = r, .sender = sender, .message = msg,
-                                 .real_from = ctx->from, .skip = skip,
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    pv_muc_message_event_t ev = {.room = r,
+                                 .sender = sender,
+                                 .message = msg,
+                                 .real_from = ctx->from,
+                                 .skip = skip,
                                  .nrecipients = r->noccupants};
     if (pv_event_fire(ev_message, &ev) == PV_ERROR) {
         free(skip);
-        return fail(ctx, ev.err_type ? ev.err_type : "cancel",
-                    ev.err_condition ? ev.err_condition : "not-allowed",
-                    ev.err_text ? ev.err_text : "The message was refused");
+        return refuse(ctx, ev.err_type ? ev.err_type : "cancel",
+                      ev.err_condition ? ev.err_condition : "not-allowed",
+                      ev.err_text ? ev.err_text : "The message was refused");
     }
     pv_prepared_t *p = pv_prepare(msg);
     if (!p) {
         free(skip);
-        pv_log(PV_LOG_ERROR, MUC, "cannot serialise a message from %s in %s", ctx->from->full, r->jid);
-        return fail(ctx, "wait", "internal-server-error", "The message could not be sent");
+        pv_log(PV_LOG_ERROR, MUC, "cannot serialise a message from %s in %s", ctx->from->full,
+               r->jid);
+        return refuse(ctx, "wait", "internal-server-error", "The message could not be sent");
     }
     size_t i = 0;
     for (occupant_t *o = r->first; o; o = o->next, i++) {
@@ -101,28 +106,29 @@ pv_verdict_t groupchat_handle(pv_stanza_ctx_t *ctx, room_t *r)
 {
     session_t *s = session_by_full(r, ctx->from->full);
     if (!s)
-        return fail(ctx, "modify", "not-acceptable",
-                    "Only occupants may send messages to this room; join it first");
+        return refuse(ctx, "modify", "not-acceptable",
+                      "Only occupants may send messages to this room; join it first");
     occupant_t *o = s->occ;
     bool has_body = pv_el_child(ctx->stanza, PV_NS_STANZA, "body") != NULL;
     if (pv_el_child(ctx->stanza, PV_NS_STANZA, "subject") && !has_body)
         return subject_handle(ctx, r, o);
     if (!may(r, o, PRIV_SEND_GROUPCHAT))
-        return fail(ctx, "auth", "forbidden",
-                    "Visitors may not send messages in this moderated room; request voice");
+        return refuse(ctx, "auth", "forbidden",
+                      "Visitors may not send messages in this moderated room; request voice");
     if (!flood_allow(o))
-        return fail(ctx, "wait", "resource-constraint",
-                    "You are sending messages too fast; wait a moment");
+        return refuse(ctx, "wait", "resource-constraint",
+                      "You are sending messages too fast; wait a moment");
     long max = room_cfg_int(r, CF_MESSAGE_SIZE);
     if (max > 0) {
         const char *body = pv_el_child_text(ctx->stanza, PV_NS_STANZA, "body");
         if (body && (long)strlen(body) > max)
-            return fail(ctx, "modify", "not-acceptable",
-                        errtext("The message is too long: this room accepts at most %ld bytes", max));
+            return refuse(
+                ctx, "modify", "not-acceptable",
+                errtext("The message is too long: this room accepts at most %ld bytes", max));
     }
     pv_el_t *m = message_from_occupant(ctx, o);
     if (!m)
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     pv_verdict_t v = reflect(ctx, r, o, m);
     pv_el_free(m);
     return v;

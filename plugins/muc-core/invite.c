@@ -6,10 +6,10 @@
  * members-only room an invitee is made a member when the inviter may invite.
  * A <decline/> is forwarded to the inviter from the room JID.
  */
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
 #include "muc_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void send_invite(room_t *r, const pv_jid_t *from, pv_el_t *inv, const pv_jid_t *to)
 {
@@ -23,7 +23,7 @@ static void send_invite(room_t *r, const pv_jid_t *from, pv_el_t *inv, const pv_
     pv_el_set_attr(i, "from", from->full);
     for (pv_el_t *c = inv->children; c; c = c->next)
         if (c->kind == PV_EL_ELEMENT)
-            pv_el_copy_into(i, c);    /* reason, continue */
+            pv_el_copy_into(i, c); /* reason, continue */
     if (room_cfg_bool(r, CF_PASSWORDPROTECTED))
         pv_el_add_text_child(x, NS_MUC_USER, "password", room_cfg(r, CF_ROOMSECRET));
     const char *reason = pv_el_child_text(inv, NS_MUC_USER, "reason");
@@ -43,7 +43,7 @@ static pv_verdict_t decline(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *d)
     const char *to = pv_el_attr(d, "to");
     pv_jid_t *j = to ? pv_jid_parse(to) : NULL;
     if (!j)
-        return fail(ctx, "modify", "jid-malformed", "The decline needs a valid 'to' JID");
+        return refuse(ctx, "modify", "jid-malformed", "The decline needs a valid 'to' JID");
     pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
     if (m) {
         pv_el_set_attr(m, "from", r->jid);
@@ -68,19 +68,25 @@ pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         return decline(ctx, r, d);
     session_t *s = session_by_full(r, ctx->from->full);
     if (!s)
-        return fail(ctx, "modify", "not-acceptable", "Only occupants may invite others to this room");
+        return refuse(ctx, "modify", "not-acceptable",
+                      "Only occupants may invite others to this room");
     if (!may(r, s->occ, PRIV_INVITE))
-        return fail(ctx, "auth", "forbidden", "You are not allowed to invite others to this room");
+        return refuse(ctx, "auth", "forbidden",
+                      "You are not allowed to invite others to this room");
     pv_jid_t *to[32];
     size_t n = 0;
     pv_verdict_t v = PV_HANDLED;
-    for (pv_el_t *i = pv_el_child(x, NS_MUC_USER, "invite"); i; i = pv_el_next(i, NS_MUC_USER, "invite")) {
+    for (pv_el_t *i = pv_el_child(x, NS_MUC_USER, "invite"); i;
+         i = pv_el_next(i, NS_MUC_USER, "invite")) {
         const char *t = pv_el_attr(i, "to");
         pv_jid_t *j = t ? pv_jid_parse(t) : NULL;
-        if (!j || n == 32) {
+        if (n == 32) {
             pv_jid_free(j);
-            v = fail(ctx, "modify", "jid-malformed",
-                     n == 32 ? "Too many invitations in one message" : "An invitation needs a valid 'to' JID");
+            v = refuse(ctx, "modify", "not-acceptable", "At most 32 invitations per message");
+            goto out;
+        }
+        if (!j) {
+            v = refuse(ctx, "modify", "jid-malformed", "An invitation needs a valid 'to' JID");
             goto out;
         }
         to[n++] = j;

@@ -6,20 +6,20 @@
  * to the requester with its original id. A ping to one's own occupant JID is
  * answered by the service (XEP-0410 self-ping).
  */
+#include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
 
 #define MAX_PENDING 4096
 
 typedef struct pending {
-    char *requester;     /* full JID that asked */
+    char *requester; /* full JID that asked */
     char *orig_id;
-    char *target;        /* real JID the IQ went to */
-    char *from_occ;      /* occupant JID the reply comes from (room/target nick) */
+    char *target;   /* real JID the IQ went to */
+    char *from_occ; /* occupant JID the reply comes from (room/target nick) */
 } pending_t;
 
-static map_t pending;   /* our id -> pending_t */
+static map_t pending; /* our id -> pending_t */
 static bool pending_init;
 
 static void pending_free(pending_t *p)
@@ -57,7 +57,7 @@ static pv_verdict_t route_reply(pv_stanza_ctx_t *ctx)
     const char *id = pv_el_attr(ctx->stanza, "id");
     pending_t *p = id && pending_init ? map_get(&pending, id) : NULL;
     if (!p || (strcmp(p->target, ctx->from->full) != 0 && strcmp(p->target, ctx->from->bare) != 0))
-        return PV_HANDLED;   /* unknown or spoofed reply: dropped */
+        return PV_HANDLED; /* unknown or spoofed reply: dropped */
     map_del(&pending, id);
     pv_el_t *out = pv_el_clone(ctx->stanza);
     if (out) {
@@ -78,7 +78,7 @@ pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud)
         return route_reply(ctx);
     room_t *r = room_of(ctx->to);
     if (!r)
-        return fail(ctx, "cancel", "item-not-found", "No such room");
+        return refuse(ctx, "cancel", "item-not-found", "No such room");
     session_t *s = session_by_full(r, ctx->from->full);
     occupant_t *target = occupant_by_nick(r, ctx->to->resource);
     if (s && target == s->occ && ctx->payload && pv_el_is(ctx->payload, NS_PING, "ping")) {
@@ -86,9 +86,10 @@ pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_HANDLED;
     }
     if (!s)
-        return fail(ctx, "cancel", "not-acceptable", "Only occupants may send IQs to other occupants");
+        return refuse(ctx, "cancel", "not-acceptable",
+                      "Only occupants may send IQs to other occupants");
     if (!target)
-        return fail(ctx, "cancel", "item-not-found", "There is no occupant with that nickname");
+        return refuse(ctx, "cancel", "item-not-found", "There is no occupant with that nickname");
     if (!pending_init) {
         map_init(&pending, false);
         pending_init = true;
@@ -112,7 +113,7 @@ pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (!p || !p->requester || !p->orig_id || !p->target || !p->from_occ ||
         map_put(&pending, id, p) < 0) {
         pending_free(p);
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_el_t *out = pv_el_clone(ctx->stanza);
     if (out) {

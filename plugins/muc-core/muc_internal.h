@@ -11,11 +11,11 @@
 #ifndef MUC_INTERNAL_H
 #define MUC_INTERNAL_H
 
+#include <palaver/muc.h>
+#include <palaver/palaver.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <palaver/palaver.h>
-#include <palaver/muc.h>
 
 #define MUC "muc-core"
 
@@ -44,101 +44,130 @@ typedef struct map_entry {
 typedef struct map {
     map_entry_t **buckets;
     size_t nbuckets, count;
-    bool ci;                 /* keys compared ASCII case-insensitively */
+    bool ci; /* keys compared ASCII case-insensitively */
 } map_t;
 
 void map_init(map_t *m, bool ci);
-void map_clear(map_t *m);                    /* frees entries (not values) */
-int map_put(map_t *m, const char *key, void *val);   /* replaces; 0 or -1 */
+void map_clear(map_t *m);                          /* frees entries (not values) */
+int map_put(map_t *m, const char *key, void *val); /* replaces; 0 or -1 */
 void *map_get(const map_t *m, const char *key);
-void *map_del(map_t *m, const char *key);    /* returns the old value */
+void *map_del(map_t *m, const char *key); /* returns the old value */
 /* Iteration: for (e = map_first(m, &i); e; e = map_next(m, e, &i)) */
 map_entry_t *map_first(const map_t *m, size_t *i);
 map_entry_t *map_next(const map_t *m, map_entry_t *e, size_t *i);
+/* The same with nick keys: folded (Unicode case, NFKC) before hashing. */
+void *map_get_nick(const map_t *m, const char *nick);
+int map_put_nick(map_t *m, const char *nick, void *val);
+void *map_del_nick(map_t *m, const char *nick);
+bool nick_equal(const char *a, const char *b);
 
 /* ---- config_fields.c: the room configuration as a table ---- */
-typedef enum { FT_BOOL, FT_TEXT, FT_TEXT_MULTI, FT_INT, FT_LIST, FT_LIST_MULTI, FT_SECRET } field_type_t;
+typedef enum {
+    FT_BOOL,
+    FT_TEXT,
+    FT_TEXT_MULTI,
+    FT_INT,
+    FT_LIST,
+    FT_LIST_MULTI,
+    FT_SECRET
+} field_type_t;
 
 typedef struct config_field {
-    const char *var;          /* muc#roomconfig_... */
-    const char *key;          /* storage key */
+    const char *var; /* muc#roomconfig_... */
+    const char *key; /* storage key */
     field_type_t type;
     const char *label;
-    const char *def;          /* default value as text ("" for roomname = node) */
-    const char *const *options;   /* list values, NULL-terminated, or NULL */
+    const char *def;            /* default value as text ("" for roomname = node) */
+    const char *const *options; /* list values, NULL-terminated, or NULL */
     /* Validation beyond the type: returns NULL when fine, else a reason. */
     const char *(*check)(const char *value);
 } config_field_t;
 
 enum {
-    CF_ROOMNAME, CF_ROOMDESC, CF_LANG, CF_PERSISTENT, CF_PUBLIC, CF_MEMBERSONLY,
-    CF_MODERATED, CF_PASSWORDPROTECTED, CF_ROOMSECRET, CF_WHOIS, CF_MAXUSERS,
-    CF_CHANGESUBJECT, CF_ALLOWINVITES, CF_ALLOWPM, CF_PRESENCEBROADCAST,
-    CF_ENABLELOGGING, CF_GETMEMBERLIST, CF_CHANGENICK, CF_VOICEREQUESTS,
-    CF_REGISTRATION, CF_MESSAGE_SIZE,
+    CF_ROOMNAME,
+    CF_ROOMDESC,
+    CF_LANG,
+    CF_PERSISTENT,
+    CF_PUBLIC,
+    CF_MEMBERSONLY,
+    CF_MODERATED,
+    CF_PASSWORDPROTECTED,
+    CF_ROOMSECRET,
+    CF_WHOIS,
+    CF_MAXUSERS,
+    CF_CHANGESUBJECT,
+    CF_ALLOWINVITES,
+    CF_ALLOWPM,
+    CF_PRESENCEBROADCAST,
+    CF_ENABLELOGGING,
+    CF_GETMEMBERLIST,
+    CF_CHANGENICK,
+    CF_VOICEREQUESTS,
+    CF_REGISTRATION,
+    CF_MESSAGE_SIZE,
     CF_COUNT
 };
 
 extern const config_field_t config_fields[CF_COUNT];
-int config_field_index(const char *var);     /* -1 when unknown */
+int config_field_index(const char *var); /* -1 when unknown */
 /* Normalises a submitted value (booleans to "1"/"0"); NULL = invalid. malloc'd. */
 char *config_field_normalise(const config_field_t *f, pv_el_t *field_el, const char **why);
 
 /* ---- rooms and occupants ---- */
 typedef struct session {
-    pv_jid_t *jid;               /* real full JID */
+    pv_jid_t *jid; /* real full JID */
     struct muc_occupant *occ;
-    struct session *next;        /* next session of the same occupant */
+    struct session *next; /* next session of the same occupant */
 } session_t;
 
 typedef struct muc_occupant {
     struct muc_room *room;
     char *nick;
-    char *bare;                  /* real bare JID */
+    char *bare; /* real bare JID */
     pv_muc_role_t role;
-    session_t *sessions;         /* newest first; sessions->jid is the shown jid */
+    session_t *sessions; /* newest first; sessions->jid is the shown jid */
     size_t nsessions;
-    pv_el_t *presence;           /* last available presence (owned), for show/status */
+    pv_el_t *presence; /* last available presence (owned), for show/status */
     char occupant_id[45];
-    double flood_tokens;         /* flood control bucket (flood.c) */
+    double flood_tokens; /* flood control bucket (flood.c) */
     int64_t flood_last_us;
-    struct muc_occupant *prev, *next;    /* room order */
-    struct muc_occupant *bare_next;      /* other occupants of the same user */
+    struct muc_occupant *prev, *next; /* room order */
+    struct muc_occupant *bare_next;   /* other occupants of the same user */
 } occupant_t;
 
 typedef struct muc_room {
-    char *name;                  /* normalised node */
-    char *jid;                   /* name@service */
-    char *cfg[CF_COUNT];         /* config values (owned strings) */
-    char *subject;               /* NULL: none */
-    char *subject_from;          /* occupant nick that set it, or NULL */
+    char *name;          /* normalised node */
+    char *jid;           /* name@service */
+    char *cfg[CF_COUNT]; /* config values (owned strings) */
+    char *subject;       /* NULL: none */
+    char *subject_from;  /* occupant nick that set it, or NULL */
     bool locked;
-    bool stored;                 /* known to the backend */
+    bool stored; /* known to the backend */
     map_t by_nick, by_bare, by_full;
-    map_t affs;                  /* bare JID -> (intptr_t) pv_muc_aff_t */
-    map_t regs;                  /* bare JID -> char *nick (owned) */
-    map_t reg_nicks;             /* nick (ci) -> char *bare (borrowed from regs key) */
+    map_t affs;      /* bare JID -> (intptr_t) pv_muc_aff_t */
+    map_t regs;      /* bare JID -> char *nick (owned) */
+    map_t reg_nicks; /* nick (ci) -> char *bare (borrowed from regs key) */
     occupant_t *first, *last;
     size_t noccupants;
-    unsigned busy;               /* >0 while iterating: destruction deferred */
+    unsigned busy; /* >0 while iterating: destruction deferred */
 } room_t;
 
 /* plugin.c: global state */
 typedef enum { CREATE_ANYONE, CREATE_LOCAL, CREATE_LIST, CREATE_ADMINS } create_policy_t;
 typedef struct muc_state {
     create_policy_t create;
-    char **allow;                /* NULL-terminated JIDs/domains */
+    char **allow; /* NULL-terminated JIDs/domains */
     char *occupant_id_secret;
-    long flood_burst;            /* messages allowed at once (0: no limit) */
-    long flood_per_minute;       /* refill rate */
-    map_t rooms;                 /* name -> room_t */
+    long flood_burst;      /* messages allowed at once (0: no limit) */
+    long flood_per_minute; /* refill rate */
+    map_t rooms;           /* name -> room_t */
     pv_hook_t *hooks[16];
     size_t nhooks;
 } muc_state_t;
 extern muc_state_t *muc;
 
 /* room.c */
-room_t *room_new(const char *name);          /* not yet in the table */
+room_t *room_new(const char *name); /* not yet in the table */
 void room_free(room_t *r);
 const char *room_cfg(const room_t *r, int f);
 bool room_cfg_bool(const room_t *r, int f);
@@ -155,14 +184,14 @@ bool room_whois_anyone(const room_t *r);
 /* room_table.c */
 room_t *rooms_get(const char *name);
 int rooms_add(room_t *r);
-void rooms_remove_and_free(room_t *r, const pv_jid_t *actor);   /* fires ROOM_DESTROYED */
-void rooms_maybe_destroy(room_t *r);         /* temporary + empty: remove */
+void rooms_remove_and_free(room_t *r, const pv_jid_t *actor); /* fires ROOM_DESTROYED */
+void rooms_maybe_destroy(room_t *r);                          /* temporary + empty: remove */
 void rooms_free_all(void);
 /* Parses a room node from a JID node (XEP-0106 escapes kept as sent) */
 
 /* occupant.c */
 occupant_t *occupant_new(room_t *r, const char *nick, const pv_jid_t *real, pv_muc_role_t role);
-void occupant_remove(occupant_t *o);         /* unlinks and frees */
+void occupant_remove(occupant_t *o); /* unlinks and frees */
 session_t *occupant_add_session(occupant_t *o, const pv_jid_t *real);
 void occupant_remove_session(occupant_t *o, session_t *s);
 occupant_t *occupant_by_nick(const room_t *r, const char *nick);
@@ -179,8 +208,15 @@ void occupant_id_add(pv_el_t *stanza, const occupant_t *o);
 
 /* privileges.c */
 typedef enum {
-    PRIV_SEE_JID, PRIV_SEND_GROUPCHAT, PRIV_CHANGE_SUBJECT, PRIV_SEND_PM, PRIV_INVITE,
-    PRIV_CONFIGURE, PRIV_REQUEST_VOICE, PRIV_GRANT_VOICE, PRIV_COUNT
+    PRIV_SEE_JID,
+    PRIV_SEND_GROUPCHAT,
+    PRIV_CHANGE_SUBJECT,
+    PRIV_SEND_PM,
+    PRIV_INVITE,
+    PRIV_CONFIGURE,
+    PRIV_REQUEST_VOICE,
+    PRIV_GRANT_VOICE,
+    PRIV_COUNT
 } priv_t;
 bool may(const room_t *r, const occupant_t *o, priv_t what);
 bool may_see_jid(const room_t *r, const occupant_t *viewer);
@@ -188,16 +224,16 @@ bool presence_broadcast_for(const room_t *r, pv_muc_role_t role);
 
 /* presence_out.c: building and broadcasting occupant presence */
 typedef struct pres_opts {
-    const char *type;            /* NULL or "unavailable" */
-    const int *codes;            /* status codes for everyone, 0-terminated, or NULL */
-    const int *self_codes;       /* extra codes for the occupant's own sessions */
-    const char *new_nick;        /* 303 item nick */
-    const pv_el_t *extra_x;      /* element copied into muc#user x (destroy), or NULL */
-    const char *status_text;     /* <status> override for unavailable, or NULL */
-    bool self_only;              /* only the occupant's own sessions (given session if set) */
+    const char *type;        /* NULL or "unavailable" */
+    const int *codes;        /* status codes for everyone, 0-terminated, or NULL */
+    const int *self_codes;   /* extra codes for the occupant's own sessions */
+    const char *new_nick;    /* 303 item nick */
+    const pv_el_t *extra_x;  /* element copied into muc#user x (destroy), or NULL */
+    const char *status_text; /* <status> override for unavailable, or NULL */
+    bool self_only;          /* only the occupant's own sessions (given session if set) */
     session_t *only_session;
-    const occupant_t *except;    /* do not send to this occupant */
-    bool filter_set;             /* use filter_role for presencebroadcast, not o->role */
+    const occupant_t *except; /* do not send to this occupant */
+    bool filter_set;          /* use filter_role for presencebroadcast, not o->role */
     pv_muc_role_t filter_role;
 } pres_opts_t;
 /* Builds occupant o's presence as seen by a viewer (with_jid) and, for self, with codes. */
@@ -222,12 +258,13 @@ pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
 void config_form_build(const room_t *r, pv_el_t *query);
 
 /* message handlers */
-pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud);      /* groupchat, invite */
-pv_verdict_t message_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);  /* PM */
+pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud);     /* groupchat, invite */
+pv_verdict_t message_occupant_handler(pv_stanza_ctx_t *ctx, void *ud); /* PM */
 pv_verdict_t groupchat_handle(pv_stanza_ctx_t *ctx, room_t *r);
 pv_verdict_t subject_handle(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *o);
 void subject_send(const room_t *r, const char *to);
-/* Copy of the sender's stanza from its occupant JID, `to` removed, occupant-id set. Caller frees. */
+/* Copy of the sender's stanza from its occupant JID, `to` removed, occupant-id set. Caller frees.
+ */
 pv_el_t *message_from_occupant(pv_stanza_ctx_t *ctx, const occupant_t *o);
 void enter_resync(room_t *r, session_t *s, pv_el_t *mucx);
 pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x);
@@ -241,7 +278,7 @@ pv_verdict_t bounce_handler(pv_stanza_ctx_t *ctx, void *ud);
 void iq_forward_reset(void);
 
 /* persist.c */
-void persist_room(room_t *r);               /* config + subject (persistent rooms only) */
+void persist_room(room_t *r); /* config + subject (persistent rooms only) */
 void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a);
 void persist_reg(room_t *r, const char *bare, const char *nick);
 void persist_delete(room_t *r);
@@ -251,7 +288,7 @@ int persist_load_all(void);
 /* Room lookup from a stanza's `to`: NULL when absent. */
 room_t *room_of(const pv_jid_t *to);
 bool is_sadmin_jid(const pv_jid_t *j);
-pv_verdict_t fail(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text);
+pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text);
 /* Formats an error text into a static buffer valid until the next stanza. */
 const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -5,31 +5,38 @@
  * 303 and the new nick (the changer also 110), then the presence under the
  * new nick. The error comes from the new occupant JID the user addressed.
  */
+#include "muc_internal.h"
 #include <stdio.h>
 #include <string.h>
-#include "muc_internal.h"
 
 pv_verdict_t nick_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s, const char *nick)
 {
     occupant_t *o = s->occ;
     occupant_t *other = occupant_by_nick(r, nick);
     if (other && other != o)
-        return fail(ctx, "cancel", "conflict", "That nickname is already in use by another occupant");
+        return refuse(ctx, "cancel", "conflict",
+                      "That nickname is already in use by another occupant");
     const char *owner = room_reg_owner(r, nick);
     if (owner && strcmp(owner, o->bare) != 0)
-        return fail(ctx, "cancel", "conflict", "That nickname is registered by another user of this room");
+        return refuse(ctx, "cancel", "conflict",
+                      "That nickname is registered by another user of this room");
     if (!room_cfg_bool(r, CF_CHANGENICK))
-        return fail(ctx, "modify", "not-acceptable", "This room does not allow changing nicknames");
+        return refuse(ctx, "modify", "not-acceptable",
+                      "This room does not allow changing nicknames");
     static const int c303[] = {303, 0};
     static const int self110[] = {110, 0};
     pv_muc_role_t role = o->role;
-    pres_opts_t out = {.type = "unavailable", .codes = c303, .self_codes = self110,
-                       .new_nick = nick, .filter_set = true, .filter_role = role};
+    pres_opts_t out = {.type = "unavailable",
+                       .codes = c303,
+                       .self_codes = self110,
+                       .new_nick = nick,
+                       .filter_set = true,
+                       .filter_role = role};
     presence_broadcast(o, &out);
     char old[1024];
     snprintf(old, sizeof old, "%s", o->nick);
     if (occupant_rename(o, nick) < 0)
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     pv_el_t *copy = pv_el_clone(ctx->stanza);
     if (copy) {
         pv_el_free(o->presence);
@@ -37,8 +44,12 @@ pv_verdict_t nick_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s, const ch
     }
     pres_opts_t in = {.self_codes = self110};
     presence_broadcast(o, &in);
-    pv_muc_occupant_event_t ev = {.room = r, .occupant = o, .nick = o->nick, .old_nick = old,
-                                  .real_jid = s->jid, .presence = ctx->stanza};
+    pv_muc_occupant_event_t ev = {.room = r,
+                                  .occupant = o,
+                                  .nick = o->nick,
+                                  .old_nick = old,
+                                  .real_jid = s->jid,
+                                  .presence = ctx->stanza};
     pv_event_fire(ev_nick_changed, &ev);
     return PV_HANDLED;
 }

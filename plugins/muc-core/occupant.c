@@ -4,9 +4,9 @@
  * XEP-0045 multi-session as Prosody does it). The room's three indexes are
  * kept in step here and nowhere else, which is what keeps ghosts out.
  */
+#include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
 
 pv_muc_role_t role_for(const room_t *r, pv_muc_aff_t a)
 {
@@ -32,10 +32,10 @@ occupant_t *occupant_new(room_t *r, const char *nick, const pv_jid_t *real, pv_m
     o->role = role;
     o->nick = xstrdup(nick);
     o->bare = xstrdup(real->bare);
-    if (!o->nick || !o->bare || map_put(&r->by_nick, nick, o) < 0)
+    if (!o->nick || !o->bare || map_put_nick(&r->by_nick, nick, o) < 0)
         goto oom_free;
     if (!occupant_add_session(o, real)) {
-        map_del(&r->by_nick, nick);
+        map_del_nick(&r->by_nick, nick);
         goto oom_free;
     }
     occupant_id_compute(r, o->bare, o->occupant_id);
@@ -73,7 +73,8 @@ session_t *occupant_add_session(occupant_t *o, const pv_jid_t *real)
         if (s)
             pv_jid_free(s->jid);
         free(s);
-        pv_log(PV_LOG_ERROR, MUC, "out of memory adding session %s to %s", real->full, o->room->jid);
+        pv_log(PV_LOG_ERROR, MUC, "out of memory adding session %s to %s", real->full,
+               o->room->jid);
         return NULL;
     }
     s->occ = o;
@@ -103,8 +104,8 @@ void occupant_remove(occupant_t *o)
     room_t *r = o->room;
     while (o->sessions)
         occupant_remove_session(o, o->sessions);
-    if (map_get(&r->by_nick, o->nick) == o)
-        map_del(&r->by_nick, o->nick);
+    if (map_get_nick(&r->by_nick, o->nick) == o)
+        map_del_nick(&r->by_nick, o->nick);
     occupant_t *head = map_get(&r->by_bare, o->bare);
     if (head == o) {
         if (o->bare_next)
@@ -136,7 +137,7 @@ void occupant_remove(occupant_t *o)
 
 occupant_t *occupant_by_nick(const room_t *r, const char *nick)
 {
-    return map_get(&r->by_nick, nick);
+    return map_get_nick(&r->by_nick, nick);
 }
 
 session_t *session_by_full(const room_t *r, const char *full)
@@ -152,14 +153,15 @@ occupant_t *occupant_by_bare(const room_t *r, const char *bare)
 int occupant_rename(occupant_t *o, const char *nick)
 {
     char *n = xstrdup(nick);
-    if (!n || map_put(&o->room->by_nick, nick, o) < 0) {
-        free(n);
+    if (!n)
         return -1;
+    if (!nick_equal(o->nick, nick)) {
+        if (map_put_nick(&o->room->by_nick, nick, o) < 0) {
+            free(n);
+            return -1;
+        }
+        map_del_nick(&o->room->by_nick, o->nick);
     }
-    if (!streq_ci(o->nick, nick))
-        map_del(&o->room->by_nick, o->nick);
-    else
-        map_put(&o->room->by_nick, nick, o);
     free(o->nick);
     o->nick = n;
     return 0;
@@ -176,7 +178,9 @@ void occupant_announce_affiliation(room_t *r, const char *bare)
             o->role = want;
         pres_opts_t opt = {.self_codes = self110};
         presence_broadcast(o, &opt);
-        pv_muc_occupant_event_t ev = {.room = r, .occupant = o, .nick = o->nick,
+        pv_muc_occupant_event_t ev = {.room = r,
+                                      .occupant = o,
+                                      .nick = o->nick,
                                       .real_jid = o->sessions ? o->sessions->jid : NULL};
         pv_event_fire(ev_role_changed, &ev);
     }
@@ -203,11 +207,26 @@ pv_muc_occupant_t *api_occupant_by_jid(const pv_muc_room_t *r, const char *full)
     return s ? s->occ : NULL;
 }
 
-const char *api_occupant_nick(const pv_muc_occupant_t *o) { return o->nick; }
-const char *api_occupant_bare_jid(const pv_muc_occupant_t *o) { return o->bare; }
-const char *api_occupant_id(const pv_muc_occupant_t *o) { return o->occupant_id; }
-pv_muc_role_t api_occupant_role(const pv_muc_occupant_t *o) { return o->role; }
-pv_muc_aff_t api_occupant_affiliation(const pv_muc_occupant_t *o) { return occupant_aff(o); }
+const char *api_occupant_nick(const pv_muc_occupant_t *o)
+{
+    return o->nick;
+}
+const char *api_occupant_bare_jid(const pv_muc_occupant_t *o)
+{
+    return o->bare;
+}
+const char *api_occupant_id(const pv_muc_occupant_t *o)
+{
+    return o->occupant_id;
+}
+pv_muc_role_t api_occupant_role(const pv_muc_occupant_t *o)
+{
+    return o->role;
+}
+pv_muc_aff_t api_occupant_affiliation(const pv_muc_occupant_t *o)
+{
+    return occupant_aff(o);
+}
 
 const char *role_name(pv_muc_role_t r)
 {

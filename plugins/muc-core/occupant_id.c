@@ -5,9 +5,9 @@
  * reveals nothing. It is added to every presence and message the room sends
  * on an occupant's behalf (any id the client sent is removed first).
  */
+#include "muc_internal.h"
 #include <stdio.h>
 #include <string.h>
-#include "muc_internal.h"
 
 void occupant_id_compute(const room_t *r, const char *bare, char out[45])
 {

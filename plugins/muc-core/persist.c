@@ -7,11 +7,11 @@
  * nothing here assumes either. Keys: the field table's storage keys plus
  * "subject" and "subject_from".
  */
-#include <stdlib.h>
+#include "muc_internal.h"
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
 
 static void done(int status, const char *error, void *ud)
 {
@@ -156,7 +156,8 @@ static void listed(int status, const char *error, const char *const *names, size
 {
     (void)ud;
     if (status != PV_STORE_OK) {
-        pv_log(PV_LOG_ERROR, MUC, "listing stored rooms failed: %s", error ? error : "unknown error");
+        pv_log(PV_LOG_ERROR, MUC, "listing stored rooms failed: %s",
+               error ? error : "unknown error");
         return;
     }
     void *h;

@@ -5,9 +5,9 @@
  * other plugins subscribe to (palaver/muc.h), loads the stored rooms, and
  * frees everything at shutdown.
  */
+#include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
 
 muc_state_t *muc;
 
@@ -27,16 +27,16 @@ int events_init(void)
     ev_message = pv_event(PV_MUC_EVENT_MESSAGE);
     ev_history = pv_event(PV_MUC_EVENT_SEND_HISTORY);
     if (!ev_room_created || !ev_room_destroyed || !ev_room_configured || !ev_pre_join ||
-        !ev_joined || !ev_left || !ev_nick_changed || !ev_role_changed || !ev_message || !ev_history) {
+        !ev_joined || !ev_left || !ev_nick_changed || !ev_role_changed || !ev_message ||
+        !ev_history) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory creating events");
         return -1;
     }
     return 0;
 }
 
-
-static const char *const known[] = {"create", "allow", "occupant-id-secret", "flood-burst",
-                                    "flood-per-minute", NULL};
+static const char *const known[] = {
+    "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", NULL};
 
 static void free_allow(char **allow)
 {
@@ -63,16 +63,19 @@ static int read_config(const pv_config_t *cfg, muc_state_t *into)
                                "<create> must be anyone, local, list or admins, not '%s'", c);
     into->create = (create_policy_t)found;
     size_t n = 0;
-    for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a; a = pv_el_next(a, NULL, "allow"))
+    for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a;
+         a = pv_el_next(a, NULL, "allow"))
         n++;
     into->allow = calloc(n + 1, sizeof *into->allow);
     if (!into->allow)
         return -1;
     n = 0;
-    for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a; a = pv_el_next(a, NULL, "allow")) {
+    for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a;
+         a = pv_el_next(a, NULL, "allow")) {
         pv_jid_t *j = pv_jid_parse(pv_el_text(a));
         if (!j)
-            return pv_config_error(a, MUC, "<allow> must hold a JID or a domain, not '%s'", pv_el_text(a));
+            return pv_config_error(a, MUC, "<allow> must hold a JID or a domain, not '%s'",
+                                   pv_el_text(a));
         into->allow[n] = xstrdup(j->bare);
         pv_jid_free(j);
         if (!into->allow[n++])
@@ -139,11 +142,12 @@ static int muc_init(const pv_config_t *cfg, void **state)
         hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_OWNER, 0, owner_iq_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_REGISTER, 0, register_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, PV_NS_DISCO_INFO, 0, disco_info_handler) < 0 ||
-        hook(PV_KIND_IQ, PV_TO_BARE | PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 0, disco_items_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE | PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 0, disco_items_handler) <
+            0 ||
         hook(PV_KIND_IQ, PV_TO_FULL, NULL, -100, iq_occupant_handler) < 0)
         goto fail;
     pv_disco_add_identity("conference", "text", "Chatrooms");
-    static const char *const features[] = {NS_MUC, NS_MUC_UNIQUE, NS_REGISTER, NS_PING,
+    static const char *const features[] = {NS_MUC,      NS_MUC_UNIQUE,  NS_REGISTER,       NS_PING,
                                            NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS, NULL};
     for (const char *const *f = features; *f; f++)
         pv_disco_add_feature(*f);

@@ -5,8 +5,8 @@
  * nick change (nick.c), an exit (exit.c) or a bounce that evicts a ghost
  * (exit.c), and refuses presence to the bare room JID (XEP-0045 §7.2.1).
  */
-#include <string.h>
 #include "muc_internal.h"
+#include <string.h>
 
 static bool is_type(const pv_stanza_ctx_t *ctx, const char *t)
 {
@@ -31,9 +31,9 @@ pv_verdict_t presence_bare_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (is_type(ctx, "error"))
         return bounce(ctx, r);
     if (*ctx->type)
-        return PV_HANDLED;   /* unavailable, probe, subscriptions: nothing to do */
-    return fail(ctx, "modify", "jid-malformed",
-                "Join a room by sending presence to room@service/nick: the nickname is missing");
+        return PV_HANDLED; /* unavailable, probe, subscriptions: nothing to do */
+    return refuse(ctx, "modify", "jid-malformed",
+                  "Join a room by sending presence to room@service/nick: the nickname is missing");
 }
 
 pv_verdict_t presence_handler(pv_stanza_ctx_t *ctx, void *ud)
@@ -42,14 +42,14 @@ pv_verdict_t presence_handler(pv_stanza_ctx_t *ctx, void *ud)
     room_t *r = room_of(ctx->to);
     const char *nick = ctx->to->resource;
     if (!ctx->to->node || !nick)
-        return fail(ctx, "modify", "jid-malformed", "The address is not a valid occupant JID");
+        return refuse(ctx, "modify", "jid-malformed", "The address is not a valid occupant JID");
     if (is_type(ctx, "error"))
         return bounce(ctx, r);
     session_t *s = r ? session_by_full(r, ctx->from->full) : NULL;
     if (is_type(ctx, "unavailable"))
         return s ? exit_handle(ctx, r, s) : PV_HANDLED;
     if (*ctx->type)
-        return PV_HANDLED;   /* probe, subscribe...: ignored, as Prosody does */
+        return PV_HANDLED; /* probe, subscribe...: ignored, as Prosody does */
     if (!s)
         return enter_handle(ctx, r, nick, NULL);
     if (strcmp(s->occ->nick, nick) == 0)

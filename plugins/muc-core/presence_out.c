@@ -5,10 +5,10 @@
  * it) and status codes, and the XEP-0421 occupant-id. A broadcast builds at
  * most three variants (with jid, without jid, self) and serialises each once.
  */
+#include "muc_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
 
 static bool keep_child(const pv_el_t *c)
 {
@@ -82,7 +82,7 @@ void presence_send_to(const occupant_t *o, const char *to, bool with_jid, const 
 }
 
 typedef struct variants {
-    pv_prepared_t *v[3];     /* 0: no jid, 1: jid, 2: self */
+    pv_prepared_t *v[3]; /* 0: no jid, 1: jid, 2: self */
     bool tried[3];
 } variants_t;
 

@@ -4,9 +4,8 @@
  * empty muc#user <x/> and the occupant-id; muc#roomconfig_allowpm decides who
  * may send them. Error bounces from an occupant's real JID evict it.
  */
-#include <string.h>
 #include "muc_internal.h"
-
+#include <string.h>
 
 pv_verdict_t message_occupant_handler(pv_stanza_ctx_t *ctx, void *ud)
 {
@@ -21,24 +20,25 @@ pv_verdict_t message_occupant_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_HANDLED;
     }
     if (!r)
-        return fail(ctx, "cancel", "item-not-found", "No such room");
+        return refuse(ctx, "cancel", "item-not-found", "No such room");
     if (!strcmp(ctx->type, "groupchat"))
-        return fail(ctx, "modify", "bad-request",
-                    "Groupchat messages go to the room JID, not to an occupant");
+        return refuse(ctx, "modify", "bad-request",
+                      "Groupchat messages go to the room JID, not to an occupant");
     if (!s)
-        return fail(ctx, "modify", "not-acceptable",
-                    "Only occupants may send private messages; join the room first");
+        return refuse(ctx, "modify", "not-acceptable",
+                      "Only occupants may send private messages; join the room first");
     occupant_t *target = occupant_by_nick(r, ctx->to->resource);
     if (!target)
-        return fail(ctx, "cancel", "item-not-found", "There is no occupant with that nickname");
+        return refuse(ctx, "cancel", "item-not-found", "There is no occupant with that nickname");
     if (!may(r, s->occ, PRIV_SEND_PM))
-        return fail(ctx, "auth", "forbidden", "You are not allowed to send private messages in this room");
+        return refuse(ctx, "auth", "forbidden",
+                      "You are not allowed to send private messages in this room");
     if (!flood_allow(s->occ))
-        return fail(ctx, "wait", "resource-constraint",
-                    "You are sending messages too fast; wait a moment");
+        return refuse(ctx, "wait", "resource-constraint",
+                      "You are sending messages too fast; wait a moment");
     pv_el_t *m = message_from_occupant(ctx, s->occ);
     if (!m)
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     if (!pv_el_child(m, NS_MUC_USER, "x"))
         pv_el_add(m, NS_MUC_USER, "x");
     pv_prepared_t *p = pv_prepare(m);

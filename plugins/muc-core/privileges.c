@@ -3,8 +3,8 @@
  * and §5.2.1) adjusted by the room's configuration. Later parts (kick, ban,
  * voice, configuration lists) add rows here rather than branches elsewhere.
  */
-#include <string.h>
 #include "muc_internal.h"
+#include <string.h>
 
 /* minimal role for each action in the default configuration */
 static const pv_muc_role_t min_role[PRIV_COUNT] = {

@@ -4,9 +4,9 @@
  * granted; <remove/> unregisters (nick and membership go). Reservations are
  * enforced at entry and nick change (conflict). Stored with persistent rooms.
  */
-#include <string.h>
-#include <stdlib.h>
 #include "muc_internal.h"
+#include <stdlib.h>
+#include <string.h>
 
 static pv_el_t *result_query(pv_stanza_ctx_t *ctx, pv_el_t **res)
 {
@@ -32,7 +32,8 @@ static void field(pv_el_t *x, const char *var, const char *type, const char *lab
 
 static const char *submitted(pv_el_t *x, const char *var)
 {
-    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *v = pv_el_attr(f, "var");
         if (v && !strcmp(v, var))
             return pv_el_child_text(f, PV_NS_DATA, "value");
@@ -52,7 +53,7 @@ static pv_verdict_t unregister(pv_stanza_ctx_t *ctx, room_t *r)
 {
     const char *bare = ctx->from->bare;
     if (!room_reg_nick(r, bare) && room_aff(r, bare) != PV_MUC_AFF_MEMBER)
-        return fail(ctx, "cancel", "item-not-found", "You are not registered with this room");
+        return refuse(ctx, "cancel", "item-not-found", "You are not registered with this room");
     room_reg_set(r, bare, NULL);
     pv_muc_aff_t aff_before = room_aff(r, bare);
     if (aff_before == PV_MUC_AFF_MEMBER)
@@ -76,18 +77,18 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     room_t *r = room_of(ctx->to);
     if (!r || r->locked)
-        return fail(ctx, "cancel", "item-not-found", "No such room");
+        return refuse(ctx, "cancel", "item-not-found", "No such room");
     const char *bare = ctx->from->bare;
     pv_muc_aff_t aff = room_aff(r, bare);
     if (aff == PV_MUC_AFF_OUTCAST)
-        return fail(ctx, "auth", "forbidden", "You are banned from this room");
+        return refuse(ctx, "auth", "forbidden", "You are banned from this room");
     if (!room_cfg_bool(r, CF_REGISTRATION))
-        return fail(ctx, "cancel", "not-allowed", "This room does not accept registrations");
+        return refuse(ctx, "cancel", "not-allowed", "This room does not accept registrations");
     if (!strcmp(ctx->type, "get")) {
         pv_el_t *res, *q = result_query(ctx, &res);
         if (!q) {
             pv_el_free(res);
-            return fail(ctx, "wait", "internal-server-error", "Out of memory");
+            return refuse(ctx, "wait", "internal-server-error", "Out of memory");
         }
         const char *nick = room_reg_nick(r, bare);
         if (nick) {
@@ -121,19 +122,19 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
     }
     const char *raw = x ? submitted(x, "muc#register_roomnick") : NULL;
     if (!raw || !*raw)
-        return fail(ctx, "modify", "bad-request", "The form must give muc#register_roomnick");
+        return refuse(ctx, "modify", "bad-request", "The form must give muc#register_roomnick");
     char *nick = pv_resourceprep(raw);
     if (!nick)
-        return fail(ctx, "modify", "jid-malformed", "That nickname is not valid");
+        return refuse(ctx, "modify", "jid-malformed", "That nickname is not valid");
     const char *owner = room_reg_owner(r, nick);
     occupant_t *o = occupant_by_nick(r, nick);
     if ((owner && strcmp(owner, bare)) || (o && strcmp(o->bare, bare))) {
         free(nick);
-        return fail(ctx, "cancel", "conflict", "That nickname is already taken in this room");
+        return refuse(ctx, "cancel", "conflict", "That nickname is already taken in this room");
     }
     if (room_reg_set(r, bare, nick) < 0) {
         free(nick);
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     if (aff == PV_MUC_AFF_NONE)
         room_aff_set(r, bare, PV_MUC_AFF_MEMBER);

@@ -3,11 +3,11 @@
  * its subject, affiliation list and nick registrations. Occupants are in
  * occupant.c; the table of all rooms in room_table.c.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
 #include "muc_internal.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 room_t *room_new(const char *name)
 {
@@ -122,7 +122,7 @@ const char *room_reg_nick(const room_t *r, const char *bare)
 
 const char *room_reg_owner(const room_t *r, const char *nick)
 {
-    return map_get(&r->reg_nicks, nick);
+    return map_get_nick(&r->reg_nicks, nick);
 }
 
 /* regs: bare -> nick (owned); reg_nicks: nick -> bare (owned copy). */
@@ -130,7 +130,7 @@ int room_reg_set(room_t *r, const char *bare, const char *nick)
 {
     char *old = map_get(&r->regs, bare);
     if (old) {
-        free(map_del(&r->reg_nicks, old));
+        free(map_del_nick(&r->reg_nicks, old));
         map_del(&r->regs, bare);
         free(old);
     }
@@ -143,7 +143,7 @@ int room_reg_set(room_t *r, const char *bare, const char *nick)
         free(b);
         return -1;
     }
-    if (map_put(&r->reg_nicks, n, b) < 0) {
+    if (map_put_nick(&r->reg_nicks, n, b) < 0) {
         map_del(&r->regs, bare);
         free(n);
         free(b);

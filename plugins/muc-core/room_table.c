@@ -4,8 +4,8 @@
  * ROOM_DESTROYED event runs before the room is freed so other plugins can drop
  * what they keep about it.
  */
-#include <stdlib.h>
 #include "muc_internal.h"
+#include <stdlib.h>
 
 room_t *rooms_get(const char *name)
 {
@@ -59,8 +59,14 @@ pv_muc_room_t *api_room_find(const char *s)
     return r;
 }
 
-const char *api_room_jid(const pv_muc_room_t *r) { return r->jid; }
-const char *api_room_name(const pv_muc_room_t *r) { return r->name; }
+const char *api_room_jid(const pv_muc_room_t *r)
+{
+    return r->jid;
+}
+const char *api_room_name(const pv_muc_room_t *r)
+{
+    return r->name;
+}
 
 const char *api_room_config(const pv_muc_room_t *r, const char *var)
 {
@@ -74,9 +80,18 @@ bool api_room_config_bool(const pv_muc_room_t *r, const char *var)
     return f >= 0 && room_cfg_bool(r, f);
 }
 
-const char *api_room_subject(const pv_muc_room_t *r) { return r->subject ? r->subject : ""; }
-size_t api_room_occupant_count(const pv_muc_room_t *r) { return r->noccupants; }
-bool api_room_locked(const pv_muc_room_t *r) { return r->locked; }
+const char *api_room_subject(const pv_muc_room_t *r)
+{
+    return r->subject ? r->subject : "";
+}
+size_t api_room_occupant_count(const pv_muc_room_t *r)
+{
+    return r->noccupants;
+}
+bool api_room_locked(const pv_muc_room_t *r)
+{
+    return r->locked;
+}
 
 pv_muc_aff_t api_affiliation(const pv_muc_room_t *r, const char *bare)
 {

@@ -4,9 +4,8 @@
  * muc#roomconfig_presencebroadcast); a repeated join presence (with the muc
  * <x/>) resends the room's state to that session only, never to the room.
  */
-#include <string.h>
 #include "muc_internal.h"
-
+#include <string.h>
 
 pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
 {
@@ -18,7 +17,7 @@ pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
     }
     pv_el_t *copy = pv_el_clone(ctx->stanza);
     if (!copy)
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     pv_el_free(o->presence);
     o->presence = copy;
     static const int self110[] = {110, 0};

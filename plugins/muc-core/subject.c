@@ -4,10 +4,9 @@
  * a change from the changer's occupant JID, storage with persistent rooms, and
  * the subject message every joiner gets last (an empty <subject/> when none).
  */
+#include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
-#include "muc_internal.h"
-
 
 void subject_send(const room_t *r, const char *to)
 {
@@ -31,14 +30,15 @@ void subject_send(const room_t *r, const char *to)
 pv_verdict_t subject_handle(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *o)
 {
     if (!may(r, o, PRIV_CHANGE_SUBJECT))
-        return fail(ctx, "auth", "forbidden", "You are not allowed to change the subject of this room");
+        return refuse(ctx, "auth", "forbidden",
+                      "You are not allowed to change the subject of this room");
     const char *text = pv_el_child_text(ctx->stanza, PV_NS_STANZA, "subject");
     char *subj = xstrdup(text ? text : "");
     char *from = xstrdup(o->nick);
     if (!subj || !from) {
         free(subj);
         free(from);
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     free(r->subject);
     free(r->subject_from);
@@ -48,7 +48,7 @@ pv_verdict_t subject_handle(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *o)
         persist_room(r);
     pv_el_t *m = message_from_occupant(ctx, o);
     if (!m)
-        return fail(ctx, "wait", "internal-server-error", "Out of memory");
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     pv_prepared_t *p = pv_prepare(m);
     for (occupant_t *q = r->first; p && q; q = q->next)
         for (session_t *s = q->sessions; s; s = s->next)

@@ -4,12 +4,13 @@
  * moderator who submits it back with muc#request_allow true grants the
  * occupant the participant role, which is broadcast.
  */
-#include <string.h>
 #include "muc_internal.h"
+#include <string.h>
 
 static const char *form_value(pv_el_t *form, const char *var)
 {
-    for (pv_el_t *f = pv_el_child(form, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+    for (pv_el_t *f = pv_el_child(form, PV_NS_DATA, "field"); f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *v = pv_el_attr(f, "var");
         if (v && !strcmp(v, var))
             return pv_el_child_text(f, PV_NS_DATA, "value");
@@ -41,10 +42,12 @@ static void ask_moderators(room_t *r, occupant_t *o)
     pv_el_set_attr(x, "type", "form");
     pv_el_add_text_child(x, PV_NS_DATA, "title", "Voice request");
     pv_el_add_text_child(x, PV_NS_DATA, "instructions",
-                         "To approve this request for voice, select the \"Grant voice to this person?\" checkbox and submit this form.");
+                         "To approve this request for voice, select the \"Grant voice to this "
+                         "person?\" checkbox and submit this form.");
     add_field(x, "FORM_TYPE", "hidden", NULL, NS_MUC_REQUEST);
     add_field(x, "muc#role", "list-single", "Requested role", "participant");
-    add_field(x, "muc#jid", "jid-single", "User ID", o->sessions ? o->sessions->jid->full : o->bare);
+    add_field(x, "muc#jid", "jid-single", "User ID",
+              o->sessions ? o->sessions->jid->full : o->bare);
     add_field(x, "muc#roomnick", "text-single", "Room Nickname", o->nick);
     add_field(x, "muc#request_allow", "boolean", "Grant voice to this person?", "false");
     pv_prepared_t *p = pv_prepare(m);
@@ -60,32 +63,36 @@ pv_verdict_t voice_request_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form
 {
     session_t *s = session_by_full(r, ctx->from->full);
     if (!s)
-        return fail(ctx, "modify", "not-acceptable", "Only occupants may request voice; join the room first");
+        return refuse(ctx, "modify", "not-acceptable",
+                      "Only occupants may request voice; join the room first");
     occupant_t *o = s->occ;
     const char *type = pv_el_attr(form, "type");
     if (type && !strcmp(type, "submit") && o->role == PV_MUC_ROLE_MODERATOR) {
         const char *allow = form_value(form, "muc#request_allow");
         if (!allow || (strcmp(allow, "1") && strcmp(allow, "true")))
-            return PV_HANDLED;   /* denied: nothing to do */
+            return PV_HANDLED; /* denied: nothing to do */
         const char *nick = form_value(form, "muc#roomnick");
         occupant_t *t = nick ? occupant_by_nick(r, nick) : NULL;
         if (!t)
-            return fail(ctx, "cancel", "item-not-found", "The occupant who asked for voice is no longer in the room");
+            return refuse(ctx, "cancel", "item-not-found",
+                          "The occupant who asked for voice is no longer in the room");
         if (t->role == PV_MUC_ROLE_VISITOR) {
             t->role = PV_MUC_ROLE_PARTICIPANT;
             static const int self110[] = {110, 0};
             pres_opts_t opt = {.self_codes = self110};
             presence_broadcast(t, &opt);
-            pv_muc_occupant_event_t ev = {.room = r, .occupant = t, .nick = t->nick,
+            pv_muc_occupant_event_t ev = {.room = r,
+                                          .occupant = t,
+                                          .nick = t->nick,
                                           .real_jid = t->sessions ? t->sessions->jid : NULL};
             pv_event_fire(ev_role_changed, &ev);
         }
         return PV_HANDLED;
     }
     if (!may(r, o, PRIV_REQUEST_VOICE))
-        return fail(ctx, "modify", "not-acceptable",
-                    o->role == PV_MUC_ROLE_VISITOR ? "This room does not accept voice requests"
-                                                   : "You already have voice in this room");
+        return refuse(ctx, "modify", "not-acceptable",
+                      o->role == PV_MUC_ROLE_VISITOR ? "This room does not accept voice requests"
+                                                     : "You already have voice in this room");
     ask_moderators(r, o);
     return PV_HANDLED;
 }

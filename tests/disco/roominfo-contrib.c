@@ -5,9 +5,9 @@
  * of its own (the room's node, read through muc-core's lookups) and
  * replaces the standard muc#roominfo_lang field.
  */
-#include <palaver/palaver.h>
-#include <palaver/muc.h>
 #include <palaver/disco_extended.h>
+#include <palaver/muc.h>
+#include <palaver/palaver.h>
 
 static pv_subscription_t *sub;
 
@@ -43,7 +43,11 @@ static void shutdown_(void *state)
 static const char *const requires[] = {"muc-core", NULL};
 
 PV_PLUGIN_DEFINE(roominfo_contrib) = {
-    .abi_major = PV_ABI_MAJOR, .abi_minor = PV_ABI_MINOR,
-    .name = "roominfo-contrib", .version = "1.0", .requires = requires,
-    .init = init, .shutdown = shutdown_,
+    .abi_major = PV_ABI_MAJOR,
+    .abi_minor = PV_ABI_MINOR,
+    .name = "roominfo-contrib",
+    .version = "1.0",
+    .requires = requires,
+    .init = init,
+    .shutdown = shutdown_,
 };

@@ -7,7 +7,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from discoutil import (DX, MUC, NS, ROOMINFO, room_jid, forms, fields, field_el,  # noqa: E402
                        roominfo, tostring, OutOfTree, HERE)
-from taptest import run  # noqa: E402
+from taptest import run, skip  # noqa: E402
 
 A, B = 'alice@localhost/pc', 'bob@localhost/phone'
 
@@ -63,6 +63,19 @@ def test_disco_3_roominfo_follows_the_room_live():
         assert f['muc#roominfo_occupants'] == ['2'], f
         m.leave(B, 'tea', 'bob')
         assert roominfo(m, B, 'tea', id_='ri4')['muc#roominfo_occupants'] == ['1']
+
+
+def test_disco_3_roominfo_contact_jids_are_the_owners():
+    with DX() as m:
+        m.create(A, 'tea', 'alice')
+        f = roominfo(m, B, 'tea')
+        if 'muc#roominfo_contactjid' not in f:
+            header = os.path.join(os.environ.get('PALAVER_SRCDIR', ''), 'include', 'palaver',
+                                  'muc.h')
+            with open(header, encoding='utf-8') as h:
+                if 'room_affiliations' not in h.read():
+                    skip('muc-core cannot list a room\'s owners yet (palaver/muc.h)')
+        assert f['muc#roominfo_contactjid'] == ['alice@localhost'], f
 
 
 def test_disco_3_roominfo_room_name_defaults_to_the_node():

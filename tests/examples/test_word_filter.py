@@ -44,7 +44,7 @@ def test_builds_out_of_tree_with_pkg_config_and_no_warning():
         assert 'word_filter_LTX_pv_plugin' in nm.stdout, nm.stdout
 
 
-def test_msg_refused_with_not_acceptable_naming_the_word():
+def test_msg_1_refused_with_not_acceptable_naming_the_word():
     with OutOfTree(SRC, 'word-filter'):
         with filtered() as m:
             room(m)
@@ -60,7 +60,7 @@ def test_msg_refused_with_not_acceptable_naming_the_word():
             assert 'refused a message from %s' % B in m.r.stderr()
 
 
-def test_msg_clean_messages_pass():
+def test_msg_1_clean_messages_pass():
     with OutOfTree(SRC, 'word-filter'):
         with filtered() as m:
             room(m)
@@ -72,7 +72,7 @@ def test_msg_clean_messages_pass():
                            for s in got), describe(got)
 
 
-def test_msg_other_language_bodies_and_xhtml_are_checked():
+def test_msg_1_other_language_bodies_and_xhtml_are_checked():
     with OutOfTree(SRC, 'word-filter'):
         with filtered() as m:
             room(m)

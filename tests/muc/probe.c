@@ -5,10 +5,10 @@
  * rooms and occupants through the pv_muc_api() table. Loaded only by
  * tests/muc/test_sdk_events.py.
  */
+#include <palaver/muc.h>
+#include <palaver/palaver.h>
 #include <stdio.h>
 #include <string.h>
-#include <palaver/palaver.h>
-#include <palaver/muc.h>
 
 #define NS_PROBE "urn:palaver:test:probe"
 
@@ -83,8 +83,10 @@ static int probe_init(const pv_config_t *cfg, void **state)
         pv_log(PV_LOG_ERROR, "muc-probe", "muc-core's api table is missing");
         return -1;
     }
-    subs[0] = pv_event_subscribe(pv_event(PV_MUC_EVENT_SEND_HISTORY), 0, on_history, NULL, "muc-probe");
-    subs[1] = pv_event_subscribe(pv_event(PV_MUC_EVENT_PRE_JOIN), 0, on_pre_join, NULL, "muc-probe");
+    subs[0] =
+        pv_event_subscribe(pv_event(PV_MUC_EVENT_SEND_HISTORY), 0, on_history, NULL, "muc-probe");
+    subs[1] =
+        pv_event_subscribe(pv_event(PV_MUC_EVENT_PRE_JOIN), 0, on_pre_join, NULL, "muc-probe");
     subs[2] = pv_event_subscribe(pv_event(PV_MUC_EVENT_MESSAGE), 0, on_message, NULL, "muc-probe");
     return subs[0] && subs[1] && subs[2] ? 0 : -1;
 }

@@ -78,4 +78,28 @@ def test_owner_2_room_made_temporary_is_deleted_from_storage():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_enter_8_banned_user_and_domain_forbidden():
+    # Bans are set by the admin operations; here one is written into the
+    # sqlite store while the daemon is down, as a stored ban survives restarts.
+    import sqlite3
+    tmp = tempfile.mkdtemp(prefix='palaver-muc-persist-')
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            m.create(A, 'r', 'alice', {'persistentroom': 1})
+        db = sqlite3.connect(os.path.join(tmp, 'spool', 'palaver.db'))
+        rid = db.execute("SELECT id FROM rooms WHERE name='r'").fetchone()[0]
+        db.execute("INSERT INTO affiliations VALUES (?, 'eve@localhost', 'outcast', 'spam')", (rid,))
+        db.execute("INSERT INTO affiliations VALUES (?, 'evil.example', 'outcast', NULL)", (rid,))
+        db.commit()
+        db.close()
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            assert_error(m.join('eve@localhost/e', 'r', 'eve'), 'eve@localhost/e', 'auth', 'forbidden',
+                         frm=occ('r', 'eve'))
+            assert_error(m.join('x@evil.example/y', 'r', 'x'), 'x@evil.example/y', 'auth', 'forbidden')
+            got = to(m.join(B, 'r', 'bob'), B)
+            assert 110 in codes([s for s in got if is_presence(s)][-1]), describe(got)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 run(globals())
