@@ -32,7 +32,7 @@ class MUC:
                  plugins=('muc-core',)):
         self.r = Router(domain=DOMAIN, backend=backend, plugins=list(plugins),
                         plugin_config={'muc-core': muc_config}, extra_config=extra_config,
-                        reply_close=False, tmpdir=tmpdir)
+                        tmpdir=tmpdir)
 
     def __enter__(self):
         return self
@@ -42,10 +42,8 @@ class MUC:
         return False
 
     def stop(self):
-        # reply_close=False: the router does not answer the daemon's
-        # </stream:stream>, so shutdown does not depend on the stream's
-        # closing handshake; the daemon must then exit 0 with no sanitizer
-        # report (muc-core's shutdown frees every room, occupant and session).
+        # The daemon must exit 0 with no sanitizer report: muc-core's
+        # shutdown frees every room, occupant and session.
         rc = self.r.stop()
         assert rc == 0, 'the daemon exited with %r' % rc
 
