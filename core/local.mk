@@ -18,7 +18,9 @@ bin_PROGRAMS += palaver
 palaver_SOURCES = core/main.c $(CORE_SOURCES)
 palaver_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS)
 palaver_LDADD = $(CORE_LIBS)
-palaver_LDFLAGS = -export-dynamic
+# Export only the SDK (pv_*) to plugins, so a plugin's own internal names
+# never bind to the daemon's.
+palaver_LDFLAGS = '-Wl,--export-dynamic-symbol=pv_*'
 
 noinst_LTLIBRARIES += libpvcore.la
 libpvcore_la_SOURCES = $(CORE_SOURCES)

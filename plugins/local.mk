@@ -17,7 +17,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/invite.c plugins/muc-core/register.c \
 	plugins/muc-core/voice_request.c plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
-	plugins/muc-core/flood.c
+	plugins/muc-core/flood.c plugins/muc-core/extensions.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).

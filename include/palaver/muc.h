@@ -67,6 +67,10 @@ typedef enum {
  * discussion history to `to` (one session). pv_muc_history_event_t. */
 #define PV_MUC_EVENT_SEND_HISTORY "muc-send-history"
 
+/* The service's disco#items lists a room: a subscriber may append children
+ * to `item` (e.g. a data form). pv_muc_disco_item_event_t. */
+#define PV_MUC_EVENT_DISCO_ITEM "muc-disco-item"
+
 typedef struct pv_muc_room_event {
     pv_muc_room_t *room;
     const pv_jid_t *actor; /* who caused it (creator, configurer), or NULL */
@@ -103,6 +107,70 @@ typedef struct pv_muc_history_event {
     const char *to;              /* the joining session's full JID */
     const pv_el_t *history;      /* the <history/> element of the join, or NULL */
 } pv_muc_history_event_t;
+
+typedef struct pv_muc_disco_item_event {
+    pv_muc_room_t *room;
+    pv_el_t *item;                /* the <item jid name/> being built: append to it */
+    const pv_jid_t *requester;    /* who asked */
+} pv_muc_disco_item_event_t;
+
+/* ---- Extensions: roles, affiliations and config fields contributed by plugins ----
+ * muc-core knows the five XEP-0045 affiliations and four roles. A plugin may
+ * register an extra affiliation (pv_muc_api()->register_affiliation): owners
+ * (or `grantor` and above) grant it with <item affiliation='NAME' jid|nick/>
+ * in muc#admin, list it with a get of <item affiliation='NAME'/>, and take it
+ * back by granting another affiliation (none, member...). Its holders rank as
+ * affiliation none for every standard check, enter with `base_role`, and are
+ * shown with affiliation NAME and role `role` while their role is base_role.
+ * Without the registration the name is an unknown affiliation.
+ * A plugin may also register extra room configuration fields
+ * (register_config_field): they appear at the end of the owner's form, are
+ * validated and stored with the room's configuration under `var`, and are
+ * read with room_config()/room_config_bool(). Definitions are borrowed: they
+ * must stay valid until unregistered (the plugin's shutdown). */
+typedef struct pv_muc_extra_aff {
+    const char *name;        /* affiliation name in items and presence, e.g. "player" */
+    const char *role;        /* role name shown for its present holders, e.g. "player" */
+    pv_muc_role_t base_role; /* the role it ranks as (privileges): e.g. PARTICIPANT */
+    pv_muc_aff_t grantor;    /* least affiliation that may grant and list it, e.g. OWNER */
+} pv_muc_extra_aff_t;
+
+typedef struct pv_muc_extra_field {
+    const char *var;   /* form var and storage key, e.g. "x-game#game"; no "muc#" prefix clash */
+    const char *type;  /* "boolean" (stored "1"/"0") or "text-single" */
+    const char *label; /* shown in the form */
+    const char *def;   /* default value as text */
+} pv_muc_extra_field_t;
+
+/* A broadcast on behalf of an occupant that is not a groupchat message (a
+ * subject change) is about to reach `recipient`: a subscriber clears
+ * `deliver` to hold it back from that occupant. Groupchat messages use the
+ * MESSAGE event and message_skip() instead. pv_muc_deliver_event_t. */
+#define PV_MUC_EVENT_DELIVER "muc-deliver"
+
+typedef struct pv_muc_deliver_event {
+    pv_muc_room_t *room;
+    pv_muc_occupant_t *sender;    /* on whose behalf it is sent */
+    pv_muc_occupant_t *recipient;
+    const pv_el_t *stanza;        /* what is sent (to not set yet) */
+    const char *kind;             /* "subject" */
+    bool deliver;                 /* true on entry */
+} pv_muc_deliver_event_t;
+
+/* Fired by the history plugin for each stored message it is about to send
+ * to a joiner (the SEND_HISTORY event): a subscriber clears `deliver` to
+ * leave the message out (it then does not count against maxstanzas).
+ * pv_muc_history_filter_event_t. */
+#define PV_MUC_EVENT_HISTORY_FILTER "muc-history-filter"
+
+typedef struct pv_muc_history_filter_event {
+    pv_muc_room_t *room;
+    pv_muc_occupant_t *joiner;
+    const char *to;           /* the joining session's full JID */
+    const pv_el_t *message;   /* the stored message: from = the sender's occupant JID */
+    const char *stanza_id;    /* its XEP-0359 stanza-id, or NULL */
+    bool deliver;             /* true on entry */
+} pv_muc_history_filter_event_t;
 
 /* ---- Lookups ----
  * A plugin module exports nothing but its descriptor, so muc-core's queries
@@ -156,7 +224,34 @@ typedef struct pv_muc_api {
     const char *(*role_name)(pv_muc_role_t r);
     /* Name of an affiliation ("owner"...); a static string. */
     const char *(*aff_name)(pv_muc_aff_t a);
+    /* Calls fn(bare_jid, ud) for every JID holding exactly `aff` in the room
+     * (service admins are not listed), in no particular order, until fn
+     * returns false. The strings are borrowed for the call. */
+    void (*room_affiliations)(const pv_muc_room_t *room, pv_muc_aff_t aff,
+                              bool (*fn)(const char *bare_jid, void *ud), void *ud);
+    /* ---- Extensions (see pv_muc_extra_aff_t above) ---- */
+    /* Registers an extra affiliation (the name must not be a standard one or
+     * registered already): 0, or -1 (logged). */
+    int (*register_affiliation)(const pv_muc_extra_aff_t *def);
+    /* Forgets it (holders keep nothing: they become affiliation none). */
+    void (*unregister_affiliation)(const pv_muc_extra_aff_t *def);
+    /* Registers an extra configuration field: 0, or -1 (logged). */
+    int (*register_config_field)(const pv_muc_extra_field_t *def);
+    void (*unregister_config_field)(const pv_muc_extra_field_t *def);
+    /* The extra affiliation name a bare JID holds in the room, or NULL. */
+    const char *(*extra_affiliation)(const pv_muc_room_t *room, const char *bare_jid);
+    /* The occupant's role as shown in presence: an extra role name ("player")
+     * or role_name(occupant_role()). A static or registered string. */
+    const char *(*occupant_role_name)(const pv_muc_occupant_t *occ);
+    /* Calls fn(occupant, i, ud) for every occupant in room order (i is the
+     * recipient index of a MESSAGE event) until fn returns false. */
+    void (*room_occupants)(const pv_muc_room_t *room,
+                           bool (*fn)(pv_muc_occupant_t *occ, size_t i, void *ud), void *ud);
 } pv_muc_api_t;
+/* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
+#define PV_MUC_API_ROOM_AFFILIATIONS 1
+/* Defined when pv_muc_api_t has the extension entries (register_affiliation...). */
+#define PV_MUC_API_EXTENSIONS 1
 
 /* muc-core's function table, or NULL when muc-core is not loaded. muc-core
  * answers the PV_MUC_EVENT_API event (payload: const pv_muc_api_t **) by

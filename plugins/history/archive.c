@@ -10,16 +10,16 @@
  * The backend may answer later (pgsql): callbacks never hold pointers into
  * rooms, only copies of names.
  */
+#include "history.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "history.h"
 
 /* Payloads that make a body-less message worth keeping (data, not branches). */
 static const struct {
     const char *ns, *name;
 } storable[] = {
-    {"eu.siacs.conversations.axolotl", "encrypted"},   /* OMEMO */
+    {"eu.siacs.conversations.axolotl", "encrypted"}, /* OMEMO */
     {"urn:xmpp:omemo:2", "encrypted"},
     {"urn:xmpp:openpgp:0", "openpgp"},
     {"urn:xmpp:message-retract:1", "retract"},
@@ -44,7 +44,8 @@ static void appended(int status, const char *error, void *ud)
 {
     char *what = ud;
     if (status != PV_STORE_OK)
-        pv_log(PV_LOG_ERROR, HIST, "archiving %s failed: %s", what, error ? error : "unknown error");
+        pv_log(PV_LOG_ERROR, HIST, "archiving %s failed: %s", what,
+               error ? error : "unknown error");
     free(what);
 }
 
@@ -139,7 +140,7 @@ static void loaded(int status, const char *error, const pv_store_msg_t *msgs, si
         if (status != PV_STORE_OK && status != PV_STORE_ENOTFOUND) {
             pv_log(PV_LOG_ERROR, HIST, "room %s: loading its history failed: %s", room_jid,
                    error ? error : "unknown error");
-            r->loaded = false;   /* try again at the next join */
+            r->loaded = false; /* try again at the next join */
         } else {
             for (size_t i = n; i-- > 0;)
                 recent_prepend_xml(r, msgs[i].xml, msgs[i].stamp_us, msgs[i].id);

@@ -5,13 +5,13 @@
  * every byte of user text (& < > " '). Files are opened per write and
  * appended to, so rotation and removal by an administrator are harmless.
  */
+#include "history.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include "history.h"
 
 static char *log_dir;
 static bool html;
@@ -41,13 +41,26 @@ static void put_escaped(FILE *f, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        case '\n': fputs(html ? "<br/>" : "\n  ", f); break;
-        default: fputc(*s, f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        case '\n':
+            fputs(html ? "<br/>" : "\n  ", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
@@ -75,7 +88,8 @@ void disklog_message(const char *room_name, const char *room_jid, const char *ni
     if (!body)
         return;
     /* room names are nodeprep'd: no '/', but refuse dot names anyway */
-    if (!*room_name || !strcmp(room_name, ".") || !strcmp(room_name, "..") || strchr(room_name, '/'))
+    if (!*room_name || !strcmp(room_name, ".") || !strcmp(room_name, "..") ||
+        strchr(room_name, '/'))
         return;
     time_t t = (time_t)(stamp_us / 1000000);
     struct tm tm;

@@ -12,11 +12,11 @@
 #ifndef PV_HISTORY_H
 #define PV_HISTORY_H
 
+#include <palaver/muc.h>
+#include <palaver/palaver.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <palaver/palaver.h>
-#include <palaver/muc.h>
 
 #define HIST "history"
 #define NS_DELAY "urn:xmpp:delay"
@@ -27,16 +27,16 @@
 #define NS_MUC "http://jabber.org/protocol/muc"
 #define NS_HINTS "urn:xmpp:hints"
 
-#define HISTORY_DEFAULT 20      /* messages sent on join when the room says nothing */
-#define HISTORY_HARD_MAX 1000   /* ring capacity ceiling whatever the room says */
+#define HISTORY_DEFAULT 20    /* messages sent on join when the room says nothing */
+#define HISTORY_HARD_MAX 1000 /* ring capacity ceiling whatever the room says */
 #define STANZA_ID_LEN 20
 
 /* ---- recent.c: the per-room ring of recent messages ---- */
 
 typedef struct recent_msg {
-    pv_el_t *stanza;     /* the reflected message (from = occupant JID, no to); owned */
+    pv_el_t *stanza; /* the reflected message (from = occupant JID, no to); owned */
     int64_t stamp_us;
-    char *id;            /* the stanza-id; owned */
+    char *id; /* the stanza-id; owned */
 } recent_msg_t;
 
 typedef struct recent {
@@ -68,9 +68,9 @@ void recent_free_all(void);
 /* ---- history_request.c: the <history/> rules ---- */
 
 typedef struct history_limits {
-    long maxchars;       /* -1: no limit */
-    long maxstanzas;     /* -1: no limit */
-    int64_t since_us;    /* 0: no bound (seconds and since folded in) */
+    long maxchars;    /* -1: no limit */
+    long maxstanzas;  /* -1: no limit */
+    int64_t since_us; /* 0: no bound (seconds and since folded in) */
 } history_limits_t;
 
 /* Reads <history maxchars maxstanzas seconds since/> (h may be NULL) with
@@ -114,9 +114,9 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t mam_disco(const pv_event_t *ev, void *payload, void *ud);
 
 typedef struct rsm_req {
-    long max;             /* -1: absent */
-    const char *after;    /* NULL: absent */
-    const char *before;   /* NULL: absent; "" = <before/> (last page) */
+    long max;           /* -1: absent */
+    const char *after;  /* NULL: absent */
+    const char *before; /* NULL: absent; "" = <before/> (last page) */
     bool has_index;
 } rsm_req_t;
 
@@ -129,10 +129,10 @@ void rsm_answer(pv_el_t *parent, const char *first, const char *last, long index
 /* ---- retention.c ---- */
 
 typedef struct retention_cfg {
-    long max_age_s;    /* 0: keep forever */
-    long max_count;    /* 0: no limit */
-    long interval_s;   /* timer period */
-    long batch;        /* rooms examined per tick */
+    long max_age_s;  /* 0: keep forever */
+    long max_count;  /* 0: no limit */
+    long interval_s; /* timer period */
+    long batch;      /* rooms examined per tick */
 } retention_cfg_t;
 
 int retention_start(const retention_cfg_t *cfg);

@@ -5,18 +5,19 @@
  * that pass every limit of the client's <history/> (maxchars, maxstanzas,
  * seconds, since: the strictest wins), capped by the room's configured
  * history length, oldest first, each from the occupant JID its sender had,
- * with the original body, payload and id plus a XEP-0203 <delay/>.
+ * with the original body, payload and id plus a XEP-0203 <delay/>. Other
+ * plugins may leave messages out through the HISTORY_FILTER event.
  *
  * maxchars counts the characters of each complete stanza as sent (with its
  * `to` and <delay/>), as Prosody does; maxchars='0' or maxstanzas='0' means
  * no history at all.
  */
+#include "history.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "history.h"
 
 size_t utf8_chars(const char *s, size_t len)
 {
@@ -139,18 +140,31 @@ pv_verdict_t history_send(const pv_event_t *ev, void *payload, void *ud)
         maxstanzas = lim.maxstanzas;
     if (maxstanzas == 0 || lim.maxchars == 0 || r->n == 0)
         return PV_PASS;
-    /* Walk newest to oldest, building each copy, until a limit stops us. */
+    /* Walk newest to oldest, building each copy, until a limit stops us.
+     * Messages another plugin filters out (HISTORY_FILTER, e.g. game rooms)
+     * count against no limit. */
     size_t want = (size_t)maxstanzas < r->n ? (size_t)maxstanzas : r->n;
     pv_el_t **out = calloc(want, sizeof *out);
     if (!out) {
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory sending history to %s", room_jid, he->to);
         return PV_PASS;
     }
+    pv_event_t *filter = pv_event(PV_MUC_EVENT_HISTORY_FILTER);
+    bool filtering = filter && pv_event_has_subscribers(filter);
     size_t n = 0, chars = 0;
-    for (size_t k = 0; k < want; k++) {
+    for (size_t k = 0; k < r->n && n < want; k++) {
         const recent_msg_t *m = recent_at(r, r->n - 1 - k);
         if (lim.since_us && m->stamp_us < lim.since_us)
             break;
+        if (filtering) {
+            pv_muc_history_filter_event_t fe = {.room = he->room, .joiner = he->occupant,
+                                                .to = he->to, .message = m->stanza,
+                                                .stanza_id = *m->id ? m->id : NULL,
+                                                .deliver = true};
+            pv_event_fire(filter, &fe);
+            if (!fe.deliver)
+                continue;
+        }
         pv_el_t *c = history_copy(m, room_jid, he->to);
         if (!c) {
             pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory building history for %s", room_jid,

@@ -15,10 +15,10 @@
  * above; password-protected rooms their occupants (and admins); outcasts
  * never. Rooms that log advertise urn:xmpp:mam:2 in their disco#info.
  */
+#include "history.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "history.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 250
@@ -26,7 +26,7 @@
 #define IDS_MAX 100
 
 typedef struct mam_query {
-    pv_el_t *iq;            /* clone of the request; owned */
+    pv_el_t *iq; /* clone of the request; owned */
     char *room_name, *room_jid, *to, *queryid;
     char *with_nick, *form_after, *form_before, *rsm_after, *rsm_before;
     int64_t start_us, end_us;
@@ -41,8 +41,8 @@ typedef struct mam_query {
     /* ids field */
     char **ids;
     size_t nids, idpos;
-    char *pending_prev;     /* the predecessor of ids[idpos], while looking it up */
-    const char *cut_at;     /* forward page: stop at this id (form_before; borrowed) */
+    char *pending_prev; /* the predecessor of ids[idpos], while looking it up */
+    const char *cut_at; /* forward page: stop at this id (form_before; borrowed) */
 } mam_query_t;
 
 static void mq_free(mam_query_t *m)
@@ -121,8 +121,8 @@ static pv_el_t *result_message(const mam_query_t *m, const pv_store_msg_t *sm)
         copy = pv_el_copy_into(fwd, inner);
     }
     pv_el_free(inner);
-    if (!copy || pv_el_set_attr(out, "to", m->to) < 0 || pv_el_set_attr(out, "from", m->room_jid) < 0 ||
-        pv_el_set_attr(res, "id", sm->id) < 0 ||
+    if (!copy || pv_el_set_attr(out, "to", m->to) < 0 ||
+        pv_el_set_attr(out, "from", m->room_jid) < 0 || pv_el_set_attr(res, "id", sm->id) < 0 ||
         (m->queryid && pv_el_set_attr(res, "queryid", m->queryid) < 0)) {
         pv_el_free(out);
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory building a MAM result", m->room_jid);
@@ -146,7 +146,7 @@ static int collect(mam_query_t *m, const pv_store_msg_t *sm)
     char *id = el ? strdup(sm->id) : NULL;
     if (!id) {
         pv_el_free(el);
-        return os ? 0 : -1;   /* an unreadable message is skipped, not fatal */
+        return os ? 0 : -1; /* an unreadable message is skipped, not fatal */
     }
     m->out_stamps[m->nout] = sm->stamp_us;
     m->out[m->nout] = el;
@@ -161,7 +161,8 @@ static void finish(mam_query_t *m, long count, long index)
     for (size_t i = 0; i < m->nout; i++) {
         size_t k = m->flip ? m->nout - 1 - i : i;
         if (pv_send(m->out[k]) < 0)
-            pv_log(PV_LOG_WARN, HIST, "room %s: a MAM result to %s was not sent", m->room_jid, m->to);
+            pv_log(PV_LOG_WARN, HIST, "room %s: a MAM result to %s was not sent", m->room_jid,
+                   m->to);
     }
     pv_el_t *res = pv_iq_result_new(m->iq);
     pv_el_t *fin = res ? pv_el_add(res, NS_MAM, "fin") : NULL;
@@ -217,16 +218,19 @@ static void count_set(mam_query_t *m)
 {
     void *h;
     const pv_store_t *st = pv_store(&h);
-    pv_store_query_t q = {.start_us = m->start_us, .end_us = m->end_us,
-                          .after_id = m->form_after, .before_id = m->form_before,
-                          .with_nick = m->with_nick, .max = COUNT_CAP};
+    pv_store_query_t q = {.start_us = m->start_us,
+                          .end_us = m->end_us,
+                          .after_id = m->form_after,
+                          .before_id = m->form_before,
+                          .with_nick = m->with_nick,
+                          .max = COUNT_CAP};
     st->archive_query(h, m->room_name, &q, counted, m);
 }
 
 /* ---- step 1: the page ---- */
 
-static void paged(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
-                  int complete, void *ud)
+static void paged(int status, const char *error, const pv_store_msg_t *msgs, size_t n, int complete,
+                  void *ud)
 {
     mam_query_t *m = ud;
     if (status == PV_STORE_ENOTFOUND) {
@@ -242,7 +246,7 @@ static void paged(int status, const char *error, const pv_store_msg_t *msgs, siz
     bool cut = false;
     for (size_t i = 0; m->max && i < n; i++) {
         if (m->cut_at && !strcmp(msgs[i].id, m->cut_at)) {
-            cut = true;   /* forward page reached the form's before-id */
+            cut = true; /* forward page reached the form's before-id */
             break;
         }
         if (collect(m, &msgs[i]) < 0) {
@@ -265,10 +269,14 @@ static void run_page(mam_query_t *m)
      * reads forward without it and stops at that id. */
     bool forward = !m->last;
     m->cut_at = forward ? m->form_before : NULL;
-    pv_store_query_t q = {.start_us = m->start_us, .end_us = m->end_us,
+    pv_store_query_t q = {.start_us = m->start_us,
+                          .end_us = m->end_us,
                           .after_id = m->rsm_after ? m->rsm_after : m->form_after,
-                          .before_id = forward ? NULL : m->rsm_before ? m->rsm_before : m->form_before,
-                          .with_nick = m->with_nick, .max = m->max ? m->max : 1,
+                          .before_id = forward         ? NULL
+                                       : m->rsm_before ? m->rsm_before
+                                                       : m->form_before,
+                          .with_nick = m->with_nick,
+                          .max = m->max ? m->max : 1,
                           .last = m->last};
     /* <max>0</max> asks only for the count (XEP-0059 §2.6): one row is read
      * anyway so that unknown ids are still refused, and none is sent */
@@ -365,7 +373,8 @@ static void next_id(mam_query_t *m)
 
 static const char *form_value(const pv_el_t *x, const char *var)
 {
-    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *v = pv_el_attr(f, "var");
         if (v && !strcmp(v, var))
             return pv_el_child_text(f, PV_NS_DATA, "value");
@@ -375,7 +384,8 @@ static const char *form_value(const pv_el_t *x, const char *var)
 
 static pv_el_t *form_field(const pv_el_t *x, const char *var)
 {
-    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *v = pv_el_attr(f, "var");
         if (v && !strcmp(v, var))
             return f;
@@ -528,7 +538,8 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     pv_el_t *ids = x ? form_field(x, "ids") : NULL;
     if (ids) {
         size_t n = 0;
-        for (pv_el_t *v = pv_el_child(ids, PV_NS_DATA, "value"); v; v = pv_el_next(v, PV_NS_DATA, "value"))
+        for (pv_el_t *v = pv_el_child(ids, PV_NS_DATA, "value"); v;
+             v = pv_el_next(v, PV_NS_DATA, "value"))
             n++;
         if (n > IDS_MAX) {
             mq_free(m);

@@ -5,9 +5,10 @@
  * ROOM_DESTROYED events and to disco#info, hooks XEP-0313 IQs to rooms, and
  * frees everything at shutdown.
  */
+#include "history.h"
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "history.h"
 
 const pv_muc_api_t *muc_api;
 
@@ -33,7 +34,7 @@ static pv_verdict_t on_room_destroyed(const pv_event_t *ev, void *payload, void 
     return PV_PASS;
 }
 
-static const char *const known[] = {"max-age", "max-count", "retention-interval",
+static const char *const known[] = {"max-age",         "max-count", "retention-interval",
                                     "retention-batch", "disk-logs", NULL};
 
 static int read_config(const pv_config_t *cfg, retention_cfg_t *rc)
@@ -86,7 +87,8 @@ static int hist_init(const pv_config_t *cfg, void **state)
     }
     *state = s;
     muc_api = pv_muc_api();
-    if (!muc_api || muc_api->size < sizeof(pv_muc_api_t)) {
+    /* the entries used here are those up to aff_name (the first table) */
+    if (!muc_api || muc_api->size < offsetof(pv_muc_api_t, aff_name) + sizeof muc_api->aff_name) {
         pv_log(PV_LOG_ERROR, HIST, "muc-core is not loaded (or too old): list it before history");
         goto fail;
     }

@@ -5,9 +5,9 @@
  * is consulted once per room after start to refill it (archive.c). Each
  * entry owns a clone of the reflected stanza; the table owns the rings.
  */
+#include "history.h"
 #include <stdlib.h>
 #include <string.h>
-#include "history.h"
 
 #define NBUCKETS 256
 
@@ -108,15 +108,15 @@ int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char
 int recent_prepend_xml(recent_t *r, const char *xml, int64_t stamp_us, const char *id)
 {
     if (r->n == r->cap || !xml)
-        return 0;   /* full: the ring already holds newer messages */
+        return 0; /* full: the ring already holds newer messages */
     for (size_t i = 0; i < r->n; i++)
         if (id && !strcmp(recent_at(r, i)->id, id))
             return 0;
     char err[128];
     pv_el_t *el = pv_el_parse(xml, strlen(xml), err, sizeof err);
     if (!el) {
-        pv_log(PV_LOG_WARN, HIST, "room %s: archived message %s is not XML (%s); skipped",
-               r->room, id ? id : "?", err);
+        pv_log(PV_LOG_WARN, HIST, "room %s: archived message %s is not XML (%s); skipped", r->room,
+               id ? id : "?", err);
         return -1;
     }
     char *idc = dup_id(r, id);
@@ -162,4 +162,3 @@ void recent_free_all(void)
         }
     }
 }
-

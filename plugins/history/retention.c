@@ -7,19 +7,19 @@
  * room), walking a list of room names that is refilled from the backend's
  * room_list plus the rooms archived into since start, once per cycle.
  */
+#include "history.h"
 #include <ev.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "history.h"
 
 static struct {
     retention_cfg_t cfg;
     ev_timer timer;
     bool running;
-    char **names;           /* the current cycle's rooms; owned */
+    char **names; /* the current cycle's rooms; owned */
     size_t n, pos;
-    char **noted;           /* rooms archived into since the last refill; owned */
+    char **noted; /* rooms archived into since the last refill; owned */
     size_t nnoted;
     bool warned;
 } ret;
@@ -100,14 +100,16 @@ static void tick(struct ev_loop *loop, ev_timer *w, int revents)
     const pv_store_t *st = pv_store(&h);
     if (!backend_can_trim(st)) {
         if (!ret.warned)
-            pv_log(PV_LOG_WARN, HIST, "the %s backend cannot trim archives: <max-age> and "
-                   "<max-count> have no effect", pv_store_name());
+            pv_log(PV_LOG_WARN, HIST,
+                   "the %s backend cannot trim archives: <max-age> and "
+                   "<max-count> have no effect",
+                   pv_store_name());
         ret.warned = true;
         return;
     }
     if (ret.pos >= ret.n) {
         st->room_list(h, listed, NULL);
-        return;   /* start the new cycle at the next tick */
+        return; /* start the new cycle at the next tick */
     }
     int64_t before = ret.cfg.max_age_s ? pv_now_us() - (int64_t)ret.cfg.max_age_s * 1000000 : 0;
     for (long k = 0; k < ret.cfg.batch && ret.pos < ret.n; k++) {

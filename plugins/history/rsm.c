@@ -3,10 +3,10 @@
  * needs: reading a request's <set/> (max, after, before, index) and writing
  * the answer's <set/> (<first index>, <last>, <count>).
  */
+#include "history.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "history.h"
 
 int rsm_parse(const pv_el_t *set, rsm_req_t *out)
 {
@@ -26,7 +26,7 @@ int rsm_parse(const pv_el_t *set, rsm_req_t *out)
     out->before = pv_el_child_text(set, NS_RSM, "before");
     out->has_index = pv_el_child(set, NS_RSM, "index") != NULL;
     if (out->after && !*out->after)
-        return -1;   /* <after/> must name an item */
+        return -1; /* <after/> must name an item */
     return 0;
 }
 

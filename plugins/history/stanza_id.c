@@ -6,8 +6,8 @@
  * client-supplied <stanza-id/> claiming to be by the room is a forgery and
  * is removed before stamping (XEP-0359 §5); ids by other entities stay.
  */
-#include <string.h>
 #include "history.h"
+#include <string.h>
 
 int stanza_id_strip(pv_el_t *msg, const char *by)
 {

@@ -13,6 +13,15 @@ void api_message_skip(pv_muc_message_event_t *ev, size_t i)
         ev->skip[i] = 1;
 }
 
+static void api_room_affiliations(const pv_muc_room_t *r, pv_muc_aff_t aff,
+                                  bool (*fn)(const char *, void *), void *ud)
+{
+    size_t i;
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        if ((pv_muc_aff_t)((intptr_t)e->val - 1) == aff && !fn(e->key, ud))
+            return;
+}
+
 static const pv_muc_api_t table = {
     .size = sizeof(pv_muc_api_t),
     .room_find = api_room_find,
@@ -34,6 +43,14 @@ static const pv_muc_api_t table = {
     .message_skip = api_message_skip,
     .role_name = role_name,
     .aff_name = aff_name,
+    .room_affiliations = api_room_affiliations,
+    .register_affiliation = ext_api_register_affiliation,
+    .unregister_affiliation = ext_api_unregister_affiliation,
+    .register_config_field = ext_api_register_config_field,
+    .unregister_config_field = ext_api_unregister_config_field,
+    .extra_affiliation = ext_api_extra_affiliation,
+    .occupant_role_name = ext_api_occupant_role_name,
+    .room_occupants = ext_api_room_occupants,
 };
 
 static pv_subscription_t *sub;

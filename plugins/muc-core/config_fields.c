@@ -26,6 +26,13 @@ static const char *check_uint(const char *v)
     return NULL;
 }
 
+static const char *check_pubsub(const char *v)
+{
+    if (*v && strncmp(v, "xmpp:", 5) != 0)
+        return "must be empty or an xmpp: URI";
+    return NULL;
+}
+
 const config_field_t config_fields[CF_COUNT] = {
     [CF_ROOMNAME] = {"muc#roomconfig_roomname", "roomname", FT_TEXT, "Natural-Language Room Name",
                      "", NULL, NULL},
@@ -71,6 +78,21 @@ const config_field_t config_fields[CF_COUNT] = {
                          "Allow Users to Register with the Room?", "1", NULL, NULL},
     [CF_MESSAGE_SIZE] = {"x-palaver#message_size", "message_size", FT_INT,
                          "Maximum Message Length in Bytes (0: no limit)", "0", NULL, check_uint},
+    [CF_PUBSUB] = {"muc#roomconfig_pubsub", "pubsub", FT_TEXT,
+                   "XMPP URI of Associated Publish-Subscribe Node", "", NULL, check_pubsub},
+    /* the history plugin reads this one (keys: "history" as Palaver 0.6 and the migration) */
+    [CF_MAXHISTORYFETCH] = {"muc#maxhistoryfetch", "history", FT_INT,
+                            "Maximum Number of History Messages Returned by Room", "20", NULL,
+                            check_uint},
+    /* Palaver's own fields (Palaver 0.6 privacy, join, leave, rename) */
+    [CF_PRIVACY] = {"x-palaver#privacy", "privacy", FT_BOOL,
+                    "Keep Occupants' Real JIDs From IQ Queries?", "0", NULL, NULL},
+    [CF_JOIN_TEXT] = {"x-palaver#join", "join", FT_TEXT, "Message for Users Joining the Room",
+                      "", NULL, NULL},
+    [CF_LEAVE_TEXT] = {"x-palaver#leave", "leave", FT_TEXT, "Message for Users Leaving the Room",
+                       "", NULL, NULL},
+    [CF_RENAME_TEXT] = {"x-palaver#rename", "rename", FT_TEXT,
+                        "Message for Users Changing Nickname", "", NULL, NULL},
 };
 
 int config_field_index(const char *var)

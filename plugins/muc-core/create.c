@@ -115,53 +115,19 @@ void config_form_build(const room_t *r, pv_el_t *query)
             pv_el_add_text_child(opt, PV_NS_DATA, "value", *o);
         }
     }
-}
-
-/* Sends a room-wide message with status codes (104: configuration changed). */
-static void notify_config_change(room_t *r, int code)
-{
-    pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
-    if (!m)
-        return;
-    pv_el_set_attr(m, "from", r->jid);
-    pv_el_set_attr(m, "type", "groupchat");
-    pv_el_t *x = pv_el_add(m, NS_MUC_USER, "x");
-    pv_el_t *st = pv_el_add(x, NS_MUC_USER, "status");
-    pv_el_set_attrf(st, "code", "%d", code);
-    pv_prepared_t *p = pv_prepare(m);
-    for (occupant_t *o = r->first; p && o; o = o->next)
-        for (session_t *s = o->sessions; s; s = s->next)
-            pv_send_prepared(p, s->jid->full);
-    pv_prepared_free(p);
-    pv_el_free(m);
+    config_lists_form(r, x);
+    ext_form_fields(r, x);
 }
 
 static void destroy_locked(room_t *r, const pv_jid_t *actor)
 {
-    /* every occupant (the owner) is told the room is gone */
-    pv_el_t *destroy = pv_el_new(NS_MUC_USER, "destroy");
-    while (r->first) {
-        occupant_t *o = r->first;
-        pv_muc_role_t old = o->role;
-        o->role = PV_MUC_ROLE_NONE;
-        static const int self110[] = {110, 0};
-        pres_opts_t opt = {.type = "unavailable",
-                           .extra_x = destroy,
-                           .self_codes = self110,
-                           .filter_set = true,
-                           .filter_role = old};
-        presence_broadcast(o, &opt);
-        occupant_remove(o);
-    }
-    pv_el_free(destroy);
-    if (r->stored)
-        persist_delete(r);
-    rooms_remove_and_free(r, actor);
+    /* every occupant (the owner) is told the room is gone (destroy.c) */
+    room_destroy(r, NULL, actor, NULL, NULL);
 }
 
 static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
 {
-    char *vals[CF_COUNT] = {0};
+    char *vals[CF_COUNT] = {0}, *old[CF_COUNT] = {0};
     pv_verdict_t v = PV_HANDLED;
     for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
          f = pv_el_next(f, PV_NS_DATA, "field")) {
@@ -179,8 +145,20 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         free(vals[i]);
         vals[i] = val;
     }
+    const char *ext_why = ext_config_submit(r, x);
+    if (ext_why) {
+        v = refuse(ctx, "modify", "not-acceptable", ext_why);
+        goto out;
+    }
+    const char *bad = config_lists_check(x);
+    if (bad) {
+        v = refuse(ctx, "modify", "not-acceptable", bad);
+        goto out;
+    }
     bool was_persistent = room_cfg_bool(r, CF_PERSISTENT);
     bool was_locked = r->locked;
+    for (int i = 0; i < CF_COUNT; i++)
+        old[i] = xstrdup(room_cfg(r, i));
     for (int i = 0; i < CF_COUNT; i++)
         if (vals[i] && room_cfg_set(r, i, vals[i]) < 0) {
             v = refuse(ctx, "wait", "internal-server-error", "Out of memory");
@@ -196,14 +174,17 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         pv_send(res);
         pv_el_free(res);
     }
+    config_lists_apply(r, x);
     if (!was_locked)
-        notify_config_change(r, 104);
+        config_changed(r, old);
     pv_muc_room_event_t ev = {.room = r, .actor = ctx->from};
     pv_event_fire(ev_room_configured, &ev);
     pv_log(PV_LOG_DEBUG, MUC, "%s configured %s", ctx->from->full, r->jid);
 out:
-    for (int i = 0; i < CF_COUNT; i++)
+    for (int i = 0; i < CF_COUNT; i++) {
         free(vals[i]);
+        free(old[i]);
+    }
     return v;
 }
 
@@ -218,8 +199,9 @@ pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (room_aff(r, ctx->from->bare) != PV_MUC_AFF_OWNER)
         return refuse(ctx, "auth", "forbidden", "Only owners may configure this room");
     pv_el_t *q = ctx->payload;
-    if (pv_el_child(q, NS_MUC_OWNER, "destroy"))
-        return PV_PASS; /* destroying rooms belongs to the owner-operations part */
+    pv_el_t *destroy = pv_el_child(q, NS_MUC_OWNER, "destroy");
+    if (destroy)
+        return owner_destroy(ctx, r, destroy);
     if (!strcmp(ctx->type, "get")) {
         pv_el_t *res = pv_iq_result_new(ctx->stanza);
         pv_el_t *rq = res ? pv_el_add(res, NS_MUC_OWNER, "query") : NULL;

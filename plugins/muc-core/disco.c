@@ -143,6 +143,11 @@ static pv_verdict_t service_items(pv_stanza_ctx_t *ctx)
         const char *name = room_cfg(list[k], CF_ROOMNAME);
         pv_el_set_attr(it, "jid", list[k]->jid);
         pv_el_set_attr(it, "name", *name ? name : list[k]->name);
+        pv_event_t *ev = pv_event(PV_MUC_EVENT_DISCO_ITEM);
+        if (ev && pv_event_has_subscribers(ev)) {
+            pv_muc_disco_item_event_t iev = {.room = list[k], .item = it, .requester = ctx->from};
+            pv_event_fire(ev, &iev);
+        }
     }
     if (q && set) {
         pv_el_t *rs = pv_el_add(q, NS_RSM, "set");

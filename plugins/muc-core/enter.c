@@ -118,7 +118,7 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
         broadcast = false; /* the room already knows this occupant */
     } else {
         pv_muc_aff_t aff = room_aff(r, ctx->from->bare);
-        o = occupant_new(r, nick, ctx->from, role_for(r, aff));
+        o = occupant_new(r, nick, ctx->from, ext_join_role(r, ctx->from->bare, role_for(r, aff)));
         s = o ? o->sessions : NULL;
     }
     if (!s) {

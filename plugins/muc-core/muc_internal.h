@@ -105,6 +105,12 @@ enum {
     CF_VOICEREQUESTS,
     CF_REGISTRATION,
     CF_MESSAGE_SIZE,
+    CF_PUBSUB,
+    CF_MAXHISTORYFETCH,
+    CF_PRIVACY,
+    CF_JOIN_TEXT,
+    CF_LEAVE_TEXT,
+    CF_RENAME_TEXT,
     CF_COUNT
 };
 
@@ -145,11 +151,13 @@ typedef struct muc_room {
     bool stored; /* known to the backend */
     map_t by_nick, by_bare, by_full;
     map_t affs;      /* bare JID -> (intptr_t) pv_muc_aff_t */
+    map_t aff_reasons; /* bare JID -> char *reason (owned), for the lists */
     map_t regs;      /* bare JID -> char *nick (owned) */
     map_t reg_nicks; /* nick (ci) -> char *bare (borrowed from regs key) */
     occupant_t *first, *last;
     size_t noccupants;
     unsigned busy; /* >0 while iterating: destruction deferred */
+    struct ext_room *ext; /* extensions.c: plugins' affiliations and options, or NULL */
 } room_t;
 
 /* plugin.c: global state */
@@ -219,8 +227,29 @@ typedef enum {
     PRIV_COUNT
 } priv_t;
 bool may(const room_t *r, const occupant_t *o, priv_t what);
+
+/* The change tables of XEP-0045 §5.1.2/§5.2.1 (privileges.c). An answer is
+ * PRIV_OK, or the error condition the XEP names. */
+typedef enum { PRIV_OK = 0, PRIV_FORBIDDEN, PRIV_NOT_ALLOWED } priv_answer_t;
+/* May an actor (affiliation, role) give a target (affiliation, current role) new_role? */
+priv_answer_t priv_role_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                               pv_muc_aff_t target_aff, pv_muc_role_t target_role,
+                               pv_muc_role_t new_role);
+/* May an actor (affiliation, role) give a target of affiliation target_aff new_aff? */
+priv_answer_t priv_aff_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                              pv_muc_aff_t target_aff, pv_muc_aff_t new_aff);
+/* May this actor read the list of occupants with `role` / holders of `aff`? */
+bool priv_list_role(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                    pv_muc_role_t role);
+bool priv_list_aff(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                   pv_muc_aff_t aff);
+const char *priv_condition(priv_answer_t a); /* "forbidden", "not-allowed" */
+/* Names from items: true and *out set when known. */
+bool role_parse(const char *s, pv_muc_role_t *out);
+bool aff_parse(const char *s, pv_muc_aff_t *out);
 bool may_see_jid(const room_t *r, const occupant_t *viewer);
 bool presence_broadcast_for(const room_t *r, pv_muc_role_t role);
+bool presence_role_listed(const char *list, pv_muc_role_t role);
 
 /* presence_out.c: building and broadcasting occupant presence */
 typedef struct pres_opts {
@@ -235,6 +264,8 @@ typedef struct pres_opts {
     const occupant_t *except; /* do not send to this occupant */
     bool filter_set;          /* use filter_role for presencebroadcast, not o->role */
     pv_muc_role_t filter_role;
+    const char *actor_nick; /* <actor nick/> in the item (kick, ban, role change), or NULL */
+    const char *reason;     /* <reason/> in the item, or NULL */
 } pres_opts_t;
 /* Builds occupant o's presence as seen by a viewer (with_jid) and, for self, with codes. */
 pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pres_opts_t *opt);
@@ -276,6 +307,40 @@ pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t disco_items_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t bounce_handler(pv_stanza_ctx_t *ctx, void *ud);
 void iq_forward_reset(void);
+
+/* admin.c: the muc#admin IQ (XEP-0045 §8, §9, §10.5): lists and changes */
+pv_verdict_t admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
+/* Sets a reason kept with an affiliation (NULL clears). */
+void room_aff_reason_set(room_t *r, const char *bare, const char *reason);
+const char *room_aff_reason(const room_t *r, const char *bare);
+size_t room_owner_count(const room_t *r);
+
+/* evict.c: an occupant removed by the room (kick 307, ban 301, 321, 322):
+ * tell_self sends its own sessions the unavailable presence (with 110),
+ * tell_others the remaining occupants; with both, the occupant is freed. */
+void evict_tell_self(occupant_t *o, int code, const char *actor_nick, const char *reason);
+void evict_finish(occupant_t *o, int code, pv_muc_role_t old_role, const char *actor_nick,
+                  const char *reason);
+
+/* destroy.c: destroying a room (XEP-0045 §10.9). `destroy` is the request's
+ * <destroy/> (any namespace; NULL: none); occupants get unavailable presence
+ * with it. Stored rooms are deleted from the backend first: done(ok, ud) runs
+ * when that is settled (now or later); on failure the room is kept. */
+typedef void (*destroy_done_fn)(bool ok, const char *error, void *ud);
+void room_destroy(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor, destroy_done_fn done,
+                  void *ud);
+pv_verdict_t owner_destroy(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *destroy);
+
+/* adhoc.c: XEP-0050 commands for service admins */
+pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud);
+
+/* config_change.c: after a submitted configuration (XEP-0045 §10.2.1) */
+void config_changed(room_t *r, char *const old[CF_COUNT]);
+/* muc#roomconfig_roomadmins / _roomowners: shown in the form, checked
+ * (NULL or the reason for not-acceptable) and applied on submit. */
+void config_lists_form(const room_t *r, pv_el_t *x);
+const char *config_lists_check(pv_el_t *x);
+void config_lists_apply(room_t *r, pv_el_t *x);
 
 /* persist.c */
 void persist_room(room_t *r); /* config + subject (persistent rooms only) */
@@ -322,6 +387,32 @@ void api_message_skip(pv_muc_message_event_t *ev, size_t i);
 
 /* flood.c: per-occupant rate limit; true when the message may go out */
 bool flood_allow(occupant_t *o);
+
+/* extensions.c: affiliations, roles and config fields contributed by plugins */
+#define EXT_MAX_FIELDS 16
+void ext_room_free(room_t *r);
+void ext_aff_cleared(room_t *r, const char *bare); /* a standard affiliation was set */
+void ext_aff_load(room_t *r, const char *bare, const char *name);
+const char *ext_aff_shown(const occupant_t *o);  /* presence item affiliation */
+const char *ext_role_shown(const occupant_t *o); /* presence item role */
+pv_muc_role_t ext_join_role(const room_t *r, const char *bare, pv_muc_role_t role);
+bool ext_may_deliver(room_t *r, occupant_t *sender, occupant_t *to, const pv_el_t *st,
+                     const char *kind);
+const char *ext_config_get(const room_t *r, const char *var); /* NULL: unknown */
+bool ext_config_bool(const room_t *r, const char *var);
+void ext_config_load(room_t *r, const char *key, const char *value);
+size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max);
+void ext_form_fields(const room_t *r, pv_el_t *x);
+const char *ext_config_submit(room_t *r, pv_el_t *form); /* NULL, or an error text */
+pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
+int ext_api_register_affiliation(const pv_muc_extra_aff_t *d);
+void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d);
+int ext_api_register_config_field(const pv_muc_extra_field_t *d);
+void ext_api_unregister_config_field(const pv_muc_extra_field_t *d);
+const char *ext_api_extra_affiliation(const pv_muc_room_t *r, const char *bare);
+const char *ext_api_occupant_role_name(const pv_muc_occupant_t *o);
+void ext_api_room_occupants(const pv_muc_room_t *r,
+                            bool (*fn)(pv_muc_occupant_t *, size_t, void *), void *ud);
 
 /* util */
 char *xstrdup(const char *s);

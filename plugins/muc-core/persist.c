@@ -64,7 +64,7 @@ void persist_room(room_t *r)
     const pv_store_t *st = store(&h);
     if (!st)
         return;
-    pv_kv_t kv[CF_COUNT + 2];
+    pv_kv_t kv[CF_COUNT + 2 + EXT_MAX_FIELDS];
     size_t n = 0;
     for (int i = 0; i < CF_COUNT; i++)
         kv[n++] = (pv_kv_t){config_fields[i].key, room_cfg(r, i)};
@@ -72,6 +72,7 @@ void persist_room(room_t *r)
         kv[n++] = (pv_kv_t){"subject", r->subject};
     if (r->subject_from)
         kv[n++] = (pv_kv_t){"subject_from", r->subject_from};
+    n += ext_config_kv(r, kv + n, EXT_MAX_FIELDS);
     st->room_put(h, r->name, kv, n, done, what("configuration of", r));
     if (!r->stored) {
         r->stored = true;
@@ -138,9 +139,12 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
             for (int f = 0; f < CF_COUNT; f++)
                 if (!strcmp(config_fields[f].key, k))
                     room_cfg_set(r, f, v);
+        ext_config_load(r, k, v);
     }
-    for (size_t i = 0; i < sr->naffs; i++)
+    for (size_t i = 0; i < sr->naffs; i++) {
         room_aff_set(r, sr->affs[i].jid, aff_from_name(sr->affs[i].affiliation));
+        ext_aff_load(r, sr->affs[i].jid, sr->affs[i].affiliation);
+    }
     for (size_t i = 0; i < sr->nregs; i++)
         room_reg_set(r, sr->regs[i].jid, sr->regs[i].nick);
     r->stored = true;

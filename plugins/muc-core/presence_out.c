@@ -53,12 +53,19 @@ pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pre
         pv_el_free(p);
         return NULL;
     }
-    pv_el_set_attr(item, "affiliation", aff_name(occupant_aff(o)));
-    pv_el_set_attr(item, "role", role_name(o->role));
+    pv_el_set_attr(item, "affiliation", ext_aff_shown(o));
+    pv_el_set_attr(item, "role", ext_role_shown(o));
     if ((with_jid || self) && o->sessions)
         pv_el_set_attr(item, "jid", o->sessions->jid->full);
     if (opt && opt->new_nick)
         pv_el_set_attr(item, "nick", opt->new_nick);
+    if (opt && opt->actor_nick) {
+        pv_el_t *actor = pv_el_add(item, NS_MUC_USER, "actor");
+        if (actor)
+            pv_el_set_attr(actor, "nick", opt->actor_nick);
+    }
+    if (opt && opt->reason)
+        pv_el_add_text_child(item, NS_MUC_USER, "reason", opt->reason);
     if (opt && opt->extra_x)
         pv_el_copy_into(x, opt->extra_x);
     if (opt)

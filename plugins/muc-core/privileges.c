@@ -69,11 +69,173 @@ bool may_see_jid(const room_t *r, const occupant_t *viewer)
 
 bool presence_broadcast_for(const room_t *r, pv_muc_role_t role)
 {
-    const char *list = room_cfg(r, CF_PRESENCEBROADCAST);
+    return presence_role_listed(room_cfg(r, CF_PRESENCEBROADCAST), role);
+}
+
+/* Is the role's name one of the space-separated words of `list`? */
+bool presence_role_listed(const char *list, pv_muc_role_t role)
+{
     const char *name = role_name(role);
     size_t n = strlen(name);
     for (const char *p = list; (p = strstr(p, name)); p += n)
         if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
             return true;
+    return false;
+}
+
+/* ---- Changes of roles and affiliations (XEP-0045 §5.1.2, §5.2.1, §8, §9, §10) ----
+ * An actor counts as a moderator when its role is moderator or its
+ * affiliation is admin or owner (those are moderators whenever present, and
+ * may act from outside the room). Lacking the needed position is
+ * `forbidden`; a target the actor may not touch is `not-allowed`. */
+
+typedef struct role_rule {
+    pv_muc_role_t need_role; /* the actor's (effective) role at least */
+    pv_muc_aff_t need_aff;   /* the actor's affiliation at least */
+    pv_muc_aff_t protect;    /* targets with this affiliation or above: not-allowed */
+    bool not_above_actor;    /* a target ranked above the actor: not-allowed */
+    pv_muc_aff_t from_mod;   /* target now a moderator: the actor's affiliation at least */
+} role_rule_t;
+
+/* indexed by the requested role */
+static const role_rule_t role_rules[4] = {
+    /* kick (§8.2): moderators, not admins/owners nor anyone ranked above */
+    [PV_MUC_ROLE_NONE] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_OUTCAST, PV_MUC_AFF_ADMIN, true,
+                          PV_MUC_AFF_OUTCAST},
+    /* revoke voice (§8.4); revoking a moderator's role is an admin's (§9.7) */
+    [PV_MUC_ROLE_VISITOR] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_OUTCAST, PV_MUC_AFF_ADMIN, true,
+                             PV_MUC_AFF_ADMIN},
+    /* grant voice (§8.3); from moderator: revoke moderator (§9.7) */
+    [PV_MUC_ROLE_PARTICIPANT] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_OUTCAST, PV_MUC_AFF_ADMIN, false,
+                                 PV_MUC_AFF_ADMIN},
+    /* grant moderator (§9.6): admins and owners */
+    [PV_MUC_ROLE_MODERATOR] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_ADMIN, PV_MUC_AFF_OWNER + 1,
+                               false, PV_MUC_AFF_ADMIN},
+};
+
+/* The affiliation needed to give each affiliation (§9.1-9.8, §10.3-10.7). */
+static const pv_muc_aff_t aff_need[5] = {
+    [PV_MUC_AFF_OUTCAST] = PV_MUC_AFF_ADMIN, [PV_MUC_AFF_NONE] = PV_MUC_AFF_ADMIN,
+    [PV_MUC_AFF_MEMBER] = PV_MUC_AFF_ADMIN,  [PV_MUC_AFF_ADMIN] = PV_MUC_AFF_OWNER,
+    [PV_MUC_AFF_OWNER] = PV_MUC_AFF_OWNER,
+};
+
+/* reach[actor][target]: whose affiliation an actor may change at all. Admins
+ * cannot touch admins or owners (ADMIN-6); owners may change anyone (the
+ * last owner is protected by the caller: conflict). */
+static const bool aff_reach[5][5] = {
+    [PV_MUC_AFF_ADMIN] = {[PV_MUC_AFF_OUTCAST] = true,
+                          [PV_MUC_AFF_NONE] = true,
+                          [PV_MUC_AFF_MEMBER] = true},
+    [PV_MUC_AFF_OWNER] = {true, true, true, true, true},
+};
+
+static pv_muc_role_t effective_role(pv_muc_aff_t aff, pv_muc_role_t role)
+{
+    return aff >= PV_MUC_AFF_ADMIN ? PV_MUC_ROLE_MODERATOR : role;
+}
+
+priv_answer_t priv_role_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                               pv_muc_aff_t target_aff, pv_muc_role_t target_role,
+                               pv_muc_role_t new_role)
+{
+    if ((unsigned)new_role > PV_MUC_ROLE_MODERATOR || (unsigned)actor_aff > PV_MUC_AFF_OWNER ||
+        (unsigned)target_aff > PV_MUC_AFF_OWNER)
+        return PRIV_FORBIDDEN;
+    const role_rule_t *rule = &role_rules[new_role];
+    if (effective_role(actor_aff, actor_role) < rule->need_role || actor_aff < rule->need_aff)
+        return PRIV_FORBIDDEN;
+    if (target_aff >= rule->protect)
+        return PRIV_NOT_ALLOWED;
+    if (rule->not_above_actor && target_aff > actor_aff)
+        return PRIV_NOT_ALLOWED;
+    if (target_role == PV_MUC_ROLE_MODERATOR && new_role != PV_MUC_ROLE_MODERATOR &&
+        actor_aff < rule->from_mod)
+        return PRIV_NOT_ALLOWED;
+    return PRIV_OK;
+}
+
+priv_answer_t priv_aff_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                              pv_muc_aff_t target_aff, pv_muc_aff_t new_aff)
+{
+    (void)actor_role; /* affiliations do not depend on roles (§5.2) */
+    if ((unsigned)new_aff > PV_MUC_AFF_OWNER || (unsigned)actor_aff > PV_MUC_AFF_OWNER ||
+        (unsigned)target_aff > PV_MUC_AFF_OWNER)
+        return PRIV_FORBIDDEN;
+    if (actor_aff < aff_need[new_aff])
+        return PRIV_FORBIDDEN;
+    if (!aff_reach[actor_aff][target_aff])
+        return PRIV_NOT_ALLOWED;
+    return PRIV_OK;
+}
+
+/* Lists (§8.5 voice list, §9.2 ban list, §9.5 member list, §9.8 moderator
+ * list, §10.5/10.8 owner and admin lists): the needed position per list. */
+typedef struct list_rule {
+    pv_muc_role_t need_role; /* effective role at least, or... */
+    pv_muc_aff_t need_aff;   /* ...affiliation at least */
+} list_rule_t;
+
+static const list_rule_t role_lists[4] = {
+    [PV_MUC_ROLE_NONE] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_OWNER + 1}, /* nobody */
+    [PV_MUC_ROLE_VISITOR] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_ADMIN},
+    [PV_MUC_ROLE_PARTICIPANT] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_ADMIN},
+    [PV_MUC_ROLE_MODERATOR] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_ADMIN},
+};
+
+static const list_rule_t aff_lists[5] = {
+    [PV_MUC_AFF_OUTCAST] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_ADMIN},
+    [PV_MUC_AFF_NONE] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_OWNER + 1}, /* nobody */
+    [PV_MUC_AFF_MEMBER] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_ADMIN},
+    [PV_MUC_AFF_ADMIN] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_OWNER},
+    [PV_MUC_AFF_OWNER] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_OWNER},
+};
+
+static bool list_ok(const list_rule_t *l, pv_muc_aff_t aff, pv_muc_role_t role)
+{
+    return effective_role(aff, role) >= l->need_role || aff >= l->need_aff;
+}
+
+bool priv_list_role(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                    pv_muc_role_t role)
+{
+    (void)r;
+    return (unsigned)role <= PV_MUC_ROLE_MODERATOR && list_ok(&role_lists[role], actor_aff, actor_role);
+}
+
+bool priv_list_aff(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
+                   pv_muc_aff_t aff)
+{
+    if ((unsigned)aff > PV_MUC_AFF_OWNER)
+        return false;
+    if (list_ok(&aff_lists[aff], actor_aff, actor_role))
+        return true;
+    /* muc#roomconfig_getmemberlist: these roles may read the member list too */
+    return r && aff == PV_MUC_AFF_MEMBER && actor_role != PV_MUC_ROLE_NONE &&
+           presence_role_listed(room_cfg(r, CF_GETMEMBERLIST), actor_role);
+}
+
+const char *priv_condition(priv_answer_t a)
+{
+    return a == PRIV_NOT_ALLOWED ? "not-allowed" : "forbidden";
+}
+
+bool role_parse(const char *s, pv_muc_role_t *out)
+{
+    for (int i = PV_MUC_ROLE_NONE; s && i <= PV_MUC_ROLE_MODERATOR; i++)
+        if (!strcmp(s, role_name((pv_muc_role_t)i))) {
+            *out = (pv_muc_role_t)i;
+            return true;
+        }
+    return false;
+}
+
+bool aff_parse(const char *s, pv_muc_aff_t *out)
+{
+    for (int i = PV_MUC_AFF_OUTCAST; s && i <= PV_MUC_AFF_OWNER; i++)
+        if (!strcmp(s, aff_name((pv_muc_aff_t)i))) {
+            *out = (pv_muc_aff_t)i;
+            return true;
+        }
     return false;
 }

@@ -35,6 +35,7 @@ room_t *room_new(const char *name)
     map_init(&r->by_bare, false);
     map_init(&r->by_full, false);
     map_init(&r->affs, false);
+    map_init(&r->aff_reasons, false);
     map_init(&r->regs, false);
     map_init(&r->reg_nicks, true);
     return r;
@@ -51,12 +52,17 @@ void room_free(room_t *r)
         free(e->val);
     for (map_entry_t *e = map_first(&r->reg_nicks, &i); e; e = map_next(&r->reg_nicks, e, &i))
         free(e->val);
+    for (map_entry_t *e = map_first(&r->aff_reasons, &i); e;
+         e = map_next(&r->aff_reasons, e, &i))
+        free(e->val);
+    map_clear(&r->aff_reasons);
     map_clear(&r->by_nick);
     map_clear(&r->by_bare);
     map_clear(&r->by_full);
     map_clear(&r->affs);
     map_clear(&r->regs);
     map_clear(&r->reg_nicks);
+    ext_room_free(r);
     for (int f = 0; f < CF_COUNT; f++)
         free(r->cfg[f]);
     free(r->subject);
@@ -108,8 +114,10 @@ pv_muc_aff_t room_aff(const room_t *r, const char *bare)
 /* Values are stored +1 so that outcast (0) is not NULL. */
 int room_aff_set(room_t *r, const char *bare, pv_muc_aff_t a)
 {
+    ext_aff_cleared(r, bare);
     if (a == PV_MUC_AFF_NONE) {
         map_del(&r->affs, bare);
+        free(map_del(&r->aff_reasons, bare));
         return 0;
     }
     return map_put(&r->affs, bare, (void *)(intptr_t)(a + 1));
@@ -160,4 +168,31 @@ bool room_is_public(const room_t *r)
 bool room_whois_anyone(const room_t *r)
 {
     return strcmp(room_cfg(r, CF_WHOIS), "anyone") == 0;
+}
+
+void room_aff_reason_set(room_t *r, const char *bare, const char *reason)
+{
+    free(map_del(&r->aff_reasons, bare));
+    if (!reason || !*reason)
+        return;
+    char *v = xstrdup(reason);
+    if (!v || map_put(&r->aff_reasons, bare, v) < 0) {
+        free(v);
+        pv_log(PV_LOG_ERROR, MUC, "out of memory keeping a reason in %s", r->jid);
+    }
+}
+
+const char *room_aff_reason(const room_t *r, const char *bare)
+{
+    return map_get(&r->aff_reasons, bare);
+}
+
+/* Owners on the room's list (service admins are owners everywhere but not listed). */
+size_t room_owner_count(const room_t *r)
+{
+    size_t i, n = 0;
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        if ((pv_muc_aff_t)((intptr_t)e->val - 1) == PV_MUC_AFF_OWNER)
+            n++;
+    return n;
 }

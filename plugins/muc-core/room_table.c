@@ -71,13 +71,15 @@ const char *api_room_name(const pv_muc_room_t *r)
 const char *api_room_config(const pv_muc_room_t *r, const char *var)
 {
     int f = config_field_index(var);
-    return f < 0 ? NULL : room_cfg(r, f);
+    return f < 0 ? ext_config_get(r, var) : room_cfg(r, f);
 }
 
 bool api_room_config_bool(const pv_muc_room_t *r, const char *var)
 {
     int f = config_field_index(var);
-    return f >= 0 && room_cfg_bool(r, f);
+    if (f < 0)
+        return ext_config_bool(r, var);
+    return room_cfg_bool(r, f);
 }
 
 const char *api_room_subject(const pv_muc_room_t *r)

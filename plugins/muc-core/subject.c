@@ -51,7 +51,7 @@ pv_verdict_t subject_handle(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *o)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     pv_prepared_t *p = pv_prepare(m);
     for (occupant_t *q = r->first; p && q; q = q->next)
-        for (session_t *s = q->sessions; s; s = s->next)
+        for (session_t *s = q->sessions; s && ext_may_deliver(r, o, q, m, "subject"); s = s->next)
             pv_send_prepared(p, s->jid->full);
     pv_prepared_free(p);
     pv_el_free(m);

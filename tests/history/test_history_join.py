@@ -180,6 +180,24 @@ def test_enter13_room_history_length_caps_default_20():
         assert len(history_bodies(got, BOB)) == 20
 
 
+def test_enter13_room_maxhistoryfetch_caps_what_is_sent():
+    with Hist() as h:
+        logged_room(h, 'r', extra={'muc#maxhistoryfetch': '3'})
+        for i in range(6):
+            h.send("<message type='groupchat' from='%s' to='%s'><body>h%d</body></message>"
+                   % (OWNER, room_jid('r'), i))
+        h.collect()
+        got = h.join(ALICE, 'r', 'alice', history="<history maxstanzas='10'/>")
+        assert history_bodies(got, ALICE) == ['h3', 'h4', 'h5'], describe(got)
+        got = h.join(BOB, 'r', 'bob')
+        assert history_bodies(got, BOB) == ['h3', 'h4', 'h5'], describe(got)
+        # fetch 0: no history at all
+        assert h.configure(OWNER, 'r', {'muc#maxhistoryfetch': '0'}).get('type') == 'result'
+        h.collect()
+        got = h.join('c@localhost/pc', 'r', 'c')
+        assert history_bodies(got, 'c@localhost/pc') == [], describe(got)
+
+
 def test_enter13_bodyless_messages_not_in_history():
     with Hist() as h:
         logged_room(h, 'r')

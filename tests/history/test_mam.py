@@ -187,6 +187,14 @@ def test_mam1_members_only_room_members_only():
         # the owner is affiliated (owner >= member) and may read it
         res, ans = mam_query(h, OWNER, 'mo', {}, id_='y')
         assert [result_body(m) for m in res] == ['m0', 'm1'], tostring(ans)
+        # and so may a member, once granted
+        a = h.iq(OWNER, room_jid('mo'), 'set',
+                 "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                 "<item affiliation='member' jid='bob@localhost'/></query>", id_='mem')
+        assert a.get('type') == 'result', tostring(a)
+        h.collect()
+        res, ans = mam_query(h, BOB, 'mo', {}, id_='y2')
+        assert [result_body(m) for m in res] == ['m0', 'm1'], tostring(ans)
         # open rooms: anyone who is not banned
         logged_room(h, 'open')
         fill(h, 'open', 1)

@@ -116,4 +116,21 @@ def test_history_and_archive_deleted_with_temporary_room():
         assert history_bodies(got, ALICE) == [], describe(got)
 
 
+def test_history_and_archive_deleted_with_destroyed_persistent_room():
+    for backend in BACKENDS:
+        with Hist(backend=backend) as h:
+            logged_room(h, 'p')
+            h.groupchat(OWNER, 'p', 'before destroy')
+            a = h.iq(OWNER, room_jid('p'), 'set',
+                     "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                     "<destroy><reason>done</reason></destroy></query>", id_='destroy')
+            assert a.get('type') == 'result', tostring(a)
+            h.collect()
+            logged_room(h, 'p')
+            res, ans = mam_query(h, OWNER, 'p', {})
+            assert res == [], describe(res)
+            got = h.join(ALICE, 'p', 'alice')
+            assert history_bodies(got, ALICE) == [], describe(got)
+
+
 run(globals())

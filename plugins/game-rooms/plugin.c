@@ -1,0 +1,121 @@
+/*
+ * plugins/game-rooms/plugin.c: the game-rooms plugin's descriptor. At start
+ * it registers, through muc-core's extension point (palaver/muc.h), the
+ * extra affiliation `player` (role `player`, ranking as participant, granted
+ * by owners) and the room options `game` and `ignore_player`, then subscribes
+ * to the events that carry the rules (rules.c, said.c, roominfo.c). At
+ * shutdown it takes all of it back. It has no configuration of its own.
+ */
+#include "game.h"
+#include <palaver/disco_extended.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+const pv_muc_api_t *game_api;
+
+static const pv_muc_extra_aff_t player = {
+    .name = GAME_PLAYER,
+    .role = GAME_PLAYER,
+    .base_role = PV_MUC_ROLE_PARTICIPANT,
+    .grantor = PV_MUC_AFF_OWNER,
+};
+static const pv_muc_extra_field_t opt_game = {
+    .var = GAME_OPT_GAME, .type = "boolean", .label = "Make Room a Game Room?", .def = "0"};
+static const pv_muc_extra_field_t opt_ignore = {
+    .var = GAME_OPT_IGNORE, .type = "boolean", .label = "Ignore Player Checks for Games?",
+    .def = "0"};
+
+#define NSUBS 6
+
+typedef struct game_state {
+    pv_subscription_t *subs[NSUBS];
+    bool aff, game, ignore; /* what was registered */
+} game_state_t;
+
+static int subscribe(game_state_t *s, int i, const char *name, int prio, pv_event_fn fn)
+{
+    pv_event_t *ev = pv_event(name);
+    s->subs[i] = ev ? pv_event_subscribe(ev, prio, fn, NULL, GAME) : NULL;
+    if (!s->subs[i]) {
+        pv_log(PV_LOG_ERROR, GAME, "cannot subscribe to %s (out of memory)", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void game_shutdown(void *state);
+
+static int game_init(const pv_config_t *cfg, void **state)
+{
+    static const char *const known[] = {NULL};
+    if (cfg && pv_config_check_known(cfg, known, GAME) > 0)
+        return -1;
+    game_state_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        pv_log(PV_LOG_ERROR, GAME, "out of memory at start");
+        return -1;
+    }
+    *state = s;
+    game_api = pv_muc_api();
+    if (!game_api || game_api->size < offsetof(pv_muc_api_t, room_occupants) +
+                                          sizeof game_api->room_occupants) {
+        pv_log(PV_LOG_ERROR, GAME,
+               "muc-core is not loaded (or has no extension point): list it before game-rooms");
+        goto fail;
+    }
+    if (game_api->register_affiliation(&player) < 0)
+        goto fail;
+    s->aff = true;
+    if (game_api->register_config_field(&opt_game) < 0)
+        goto fail;
+    s->game = true;
+    if (game_api->register_config_field(&opt_ignore) < 0)
+        goto fail;
+    s->ignore = true;
+    /* The filter runs before other MESSAGE subscribers; the record after the
+     * history plugin (-100) has stamped the stanza-id. */
+    if (subscribe(s, 0, PV_MUC_EVENT_MESSAGE, 50, game_on_message) < 0 ||
+        subscribe(s, 1, PV_MUC_EVENT_MESSAGE, -200, game_record_message) < 0 ||
+        subscribe(s, 2, PV_MUC_EVENT_DELIVER, 0, game_on_deliver) < 0 ||
+        subscribe(s, 3, PV_MUC_EVENT_HISTORY_FILTER, 0, game_on_history_filter) < 0 ||
+        subscribe(s, 4, PV_MUC_EVENT_ROOM_DESTROYED, 0, game_on_room_destroyed) < 0 ||
+        subscribe(s, 5, PV_DISCO_EXT_EVENT_ROOMINFO, 0, game_on_roominfo) < 0)
+        goto fail;
+    return 0;
+fail:
+    game_shutdown(s);
+    *state = NULL;
+    return -1;
+}
+
+static void game_shutdown(void *state)
+{
+    game_state_t *s = state;
+    if (!s)
+        return;
+    for (size_t i = 0; i < NSUBS; i++)
+        if (s->subs[i])
+            pv_event_unsubscribe(s->subs[i]);
+    if (s->aff)
+        game_api->unregister_affiliation(&player);
+    if (s->game)
+        game_api->unregister_config_field(&opt_game);
+    if (s->ignore)
+        game_api->unregister_config_field(&opt_ignore);
+    game_said_free_all();
+    free(s);
+}
+
+static const char *const requires_[] = {"muc-core", NULL};
+
+PV_PLUGIN_DEFINE(game_rooms) = {
+    .abi_major = PV_ABI_MAJOR,
+    .abi_minor = PV_ABI_MINOR,
+    .name = "game-rooms",
+    .version = "1.0",
+    .requires = requires_,
+    .init = game_init,
+    .reconfigure = NULL,
+    .connected = NULL,
+    .shutdown = game_shutdown,
+};
