@@ -17,7 +17,9 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/invite.c plugins/muc-core/register.c \
 	plugins/muc-core/voice_request.c plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
-	plugins/muc-core/flood.c plugins/muc-core/extensions.c
+	plugins/muc-core/flood.c plugins/muc-core/extensions.c \
+	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
+	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
@@ -26,7 +28,8 @@ MUC_TESTS = \
 	tests/muc/test_messages.py tests/muc/test_owner_create.py \
 	tests/muc/test_disco.py tests/muc/test_invite_register_voice.py \
 	tests/muc/test_persist.py \
-	tests/muc/test_roster_property.py
+	tests/muc/test_roster_property.py \
+	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
 

@@ -10,4 +10,4 @@ plugins_game_rooms_game_rooms_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 # Protocol tests through the fake router (tests/fakerouter.py).
 GAME_TESTS = tests/game/test_game_rooms.py
 TESTS += $(GAME_TESTS)
-EXTRA_DIST += $(GAME_TESTS) tests/game/gameutil.py
+EXTRA_DIST += $(GAME_TESTS) tests/game/gameutil.py plugins/game-rooms/README

@@ -21,9 +21,10 @@ static const pv_muc_extra_aff_t player = {
 };
 static const pv_muc_extra_field_t opt_game = {
     .var = GAME_OPT_GAME, .type = "boolean", .label = "Make Room a Game Room?", .def = "0"};
-static const pv_muc_extra_field_t opt_ignore = {
-    .var = GAME_OPT_IGNORE, .type = "boolean", .label = "Ignore Player Checks for Games?",
-    .def = "0"};
+static const pv_muc_extra_field_t opt_ignore = {.var = GAME_OPT_IGNORE,
+                                                .type = "boolean",
+                                                .label = "Ignore Player Checks for Games?",
+                                                .def = "0"};
 
 #define NSUBS 6
 
@@ -57,8 +58,8 @@ static int game_init(const pv_config_t *cfg, void **state)
     }
     *state = s;
     game_api = pv_muc_api();
-    if (!game_api || game_api->size < offsetof(pv_muc_api_t, room_occupants) +
-                                          sizeof game_api->room_occupants) {
+    if (!game_api ||
+        game_api->size < offsetof(pv_muc_api_t, room_occupants) + sizeof game_api->room_occupants) {
         pv_log(PV_LOG_ERROR, GAME,
                "muc-core is not loaded (or has no extension point): list it before game-rooms");
         goto fail;

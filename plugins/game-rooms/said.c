@@ -15,8 +15,8 @@
 #define NS_SID "urn:xmpp:sid:0"
 
 typedef struct said {
-    char *room;            /* room bare JID; owned */
-    char *ids[SAID_MAX];   /* ring of owned stanza-ids */
+    char *room;          /* room bare JID; owned */
+    char *ids[SAID_MAX]; /* ring of owned stanza-ids */
     size_t head, n;
     struct said *next;
 } said_t;

@@ -14,4 +14,4 @@ HISTORY_TESTS = \
 	tests/history/test_history_join.py tests/history/test_stanza_id_archive.py \
 	tests/history/test_mam.py tests/history/test_restart_retention.py
 TESTS += $(HISTORY_TESTS)
-EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py
+EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py plugins/history/README.md

@@ -145,14 +145,14 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         free(vals[i]);
         vals[i] = val;
     }
-    const char *ext_why = ext_config_submit(r, x);
-    if (ext_why) {
-        v = refuse(ctx, "modify", "not-acceptable", ext_why);
-        goto out;
-    }
     const char *bad = config_lists_check(x);
     if (bad) {
         v = refuse(ctx, "modify", "not-acceptable", bad);
+        goto out;
+    }
+    const char *ext_why = ext_config_submit(r, x);
+    if (ext_why) {
+        v = refuse(ctx, "modify", "not-acceptable", ext_why);
         goto out;
     }
     bool was_persistent = room_cfg_bool(r, CF_PERSISTENT);

@@ -46,6 +46,8 @@ static const pv_muc_extra_field_t *field_def(const char *var)
     return NULL;
 }
 
+/* Keys muc-core itself stores with a room (persist.c): every other stored key
+ * belongs to an extra field. Keep in step when persist.c stores a new key. */
 static bool is_core_key(const char *k)
 {
     if (!strcmp(k, "subject") || !strcmp(k, "subject_from") || !strcmp(k, "FORM_TYPE"))
@@ -97,8 +99,7 @@ int ext_api_register_config_field(const pv_muc_extra_field_t *d)
             reg_fields[i] = d;
             return 0;
         }
-    pv_log(PV_LOG_ERROR, MUC, "extra config field %s refused: at most %d", d->var,
-           EXT_MAX_FIELDS);
+    pv_log(PV_LOG_ERROR, MUC, "extra config field %s refused: at most %d", d->var, EXT_MAX_FIELDS);
     return -1;
 }
 
@@ -304,8 +305,7 @@ const char *ext_config_submit(room_t *r, pv_el_t *form)
             free(map_del(&x->cfg, reg_fields[k]->var));
             if (map_put(&x->cfg, reg_fields[k]->var, vals[k]) == 0)
                 continue; /* the map owns it now */
-            pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s of %s", reg_fields[k]->var,
-                   r->jid);
+            pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s of %s", reg_fields[k]->var, r->jid);
         }
         free(vals[k]);
     }
@@ -314,6 +314,14 @@ const char *ext_config_submit(room_t *r, pv_el_t *form)
 
 /* ---- muc#admin: extra affiliations ---- */
 
+static void persisted(int status, const char *error, void *ud)
+{
+    (void)ud;
+    if (status != PV_STORE_OK)
+        pv_log(PV_LOG_ERROR, MUC, "storing an extra affiliation failed: %s",
+               error ? error : "unknown error");
+}
+
 static void persist_extra(room_t *r, const char *bare, const char *name)
 {
     void *h;
@@ -321,13 +329,21 @@ static void persist_extra(room_t *r, const char *bare, const char *name)
     if (!r->stored || !(st = pv_store(&h)))
         return;
     pv_store_aff_t item = {bare, name, NULL};
-    st->affs_set(h, r->name, &item, 1, NULL, NULL);
+    st->affs_set(h, r->name, &item, 1, persisted, NULL);
+}
+
+void ext_persist_affs(room_t *r)
+{
+    size_t i;
+    if (r->ext)
+        for (map_entry_t *e = map_first(&r->ext->affs, &i); e; e = map_next(&r->ext->affs, e, &i))
+            persist_extra(r, e->key, e->val);
 }
 
 typedef struct ext_item {
-    char *bare;                     /* owned */
+    char *bare;                      /* owned */
     const pv_muc_extra_aff_t *grant; /* granting this extra affiliation */
-    pv_muc_aff_t std;               /* else: taking one back with this standard affiliation */
+    pv_muc_aff_t std;                /* else: taking one back with this standard affiliation */
 } ext_item_t;
 
 static bool std_aff(const char *s, pv_muc_aff_t *out)
@@ -449,8 +465,7 @@ pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         pv_muc_aff_t std;
         if (d) {
             items[k].grant = d;
-        } else if (a && !pv_el_attr(it, "role") && std_aff(a, &std) &&
-                   std != PV_MUC_AFF_OUTCAST) {
+        } else if (a && !pv_el_attr(it, "role") && std_aff(a, &std) && std != PV_MUC_AFF_OUTCAST) {
             items[k].std = std;
         } else {
             continue; /* not ours */
@@ -483,7 +498,7 @@ pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
     }
     pv_muc_aff_t actor = room_aff(r, ctx->from->bare);
     for (k = 0; k < n; k++) {
-        pv_muc_aff_t need = items[k].grant ? items[k].grant->grantor
+        pv_muc_aff_t need = items[k].grant                     ? items[k].grant->grantor
                             : items[k].std >= PV_MUC_AFF_ADMIN ? PV_MUC_AFF_OWNER
                                                                : PV_MUC_AFF_ADMIN;
         if (actor < need) {
@@ -524,8 +539,8 @@ const char *ext_api_occupant_role_name(const pv_muc_occupant_t *o)
     return ext_role_shown(o);
 }
 
-void ext_api_room_occupants(const pv_muc_room_t *r,
-                            bool (*fn)(pv_muc_occupant_t *, size_t, void *), void *ud)
+void ext_api_room_occupants(const pv_muc_room_t *r, bool (*fn)(pv_muc_occupant_t *, size_t, void *),
+                            void *ud)
 {
     size_t i = 0;
     for (occupant_t *o = r->first; o; o = o->next, i++)

@@ -393,6 +393,7 @@ bool flood_allow(occupant_t *o);
 void ext_room_free(room_t *r);
 void ext_aff_cleared(room_t *r, const char *bare); /* a standard affiliation was set */
 void ext_aff_load(room_t *r, const char *bare, const char *name);
+void ext_persist_affs(room_t *r); /* stores every extra affiliation (room just stored) */
 const char *ext_aff_shown(const occupant_t *o);  /* presence item affiliation */
 const char *ext_role_shown(const occupant_t *o); /* presence item role */
 pv_muc_role_t ext_join_role(const room_t *r, const char *bare, pv_muc_role_t role);

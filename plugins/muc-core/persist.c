@@ -49,6 +49,7 @@ static void put_all_affs_regs(room_t *r, const pv_store_t *st, void *h)
         for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i)) {
             items[k].jid = e->key;
             items[k].affiliation = aff_name((pv_muc_aff_t)((intptr_t)e->val - 1));
+            items[k].reason = room_aff_reason(r, e->key);
             k++;
         }
         st->affs_set(h, r->name, items, k, done, what("affiliations of", r));
@@ -56,6 +57,7 @@ static void put_all_affs_regs(room_t *r, const pv_store_t *st, void *h)
     }
     for (map_entry_t *e = map_first(&r->regs, &i); e; e = map_next(&r->regs, e, &i))
         st->reg_set(h, r->name, e->key, e->val, done, what("registration in", r));
+    ext_persist_affs(r);
 }
 
 void persist_room(room_t *r)
@@ -143,6 +145,7 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
     }
     for (size_t i = 0; i < sr->naffs; i++) {
         room_aff_set(r, sr->affs[i].jid, aff_from_name(sr->affs[i].affiliation));
+        room_aff_reason_set(r, sr->affs[i].jid, sr->affs[i].reason);
         ext_aff_load(r, sr->affs[i].jid, sr->affs[i].affiliation);
     }
     for (size_t i = 0; i < sr->nregs; i++)

@@ -141,6 +141,9 @@ static int muc_init(const pv_config_t *cfg, void **state)
         hook(PV_KIND_MESSAGE, PV_TO_FULL, NULL, 0, message_occupant_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_OWNER, 0, owner_iq_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_ADMIN, 10, ext_admin_iq_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_ADMIN, 0, admin_iq_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_SERVICE, "http://jabber.org/protocol/commands", 0, adhoc_handler) <
+            0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_REGISTER, 0, register_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, PV_NS_DISCO_INFO, 0, disco_info_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE | PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 0, disco_items_handler) <

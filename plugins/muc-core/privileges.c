@@ -9,7 +9,7 @@
 /* minimal role for each action in the default configuration */
 static const pv_muc_role_t min_role[PRIV_COUNT] = {
     [PRIV_SEE_JID] = PV_MUC_ROLE_MODERATOR,
-    [PRIV_SEND_GROUPCHAT] = PV_MUC_ROLE_VISITOR,   /* moderated rooms: participant */
+    [PRIV_SEND_GROUPCHAT] = PV_MUC_ROLE_PARTICIPANT, /* visitors have no voice (§5.1.1) */
     [PRIV_CHANGE_SUBJECT] = PV_MUC_ROLE_MODERATOR, /* changesubject: participant */
     [PRIV_SEND_PM] = PV_MUC_ROLE_VISITOR,          /* allowpm decides */
     [PRIV_INVITE] = PV_MUC_ROLE_MODERATOR,         /* allowinvites: participant */

@@ -198,6 +198,15 @@ def test_enter13_room_maxhistoryfetch_caps_what_is_sent():
         assert history_bodies(got, 'c@localhost/pc') == [], describe(got)
 
 
+def test_enter13_malformed_attributes_ignored():
+    with Hist() as h:
+        setup(h, n=3)
+        got = h.join(ALICE, 'r', 'alice', history="<history maxstanzas='-1' since='yesterday'/>")
+        assert history_bodies(got, ALICE) == ['m0', 'm1', 'm2'], describe(got)
+        got = h.join(BOB, 'r', 'bob', history="<history maxchars='lots' maxstanzas='1'/>")
+        assert history_bodies(got, BOB) == ['m2'], describe(got)
+
+
 def test_enter13_bodyless_messages_not_in_history():
     with Hist() as h:
         logged_room(h, 'r')

@@ -192,3 +192,30 @@ def assert_error(stanzas, recipient, etype, condition, frm=None):
                                                            describe(stanzas))
     assert error_text(e), 'the error has no <text>: ' + describe(stanzas)
     return e
+
+
+# ---- muc#admin (moderation and administration tests) -----------------------
+
+def admin_set(m, frm, items, room='r', id_='adm'):
+    """Sends a muc#admin set and returns every stanza that followed, in order."""
+    m.send("<iq type='set' id='%s' from='%s' to='%s'><query xmlns='%s'>%s</query></iq>"
+           % (id_, escape(frm), room_jid(room), NS['muc_admin'], items))
+    return m.collect()
+
+
+def admin_get(m, frm, what, room='r'):
+    """The answer to a muc#admin get of one list (`what`: "role='visitor'"...)."""
+    return m.iq(frm, room_jid(room), 'get', "<query xmlns='%s'><item %s/></query>"
+                % (NS['muc_admin'], what), id_='list')
+
+
+def iq_answers(got, id_='adm'):
+    return [s for s in got if local(s.tag) == 'iq' and s.get('id') == id_]
+
+
+def actor_reason(el):
+    """(actor nick, reason text) of a presence's muc#user item."""
+    it = item(el)
+    a = it.find('{%s}actor' % NS['muc_user'])
+    r = it.find('{%s}reason' % NS['muc_user'])
+    return (a.get('nick') if a is not None else None, r.text if r is not None else None)

@@ -1,0 +1,243 @@
+/*
+ * adhoc.c: XEP-0050 commands on the service JID for service admins
+ * (ADHOC-1): list the rooms, destroy a room, announce a message to every
+ * room. Each command is one or two stages: executing it without a form
+ * returns the form to fill in (status executing, a session id); submitting
+ * the form (or executing with it) completes it. Stateless: any session id
+ * is accepted back with a form. Others get forbidden.
+ */
+#include "muc_internal.h"
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NS_COMMANDS "http://jabber.org/protocol/commands"
+#define NODE_LIST "http://jabber.org/protocol/admin#list-rooms"
+#define NODE_DESTROY "http://jabber.org/protocol/admin#destroy-room"
+#define NODE_ANNOUNCE "http://jabber.org/protocol/admin#announce"
+
+static pv_el_t *reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, const char *status,
+                      pv_el_t **cmd)
+{
+    pv_el_t *res = pv_iq_result_new(ctx->stanza);
+    *cmd = res ? pv_el_add(res, NS_COMMANDS, "command") : NULL;
+    if (!*cmd) {
+        pv_el_free(res);
+        return NULL;
+    }
+    pv_el_set_attr(*cmd, "node", node);
+    pv_el_set_attr(*cmd, "sessionid", sid);
+    pv_el_set_attr(*cmd, "status", status);
+    return res;
+}
+
+static pv_el_t *add_field(pv_el_t *x, const char *var, const char *type, const char *label,
+                          const char *value)
+{
+    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
+    if (!f)
+        return NULL;
+    pv_el_set_attr(f, "var", var);
+    pv_el_set_attr(f, "type", type);
+    if (label)
+        pv_el_set_attr(f, "label", label);
+    if (value)
+        pv_el_add_text_child(f, PV_NS_DATA, "value", value);
+    return f;
+}
+
+static const char *form_value(pv_el_t *x, const char *var)
+{
+    for (pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL; f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
+        const char *v = pv_el_attr(f, "var");
+        if (v && !strcmp(v, var))
+            return pv_el_child_text(f, PV_NS_DATA, "value");
+    }
+    return NULL;
+}
+
+static pv_verdict_t send_form(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
+                              const char *title, int which)
+{
+    pv_el_t *cmd, *res = reply(ctx, node, sid, "executing", &cmd);
+    pv_el_t *actions = res ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
+    pv_el_t *x = actions ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    if (!x) {
+        pv_el_free(res);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    pv_el_set_attr(actions, "execute", "complete");
+    pv_el_add(actions, NS_COMMANDS, "complete");
+    pv_el_set_attr(x, "type", "form");
+    pv_el_add_text_child(x, PV_NS_DATA, "title", title);
+    add_field(x, "FORM_TYPE", "hidden", NULL, "http://jabber.org/protocol/admin");
+    if (which == 0) {
+        add_field(x, "room", "jid-single", "Room to destroy", NULL);
+        add_field(x, "reason", "text-single", "Reason", NULL);
+        add_field(x, "alternate", "jid-single", "Alternate venue", NULL);
+    } else {
+        add_field(x, "body", "text-multi", "Announcement", NULL);
+    }
+    pv_send(res);
+    pv_el_free(res);
+    return PV_HANDLED;
+}
+
+static pv_verdict_t completed(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
+                              const char *note)
+{
+    pv_el_t *cmd, *res = reply(ctx, node, sid, "completed", &cmd);
+    if (!res)
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    pv_el_t *n = pv_el_add_text_child(cmd, NS_COMMANDS, "note", note);
+    if (n)
+        pv_el_set_attr(n, "type", "info");
+    pv_send(res);
+    pv_el_free(res);
+    return PV_HANDLED;
+}
+
+static pv_verdict_t list_rooms(pv_stanza_ctx_t *ctx, const char *sid)
+{
+    pv_el_t *cmd, *res = reply(ctx, NODE_LIST, sid, "completed", &cmd);
+    pv_el_t *x = res ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    pv_el_t *f = x ? add_field(x, "rooms", "jid-multi", "Rooms", NULL) : NULL;
+    if (!f) {
+        pv_el_free(res);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    pv_el_set_attr(x, "type", "result");
+    size_t i;
+    for (map_entry_t *e = map_first(&muc->rooms, &i); e; e = map_next(&muc->rooms, e, &i))
+        pv_el_add_text_child(f, PV_NS_DATA, "value", ((room_t *)e->val)->jid);
+    pv_send(res);
+    pv_el_free(res);
+    return PV_HANDLED;
+}
+
+typedef struct destroy_ask {
+    pv_el_t *iq;
+    char *sid;
+} destroy_ask_t;
+
+static void destroyed(bool ok, const char *error, void *ud)
+{
+    destroy_ask_t *d = ud;
+    pv_el_t *res = ok ? pv_iq_result_new(d->iq) : NULL;
+    pv_el_t *cmd = res ? pv_el_add(res, NS_COMMANDS, "command") : NULL;
+    if (cmd) {
+        pv_el_t *orig = pv_el_child(d->iq, NS_COMMANDS, "command");
+        pv_el_set_attr(cmd, "node", NODE_DESTROY);
+        pv_el_set_attr(cmd, "sessionid", d->sid);
+        pv_el_set_attr(cmd, "status", "completed");
+        (void)orig;
+        pv_el_t *n = pv_el_add_text_child(cmd, NS_COMMANDS, "note", "The room was destroyed");
+        if (n)
+            pv_el_set_attr(n, "type", "info");
+        pv_send(res);
+    } else {
+        pv_send_error(d->iq, "wait", "internal-server-error", error ? error : "Out of memory");
+    }
+    pv_el_free(res);
+    pv_el_free(d->iq);
+    free(d->sid);
+    free(d);
+}
+
+static pv_verdict_t destroy_room(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
+{
+    const char *jid = form_value(x, "room");
+    pv_jid_t *j = jid ? pv_jid_parse(jid) : NULL;
+    room_t *r = j ? room_of(j) : NULL;
+    pv_jid_free(j);
+    if (!r)
+        return refuse(ctx, "modify", "bad-request", errtext("No room %s", jid ? jid : ""));
+    const char *why = form_value(x, "reason"), *alt = form_value(x, "alternate");
+    pv_el_t *d = pv_el_new(NS_MUC_OWNER, "destroy");
+    destroy_ask_t *ask = calloc(1, sizeof *ask);
+    if (!d || !ask || !(ask->iq = pv_el_clone(ctx->stanza)) || !(ask->sid = xstrdup(sid))) {
+        pv_el_free(d);
+        if (ask)
+            pv_el_free(ask->iq);
+        free(ask);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    if (alt && *alt)
+        pv_el_set_attr(d, "jid", alt);
+    if (why && *why)
+        pv_el_add_text_child(d, NS_MUC_OWNER, "reason", why);
+    room_destroy(r, d, ctx->from, destroyed, ask);
+    pv_el_free(d);
+    return PV_HANDLED;
+}
+
+static pv_verdict_t announce(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
+{
+    const char *body = form_value(x, "body");
+    if (!body || !*body)
+        return refuse(ctx, "modify", "bad-request", "The announcement is empty");
+    size_t i, nrooms = 0;
+    for (map_entry_t *e = map_first(&muc->rooms, &i); e; e = map_next(&muc->rooms, e, &i)) {
+        room_t *r = e->val;
+        if (!r->first)
+            continue;
+        pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
+        if (!m)
+            continue;
+        pv_el_set_attr(m, "from", r->jid);
+        pv_el_set_attr(m, "type", "groupchat");
+        pv_el_add_text_child(m, PV_NS_STANZA, "body", body);
+        pv_prepared_t *p = pv_prepare(m);
+        for (occupant_t *o = r->first; p && o; o = o->next)
+            for (session_t *s = o->sessions; s; s = s->next)
+                pv_send_prepared(p, s->jid->full);
+        pv_prepared_free(p);
+        pv_el_free(m);
+        nrooms++;
+    }
+    pv_log(PV_LOG_INFO, MUC, "%s announced to %zu rooms", ctx->from->full, nrooms);
+    return completed(ctx, NODE_ANNOUNCE, sid, "Announced");
+}
+
+pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
+{
+    (void)ud;
+    if (strcmp(ctx->type, "set"))
+        return PV_PASS;
+    pv_el_t *c = ctx->payload;
+    if (!c || strcmp(c->name, "command"))
+        return PV_PASS;
+    const char *node = pv_el_attr(c, "node");
+    if (!node || (strcmp(node, NODE_LIST) && strcmp(node, NODE_DESTROY) &&
+                  strcmp(node, NODE_ANNOUNCE)))
+        return refuse(ctx, "cancel", "item-not-found", "No such command");
+    if (!pv_is_sadmin(ctx->from->bare))
+        return refuse(ctx, "auth", "forbidden", "Only service administrators may run this command");
+    const char *action = pv_el_attr(c, "action");
+    if (action && !strcmp(action, "cancel")) {
+        pv_el_t *cmd, *res = reply(ctx, node, pv_el_attr(c, "sessionid") ? pv_el_attr(c, "sessionid") : "", "canceled", &cmd);
+        if (res) {
+            pv_send(res);
+            pv_el_free(res);
+        }
+        return PV_HANDLED;
+    }
+    char sid[24];
+    const char *given = pv_el_attr(c, "sessionid");
+    if (given)
+        snprintf(sid, sizeof sid, "%.23s", given);
+    else
+        pv_random_id(sid, 16);
+    if (!strcmp(node, NODE_LIST))
+        return list_rooms(ctx, sid);
+    pv_el_t *x = pv_el_child(c, PV_NS_DATA, "x");
+    const char *xt = x ? pv_el_attr(x, "type") : NULL;
+    if (!x || !xt || strcmp(xt, "submit"))
+        return send_form(ctx, node, sid,
+                         !strcmp(node, NODE_DESTROY) ? "Destroy a room" : "Announce to all rooms",
+                         !strcmp(node, NODE_DESTROY) ? 0 : 1);
+    if (!strcmp(node, NODE_DESTROY))
+        return destroy_room(ctx, sid, x);
+    return announce(ctx, sid, x);
+}

@@ -1,0 +1,208 @@
+/*
+ * config_change.c: what a submitted room configuration does besides storing
+ * values (XEP-0045 §10.2.1, OWNER-4): one message to every occupant with the
+ * status codes of the change (104 for a change that does not touch privacy,
+ * 170/171 logging on/off, 172/173 non-anonymous/semi-anonymous, 102/103
+ * unavailable members shown/hidden: the member list readable by
+ * participants or not), and, when the room became members-only, the removal
+ * of every occupant who is not a member (322). Also the owner and admin
+ * lists carried in the form (muc#roomconfig_roomowners/_roomadmins).
+ */
+#include "muc_internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define F_OWNERS "muc#roomconfig_roomowners"
+#define F_ADMINS "muc#roomconfig_roomadmins"
+
+static void send_codes(room_t *r, const int *codes, size_t n)
+{
+    pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
+    pv_el_t *x = m ? pv_el_add(m, NS_MUC_USER, "x") : NULL;
+    if (!x) {
+        pv_el_free(m);
+        pv_log(PV_LOG_ERROR, MUC, "out of memory notifying %s of its new configuration", r->jid);
+        return;
+    }
+    pv_el_set_attr(m, "from", r->jid);
+    pv_el_set_attr(m, "type", "groupchat");
+    for (size_t i = 0; i < n; i++) {
+        pv_el_t *st = pv_el_add(x, NS_MUC_USER, "status");
+        if (st)
+            pv_el_set_attrf(st, "code", "%d", codes[i]);
+    }
+    pv_prepared_t *p = pv_prepare(m);
+    for (occupant_t *o = r->first; p && o; o = o->next)
+        for (session_t *s = o->sessions; s; s = s->next)
+            pv_send_prepared(p, s->jid->full);
+    pv_prepared_free(p);
+    pv_el_free(m);
+}
+
+static bool was_on(char *const old[CF_COUNT], int f)
+{
+    return old[f] && !strcmp(old[f], "1");
+}
+
+void config_changed(room_t *r, char *const old[CF_COUNT])
+{
+    int codes[8];
+    size_t n = 0;
+    bool other = false;
+    for (int f = 0; f < CF_COUNT; f++) {
+        if (old[f] && !strcmp(old[f], room_cfg(r, f)))
+            continue;
+        switch (f) {
+        case CF_ENABLELOGGING:
+            codes[n++] = room_cfg_bool(r, f) ? 170 : 171;
+            break;
+        case CF_WHOIS:
+            codes[n++] = room_whois_anyone(r) ? 172 : 173;
+            break;
+        case CF_GETMEMBERLIST: {
+            bool before = old[f] && presence_role_listed(old[f], PV_MUC_ROLE_PARTICIPANT);
+            bool now = presence_role_listed(room_cfg(r, f), PV_MUC_ROLE_PARTICIPANT);
+            if (before != now)
+                codes[n++] = now ? 102 : 103;
+            else
+                other = true;
+            break;
+        }
+        default:
+            other = true;
+        }
+    }
+    if (other || n == 0)
+        codes[n++] = 104;
+    /* 104 first, as in XEP-0045's examples */
+    for (size_t i = n - 1; i > 0 && codes[i] == 104; i--) {
+        codes[i] = codes[i - 1];
+        codes[i - 1] = 104;
+    }
+    send_codes(r, codes, n);
+    if (room_cfg_bool(r, CF_MEMBERSONLY) && !was_on(old, CF_MEMBERSONLY)) {
+        r->busy++;
+        occupant_t *next;
+        for (occupant_t *o = r->first; o; o = next) {
+            next = o->next;
+            if (occupant_aff(o) >= PV_MUC_AFF_MEMBER)
+                continue;
+            pv_muc_role_t role = o->role;
+            evict_tell_self(o, 322, NULL, NULL);
+            evict_finish(o, 322, role, NULL, NULL);
+        }
+        r->busy--;
+        rooms_maybe_destroy(r);
+    }
+}
+
+/* ---- the owner and admin lists in the form ---- */
+
+static pv_el_t *field(pv_el_t *x, const char *var)
+{
+    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
+        const char *v = pv_el_attr(f, "var");
+        if (v && !strcmp(v, var))
+            return f;
+    }
+    return NULL;
+}
+
+static void list_field(const room_t *r, pv_el_t *x, const char *var, const char *label,
+                       pv_muc_aff_t aff)
+{
+    pv_el_t *fe = pv_el_add(x, PV_NS_DATA, "field");
+    if (!fe)
+        return;
+    pv_el_set_attr(fe, "var", var);
+    pv_el_set_attr(fe, "type", "jid-multi");
+    pv_el_set_attr(fe, "label", label);
+    size_t i;
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        if ((pv_muc_aff_t)((intptr_t)e->val - 1) == aff)
+            pv_el_add_text_child(fe, PV_NS_DATA, "value", e->key);
+}
+
+void config_lists_form(const room_t *r, pv_el_t *x)
+{
+    list_field(r, x, F_ADMINS, "Full List of Room Admins", PV_MUC_AFF_ADMIN);
+    list_field(r, x, F_OWNERS, "Full List of Room Owners", PV_MUC_AFF_OWNER);
+}
+
+const char *config_lists_check(pv_el_t *x)
+{
+    static const char *const vars[] = {F_ADMINS, F_OWNERS};
+    for (int k = 0; k < 2; k++) {
+        pv_el_t *f = field(x, vars[k]);
+        if (!f)
+            continue;
+        size_t n = 0;
+        for (pv_el_t *v = pv_el_child(f, PV_NS_DATA, "value"); v;
+             v = pv_el_next(v, PV_NS_DATA, "value")) {
+            pv_jid_t *j = pv_jid_parse(pv_el_text(v));
+            bool ok = j && j->node && !j->resource;
+            pv_jid_free(j);
+            if (!ok)
+                return errtext("Field %s: '%s' is not a bare JID", vars[k], pv_el_text(v));
+            n++;
+        }
+        if (k == 1 && n == 0)
+            return "Field " F_OWNERS " must keep at least one owner";
+    }
+    return NULL;
+}
+
+static void set_aff(room_t *r, const char *bare, pv_muc_aff_t a)
+{
+    if (room_aff(r, bare) == a || pv_is_sadmin(bare))
+        return;
+    if (room_aff_set(r, bare, a) < 0) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory setting %s's affiliation in %s", bare, r->jid);
+        return;
+    }
+    persist_aff(r, bare, a);
+    for (occupant_t *o = occupant_by_bare(r, bare); o; o = o->bare_next)
+        o->role = role_for(r, a);
+    occupant_announce_affiliation(r, bare);
+}
+
+/* Listed JIDs get the affiliation; holders not listed drop to none. */
+static void apply_list(room_t *r, pv_el_t *f, pv_muc_aff_t aff)
+{
+    size_t i, n = 0;
+    char **drop = calloc(r->affs.count + 1, sizeof *drop);
+    for (map_entry_t *e = map_first(&r->affs, &i); drop && e; e = map_next(&r->affs, e, &i)) {
+        if ((pv_muc_aff_t)((intptr_t)e->val - 1) != aff)
+            continue;
+        bool listed = false;
+        for (pv_el_t *v = pv_el_child(f, PV_NS_DATA, "value"); v;
+             v = pv_el_next(v, PV_NS_DATA, "value"))
+            if (!strcmp(pv_el_text(v), e->key))
+                listed = true;
+        if (!listed)
+            drop[n++] = xstrdup(e->key);
+    }
+    for (pv_el_t *v = pv_el_child(f, PV_NS_DATA, "value"); v;
+         v = pv_el_next(v, PV_NS_DATA, "value")) {
+        pv_jid_t *j = pv_jid_parse(pv_el_text(v));
+        if (j)
+            set_aff(r, j->bare, aff);
+        pv_jid_free(j);
+    }
+    for (size_t k = 0; drop && k < n; k++) {
+        if (drop[k])
+            set_aff(r, drop[k], PV_MUC_AFF_NONE);
+        free(drop[k]);
+    }
+    free(drop);
+}
+
+void config_lists_apply(room_t *r, pv_el_t *x)
+{
+    pv_el_t *f = field(x, F_OWNERS);
+    if (f)
+        apply_list(r, f, PV_MUC_AFF_OWNER);
+    if ((f = field(x, F_ADMINS)))
+        apply_list(r, f, PV_MUC_AFF_ADMIN);
+}
