@@ -49,4 +49,12 @@ tests_unit_test_muc_SOURCES = tests/muc/unit_muc.c \
 tests_unit_test_muc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core
 tests_unit_test_muc_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_muc_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+
+# The privilege tables of XEP-0045 §5, walked cell by cell (privileges.c alone).
+check_PROGRAMS += tests/unit/test_muc_priv
+TESTS += tests/unit/test_muc_priv
+tests_unit_test_muc_priv_SOURCES = tests/muc/unit_priv.c plugins/muc-core/privileges.c
+tests_unit_test_muc_priv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core
+tests_unit_test_muc_priv_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_muc_priv_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 endif

@@ -321,6 +321,10 @@ static void apply(admin_op_t *op)
         pv_send(res);
         pv_el_free(res);
     }
+    /* those removed hear nothing more from the room */
+    for (size_t i = 0; i < nt; i++)
+        if (t[i].code)
+            t[i].o->role = PV_MUC_ROLE_NONE;
     /* 3. the room, once per change */
     static const int self110[] = {110, 0};
     for (size_t i = 0; i < nt; i++) {

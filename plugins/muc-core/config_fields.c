@@ -172,6 +172,8 @@ char *config_field_normalise(const config_field_t *f, pv_el_t *fel, const char *
         return out;
     }
     default:
+        if (f->check && (*why = f->check(text)))
+            return NULL;
         return xstrdup(text);
     }
 }

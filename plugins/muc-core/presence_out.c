@@ -116,7 +116,8 @@ void presence_broadcast(occupant_t *o, const pres_opts_t *opt)
     bool to_others = !opt->self_only && presence_broadcast_for(r, filter);
     if (to_others) {
         for (occupant_t *p = r->first; p; p = p->next) {
-            if (p == o || p == opt->except)
+            /* role none: being removed, no longer in the room (XEP-0045 §5.1) */
+            if (p == o || p == opt->except || p->role == PV_MUC_ROLE_NONE)
                 continue;
             pv_prepared_t *pp = variant(&vs, may_see_jid(r, p) ? 1 : 0, o, opt);
             if (!pp)

@@ -93,6 +93,7 @@ def test_owner_3_bad_values_not_acceptable_naming_the_field():
                          ('muc#roomconfig_roomowners', 'not a jid@'),
                          ('x-palaver#message_size', 'x')):
             got = configure_all(m, A, {var: val, 'roomname': 'changed'})
+            assert len(got) == 1, (var, val, describe(got))
             e = assert_error(got, A, 'modify', 'not-acceptable')
             assert var in tostring(e), tostring(e)
         f = form_fields(get_form(m, A))
