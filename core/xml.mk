@@ -26,11 +26,11 @@ endif
 EXTRA_DIST += tools/fuzz-xmlstream.c
 CLEANFILES += fuzz-xmlstream
 FUZZ_CC = clang
-FUZZ_XML_SOURCES = $(top_srcdir)/tools/fuzz-xmlstream.c \
+FUZZ_XML_FILES = $(top_srcdir)/tools/fuzz-xmlstream.c \
 	$(top_srcdir)/core/arena.c $(top_srcdir)/core/xml.c \
 	$(top_srcdir)/core/serialize.c $(top_srcdir)/core/xmlstream.c \
 	$(top_srcdir)/core/output.c
-fuzz-xmlstream: $(FUZZ_XML_SOURCES)
+fuzz-xmlstream: $(FUZZ_XML_FILES)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
 	  -I$(top_srcdir)/include -I$(top_srcdir)/core $(XML_CFLAGS) \
-	  -o $@ $(FUZZ_XML_SOURCES) $(XML_LIBS)
+	  -o $@ $(FUZZ_XML_FILES) $(XML_LIBS)

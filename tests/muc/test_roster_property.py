@@ -1,7 +1,9 @@
-"""muc-core: property test of the occupant roster (ENTER-*, EXIT-*, NICK-1).
+"""muc-core: property test of the occupant roster (ENTER-*, EXIT-*, NICK-1,
+MOD-1 kicks, ADMIN-1 bans).
 
-Random sequences of joins, leaves and nick changes from several users (some
-with two sessions, nicks that differ only in case) must never leave a ghost
+Random sequences of joins, leaves, nick changes, kicks and bans (by a service
+admin) from several users (some with two sessions, nicks that differ only in
+case) must never leave a ghost
 occupant, a duplicate nick, or an occupant some client was not told about:
 each client's view is rebuilt from exactly the presences it received and
 compared with a model of the room after every step, and with the room's
@@ -14,7 +16,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mucutil import MUC, NS, occ, room_jid, is_presence, codes, item, describe, tostring, cond  # noqa: E402
+from mucutil import (MUC, NS, occ, room_jid, is_presence, codes, item, describe, tostring,  # noqa: E402
+                     cond, escape)
 from taptest import run, diag  # noqa: E402
 
 SESSIONS = ['u1@localhost/a', 'u1@localhost/b', 'u2@localhost/a', 'u3@example.org/a',
@@ -22,6 +25,7 @@ SESSIONS = ['u1@localhost/a', 'u1@localhost/b', 'u2@localhost/a', 'u3@example.or
 NICKS = ['ann', 'Ann', 'bo', 'cy', 'dee', 'eve']
 ROOM = 'prop'
 QUIET = 0.08
+ROOT = 'root@localhost/console'   # a service admin: owner of every room (OWNER-7)
 
 
 def bare(s):
@@ -33,6 +37,13 @@ class Model:
 
     def __init__(self):
         self.occ = {}
+        self.owner = None     # bare JID of the room's creator while the room exists
+        self.banned = set()   # bare JIDs banned while the room exists
+
+    def emptied(self):
+        if not self.occ:      # a temporary room is gone with its lists
+            self.owner = None
+            self.banned = set()
 
     def find(self, nick):
         for n in self.occ:
@@ -76,13 +87,40 @@ class View:
 def step(m, model, views, rnd):
     s = rnd.choice(SESSIONS)
     current = model.session_nick(s)
-    op = rnd.choice(['join', 'join', 'leave', 'nick'])
+    op = rnd.choice(['join', 'join', 'join', 'leave', 'nick', 'kick', 'ban'])
     expect_error = None
-    if op == 'join' and current is None:
+    err_to = s
+    if op in ('kick', 'ban') and model.occ:
+        err_to = ROOT
+        target = rnd.choice(sorted(model.occ))
+        tbare = model.occ[target][0]
+        if op == 'kick':
+            item_xml = "<item nick='%s' role='none'><reason>r</reason></item>" % escape(target)
+            if tbare == model.owner:
+                expect_error = 'not-allowed'     # owners cannot be kicked
+        else:
+            item_xml = "<item jid='%s' affiliation='outcast'/>" % tbare
+            if tbare == model.owner:
+                expect_error = 'conflict'        # the last owner stays
+        m.send("<iq type='set' id='k' from='%s' to='%s'><query xmlns='%s'>%s</query></iq>"
+               % (ROOT, room_jid(ROOM), NS['muc_admin'], item_xml))
+        if not expect_error:
+            if op == 'kick':
+                del model.occ[target]
+            else:
+                model.banned.add(tbare)
+                for n in [n for n, (b, _) in model.occ.items() if b == tbare]:
+                    del model.occ[n]
+            model.emptied()
+    elif op == 'join' and current is None:
         nick = rnd.choice(NICKS)
         holder = model.find(nick)
-        if holder and model.occ[holder][0] != bare(s):
+        if bare(s) in model.banned:
+            expect_error = 'forbidden'
+        elif holder and model.occ[holder][0] != bare(s):
             expect_error = 'conflict'
+        if not model.occ:
+            model.owner = bare(s)                # this join creates the room
         m.join(s, ROOM, nick, muc=False, collect=False)
         if not expect_error:
             if holder:
@@ -95,6 +133,7 @@ def step(m, model, views, rnd):
         model.occ[current][1].discard(s)
         if not model.occ[current][1]:
             del model.occ[current]
+        model.emptied()
     elif op == 'nick' and current is not None:
         nick = rnd.choice(NICKS)
         holder = model.find(nick)
@@ -110,7 +149,7 @@ def step(m, model, views, rnd):
     got = m.r.collect(quiet=QUIET)
     for st in got:
         if st.get('type') == 'error':
-            assert expect_error and st.get('to') == s and cond(st)[1] == expect_error, \
+            assert expect_error and st.get('to') == err_to and cond(st)[1] == expect_error, \
                 '%s %s: unexpected %s' % (op, s, tostring(st))
             expect_error = 'seen'
             continue
@@ -118,7 +157,7 @@ def step(m, model, views, rnd):
             continue   # subject messages
         views.setdefault(st.get('to'), View()).apply(st, st.get('to'))
     assert expect_error in (None, 'seen'), '%s by %s: no %s error\n%s' % (op, s, expect_error, describe(got))
-    return '%s %s' % (op, s)
+    return '%s %s' % (op, target if op in ('kick', 'ban') else s)
 
 
 def check(model, views, history):
@@ -136,7 +175,8 @@ def check(model, views, history):
 def run_seed(seed, steps):
     rnd = random.Random(seed)
     model, views, history = Model(), {}, []
-    with MUC(muc_config='<flood-burst>0</flood-burst>') as m:
+    with MUC(muc_config='<flood-burst>0</flood-burst>',
+             extra_config='<sadmin><user>root@localhost</user></sadmin>') as m:
         for _ in range(steps):
             h = step(m, model, views, rnd)
             if h == 'noop':
@@ -159,7 +199,10 @@ def run_seed(seed, steps):
             m.r.collect(quiet=QUIET)
         res = m.iq(SESSIONS[0], room_jid(ROOM), 'get', "<query xmlns='%s'/>" % NS['disco_info'], id_='end')
         assert cond(res) == ('cancel', 'item-not-found'), 'the empty room is gone: ' + tostring(res)
-    diag('seed %d: %d operations' % (seed, len(history)))
+    kicks = sum(1 for h in history if h.startswith('kick'))
+    bans = sum(1 for h in history if h.startswith('ban'))
+    diag('seed %d: %d operations, %d kicks, %d bans' % (seed, len(history), kicks, bans))
+    assert kicks and bans, 'the run exercised kicks and bans'
 
 
 def test_property_roster_consistent_seed_1():
