@@ -59,10 +59,29 @@ check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/test_store.h \
 	tests/unit/test_store_util.c tests/unit/test_store_rooms.c \
-	tests/unit/test_store_archive.c tests/unit/test_store_robust.c
+	tests/unit/test_store_archive.c tests/unit/test_store_robust.c \
+	tests/unit/test_store_scale.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_LDFLAGS = -export-dynamic
 TESTS += tests/unit/test_store_pgsql.sh
 endif
 EXTRA_DIST += tests/unit/test_store_pgsql.sh backends/README.md
+
+# A backend whose writes fail while a marker file exists (tests only).
+check_LTLIBRARIES += tests/backends/failstore.la
+tests_backends_failstore_la_SOURCES = $(BACKEND_COMMON) \
+	backends/common/roomdata.c backends/common/roomdata.h \
+	backends/common/msglist.c backends/common/msglist.h \
+	backends/memory/memory.h backends/memory/rooms.c backends/memory/archive.c \
+	tests/backends/failstore.c
+tests_backends_failstore_la_CPPFLAGS = $(BACKEND_CPPFLAGS) -I$(top_srcdir)/backends/memory
+tests_backends_failstore_la_LDFLAGS = $(PV_STORE_MODFLAGS) -rpath /nowhere
+
+# Through the daemon (tests/fakerouter.py): crashes, pgsql restarts, the
+# Palaver 0.6 spool, a failing backend.
+TESTS += tests/backends/test_crash.py tests/backends/test_legacy_spool.py \
+	tests/backends/test_store_failure.py tests/backends/test_persist_pgsql.sh
+EXTRA_DIST += tests/backends/backendutil.py tests/backends/test_crash.py \
+	tests/backends/test_legacy_spool.py tests/backends/test_store_failure.py \
+	tests/backends/test_persist_pgsql.sh tests/backends/persist_pgsql.py

@@ -16,3 +16,10 @@ EXTRA_DIST += tests/core/test_daemon.py
 # Against a real Prosody (skipped when prosody is not installed).
 TESTS += tests/integration/test_prosody_core.py
 EXTRA_DIST += tests/integration/test_prosody_core.py
+
+# XEP-0045 use cases with real clients through a real Prosody, on sqlite
+# and on a private PostgreSQL (each skipped when its server is absent).
+TESTS += tests/integration/test_prosody_muc.py tests/integration/test_prosody_muc_pgsql.py
+EXTRA_DIST += tests/integration/test_prosody_muc.py tests/integration/test_prosody_muc_pgsql.py \
+	tests/integration/mucclient.py tests/integration/pgserver.py \
+	tests/integration/WALKTHROUGH.md

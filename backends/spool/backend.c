@@ -4,6 +4,8 @@
  * Plain files in one directory (see spool.h for the layout): easy to back
  * up, inspect and repair by hand. Options in <backend>:
  *   <spool>  the directory (created if missing; its parent must exist).
+ * A directory still holding Palaver 0.6's pickle spool is refused with the
+ * way to convert it (legacy_spool()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,33 @@ static void spool_close(void *handle)
     free(s);
 }
 
+/* Palaver 0.6 kept every room in one Twisted DirDBM entry, key "rooms":
+ * base64 with '\n' written as '_' names it cm9vbXM=_ (".rpl" while being
+ * replaced). Returns 1 (after logging how to convert) when dirfd holds it. */
+static int legacy_spool(int dirfd, const char *dir)
+{
+    static const char *const files[] = {"cm9vbXM=_", "cm9vbXM=_.rpl"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (faccessat(dirfd, files[i], F_OK, 0) < 0) {
+            if (errno != ENOENT)
+                pv_log(PV_LOG_WARN, "spool", "cannot check %s/%s: %s", dir, files[i],
+                       strerror(errno));
+            continue;
+        }
+        pv_log(PV_LOG_ERROR, "spool",
+               "%s/%s is a Palaver 0.6 room spool (a Python pickle of every room), which "
+               "this version cannot read. Convert the rooms with palaver-migrate --from SOURCE "
+               "--to-config palaver.xml, then point <spool> at a directory without that file (or "
+               "move the file away, which starts with no stored rooms). palaver-migrate reads no "
+               "pickle: its sources are the mu-conference spool the rooms were imported from "
+               "(mu-conference:DIR) and Palaver 0.6's databases (palaver06-sqlite:FILE, "
+               "palaver06-pgsql:CONNINFO); see palaver-migrate --help",
+               dir, files[i]);
+        return 1;
+    }
+    return 0;
+}
+
 static int spool_open(const pv_config_t *cfg, void **handle)
 {
     static const char *const known[] = {"type", "spool", NULL};
@@ -63,6 +92,10 @@ static int spool_open(const pv_config_t *cfg, void **handle)
     if (s->dirfd < 0) {
         pv_log(PV_LOG_ERROR, "spool", "cannot open the spool directory %s: %s", dir,
                strerror(errno));
+        spool_close(s);
+        return -1;
+    }
+    if (legacy_spool(s->dirfd, dir)) {
         spool_close(s);
         return -1;
     }

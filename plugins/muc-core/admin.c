@@ -62,7 +62,7 @@ static void add_occupant_item(pv_el_t *q, const occupant_t *o, bool with_jid)
     pv_el_set_attr(it, "role", role_name(o->role));
     pv_el_set_attr(it, "nick", o->nick);
     if (with_jid && o->sessions)
-        pv_el_set_attr(it, "jid", o->bare);
+        pv_el_set_attr(it, "jid", o->sessions->jid->full);
 }
 
 static pv_verdict_t get_list(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
@@ -354,6 +354,10 @@ static void apply(admin_op_t *op)
 static void stored(int status, const char *error, void *ud)
 {
     admin_op_t *op = ud;
+    if (!muc) { /* the backend settled it after muc-core shut down */
+        op_free(op);
+        return;
+    }
     if (status != PV_STORE_OK) {
         pv_log(PV_LOG_ERROR, MUC, "storing affiliations of %s failed: %s", op->room,
                error ? error : "unknown error");

@@ -90,6 +90,12 @@ static void op_free(destroy_op_t *op)
 static void deleted(int status, const char *error, void *ud)
 {
     destroy_op_t *op = ud;
+    if (!muc) { /* settled after muc-core shut down */
+        if (op->done)
+            op->done(false, "The service is shutting down", op->ud);
+        op_free(op);
+        return;
+    }
     room_t *r = rooms_get(op->room);
     /* ENOTFOUND: nothing was stored (e.g. never persisted): fine */
     if (status != PV_STORE_OK && status != PV_STORE_ENOTFOUND) {

@@ -37,9 +37,11 @@ def _kill_leftovers():
 
 class Palaver:
     def __init__(self, domain, secret, port, host='127.0.0.1', backend='memory', plugins=(),
-                 plugin_config=None, extra_config='', directory=None, verbose=True):
+                 plugin_config=None, extra_config='', directory=None, verbose=True,
+                 backend_options=''):
         self.domain, self.secret, self.port, self.host = domain, secret, port, host
         self.backend = backend
+        self.backend_options = backend_options   # raw XML inside <backend>
         self.plugins = list(plugins)
         self.plugin_config = dict(plugin_config or {})
         self.extra_config = extra_config
@@ -60,10 +62,10 @@ class Palaver:
                           for n in self.plugins)
         return ("<?xml version='1.0'?>\n<palaver>\n  <name>%s</name>\n  <ip>%s</ip>\n"
                 "  <port>%d</port>\n  <secret>%s</secret>\n"
-                "  <backend><type>%s</type></backend>\n  <spool>%s</spool>\n"
+                "  <backend><type>%s</type>%s</backend>\n  <spool>%s</spool>\n"
                 "  <plugins>%s</plugins>\n%s\n</palaver>\n") % (
                     escape(self.domain), escape(self.host), self.port, escape(self.secret),
-                    escape(self.backend), escape(self.spool), plugins, self.extra_config)
+                    escape(self.backend), self.backend_options, escape(self.spool), plugins, self.extra_config)
 
     def start(self):
         os.makedirs(self.spool, exist_ok=True)

@@ -130,6 +130,7 @@ def test_mod_3_voice_list_get_and_modify_several():
         assert got == {'bob', 'carol'}, tostring(res)
         for i in res.iter('{%s}item' % ADMIN_NS):
             assert i.get('role') == 'participant' and i.get('affiliation') == 'none'
+        assert {i.get('jid') for i in res.iter('{%s}item' % ADMIN_NS)} == {B, C}, 'full JIDs, as in §8.5'
         # a participant may not read the voice list
         res = admin_get(m, B, "role='participant'")
         assert cond(res) == ('auth', 'forbidden'), tostring(res)
@@ -163,9 +164,15 @@ def test_mod_4_every_item_of_a_mixed_request_applies():
         bob = [s for s in got if s.get('from') == occ('r', 'bob')]
         carol = [s for s in got if s.get('from') == occ('r', 'carol')]
         dave = [s for s in got if s.get('from') == occ('r', 'dave')]
-        assert len(bob) == 4 and all(item(s).get('role') == 'visitor' for s in bob)
-        assert len(carol) == 4 and all(item(s).get('affiliation') == 'member' for s in carol)
-        assert len(dave) == 4 and all(307 in codes(s) for s in dave)
+        # dave, kicked, hears of his own removal first and of nothing after it
+        assert got[0].get('to') == D and codes(got[0]) == {307, 110}, describe(got)
+        assert got[1].get('type') == 'result', describe(got)
+        assert sorted(s.get('to') for s in bob) == sorted([A, B, C]), describe(got)
+        assert all(item(s).get('role') == 'visitor' for s in bob)
+        assert sorted(s.get('to') for s in carol) == sorted([A, B, C]), describe(got)
+        assert all(item(s).get('affiliation') == 'member' for s in carol)
+        assert sorted(s.get('to') for s in dave) == sorted([A, B, C, D])
+        assert all(307 in codes(s) for s in dave)
 
 
 def test_mod_4_item_with_role_and_affiliation_bad_request():

@@ -203,6 +203,8 @@ static const test_def_t tests[] = {
     TN(test_slow_database, PGSQL_PSQL),
     TN(test_reconnect, PGSQL_PSQL),
     T(test_many_rooms),
+    T(test_awkward_room_names),
+    T(test_ten_thousand_rooms),
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 

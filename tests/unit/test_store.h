@@ -5,7 +5,7 @@
  *
  * test_store.c loads the backends and runs every test on each;
  * test_store_util.c holds the helpers; the tests are in test_store_rooms.c,
- * test_store_archive.c and test_store_robust.c.
+ * test_store_archive.c, test_store_robust.c and test_store_scale.c.
  */
 #ifndef PV_TEST_STORE_H
 #define PV_TEST_STORE_H
@@ -150,5 +150,8 @@ void test_failing_corrupt_file(void **state);
 void test_slow_database(void **state);
 void test_reconnect(void **state);
 void test_many_rooms(void **state);
+
+void test_ten_thousand_rooms(void **state);
+void test_awkward_room_names(void **state);
 
 #endif

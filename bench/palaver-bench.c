@@ -1,0 +1,669 @@
+/*
+ * bench/palaver-bench.c: a load generator that plays the server side of
+ * XEP-0114 so that the palaver component is measured alone. It listens on a
+ * loopback port, writes a config, spawns palaver, handshakes it, then joins
+ * R rooms x N occupants (GroupChat 1.0 joins: instant rooms), sends M
+ * groupchat messages with a bounded window in flight (or at a fixed rate),
+ * and counts what comes back. It reports delivered stanzas/s, latency
+ * percentiles from send to last delivery, palaver's CPU seconds per 1,000
+ * deliveries (utime+stime from /proc/PID/stat) and its memory (VmRSS,
+ * VmHWM). A --startup mode times start-up against an existing SQLite file.
+ *
+ * Incoming stanzas are not parsed as full XML: a small tag scanner finds
+ * top-level element boundaries (quotes, comments and CDATA respected) and
+ * looks for the few markers the benchmark needs (status 110, <body>).
+ * Plain poll(); one process; everything it allocates is freed at exit.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DOMAIN "muc.localhost"
+#define SECRET "benchsecret"
+
+typedef struct {
+    int rooms, occupants, messages, window, join_window;
+    double rate; /* messages per second; 0: as fast as the window allows */
+    const char *backend, *plugins, *palaver, *moddir, *sqlite_path, *keep_dir;
+    bool startup, history, verbose;
+    int idle_secs;
+} opts_t;
+
+static opts_t O = {.rooms = 1, .occupants = 10, .messages = 1000, .window = 50,
+                   .join_window = 200, .backend = "memory", .plugins = "muc-core"};
+
+/* --- process and connection state --- */
+static pid_t child = -1;
+static int fd = -1;
+static char tmpdir[256];
+
+static char *inbuf;
+static size_t inlen, incap;
+static char *outbuf;
+static size_t outlen, outoff, outcap;
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "palaver-bench: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    if (child > 0) {
+        kill(child, SIGTERM);
+        waitpid(child, NULL, 0);
+    }
+    exit(1);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- /proc readings of the palaver process --- */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("cannot open %s: %s", path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p)
+        die("cannot parse %s", path);
+    unsigned long ut = 0, st = 0;
+    /* after ")": state(3) ... utime is field 14, stime 15 */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        die("cannot parse utime/stime in %s", path);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static long proc_status_kb(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("cannot open %s: %s", path, strerror(errno));
+    long v = -1;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl) && line[kl] == ':') {
+            v = strtol(line + kl + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* --- output buffer --- */
+static void out_append(const char *s, size_t n)
+{
+    if (outlen + n > outcap) {
+        if (outoff) {
+            memmove(outbuf, outbuf + outoff, outlen - outoff);
+            outlen -= outoff;
+            outoff = 0;
+        }
+        while (outlen + n > outcap)
+            outcap = outcap ? outcap * 2 : 65536;
+        outbuf = realloc(outbuf, outcap);
+        if (!outbuf)
+            die("out of memory");
+    }
+    memcpy(outbuf + outlen, s, n);
+    outlen += n;
+}
+
+static void out_printf(const char *fmt, ...)
+{
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        die("stanza too long");
+    out_append(tmp, (size_t)n);
+}
+
+/* --- incoming stanza scanner --- */
+typedef void (*stanza_cb)(const char *s, size_t n);
+static int depth;          /* 0: before the stream header, 1: inside the stream */
+static size_t stanza_start; /* offset in inbuf of the current top-level element */
+static size_t scan_pos;
+static bool stream_closed; /* the component sent </stream:stream> */
+
+/* Consumes complete top-level elements from inbuf; calls cb for each. */
+static void scan(stanza_cb cb)
+{
+    size_t i = scan_pos;
+    while (i < inlen) {
+        if (inbuf[i] != '<') {
+            i++;
+            continue;
+        }
+        /* find the end of this markup, respecting quotes and special forms */
+        size_t j = i + 1;
+        if (j >= inlen)
+            break;
+        if (inbuf[j] == '!' || inbuf[j] == '?') {
+            const char *endmark = "?>";
+            if (inlen - j >= 3 && !memcmp(inbuf + j, "!--", 3))
+                endmark = "-->";
+            else if (inlen - j >= 8 && !memcmp(inbuf + j, "![CDATA[", 8))
+                endmark = "]]>";
+            else if (inbuf[j] == '!')
+                endmark = ">";
+            char *e = memmem(inbuf + j, inlen - j, endmark, strlen(endmark));
+            if (!e)
+                break;
+            i = (size_t)(e - inbuf) + strlen(endmark);
+            continue;
+        }
+        char q = 0;
+        size_t k = j;
+        for (; k < inlen; k++) {
+            char c = inbuf[k];
+            if (q) {
+                if (c == q)
+                    q = 0;
+            } else if (c == '\'' || c == '"')
+                q = c;
+            else if (c == '>')
+                break;
+        }
+        if (k >= inlen)
+            break; /* incomplete tag */
+        bool end = inbuf[j] == '/';
+        bool empty = inbuf[k - 1] == '/';
+        if (end) {
+            depth--;
+            if (depth == 0) { /* </stream:stream> */
+                stream_closed = true;
+                i = k + 1;
+                continue;
+            }
+            if (depth == 1)
+                cb(inbuf + stanza_start, k + 1 - stanza_start);
+        } else {
+            if (depth == 1)
+                stanza_start = i;
+            if (!empty)
+                depth++;
+            else if (depth == 1)
+                cb(inbuf + stanza_start, k + 1 - stanza_start);
+        }
+        i = k + 1;
+    }
+    /* drop what is consumed; keep the current partial stanza */
+    size_t keep = depth >= 2 ? stanza_start : i;
+    if (keep > 0) {
+        memmove(inbuf, inbuf + keep, inlen - keep);
+        inlen -= keep;
+        i -= keep;
+        if (depth >= 2)
+            stanza_start = 0;
+    }
+    scan_pos = i;
+}
+
+/* --- I/O --- */
+static bool peer_gone;
+
+static void pump(int timeout_ms, stanza_cb cb)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (outoff < outlen)
+        p.events |= POLLOUT;
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0) {
+        if (errno == EINTR)
+            return;
+        die("poll: %s", strerror(errno));
+    }
+    if (r == 0)
+        return;
+    if (p.revents & POLLOUT) {
+        ssize_t w = write(fd, outbuf + outoff, outlen - outoff);
+        if (w < 0 && errno != EAGAIN && errno != EINTR)
+            die("write: %s", strerror(errno));
+        if (w > 0) {
+            outoff += (size_t)w;
+            if (outoff == outlen)
+                outoff = outlen = 0;
+        }
+    }
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+        for (;;) {
+            if (incap - inlen < 65536) {
+                incap = incap ? incap * 2 : 262144;
+                inbuf = realloc(inbuf, incap);
+                if (!inbuf)
+                    die("out of memory");
+            }
+            ssize_t n = read(fd, inbuf + inlen, incap - inlen);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    break;
+                die("read: %s", strerror(errno));
+            }
+            if (n == 0) {
+                if (!peer_gone)
+                    fprintf(stderr, "palaver-bench: the component closed the connection\n");
+                peer_gone = true;
+                break;
+            }
+            inlen += (size_t)n;
+            if ((size_t)n < 65536)
+                break;
+        }
+        scan(cb);
+    }
+}
+
+/* --- counters shared by the phases --- */
+static long stanzas_in, errors_in, joins_done, deliveries;
+static char first_error[512];
+
+typedef struct {
+    double sent;
+    int left; /* deliveries still expected */
+} msg_t;
+static msg_t *msgs;
+static double *lat;
+static long nlat, completed;
+
+static bool has(const char *s, size_t n, const char *needle)
+{
+    return memmem(s, n, needle, strlen(needle)) != NULL;
+}
+
+static void note_error(const char *s, size_t n)
+{
+    if (has(s, n, "type='error'") || has(s, n, "type=\"error\"")) {
+        errors_in++;
+        if (!first_error[0])
+            snprintf(first_error, sizeof first_error, "%.*s", (int)(n < 500 ? n : 500), s);
+    }
+}
+
+static void on_stanza(const char *s, size_t n)
+{
+    stanzas_in++;
+    note_error(s, n);
+    if (s[1] == 'p') { /* presence: a finished join carries status 110 */
+        if (has(s, n, "code='110'") || has(s, n, "code=\"110\""))
+            joins_done++;
+        return;
+    }
+    if (s[1] != 'm')
+        return;
+    const char *b = memmem(s, n, "<body>", 6);
+    if (!b)
+        return;
+    b += 6;
+    if (*b != 'b')
+        return;
+    long seq = strtol(b + 1, NULL, 10);
+    if (seq < 0 || seq >= O.messages || !msgs[seq].left)
+        return;
+    deliveries++;
+    if (--msgs[seq].left == 0) {
+        lat[nlat++] = now_s() - msgs[seq].sent;
+        completed++;
+    }
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --- start-up: listen, config, spawn, handshake --- */
+static int listen_fd;
+
+static void write_config(int port)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/palaver.xml", tmpdir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die("cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "<?xml version='1.0'?>\n<palaver>\n  <name>" DOMAIN "</name>\n"
+               "  <ip>127.0.0.1</ip>\n  <port>%d</port>\n  <secret>" SECRET "</secret>\n",
+            port);
+    if (O.sqlite_path)
+        fprintf(f, "  <backend><type>sqlite</type><path>%s</path></backend>\n", O.sqlite_path);
+    else
+        fprintf(f, "  <backend><type>%s</type></backend>\n", O.backend);
+    fprintf(f, "  <spool>%s/spool</spool>\n  <plugins>\n", tmpdir);
+    fprintf(f, "    <muc-core><flood-burst>0</flood-burst></muc-core>\n");
+    if (O.history)
+        fprintf(f, "    <history/>\n");
+    fprintf(f, "  </plugins>\n</palaver>\n");
+    if (fclose(f) != 0)
+        die("writing %s: %s", path, strerror(errno));
+}
+
+static void spawn_palaver(void)
+{
+    char cfg[512], log[512];
+    snprintf(cfg, sizeof cfg, "%s/palaver.xml", tmpdir);
+    snprintf(log, sizeof log, "%s/palaver.log", tmpdir);
+    child = fork();
+    if (child < 0)
+        die("fork: %s", strerror(errno));
+    if (child == 0) {
+        int lf = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (lf >= 0) {
+            dup2(lf, 1);
+            dup2(lf, 2);
+            close(lf);
+        }
+        close(listen_fd);
+        const char *argv[8] = {O.palaver, "-c", cfg};
+        int a = 3;
+        if (O.moddir) {
+            argv[a++] = "--moduledir";
+            argv[a++] = O.moddir;
+        }
+        if (O.verbose)
+            argv[a++] = "-v";
+        argv[a] = NULL;
+        execv(O.palaver, (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", O.palaver, strerror(errno));
+        _exit(127);
+    }
+}
+
+static void expect_handshake_cb(const char *s, size_t n)
+{
+    if (n > 10 && !memcmp(s, "<handshake", 10))
+        joins_done = -1; /* reused as a flag during the handshake */
+}
+
+static double t_spawn, t_connected, t_handshake;
+
+static void start_and_handshake(void)
+{
+    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(listen_fd, 4) < 0 || getsockname(listen_fd, (struct sockaddr *)&sa, &sl) < 0)
+        die("listen: %s", strerror(errno));
+    write_config(ntohs(sa.sin_port));
+    t_spawn = now_s();
+    spawn_palaver();
+    struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+    if (poll(&p, 1, 600000) != 1)
+        die("palaver did not connect (see %s/palaver.log)", tmpdir);
+    fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        die("accept: %s", strerror(errno));
+    t_connected = now_s();
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* read its stream header (depth goes to 1), then answer with ours */
+    double deadline = now_s() + 30;
+    while (depth < 1 && now_s() < deadline && !peer_gone)
+        pump(100, expect_handshake_cb);
+    if (depth < 1)
+        die("no stream header from palaver (see %s/palaver.log)", tmpdir);
+    out_printf("<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/"
+               "streams' xmlns='jabber:component:accept' from='" DOMAIN "' id='bench1'>");
+    joins_done = 0;
+    while (joins_done != -1 && now_s() < deadline && !peer_gone)
+        pump(100, expect_handshake_cb);
+    if (joins_done != -1)
+        die("no handshake from palaver (see %s/palaver.log)", tmpdir);
+    /* the bench does not verify the digest: it measures, it does not test */
+    out_printf("<handshake/>");
+    joins_done = 0;
+    t_handshake = now_s();
+}
+
+static void drain(double quiet_s)
+{
+    long before;
+    do {
+        before = stanzas_in;
+        double end = now_s() + quiet_s;
+        while (now_s() < end)
+            pump(20, on_stanza);
+    } while (stanzas_in != before);
+}
+
+/* --- phases --- */
+static void phase_join(void)
+{
+    long total = (long)O.rooms * O.occupants, sent = 0;
+    long s0 = stanzas_in;
+    double c0 = proc_cpu_s(child), t0 = now_s(), last_progress = t0;
+    while (joins_done < total) {
+        while (sent < total && sent - joins_done < O.join_window) {
+            int room = (int)(sent / O.occupants), occ = (int)(sent % O.occupants);
+            out_printf("<presence from='u%d@bench.localhost/r' to='room%d@" DOMAIN "/nick%d'/>",
+                       occ, room, occ);
+            sent++;
+        }
+        long before = stanzas_in;
+        pump(1000, on_stanza);
+        if (stanzas_in != before)
+            last_progress = now_s();
+        else if (now_s() - last_progress > 30)
+            die("joins stalled at %ld/%ld; errors %ld; first: %s", joins_done, total, errors_in,
+                first_error);
+        if (peer_gone)
+            die("palaver went away during joins (see %s/palaver.log)", tmpdir);
+    }
+    double dt = now_s() - t0; /* until the last join's self-presence */
+    drain(0.3);               /* the rest of the broadcasts */
+    double dc = proc_cpu_s(child) - c0;
+    long st = stanzas_in - s0;
+    printf("join: %ld joins (%d rooms x %d) in %.3f s = %.0f joins/s; %ld stanzas back "
+           "(%.0f/s); palaver CPU %.3f s = %.3f ms/join, %.4f s per 1000 stanzas\n",
+           total, O.rooms, O.occupants, dt, (double)total / dt, st, (double)st / dt, dc,
+           dc * 1000 / (double)total, dc * 1000 / (double)st);
+}
+
+static void phase_messages(void)
+{
+    if (O.messages <= 0)
+        return;
+    msgs = calloc((size_t)O.messages, sizeof *msgs);
+    lat = calloc((size_t)O.messages, sizeof *lat);
+    if (!msgs || !lat)
+        die("out of memory");
+    long expected = (long)O.messages * O.occupants;
+    long d0 = deliveries, e0 = errors_in;
+    double c0 = proc_cpu_s(child), t0 = now_s();
+    long sent = 0;
+    double last_progress = t0;
+    while (completed < O.messages) {
+        double t = now_s();
+        while (sent < O.messages && sent - completed < O.window &&
+               (O.rate <= 0 || (double)sent < (t - t0) * O.rate)) {
+            int room = (int)(sent % O.rooms);
+            int occ = (int)((sent / O.rooms) % O.occupants);
+            msgs[sent].left = O.occupants;
+            msgs[sent].sent = now_s();
+            out_printf("<message from='u%d@bench.localhost/r' to='room%d@" DOMAIN
+                       "' type='groupchat' id='m%ld'><body>b%ld</body></message>",
+                       occ, room, sent, sent);
+            sent++;
+        }
+        long before = completed;
+        pump(O.rate > 0 ? 1 : 1000, on_stanza);
+        if (completed != before)
+            last_progress = now_s();
+        else if (now_s() - last_progress > 10)
+            die("messages stalled: %ld/%d complete, %ld deliveries; errors %ld; first: %s",
+                completed, O.messages, deliveries - d0, errors_in - e0, first_error);
+        if (peer_gone)
+            die("palaver went away during messages");
+    }
+    double dt = now_s() - t0, dc = proc_cpu_s(child) - c0;
+    long dl = deliveries - d0;
+    qsort(lat, (size_t)nlat, sizeof *lat, cmp_d);
+    double p50 = lat[nlat / 2], p99 = lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1];
+    printf("messages: %d sent, %ld/%ld delivered in %.3f s = %.0f deliveries/s; latency p50 "
+           "%.3f ms p99 %.3f ms (window %d%s); palaver CPU %.3f s = %.4f s per 1000 deliveries "
+           "(%.1f us/delivery); errors %ld\n",
+           O.messages, dl, expected, dt, (double)dl / dt, p50 * 1e3, p99 * 1e3, O.window,
+           O.rate > 0 ? ", rate-limited" : "", dc, dc * 1000 / (double)dl, dc * 1e6 / (double)dl,
+           errors_in - e0);
+}
+
+static void print_mem(const char *when)
+{
+    printf("memory %s: VmRSS %ld kB, VmHWM %ld kB\n", when, proc_status_kb(child, "VmRSS"),
+           proc_status_kb(child, "VmHWM"));
+}
+
+static void startup_probe(void)
+{
+    /* one disco#info to the last room: answered only once loading is done
+       (the daemon is single-threaded) */
+    double t0 = now_s();
+    out_printf("<iq type='get' id='probe' from='u0@bench.localhost/r' to='room%d@" DOMAIN
+               "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+               O.rooms > 0 ? O.rooms - 1 : 0);
+    long before = stanzas_in;
+    while (stanzas_in == before && now_s() - t0 < 600 && !peer_gone)
+        pump(100, on_stanza);
+    double t1 = now_s();
+    printf("startup: connected %.3f s after spawn, handshake done %.3f s, first answer "
+           "(disco#info to room%d) %.3f s after spawn%s; palaver CPU so far %.3f s\n",
+           t_connected - t_spawn, t_handshake - t_spawn, O.rooms - 1, t1 - t_spawn,
+           errors_in ? " (an error: the room was not found)" : "", proc_cpu_s(child));
+    if (errors_in)
+        printf("  answer: %s\n", first_error);
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: palaver-bench [options]\n"
+            "  -r ROOMS  -n OCCUPANTS-PER-ROOM  -m MESSAGES  -w WINDOW  -W JOIN-WINDOW\n"
+            "  --rate MSG/S     send at this rate (default: as fast as the window allows)\n"
+            "  --history        load the history plugin too\n"
+            "  --idle SECS      after joining, wait and print memory (idle rooms)\n"
+            "  --startup FILE   time start-up against this SQLite database; -r names the\n"
+            "                   room count in it (the probe asks room<r-1>)\n"
+            "  --palaver BIN    (default $PALAVER_BIN or ./palaver)\n"
+            "  --moduledir DIRS (default $PALAVER_MODULE_DIR)\n"
+            "  --keep           keep the temp dir (config, palaver.log)\n  -v  verbose palaver log\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"rate", 1, NULL, 'R'},     {"history", 0, NULL, 'H'}, {"idle", 1, NULL, 'I'},
+        {"startup", 1, NULL, 'S'},  {"palaver", 1, NULL, 'P'}, {"moduledir", 1, NULL, 'M'},
+        {"keep", 0, NULL, 'K'},     {"help", 0, NULL, 'h'},    {NULL, 0, NULL, 0}};
+    bool keep = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "r:n:m:w:W:vh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'r': O.rooms = atoi(optarg); break;
+        case 'n': O.occupants = atoi(optarg); break;
+        case 'm': O.messages = atoi(optarg); break;
+        case 'w': O.window = atoi(optarg); break;
+        case 'W': O.join_window = atoi(optarg); break;
+        case 'R': O.rate = atof(optarg); break;
+        case 'H': O.history = true; break;
+        case 'I': O.idle_secs = atoi(optarg); break;
+        case 'S': O.sqlite_path = optarg; O.startup = true; break;
+        case 'P': O.palaver = optarg; break;
+        case 'M': O.moddir = optarg; break;
+        case 'K': keep = true; break;
+        case 'v': O.verbose = true; break;
+        default: usage();
+        }
+    }
+    if (O.rooms < 1 || O.occupants < 1 || O.window < 1 || O.join_window < 1 || O.messages < 0)
+        usage();
+    if (!O.palaver)
+        O.palaver = getenv("PALAVER_BIN") ? getenv("PALAVER_BIN") : "./palaver";
+    if (!O.moddir)
+        O.moddir = getenv("PALAVER_MODULE_DIR");
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/palaver-bench-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        die("mkdtemp: %s", strerror(errno));
+
+    start_and_handshake();
+    print_mem("after handshake");
+    if (O.startup) {
+        startup_probe();
+        print_mem("after start-up");
+    } else {
+        phase_join();
+        print_mem("after joins");
+        if (O.idle_secs > 0) {
+            sleep((unsigned)O.idle_secs);
+            print_mem("idle");
+        }
+        phase_messages();
+        print_mem("after messages");
+    }
+    double cpu = proc_cpu_s(child);
+    kill(child, SIGTERM);
+    /* answer its </stream:stream> so that it need not wait for a timeout */
+    double until = now_s() + 5;
+    while (!stream_closed && !peer_gone && now_s() < until)
+        pump(50, on_stanza);
+    if (stream_closed && !peer_gone) {
+        out_printf("</stream:stream>");
+        while (outoff < outlen && !peer_gone && now_s() < until)
+            pump(50, on_stanza);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    printf("palaver total CPU %.3f s; exit status %d\n", cpu,
+           WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+    if (keep) {
+        printf("kept %s\n", tmpdir);
+    } else {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "palaver-bench: could not remove %s\n", tmpdir);
+    }
+    close(fd);
+    close(listen_fd);
+    free(inbuf);
+    free(outbuf);
+    free(msgs);
+    free(lat);
+    return 0;
+}

@@ -1,0 +1,190 @@
+"""A failing storage backend never crashes the daemon and never loses a
+change silently: the request that needed the store gets
+internal-server-error (or resource-constraint), the log says what failed,
+and once the store works again the state is what it was before.
+
+Uses tests/backends/failstore (the memory backend, whose writes fail while
+a marker file exists).
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from backendutil import (StoreMUC, OWNER, OWNER_OTHER, room_jid, config_values, aff_list,  # noqa: E402
+                         registered_nick, register_payload, admin_payload, room_name,
+                         error_condition, tostring, run)
+
+STORE_ERRORS = {('wait', 'internal-server-error'), ('wait', 'resource-constraint')}
+
+
+class Failing:
+    """The daemon on failstore, with a persistent room 'r' owned by alice,
+    bob a member registered as 'bobby', eve banned."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix='palaver-failstore-')
+        self.marker = os.path.join(self.tmp, 'fail-now')
+        xml = ('<backend><type>failstore</type><failfile>%s</failfile></backend>'
+               % self.marker)
+        self.m = StoreMUC('failstore', backend_xml=xml, tmpdir=self.tmp)
+        m = self.m
+        m.create(OWNER, 'r', 'alice', {'persistentroom': 1, 'roomname': 'Before',
+                                       'membersonly': 0})
+        res = m.iq(OWNER, room_jid('r'), 'set', admin_payload(
+            "<item affiliation='outcast' jid='eve@localhost'><reason>spam</reason></item>"),
+            id_='ban')
+        assert res.get('type') == 'result', tostring(res)
+        m.collect()
+        res = m.iq('bob@localhost/b', room_jid('r'), 'set', register_payload('bobby'), id_='reg')
+        assert res.get('type') == 'result', tostring(res)
+        m.collect()
+
+    def fail(self, on):
+        if on:
+            open(self.marker, 'w').close()
+        elif os.path.exists(self.marker):
+            os.unlink(self.marker)
+
+    def alive(self):
+        """The daemon still runs and answers."""
+        assert self.m.r.proc.poll() is None, 'the daemon died:\n' + self.m.r.stderr()[-4000:]
+        assert room_name(self.m, 'r') is not None, 'the daemon no longer answers'
+
+    def intact(self):
+        """Everything set up in __init__ is still there, unchanged."""
+        cfg = config_values(self.m, 'r')
+        assert cfg['muc#roomconfig_roomname'] == ['Before'], cfg['muc#roomconfig_roomname']
+        assert cfg['muc#roomconfig_membersonly'] == ['0'], cfg['muc#roomconfig_membersonly']
+        assert aff_list(self.m, 'r', 'outcast') == {'eve@localhost': 'spam'}
+        assert aff_list(self.m, 'r', 'member') == {'bob@localhost': None}
+        assert registered_nick(self.m, 'r', 'bob@localhost/b') == 'bobby'
+
+    def logged(self, what):
+        log = self.m.r.stderr()
+        assert 'failstore' in log and what in log, \
+            'the log does not say that %s failed:\n%s' % (what, log[-3000:])
+
+    def close(self):
+        self.fail(False)
+        try:
+            self.m.stop()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def expect_store_error(res, what):
+    assert res.get('type') == 'error', '%s was acknowledged although the store failed:\n%s' % (
+        what, tostring(res))
+    assert error_condition(res) in STORE_ERRORS, tostring(res)
+
+
+def test_failstore_works_when_not_failing():
+    f = Failing()
+    try:
+        f.intact()
+    finally:
+        f.close()
+
+
+def test_affiliation_change_fails_with_internal_server_error():
+    f = Failing()
+    try:
+        f.fail(True)
+        res = f.m.iq(OWNER, room_jid('r'), 'set', admin_payload(
+            "<item affiliation='member' jid='carol@localhost'/>"
+            "<item affiliation='none' jid='eve@localhost'/>"), id_='aff')
+        expect_store_error(res, 'the affiliation change')
+        # nobody was told of a change that did not happen
+        told = [s for s in f.m.collect() if s.get('to', '').startswith(('carol@', 'eve@'))]
+        assert not told, '\n'.join(tostring(s) for s in told)
+        f.logged('affs_set')
+        f.alive()
+        f.fail(False)
+        f.intact()
+        # and the store works again
+        res = f.m.iq(OWNER_OTHER, room_jid('r'), 'set', admin_payload(
+            "<item affiliation='member' jid='carol@localhost'/>"), id_='aff2')
+        assert res.get('type') == 'result', tostring(res)
+        assert 'carol@localhost' in aff_list(f.m, 'r', 'member')
+    finally:
+        f.close()
+
+
+def test_config_change_fails_with_internal_server_error():
+    f = Failing()
+    try:
+        f.fail(True)
+        res = f.m.configure(OWNER, 'r', {'roomname': 'After', 'membersonly': 1})
+        f.m.collect()
+        expect_store_error(res, 'the configuration change')
+        f.logged('room_put')
+        f.alive()
+        f.fail(False)
+        f.intact()
+    finally:
+        f.close()
+
+
+def test_registration_fails_with_internal_server_error():
+    f = Failing()
+    try:
+        f.fail(True)
+        res = f.m.iq('dave@localhost/d', room_jid('r'), 'set', register_payload('dave'),
+                     id_='reg2')
+        f.m.collect()
+        expect_store_error(res, 'the registration')
+        f.logged('reg_set')
+        f.alive()
+        f.fail(False)
+        f.intact()
+        assert registered_nick(f.m, 'r', 'dave@localhost/d') is None
+        assert 'dave@localhost' not in aff_list(f.m, 'r', 'member')
+    finally:
+        f.close()
+
+
+def test_room_destruction_fails_and_keeps_the_room():
+    f = Failing()
+    try:
+        f.fail(True)
+        res = f.m.iq(OWNER, room_jid('r'), 'set',
+                     "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query>",
+                     id_='destroy')
+        f.m.collect()
+        expect_store_error(res, 'the destruction')
+        f.logged('room_delete')
+        f.alive()
+        f.fail(False)
+        f.intact()
+    finally:
+        f.close()
+
+
+def test_failing_store_at_start_up_is_reported():
+    # the failstore refuses a missing option: start-up stops with a message,
+    # not a crash
+    tmp = tempfile.mkdtemp(prefix='palaver-failstore-')
+    try:
+        try:
+            StoreMUC('failstore', tmpdir=tmp)
+        except AssertionError as e:
+            assert 'failfile' in str(e) and 'exited with code 1' in str(e), str(e)[-2000:]
+        else:
+            raise AssertionError('the daemon started without <failfile>')
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# muc-core sends the IQ result for these before (and whatever) the store
+# answers: plugins/muc-core/create.c and register.c call persist_*, whose
+# callback (persist.c done()) only logs a failure.
+run(globals(), todo={
+    'test_config_change_fails_with_internal_server_error':
+        'muc-core acknowledges owner-form changes the store refused (create.c, persist.c)',
+    'test_registration_fails_with_internal_server_error':
+        'muc-core acknowledges registrations the store refused (register.c, persist.c)',
+})

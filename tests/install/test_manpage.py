@@ -1,0 +1,132 @@
+"""tests/install/test_manpage.py: palaver.xml(5) cannot drift from the parser.
+
+Extracts every element name the config readers accept from their own tables
+(core/config.c: the top-level table and the known[] lists of <limits> and
+<sadmin>, the Palaver 0.6 hook names and the default plugin set; each
+plugin's and backend's known[] list) and checks that man/palaver.xml.5.in names
+each one as an element (<name>). Also checks that the three man pages format
+without groff warnings and that palaver(8) lists every long option of
+core/main.c, palaver-migrate(8) every option of tools/migrate/main.c.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get('PALAVER_SRCDIR', '.'), 'tests'))
+from taptest import run, skip  # noqa: E402
+
+SRC = os.environ.get('PALAVER_SRCDIR', '.')
+
+
+def read(rel):
+    with open(os.path.join(SRC, rel), encoding='utf-8') as f:
+        return f.read()
+
+
+def strings_of(block):
+    return re.findall(r'"([^"]*)"', block)
+
+
+def array(text, name, where):
+    """The quoted strings of every `NAME[] = {...};` in text (at least one)."""
+    blocks = re.findall(r'\b' + re.escape(name) + r'\[\]\s*=\s*\{(.*?)\};', text, re.S)
+    assert blocks, 'no %s[] table in %s' % (name, where)
+    out = []
+    for b in blocks:
+        out += strings_of(b)
+    return out
+
+
+def page_text(rel):
+    """The page's source with roff escapes for '-' undone."""
+    return read(rel).replace('\\-', '-').replace('\\(hy', '-')
+
+
+def missing_elements(names, page):
+    return sorted({n for n in names if '<%s>' % n not in page and '<%s/>' % n not in page})
+
+
+CONFIG_C = read('core/config.c')
+
+
+def test_top_level_table_is_documented():
+    m = re.search(r'\btop_level\[\]\s*=\s*\{(.*?)\};', CONFIG_C, re.S)
+    assert m, 'core/config.c has no top_level[] table'
+    names = re.findall(r'\{\s*"([^"]+)"\s*,\s*read_\w+\s*\}', m.group(1))
+    assert len(names) >= 10, 'only %d top-level elements found: %r' % (len(names), names)
+    missing = missing_elements(names + ['palaver', 'muc'], page_text('man/palaver.xml.5.in'))
+    assert not missing, 'palaver.xml.5 lacks top-level elements: %s' % missing
+
+
+def test_nested_core_tables_are_documented():
+    names = array(CONFIG_C, 'known', 'core/config.c')
+    assert {'stanza-size', 'output-buffer', 'user'} <= set(names), names
+    names += array(CONFIG_C, 'python_hooks', 'core/config.c')
+    names += array(CONFIG_C, 'default_plugins', 'core/config.c')
+    missing = missing_elements(names, page_text('man/palaver.xml.5.in'))
+    assert not missing, 'palaver.xml.5 lacks elements: %s' % missing
+
+
+def test_plugin_options_are_documented():
+    page = page_text('man/palaver.xml.5.in')
+    sources = ['plugins/muc-core/plugin.c', 'plugins/history/plugin.c',
+               'plugins/disco-extended/settings.c']
+    names = []
+    for rel in sources:
+        found = array(read(rel), 'known', rel)
+        assert found, 'empty known[] in ' + rel
+        names += found
+    missing = missing_elements(names, page)
+    assert not missing, 'palaver.xml.5 lacks plugin options: %s' % missing
+
+
+def test_backend_options_are_documented():
+    page = page_text('man/palaver.xml.5.in')
+    names = []
+    for b in ('memory', 'spool', 'sqlite', 'pgsql'):
+        rel = 'backends/%s/backend.c' % b
+        names += array(read(rel), 'known', rel)
+        assert re.search(r'^\.B %s$|\\fB%s\\fR' % (b, b), page, re.M), \
+            'backend %s is not named in palaver.xml.5' % b
+    missing = missing_elements(names, page)
+    assert not missing, 'palaver.xml.5 lacks backend options: %s' % missing
+
+
+def long_options(rel):
+    m = re.search(r'struct option\s+\w+\[\]\s*=\s*\{(.*?)\};', read(rel), re.S)
+    assert m, 'no struct option table in ' + rel
+    names = re.findall(r'\{\s*"([a-z-]+)"', m.group(1))
+    assert names, 'no long options in ' + rel
+    return names
+
+
+def test_daemon_options_are_documented():
+    page = page_text('man/palaver.8.in')
+    missing = [o for o in long_options('core/main.c') if '--' + o not in page]
+    assert not missing, 'palaver.8 lacks options: %s' % missing
+
+
+def test_migrate_options_are_documented():
+    page = page_text('man/palaver-migrate.8.in')
+    missing = [o for o in long_options('tools/migrate/main.c') if '--' + o not in page]
+    assert not missing, 'palaver-migrate.8 lacks options: %s' % missing
+
+
+def test_pages_format_without_warnings():
+    if not os.path.exists('/usr/bin/groff'):
+        skip('groff not installed')
+    build = os.environ.get('PALAVER_BUILDDIR', '')
+    for rel in ('man/palaver.8', 'man/palaver.xml.5', 'man/palaver-migrate.8'):
+        # The pages as built (paths filled in), else their sources.
+        path = os.path.join(build, rel)
+        if not build or not os.path.exists(path):
+            path = os.path.join(SRC, rel + '.in')
+        p = subprocess.run(['groff', '-man', '-Tutf8', '-ww', '-z', path],
+                           capture_output=True, text=True, env=dict(os.environ, LC_ALL='C.UTF-8'))
+        assert p.returncode == 0 and not p.stderr.strip(), \
+            '%s: groff says:\n%s' % (rel, p.stderr)
+
+
+run(globals())
