@@ -1050,7 +1050,7 @@ def test_voice_1_visitor_requests_voice_moderator_approves():
         logout(alice, bob)
 
 
-def test_exit_3_client_vanishing_leaves_the_room():
+def test_exit_1_client_vanishing_without_leaving_is_seen_leaving():
     """A client that disconnects without leaving: its server sends the room an
     unavailable presence, and the others see it go."""
     setup()

@@ -17,14 +17,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mucutil import (MUC, NS, occ, room_jid, is_presence, codes, item, describe, tostring,  # noqa: E402
-                     cond, escape)
+                     cond, escape, DOMAIN)
 from taptest import run, diag  # noqa: E402
 
 SESSIONS = ['u1@localhost/a', 'u1@localhost/b', 'u2@localhost/a', 'u3@example.org/a',
             'u3@example.org/b', 'u4@localhost/a']
 NICKS = ['ann', 'Ann', 'bo', 'cy', 'dee', 'eve']
 ROOM = 'prop'
-QUIET = 0.08
 ROOT = 'root@localhost/console'   # a service admin: owner of every room (OWNER-7)
 
 
@@ -82,6 +81,20 @@ class View:
         elif st.get('type') is None:
             assert nick not in self.nicks, '%s told twice that %s is here: %s' % (me, nick, tostring(st))
             self.nicks.add(nick)
+
+
+def settle(m):
+    """Everything the daemon sent for the stanzas so far: the daemon answers
+    in order, so all of it precedes the answer to a disco#info query sent
+    now (no timing guess, however loaded the machine)."""
+    m.send("<iq type='get' id='sync' from='sync@localhost/s' to='%s'><query xmlns='%s'/></iq>"
+           % (DOMAIN, NS['disco_info']))
+    out = []
+    while True:
+        el = m.r.expect(timeout=10)
+        if el.get('id') == 'sync' and el.get('to') == 'sync@localhost/s':
+            return out
+        out.append(el)
 
 
 def step(m, model, views, rnd):
@@ -146,7 +159,7 @@ def step(m, model, views, rnd):
             model.occ[nick] = model.occ.pop(current)
     else:
         return 'noop'
-    got = m.r.collect(quiet=QUIET)
+    got = settle(m)
     for st in got:
         if st.get('type') == 'error':
             assert expect_error and st.get('to') == err_to and cond(st)[1] == expect_error, \
@@ -196,7 +209,7 @@ def run_seed(seed, steps):
             model.occ[n][1].discard(s)
             if not model.occ[n][1]:
                 del model.occ[n]
-            m.r.collect(quiet=QUIET)
+            settle(m)
         res = m.iq(SESSIONS[0], room_jid(ROOM), 'get', "<query xmlns='%s'/>" % NS['disco_info'], id_='end')
         assert cond(res) == ('cancel', 'item-not-found'), 'the empty room is gone: ' + tostring(res)
     kicks = sum(1 for h in history if h.startswith('kick'))
