@@ -241,3 +241,34 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
         return destroy_room(ctx, sid, x);
     return announce(ctx, sid, x);
 }
+
+/* XEP-0050 §2.2: disco#items on the commands node lists the commands (for
+ * service admins; others get an empty list). Other disco#items pass on. */
+pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
+{
+    (void)ud;
+    const char *node = ctx->payload ? pv_el_attr(ctx->payload, "node") : NULL;
+    if (strcmp(ctx->type, "get") || !node || strcmp(node, NS_COMMANDS))
+        return PV_PASS;
+    static const char *const nodes[][2] = {{NODE_LIST, "List rooms"},
+                                           {NODE_DESTROY, "Destroy a room"},
+                                           {NODE_ANNOUNCE, "Announce to all rooms"}};
+    pv_el_t *res = pv_iq_result_new(ctx->stanza);
+    pv_el_t *q = res ? pv_el_add(res, PV_NS_DISCO_ITEMS, "query") : NULL;
+    if (!q) {
+        pv_el_free(res);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    pv_el_set_attr(q, "node", NS_COMMANDS);
+    for (size_t i = 0; pv_is_sadmin(ctx->from->bare) && i < 3; i++) {
+        pv_el_t *it = pv_el_add(q, PV_NS_DISCO_ITEMS, "item");
+        if (!it)
+            break;
+        pv_el_set_attr(it, "jid", pv_service_domain());
+        pv_el_set_attr(it, "node", nodes[i][0]);
+        pv_el_set_attr(it, "name", nodes[i][1]);
+    }
+    pv_send(res);
+    pv_el_free(res);
+    return PV_HANDLED;
+}

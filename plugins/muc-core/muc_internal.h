@@ -333,6 +333,7 @@ pv_verdict_t owner_destroy(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *destroy);
 
 /* adhoc.c: XEP-0050 commands for service admins */
 pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud); /* the command list */
 
 /* config_change.c: after a submitted configuration (XEP-0045 §10.2.1) */
 void config_changed(room_t *r, char *const old[CF_COUNT]);

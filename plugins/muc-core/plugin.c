@@ -144,6 +144,7 @@ static int muc_init(const pv_config_t *cfg, void **state)
         hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_ADMIN, 0, admin_iq_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_SERVICE, "http://jabber.org/protocol/commands", 0, adhoc_handler) <
             0 ||
+        hook(PV_KIND_IQ, PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 10, adhoc_items_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_REGISTER, 0, register_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, PV_NS_DISCO_INFO, 0, disco_info_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE | PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 0, disco_items_handler) <
@@ -152,7 +153,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
         goto fail;
     pv_disco_add_identity("conference", "text", "Chatrooms");
     static const char *const features[] = {NS_MUC,      NS_MUC_UNIQUE,  NS_REGISTER,       NS_PING,
-                                           NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS, NULL};
+                                           NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS,
+                                           "http://jabber.org/protocol/commands", NULL};
     for (const char *const *f = features; *f; f++)
         pv_disco_add_feature(*f);
     if (persist_load_all() < 0)

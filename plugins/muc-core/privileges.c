@@ -1,7 +1,8 @@
 /*
- * privileges.c: who may do what, as a table of role x action (XEP-0045 §5.1.1
- * and §5.2.1) adjusted by the room's configuration. Later parts (kick, ban,
- * voice, configuration lists) add rows here rather than branches elsewhere.
+ * privileges.c: who may do what, as tables (XEP-0045 §5): role x action
+ * adjusted by the room's configuration; who may give which role or
+ * affiliation to whom (kick, voice, moderator, ban, member, admin, owner);
+ * who may read which list. tests/muc/unit_priv.c walks every cell.
  */
 #include "muc_internal.h"
 #include <string.h>

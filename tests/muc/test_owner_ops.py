@@ -270,6 +270,19 @@ def submit(fields):
             ''.join("<field var='%s'><value>%s</value></field>" % kv for kv in fields.items()) + '</x>')
 
 
+def test_adhoc_1_commands_discoverable_by_service_admins():
+    with MUC(extra_config=SADMIN) as m:
+        q = "<query xmlns='%s' node='%s'/>" % (NS['disco_items'], CMD)
+        res = m.iq(ROOT, DOMAIN, 'get', q, id_='cmds')
+        nodes = {i.get('node') for i in res.iter('{%s}item' % NS['disco_items'])}
+        assert nodes == {'http://jabber.org/protocol/admin#' + n
+                         for n in ('list-rooms', 'destroy-room', 'announce')}, tostring(res)
+        res = m.iq(A, DOMAIN, 'get', q, id_='cmds2')
+        assert res.get('type') == 'result' and not list(res.iter('{%s}item' % NS['disco_items']))
+        res = m.iq(A, DOMAIN, 'get', "<query xmlns='%s'/>" % NS['disco_info'], id_='info')
+        assert CMD in {f.get('var') for f in res.iter('{%s}feature' % NS['disco_info'])}, tostring(res)
+
+
 def test_adhoc_1_list_rooms():
     with MUC(extra_config=SADMIN) as m:
         m.create(A, 'r', 'alice')
