@@ -173,6 +173,8 @@ class Connection:
         self.handshake = None           # the digest the daemon sent
         self.refused_at = None          # when we refused its handshake
         self.up_at = 0                  # len(raw) when the handshake was accepted
+        self.reading = threading.Event()  # cleared: stop reading (a slow server)
+        self.reading.set()
         self.thread = threading.Thread(target=self._reader, daemon=True)
         self.thread.start()
 
@@ -182,6 +184,7 @@ class Connection:
         root = None
         try:
             while True:
+                self.reading.wait()
                 try:
                     data = self.sock.recv(65536)
                 except OSError:
@@ -531,6 +534,13 @@ class Router:
     def send(self, xml):
         """Send a stanza (str) on the current stream."""
         self.send_raw(xml.encode('utf-8'))
+
+    def pause_reading(self):
+        """Plays a server that stops reading: the daemon's output piles up."""
+        self.conn.reading.clear()
+
+    def resume_reading(self):
+        self.conn.reading.set()
 
     def send_raw(self, data):
         """Raw bytes on the current stream."""

@@ -399,6 +399,51 @@ def test_keepalive_does_not_disturb_stanzas():
         assert re.search(rb'>\s+<', between), 'no keepalive between stanzas: %r' % between[-300:]
 
 
+def vm_kib(pid, field):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    return 0
+
+
+def test_slow_server_hits_the_high_water_mark_and_recovers():
+    # A server that stops reading: the daemon must stop reading too, refuse
+    # to queue past <output-buffer>, say so in the log, and carry on once
+    # the server reads again.
+    limits = '<limits><stanza-size>65536</stanza-size><output-buffer>65536</output-buffer></limits>'
+    with Router(domain=DOMAIN, plugins=[], extra_config=limits) as r:
+        r.pause_reading()
+        ping = ("<iq type='get' id='p%d' from='tester@localhost/t' to='" + DOMAIN +
+                "'><query xmlns='" + NS['disco_info'] + "'/></iq>")
+        sent = [0]
+
+        def flood():
+            try:
+                for i in range(40000):
+                    r.conn.send((ping % i).encode())
+                    sent[0] += 1
+            except OSError:
+                pass
+        import threading
+        t = threading.Thread(target=flood, daemon=True)
+        t.start()
+        r.wait_log('pausing input', timeout=20)
+        time.sleep(1.0)
+        rss_paused = vm_kib(r.proc.pid, 'VmRSS')
+        assert r.proc.poll() is None, 'daemon died:\n' + r.stderr()
+        assert sent[0] < 40000, 'the daemon kept reading although the server did not'
+        r.resume_reading()
+        t.join(60)
+        assert not t.is_alive(), 'the daemon never read the rest of the input'
+        r.wait_log('reading again', timeout=20)
+        # The stream works normally afterwards, and memory stayed bounded
+        # (the 40,000 answers are about 20 MB; far less was ever held).
+        r.collect(quiet=1.0, timeout=60)
+        assert_service_answers(r)
+        assert rss_paused < 200 * 1024, 'RSS %d KiB while paused' % rss_paused
+
+
 def test_sighup_keeps_it_running():
     r = router()
     conn = r.conn
