@@ -13,3 +13,9 @@ EXTRA_DIST += tools/test-all tools/setup-debian
 # The TAP driver every test runs under (LOG_DRIVER in Makefile.am); automake
 # does not distribute it on its own.
 EXTRA_DIST += build-aux/tap-driver.sh
+
+# configure cannot delete its confdefs.h in a build directory that has a
+# core/ subdirectory: autoconf's exit trap runs `rm -f core ... && rm -f -r
+# confdefs* ...`, and the first rm fails on the directory. distclean removes
+# it so that the build directory is really clean (make distcheck checks).
+DISTCLEANFILES = confdefs.h
