@@ -76,3 +76,7 @@ tests_sdk_load_module_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS)
 tests_sdk_load_module_LDADD = libpvcore.la $(CORE_LIBS)
 tests_sdk_load_module_LDFLAGS = -export-dynamic
 endif
+
+# Each public SDK header compiles alone as C99, C11 and C++ (tests/sdk).
+TESTS += tests/sdk/test_headers.sh
+EXTRA_DIST += tests/sdk/test_headers.sh

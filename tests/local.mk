@@ -23,3 +23,8 @@ TESTS += tests/integration/test_prosody_muc.py tests/integration/test_prosody_mu
 EXTRA_DIST += tests/integration/test_prosody_muc.py tests/integration/test_prosody_muc_pgsql.py \
 	tests/integration/mucclient.py tests/integration/pgserver.py \
 	tests/integration/WALKTHROUGH.md
+
+# Game rooms (GAME-1) and the muc#roominfo form (DISCO-3) with real clients
+# through a real Prosody (skipped when prosody is not installed).
+TESTS += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
+EXTRA_DIST += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
