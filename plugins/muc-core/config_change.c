@@ -161,7 +161,6 @@ static void set_aff(room_t *r, const char *bare, pv_muc_aff_t a)
         pv_log(PV_LOG_ERROR, MUC, "out of memory setting %s's affiliation in %s", bare, r->jid);
         return;
     }
-    persist_aff(r, bare, a);
     for (occupant_t *o = occupant_by_bare(r, bare); o; o = o->bare_next)
         o->role = role_for(r, a);
     occupant_announce_affiliation(r, bare);
@@ -205,4 +204,116 @@ void config_lists_apply(room_t *r, pv_el_t *x)
         apply_list(r, f, PV_MUC_AFF_OWNER);
     if ((f = field(x, F_ADMINS)))
         apply_list(r, f, PV_MUC_AFF_ADMIN);
+}
+
+/* ---- the same changes computed without applying them (stored first) ---- */
+
+typedef struct aff_changes {
+    pv_store_aff_t *items; /* jid owned */
+    pv_muc_aff_t *affs;    /* items[i]'s affiliation */
+    size_t n;
+    bool oom;
+} aff_changes_t;
+
+static pv_muc_aff_t eff_aff(const room_t *r, const aff_changes_t *c, const char *bare)
+{
+    for (size_t i = c->n; i-- > 0;)
+        if (!strcmp(c->items[i].jid, bare))
+            return c->affs[i];
+    return room_aff(r, bare);
+}
+
+static void change_add(const room_t *r, aff_changes_t *c, const char *bare, pv_muc_aff_t a)
+{
+    if (c->oom || eff_aff(r, c, bare) == a || pv_is_sadmin(bare))
+        return;
+    pv_store_aff_t *it = realloc(c->items, (c->n + 1) * sizeof *it);
+    if (it)
+        c->items = it;
+    pv_muc_aff_t *af = it ? realloc(c->affs, (c->n + 1) * sizeof *af) : NULL;
+    if (af)
+        c->affs = af;
+    char *jid = af ? xstrdup(bare) : NULL;
+    if (!jid) {
+        c->oom = true;
+        return;
+    }
+    c->items[c->n] = (pv_store_aff_t){jid, aff_name(a), NULL};
+    c->affs[c->n++] = a;
+}
+
+static bool listed_in(pv_el_t *f, const char *bare)
+{
+    for (pv_el_t *v = pv_el_child(f, PV_NS_DATA, "value"); v;
+         v = pv_el_next(v, PV_NS_DATA, "value"))
+        if (!strcmp(pv_el_text(v), bare))
+            return true;
+    return false;
+}
+
+static void changes_for_list(const room_t *r, aff_changes_t *c, pv_el_t *f, pv_muc_aff_t aff)
+{
+    /* holders before this list: the room's, then those the changes made */
+    size_t n0 = c->n, i;
+    char **drop = calloc(r->affs.count + n0 + 1, sizeof *drop);
+    size_t nd = 0;
+    if (!drop) {
+        c->oom = true;
+        return;
+    }
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        if (eff_aff(r, c, e->key) == aff && !listed_in(f, e->key))
+            drop[nd++] = e->key;
+    for (size_t k = 0; k < n0; k++)
+        if (c->affs[k] == aff && !map_get(&r->affs, c->items[k].jid) &&
+            eff_aff(r, c, c->items[k].jid) == aff && !listed_in(f, c->items[k].jid))
+            drop[nd++] = (char *)c->items[k].jid;
+    char **copies = calloc(nd + 1, sizeof *copies);
+    for (size_t k = 0; copies && k < nd; k++)
+        copies[k] = xstrdup(drop[k]);
+    free(drop);
+    for (pv_el_t *v = pv_el_child(f, PV_NS_DATA, "value"); v;
+         v = pv_el_next(v, PV_NS_DATA, "value")) {
+        pv_jid_t *j = pv_jid_parse(pv_el_text(v));
+        if (j)
+            change_add(r, c, j->bare, aff);
+        pv_jid_free(j);
+    }
+    for (size_t k = 0; copies && k < nd; k++) {
+        if (copies[k])
+            change_add(r, c, copies[k], PV_MUC_AFF_NONE);
+        else
+            c->oom = true;
+        free(copies[k]);
+    }
+    if (!copies)
+        c->oom = true;
+    free(copies);
+}
+
+int config_lists_changes(const room_t *r, pv_el_t *x, pv_store_aff_t **items, size_t *n)
+{
+    aff_changes_t c = {0};
+    pv_el_t *f = field(x, F_OWNERS);
+    if (f)
+        changes_for_list(r, &c, f, PV_MUC_AFF_OWNER);
+    if ((f = field(x, F_ADMINS)))
+        changes_for_list(r, &c, f, PV_MUC_AFF_ADMIN);
+    free(c.affs);
+    *items = c.items;
+    *n = c.n;
+    if (c.oom) {
+        config_lists_free(*items, *n);
+        *items = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void config_lists_free(pv_store_aff_t *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        free((char *)items[i].jid);
+    free(items);
 }

@@ -93,6 +93,9 @@ const config_field_t config_fields[CF_COUNT] = {
                        "", NULL, NULL},
     [CF_RENAME_TEXT] = {"x-palaver#rename", "rename", FT_TEXT,
                         "Message for Users Changing Nickname", "", NULL, NULL},
+    /* XEP-0045 §9.9: registrations wait for an admin's approval */
+    [CF_REGAPPROVAL] = {"x-palaver#registration_approval", "registration_approval", FT_BOOL,
+                        "Require an Admin's Approval of Registrations?", "0", NULL, NULL},
 };
 
 int config_field_index(const char *var)

@@ -125,10 +125,89 @@ static void destroy_locked(room_t *r, const pv_jid_t *actor)
     room_destroy(r, NULL, actor, NULL, NULL);
 }
 
+/* A submitted configuration waiting for the backend (persistent rooms). */
+typedef struct cfg_op {
+    char *room;           /* node */
+    pv_el_t *iq;          /* copy of the request (owned) */
+    char *vals[CF_COUNT]; /* submitted values (owned), NULL: unchanged */
+    bool was_locked;
+    bool persistent; /* stored as persistent; else deleted (or never stored) */
+} cfg_op_t;
+
+static void cfg_op_free(cfg_op_t *op)
+{
+    if (!op)
+        return;
+    for (int i = 0; i < CF_COUNT; i++)
+        free(op->vals[i]);
+    free(op->room);
+    pv_el_free(op->iq);
+    free(op);
+}
+
+/* The backend said yes (or the room is not stored): applied in memory, answered, announced. */
+static void cfg_apply(cfg_op_t *op)
+{
+    room_t *r = rooms_get(op->room);
+    if (!r) {
+        pv_send_error(op->iq, "cancel", "item-not-found", "The room was destroyed meanwhile");
+        return;
+    }
+    char *old[CF_COUNT] = {0};
+    for (int i = 0; i < CF_COUNT; i++)
+        old[i] = xstrdup(room_cfg(r, i));
+    for (int i = 0; i < CF_COUNT; i++)
+        if (op->vals[i] && room_cfg_set(r, i, op->vals[i]) < 0)
+            pv_log(PV_LOG_ERROR, MUC, "out of memory setting %s of %s", config_fields[i].var,
+                   r->jid);
+    r->locked = false;
+    if (!op->persistent)
+        r->stored = false;
+    pv_el_t *res = pv_iq_result_new(op->iq);
+    if (res) {
+        pv_send(res);
+        pv_el_free(res);
+    }
+    pv_el_t *q = pv_el_child(op->iq, NS_MUC_OWNER, "query");
+    pv_el_t *x = q ? pv_el_child(q, PV_NS_DATA, "x") : NULL;
+    r->busy++;
+    if (x)
+        config_lists_apply(r, x);
+    if (!op->was_locked)
+        config_changed(r, old);
+    pv_jid_t *actor = pv_jid_parse(pv_el_attr(op->iq, "from"));
+    pv_muc_room_event_t ev = {.room = r, .actor = actor};
+    pv_event_fire(ev_room_configured, &ev);
+    pv_log(PV_LOG_DEBUG, MUC, "%s configured %s", actor ? actor->full : "?", r->jid);
+    pv_jid_free(actor);
+    for (int i = 0; i < CF_COUNT; i++)
+        free(old[i]);
+    r->busy--;
+    rooms_maybe_destroy(r);
+}
+
+static void cfg_stored(bool ok, void *ud)
+{
+    cfg_op_t *op = ud;
+    if (!muc) { /* settled after muc-core shut down */
+        cfg_op_free(op);
+        return;
+    }
+    if (ok)
+        cfg_apply(op);
+    else
+        pv_send_error(op->iq, "wait", "internal-server-error",
+                      "The configuration could not be stored; nothing was changed");
+    cfg_op_free(op);
+}
+
 static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
 {
-    char *vals[CF_COUNT] = {0}, *old[CF_COUNT] = {0};
-    pv_verdict_t v = PV_HANDLED;
+    cfg_op_t *op = calloc(1, sizeof *op);
+    if (!op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza))) {
+        cfg_op_free(op);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
     for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
          f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *var = pv_el_attr(f, "var");
@@ -139,53 +218,41 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         char *val = config_field_normalise(&config_fields[i], f, &why);
         if (!val) {
             const char *kept = errtext("Field %s %s", var, why ? why : "has an invalid value");
-            v = refuse(ctx, "modify", "not-acceptable", kept);
-            goto out;
+            cfg_op_free(op);
+            return refuse(ctx, "modify", "not-acceptable", kept);
         }
-        free(vals[i]);
-        vals[i] = val;
+        free(op->vals[i]);
+        op->vals[i] = val;
     }
     const char *bad = config_lists_check(x);
     if (bad) {
-        v = refuse(ctx, "modify", "not-acceptable", bad);
-        goto out;
+        cfg_op_free(op);
+        return refuse(ctx, "modify", "not-acceptable", bad);
     }
     const char *ext_why = ext_config_submit(r, x);
     if (ext_why) {
-        v = refuse(ctx, "modify", "not-acceptable", ext_why);
-        goto out;
+        cfg_op_free(op);
+        return refuse(ctx, "modify", "not-acceptable", ext_why);
     }
-    bool was_persistent = room_cfg_bool(r, CF_PERSISTENT);
-    bool was_locked = r->locked;
-    for (int i = 0; i < CF_COUNT; i++)
-        old[i] = xstrdup(room_cfg(r, i));
-    for (int i = 0; i < CF_COUNT; i++)
-        if (vals[i] && room_cfg_set(r, i, vals[i]) < 0) {
-            v = refuse(ctx, "wait", "internal-server-error", "Out of memory");
-            goto out;
+    op->was_locked = r->locked;
+    const char *p = op->vals[CF_PERSISTENT] ? op->vals[CF_PERSISTENT] : room_cfg(r, CF_PERSISTENT);
+    op->persistent = p && !strcmp(p, "1");
+    if (op->persistent) {
+        pv_store_aff_t *items;
+        size_t n;
+        if (config_lists_changes(r, x, &items, &n) < 0) {
+            cfg_op_free(op);
+            return refuse(ctx, "wait", "internal-server-error", "Out of memory");
         }
-    r->locked = false;
-    if (room_cfg_bool(r, CF_PERSISTENT))
-        persist_room(r);
-    else if (was_persistent && r->stored)
-        persist_delete(r);
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
-    if (res) {
-        pv_send(res);
-        pv_el_free(res);
+        /* the config, then the form's owner/admin lists in one affs_set */
+        persist_config(r, op->vals, r->subject, r->subject_from, items, n, cfg_stored, op);
+        config_lists_free(items, n);
+    } else if (r->stored) {
+        persist_delete_then(r, cfg_stored, op);
+    } else {
+        cfg_stored(true, op);
     }
-    config_lists_apply(r, x);
-    if (!was_locked)
-        config_changed(r, old);
-    pv_muc_room_event_t ev = {.room = r, .actor = ctx->from};
-    pv_event_fire(ev_room_configured, &ev);
-    pv_log(PV_LOG_DEBUG, MUC, "%s configured %s", ctx->from->full, r->jid);
-out:
-    for (int i = 0; i < CF_COUNT; i++) {
-        free(vals[i]);
-        free(old[i]);
-    }
-    return v;
+    return PV_HANDLED;
 }
 
 pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)

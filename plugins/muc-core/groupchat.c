@@ -1,6 +1,7 @@
 /*
  * groupchat.c: messages to the bare room JID. Dispatches invitations and
- * declines (invite.c), voice requests (voice_request.c), subject changes
+ * declines (invite.c), voice requests (voice_request.c), registration
+ * approvals (reg_approval.c), subject changes
  * (subject.c) and bounces, and reflects groupchat messages (XEP-0045 §7.4):
  * from the sender's occupant JID to every occupant's every session, the
  * sender included, keeping the id and every extension, with the occupant-id;
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_voice_request(pv_el_t *m, pv_el_t **form)
+static bool has_form(pv_el_t *m, const char *form_type, pv_el_t **form)
 {
     for (pv_el_t *x = pv_el_child(m, PV_NS_DATA, "x"); x; x = pv_el_next(x, PV_NS_DATA, "x")) {
         for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
@@ -19,7 +20,7 @@ static bool is_voice_request(pv_el_t *m, pv_el_t **form)
             const char *var = pv_el_attr(f, "var");
             if (var && !strcmp(var, "FORM_TYPE")) {
                 const char *v = pv_el_child_text(f, PV_NS_DATA, "value");
-                if (v && !strcmp(v, NS_MUC_REQUEST)) {
+                if (v && !strcmp(v, form_type)) {
                     *form = x;
                     return true;
                 }
@@ -47,8 +48,10 @@ pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (x && (pv_el_child(x, NS_MUC_USER, "invite") || pv_el_child(x, NS_MUC_USER, "decline")))
         return invite_handle(ctx, r, x);
     pv_el_t *form = NULL;
-    if (is_voice_request(ctx->stanza, &form))
+    if (has_form(ctx->stanza, NS_MUC_REQUEST, &form))
         return voice_request_handle(ctx, r, form);
+    if (has_form(ctx->stanza, NS_MUC_REGISTER, &form))
+        return reg_approval_handle(ctx, r, form);
     if (!strcmp(ctx->type, "groupchat"))
         return groupchat_handle(ctx, r);
     return PV_PASS;

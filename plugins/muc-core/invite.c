@@ -61,6 +61,60 @@ static pv_verdict_t decline(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *d)
     return PV_HANDLED;
 }
 
+/* Invitations waiting for the backend (members-only stored rooms). */
+typedef struct inv_op {
+    char *room;   /* node */
+    pv_el_t *msg; /* copy of the inviter's message (owned) */
+} inv_op_t;
+
+static void inv_op_free(inv_op_t *op)
+{
+    if (!op)
+        return;
+    free(op->room);
+    pv_el_free(op->msg);
+    free(op);
+}
+
+static void inv_apply(inv_op_t *op)
+{
+    room_t *r = rooms_get(op->room);
+    pv_el_t *x = pv_el_child(op->msg, NS_MUC_USER, "x");
+    pv_jid_t *from = pv_jid_parse(pv_el_attr(op->msg, "from"));
+    if (!r || !x || !from) {
+        if (!r)
+            pv_send_error(op->msg, "cancel", "item-not-found", "The room was destroyed meanwhile");
+        pv_jid_free(from);
+        return;
+    }
+    bool add_members = room_cfg_bool(r, CF_MEMBERSONLY);
+    for (pv_el_t *i = pv_el_child(x, NS_MUC_USER, "invite"); i;
+         i = pv_el_next(i, NS_MUC_USER, "invite")) {
+        pv_jid_t *to = pv_jid_parse(pv_el_attr(i, "to"));
+        if (!to)
+            continue;
+        if (add_members && room_aff(r, to->bare) == PV_MUC_AFF_NONE &&
+            room_aff_set(r, to->bare, PV_MUC_AFF_MEMBER) < 0)
+            pv_log(PV_LOG_ERROR, MUC, "out of memory making %s a member of %s", to->bare, r->jid);
+        send_invite(r, from, i, to);
+        pv_jid_free(to);
+    }
+    pv_jid_free(from);
+}
+
+static void inv_stored(bool ok, void *ud)
+{
+    inv_op_t *op = ud;
+    if (muc) {
+        if (ok)
+            inv_apply(op);
+        else
+            pv_send_error(op->msg, "wait", "internal-server-error",
+                          "The invitees' membership could not be stored; nobody was invited");
+    }
+    inv_op_free(op);
+}
+
 pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
 {
     pv_el_t *d = pv_el_child(x, NS_MUC_USER, "decline");
@@ -91,17 +145,27 @@ pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         }
         to[n++] = j;
     }
-    bool add_members = room_cfg_bool(r, CF_MEMBERSONLY);
-    size_t k = 0;
-    for (pv_el_t *i = pv_el_child(x, NS_MUC_USER, "invite"); i && k < n;
-         i = pv_el_next(i, NS_MUC_USER, "invite"), k++) {
-        if (add_members && room_aff(r, to[k]->bare) == PV_MUC_AFF_NONE) {
-            room_aff_set(r, to[k]->bare, PV_MUC_AFF_MEMBER);
-            if (room_cfg_bool(r, CF_PERSISTENT))
-                persist_aff(r, to[k]->bare, PV_MUC_AFF_MEMBER);
+    /* invitees made members of a stored room are stored first */
+    pv_store_aff_t items[32];
+    size_t naffs = 0;
+    if (room_cfg_bool(r, CF_MEMBERSONLY))
+        for (size_t k = 0; k < n; k++) {
+            bool dup = false;
+            for (size_t i = 0; i < naffs; i++)
+                dup |= !strcmp(items[i].jid, to[k]->bare);
+            if (!dup && room_aff(r, to[k]->bare) == PV_MUC_AFF_NONE)
+                items[naffs++] = (pv_store_aff_t){to[k]->bare, "member", NULL};
         }
-        send_invite(r, ctx->from, i, to[k]);
+    inv_op_t *op = calloc(1, sizeof *op);
+    if (!op || !(op->room = xstrdup(r->name)) || !(op->msg = pv_el_clone(ctx->stanza))) {
+        inv_op_free(op);
+        v = refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        goto out;
     }
+    if (naffs && room_cfg_bool(r, CF_PERSISTENT))
+        persist_changes(r, items, naffs, NULL, NULL, false, inv_stored, op);
+    else
+        inv_stored(true, op);
     if (d)
         decline(ctx, r, d);
 out:

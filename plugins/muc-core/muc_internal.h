@@ -111,6 +111,7 @@ enum {
     CF_JOIN_TEXT,
     CF_LEAVE_TEXT,
     CF_RENAME_TEXT,
+    CF_REGAPPROVAL,
     CF_COUNT
 };
 
@@ -154,6 +155,7 @@ typedef struct muc_room {
     map_t aff_reasons; /* bare JID -> char *reason (owned), for the lists */
     map_t regs;      /* bare JID -> char *nick (owned) */
     map_t reg_nicks; /* nick (ci) -> char *bare (borrowed from regs key) */
+    map_t reg_pending; /* bare JID -> char *nick (owned): awaiting approval (memory only) */
     occupant_t *first, *last;
     size_t noccupants;
     unsigned busy; /* >0 while iterating: destruction deferred */
@@ -303,6 +305,16 @@ pv_verdict_t voice_request_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form
 pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t iq_forward_result(pv_stanza_ctx_t *ctx);
 pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud);
+/* register.c: stores (persistent rooms) then registers bare as nick and
+ * makes them a member; `req` is the stanza answered on failure, and the user
+ * is told by message (approval, §9.9) instead of an IQ result. */
+pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
+                               const char *nick);
+/* reg_approval.c (XEP-0045 §9.9): a registration waiting for the room's
+ * admins; and their submitted muc#register form (approve or deny). */
+pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
+                                  const char *nick);
+pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form);
 pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t disco_items_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t bounce_handler(pv_stanza_ctx_t *ctx, void *ud);
@@ -341,10 +353,34 @@ void config_changed(room_t *r, char *const old[CF_COUNT]);
  * (NULL or the reason for not-acceptable) and applied on submit. */
 void config_lists_form(const room_t *r, pv_el_t *x);
 const char *config_lists_check(pv_el_t *x);
-void config_lists_apply(room_t *r, pv_el_t *x);
+void config_lists_apply(room_t *r, pv_el_t *x); /* in memory; stored beforehand */
+/* The affiliation changes config_lists_apply would make, for storing first:
+ * *items is malloc'd (jids owned; free with config_lists_free). 0 or -1 (OOM). */
+int config_lists_changes(const room_t *r, pv_el_t *x, pv_store_aff_t **items, size_t *n);
+void config_lists_free(pv_store_aff_t *items, size_t n);
 
-/* persist.c */
-void persist_room(room_t *r); /* config + subject (persistent rooms only) */
+/* persist.c. Changes are stored before they are applied: cb(ok, ud) runs
+ * exactly once, now or later (asynchronous backends), after the backend
+ * answered every write (or the first one failed, which is logged). It also
+ * runs (ok false) when muc-core shut down meanwhile: check `muc`. The
+ * callers keep their own copies of what they need (the room may be gone). */
+typedef void (*persist_cb)(bool ok, void *ud);
+/* room_put of the config (cfg[i] when non-NULL instead of the room's value,
+ * and this subject), then one affs_set of `affs` (plus, when the room was
+ * not stored yet, all its affiliations) and its registrations. */
+void persist_config(room_t *r, char *const cfg[CF_COUNT], const char *subject,
+                    const char *subject_from, const pv_store_aff_t *affs, size_t naffs,
+                    persist_cb cb, void *ud);
+/* A stored room: one affs_set, then (with_reg) reg_set (reg_nick NULL removes).
+ * A room not stored: cb(true) at once. */
+void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const char *reg_bare,
+                     const char *reg_nick, bool with_reg, persist_cb cb, void *ud);
+void persist_delete_then(room_t *r, persist_cb cb, void *ud); /* not stored: cb(true) now */
+/* Start-up: 1 while the room list or room loads are pending, 0 done, -1 failed. */
+int persist_load_state(void);
+/* Runs the event loop until every stored room arrived (or `timeout` seconds
+ * passed): 0, or -1 after logging why. */
+int persist_load_wait(double timeout);
 void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a);
 void persist_reg(room_t *r, const char *bare, const char *nick);
 void persist_delete(room_t *r);

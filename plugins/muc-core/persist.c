@@ -8,6 +8,7 @@
  * "subject" and "subject_from".
  */
 #include "muc_internal.h"
+#include <ev.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,47 +40,274 @@ static const pv_store_t *store(void **h)
     return st;
 }
 
-static void put_all_affs_regs(room_t *r, const pv_store_t *st, void *h)
+/* Start-up loading: the room list and every room load still to come. */
+static size_t loads_pending;
+static bool load_failed;
+
+/* ---- write chains: store first, answer when the backend said yes ---- */
+
+typedef struct chain {
+    char *room;          /* node */
+    char *jid;           /* room JID, for the log */
+    pv_kv_t *cfg;        /* NULL: no room_put */
+    size_t ncfg;
+    pv_store_aff_t *affs;
+    size_t naffs;
+    pv_store_reg_t *regs;
+    size_t nregs;
+    bool del;            /* room_delete instead of everything else */
+    size_t step;         /* 0 room_put/delete, 1+i reg_set i, 1+nregs affs_set */
+    bool first_store;    /* the room was not stored: also its extra affiliations */
+    persist_cb cb;
+    void *ud;
+} chain_t;
+
+static void chain_free(chain_t *c)
 {
-    size_t n = r->affs.count, i, k = 0;
-    if (n) {
-        pv_store_aff_t *items = calloc(n, sizeof *items);
-        if (!items)
-            return;
-        for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i)) {
-            items[k].jid = e->key;
-            items[k].affiliation = aff_name((pv_muc_aff_t)((intptr_t)e->val - 1));
-            items[k].reason = room_aff_reason(r, e->key);
-            k++;
-        }
-        st->affs_set(h, r->name, items, k, done, what("affiliations of", r));
-        free(items);
+    for (size_t i = 0; c->cfg && i < c->ncfg; i++) {
+        free((char *)c->cfg[i].key);
+        free((char *)c->cfg[i].value);
     }
-    for (map_entry_t *e = map_first(&r->regs, &i); e; e = map_next(&r->regs, e, &i))
-        st->reg_set(h, r->name, e->key, e->val, done, what("registration in", r));
-    ext_persist_affs(r);
+    for (size_t i = 0; c->affs && i < c->naffs; i++) {
+        free((char *)c->affs[i].jid);
+        free((char *)c->affs[i].affiliation);
+        free((char *)c->affs[i].reason);
+    }
+    for (size_t i = 0; c->regs && i < c->nregs; i++) {
+        free((char *)c->regs[i].jid);
+        free((char *)c->regs[i].nick);
+    }
+    free(c->cfg);
+    free(c->affs);
+    free(c->regs);
+    free(c->room);
+    free(c->jid);
+    free(c);
 }
 
-void persist_room(room_t *r)
+static void chain_step(chain_t *c);
+
+static void chain_finish(chain_t *c, bool ok)
+{
+    persist_cb cb = c->cb;
+    void *ud = c->ud;
+    if (ok && muc && c->first_store) {
+        room_t *r = rooms_get(c->room);
+        if (r) {
+            r->stored = true;
+            ext_persist_affs(r);
+        }
+    }
+    chain_free(c);
+    cb(ok, ud);
+}
+
+static void chain_done(int status, const char *error, void *ud)
+{
+    chain_t *c = ud;
+    const char *op = c->del               ? "room_delete"
+                     : c->step == 0          ? "room_put"
+                     : c->step - 1 < c->nregs ? "reg_set"
+                                             : "affs_set";
+    if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_ERROR, MUC, "storing %s failed (%s): %s", c->jid, op,
+               error ? error : "unknown error");
+        chain_finish(c, false);
+        return;
+    }
+    if (!muc) { /* the backend answered after muc-core shut down */
+        chain_finish(c, false);
+        return;
+    }
+    if (c->del) {
+        chain_finish(c, true);
+        return;
+    }
+    c->step++;
+    chain_step(c);
+}
+
+static void chain_step(chain_t *c)
 {
     void *h;
-    const pv_store_t *st = store(&h);
-    if (!st)
+    const pv_store_t *st = pv_store(&h);
+    if (!st) { /* as before: a service without storage keeps rooms in memory */
+        pv_log(PV_LOG_WARN, MUC, "no storage backend: %s is not saved", c->jid);
+        chain_finish(c, true);
         return;
+    }
+    if (c->del) {
+        st->room_delete(h, c->room, chain_done, c);
+        return;
+    }
+    /* 0: room_put; 1..nregs: reg_set; nregs+1: affs_set */
+    if (c->step == 0 && !c->cfg)
+        c->step = 1;
+    if (c->step == 0)
+        st->room_put(h, c->room, c->cfg, c->ncfg, chain_done, c);
+    else if (c->step - 1 < c->nregs)
+        st->reg_set(h, c->room, c->regs[c->step - 1].jid, c->regs[c->step - 1].nick, chain_done,
+                    c);
+    else if (c->step - 1 == c->nregs && c->naffs)
+        st->affs_set(h, c->room, c->affs, c->naffs, chain_done, c);
+    else
+        chain_finish(c, true);
+}
+
+static bool dup_into(const char **dst, const char *src)
+{
+    if (!src) {
+        *dst = NULL;
+        return true;
+    }
+    *dst = xstrdup(src);
+    return *dst != NULL;
+}
+
+static chain_t *chain_new(const room_t *r, persist_cb cb, void *ud)
+{
+    chain_t *c = calloc(1, sizeof *c);
+    if (!c || !(c->room = xstrdup(r->name)) || !(c->jid = xstrdup(r->jid))) {
+        if (c)
+            chain_free(c);
+        return NULL;
+    }
+    c->cb = cb;
+    c->ud = ud;
+    return c;
+}
+
+static bool chain_affs(chain_t *c, const pv_store_aff_t *items, size_t n)
+{
+    if (!n)
+        return true;
+    pv_store_aff_t *a = realloc(c->affs, (c->naffs + n) * sizeof *a);
+    if (!a)
+        return false;
+    c->affs = a;
+    for (size_t i = 0; i < n; i++) {
+        pv_store_aff_t *d = &c->affs[c->naffs];
+        *d = (pv_store_aff_t){0};
+        c->naffs++;
+        if (!dup_into(&d->jid, items[i].jid) || !dup_into(&d->affiliation, items[i].affiliation) ||
+            !dup_into(&d->reason, items[i].reason))
+            return false;
+    }
+    return true;
+}
+
+static bool chain_reg(chain_t *c, const char *bare, const char *nick)
+{
+    pv_store_reg_t *g = realloc(c->regs, (c->nregs + 1) * sizeof *g);
+    if (!g)
+        return false;
+    c->regs = g;
+    pv_store_reg_t *d = &c->regs[c->nregs++];
+    *d = (pv_store_reg_t){0};
+    return dup_into(&d->jid, bare) && dup_into(&d->nick, nick);
+}
+
+/* The room's config as stored, with cfg[i] (when non-NULL) instead of the
+ * room's value and the given subject. */
+static bool chain_cfg(chain_t *c, const room_t *r, char *const cfg[CF_COUNT], const char *subject,
+                      const char *subject_from)
+{
     pv_kv_t kv[CF_COUNT + 2 + EXT_MAX_FIELDS];
     size_t n = 0;
     for (int i = 0; i < CF_COUNT; i++)
-        kv[n++] = (pv_kv_t){config_fields[i].key, room_cfg(r, i)};
-    if (r->subject)
-        kv[n++] = (pv_kv_t){"subject", r->subject};
-    if (r->subject_from)
-        kv[n++] = (pv_kv_t){"subject_from", r->subject_from};
+        kv[n++] = (pv_kv_t){config_fields[i].key, cfg && cfg[i] ? cfg[i] : room_cfg(r, i)};
+    if (subject)
+        kv[n++] = (pv_kv_t){"subject", subject};
+    if (subject_from)
+        kv[n++] = (pv_kv_t){"subject_from", subject_from};
     n += ext_config_kv(r, kv + n, EXT_MAX_FIELDS);
-    st->room_put(h, r->name, kv, n, done, what("configuration of", r));
-    if (!r->stored) {
-        r->stored = true;
-        put_all_affs_regs(r, st, h);
+    if (!(c->cfg = calloc(n, sizeof *c->cfg)))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        c->ncfg++;
+        if (!dup_into(&c->cfg[i].key, kv[i].key) || !dup_into(&c->cfg[i].value, kv[i].value))
+            return false;
     }
+    return true;
+}
+
+/* A room not yet stored gets every affiliation and registration it has,
+ * except those `changes` replace. */
+static bool chain_all_affs_regs(chain_t *c, const room_t *r, const pv_store_aff_t *changes,
+                                size_t nchanges)
+{
+    size_t i;
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i)) {
+        bool replaced = false;
+        for (size_t k = 0; k < nchanges; k++)
+            if (!strcmp(changes[k].jid, e->key))
+                replaced = true;
+        if (replaced)
+            continue;
+        pv_store_aff_t it = {e->key, aff_name((pv_muc_aff_t)((intptr_t)e->val - 1)),
+                             room_aff_reason(r, e->key)};
+        if (!chain_affs(c, &it, 1))
+            return false;
+    }
+    for (map_entry_t *e = map_first(&r->regs, &i); e; e = map_next(&r->regs, e, &i))
+        if (!chain_reg(c, e->key, e->val))
+            return false;
+    return true;
+}
+
+void persist_config(room_t *r, char *const cfg[CF_COUNT], const char *subject,
+                    const char *subject_from, const pv_store_aff_t *affs, size_t naffs,
+                    persist_cb cb, void *ud)
+{
+    chain_t *c = chain_new(r, cb, ud);
+    if (!c) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s", r->jid);
+        cb(false, ud);
+        return;
+    }
+    c->first_store = !r->stored;
+    if (!chain_cfg(c, r, cfg, subject, subject_from) ||
+        (!r->stored && !chain_all_affs_regs(c, r, affs, naffs)) || !chain_affs(c, affs, naffs)) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s", r->jid);
+        chain_free(c);
+        cb(false, ud);
+        return;
+    }
+    chain_step(c);
+}
+
+void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const char *reg_bare,
+                     const char *reg_nick, bool with_reg, persist_cb cb, void *ud)
+{
+    if (!r->stored) {
+        cb(true, ud);
+        return;
+    }
+    chain_t *c = chain_new(r, cb, ud);
+    if (!c || !chain_affs(c, affs, naffs) || (with_reg && !chain_reg(c, reg_bare, reg_nick))) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s", r->jid);
+        if (c)
+            chain_free(c);
+        cb(false, ud);
+        return;
+    }
+    chain_step(c);
+}
+
+void persist_delete_then(room_t *r, persist_cb cb, void *ud)
+{
+    if (!r->stored) {
+        cb(true, ud);
+        return;
+    }
+    chain_t *c = chain_new(r, cb, ud);
+    if (!c) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory deleting %s", r->jid);
+        cb(false, ud);
+        return;
+    }
+    c->del = true;
+    chain_step(c);
 }
 
 void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a)
@@ -122,12 +350,20 @@ static pv_muc_aff_t aff_from_name(const char *s)
 static void loaded(int status, const char *error, const pv_store_room_t *sr, void *ud)
 {
     (void)ud;
+    if (loads_pending)
+        loads_pending--;
+    if (!muc) /* the backend answered after muc-core shut down */
+        return;
     if (status != PV_STORE_OK || !sr) {
         pv_log(PV_LOG_ERROR, MUC, "loading a stored room failed: %s", error ? error : "not found");
+        load_failed = true;
         return;
     }
-    if (rooms_get(sr->name))
+    if (rooms_get(sr->name)) {
+        pv_log(PV_LOG_ERROR, MUC, "stored room %s loaded twice: the second copy is ignored",
+               sr->name);
         return;
+    }
     room_t *r = room_new(sr->name);
     if (!r)
         return;
@@ -162,13 +398,19 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
 static void listed(int status, const char *error, const char *const *names, size_t n, void *ud)
 {
     (void)ud;
+    if (loads_pending)
+        loads_pending--;
+    if (!muc)
+        return;
     if (status != PV_STORE_OK) {
         pv_log(PV_LOG_ERROR, MUC, "listing stored rooms failed: %s",
                error ? error : "unknown error");
+        load_failed = true;
         return;
     }
     void *h;
     const pv_store_t *st = store(&h);
+    loads_pending += st ? n : 0;
     for (size_t i = 0; st && i < n; i++)
         st->room_load(h, names[i], loaded, NULL);
     pv_log(PV_LOG_INFO, MUC, "%zu stored rooms", n);
@@ -180,6 +422,42 @@ int persist_load_all(void)
     const pv_store_t *st = pv_store(&h);
     if (!st)
         return -1;
+    load_failed = false;
+    loads_pending = 1;
     st->room_list(h, listed, NULL);
     return 0;
+}
+
+int persist_load_state(void)
+{
+    return load_failed ? -1 : loads_pending ? 1 : 0;
+}
+
+static void load_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    *(bool *)w->data = true;
+}
+
+int persist_load_wait(double timeout)
+{
+    struct ev_loop *loop = pv_loop();
+    if (!loop)
+        return persist_load_state() == 0 ? 0 : -1;
+    bool expired = false;
+    ev_timer t;
+    ev_timer_init(&t, load_timeout, timeout, 0.);
+    t.data = &expired;
+    ev_timer_start(loop, &t);
+    while (persist_load_state() == 1 && !expired)
+        ev_run(loop, EVRUN_ONCE);
+    ev_timer_stop(loop, &t);
+    int st = persist_load_state();
+    if (st == 1)
+        pv_log(PV_LOG_ERROR, MUC,
+               "the storage backend did not deliver the stored rooms within %.0f s", timeout);
+    else if (st < 0) /* one room or the list failed: logged above; serve the others */
+        pv_log(PV_LOG_WARN, MUC, "some stored rooms could not be loaded (see above)");
+    return st == 1 ? -1 : 0;
 }

@@ -159,6 +159,10 @@ static int muc_init(const pv_config_t *cfg, void **state)
         pv_disco_add_feature(*f);
     if (persist_load_all() < 0)
         pv_log(PV_LOG_WARN, MUC, "no storage backend at start: stored rooms not loaded");
+    else if (persist_load_wait(30.0) < 0) {
+        pv_log(PV_LOG_ERROR, MUC, "cannot start without the stored rooms");
+        goto fail;
+    }
     return 0;
 fail:
     muc_shutdown(muc);

@@ -2,7 +2,9 @@
  * register.c: registering with a room (XEP-0045 §7.10, §7.11): the
  * muc#register form, the submitted nick reserved for the user and membership
  * granted; <remove/> unregisters (nick and membership go). Reservations are
- * enforced at entry and nick change (conflict). Stored with persistent rooms.
+ * enforced at entry and nick change (conflict). Stored with persistent rooms
+ * before the user is answered. Where the room requires approval, a new
+ * member's request goes to the admins first (reg_approval.c).
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -41,12 +43,95 @@ static const char *submitted(pv_el_t *x, const char *var)
     return NULL;
 }
 
-static void persist_registration(room_t *r, const char *bare, const char *nick, pv_muc_aff_t aff)
+/* A registration change waiting for the backend (stored rooms). */
+typedef struct reg_op {
+    char *room;   /* node */
+    pv_el_t *iq;  /* copy of the request (owned) */
+    char *bare;   /* the user */
+    char *nick;   /* new nick, NULL: unregister */
+    bool aff_change; /* member (register) or none (unregister) too */
+    bool approved;   /* an admin approved it (§9.9): the user is told by message */
+} reg_op_t;
+
+static void reg_op_free(reg_op_t *op)
 {
-    if (!room_cfg_bool(r, CF_PERSISTENT))
+    if (!op)
         return;
-    persist_aff(r, bare, aff);
-    persist_reg(r, bare, nick);
+    free(op->room);
+    pv_el_free(op->iq);
+    free(op->bare);
+    free(op->nick);
+    free(op);
+}
+
+static void reg_apply(reg_op_t *op)
+{
+    room_t *r = rooms_get(op->room);
+    if (!r) {
+        pv_send_error(op->iq, "cancel", "item-not-found", "The room was destroyed meanwhile");
+        return;
+    }
+    if (room_reg_set(r, op->bare, op->nick) < 0 ||
+        (op->aff_change &&
+         room_aff_set(r, op->bare, op->nick ? PV_MUC_AFF_MEMBER : PV_MUC_AFF_NONE) < 0)) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory registering %s in %s", op->bare, r->jid);
+        pv_send_error(op->iq, "wait", "internal-server-error", "Out of memory");
+        return;
+    }
+    if (op->approved) {
+        pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
+        if (m) {
+            pv_el_set_attr(m, "from", r->jid);
+            pv_el_set_attr(m, "to", op->bare);
+            pv_el_add_text_child(m, PV_NS_STANZA, "body",
+                                 errtext("Your registration with %s as %s was approved", r->jid,
+                                         op->nick));
+            pv_send(m);
+            pv_el_free(m);
+        }
+    } else {
+        pv_el_t *res = pv_iq_result_new(op->iq);
+        if (res) {
+            pv_send(res);
+            pv_el_free(res);
+        }
+    }
+    if (op->aff_change)
+        occupant_announce_affiliation(r, op->bare);
+}
+
+static void reg_stored(bool ok, void *ud)
+{
+    reg_op_t *op = ud;
+    if (muc) {
+        if (ok)
+            reg_apply(op);
+        else
+            pv_send_error(op->iq, "wait", "internal-server-error",
+                          "The registration could not be stored; nothing was changed");
+    }
+    reg_op_free(op);
+}
+
+/* Stores (persistent rooms) then applies: bare gets nick (NULL removes) and,
+ * with aff_change, membership (nick) or none (NULL). */
+static pv_verdict_t reg_change(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
+                               const char *nick, bool aff_change, bool approved)
+{
+    reg_op_t *op = calloc(1, sizeof *op);
+    if (!op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza)) ||
+        !(op->bare = xstrdup(bare)) || (nick && !(op->nick = xstrdup(nick)))) {
+        reg_op_free(op);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    op->aff_change = aff_change;
+    op->approved = approved;
+    pv_store_aff_t item = {bare, nick ? "member" : "none", NULL};
+    if (room_cfg_bool(r, CF_PERSISTENT))
+        persist_changes(r, &item, aff_change ? 1 : 0, bare, nick, true, reg_stored, op);
+    else
+        reg_stored(true, op);
+    return PV_HANDLED;
 }
 
 static pv_verdict_t unregister(pv_stanza_ctx_t *ctx, room_t *r)
@@ -54,20 +139,13 @@ static pv_verdict_t unregister(pv_stanza_ctx_t *ctx, room_t *r)
     const char *bare = ctx->from->bare;
     if (!room_reg_nick(r, bare) && room_aff(r, bare) != PV_MUC_AFF_MEMBER)
         return refuse(ctx, "cancel", "item-not-found", "You are not registered with this room");
-    room_reg_set(r, bare, NULL);
-    pv_muc_aff_t aff_before = room_aff(r, bare);
-    if (aff_before == PV_MUC_AFF_MEMBER)
-        room_aff_set(r, bare, PV_MUC_AFF_NONE);
-    persist_registration(r, bare, NULL, room_aff(r, bare));
-    bool was_member = aff_before == PV_MUC_AFF_MEMBER;
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
-    if (res) {
-        pv_send(res);
-        pv_el_free(res);
-    }
-    if (was_member)
-        occupant_announce_affiliation(r, bare);
-    return PV_HANDLED;
+    return reg_change(ctx, r, bare, NULL, room_aff(r, bare) == PV_MUC_AFF_MEMBER, false);
+}
+
+pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
+                               const char *nick)
+{
+    return reg_change(ctx, r, bare, nick, room_aff(r, bare) == PV_MUC_AFF_NONE, true);
 }
 
 pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
@@ -132,20 +210,9 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
         free(nick);
         return refuse(ctx, "cancel", "conflict", "That nickname is already taken in this room");
     }
-    if (room_reg_set(r, bare, nick) < 0) {
-        free(nick);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    }
-    if (aff == PV_MUC_AFF_NONE)
-        room_aff_set(r, bare, PV_MUC_AFF_MEMBER);
-    persist_registration(r, bare, nick, room_aff(r, bare));
+    pv_verdict_t v = aff == PV_MUC_AFF_NONE && room_cfg_bool(r, CF_REGAPPROVAL)
+                         ? reg_approval_request(ctx, r, bare, nick)
+                         : reg_change(ctx, r, bare, nick, aff == PV_MUC_AFF_NONE, false);
     free(nick);
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
-    if (res) {
-        pv_send(res);
-        pv_el_free(res);
-    }
-    if (aff == PV_MUC_AFF_NONE)
-        occupant_announce_affiliation(r, bare);
-    return PV_HANDLED;
+    return v;
 }

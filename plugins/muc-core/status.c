@@ -2,17 +2,43 @@
  * status.c: presence updates of an occupant already in the room (XEP-0045
  * §7.7): show/status changes are broadcast to every occupant (subject to
  * muc#roomconfig_presencebroadcast); a repeated join presence (with the muc
- * <x/>) resends the room's state to that session only, never to the room.
+ * <x/>) resends the room's state to that session only and reaches the room
+ * only when it also changes show or status (then as a status change).
  */
 #include "muc_internal.h"
 #include <string.h>
+
+static bool same_text(const pv_el_t *a, const pv_el_t *b, const char *name)
+{
+    const char *x = a ? pv_el_child_text(a, PV_NS_STANZA, name) : NULL;
+    const char *y = b ? pv_el_child_text(b, PV_NS_STANZA, name) : NULL;
+    return !strcmp(x ? x : "", y ? y : "");
+}
 
 pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
 {
     occupant_t *o = s->occ;
     pv_el_t *mucx = pv_el_child(ctx->stanza, NS_MUC, "x");
+    static const int self110[] = {110, 0};
     if (mucx) {
-        enter_resync(r, s, mucx);
+        bool changed = !same_text(o->presence, ctx->stanza, "show") ||
+                       !same_text(o->presence, ctx->stanza, "status");
+        pv_el_t *copy = changed ? pv_el_clone(ctx->stanza) : NULL;
+        if (copy) {
+            pv_el_free(o->presence);
+            o->presence = copy;
+        }
+        enter_resync(r, s, mucx); /* that session: the room's state, its new presence */
+        if (copy) { /* everyone else: a status change (STATUS-1) */
+            pres_opts_t opt = {.self_codes = self110, .except = o};
+            presence_broadcast(o, &opt);
+            for (session_t *t = o->sessions; t; t = t->next)
+                if (t != s) {
+                    pres_opts_t own = {.self_codes = self110, .self_only = true,
+                                       .only_session = t};
+                    presence_broadcast(o, &own);
+                }
+        }
         return PV_HANDLED;
     }
     pv_el_t *copy = pv_el_clone(ctx->stanza);
@@ -20,7 +46,6 @@ pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     pv_el_free(o->presence);
     o->presence = copy;
-    static const int self110[] = {110, 0};
     pres_opts_t opt = {.self_codes = self110};
     presence_broadcast(o, &opt);
     return PV_HANDLED;

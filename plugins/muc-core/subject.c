@@ -27,33 +27,84 @@ void subject_send(const room_t *r, const char *to)
     pv_el_free(m);
 }
 
+/* A subject change of a stored room waiting for the backend. */
+typedef struct subj_op {
+    char *room;    /* node */
+    char *sender;  /* the changer's full JID */
+    char *subject; /* new subject */
+    char *from;    /* the changer's nick */
+    pv_el_t *msg;  /* copy of the sender's message (owned) */
+} subj_op_t;
+
+static void subj_op_free(subj_op_t *op)
+{
+    if (!op)
+        return;
+    free(op->room);
+    free(op->sender);
+    free(op->subject);
+    free(op->from);
+    pv_el_free(op->msg);
+    free(op);
+}
+
+static void subj_apply(subj_op_t *op)
+{
+    room_t *r = rooms_get(op->room);
+    if (!r) {
+        pv_send_error(op->msg, "cancel", "item-not-found", "The room was destroyed meanwhile");
+        return;
+    }
+    free(r->subject);
+    free(r->subject_from);
+    r->subject = op->subject;
+    r->subject_from = op->from;
+    op->subject = op->from = NULL;
+    session_t *s = session_by_full(r, op->sender);
+    if (!s) /* the changer left meanwhile: the new subject is for the next joiners */
+        return;
+    occupant_t *o = s->occ;
+    pv_el_t *m = op->msg;
+    pv_el_set_attrf(m, "from", "%s/%s", r->jid, o->nick);
+    pv_el_set_attr(m, "to", NULL);
+    occupant_id_add(m, o);
+    pv_prepared_t *p = pv_prepare(m);
+    for (occupant_t *q = r->first; p && q; q = q->next)
+        for (session_t *t = q->sessions; t && ext_may_deliver(r, o, q, m, "subject"); t = t->next)
+            pv_send_prepared(p, t->jid->full);
+    pv_prepared_free(p);
+}
+
+static void subj_stored(bool ok, void *ud)
+{
+    subj_op_t *op = ud;
+    if (muc) {
+        if (ok) {
+            subj_apply(op);
+        } else {
+            pv_send_error(op->msg, "wait", "internal-server-error",
+                          "The subject could not be stored; it was not changed");
+        }
+    }
+    subj_op_free(op);
+}
+
 pv_verdict_t subject_handle(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *o)
 {
     if (!may(r, o, PRIV_CHANGE_SUBJECT))
         return refuse(ctx, "auth", "forbidden",
                       "You are not allowed to change the subject of this room");
     const char *text = pv_el_child_text(ctx->stanza, PV_NS_STANZA, "subject");
-    char *subj = xstrdup(text ? text : "");
-    char *from = xstrdup(o->nick);
-    if (!subj || !from) {
-        free(subj);
-        free(from);
+    subj_op_t *op = calloc(1, sizeof *op);
+    if (!op || !(op->room = xstrdup(r->name)) || !(op->sender = xstrdup(ctx->from->full)) ||
+        !(op->subject = xstrdup(text ? text : "")) || !(op->from = xstrdup(o->nick)) ||
+        !(op->msg = pv_el_clone(ctx->stanza))) {
+        subj_op_free(op);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
-    free(r->subject);
-    free(r->subject_from);
-    r->subject = subj;
-    r->subject_from = from;
-    if (room_cfg_bool(r, CF_PERSISTENT))
-        persist_room(r);
-    pv_el_t *m = message_from_occupant(ctx, o);
-    if (!m)
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    pv_prepared_t *p = pv_prepare(m);
-    for (occupant_t *q = r->first; p && q; q = q->next)
-        for (session_t *s = q->sessions; s && ext_may_deliver(r, o, q, m, "subject"); s = s->next)
-            pv_send_prepared(p, s->jid->full);
-    pv_prepared_free(p);
-    pv_el_free(m);
+    if (room_cfg_bool(r, CF_PERSISTENT) && r->stored)
+        persist_config(r, NULL, op->subject, op->from, NULL, 0, subj_stored, op);
+    else
+        subj_stored(true, op);
     return PV_HANDLED;
 }

@@ -179,12 +179,73 @@ def test_failing_store_at_start_up_is_reported():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-# muc-core sends the IQ result for these before (and whatever) the store
-# answers: plugins/muc-core/create.c and register.c call persist_*, whose
-# callback (persist.c done()) only logs a failure.
-run(globals(), todo={
-    'test_config_change_fails_with_internal_server_error':
-        'muc-core acknowledges owner-form changes the store refused (create.c, persist.c)',
-    'test_registration_fails_with_internal_server_error':
-        'muc-core acknowledges registrations the store refused (register.c, persist.c)',
-})
+def subject_of(m, frm, nick):
+    """The subject a new occupant is told when joining room 'r' (then leaves)."""
+    got = m.join(frm, 'r', nick)
+    subj = [s for s in got if s.get('to') == frm and s.find('{jabber:component:accept}subject') is not None]
+    assert subj, 'no subject message on joining:\n' + '\n'.join(tostring(s) for s in got)
+    m.leave(frm, 'r', nick)
+    return subj[-1].find('{jabber:component:accept}subject').text or ''
+
+
+def test_subject_change_fails_with_an_error_to_the_sender():
+    f = Failing()
+    try:
+        f.m.join(OWNER, 'r', 'alice')
+        f.fail(True)
+        f.m.send("<message type='groupchat' id='s1' from='%s' to='%s'>"
+                 "<subject>Never stored</subject></message>" % (OWNER, room_jid('r')))
+        got = f.m.collect()
+        errs = [s for s in got if s.get('to') == OWNER and s.get('type') == 'error']
+        assert errs, 'the subject change was not refused:\n' + '\n'.join(tostring(s) for s in got)
+        assert error_condition(errs[0]) in STORE_ERRORS, tostring(errs[0])
+        told = [s for s in got if s.get('type') == 'groupchat']
+        assert not told, 'a subject that was not stored was broadcast:\n' + \
+            '\n'.join(tostring(s) for s in told)
+        f.logged('room_put')
+        f.alive()
+        f.fail(False)
+        assert subject_of(f.m, 'carol@localhost/c', 'carol') == ''
+        # and once the store works the change goes through
+        f.m.send("<message type='groupchat' id='s2' from='%s' to='%s'>"
+                 "<subject>Stored</subject></message>" % (OWNER, room_jid('r')))
+        got = f.m.collect()
+        assert [s for s in got if s.get('to') == OWNER and s.get('type') == 'groupchat'], \
+            '\n'.join(tostring(s) for s in got)
+        assert subject_of(f.m, 'carol@localhost/c', 'carol') == 'Stored'
+        f.intact()
+    finally:
+        f.close()
+
+
+def test_members_only_invitation_fails_when_membership_is_not_stored():
+    f = Failing()
+    try:
+        res = f.m.configure(OWNER, 'r', {'membersonly': 1})
+        assert res.get('type') == 'result', tostring(res)
+        f.m.join(OWNER, 'r', 'alice')
+        f.fail(True)
+        f.m.send("<message id='i1' from='%s' to='%s'><x xmlns='http://jabber.org/protocol/muc#user'>"
+                 "<invite to='carol@localhost'/></x></message>" % (OWNER, room_jid('r')))
+        got = f.m.collect()
+        errs = [s for s in got if s.get('to') == OWNER and s.get('type') == 'error']
+        assert errs, 'the invitation was not refused:\n' + '\n'.join(tostring(s) for s in got)
+        assert error_condition(errs[0]) in STORE_ERRORS, tostring(errs[0])
+        told = [s for s in got if s.get('to', '').startswith('carol@')]
+        assert not told, '\n'.join(tostring(s) for s in told)
+        f.logged('affs_set')
+        f.alive()
+        f.fail(False)
+        assert 'carol@localhost' not in aff_list(f.m, 'r', 'member')
+        # once the store works, the invitee is made a member and invited
+        f.m.send("<message id='i2' from='%s' to='%s'><x xmlns='http://jabber.org/protocol/muc#user'>"
+                 "<invite to='carol@localhost'/></x></message>" % (OWNER, room_jid('r')))
+        got = f.m.collect()
+        assert [s for s in got if s.get('to') == 'carol@localhost'], \
+            '\n'.join(tostring(s) for s in got)
+        assert 'carol@localhost' in aff_list(f.m, 'r', 'member')
+    finally:
+        f.close()
+
+
+run(globals())

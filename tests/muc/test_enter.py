@@ -285,6 +285,27 @@ def test_enter_15_repeated_join_does_not_flood_room():
         assert [kind(s) for s in mine] == ['presence', 'presence', 'message'], describe(mine)
 
 
+def test_enter_15_repeated_join_with_new_status_is_a_status_change():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        m.join(B, 'r', 'bob')
+        got = m.join(B, 'r', 'bob', extra='<show>dnd</show><status>busy</status>')
+        others = to(got, A)
+        assert len(others) == 1 and is_presence(others[0]), describe(got)
+        p = others[0]
+        assert p.get('from') == occ('r', 'bob') and p.get('type') is None, describe(got)
+        assert p.find('{%s}show' % NS['component']).text == 'dnd', describe(got)
+        assert p.find('{%s}status' % NS['component']).text == 'busy', describe(got)
+        # bob gets the room's state again, his own presence with the new show
+        mine = to(got, B)
+        own = [s for s in mine if is_presence(s) and s.get('from') == occ('r', 'bob')]
+        assert own and all(s.find('{%s}show' % NS['component']).text == 'dnd' for s in own), \
+            describe(mine)
+        # the same presence again changes nothing: the room hears nothing
+        got = m.join(B, 'r', 'bob', extra='<show>dnd</show><status>busy</status>')
+        assert not to(got, A), describe(got)
+
+
 def test_id_1_occupant_id_on_presence_and_message():
     with MUC() as m:
         got = m.create(A, 'r', 'alice')

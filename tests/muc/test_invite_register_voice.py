@@ -150,6 +150,87 @@ def test_reg_3_unregister_removes_nick_and_membership():
         assert 110 in codes([s for s in to(got, A) if is_presence(s)][-1]), describe(got)
 
 
+APPROVAL = 'x-palaver#registration_approval'
+
+
+def approval_submit(m, frm, jid, allow):
+    m.send("<message from='%s' to='%s'><x xmlns='jabber:x:data' type='submit'>"
+           "<field var='FORM_TYPE'><value>%s</value></field>"
+           "<field var='muc#jid'><value>%s</value></field>"
+           "<field var='muc#register_allow'><value>%s</value></field></x></message>"
+           % (frm, room_jid('r'), 'http://jabber.org/protocol/muc#register', jid, allow))
+    return m.collect()
+
+
+def test_reg_1_approval_request_reaches_admins_and_approval_registers():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {APPROVAL: 1})
+        ok = m.iq(A, room_jid('r'), 'set', "<query xmlns='%s'><item affiliation='admin' "
+                  "jid='dora@localhost'/></query>" % NS['muc_admin'], id_='adm')
+        assert ok.get('type') == 'result', tostring(ok)
+        m.collect()
+        m.send("<iq type='set' id='rs' from='%s' to='%s'><query xmlns='jabber:iq:register'>"
+               "<x xmlns='jabber:x:data' type='submit'><field var='muc#register_roomnick'>"
+               "<value>bobby</value></field></x></query></iq>" % (B, room_jid('r')))
+        got = m.collect()
+        res = [s for s in got if s.get('id') == 'rs']
+        assert len(res) == 1 and res[0].get('type') == 'result', describe(got)
+        asked = [s for s in got if is_message(s)]
+        assert sorted(s.get('to') for s in asked) == ['alice@localhost', 'dora@localhost'], \
+            describe(got)
+        form = asked[0].find(DATA + 'x')
+        assert form is not None and form.get('type') == 'form', describe(asked)
+        f = {x.get('var'): (x.find(DATA + 'value').text if x.find(DATA + 'value') is not None
+                            else None) for x in form.findall(DATA + 'field')}
+        assert f['FORM_TYPE'] == 'http://jabber.org/protocol/muc#register', f
+        assert f['muc#register_roomnick'] == 'bobby' and f['muc#jid'] == 'bob@localhost', f
+        assert 'muc#register_allow' in f, f
+        # not registered yet: the nick is free, bob is no member
+        q = reg_get(m, B).find('{jabber:iq:register}query')
+        assert q.find('{jabber:iq:register}registered') is None
+        # a non-admin cannot approve
+        got = approval_submit(m, C, 'bob@localhost', 'true')
+        assert_error(got, C, 'auth', 'forbidden')
+        got = approval_submit(m, A, 'bob@localhost', 'true')
+        told = [s for s in got if s.get('to') == 'bob@localhost']
+        assert told and 'approved' in body_of(told[0]), describe(got)
+        q = reg_get(m, B).find('{jabber:iq:register}query')
+        assert q.find('{jabber:iq:register}username').text == 'bobby'
+        got = m.join(B, 'r', 'bobby')
+        own = [s for s in to(got, B) if is_presence(s)][-1]
+        assert item(own).get('affiliation') == 'member', describe(got)
+        # the request is settled: approving again finds nothing pending
+        got = approval_submit(m, A, 'bob@localhost', 'true')
+        assert_error(got, A, 'cancel', 'item-not-found')
+
+
+def test_reg_1_denied_registration_tells_the_requester():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {APPROVAL: 1})
+        res = reg_set(m, B, 'bobby')
+        assert res.get('type') == 'result', tostring(res)
+        m.collect()
+        got = approval_submit(m, A, 'bob@localhost', 'false')
+        told = [s for s in got if s.get('to') == 'bob@localhost']
+        assert told and 'denied' in body_of(told[0]), describe(got)
+        q = reg_get(m, B).find('{jabber:iq:register}query')
+        assert q.find('{jabber:iq:register}registered') is None
+        got = m.iq(A, room_jid('r'), 'get', "<query xmlns='%s'><item affiliation='member'/></query>"
+                   % NS['muc_admin'], id_='ml')
+        assert 'bob@localhost' not in tostring(got), tostring(got)
+
+
+def test_reg_1_without_approval_members_are_admitted_at_once():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        res = reg_set(m, B, 'bobby')
+        assert res.get('type') == 'result', tostring(res)
+        got = m.collect()
+        assert not [s for s in got if is_message(s)], describe(got)
+        q = reg_get(m, B).find('{jabber:iq:register}query')
+        assert q.find('{jabber:iq:register}username').text == 'bobby'
+
+
 def voice_form(extra_fields='', type_='submit'):
     return ("<x xmlns='jabber:x:data' type='%s'><field var='FORM_TYPE'><value>%s</value></field>"
             "<field var='muc#role'><value>participant</value></field>%s</x>" % (type_, NS['muc_request'], extra_fields))

@@ -126,10 +126,10 @@ static void test_every_cell_of_the_change_tables(void **state)
 static void test_named_cells(void **state)
 {
     (void)state;
-    enum { N = PV_MUC_AFF_NONE, M = PV_MUC_AFF_MEMBER, AD = PV_MUC_AFF_ADMIN, OW = PV_MUC_AFF_OWNER,
-           OC = PV_MUC_AFF_OUTCAST };
-    enum { RN = PV_MUC_ROLE_NONE, RV = PV_MUC_ROLE_VISITOR, RP = PV_MUC_ROLE_PARTICIPANT,
-           RM = PV_MUC_ROLE_MODERATOR };
+    const pv_muc_aff_t N = PV_MUC_AFF_NONE, M = PV_MUC_AFF_MEMBER, AD = PV_MUC_AFF_ADMIN,
+                       OW = PV_MUC_AFF_OWNER, OC = PV_MUC_AFF_OUTCAST;
+    const pv_muc_role_t RN = PV_MUC_ROLE_NONE, RV = PV_MUC_ROLE_VISITOR,
+                        RP = PV_MUC_ROLE_PARTICIPANT, RM = PV_MUC_ROLE_MODERATOR;
     /* MOD-1: a moderator (no affiliation) kicks a participant; not an admin or owner */
     assert_int_equal(priv_role_change(N, RM, N, RP, RN), PRIV_OK);
     assert_int_equal(priv_role_change(N, RM, AD, RM, RN), PRIV_NOT_ALLOWED);
