@@ -64,9 +64,16 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/test_store.h 
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_LDFLAGS = -export-dynamic
-TESTS += tests/unit/test_store_pgsql.sh
+TESTS += tests/unit/test_store_pgsql.sh tests/unit/test_pgsql_schema_file.sh
 endif
-EXTRA_DIST += tests/unit/test_store_pgsql.sh backends/README.md
+EXTRA_DIST += tests/unit/test_store_pgsql.sh backends/README.md \
+	tests/unit/pgsql_server.sh tests/unit/test_pgsql_schema_file.sh tools/pgsql-schema.py
+# The schema as a file, for operators who create the database by hand.
+if HAVE_PGSQL
+dist_pkgdata_DATA = backends/pgsql/palaver-pgsql.sql
+else
+EXTRA_DIST += backends/pgsql/palaver-pgsql.sql
+endif
 
 # A backend whose writes fail while a marker file exists (tests only).
 check_LTLIBRARIES += tests/backends/failstore.la

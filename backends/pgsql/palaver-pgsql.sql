@@ -1,0 +1,115 @@
+-- Palaver: the pgsql backend's schema, for creating a database by hand:
+--   psql -v ON_ERROR_STOP=1 -d DBNAME -f palaver-pgsql.sql
+-- palaver creates (and upgrades) the same schema itself at start-up.
+-- Generated from backends/pgsql/schema.c by tools/pgsql-schema.py.
+
+CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS rooms (  id bigserial PRIMARY KEY,  name text NOT NULL UNIQUE,  stored boolean NOT NULL DEFAULT false);
+CREATE TABLE IF NOT EXISTS room_config (  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  pos integer NOT NULL,  key text NOT NULL,  value text NOT NULL,  PRIMARY KEY (room_id, pos));
+CREATE TABLE IF NOT EXISTS affiliations (  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  jid text NOT NULL,  affiliation text NOT NULL,  reason text,  PRIMARY KEY (room_id, jid));
+CREATE TABLE IF NOT EXISTS registrations (  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  jid text NOT NULL,  nick text NOT NULL,  PRIMARY KEY (room_id, jid));
+CREATE TABLE IF NOT EXISTS archive (  seq bigserial PRIMARY KEY,  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  msg_id text NOT NULL,  stamp_us bigint NOT NULL,  nick text,  jid text,  xml text NOT NULL,  UNIQUE (room_id, msg_id));
+CREATE INDEX IF NOT EXISTS archive_room_seq ON archive (room_id, seq);
+CREATE OR REPLACE FUNCTION palaver_room_id(p_name text) RETURNS bigint AS $$
+DECLARE rid bigint;
+BEGIN
+  SELECT id INTO rid FROM rooms WHERE name = p_name;
+  IF rid IS NULL THEN
+    INSERT INTO rooms (name) VALUES (p_name) ON CONFLICT (name) DO NOTHING
+      RETURNING id INTO rid;
+    IF rid IS NULL THEN SELECT id INTO rid FROM rooms WHERE name = p_name; END IF;
+  END IF;
+  RETURN rid;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION palaver_room_put(p_name text, p_keys text[], p_values text[])
+RETURNS void AS $$
+DECLARE rid bigint;
+BEGIN
+  INSERT INTO rooms (name, stored) VALUES (p_name, true)
+    ON CONFLICT (name) DO UPDATE SET stored = true RETURNING id INTO rid;
+  DELETE FROM room_config WHERE room_id = rid;
+  INSERT INTO room_config (room_id, pos, key, value)
+    SELECT rid, t.ord, t.k, t.v FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, ord);
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION palaver_affs_set(p_room text, p_jids text[], p_affs text[],
+                                            p_reasons text[]) RETURNS boolean AS $$
+DECLARE rid bigint;
+BEGIN
+  SELECT id INTO rid FROM rooms WHERE name = p_room AND stored FOR UPDATE;
+  IF rid IS NULL THEN RETURN false; END IF;
+  FOR i IN 1 .. coalesce(array_length(p_jids, 1), 0) LOOP
+    IF p_affs[i] = 'none' THEN
+      DELETE FROM affiliations WHERE room_id = rid AND jid = p_jids[i];
+    ELSE
+      INSERT INTO affiliations (room_id, jid, affiliation, reason)
+        VALUES (rid, p_jids[i], p_affs[i], p_reasons[i])
+        ON CONFLICT (room_id, jid) DO UPDATE
+        SET affiliation = excluded.affiliation, reason = excluded.reason;
+    END IF;
+  END LOOP;
+  RETURN true;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION palaver_reg_set(p_room text, p_jid text, p_nick text)
+RETURNS boolean AS $$
+DECLARE rid bigint;
+BEGIN
+  SELECT id INTO rid FROM rooms WHERE name = p_room AND stored;
+  IF rid IS NULL THEN RETURN false; END IF;
+  IF p_nick IS NULL THEN
+    DELETE FROM registrations WHERE room_id = rid AND jid = p_jid;
+  ELSE
+    INSERT INTO registrations (room_id, jid, nick) VALUES (rid, p_jid, p_nick)
+      ON CONFLICT (room_id, jid) DO UPDATE SET nick = excluded.nick;
+  END IF;
+  RETURN true;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION palaver_archive_query(p_room text, p_after text, p_before text,
+    p_start bigint, p_end bigint, p_nick text, p_limit bigint, p_backward boolean)
+RETURNS TABLE (r_id text, r_stamp bigint, r_nick text, r_jid text, r_xml text) AS $$
+DECLARE rid bigint; lo bigint := 0; hi bigint := 9223372036854775807;
+BEGIN
+  SELECT id INTO rid FROM rooms WHERE name = p_room;
+  IF p_after IS NOT NULL THEN
+    SELECT a.seq INTO lo FROM archive a WHERE a.room_id = rid AND a.msg_id = p_after;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'P0002',
+        MESSAGE = 'after_id: no such message in this room';
+    END IF;
+  END IF;
+  IF p_before IS NOT NULL THEN
+    SELECT a.seq INTO hi FROM archive a WHERE a.room_id = rid AND a.msg_id = p_before;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'P0002',
+        MESSAGE = 'before_id: no such message in this room';
+    END IF;
+  END IF;
+  IF p_backward THEN
+    RETURN QUERY SELECT a.msg_id, a.stamp_us, a.nick, a.jid, a.xml FROM archive a
+      WHERE a.room_id = rid AND a.seq > lo AND a.seq < hi
+        AND a.stamp_us >= p_start AND a.stamp_us <= p_end
+        AND (p_nick IS NULL OR a.nick = p_nick)
+      ORDER BY a.seq DESC LIMIT p_limit;
+  ELSE
+    RETURN QUERY SELECT a.msg_id, a.stamp_us, a.nick, a.jid, a.xml FROM archive a
+      WHERE a.room_id = rid AND a.seq > lo AND a.seq < hi
+        AND a.stamp_us >= p_start AND a.stamp_us <= p_end
+        AND (p_nick IS NULL OR a.nick = p_nick)
+      ORDER BY a.seq ASC LIMIT p_limit;
+  END IF;
+END $$ LANGUAGE plpgsql STABLE;
+CREATE OR REPLACE FUNCTION palaver_archive_trim(p_room text, p_before bigint, p_keep bigint)
+RETURNS void AS $$
+DECLARE rid bigint; cut bigint;
+BEGIN
+  SELECT id INTO rid FROM rooms WHERE name = p_room;
+  IF rid IS NULL THEN RETURN; END IF;
+  IF p_before <> 0 THEN
+    DELETE FROM archive WHERE room_id = rid AND stamp_us < p_before;
+  END IF;
+  IF p_keep > 0 THEN
+    SELECT a.seq INTO cut FROM archive a WHERE a.room_id = rid
+      ORDER BY a.seq DESC OFFSET p_keep LIMIT 1;
+    IF cut IS NOT NULL THEN DELETE FROM archive WHERE room_id = rid AND seq <= cut; END IF;
+  END IF;
+END $$ LANGUAGE plpgsql;
+INSERT INTO schema_version SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
