@@ -5,7 +5,10 @@
  * locked room (201) that nobody else can enter until the owner submits the
  * form (instant room: an empty submit; reserved room: get, then submit) or
  * cancels (which destroys it); a GroupChat 1.0 join creates an instant room.
- * The form is generated from the field table in config_fields.c.
+ * The form is generated from the field table in config_fields.c. A submitted
+ * form of a persistent room is stored first (the config, then its owner and
+ * admin lists in one affs_set); only when the backend said yes is it applied,
+ * answered and announced; a failure answers internal-server-error.
  */
 #include "muc_internal.h"
 #include <stdio.h>

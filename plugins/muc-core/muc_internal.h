@@ -170,6 +170,7 @@ typedef struct muc_state {
     char *occupant_id_secret;
     long flood_burst;      /* messages allowed at once (0: no limit) */
     long flood_per_minute; /* refill rate */
+    long load_timeout;     /* seconds to wait at start for the stored rooms */
     map_t rooms;           /* name -> room_t */
     pv_hook_t *hooks[16];
     size_t nhooks;
@@ -381,9 +382,9 @@ int persist_load_state(void);
 /* Runs the event loop until every stored room arrived (or `timeout` seconds
  * passed): 0, or -1 after logging why. */
 int persist_load_wait(double timeout);
+/* One affiliation written without waiting (extensions.c's extra affiliations
+ * only; a failure is logged). */
 void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a);
-void persist_reg(room_t *r, const char *bare, const char *nick);
-void persist_delete(room_t *r);
 int persist_load_all(void);
 
 /* errors.c */

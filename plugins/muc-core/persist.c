@@ -1,11 +1,14 @@
 /*
  * persist.c: persistent rooms through the storage backend (palaver/store.h).
- * Every change of a persistent room's configuration or subject rewrites its
- * key/value pairs; affiliation and registration changes are written one by
- * one. Temporary rooms never touch storage. At start every stored room is
- * loaded (room_list + room_load); callbacks may run now or later (pgsql), so
- * nothing here assumes either. Keys: the field table's storage keys plus
- * "subject" and "subject_from".
+ * Changes are stored before they are applied: a chain of writes (room_put of
+ * the whole config, reg_set, then one affs_set) runs step by step, each
+ * after the backend said yes, and the caller's callback learns whether all
+ * succeeded; a failing step is logged, stops the chain and puts back the
+ * config (or nick) an earlier step wrote. Temporary rooms never touch
+ * storage. At start every stored room is loaded (room_list + room_load) and
+ * muc-core's init runs the event loop until all arrived; callbacks may run
+ * now or later (pgsql), so nothing here assumes either. Keys: the field
+ * table's storage keys plus "subject" and "subject_from".
  */
 #include "muc_internal.h"
 #include <ev.h>
@@ -42,6 +45,7 @@ static const pv_store_t *store(void **h)
 
 /* Start-up loading: the room list and every room load still to come. */
 static size_t loads_pending;
+static size_t rooms_loaded;
 static bool load_failed;
 
 /* ---- write chains: store first, answer when the backend said yes ---- */
@@ -51,6 +55,10 @@ typedef struct chain {
     char *jid;           /* room JID, for the log */
     pv_kv_t *cfg;        /* NULL: no room_put */
     size_t ncfg;
+    pv_kv_t *old_cfg;    /* the stored config before, to put back when a later step fails */
+    size_t nold;
+    bool undo_reg;       /* persist_changes: regs[0] replaced old_nick (NULL: none) */
+    char *old_nick;
     pv_store_aff_t *affs;
     size_t naffs;
     pv_store_reg_t *regs;
@@ -62,12 +70,20 @@ typedef struct chain {
     void *ud;
 } chain_t;
 
+static void kv_free(pv_kv_t *kv, size_t n)
+{
+    for (size_t i = 0; kv && i < n; i++) {
+        free((char *)kv[i].key);
+        free((char *)kv[i].value);
+    }
+    free(kv);
+}
+
 static void chain_free(chain_t *c)
 {
-    for (size_t i = 0; c->cfg && i < c->ncfg; i++) {
-        free((char *)c->cfg[i].key);
-        free((char *)c->cfg[i].value);
-    }
+    kv_free(c->cfg, c->ncfg);
+    kv_free(c->old_cfg, c->nold);
+    free(c->old_nick);
     for (size_t i = 0; c->affs && i < c->naffs; i++) {
         free((char *)c->affs[i].jid);
         free((char *)c->affs[i].affiliation);
@@ -77,7 +93,6 @@ static void chain_free(chain_t *c)
         free((char *)c->regs[i].jid);
         free((char *)c->regs[i].nick);
     }
-    free(c->cfg);
     free(c->affs);
     free(c->regs);
     free(c->room);
@@ -102,6 +117,35 @@ static void chain_finish(chain_t *c, bool ok)
     cb(ok, ud);
 }
 
+static void undo_done(int status, const char *error, void *ud)
+{
+    char *jid = ud;
+    if (status != PV_STORE_OK)
+        pv_log(PV_LOG_ERROR, MUC,
+               "putting back the stored configuration of %s failed too: %s; the stored "
+               "configuration differs from the one in use until the next change",
+               jid ? jid : "a room", error ? error : "unknown error");
+    free(jid);
+}
+
+/* A step after room_put failed: the stored config goes back to what it was
+ * (or the room, stored for the first time, is deleted again). */
+static void chain_undo(chain_t *c)
+{
+    void *h;
+    const pv_store_t *st = pv_store(&h);
+    if (!st || c->del)
+        return;
+    if (c->undo_reg && c->nregs == 1 && c->step == 2) /* reg_set done, affs_set failed */
+        st->reg_set(h, c->room, c->regs[0].jid, c->old_nick, undo_done, xstrdup(c->jid));
+    if (!c->cfg || c->step == 0)
+        return;
+    if (c->first_store)
+        st->room_delete(h, c->room, undo_done, xstrdup(c->jid));
+    else if (c->old_cfg)
+        st->room_put(h, c->room, c->old_cfg, c->nold, undo_done, xstrdup(c->jid));
+}
+
 static void chain_done(int status, const char *error, void *ud)
 {
     chain_t *c = ud;
@@ -112,6 +156,8 @@ static void chain_done(int status, const char *error, void *ud)
     if (status != PV_STORE_OK) {
         pv_log(PV_LOG_ERROR, MUC, "storing %s failed (%s): %s", c->jid, op,
                error ? error : "unknown error");
+        if (muc)
+            chain_undo(c);
         chain_finish(c, false);
         return;
     }
@@ -208,9 +254,9 @@ static bool chain_reg(chain_t *c, const char *bare, const char *nick)
 }
 
 /* The room's config as stored, with cfg[i] (when non-NULL) instead of the
- * room's value and the given subject. */
-static bool chain_cfg(chain_t *c, const room_t *r, char *const cfg[CF_COUNT], const char *subject,
-                      const char *subject_from)
+ * room's value and the given subject: copied into *out (owned). */
+static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const cfg[CF_COUNT],
+                     const char *subject, const char *subject_from)
 {
     pv_kv_t kv[CF_COUNT + 2 + EXT_MAX_FIELDS];
     size_t n = 0;
@@ -221,11 +267,12 @@ static bool chain_cfg(chain_t *c, const room_t *r, char *const cfg[CF_COUNT], co
     if (subject_from)
         kv[n++] = (pv_kv_t){"subject_from", subject_from};
     n += ext_config_kv(r, kv + n, EXT_MAX_FIELDS);
-    if (!(c->cfg = calloc(n, sizeof *c->cfg)))
+    *nout = 0;
+    if (!(*out = calloc(n, sizeof **out)))
         return false;
     for (size_t i = 0; i < n; i++) {
-        c->ncfg++;
-        if (!dup_into(&c->cfg[i].key, kv[i].key) || !dup_into(&c->cfg[i].value, kv[i].value))
+        (*nout)++;
+        if (!dup_into(&(*out)[i].key, kv[i].key) || !dup_into(&(*out)[i].value, kv[i].value))
             return false;
     }
     return true;
@@ -266,7 +313,8 @@ void persist_config(room_t *r, char *const cfg[CF_COUNT], const char *subject,
         return;
     }
     c->first_store = !r->stored;
-    if (!chain_cfg(c, r, cfg, subject, subject_from) ||
+    if (!kv_build(&c->cfg, &c->ncfg, r, cfg, subject, subject_from) ||
+        (r->stored && !kv_build(&c->old_cfg, &c->nold, r, NULL, r->subject, r->subject_from)) ||
         (!r->stored && !chain_all_affs_regs(c, r, affs, naffs)) || !chain_affs(c, affs, naffs)) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s", r->jid);
         chain_free(c);
@@ -284,7 +332,13 @@ void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const 
         return;
     }
     chain_t *c = chain_new(r, cb, ud);
-    if (!c || !chain_affs(c, affs, naffs) || (with_reg && !chain_reg(c, reg_bare, reg_nick))) {
+    const char *old = with_reg ? room_reg_nick(r, reg_bare) : NULL;
+    if (c && with_reg) {
+        c->undo_reg = true;
+        c->old_nick = old ? xstrdup(old) : NULL;
+    }
+    if (!c || !chain_affs(c, affs, naffs) || (with_reg && !chain_reg(c, reg_bare, reg_nick)) ||
+        (old && !c->old_nick)) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s", r->jid);
         if (c)
             chain_free(c);
@@ -318,25 +372,6 @@ void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a)
         return;
     pv_store_aff_t item = {bare, aff_name(a), NULL};
     st->affs_set(h, r->name, &item, 1, done, what("affiliation in", r));
-}
-
-void persist_reg(room_t *r, const char *bare, const char *nick)
-{
-    void *h;
-    const pv_store_t *st;
-    if (!r->stored || !(st = store(&h)))
-        return;
-    st->reg_set(h, r->name, bare, nick, done, what("registration in", r));
-}
-
-void persist_delete(room_t *r)
-{
-    void *h;
-    const pv_store_t *st;
-    if (!r->stored || !(st = store(&h)))
-        return;
-    st->room_delete(h, r->name, done, what("deletion of", r));
-    r->stored = false;
 }
 
 static pv_muc_aff_t aff_from_name(const char *s)
@@ -391,6 +426,7 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
         room_free(r);
         return;
     }
+    rooms_loaded++;
     pv_muc_room_event_t ev = {.room = r};
     pv_event_fire(ev_room_created, &ev);
 }
@@ -424,6 +460,7 @@ int persist_load_all(void)
         return -1;
     load_failed = false;
     loads_pending = 1;
+    rooms_loaded = 0;
     st->room_list(h, listed, NULL);
     return 0;
 }
@@ -459,5 +496,7 @@ int persist_load_wait(double timeout)
                "the storage backend did not deliver the stored rooms within %.0f s", timeout);
     else if (st < 0) /* one room or the list failed: logged above; serve the others */
         pv_log(PV_LOG_WARN, MUC, "some stored rooms could not be loaded (see above)");
+    if (st != 1)
+        pv_log(PV_LOG_INFO, MUC, "%zu stored rooms loaded before serving", rooms_loaded);
     return st == 1 ? -1 : 0;
 }

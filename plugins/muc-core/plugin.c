@@ -36,7 +36,8 @@ int events_init(void)
 }
 
 static const char *const known[] = {
-    "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", NULL};
+    "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", "load-timeout",
+    NULL};
 
 static void free_allow(char **allow)
 {
@@ -82,7 +83,8 @@ static int read_config(const pv_config_t *cfg, muc_state_t *into)
             return -1;
     }
     if (pv_config_int(cfg, "flood-burst", 10, 0, 100000, MUC, &into->flood_burst) < 0 ||
-        pv_config_int(cfg, "flood-per-minute", 120, 0, 6000000, MUC, &into->flood_per_minute) < 0)
+        pv_config_int(cfg, "flood-per-minute", 120, 0, 6000000, MUC, &into->flood_per_minute) < 0 ||
+        pv_config_int(cfg, "load-timeout", 30, 1, 3600, MUC, &into->load_timeout) < 0)
         return -1;
     const char *secret = pv_config_str(cfg, "occupant-id-secret", NULL);
     into->occupant_id_secret = xstrdup(secret ? secret : pv_service_domain());
@@ -159,7 +161,7 @@ static int muc_init(const pv_config_t *cfg, void **state)
         pv_disco_add_feature(*f);
     if (persist_load_all() < 0)
         pv_log(PV_LOG_WARN, MUC, "no storage backend at start: stored rooms not loaded");
-    else if (persist_load_wait(30.0) < 0) {
+    else if (persist_load_wait((double)muc->load_timeout) < 0) {
         pv_log(PV_LOG_ERROR, MUC, "cannot start without the stored rooms");
         goto fail;
     }

@@ -9,6 +9,8 @@
  *                              (room_put, room_delete, affs_set, reg_set,
  *                              archive_*) fails with PV_STORE_EIO, changes
  *                              nothing and logs "failstore: ... refused".
+ *   <silent-list>true</silent-list>  room_list never answers (a backend hanging
+ *                              at start-up).
  * Reads always work. Not installed (check_LTLIBRARIES).
  */
 #include <errno.h>
@@ -27,6 +29,7 @@
 typedef struct failstore {
     mem_store_t mem; /* first: the mem_* functions take the handle as theirs */
     char *failfile;  /* owned */
+    bool silent_list;
 } failstore_t;
 
 /* Nonzero (after logging what was refused) when writes must fail now. */
@@ -105,6 +108,16 @@ static void fs_archive_trim(void *h, const char *room, int64_t before_us, size_t
     mem_archive_trim(h, room, before_us, keep_newest, cb, ud);
 }
 
+static void fs_room_list(void *h, pv_store_names_fn cb, void *ud)
+{
+    failstore_t *s = h;
+    if (s->silent_list) {
+        pv_log(PV_LOG_INFO, "failstore", "room_list left unanswered (silent-list)");
+        return;
+    }
+    mem_room_list(h, cb, ud);
+}
+
 static void free_room(void *r)
 {
     roomdata_free(r);
@@ -128,7 +141,7 @@ static void fs_close(void *handle)
 
 static int fs_open(const pv_config_t *cfg, void **handle)
 {
-    static const char *const known[] = {"type", "spool", "failfile", NULL};
+    static const char *const known[] = {"type", "spool", "failfile", "silent-list", NULL};
     if (pv_config_check_known(cfg, known, "failstore") > 0)
         return -1;
     const char *ff = pv_config_str(cfg, "failfile", NULL);
@@ -138,6 +151,10 @@ static int fs_open(const pv_config_t *cfg, void **handle)
     if (!s || !(s->failfile = strdup(ff)) || !(s->mem.rooms = strmap_new()) ||
         !(s->mem.archives = strmap_new())) {
         pv_log(PV_LOG_ERROR, "failstore", "out of memory opening the store");
+        fs_close(s);
+        return -1;
+    }
+    if (pv_config_bool(cfg, "silent-list", false, "failstore", &s->silent_list) < 0) {
         fs_close(s);
         return -1;
     }
@@ -154,7 +171,7 @@ PV_STORE_DEFINE(failstore) = {
     .version = "1.0",
     .open = fs_open,
     .close = fs_close,
-    .room_list = mem_room_list,
+    .room_list = fs_room_list,
     .room_load = mem_room_load,
     .room_put = fs_room_put,
     .room_delete = fs_room_delete,

@@ -31,11 +31,15 @@ def daemon(expect_room=True):
     must answer the very first request."""
     m = StoreMUC('pgsql', backend_xml=BACKEND)
     try:
+        log = m.r.wait_log('stream: connected to ')
+        loaded = log.find(' stored rooms loaded before serving')
+        assert 0 <= loaded < log.find('stream: connected to '), \
+            'the stored rooms were not all loaded before the component connected:\n' + log_of(m)
         if expect_room:
             assert room_name(m, ROOM) is not None, \
                 'the stored room was not loaded before the daemon answered:\n' + log_of(m)
         else:
-            assert ' 0 stored rooms' in m.r.wait_log(' stored rooms'), log_of(m)
+            assert ' 0 stored rooms loaded' in log, log_of(m)
     except BaseException:
         m.r.stop(check_sanitizers=False)
         raise

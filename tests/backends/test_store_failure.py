@@ -179,6 +179,25 @@ def test_failing_store_at_start_up_is_reported():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_backend_that_never_lists_the_rooms_stops_start_up():
+    # muc-core waits for the stored rooms before serving; a backend that
+    # never answers makes start-up fail after <load-timeout>, with a message
+    tmp = tempfile.mkdtemp(prefix='palaver-failstore-')
+    try:
+        xml = ('<backend><type>failstore</type><failfile>%s</failfile>'
+               '<silent-list>true</silent-list></backend>' % os.path.join(tmp, 'fail-now'))
+        try:
+            StoreMUC('failstore', backend_xml=xml, tmpdir=tmp,
+                     muc_config='<load-timeout>1</load-timeout>')
+        except AssertionError as e:
+            assert 'did not deliver the stored rooms within 1 s' in str(e), str(e)[-3000:]
+            assert 'exited with code 1' in str(e), str(e)[-3000:]
+        else:
+            raise AssertionError('the daemon started without its stored rooms')
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def subject_of(m, frm, nick):
     """The subject a new occupant is told when joining room 'r' (then leaves)."""
     got = m.join(frm, 'r', nick)
