@@ -9,7 +9,7 @@ CORE_SOURCES += \
 	core/output.c core/output.h \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \
 	core/modules.c core/modules.h \
-	core/stream.c core/stream.h
+	core/stream.c core/stream.h core/traffic_log.c core/traffic_log.h
 
 CORE_CFLAGS = $(XML_CFLAGS) $(IDN_CFLAGS) $(CRYPTO_CFLAGS)
 CORE_LIBS = $(XML_LIBS) $(IDN_LIBS) $(CRYPTO_LIBS) $(EV_LIBS) $(LTDL_LIBS)

@@ -38,6 +38,7 @@
 #include "output.h"
 #include "router_internal.h"
 #include "stream.h"
+#include "traffic_log.h"
 #include "xmlstream.h"
 
 #define WHO "stream"
@@ -182,7 +183,7 @@ static int queue_bytes(const char *buf, size_t len, bool force)
         return -1;
     }
     if (pv_log_enabled(PV_LOG_TRAFFIC))
-        pv_log(PV_LOG_TRAFFIC, WHO, "SEND %.*s", (int)len, buf);
+        traffic_log_bytes("SEND", buf, len);
     if (outbuf_append(buf, len) < 0)
         return -1;
     if (!S.reading_paused && S.out.len > S.max_out / 2) {
@@ -355,6 +356,7 @@ static void on_server_stream_error(const pv_el_t *el)
 static void on_stanza(void *ud, pv_el_t *el)
 {
     (void)ud;
+    traffic_log_stanza("RECV", el);
     if (S.state == ST_CLOSING && !S.shutting_down) {
         pv_el_free(el);
         return;
@@ -447,8 +449,6 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
         schedule_reconnect(why);
         return;
     }
-    if (pv_log_enabled(PV_LOG_TRAFFIC))
-        pv_log(PV_LOG_TRAFFIC, WHO, "RECV %.*s", (int)n, buf);
     S.in_feed = true;
     S.pending_why[0] = '\0';
     int rc = xs_feed(S.parser, buf, (size_t)n);

@@ -446,6 +446,29 @@ def test_slow_server_hits_the_high_water_mark_and_recovers():
         assert rss_paused < 200 * 1024, 'RSS %d KiB while paused' % rss_paused
 
 
+def test_traffic_log_redacts_secrets():
+    # -vv logs every stanza, but never a room password, a form secret or the
+    # handshake digest: such logs get mailed around.
+    with Router(domain=DOMAIN, plugins=[], args=['-v', '-v']) as r:
+        r.send("<presence from='tester@localhost/t' to='room@" + DOMAIN + "/nick'>"
+               "<x xmlns='" + NS['muc'] + "'><password>hunter2</password></x></presence>")
+        form = ("<iq type='set' id='cfg1' from='tester@localhost/t' to='room@" + DOMAIN + "'>"
+                "<query xmlns='" + NS['muc_owner'] + "'><x xmlns='jabber:x:data' type='submit'>"
+                "<field var='muc#roomconfig_roomsecret'><value>swordfish</value></field>"
+                "<field var='muc#roomconfig_roomname'><value>Visible Name</value></field>"
+                "</x></query></iq>")
+        r.send(form)
+        answer = r.expect()      # service-unavailable, with the payload sent back
+        assert answer.get('type') == 'error', tostring(answer)
+        out = r.wait_log('SEND <iq', timeout=5)
+        digest = r.conn.handshake
+        assert 'RECV <presence' in out and 'RECV <iq' in out, out[-2000:]
+        assert 'Visible Name' in out, 'the log lost what is not secret:\n' + out[-2000:]
+        for secret in ('hunter2', 'swordfish', digest):
+            assert secret not in out, '%r in the traffic log:\n%s' % (secret, out[-3000:])
+        assert out.count('(redacted)') >= 4, out[-3000:]
+
+
 def test_sighup_keeps_it_running():
     r = router()
     conn = r.conn
