@@ -47,7 +47,7 @@ static void usage(FILE *out)
             "      --spool DIR       data directory (<spool>)\n"
             "      --moduledir DIRS  where plugins and backends are (colon-separated; default %s)\n"
             "  -l, --log FILE        log file (default: standard error)\n"
-            "  -v, --verbose         more logging (twice: raw traffic too)\n"
+            "  -v, --verbose         more logging (twice: every stanza, secrets redacted)\n"
             "  -V, --version         print the version and exit\n"
             "  -h, --help            this help\n"
             "Command-line options override the config file.\n",

@@ -267,12 +267,55 @@ void ext_form_fields(const room_t *r, pv_el_t *x)
     }
 }
 
-/* Validates every extra field of the submitted form, then stores them all.
- * NULL when fine, else an error text (nothing stored). */
-const char *ext_config_submit(room_t *r, pv_el_t *form)
+/* What ext_config_submit replaced, to put back when storing the form failed. */
+struct ext_cfg_undo {
+    size_t n;
+    char *key[EXT_MAX_FIELDS]; /* owned */
+    char *old[EXT_MAX_FIELDS]; /* owned; NULL: the room had no value (default) */
+};
+
+void ext_config_undo_free(ext_cfg_undo_t *u)
+{
+    for (size_t i = 0; u && i < u->n; i++) {
+        free(u->key[i]);
+        free(u->old[i]);
+    }
+    free(u);
+}
+
+void ext_config_undo(room_t *r, ext_cfg_undo_t *u)
+{
+    struct ext_room *x = r && u ? ext_of(r) : NULL;
+    for (size_t i = 0; x && i < u->n; i++) {
+        free(map_del(&x->cfg, u->key[i]));
+        if (u->old[i] && map_put(&x->cfg, u->key[i], u->old[i]) == 0)
+            u->old[i] = NULL; /* the map owns it now */
+        else if (u->old[i])
+            pv_log(PV_LOG_ERROR, MUC, "out of memory putting back %s of %s", u->key[i], r->jid);
+    }
+    ext_config_undo_free(u);
+}
+
+/* Remembers the value `var` has now in *u: false when out of memory. */
+static bool undo_keep(ext_cfg_undo_t *u, const room_t *r, const char *var)
+{
+    const char *cur = r->ext ? map_get(&r->ext->cfg, var) : NULL;
+    size_t i = u->n;
+    if (!(u->key[i] = xstrdup(var)))
+        return false;
+    u->n++;
+    return !cur || (u->old[i] = xstrdup(cur)) != NULL;
+}
+
+/* Validates every extra field of the submitted form, then sets them all in
+ * memory (persist_config stores them with the room). NULL when fine, with
+ * *undo (owned by the caller: ext_config_undo or ext_config_undo_free) able
+ * to put the previous values back; else an error text (nothing changed). */
+const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo)
 {
     char *vals[EXT_MAX_FIELDS] = {0};
     const char *why = NULL;
+    *undo = NULL;
     for (pv_el_t *f = pv_el_child(form, PV_NS_DATA, "field"); f && !why;
          f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *var = pv_el_attr(f, "var");
@@ -297,9 +340,15 @@ const char *ext_config_submit(room_t *r, pv_el_t *form)
         if (!why && !vals[k])
             why = "Out of memory";
     }
-    struct ext_room *x = why ? NULL : ext_of(r);
-    if (!why && !x)
+    ext_cfg_undo_t *u = why ? NULL : calloc(1, sizeof *u);
+    struct ext_room *x = u ? ext_of(r) : NULL;
+    for (size_t k = 0; !why && x && k < EXT_MAX_FIELDS; k++)
+        if (vals[k] && !undo_keep(u, r, reg_fields[k]->var))
+            x = NULL;
+    if (!why && !x) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory taking the options of %s", r->jid);
         why = "Out of memory";
+    }
     for (size_t k = 0; k < EXT_MAX_FIELDS; k++) {
         if (!why && vals[k]) {
             free(map_del(&x->cfg, reg_fields[k]->var));
@@ -309,40 +358,43 @@ const char *ext_config_submit(room_t *r, pv_el_t *form)
         }
         free(vals[k]);
     }
+    if (why)
+        ext_config_undo_free(u);
+    else
+        *undo = u;
     return why;
 }
 
 /* ---- muc#admin: extra affiliations ---- */
 
-static void persisted(int status, const char *error, void *ud)
+size_t ext_affs_list(const room_t *r, const pv_store_aff_t *skip, size_t nskip,
+                     pv_store_aff_t **out)
 {
-    (void)ud;
-    if (status != PV_STORE_OK)
-        pv_log(PV_LOG_ERROR, MUC, "storing an extra affiliation failed: %s",
-               error ? error : "unknown error");
-}
-
-static void persist_extra(room_t *r, const char *bare, const char *name)
-{
-    void *h;
-    const pv_store_t *st;
-    if (!r->stored || !(st = pv_store(&h)))
-        return;
-    pv_store_aff_t item = {bare, name, NULL};
-    st->affs_set(h, r->name, &item, 1, persisted, NULL);
-}
-
-void ext_persist_affs(room_t *r)
-{
-    size_t i;
-    if (r->ext)
-        for (map_entry_t *e = map_first(&r->ext->affs, &i); e; e = map_next(&r->ext->affs, e, &i))
-            persist_extra(r, e->key, e->val);
+    size_t n = 0, i;
+    *out = NULL;
+    if (!r->ext || !map_first(&r->ext->affs, &i))
+        return 0;
+    for (map_entry_t *e = map_first(&r->ext->affs, &i); e; e = map_next(&r->ext->affs, e, &i))
+        n++;
+    if (!(*out = calloc(n, sizeof **out))) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory listing the affiliations of %s", r->jid);
+        return SIZE_MAX;
+    }
+    n = 0;
+    for (map_entry_t *e = map_first(&r->ext->affs, &i); e; e = map_next(&r->ext->affs, e, &i)) {
+        bool replaced = false;
+        for (size_t k = 0; k < nskip; k++)
+            replaced = replaced || !strcmp(skip[k].jid, e->key);
+        if (!replaced)
+            (*out)[n++] = (pv_store_aff_t){e->key, e->val, NULL};
+    }
+    return n;
 }
 
 typedef struct ext_item {
     char *bare;                      /* owned */
     const pv_muc_extra_aff_t *grant; /* granting this extra affiliation */
+    char *gname;                     /* its name (owned): looked up again once stored */
     pv_muc_aff_t std;                /* else: taking one back with this standard affiliation */
 } ext_item_t;
 
@@ -376,6 +428,7 @@ static char *item_target(const room_t *r, pv_el_t *item, const char **cond)
     return NULL;
 }
 
+/* In memory and announced: stored beforehand (or the room is not stored). */
 static void apply(room_t *r, const ext_item_t *it)
 {
     pv_muc_aff_t std = it->grant ? PV_MUC_AFF_NONE : it->std;
@@ -384,9 +437,6 @@ static void apply(room_t *r, const ext_item_t *it)
         if (held_set(r, it->bare, it->grant->name) < 0)
             pv_log(PV_LOG_ERROR, MUC, "cannot grant %s to %s in %s", it->grant->name, it->bare,
                    r->jid);
-        persist_extra(r, it->bare, it->grant->name);
-    } else {
-        persist_aff(r, it->bare, std);
     }
     for (occupant_t *o = occupant_by_bare(r, it->bare); o; o = o->bare_next)
         o->role = it->grant ? it->grant->base_role : role_for(r, std);
@@ -428,9 +478,77 @@ static pv_verdict_t list(pv_stanza_ctx_t *ctx, room_t *r, const pv_muc_extra_aff
 
 static void free_items(ext_item_t *items, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; items && i < n; i++) {
         free(items[i].bare);
+        free(items[i].gname);
+    }
     free(items);
+}
+
+/* A muc#admin change of extra affiliations waiting for the backend. */
+typedef struct ext_op {
+    char *room;       /* room node (owned) */
+    pv_el_t *iq;      /* copy of the request (owned) */
+    ext_item_t *items; /* owned */
+    size_t n;
+} ext_op_t;
+
+static void op_free(ext_op_t *op)
+{
+    if (!op)
+        return;
+    free_items(op->items, op->n);
+    free(op->room);
+    pv_el_free(op->iq);
+    free(op);
+}
+
+/* Stored (or nothing to store): applied in memory, broadcast, answered. */
+static void settle(ext_op_t *op)
+{
+    room_t *r = rooms_get(op->room);
+    if (!r) {
+        pv_send_error(op->iq, "cancel", "item-not-found", "The room was destroyed meanwhile");
+        return;
+    }
+    r->busy++;
+    for (size_t k = 0; k < op->n; k++) {
+        ext_item_t *it = &op->items[k];
+        if (it->gname && !(it->grant = aff_def(it->gname))) {
+            pv_log(PV_LOG_WARN, MUC, "%s of %s in %s stored, but %s is no longer registered",
+                   it->gname, it->bare, r->jid, it->gname);
+            if (held_set(r, it->bare, it->gname) < 0)
+                pv_log(PV_LOG_ERROR, MUC, "cannot keep %s of %s in %s", it->gname, it->bare,
+                       r->jid);
+            continue;
+        }
+        apply(r, it);
+    }
+    pv_el_t *res = pv_iq_result_new(op->iq);
+    if (res) {
+        pv_send(res);
+        pv_el_free(res);
+    }
+    r->busy--;
+    rooms_maybe_destroy(r);
+}
+
+static void stored(int status, const char *error, void *ud)
+{
+    ext_op_t *op = ud;
+    if (!muc) { /* the backend settled it after muc-core shut down */
+        op_free(op);
+        return;
+    }
+    if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_ERROR, MUC, "storing extra affiliations of %s failed: %s", op->room,
+               error ? error : "unknown error");
+        pv_send_error(op->iq, "wait", "internal-server-error",
+                      "The change could not be stored; nothing was changed");
+    } else {
+        settle(op);
+    }
+    op_free(op);
 }
 
 /* Handles muc#admin requests about extra affiliations; passes the rest on. */
@@ -465,6 +583,10 @@ pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         pv_muc_aff_t std;
         if (d) {
             items[k].grant = d;
+            if (!(items[k].gname = xstrdup(d->name))) {
+                free_items(items, n);
+                return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+            }
         } else if (a && !pv_el_attr(it, "role") && std_aff(a, &std) && std != PV_MUC_AFF_OUTCAST) {
             items[k].std = std;
         } else {
@@ -511,16 +633,31 @@ pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
             goto out;
         }
     }
-    r->busy++;
-    for (k = 0; k < n; k++)
-        apply(r, &items[k]);
-    r->busy--;
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
-    if (res) {
-        pv_send(res);
-        pv_el_free(res);
+    void *h;
+    const pv_store_t *st = r->stored ? pv_store(&h) : NULL;
+    ext_op_t *op = calloc(1, sizeof *op);
+    pv_store_aff_t *sa = st ? calloc(n, sizeof *sa) : NULL;
+    if (!op || (st && !sa) || !(op->room = xstrdup(r->name)) ||
+        !(op->iq = pv_el_clone(ctx->stanza))) {
+        free(sa);
+        op_free(op);
+        v = refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        goto out;
     }
-    v = PV_HANDLED;
+    op->items = items; /* the op owns them from here */
+    op->n = n;
+    if (!st) {
+        settle(op);
+        op_free(op);
+        return PV_HANDLED;
+    }
+    for (k = 0; k < n; k++)
+        sa[k] = (pv_store_aff_t){items[k].bare,
+                                 items[k].gname ? items[k].gname : aff_name(items[k].std),
+                                 NULL};
+    st->affs_set(h, r->name, sa, n, stored, op); /* owns op from here */
+    free(sa);
+    return PV_HANDLED;
 out:
     free_items(items, n);
     return v;

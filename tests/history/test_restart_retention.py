@@ -1,7 +1,8 @@
-"""History and archive across a daemon restart on sqlite (the same data
-directory): the first join after start refills the room's history from the
-archive, stanza-ids are stable, MAM still pages; and archive retention
-(<max-count>) trims through the backend without stalling the loop."""
+"""History and archive across a daemon restart on sqlite and spool (the same
+data directory): the first join after start refills the room's history from
+the archive, stanza-ids are stable, MAM still pages; and archive retention
+(<max-count>) trims through the backend without stalling the loop.
+check_history_survives_restart is shared with restart_pgsql.py."""
 
 import shutil
 import tempfile
@@ -13,10 +14,12 @@ from histutil import (Hist, ALICE, BOB, OWNER, room_jid, to, is_history, body_of
 from taptest import run
 
 
-def test_enter13_history_survives_restart_sqlite():
+def check_history_survives_restart(make):
+    """make(tmpdir) -> a started Hist on the backend under test; each call
+    must reach the same stored data."""
     d = tempfile.mkdtemp(prefix='pv-hist-restart-')
     try:
-        with Hist(backend='sqlite', tmpdir=d) as h:
+        with make(d) as h:
             logged_room(h, 'keep')
             sent_ids = []
             for i in range(25):
@@ -25,7 +28,7 @@ def test_enter13_history_survives_restart_sqlite():
             for s in h.collect():
                 if is_message(s) and body_of(s):
                     sent_ids.append((body_of(s), room_stanza_id(s, 'keep')))
-        with Hist(backend='sqlite', tmpdir=d) as h:
+        with make(d) as h:
             got = h.join(ALICE, 'keep', 'alice')
             hist = [s for s in to(got, ALICE) if is_history(s)]
             assert [body_of(s) for s in hist] == ['k%d' % i for i in range(5, 25)], describe(got)
@@ -42,11 +45,19 @@ def test_enter13_history_survives_restart_sqlite():
             # logging-off rooms keep nothing across the restart
             h.create(OWNER, 'quiet', 'owner', {'persistentroom': '1', 'enablelogging': '0'})
             h.groupchat(OWNER, 'quiet', 'volatile')
-        with Hist(backend='sqlite', tmpdir=d) as h:
+        with make(d) as h:
             got = h.join(ALICE, 'quiet', 'alice')
             assert history_bodies(got, ALICE) == [], describe(got)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_enter13_history_survives_restart_sqlite():
+    check_history_survives_restart(lambda d: Hist(backend='sqlite', tmpdir=d))
+
+
+def test_enter13_history_survives_restart_spool():
+    check_history_survives_restart(lambda d: Hist(backend='spool', tmpdir=d))
 
 
 def test_retention_max_count():
@@ -102,4 +113,5 @@ def test_config_errors_refused():
             r._cleanup()
 
 
-run(globals())
+if __name__ == '__main__':
+    run(globals())
