@@ -135,6 +135,7 @@ typedef struct cfg_op {
     char *vals[CF_COUNT]; /* submitted values (owned), NULL: unchanged */
     bool was_locked;
     bool persistent; /* stored as persistent; else deleted (or never stored) */
+    ext_cfg_undo_t *ext_undo; /* other plugins' fields as they were (owned) */
 } cfg_op_t;
 
 static void cfg_op_free(cfg_op_t *op)
@@ -143,6 +144,7 @@ static void cfg_op_free(cfg_op_t *op)
         return;
     for (int i = 0; i < CF_COUNT; i++)
         free(op->vals[i]);
+    ext_config_undo_free(op->ext_undo);
     free(op->room);
     pv_el_free(op->iq);
     free(op);
@@ -196,11 +198,14 @@ static void cfg_stored(bool ok, void *ud)
         cfg_op_free(op);
         return;
     }
-    if (ok)
+    if (ok) {
         cfg_apply(op);
-    else
+    } else {
+        ext_config_undo(rooms_get(op->room), op->ext_undo);
+        op->ext_undo = NULL;
         pv_send_error(op->iq, "wait", "internal-server-error",
                       "The configuration could not be stored; nothing was changed");
+    }
     cfg_op_free(op);
 }
 
@@ -232,7 +237,7 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         cfg_op_free(op);
         return refuse(ctx, "modify", "not-acceptable", bad);
     }
-    const char *ext_why = ext_config_submit(r, x);
+    const char *ext_why = ext_config_submit(r, x, &op->ext_undo);
     if (ext_why) {
         cfg_op_free(op);
         return refuse(ctx, "modify", "not-acceptable", ext_why);

@@ -8,6 +8,11 @@
  * storage with the room's configuration, and the DELIVER event. The rest of
  * muc-core calls in here at a few points (presence items, join role,
  * affiliation changes, form build and submit, persistence, subject).
+ * As in admin.c, a change of a stored room is written first (one affs_set)
+ * and only applied, answered and broadcast once the backend said yes; a
+ * failure answers internal-server-error and changes nothing. Submitted
+ * fields are set before persist_config stores them with the room, and
+ * create.c puts them back (ext_config_undo) when that store fails.
  *
  * Ownership: per-room values are owned by the room (freed by ext_room_free);
  * extra affiliations are stored by name, so values loaded from storage before
@@ -517,6 +522,7 @@ static void settle(ext_op_t *op)
         if (it->gname && !(it->grant = aff_def(it->gname))) {
             pv_log(PV_LOG_WARN, MUC, "%s of %s in %s stored, but %s is no longer registered",
                    it->gname, it->bare, r->jid, it->gname);
+            room_aff_set(r, it->bare, PV_MUC_AFF_NONE); /* as stored */
             if (held_set(r, it->bare, it->gname) < 0)
                 pv_log(PV_LOG_ERROR, MUC, "cannot keep %s of %s in %s", it->gname, it->bare,
                        r->jid);

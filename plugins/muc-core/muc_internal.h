@@ -382,9 +382,6 @@ int persist_load_state(void);
 /* Runs the event loop until every stored room arrived (or `timeout` seconds
  * passed): 0, or -1 after logging why. */
 int persist_load_wait(double timeout);
-/* One affiliation written without waiting (extensions.c's extra affiliations
- * only; a failure is logged). */
-void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a);
 int persist_load_all(void);
 
 /* errors.c */
@@ -431,7 +428,11 @@ bool flood_allow(occupant_t *o);
 void ext_room_free(room_t *r);
 void ext_aff_cleared(room_t *r, const char *bare); /* a standard affiliation was set */
 void ext_aff_load(room_t *r, const char *bare, const char *name);
-void ext_persist_affs(room_t *r); /* stores every extra affiliation (room just stored) */
+/* The extra affiliations of a room stored for the first time, except those
+ * `skip` names: *out malloc'd (caller frees it; strings borrowed from the
+ * room). SIZE_MAX when out of memory (logged). */
+size_t ext_affs_list(const room_t *r, const pv_store_aff_t *skip, size_t nskip,
+                     pv_store_aff_t **out);
 const char *ext_aff_shown(const occupant_t *o);  /* presence item affiliation */
 const char *ext_role_shown(const occupant_t *o); /* presence item role */
 pv_muc_role_t ext_join_role(const room_t *r, const char *bare, pv_muc_role_t role);
@@ -442,7 +443,11 @@ bool ext_config_bool(const room_t *r, const char *var);
 void ext_config_load(room_t *r, const char *key, const char *value);
 size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max);
 void ext_form_fields(const room_t *r, pv_el_t *x);
-const char *ext_config_submit(room_t *r, pv_el_t *form); /* NULL, or an error text */
+/* NULL (values set in memory, *undo to put them back), or an error text. */
+typedef struct ext_cfg_undo ext_cfg_undo_t;
+const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo);
+void ext_config_undo(room_t *r, ext_cfg_undo_t *u); /* restores (r non-NULL), frees u */
+void ext_config_undo_free(ext_cfg_undo_t *u);
 pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
 int ext_api_register_affiliation(const pv_muc_extra_aff_t *d);
 void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d);

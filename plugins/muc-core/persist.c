@@ -17,24 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void done(int status, const char *error, void *ud)
-{
-    char *what = ud;
-    if (status != PV_STORE_OK)
-        pv_log(PV_LOG_ERROR, MUC, "storing %s failed: %s", what ? what : "room data",
-               error ? error : "unknown error");
-    free(what);
-}
-
-static char *what(const char *verb, const room_t *r)
-{
-    size_t n = strlen(verb) + strlen(r->jid) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s %s", verb, r->jid);
-    return s;
-}
-
 static const pv_store_t *store(void **h)
 {
     const pv_store_t *st = pv_store(h);
@@ -108,10 +90,8 @@ static void chain_finish(chain_t *c, bool ok)
     void *ud = c->ud;
     if (ok && muc && c->first_store) {
         room_t *r = rooms_get(c->room);
-        if (r) {
+        if (r)
             r->stored = true;
-            ext_persist_affs(r);
-        }
     }
     chain_free(c);
     cb(ok, ud);
@@ -296,6 +276,12 @@ static bool chain_all_affs_regs(chain_t *c, const room_t *r, const pv_store_aff_
         if (!chain_affs(c, &it, 1))
             return false;
     }
+    pv_store_aff_t *x;
+    size_t nx = ext_affs_list(r, changes, nchanges, &x);
+    bool ok = nx != SIZE_MAX && chain_affs(c, x, nx);
+    free(x);
+    if (!ok)
+        return false;
     for (map_entry_t *e = map_first(&r->regs, &i); e; e = map_next(&r->regs, e, &i))
         if (!chain_reg(c, e->key, e->val))
             return false;
@@ -362,16 +348,6 @@ void persist_delete_then(room_t *r, persist_cb cb, void *ud)
     }
     c->del = true;
     chain_step(c);
-}
-
-void persist_aff(room_t *r, const char *bare, pv_muc_aff_t a)
-{
-    void *h;
-    const pv_store_t *st;
-    if (!r->stored || !(st = store(&h)))
-        return;
-    pv_store_aff_t item = {bare, aff_name(a), NULL};
-    st->affs_set(h, r->name, &item, 1, done, what("affiliation in", r));
 }
 
 static pv_muc_aff_t aff_from_name(const char *s)

@@ -14,9 +14,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from backendutil import (StoreMUC, OWNER, OWNER_OTHER, room_jid, config_values, aff_list,  # noqa: E402
-                         registered_nick, register_payload, admin_payload, room_name,
-                         error_condition, tostring, run)
+from backendutil import (StoreMUC, BackendRouter, DOMAIN, OWNER, OWNER_OTHER, room_jid,  # noqa: E402
+                         config_values, aff_list, registered_nick, register_payload,
+                         admin_payload, room_name, error_condition, tostring, run)
 
 STORE_ERRORS = {('wait', 'internal-server-error'), ('wait', 'resource-constraint')}
 
@@ -25,12 +25,15 @@ class Failing:
     """The daemon on failstore, with a persistent room 'r' owned by alice,
     bob a member registered as 'bobby', eve banned."""
 
-    def __init__(self):
+    def __init__(self, plugins=None):
         self.tmp = tempfile.mkdtemp(prefix='palaver-failstore-')
         self.marker = os.path.join(self.tmp, 'fail-now')
         xml = ('<backend><type>failstore</type><failfile>%s</failfile></backend>'
                % self.marker)
-        self.m = StoreMUC('failstore', backend_xml=xml, tmpdir=self.tmp)
+        self.m = StoreMUC('failstore', backend_xml=xml, tmpdir=self.tmp, start=not plugins)
+        if plugins:  # another plugin set (StoreMUC loads muc-core only)
+            self.m.r = BackendRouter(xml, domain=DOMAIN, backend='failstore', plugins=plugins,
+                                     tmpdir=self.tmp)
         m = self.m
         m.create(OWNER, 'r', 'alice', {'persistentroom': 1, 'roomname': 'Before',
                                        'membersonly': 0})
@@ -263,6 +266,74 @@ def test_members_only_invitation_fails_when_membership_is_not_stored():
         assert [s for s in got if s.get('to') == 'carol@localhost'], \
             '\n'.join(tostring(s) for s in got)
         assert 'carol@localhost' in aff_list(f.m, 'r', 'member')
+    finally:
+        f.close()
+
+
+GAME_PLUGINS = ['muc-core', 'game-rooms']
+
+
+def game_option(m):
+    return config_values(m, 'r').get('game')
+
+
+def game_submit(m, value, id_):
+    """The owner form with only game-rooms' `game` field."""
+    return m.iq(OWNER, room_jid('r'), 'set', (
+        "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+        "type='submit'><field var='FORM_TYPE'><value>"
+        "http://jabber.org/protocol/muc#roomconfig</value></field>"
+        "<field var='game'><value>%s</value></field></x></query>" % value), id_=id_)
+
+
+def test_player_grant_fails_with_internal_server_error():
+    f = Failing(plugins=GAME_PLUGINS)
+    try:
+        f.m.join(OWNER, 'r', 'alice')
+        f.m.join('carol@localhost/c', 'r', 'carol')
+        f.m.collect()
+        assert aff_list(f.m, 'r', 'player') == {}
+        f.fail(True)
+        res = f.m.iq(OWNER_OTHER, room_jid('r'), 'set', admin_payload(
+            "<item affiliation='player' jid='carol@localhost'/>"), id_='player')
+        expect_store_error(res, 'the player grant')
+        told = [s for s in f.m.collect() if s.tag.endswith('presence')]
+        assert not told, 'a grant that was not stored was broadcast:\n' + \
+            '\n'.join(tostring(s) for s in told)
+        f.logged('affs_set')
+        f.alive()
+        f.fail(False)
+        assert aff_list(f.m, 'r', 'player') == {}, aff_list(f.m, 'r', 'player')
+        f.intact()
+        # once the store works the grant goes through and is announced
+        res = f.m.iq(OWNER_OTHER, room_jid('r'), 'set', admin_payload(
+            "<item affiliation='player' jid='carol@localhost'/>"), id_='player2')
+        assert res.get('type') == 'result', tostring(res)
+        told = [s for s in f.m.collect() if s.tag.endswith('presence')]
+        assert any("affiliation='player'" in tostring(s) or 'affiliation="player"' in tostring(s)
+                   for s in told), '\n'.join(tostring(s) for s in told)
+        assert list(aff_list(f.m, 'r', 'player')) == ['carol@localhost']
+    finally:
+        f.close()
+
+
+def test_game_option_submit_fails_and_keeps_the_option():
+    f = Failing(plugins=GAME_PLUGINS)
+    try:
+        assert game_option(f.m) == ['0'], game_option(f.m)
+        f.fail(True)
+        res = game_submit(f.m, '1', 'game1')
+        f.m.collect()
+        expect_store_error(res, 'the game option')
+        f.logged('room_put')
+        f.alive()
+        assert game_option(f.m) == ['0'], game_option(f.m)
+        f.fail(False)
+        assert game_option(f.m) == ['0'], game_option(f.m)
+        f.intact()
+        res = game_submit(f.m, '1', 'game2')
+        assert res.get('type') == 'result', tostring(res)
+        assert game_option(f.m) == ['1'], game_option(f.m)
     finally:
         f.close()
 
