@@ -64,6 +64,12 @@ int recent_set_cap(recent_t *r, size_t cap);
 /* Forgets a room's ring (destroyed room). */
 void recent_drop(const char *room_jid);
 void recent_free_all(void);
+/* True while an asynchronous archive load of some ring is under way. */
+bool recent_any_loading(void);
+
+/* preload.c: fills the history of every stored logging room from the
+ * archive, running the loop until done or `timeout` seconds passed. */
+void history_preload(double timeout);
 
 /* ---- history_request.c: the <history/> rules ---- */
 

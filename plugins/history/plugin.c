@@ -110,6 +110,7 @@ static int hist_init(const pv_config_t *cfg, void **state)
     pv_disco_add_feature(NS_MAM);
     if (retention_start(&rc) < 0)
         goto fail;
+    history_preload(30.);
     return 0;
 fail:
     hist_shutdown(s);

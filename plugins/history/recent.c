@@ -152,6 +152,15 @@ void recent_drop(const char *room_jid)
     }
 }
 
+bool recent_any_loading(void)
+{
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (recent_t *r = buckets[b]; r; r = r->next)
+            if (r->loading)
+                return true;
+    return false;
+}
+
 void recent_free_all(void)
 {
     for (size_t b = 0; b < NBUCKETS; b++) {
