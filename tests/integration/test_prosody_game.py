@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(HERE, '..'))
 from taptest import run, skip_all  # noqa: E402
 import prosody  # noqa: E402
 import test_prosody_muc as M  # noqa: E402  (helpers only; its tests do not run here)
-from mucclient import Users, XmppError, NS, q  # noqa: E402
+from mucclient import Users, XmppError, NS, q, teardown  # noqa: E402
 from test_prosody_muc import (room, item, text, show, from_room, join,  # noqa: E402
                               presence_from, message_from, groupchat, get_config,
                               submit_config, create, admin_set, affiliations)
@@ -373,18 +373,7 @@ def main(namespace):
     try:
         run(namespace)
     finally:
-        if U is not None:
-            U.close()
-        if D is not None:
-            try:
-                D.stop()
-            except AssertionError as e:
-                print('# ' + str(e).replace('\n', '\n# '), flush=True)
-        if P is not None:
-            P.cleanup()
-        if _dir and not os.environ.get('PALAVER_KEEP_TMP'):
-            import shutil
-            shutil.rmtree(_dir, ignore_errors=True)
+        teardown(U, D, P, _dir)
 
 
 if __name__ == '__main__':

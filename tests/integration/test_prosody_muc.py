@@ -34,7 +34,7 @@ PLUGINS = ['muc-core', 'history', 'disco-extended', 'game-rooms']
 ACCOUNTS = ('alice', 'bob', 'carol', 'dave')
 ROOMCONFIG = 'http://jabber.org/protocol/muc#roomconfig'
 
-from mucclient import Users, XmppError, NS, q  # noqa: E402
+from mucclient import Users, XmppError, NS, q, teardown  # noqa: E402
 
 P = None          # prosody.Prosody
 D = None          # daemon.Palaver
@@ -1164,18 +1164,7 @@ def main(namespace):
     try:
         run(namespace)
     finally:
-        if U is not None:
-            U.close()
-        if D is not None:
-            try:
-                D.stop()
-            except AssertionError as e:
-                print('# ' + str(e).replace('\n', '\n# '), flush=True)
-        if P is not None:
-            P.cleanup()
-        if _daemon_dir and not os.environ.get('PALAVER_KEEP_TMP'):
-            import shutil
-            shutil.rmtree(_daemon_dir, ignore_errors=True)
+        teardown(U, D, P, _daemon_dir)
 
 
 if __name__ == '__main__':

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(HERE, '..'))
 from taptest import run, skip_all  # noqa: E402
 import prosody  # noqa: E402
 import test_prosody_muc as M  # noqa: E402  (helpers only; its tests do not run here)
-from mucclient import Users, NS, q  # noqa: E402
+from mucclient import Users, NS, q, teardown  # noqa: E402
 from test_prosody_muc import (room, text, join, leave, presence_from,  # noqa: E402
                               message_from, get_config, submit_config, create, admin_set,
                               form_fields)
@@ -325,18 +325,7 @@ def main(namespace):
     try:
         run(namespace)
     finally:
-        if U is not None:
-            U.close()
-        if D is not None:
-            try:
-                D.stop()
-            except AssertionError as e:
-                print('# ' + str(e).replace('\n', '\n# '), flush=True)
-        if P is not None:
-            P.cleanup()
-        if _dir and not os.environ.get('PALAVER_KEEP_TMP'):
-            import shutil
-            shutil.rmtree(_dir, ignore_errors=True)
+        teardown(U, D, P, _dir)
 
 
 if __name__ == '__main__':
