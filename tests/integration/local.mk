@@ -1,2 +1,21 @@
 # tests/integration/local.mk: real-server suites beyond Prosody's own files
 # listed in tests/local.mk (ejabberd and jabberd2 rigs, fault tests).
+
+# Palaver behind a private ejabberd and a private jabberd2, with real
+# slixmpp clients (each suite takes seconds; skipped when the server is
+# not installed). jabberd2's run reuses the ejabberd suite's tests.
+TESTS += tests/integration/test_ejabberd_muc.py tests/integration/test_jabberd2_muc.py
+EXTRA_DIST += tests/integration/test_ejabberd_muc.py tests/integration/test_jabberd2_muc.py \
+	tests/integration/ejabberd.py tests/integration/jabberd2.py
+
+# Faults against a real Prosody, palaver on sqlite: Prosody restarted under
+# load, palaver restarted (XEP-0410 self-ping), palaver killed (-9) during
+# a burst of configuration changes.
+TESTS += tests/integration/test_prosody_faults.py
+EXTRA_DIST += tests/integration/test_prosody_faults.py
+
+# Only the suites against real servers (Prosody, ejabberd, jabberd2): every
+# TESTS entry under tests/integration/, whichever fragment registered it.
+check-servers:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(filter tests/integration/%,$(TESTS))'
+.PHONY: check-servers

@@ -1,0 +1,296 @@
+"""tests/integration/ejabberd.py: a private ejabberd for integration tests.
+
+Starts the Debian `ejabberd` package's code with `erl` directly (not
+ejabberdctl, which switches to the ejabberd user and starts Erlang
+distribution on every interface): no node name, `-start_epmd false`, its own
+config, Mnesia directory, log and HOME in a private directory, c2s and an
+ejabberd_service listener for our domain on loopback ports (free ones unless
+given). A system ejabberd or epmd that the package's postinst may have
+started is neither used nor touched. Accounts are created by in-band
+registration (mod_register) over c2s. Stopped by its pid (SIGTERM makes the
+Erlang VM run init:stop; SIGKILL after a timeout). Built from the testbed's
+ejabberd.yml.
+
+    e = Ejabberd(components={'muc.localhost': 'secret'})
+    e.start()
+    e.register('alice', 'pw')
+    ... e.c2s_port, e.component_port, e.log() ...
+    e.cleanup()
+
+The interface is prosody.Prosody's, so suites and mucclient.teardown take
+either.
+"""
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import weakref
+
+from prosody import free_port, port_open
+
+ERL = shutil.which('erl') or '/usr/bin/erl'
+ERL_LIBS = '/usr/lib/x86_64-linux-gnu'
+
+
+def ebin_dir():
+    """The installed ejabberd's code directory, or None."""
+    try:
+        names = sorted(n for n in os.listdir(ERL_LIBS) if re.match(r'ejabberd-\d', n))
+    except OSError:
+        return None
+    for n in names:
+        if os.path.exists(os.path.join(ERL_LIBS, n, 'ebin', 'ejabberd.app')):
+            return os.path.join(ERL_LIBS, n, 'ebin')
+    return None
+
+
+def available():
+    """True when erl and the ejabberd package's code are installed."""
+    return os.path.exists(ERL) and ebin_dir() is not None
+
+
+def version():
+    """The installed ejabberd's version (from ejabberd.app), or ''."""
+    d = ebin_dir()
+    if not d:
+        return ''
+    try:
+        with open(os.path.join(d, 'ejabberd.app'), encoding='utf-8') as f:
+            m = re.search(r'\{vsn,\s*"([^"]+)"', f.read())
+            return m.group(1) if m else ''
+    except OSError:
+        return ''
+
+
+def yaml_str(s):
+    return '"%s"' % str(s).replace('\\', '\\\\').replace('"', '\\"')
+
+
+_live = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_leftovers():
+    # a test that forgot stop() must not leave a process running
+    for inst in list(_live):
+        if inst.proc is not None and inst.proc.poll() is None:
+            inst.proc.kill()
+            inst.proc.wait()
+
+
+def register_inband(port, vhost, user, password, timeout=10.0):
+    """XEP-0077 registration over a fresh c2s stream (no TLS). Raises
+    RuntimeError with the server's answer unless it is an IQ result."""
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
+        s.sendall(("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
+                   "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+                   % vhost).encode())
+        buf = b''
+        while b'</stream:features>' not in buf:
+            data = s.recv(4096)
+            if not data:
+                raise RuntimeError('stream closed before features: %r' % buf)
+            buf += data
+        s.sendall(("<iq type='set' id='reg1'><query xmlns='jabber:iq:register'>"
+                   "<username>%s</username><password>%s</password></query></iq>"
+                   % (user, password)).encode())
+        buf = b''
+        while not re.search(rb"<iq[^>]*id=.reg1.(?:[^>]*/>|.*?</iq>)", buf, re.S):
+            data = s.recv(4096)
+            if not data:
+                break
+            buf += data
+        m = re.search(rb"<iq[^>]*id=.reg1.[^>]*>", buf)
+        if not m or b"type='result'" not in m.group(0) and b'type="result"' not in m.group(0):
+            raise RuntimeError('in-band registration of %s failed: %r' % (user, buf))
+        s.sendall(b'</stream:stream>')
+
+
+class Ejabberd:
+    """One private ejabberd instance. See the module docstring."""
+
+    def __init__(self, components=None, vhost='localhost', c2s_port=None,
+                 component_port=None, directory=None, debug=False):
+        self.components = dict(components or {})
+        self.vhost = vhost
+        self.c2s_port = c2s_port or free_port()
+        self.component_port = component_port or free_port()
+        self._own_dir = directory is None
+        self.dir = os.path.abspath(directory or tempfile.mkdtemp(prefix='palaver-ejabberd-'))
+        self.debug = debug
+        self.config_path = os.path.join(self.dir, 'ejabberd.yml')
+        self.log_path = os.path.join(self.dir, 'ejabberd.log')
+        self.out_path = os.path.join(self.dir, 'ejabberd.out')
+        self.proc = None
+        self._out = None
+
+    def config(self):
+        comps = ''.join('      %s:\n        password: %s\n' % (yaml_str(d), yaml_str(s))
+                        for d, s in self.components.items())
+        return ('# private test instance written by tests/integration/ejabberd.py;'
+                ' loopback only, INSECURE\n'
+                'hosts:\n  - %(vhost)s\n'
+                'loglevel: %(level)s\n'
+                'log_rotate_count: 0\n'
+                'certfiles: []\n'
+                'auth_method: internal\n'
+                'auth_password_format: plain\n'
+                'registration_timeout: infinity\n'
+                'listen:\n'
+                '  -\n    port: %(c2s)d\n    ip: "127.0.0.1"\n    module: ejabberd_c2s\n'
+                '    backlog: 1024\n    starttls: false\n    starttls_required: false\n'
+                '    max_stanza_size: 262144\n'
+                '  -\n    port: %(comp)d\n    ip: "127.0.0.1"\n    module: ejabberd_service\n'
+                '    backlog: 1024\n    check_from: true\n    hosts:\n%(comps)s'
+                'acl:\n  local:\n    user_regexp: ""\n'
+                'access_rules:\n  local:\n    allow: local\n  c2s:\n    allow: all\n'
+                '  register:\n    allow: all\n'
+                'shaper_rules:\n  max_user_sessions: 1000\n  c2s_shaper: none\n'
+                'modules:\n  mod_disco: {}\n  mod_ping: {}\n  mod_roster: {}\n'
+                '  mod_register:\n    ip_access: all\n    access: register\n'
+                % {'vhost': yaml_str(self.vhost), 'level': 'debug' if self.debug else 'info',
+                   'c2s': self.c2s_port, 'comp': self.component_port,
+                   'comps': comps or '      {}\n'})
+
+    def write_config(self):
+        os.makedirs(os.path.join(self.dir, 'db'), exist_ok=True)
+        with open(self.config_path, 'w', encoding='utf-8') as f:
+            f.write(self.config())
+
+    def environment(self):
+        env = dict(os.environ)
+        env.update({
+            'EJABBERD_CONFIG_PATH': self.config_path,
+            'EJABBERD_LOG_PATH': self.log_path,
+            'ERL_LIBS': ERL_LIBS,
+            'ERL_CRASH_DUMP': os.path.join(self.dir, 'erl_crash.dump'),
+            'HOME': self.dir,             # nothing (a cookie, a history) lands in ~
+            'ERL_EPMD_ADDRESS': '127.0.0.1',
+        })
+        env.pop('ERL_FLAGS', None)
+        env.pop('ERL_AFLAGS', None)
+        env.pop('ERL_ZFLAGS', None)
+        return env
+
+    def command(self):
+        return [ERL, '-noinput', '-start_epmd', 'false',
+                '-mnesia', 'dir', '"%s"' % os.path.join(self.dir, 'db'),
+                '-s', 'ejabberd']
+
+    def start(self, timeout=40.0):
+        """Starts ejabberd in the foreground and waits until its c2s and
+        component ports accept connections. Raises RuntimeError with its
+        output otherwise."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.write_config()
+        self._out = open(self.out_path, 'ab')
+        # erl execs erlexec, which execs beam.smp: the pid stays the VM's
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self._out,
+                                     stderr=subprocess.STDOUT, cwd=self.dir,
+                                     env=self.environment(), start_new_session=True)
+        _live.add(self)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError('ejabberd exited with %s:\n%s' % (self.proc.returncode,
+                                                                      self.output()))
+            if port_open(self.c2s_port) and port_open(self.component_port):
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError('ejabberd did not open ports %d/%d within %.0fs:\n%s' % (
+            self.c2s_port, self.component_port, timeout, self.output()))
+
+    def stop(self, timeout=15.0):
+        """Stops ejabberd by its pid (SIGTERM: the VM runs init:stop; after
+        `timeout`, SIGKILL to the process group it leads). Returns its exit
+        code. Its helper processes exit with it."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                # the VM and its helpers (erl_child_setup, inet_gethost), in
+                # the session it leads; its pid is not reaped yet, so the
+                # group is still ours
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    self.proc.kill()
+                self.proc.wait()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        code = self.proc.returncode
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (port_open(self.c2s_port)
+                                               or port_open(self.component_port)):
+            time.sleep(0.05)
+        return code
+
+    def restart(self, timeout=40.0):
+        self.stop()
+        self.start(timeout)
+
+    def cleanup(self):
+        """Stops it and removes its directory (if it made it)."""
+        self.stop()
+        if self._own_dir and not os.environ.get('PALAVER_KEEP_TMP'):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+    def register(self, user, password, host=None):
+        """Creates an account by in-band registration over c2s."""
+        register_inband(self.c2s_port, host or self.vhost, user, password)
+
+    def _read(self, path):
+        try:
+            with open(path, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except OSError:
+            return ''
+
+    def log(self):
+        """ejabberd's log so far."""
+        return self._read(self.log_path)
+
+    def output(self):
+        return '%s\n--- error log ---\n%s\n--- log (tail) ---\n%s' % (
+            self._read(self.out_path)[-3000:], self._read(os.path.join(self.dir, 'error.log')),
+            self.log()[-4000:])
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def wait_log(self, text, timeout=10.0, since=0):
+        """Waits until `text` appears in the log after byte offset `since`;
+        returns the matching line. Raises AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self.log()[since:] if since else self.log()
+            for line in data.splitlines():
+                if text in line:
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError('%r not in ejabberd log within %.0fs:\n%s' % (
+                    text, timeout, data[-3000:]))
+            time.sleep(0.1)
