@@ -6,12 +6,15 @@
  * groupchat message or subject change from a participant does not reach
  * players, and history on join holds only players' messages for a player and
  * none of theirs for anyone else, unless the room's `ignore_player` option is
- * on. The `game` option marks a game room (shown in disco roominfo). Only the
- * public SDK (palaver/muc.h, palaver/disco_extended.h) is used.
+ * on. The `game` option marks a game room (shown in disco roominfo). Which
+ * stored messages players sent is kept by the history plugin as a tag on
+ * each message (palaver/history.h), so it survives restarts. Only the public
+ * SDK (palaver/muc.h, palaver/history.h, palaver/disco_extended.h) is used.
  */
 #ifndef PV_GAME_H
 #define PV_GAME_H
 
+#include <palaver/history.h>
 #include <palaver/muc.h>
 #include <palaver/palaver.h>
 #include <stdbool.h>
@@ -21,6 +24,8 @@
 #define GAME_OPT_GAME "game"
 #define GAME_OPT_IGNORE "ignore_player"
 #define GAME_ROOMINFO_VAR "x-palaver#game"
+/* The history tag on messages a player sent. */
+#define GAME_TAG_PLAYER "game-rooms:player"
 
 extern const pv_muc_api_t *game_api;
 
@@ -31,14 +36,10 @@ bool game_withheld(const pv_muc_room_t *room, const pv_muc_occupant_t *sender,
                    const pv_muc_occupant_t *recipient);
 pv_verdict_t game_on_message(const pv_event_t *ev, void *payload, void *ud);
 pv_verdict_t game_on_deliver(const pv_event_t *ev, void *payload, void *ud);
+/* The history plugin's TAG event: tags a player's message. */
+pv_verdict_t game_on_history_tag(const pv_event_t *ev, void *payload, void *ud);
+/* The history plugin's FILTER event: players' history, everyone else's. */
 pv_verdict_t game_on_history_filter(const pv_event_t *ev, void *payload, void *ud);
-
-/* ---- said.c: which stored messages players sent (by stanza-id) ---- */
-/* The MESSAGE event, after the history plugin stamped its stanza-id. */
-pv_verdict_t game_record_message(const pv_event_t *ev, void *payload, void *ud);
-bool game_said_by_player(const char *room_jid, const char *stanza_id);
-pv_verdict_t game_on_room_destroyed(const pv_event_t *ev, void *payload, void *ud);
-void game_said_free_all(void);
 
 /* ---- roominfo.c: the disco-extended roominfo field ---- */
 pv_verdict_t game_on_roominfo(const pv_event_t *ev, void *payload, void *ud);

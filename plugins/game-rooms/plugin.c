@@ -3,8 +3,9 @@
  * it registers, through muc-core's extension point (palaver/muc.h), the
  * extra affiliation `player` (role `player`, ranking as participant, granted
  * by owners) and the room options `game` and `ignore_player`, then subscribes
- * to the events that carry the rules (rules.c, said.c, roominfo.c). At
- * shutdown it takes all of it back. It has no configuration of its own.
+ * to the events that carry the rules (rules.c: muc-core's and the history
+ * plugin's; roominfo.c: disco-extended's). At shutdown it takes all of it
+ * back. It has no configuration of its own.
  */
 #include "game.h"
 #include <palaver/disco_extended.h>
@@ -26,7 +27,7 @@ static const pv_muc_extra_field_t opt_ignore = {.var = GAME_OPT_IGNORE,
                                                 .label = "Ignore Player Checks for Games?",
                                                 .def = "0"};
 
-#define NSUBS 6
+#define NSUBS 5
 
 typedef struct game_state {
     pv_subscription_t *subs[NSUBS];
@@ -73,14 +74,14 @@ static int game_init(const pv_config_t *cfg, void **state)
     if (game_api->register_config_field(&opt_ignore) < 0)
         goto fail;
     s->ignore = true;
-    /* The filter runs before other MESSAGE subscribers; the record after the
-     * history plugin (-100) has stamped the stanza-id. */
+    /* The delivery filter runs before other MESSAGE subscribers. The history
+     * events exist only with the history plugin loaded; subscribing to them
+     * costs nothing otherwise. */
     if (subscribe(s, 0, PV_MUC_EVENT_MESSAGE, 50, game_on_message) < 0 ||
-        subscribe(s, 1, PV_MUC_EVENT_MESSAGE, -200, game_record_message) < 0 ||
-        subscribe(s, 2, PV_MUC_EVENT_DELIVER, 0, game_on_deliver) < 0 ||
-        subscribe(s, 3, PV_MUC_EVENT_HISTORY_FILTER, 0, game_on_history_filter) < 0 ||
-        subscribe(s, 4, PV_MUC_EVENT_ROOM_DESTROYED, 0, game_on_room_destroyed) < 0 ||
-        subscribe(s, 5, PV_DISCO_EXT_EVENT_ROOMINFO, 0, game_on_roominfo) < 0)
+        subscribe(s, 1, PV_MUC_EVENT_DELIVER, 0, game_on_deliver) < 0 ||
+        subscribe(s, 2, PV_HISTORY_EVENT_TAG, 0, game_on_history_tag) < 0 ||
+        subscribe(s, 3, PV_HISTORY_EVENT_FILTER, 0, game_on_history_filter) < 0 ||
+        subscribe(s, 4, PV_DISCO_EXT_EVENT_ROOMINFO, 0, game_on_roominfo) < 0)
         goto fail;
     return 0;
 fail:
@@ -103,7 +104,6 @@ static void game_shutdown(void *state)
         game_api->unregister_config_field(&opt_game);
     if (s->ignore)
         game_api->unregister_config_field(&opt_ignore);
-    game_said_free_all();
     free(s);
 }
 

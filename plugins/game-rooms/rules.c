@@ -59,14 +59,25 @@ pv_verdict_t game_on_deliver(const pv_event_t *ev, void *payload, void *ud)
     return PV_PASS;
 }
 
+pv_verdict_t game_on_history_tag(const pv_event_t *ev, void *payload, void *ud)
+{
+    (void)ev;
+    (void)ud;
+    pv_history_tag_event_t *te = payload;
+    if (game_is_player(te->sender) && te->add_tag(te, GAME_TAG_PLAYER) < 0)
+        pv_log(PV_LOG_ERROR, GAME, "room %s: could not mark message %s as a player's",
+               game_api->room_jid(te->room), te->stanza_id ? te->stanza_id : "?");
+    return PV_PASS;
+}
+
 pv_verdict_t game_on_history_filter(const pv_event_t *ev, void *payload, void *ud)
 {
     (void)ev;
     (void)ud;
-    pv_muc_history_filter_event_t *hf = payload;
+    pv_history_filter_event_t *hf = payload;
     if (game_api->room_config_bool(hf->room, GAME_OPT_IGNORE))
         return PV_PASS;
-    bool from_player = game_said_by_player(game_api->room_jid(hf->room), hf->stanza_id);
+    bool from_player = pv_history_has_tag(hf, GAME_TAG_PLAYER);
     if (from_player != game_is_player(hf->joiner))
         hf->deliver = false;
     return PV_PASS;

@@ -1,10 +1,12 @@
 /*
  * plugins/history/archive.c: what happens to each groupchat message the room
- * reflects (muc-core's MESSAGE event): forged stanza-ids are stripped, a new
- * one is stamped on the broadcast copy, the message joins the room's ring of
- * recent messages, and, when the room logs (muc#roomconfig_enablelogging),
- * it is appended to the backend's archive under that id and written to the
- * disk log. Also the one query that refills a ring from the archive after a
+ * reflects (muc-core's MESSAGE event): forged stanza-ids and forged private
+ * tags elements are stripped, a new stanza-id is stamped on the broadcast
+ * copy, other plugins tag the message (tags.c), the message joins the room's
+ * ring of recent messages with its tags, and, when the room logs
+ * (muc#roomconfig_enablelogging), it is appended to the backend's archive
+ * under that id (the tags inside it as the private element) and written to
+ * the disk log (body only). Also the one query that refills a ring from the archive after a
  * restart, and archive deletion with the room.
  *
  * The backend may answer later (pgsql): callbacks never hold pointers into
@@ -50,13 +52,17 @@ static void appended(int status, const char *error, void *ud)
 }
 
 void archive_append(const char *room_name, const char *id, int64_t stamp_us, const char *nick,
-                    const char *bare_jid, const pv_el_t *msg)
+                    const char *bare_jid, pv_el_t *msg, const tags_t *tags)
 {
     void *h;
     const pv_store_t *st = pv_store(&h);
     if (!st || !st->archive_append)
         return;
+    /* the tags go in for serialising only: the broadcast copy never has them */
+    pv_el_t *te = tags ? tags_attach(msg, id, tags) : NULL;
     char *xml = pv_el_serialize(msg, NULL);
+    if (te)
+        pv_el_unlink(te);
     if (!xml) {
         pv_log(PV_LOG_ERROR, HIST, "room %s: message %s cannot be serialised; not archived",
                room_name, id);
@@ -100,11 +106,17 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
     if (forged)
         pv_log(PV_LOG_DEBUG, HIST, "room %s: removed %d stanza-id(s) forged by %s", room_jid,
                forged, me->real_from ? me->real_from->full : "?");
+    forged = tags_strip(me->message);
+    if (forged)
+        pv_log(PV_LOG_DEBUG, HIST, "room %s: removed %d private tags element(s) sent by %s",
+               room_jid, forged, me->real_from ? me->real_from->full : "?");
     char id[STANZA_ID_LEN + 1];
     if (stanza_id_add(me->message, room_jid, id) < 0)
         return PV_PASS;
     if (!archive_storable(me->message))
         return PV_PASS;
+    tags_t tags = {0};
+    tags_collect(me, id, &tags);
     /* strictly increasing, so that time order is archive order (the ids
      * field of MAM sorts by it) even for messages in the same microsecond */
     static int64_t last_us;
@@ -114,15 +126,18 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
     last_us = now;
     recent_t *r = recent_get(room_jid, true);
     if (r && (r->cap || recent_set_cap(r, history_room_length(me->room)) == 0))
-        recent_push(r, me->message, now, id);
-    if (!muc_api->room_config_bool(me->room, "muc#roomconfig_enablelogging"))
+        recent_push(r, me->message, now, id, &tags);
+    if (!muc_api->room_config_bool(me->room, "muc#roomconfig_enablelogging")) {
+        tags_clear(&tags);
         return PV_PASS;
+    }
     const char *nick = me->sender ? muc_api->occupant_nick(me->sender) : NULL;
     const char *bare = me->sender ? muc_api->occupant_bare_jid(me->sender) : NULL;
     if (!bare && me->real_from)
         bare = me->real_from->bare;
     const char *name = muc_api->room_name(me->room);
-    archive_append(name, id, now, nick, bare, me->message);
+    archive_append(name, id, now, nick, bare, me->message, &tags);
+    tags_clear(&tags);
     disklog_message(name, room_jid, nick, now, me->message);
     return PV_PASS;
 }

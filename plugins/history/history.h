@@ -12,6 +12,7 @@
 #ifndef PV_HISTORY_H
 #define PV_HISTORY_H
 
+#include <palaver/history.h>
 #include <palaver/muc.h>
 #include <palaver/palaver.h>
 #include <stdbool.h>
@@ -31,12 +32,39 @@
 #define HISTORY_HARD_MAX 1000 /* ring capacity ceiling whatever the room says */
 #define STANZA_ID_LEN 20
 
+/* ---- tags.c: tags other plugins keep with a message (palaver/history.h) ---- */
+
+typedef struct tags {
+    char *v[PV_HISTORY_TAGS_MAX]; /* owned */
+    size_t n;
+} tags_t;
+
+bool tags_valid(const char *tag);
+bool tags_has(const tags_t *t, const char *tag);
+/* Adds a copy (once); -1 (logged) when invalid, full or out of memory. */
+int tags_add(tags_t *t, const char *tag);
+/* Replaces dst with a copy of src. 0 or -1. */
+int tags_copy(tags_t *dst, const tags_t *src);
+void tags_clear(tags_t *t);
+/* Removes the private element(s) from a message; returns how many. */
+int tags_strip(pv_el_t *msg);
+/* Reads the tags of a stored stanza into out (only from an element naming
+ * stanza_id), then removes every such element. */
+void tags_extract(pv_el_t *msg, const char *stanza_id, tags_t *out);
+/* Appends the private element holding t, naming stanza_id, to msg (for
+ * storing); returns it (to be unlinked after serialising) or NULL when t is
+ * empty or on failure. */
+pv_el_t *tags_attach(pv_el_t *msg, const char *stanza_id, const tags_t *t);
+/* Fires the TAG event for a message about to be kept; tags land in out. */
+void tags_collect(pv_muc_message_event_t *me, const char *stanza_id, tags_t *out);
+
 /* ---- recent.c: the per-room ring of recent messages ---- */
 
 typedef struct recent_msg {
     pv_el_t *stanza; /* the reflected message (from = occupant JID, no to); owned */
     int64_t stamp_us;
-    char *id; /* the stanza-id; owned */
+    char *id;    /* the stanza-id; owned */
+    tags_t tags; /* other plugins' tags; owned */
 } recent_msg_t;
 
 typedef struct recent {
@@ -51,11 +79,13 @@ typedef struct recent {
 /* The ring of room_jid, created when `create` (NULL when absent, or on
  * allocation failure, which is logged). Owned by the table. */
 recent_t *recent_get(const char *room_jid, bool create);
-/* Appends a copy of stanza (the ring takes a clone; caller keeps its own).
- * Drops the oldest past the capacity. 0 or -1. */
-int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char *id);
+/* Appends a copy of stanza and of tags (the ring takes clones; the caller
+ * keeps its own). Drops the oldest past the capacity. 0 or -1. */
+int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char *id,
+                const tags_t *tags);
 /* Inserts older messages (from the archive) in front, skipping ids already
- * held, keeping at most the capacity (newest win). */
+ * held, keeping at most the capacity (newest win). The stored tags element
+ * is read into the entry's tags and removed from its stanza. */
 int recent_prepend_xml(recent_t *r, const char *xml, int64_t stamp_us, const char *id);
 /* i-th message, 0 = oldest. */
 const recent_msg_t *recent_at(const recent_t *r, size_t i);
@@ -104,9 +134,10 @@ int stanza_id_add(pv_el_t *msg, const char *by, char out[STANZA_ID_LEN + 1]);
 /* True when a message is worth keeping (a body, or a storable payload, and
  * no no-store hint). */
 bool archive_storable(const pv_el_t *msg);
-/* Appends the message to the backend archive of `room_name`. */
+/* Appends the message, with tags as the private element, to the backend
+ * archive of `room_name` (msg is left as it was). */
 void archive_append(const char *room_name, const char *id, int64_t stamp_us, const char *nick,
-                    const char *bare_jid, const pv_el_t *msg);
+                    const char *bare_jid, pv_el_t *msg, const tags_t *tags);
 /* Deletes a room's whole archive. */
 void archive_delete(const char *room_name);
 /* The MESSAGE event: stanza-id, ring, archive, disk log. */
@@ -123,10 +154,11 @@ typedef struct rsm_req {
     long max;           /* -1: absent */
     const char *after;  /* NULL: absent */
     const char *before; /* NULL: absent; "" = <before/> (last page) */
-    bool has_index;
+    long index;         /* -1: absent; else the page's first item (0-based) */
 } rsm_req_t;
 
-/* Reads an <set xmlns=rsm/> (may be NULL). -1 on a malformed max. */
+/* Reads an <set xmlns=rsm/> (may be NULL). -1 on a malformed max or index,
+ * or an <index/> combined with <after/> or <before/>. */
 int rsm_parse(const pv_el_t *set, rsm_req_t *out);
 /* Appends <set><first index>..</first><last/><count/></set> to parent.
  * count < 0 / index < 0: omitted. first NULL: only <count/>. */

@@ -6,7 +6,9 @@
  * seconds, since: the strictest wins), capped by the room's configured
  * history length, oldest first, each from the occupant JID its sender had,
  * with the original body, payload and id plus a XEP-0203 <delay/>. Other
- * plugins may leave messages out through the HISTORY_FILTER event.
+ * plugins may leave messages out through palaver/history.h's FILTER event
+ * (which carries the tags kept with each message) and muc.h's
+ * HISTORY_FILTER event. The private tags element never goes out.
  *
  * maxchars counts the characters of each complete stanza as sent (with its
  * `to` and <delay/>), as Prosody does; maxchars='0' or maxstanzas='0' means
@@ -110,6 +112,7 @@ static pv_el_t *history_copy(const recent_msg_t *m, const char *room_jid, const 
     time_t secs = (time_t)(m->stamp_us / 1000000);
     pv_timestamp(secs, (int)(m->stamp_us % 1000000 / 1000), stamp);
     pv_el_remove_children(c, NS_DELAY, "delay");
+    tags_strip(c); /* ring entries hold none; never let one out */
     pv_el_t *d = pv_el_add(c, NS_DELAY, "delay");
     if (!d || pv_el_set_attr(c, "to", to) < 0 || pv_el_set_attr(d, "from", room_jid) < 0 ||
         pv_el_set_attr(d, "stamp", stamp) < 0) {
@@ -146,9 +149,12 @@ pv_verdict_t history_send(const pv_event_t *ev, void *payload, void *ud)
     size_t want = (size_t)maxstanzas < r->n ? (size_t)maxstanzas : r->n;
     pv_el_t **out = calloc(want, sizeof *out);
     if (!out) {
-        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory sending history to %s", room_jid, he->to);
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory sending history to %s", room_jid,
+               he->to);
         return PV_PASS;
     }
+    pv_event_t *tfilter = pv_event(PV_HISTORY_EVENT_FILTER);
+    bool tfiltering = tfilter && pv_event_has_subscribers(tfilter);
     pv_event_t *filter = pv_event(PV_MUC_EVENT_HISTORY_FILTER);
     bool filtering = filter && pv_event_has_subscribers(filter);
     size_t n = 0, chars = 0;
@@ -156,9 +162,24 @@ pv_verdict_t history_send(const pv_event_t *ev, void *payload, void *ud)
         const recent_msg_t *m = recent_at(r, r->n - 1 - k);
         if (lim.since_us && m->stamp_us < lim.since_us)
             break;
+        if (tfiltering) {
+            pv_history_filter_event_t te = {.room = he->room,
+                                            .joiner = he->occupant,
+                                            .to = he->to,
+                                            .message = m->stanza,
+                                            .stanza_id = *m->id ? m->id : NULL,
+                                            .tags = (const char *const *)m->tags.v,
+                                            .ntags = m->tags.n,
+                                            .deliver = true};
+            pv_event_fire(tfilter, &te);
+            if (!te.deliver)
+                continue;
+        }
         if (filtering) {
-            pv_muc_history_filter_event_t fe = {.room = he->room, .joiner = he->occupant,
-                                                .to = he->to, .message = m->stanza,
+            pv_muc_history_filter_event_t fe = {.room = he->room,
+                                                .joiner = he->occupant,
+                                                .to = he->to,
+                                                .message = m->stanza,
                                                 .stanza_id = *m->id ? m->id : NULL,
                                                 .deliver = true};
             pv_event_fire(filter, &fe);

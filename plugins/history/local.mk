@@ -2,11 +2,13 @@
 # history: discussion history on join, stanza-ids, the archive, XEP-0313 MAM,
 # retention and optional disk logs. Needs muc-core (palaver/muc.h).
 pkglib_LTLIBRARIES += plugins/history/history.la
+# The history plugin's SDK header (tags kept with stored messages).
+pkginclude_HEADERS += include/palaver/history.h
 plugins_history_history_la_SOURCES = \
 	plugins/history/history.h plugins/history/plugin.c plugins/history/recent.c \
 	plugins/history/history_request.c plugins/history/archive.c plugins/history/mam.c \
 	plugins/history/rsm.c plugins/history/stanza_id.c plugins/history/retention.c \
-	plugins/history/disklog.c plugins/history/preload.c
+	plugins/history/disklog.c plugins/history/preload.c plugins/history/tags.c
 plugins_history_history_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
@@ -17,3 +19,8 @@ HISTORY_TESTS = \
 TESTS += $(HISTORY_TESTS)
 EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py tests/history/restart_pgsql.py \
 	plugins/history/README.md
+
+# Discussion history with real clients through a real Prosody (skipped
+# without Prosody); uses the rig of tests/integration/.
+TESTS += tests/integration/test_prosody_history.py
+EXTRA_DIST += tests/integration/test_prosody_history.py

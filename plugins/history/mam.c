@@ -6,12 +6,18 @@
  * with pgsql), so its state is a heap object holding copies of everything:
  *   1. the page: start/end/with/before-id/after-id from the form, narrowed by
  *      RSM after/before and max (<before/> alone: the last page);
+ *      or, with RSM <index/> (XEP-0059 "retrieving a page out of order"),
+ *      the set read forward from its start in batches, skipping `index`
+ *      items (an index at or past the end gives an empty page);
  *      or, with the `ids` field, one lookup per id (the id's predecessor,
  *      then the message after it) since the store has no get-by-id;
  *   2. the whole matching set's ids (up to COUNT_CAP) for <count> and
  *      <first index>; omitted past the cap;
  *   3. the <fin/> result.
- * Unknown ids answer item-not-found. Members-only rooms answer members and
+ * <first index='i'> gives the position, in the whole set in archive order,
+ * of the item <first> names (with <flip-page/> that is the page's newest).
+ * Stored stanzas lose the private tags element (palaver/history.h) before
+ * they are forwarded. Unknown ids answer item-not-found. Members-only rooms answer members and
  * above; password-protected rooms their occupants (and admins); outcasts
  * never. Rooms that log advertise urn:xmpp:mam:2 in their disco#info.
  */
@@ -32,6 +38,11 @@ typedef struct mam_query {
     int64_t start_us, end_us;
     size_t max;
     bool last, flip;
+    /* RSM <index/>: the requested index (-1: none), items still to skip,
+     * and where the next batch starts (owned) */
+    long index_req;
+    size_t skip_left;
+    char *cursor;
     /* results collected for the current page (message stanzas to send) */
     pv_el_t **out;
     char **out_ids;
@@ -70,6 +81,7 @@ static void mq_free(mam_query_t *m)
         free(m->ids[i]);
     free(m->ids);
     free(m->pending_prev);
+    free(m->cursor);
     free(m);
 }
 
@@ -116,6 +128,7 @@ static pv_el_t *result_message(const mam_query_t *m, const pv_store_msg_t *sm)
         pv_timestamp((time_t)(sm->stamp_us / 1000000), (int)(sm->stamp_us % 1000000 / 1000), stamp);
         pv_el_set_attr(delay, "stamp", stamp);
         pv_el_remove_children(inner, NS_DELAY, "delay");
+        tags_strip(inner);
         pv_el_set_attr(inner, "to", NULL);
         to_client_ns(inner);
         copy = pv_el_copy_into(fwd, inner);
@@ -178,7 +191,11 @@ static void finish(mam_query_t *m, long count, long index)
         pv_el_set_attr(fin, "complete", "true");
     if (m->nout) {
         size_t a = m->flip ? m->nout - 1 : 0, b = m->flip ? 0 : m->nout - 1;
-        rsm_answer(fin, m->out_ids[a], m->out_ids[b], m->flip ? -1 : index, count);
+        /* index: of the oldest item of the page; <first> names the newest
+         * when the page is flipped */
+        if (index >= 0 && m->flip)
+            index += (long)m->nout - 1;
+        rsm_answer(fin, m->out_ids[a], m->out_ids[b], index, count);
     } else {
         rsm_answer(fin, NULL, NULL, -1, count);
     }
@@ -211,6 +228,8 @@ static void counted(int status, const char *error, const pv_store_msg_t *msgs, s
         pv_log(PV_LOG_WARN, HIST, "room %s: counting MAM results failed: %s", m->room_jid,
                error ? error : "unknown error");
     }
+    if (m->index_req >= 0 && m->nout)
+        index = m->index_req; /* known even past COUNT_CAP */
     finish(m, count, index);
 }
 
@@ -281,6 +300,77 @@ static void run_page(mam_query_t *m)
     /* <max>0</max> asks only for the count (XEP-0059 §2.6): one row is read
      * anyway so that unknown ids are still refused, and none is sent */
     st->archive_query(h, m->room_name, &q, paged, m);
+}
+
+/* ---- RSM <index/>: the set read forward, `index` items skipped ---- */
+
+static void index_step(mam_query_t *m);
+
+static void indexed(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
+                    int complete, void *ud)
+{
+    mam_query_t *m = ud;
+    if (status == PV_STORE_ENOTFOUND) {
+        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+        return;
+    }
+    if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_ERROR, HIST, "room %s: MAM query failed: %s", m->room_jid,
+               error ? error : "unknown error");
+        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
+        return;
+    }
+    bool end = complete != 0 || n == 0;
+    size_t i = 0;
+    for (; i < n; i++) {
+        if (m->form_before && !strcmp(msgs[i].id, m->form_before)) {
+            end = true; /* the form's before-id closes the set */
+            break;
+        }
+        if (m->skip_left) {
+            m->skip_left--;
+            continue;
+        }
+        if (m->nout >= m->max)
+            break; /* the page is full and another item follows */
+        if (collect(m, &msgs[i]) < 0) {
+            mq_error(m, "wait", "internal-server-error", "Out of memory");
+            return;
+        }
+    }
+    if (i < n && !end) {
+        m->complete = false;
+    } else if (end) {
+        m->complete = true;
+    } else {
+        /* the batch ran out before the set did: read on after its last item */
+        char *c = strdup(msgs[n - 1].id);
+        if (!c) {
+            mq_error(m, "wait", "internal-server-error", "Out of memory");
+            return;
+        }
+        free(m->cursor);
+        m->cursor = c;
+        index_step(m);
+        return;
+    }
+    count_set(m);
+}
+
+static void index_step(mam_query_t *m)
+{
+    void *h;
+    const pv_store_t *st = pv_store(&h);
+    /* one more than needed, to tell whether the page is the last */
+    size_t want = m->skip_left + (m->max - m->nout) + 1;
+    if (want > COUNT_CAP)
+        want = COUNT_CAP;
+    pv_store_query_t q = {.start_us = m->start_us,
+                          .end_us = m->end_us,
+                          .after_id = m->cursor ? m->cursor : m->form_after,
+                          .with_nick = m->with_nick,
+                          .max = want};
+    st->archive_query(h, m->room_name, &q, indexed, m);
 }
 
 /* ---- the ids field: one message per id ---- */
@@ -493,10 +583,9 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     pv_el_t *x = pv_el_child(ctx->payload, PV_NS_DATA, "x");
     rsm_req_t rsm;
     if (rsm_parse(pv_el_child(ctx->payload, NS_RSM, "set"), &rsm) < 0)
-        return pv_stanza_fail(ctx, "modify", "bad-request", "Malformed result set request");
-    if (rsm.has_index)
-        return pv_stanza_fail(ctx, "cancel", "feature-not-implemented",
-                              "Paging by <index/> is not supported; use <after/> and <before/>");
+        return pv_stanza_fail(ctx, "modify", "bad-request",
+                              "Malformed result set request (<index/> goes without <after/> "
+                              "and <before/>)");
     int64_t start = 0, end = 0;
     if (parse_time(ctx, x, "start", &start) < 0 || parse_time(ctx, x, "end", &end) < 0)
         return PV_ERROR;
@@ -531,6 +620,8 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     m->start_us = start;
     m->end_us = end;
     m->max = rsm.max < 0 ? PAGE_DEFAULT : rsm.max > PAGE_MAX ? PAGE_MAX : (size_t)rsm.max;
+    m->index_req = rsm.index;
+    m->skip_left = rsm.index > 0 ? (size_t)rsm.index : 0;
     if (!m->iq || !m->room_name || !m->room_jid || !m->to) {
         mq_free(m);
         return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
@@ -559,7 +650,12 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
         next_id(m);
         return PV_HANDLED;
     }
-    run_page(m);
+    if (m->index_req >= 0 && m->max == 0)
+        count_set(m); /* count only: nothing to skip to */
+    else if (m->index_req >= 0)
+        index_step(m);
+    else
+        run_page(m);
     return PV_HANDLED;
 }
 

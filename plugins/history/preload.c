@@ -63,5 +63,6 @@ void history_preload(double timeout)
     if (expired)
         pv_log(PV_LOG_WARN, HIST,
                "the archive did not deliver the rooms' history within %.0f s; "
-               "the rest loads at each room's first join", timeout);
+               "the rest loads at each room's first join",
+               timeout);
 }

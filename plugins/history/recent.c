@@ -3,7 +3,9 @@
  * buffer of recent messages per room, keyed by the room's bare JID in a small
  * chained hash table. A join reads the ring (no backend query); the archive
  * is consulted once per room after start to refill it (archive.c). Each
- * entry owns a clone of the reflected stanza; the table owns the rings.
+ * entry owns a clone of the reflected stanza (never with the private tags
+ * element: a stored stanza's tags are moved into the entry's tags_t) and its
+ * tags; the table owns the rings.
  */
 #include "history.h"
 #include <stdlib.h>
@@ -17,6 +19,7 @@ static void msg_clear(recent_msg_t *m)
 {
     pv_el_free(m->stanza);
     free(m->id);
+    tags_clear(&m->tags);
     memset(m, 0, sizeof *m);
 }
 
@@ -81,14 +84,17 @@ static char *dup_id(const recent_t *r, const char *id)
     return c;
 }
 
-int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char *id)
+int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char *id,
+                const tags_t *tags)
 {
     if (!r->cap)
         return 0;
+    tags_t tc = {0};
     char *idc = dup_id(r, id);
     pv_el_t *c = idc ? pv_el_clone(stanza) : NULL;
-    if (!c) {
+    if (!c || (tags && tags_copy(&tc, tags) < 0)) {
         free(idc);
+        pv_el_free(c);
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory keeping a message", r->room);
         return -1;
     }
@@ -101,7 +107,7 @@ int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char
         slot = (r->head + r->n) % r->cap;
         r->n++;
     }
-    r->msgs[slot] = (recent_msg_t){.stanza = c, .stamp_us = stamp_us, .id = idc};
+    r->msgs[slot] = (recent_msg_t){.stanza = c, .stamp_us = stamp_us, .id = idc, .tags = tc};
     return 0;
 }
 
@@ -124,9 +130,11 @@ int recent_prepend_xml(recent_t *r, const char *xml, int64_t stamp_us, const cha
         pv_el_free(el);
         return -1;
     }
+    tags_t tags = {0};
+    tags_extract(el, id, &tags);
     r->head = (r->head + r->cap - 1) % r->cap;
     r->n++;
-    r->msgs[r->head] = (recent_msg_t){.stanza = el, .stamp_us = stamp_us, .id = idc};
+    r->msgs[r->head] = (recent_msg_t){.stanza = el, .stamp_us = stamp_us, .id = idc, .tags = tags};
     return 0;
 }
 

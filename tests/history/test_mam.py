@@ -1,8 +1,9 @@
 """MAM-1: XEP-0313 archive queries on the room JID with XEP-0059 paging,
 on the memory and sqlite backends: paging through 1,000 messages forward
-and backward with nothing missing or repeated, flipped pages, the ids /
-before-id / after-id / with / start / end fields, item-not-found for unknown
-ids, the form request, and who may query."""
+and backward with nothing missing or repeated, flipped pages, pages chosen
+by <index/> (XEP-0059 "retrieving a page out of order") and the index on
+<first>, the ids / before-id / after-id / with / start / end fields,
+item-not-found for unknown ids, the form request, and who may query."""
 
 import time
 
@@ -74,6 +75,107 @@ def test_mam1_page_forward_and_backward_through_1000():
                 assert pages < 30
             assert seen_b == want, (backend, len(seen_b))
             assert pages == 10, pages
+            # pages by index anywhere in the 1,000
+            for start in (0, 500, 997):
+                res, ans = mam_query(h, ALICE, 'big', {}, rsm_index(5, start), id_='x%d' % start)
+                assert [result_body(m) for m in res] == want[start:start + 5], (backend, start)
+                r = rsm_of(fin_of(ans))
+                assert r['index'] == start and r['count'] == '1000', (backend, r)
+                assert r['first'] == ids[start], (backend, start)
+                assert (fin_of(ans).get('complete') == 'true') == (start + 5 >= 1000)
+
+
+def rsm_index(max_, index, extra=''):
+    return "<set xmlns='%s'><max>%d</max><index>%s</index>%s</set>" % (NS_RSM, max_, index, extra)
+
+
+def test_mam1_rsm_index_page_out_of_order():
+    for backend in BACKENDS:
+        with Hist(backend=backend) as h:
+            logged_room(h, 'r')
+            fill(h, 'r', 12)
+            res, _ = mam_query(h, ALICE, 'r', {}, rsm(max_=12), id_='all')
+            ids = [result_id(m) for m in res]
+            assert len(ids) == 12
+
+            def page(fields, set_, id_, flip=False):
+                res, ans = mam_query(h, ALICE, 'r', fields, set_, id_=id_, flip=flip)
+                return [result_body(m) for m in res], rsm_of(fin_of(ans)), fin_of(ans)
+
+            # a page in the middle, then the first and the last
+            got, r, fin = page({}, rsm_index(3, 5), 'i5')
+            assert got == ['m5', 'm6', 'm7'], (backend, got)
+            assert (r['first'], r['last'], r['index'], r['count']) == (ids[5], ids[7], 5, '12'), r
+            assert fin.get('complete') != 'true'
+            got, r, fin = page({}, rsm_index(2, 0), 'i0')
+            assert got == ['m0', 'm1'] and r['index'] == 0 and r['first'] == ids[0], (got, r)
+            got, r, fin = page({}, rsm_index(3, 10), 'i10')
+            assert got == ['m10', 'm11'] and r['index'] == 10, (got, r)
+            assert fin.get('complete') == 'true'
+            got, r, fin = page({}, rsm_index(3, 9), 'i9')
+            assert got == ['m9', 'm10', 'm11'] and r['index'] == 9, (got, r)
+            assert fin.get('complete') == 'true', 'the page ends the set'
+            # at or past the end: an empty page with the count (and no first/last)
+            for n, index in enumerate((12, 13, 5000)):
+                got, r, fin = page({}, rsm_index(3, index), 'e%d' % n)
+                assert got == [] and r == {'count': '12'}, (index, got, r)
+                assert fin.get('complete') == 'true', index
+            # the index counts inside the form's window (m2..m8 here)
+            got, r, fin = page({'after-id': ids[1], 'before-id': ids[9]}, rsm_index(2, 2), 'w')
+            assert got == ['m4', 'm5'] and r['index'] == 2 and r['count'] == '7', (got, r)
+            got, r, fin = page({'after-id': ids[1], 'before-id': ids[9]}, rsm_index(4, 5), 'w2')
+            assert got == ['m7', 'm8'] and fin.get('complete') == 'true', (got, r)
+            got, r, fin = page({'after-id': ids[1], 'before-id': ids[9]}, rsm_index(4, 7), 'w3')
+            assert got == [] and r == {'count': '7'}, (got, r)
+            # a flipped index page: same items, newest first; <first> names
+            # the newest, and index is its position in the set
+            got, r, fin = page({}, rsm_index(3, 5), 'f5', flip=True)
+            assert got == ['m7', 'm6', 'm5'], got
+            assert (r['first'], r['last'], r['index']) == (ids[7], ids[5], 7), r
+            # max 0: only the count
+            got, r, fin = page({}, rsm_index(0, 4), 'c')
+            assert got == [] and r == {'count': '12'}, (got, r)
+            # an unknown after-id is still item-not-found
+            res, ans = mam_query(h, ALICE, 'r', {'after-id': 'nope'}, rsm_index(2, 1), id_='u')
+            assert res == [] and cond(ans) == ('cancel', 'item-not-found'), tostring(ans)
+            # malformed, or mixed with <after/> / <before/>: bad-request
+            for n, bad in enumerate((rsm_index(2, -1), rsm_index(2, 'x'), rsm_index(2, ''),
+                                     rsm_index(2, 1, '<after>%s</after>' % ids[0]),
+                                     rsm_index(2, 1, '<before/>'))):
+                res, ans = mam_query(h, ALICE, 'r', {}, bad, id_='b%d' % n)
+                assert res == [] and cond(ans) == ('modify', 'bad-request'), (bad, tostring(ans))
+
+
+def test_mam1_first_index_on_backward_and_flipped_pages():
+    with Hist(backend='sqlite') as h:
+        logged_room(h, 'r')
+        fill(h, 'r', 12)
+        res, _ = mam_query(h, ALICE, 'r', {}, rsm(max_=12), id_='all')
+        ids = [result_id(m) for m in res]
+        # the last page
+        res, ans = mam_query(h, ALICE, 'r', {}, rsm(max_=3, before=''), id_='l')
+        assert [result_body(m) for m in res] == ['m9', 'm10', 'm11'], describe(res)
+        r = rsm_of(fin_of(ans))
+        assert (r['first'], r['last'], r['index'], r['count']) == (ids[9], ids[11], 9, '12'), r
+        # the page before an id
+        res, ans = mam_query(h, ALICE, 'r', {}, rsm(max_=2, before=ids[5]), id_='b')
+        assert [result_body(m) for m in res] == ['m3', 'm4'], describe(res)
+        r = rsm_of(fin_of(ans))
+        assert (r['first'], r['last'], r['index']) == (ids[3], ids[4], 3), r
+        # flipped: <first> is the first result sent (the newest), with its index
+        res, ans = mam_query(h, ALICE, 'r', {}, rsm(max_=3, before=''), id_='fl', flip=True)
+        assert [result_body(m) for m in res] == ['m11', 'm10', 'm9'], describe(res)
+        r = rsm_of(fin_of(ans))
+        assert (r['first'], r['last'], r['index']) == (ids[11], ids[9], 11), r
+        res, ans = mam_query(h, ALICE, 'r', {}, rsm(max_=2, before=ids[5]), id_='fb', flip=True)
+        assert [result_body(m) for m in res] == ['m4', 'm3'], describe(res)
+        r = rsm_of(fin_of(ans))
+        assert (r['first'], r['last'], r['index']) == (ids[4], ids[3], 4), r
+        # flipped forward page
+        res, ans = mam_query(h, ALICE, 'r', {}, rsm(max_=4, after=ids[1]), id_='ff', flip=True)
+        assert [result_body(m) for m in res] == ['m5', 'm4', 'm3', 'm2'], describe(res)
+        r = rsm_of(fin_of(ans))
+        assert (r['first'], r['last'], r['index']) == (ids[5], ids[2], 5), r
 
 
 def test_mam1_flip_page_reverses_order():
