@@ -92,3 +92,15 @@ TESTS += tests/backends/test_crash.py tests/backends/test_legacy_spool.py \
 EXTRA_DIST += tests/backends/backendutil.py tests/backends/test_crash.py \
 	tests/backends/test_legacy_spool.py tests/backends/test_store_failure.py \
 	tests/backends/test_persist_pgsql.sh tests/backends/persist_pgsql.py
+
+# The SQLite backend's start-up path: loads made from room_list's callback
+# (one read transaction, table scans in id order) against single loads.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_store_sqlite_batch
+TESTS += tests/unit/test_store_sqlite_batch
+tests_unit_test_store_sqlite_batch_SOURCES = tests/unit/test_store_sqlite_batch.c \
+	tests/unit/test_store.h tests/unit/test_store_util.c
+tests_unit_test_store_sqlite_batch_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_sqlite_batch_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_store_sqlite_batch_LDFLAGS = -export-dynamic
+endif

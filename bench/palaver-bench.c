@@ -38,6 +38,7 @@
 
 #define DOMAIN "muc.localhost"
 #define SECRET "benchsecret"
+#define MCAST_JID "multicast.bench.localhost"
 
 typedef struct {
     int rooms, occupants, messages, window, join_window;
@@ -45,6 +46,7 @@ typedef struct {
     const char *backend, *plugins, *palaver, *moddir, *sqlite_path, *keep_dir;
     bool startup, history, verbose;
     int idle_secs;
+    int multicast; /* >0: <multicast> to MCAST_JID with this limit per stanza */
 } opts_t;
 
 static opts_t O = {.rooms = 1, .occupants = 10, .messages = 1000, .window = 50,
@@ -60,6 +62,7 @@ static size_t inlen, incap;
 static char *outbuf;
 static size_t outlen, outoff, outcap;
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -140,6 +143,7 @@ static void out_append(const char *s, size_t n)
     outlen += n;
 }
 
+static void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out_printf(const char *fmt, ...)
 {
     char tmp[2048];
@@ -333,7 +337,17 @@ static void on_stanza(const char *s, size_t n)
     long seq = strtol(b + 1, NULL, 10);
     if (seq < 0 || seq >= O.messages || !msgs[seq].left)
         return;
-    deliveries++;
+    /* one stanza to the multicast service stands for each of its addresses */
+    int count = 1;
+    if (O.multicast > 0 && has(s, n, "to='" MCAST_JID "'")) {
+        count = 0;
+        for (const char *a = s; (a = memmem(a, n - (size_t)(a - s), "<address ", 9)); a += 9)
+            count++;
+        if (count > msgs[seq].left)
+            count = msgs[seq].left;
+    }
+    deliveries += count;
+    msgs[seq].left -= count - 1;
     if (--msgs[seq].left == 0) {
         lat[nlat++] = now_s() - msgs[seq].sent;
         completed++;
@@ -364,7 +378,12 @@ static void write_config(int port)
     else
         fprintf(f, "  <backend><type>%s</type></backend>\n", O.backend);
     fprintf(f, "  <spool>%s/spool</spool>\n  <plugins>\n", tmpdir);
-    fprintf(f, "    <muc-core><flood-burst>0</flood-burst></muc-core>\n");
+    if (O.multicast > 0)
+        fprintf(f, "    <muc-core><flood-burst>0</flood-burst><multicast>" MCAST_JID
+                   "</multicast><multicast-limit>%d</multicast-limit></muc-core>\n",
+                O.multicast);
+    else
+        fprintf(f, "    <muc-core><flood-burst>0</flood-burst></muc-core>\n");
     if (O.history)
         fprintf(f, "    <history/>\n");
     fprintf(f, "  </plugins>\n</palaver>\n");
@@ -575,6 +594,9 @@ static void usage(void)
             "  -r ROOMS  -n OCCUPANTS-PER-ROOM  -m MESSAGES  -w WINDOW  -W JOIN-WINDOW\n"
             "  --rate MSG/S     send at this rate (default: as fast as the window allows)\n"
             "  --history        load the history plugin too\n"
+            "  --multicast N    muc-core fans out through XEP-0033 (" MCAST_JID ", played\n"
+            "                   here) with at most N recipients per stanza; each address\n"
+            "                   counts as a delivery\n"
             "  --idle SECS      after joining, wait and print memory (idle rooms)\n"
             "  --startup FILE   time start-up against this SQLite database; -r names the\n"
             "                   room count in it (the probe asks room<r-1>)\n"
@@ -589,7 +611,8 @@ int main(int argc, char **argv)
     static const struct option lo[] = {
         {"rate", 1, NULL, 'R'},     {"history", 0, NULL, 'H'}, {"idle", 1, NULL, 'I'},
         {"startup", 1, NULL, 'S'},  {"palaver", 1, NULL, 'P'}, {"moduledir", 1, NULL, 'M'},
-        {"keep", 0, NULL, 'K'},     {"help", 0, NULL, 'h'},    {NULL, 0, NULL, 0}};
+        {"keep", 0, NULL, 'K'},     {"help", 0, NULL, 'h'},    {"multicast", 1, NULL, 'C'},
+        {NULL, 0, NULL, 0}};
     bool keep = false;
     int c;
     while ((c = getopt_long(argc, argv, "r:n:m:w:W:vh", lo, NULL)) != -1) {
@@ -606,6 +629,7 @@ int main(int argc, char **argv)
         case 'P': O.palaver = optarg; break;
         case 'M': O.moddir = optarg; break;
         case 'K': keep = true; break;
+        case 'C': O.multicast = atoi(optarg); break;
         case 'v': O.verbose = true; break;
         default: usage();
         }

@@ -7,7 +7,9 @@
  * the arena header, so a small stanza costs one malloc and one free. Later
  * chunks double in size (up to CHUNK_MAX); a request larger than a quarter
  * of a chunk gets a chunk of its own, linked behind the current one so the
- * free space of the current chunk is not wasted.
+ * free space of the current chunk is not wasted. A tree that is kept for a
+ * long time (a cloned presence) gets an arena sized to fit it exactly
+ * (arena_new_sized), so it does not hold a mostly empty 2 KiB chunk.
  *
  * Ownership: arena_new() returns an arena the caller frees with arena_free();
  * every pointer handed out dies with it. Nothing is freed one by one.
@@ -48,20 +50,39 @@ static char *chunk_data(struct chunk *c)
     return (char *)c + CHUNK_HDR;
 }
 
-pv_arena_t *arena_new(void)
+size_t arena_need(size_t n)
 {
-    char *mem = malloc(ARENA_HDR + CHUNK_HDR + FIRST_CHUNK);
+    return round_up(n ? n : 1);
+}
+
+/* The arena header and its first chunk in one malloc. */
+static pv_arena_t *arena_make(size_t first, size_t next_cap)
+{
+    if (first > SIZE_MAX / 2)
+        return NULL;
+    first = round_up(first);
+    char *mem = malloc(ARENA_HDR + CHUNK_HDR + first);
     if (!mem)
         return NULL;
     pv_arena_t *a = (pv_arena_t *)mem;
     struct chunk *c = (struct chunk *)(mem + ARENA_HDR);
     c->next = NULL;
-    c->cap = FIRST_CHUNK;
+    c->cap = first;
     c->used = 0;
     a->head = c;
-    a->total = ARENA_HDR + CHUNK_HDR + FIRST_CHUNK;
-    a->next_cap = 2 * FIRST_CHUNK;
+    a->total = ARENA_HDR + CHUNK_HDR + first;
+    a->next_cap = next_cap;
     return a;
+}
+
+pv_arena_t *arena_new(void)
+{
+    return arena_make(FIRST_CHUNK, 2 * FIRST_CHUNK);
+}
+
+pv_arena_t *arena_new_sized(size_t first)
+{
+    return arena_make(first, ARENA_SMALL_CHUNK);
 }
 
 void arena_free(pv_arena_t *a)

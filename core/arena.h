@@ -13,6 +13,16 @@
 
 /* New empty arena, or NULL on allocation failure. Free with arena_free. */
 pv_arena_t *arena_new(void);
+/* New arena whose first chunk holds exactly `first` bytes of allocations
+ * (sum of arena_need() of each request), for trees that are built once and
+ * kept (a cloned presence): one malloc of the right size. Later requests
+ * that do not fit go to small chunks, starting at ARENA_SMALL_CHUNK bytes.
+ * NULL on allocation failure. Free with arena_free. */
+pv_arena_t *arena_new_sized(size_t first);
+#define ARENA_SMALL_CHUNK 512
+/* The bytes one arena_alloc/arena_strndup request of n bytes takes
+ * (alignment included); for sizing arena_new_sized. */
+size_t arena_need(size_t n);
 void arena_free(pv_arena_t *a);
 /* Zeroed, suitably aligned memory that lives until arena_free; NULL on failure. */
 void *arena_alloc(pv_arena_t *a, size_t size);

@@ -23,6 +23,7 @@
 #include <palaver/log.h>
 
 #include "arena.h"
+#include "log_internal.h"
 #include "settings.h"
 #include "suggest.h"
 #include "xmlstream.h"
@@ -181,7 +182,6 @@ static void read_name(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->ji
 static void read_ip(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->rhost); }
 static void read_secret(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->secret); }
 static void read_spool(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->spool); }
-static void read_log(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->log_path); }
 static void read_moddir(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->moddir); }
 
 static void read_port(cfg_t *c, const pv_el_t *el)
@@ -200,6 +200,95 @@ static void read_keepalive(cfg_t *c, const pv_el_t *el)
 static void read_reconnect(cfg_t *c, const pv_el_t *el)
 {
     parse_number(c, el, 1, 86400, false, "a number of seconds", 60, &c->s->reconnect_max);
+}
+
+/* Reports every attribute of el that is not in attrs (NULL-terminated).
+ * Returns the number reported. */
+static int check_attrs(cfg_t *c, const pv_el_t *el, const char *const *attrs)
+{
+    int bad = 0;
+    for (const pv_attr_t *a = el->attrs; a; a = a->next) {
+        size_t i = 0;
+        while (attrs[i] && (a->ns || strcmp(a->name, attrs[i]) != 0))
+            i++;
+        if (attrs[i])
+            continue;
+        char list[256];
+        suggest_list(attrs, list, sizeof list);
+        const char *near = a->ns ? NULL : suggest_name(a->name, attrs);
+        if (near)
+            cfg_err(c, el, "<%s> has an unknown attribute '%s'; did you mean '%s'?", el->name,
+                    a->name, near);
+        else
+            cfg_err(c, el, "<%s> has an unknown attribute '%s'; remove it (known attributes: "
+                    "%s)", el->name, a->name, list);
+        bad++;
+    }
+    return bad;
+}
+
+/* <log>: "syslog", "stderr", or a file; syslog takes the attributes
+ * facility (default daemon) and socket (default /dev/log). */
+static void read_log(cfg_t *c, const pv_el_t *el)
+{
+    static const char *const attrs[] = {"facility", "socket", NULL};
+    check_attrs(c, el, attrs);
+    set_string(c, el, &c->s->log_path);
+    const char *fac = pv_el_attr(el, "facility");
+    const char *sock = pv_el_attr(el, "socket");
+    bool syslog = c->s->log_path && log_dest_is_syslog(c->s->log_path);
+    if ((fac || sock) && c->s->log_path && !syslog)
+        pv_log(PV_LOG_WARN, "config", "%s:%u: the attributes facility and socket of <log> apply "
+               "to syslog only (<log>syslog</log>); ignored for the file %s", c->file, el->line,
+               c->s->log_path);
+    if (fac) {
+        int f = log_facility_by_name(fac);
+        if (f < 0) {
+            char list[256];
+            suggest_list(log_facility_names, list, sizeof list);
+            cfg_err(c, el, "<log facility='%s'> is not a syslog facility; write one of %s "
+                    "(default daemon)", fac, list);
+        } else {
+            c->s->log_facility = f;
+        }
+    }
+    if (sock) {
+        if (*sock != '/' || strlen(sock) >= 108) {
+            cfg_err(c, el, "<log socket='%s'> must be an absolute path of the system logger's "
+                    "socket, shorter than 108 bytes; write e.g. socket='/dev/log'", sock);
+            return;
+        }
+        char *copy = strdup(sock);
+        if (!copy) {
+            cfg_err(c, el, "out of memory");
+            return;
+        }
+        free(c->s->log_socket);
+        c->s->log_socket = copy;
+    }
+}
+
+/* <statistics interval="N"/>: a statistics line in the log every N seconds
+ * (0 = never, the default). */
+static void read_statistics(cfg_t *c, const pv_el_t *el)
+{
+    static const char *const attrs[] = {"interval", NULL};
+    check_attrs(c, el, attrs);
+    const pv_el_t *sub = pv_el_first_element(el);
+    if (sub) {
+        cfg_err(c, sub, "<statistics> holds no elements; write <statistics interval='60'/>");
+        return;
+    }
+    const char *v = pv_el_attr(el, "interval");
+    char *end = NULL;
+    errno = 0;
+    long n = v && *v >= '0' && *v <= '9' ? strtol(v, &end, 10) : -1;
+    if (!v || n < 0 || errno || *end || n > 86400) {
+        cfg_err(c, el, "<statistics> needs an interval in seconds between 0 (off) and 86400, "
+                "not '%s'; write e.g. <statistics interval='60'/>", v ? v : "(none)");
+        return;
+    }
+    c->s->stats_interval = n;
 }
 
 /* <loglevel>: 0-2 as the number of -v, or info, debug, traffic. */
@@ -418,7 +507,7 @@ static const struct {
     {"plugins", read_plugins},  {"log", read_log},
     {"loglevel", read_loglevel}, {"moduledir", read_moddir},
     {"limits", read_limits},    {"keepalive", read_keepalive},
-    {"reconnect-max", read_reconnect},
+    {"reconnect-max", read_reconnect}, {"statistics", read_statistics},
 };
 #define N_TOP (sizeof top_level / sizeof top_level[0])
 
@@ -460,6 +549,7 @@ static int set_defaults(pv_settings_t *s)
     s->keepalive = 60;
     s->reconnect_max = 60;
     s->plugins_default = true;
+    s->log_facility = log_facility_by_name("daemon");
     s->rhost = strdup("localhost");
     s->backend = strdup("sqlite");
     s->sadmins = calloc(1, sizeof *s->sadmins);

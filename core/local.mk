@@ -9,7 +9,12 @@ CORE_SOURCES += \
 	core/output.c core/output.h \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \
 	core/modules.c core/modules.h \
-	core/stream.c core/stream.h core/traffic_log.c core/traffic_log.h
+	core/stream.c core/stream.h core/traffic_log.c core/traffic_log.h \
+	core/log_syslog.c \
+	core/stats.c core/stats.h core/store_timing.c
+
+# The statistics SDK (sources registered by plugins, collection).
+pkginclude_HEADERS += include/palaver/stats.h
 
 CORE_CFLAGS = $(XML_CFLAGS) $(IDN_CFLAGS) $(CRYPTO_CFLAGS)
 CORE_LIBS = $(XML_LIBS) $(IDN_LIBS) $(CRYPTO_LIBS) $(EV_LIBS) $(LTDL_LIBS)
@@ -26,3 +31,18 @@ noinst_LTLIBRARIES += libpvcore.la
 libpvcore_la_SOURCES = $(CORE_SOURCES)
 libpvcore_la_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS)
 libpvcore_la_LIBADD = $(CORE_LIBS)
+
+# The statistics (periodic log line, get-statistics ad-hoc command) and the
+# syslog destination, end to end through the fake server.
+CORE_OPS_TESTS = tests/core/test_stats.py tests/core/test_syslog.py
+TESTS += $(CORE_OPS_TESTS)
+EXTRA_DIST += $(CORE_OPS_TESTS)
+
+if HAVE_CMOCKA
+# The statistics SDK, the core's counters and the timed storage table.
+check_PROGRAMS += tests/unit/test_stats
+TESTS += tests/unit/test_stats
+tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
+tests_unit_test_stats_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_stats_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+endif

@@ -7,6 +7,10 @@
  * is formatted completely first and then written with one fwrite + fflush, so
  * lines never interleave and a crash loses at most the line being written.
  * Timestamps are local time, like syslog and most daemons.
+ *
+ * With <log>syslog</log> the same "LEVEL who: message" text goes to the
+ * system logger instead (log_syslog.c), with the level as the priority and
+ * the logger's own time stamp; a line the logger cannot take goes to stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +24,12 @@
 #include "log_internal.h"
 #include <palaver/log.h>
 
-static FILE *log_fp;   /* NULL: stderr */
+static FILE *log_fp;   /* NULL: stderr (or syslog, when to_syslog) */
+static bool to_syslog;
 static char *log_path; /* copy of the open file's path, for log_reopen */
 static int log_max = PV_LOG_INFO;
+
+#define SYSLOG_MAX 8192
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG", "TRAFFIC"};
 
@@ -46,15 +53,21 @@ void log_set_verbosity(int verbosity)
 }
 
 /* Writes the prefix into buf (at least 64 bytes); returns its length. */
-static size_t format_prefix(char *buf, size_t size, pv_log_level_t level, const char *who)
+static size_t format_prefix(char *buf, size_t size, pv_log_level_t level, const char *who,
+                            size_t *header_len)
 {
-    time_t now = time(NULL);
-    struct tm tm;
     size_t n = 0;
-    if (localtime_r(&now, &tm))
-        n = strftime(buf, size, "%Y-%m-%d %H:%M:%S ", &tm);
-    if (n == 0)
-        n = (size_t)snprintf(buf, size, "0000-00-00 00:00:00 ");
+    if (to_syslog) {
+        n = syslog_client_header(buf, size, level);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        if (localtime_r(&now, &tm))
+            n = strftime(buf, size, "%Y-%m-%d %H:%M:%S ", &tm);
+        if (n == 0)
+            n = (size_t)snprintf(buf, size, "0000-00-00 00:00:00 ");
+    }
+    *header_len = n;
     const char *lv =
         (unsigned)level < sizeof level_names / sizeof *level_names ? level_names[level] : "?";
     int m = snprintf(buf + n, size - n, "%s %s: ", lv, who ? who : "?");
@@ -69,7 +82,8 @@ void pv_log(pv_log_level_t level, const char *who, const char *fmt, ...)
     if (!pv_log_enabled(level))
         return;
     char stackbuf[1024];
-    size_t plen = format_prefix(stackbuf, sizeof stackbuf, level, who);
+    size_t hlen = 0;
+    size_t plen = format_prefix(stackbuf, sizeof stackbuf, level, who, &hlen);
 
     va_list ap;
     va_start(ap, fmt);
@@ -97,6 +111,18 @@ void pv_log(pv_log_level_t level, const char *who, const char *fmt, ...)
     for (size_t i = plen; i < total; i++)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
+    if (to_syslog) {
+        /* The logger takes up to 8 KiB per message by default (rsyslog). */
+        size_t len = total < SYSLOG_MAX ? total : SYSLOG_MAX;
+        if (syslog_client_send(line, len) == 0) {
+            if (line != stackbuf)
+                free(line);
+            return;
+        }
+        /* Not reachable: keep the line, on stderr without the syslog header. */
+        memmove(line, line + hlen, total - hlen);
+        total -= hlen;
+    }
     line[total] = '\n';
     FILE *fp = out();
     fwrite(line, 1, total + 1, fp);
@@ -146,8 +172,29 @@ int log_open(const char *path)
     return 0;
 }
 
+int log_dest_is_syslog(const char *dest)
+{
+    return dest && strcmp(dest, "syslog") == 0;
+}
+
+int log_configure(const char *dest, int facility, const char *socket_path)
+{
+    if (!dest || strcmp(dest, "stderr") == 0 || strcmp(dest, "-") == 0)
+        return log_open(NULL);
+    if (!log_dest_is_syslog(dest))
+        return log_open(dest);
+    log_close();
+    syslog_client_open(facility, socket_path);
+    to_syslog = true;
+    return 0;
+}
+
 int log_reopen(void)
 {
+    if (to_syslog) {
+        syslog_client_reopen();
+        return 0;
+    }
     if (!log_fp || !log_path)
         return 0;
     FILE *fp = open_file(log_path);
@@ -163,6 +210,9 @@ int log_reopen(void)
 
 void log_close(void)
 {
+    if (to_syslog)
+        syslog_client_close();
+    to_syslog = false;
     if (log_fp)
         fclose(log_fp);
     log_fp = NULL;

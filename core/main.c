@@ -23,6 +23,7 @@
 #include "modules.h"
 #include "router_internal.h"
 #include "settings.h"
+#include "stats.h"
 #include "stream.h"
 
 #define WHO "core"
@@ -46,7 +47,7 @@ static void usage(FILE *out)
             "      --backend NAME    storage backend: sqlite, spool, pgsql, memory (<backend><type>)\n"
             "      --spool DIR       data directory (<spool>)\n"
             "      --moduledir DIRS  where plugins and backends are (colon-separated; default %s)\n"
-            "  -l, --log FILE        log file (default: standard error)\n"
+            "  -l, --log FILE        log file, or syslog (default: standard error)\n"
             "  -v, --verbose         more logging (twice: every stanza, secrets redacted)\n"
             "  -V, --version         print the version and exit\n"
             "  -h, --help            this help\n"
@@ -137,6 +138,32 @@ static void on_term(struct ev_loop *loop, ev_signal *w, int revents)
 static pv_settings_t **old_settings;
 static size_t n_old;
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Where the log goes, for messages: "syslog", a file, or standard error. */
+static const char *log_dest_name(const pv_settings_t *s)
+{
+    return s->log_path ? s->log_path : "standard error";
+}
+
+/* SIGHUP: a changed <log> destination (or -l) applies at once. */
+static void reload_log(const pv_settings_t *fresh)
+{
+    if (same_str(fresh->log_path, settings.log_path) &&
+        fresh->log_facility == settings.log_facility &&
+        same_str(fresh->log_socket, settings.log_socket))
+        return;
+    pv_log(PV_LOG_INFO, WHO, "the log now goes to %s", log_dest_name(fresh));
+    if (log_configure(fresh->log_path, fresh->log_facility, fresh->log_socket) < 0)
+        pv_log(PV_LOG_ERROR, WHO, "cannot log to %s; still logging here", log_dest_name(fresh));
+    else
+        pv_log(PV_LOG_INFO, WHO, "log reopened after a configuration reload (was %s)",
+               log_dest_name(&settings));
+}
+
 static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)loop;
@@ -164,6 +191,14 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
     }
     if (fresh->verbosity >= 0)
         log_set_verbosity(fresh->verbosity);
+    reload_log(fresh);
+    if (fresh->stats_interval != settings.stats_interval) {
+        stats_set_interval(fresh->stats_interval);
+        if (fresh->stats_interval)
+            pv_log(PV_LOG_INFO, WHO, "statistics in the log every %ld s", fresh->stats_interval);
+        else
+            pv_log(PV_LOG_INFO, WHO, "statistics in the log turned off");
+    }
     modules_reconfigure(fresh);
     /* Connection settings (jid, host, secret) take effect at the next reconnect
      * only through a restart; say so rather than pretend. */
@@ -201,7 +236,7 @@ int main(int argc, char **argv)
         goto out;
     settings_set_current(&settings);
 
-    if (log_open(settings.log_path) < 0) {
+    if (log_configure(settings.log_path, settings.log_facility, settings.log_socket) < 0) {
         fprintf(stderr, "palaver: cannot open log file %s\n", settings.log_path);
         goto out;
     }
@@ -238,6 +273,10 @@ int main(int argc, char **argv)
 
     pv_log(PV_LOG_INFO, WHO, "Palaver %s starting: component %s, server %s:%d, backend %s",
            PACKAGE_VERSION, settings.jid, settings.rhost, settings.rport, settings.backend);
+    if (stats_set_interval(settings.stats_interval) < 0)
+        goto out;
+    if (settings.stats_interval > 0)
+        pv_log(PV_LOG_INFO, WHO, "statistics in the log every %ld s", settings.stats_interval);
     if (stream_start(&settings) < 0)
         goto out;
     ev_run(loop, 0);
@@ -251,6 +290,7 @@ out:
     stream_free();
     if (modules_up)
         modules_shutdown();
+    stats_shutdown();
     router_cleanup();
     for (size_t i = 0; i < n_old; i++) {
         settings_free(old_settings[i]);

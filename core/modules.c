@@ -32,6 +32,7 @@
 #include <palaver/store.h>
 
 #include "modules.h"
+#include "stats.h"
 
 typedef struct module {
     char *name;
@@ -519,7 +520,7 @@ const pv_store_t *pv_store(void **handle)
 {
     if (handle)
         *handle = M.store_state;
-    return M.store;
+    return stats_store_wrap(M.store); /* every operation timed for the statistics */
 }
 
 const char *pv_store_name(void) { return M.store_name; }

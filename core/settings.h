@@ -22,7 +22,7 @@ typedef struct pv_settings {
     char *backend;          /* backend module name (<backend><type>, --backend), default "sqlite";
                                Palaver 0.6's "dir" means "spool" */
     char *spool;            /* <spool>, --spool */
-    char *log_path;         /* <log>, --log; NULL = stderr */
+    char *log_path;         /* <log>, --log; NULL or "stderr" = stderr, "syslog" = syslog */
     int verbosity;          /* -v count, or <loglevel> (0-2, or info, debug, traffic) */
     char *moddir;           /* <moduledir>, --moduledir, or PALAVER_MODULE_DIR env, else the install path */
     long max_stanza;        /* <limits><stanza-size> bytes, default 262144 */
@@ -35,6 +35,10 @@ typedef struct pv_settings {
     char **sadmins;         /* service admins, normalised bare JIDs, NULL-terminated */
     pv_el_t *backend_cfg;   /* built by settings_backend_config(), or NULL */
     bool plugins_default;   /* true when no <plugins> was given (standard set) */
+    /* Appended for syslog and statistics. */
+    int log_facility;       /* <log facility="...">: a LOG_* value, default LOG_DAEMON */
+    char *log_socket;       /* <log socket="...">: the logger's socket, NULL = /dev/log */
+    long stats_interval;    /* <statistics interval="N">: seconds, 0 (the default) = off */
 } pv_settings_t;
 
 /* Options given on the command line; NULL / -1 when not given. */

@@ -18,6 +18,10 @@
  * exponential backoff with jitter, capped, reset only once a handshake has
  * been accepted. The parser context is per connection: after a stream error
  * it is dead and a new one is made on reconnect.
+ *
+ * For the statistics (stats.c) every stanza dispatched, queued or dropped is
+ * counted, and the output queue's size is reported in bytes and in complete
+ * stanzas (the end offset of each queued stanza is kept until it is sent).
  */
 #include <errno.h>
 #include <ev.h>
@@ -25,6 +29,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +42,7 @@
 #include "modules.h"
 #include "output.h"
 #include "router_internal.h"
+#include "stats.h"
 #include "stream.h"
 #include "traffic_log.h"
 #include "xmlstream.h"
@@ -46,6 +52,13 @@
 #define SHUTDOWN_TIMEOUT 3.0   /* seconds to flush on SIGTERM */
 #define READ_CHUNK 16384
 #define FLUSH_NOW_BYTES 65536  /* queued bytes that are written without waiting */
+
+/* Where each queued stanza ends, in bytes queued since the connection
+ * started; entries v[head..n) are still (partly) unsent. */
+typedef struct endq {
+    uint64_t *v;
+    size_t head, n, cap;
+} endq_t;
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_OPENING, ST_HANDSHAKE, ST_UP, ST_CLOSING } st_state_t;
 
@@ -70,6 +83,8 @@ static struct {
     struct addrinfo *addrs, *cur_addr;
     xs_parser_t *parser;
     outbuf_t out;
+    uint64_t queued_total, sent_total; /* bytes on this connection */
+    endq_t ends;
     bool reading_paused;
     bool overflow_logged;
     unsigned attempts;       /* failed attempts since the last accepted handshake */
@@ -127,13 +142,51 @@ static int outbuf_append(const char *buf, size_t len)
     }
     memcpy(o->data + o->head + o->len, buf, len);
     o->len += len;
+    S.queued_total += len;
     return 0;
+}
+
+/* Reports the queue to the statistics, forgetting the stanzas sent. */
+static void report_queue(void)
+{
+    endq_t *q = &S.ends;
+    while (q->head < q->n && q->v[q->head] <= S.sent_total)
+        q->head++;
+    if (q->head == q->n)
+        q->head = q->n = 0;
+    stats_queue(S.out.len, q->n - q->head);
+}
+
+/* Remembers that a stanza ends at the current end of the queue. */
+static void note_stanza_end(void)
+{
+    endq_t *q = &S.ends;
+    if (q->n == q->cap) {
+        if (q->head > 0) {
+            memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof *q->v);
+            q->n -= q->head;
+            q->head = 0;
+        } else {
+            size_t ncap = q->cap ? q->cap * 2 : 256;
+            uint64_t *grown = realloc(q->v, ncap * sizeof *grown);
+            if (!grown)
+                return;  /* the stanza count is then low by one; the bytes are right */
+            q->v = grown;
+            q->cap = ncap;
+        }
+    }
+    q->v[q->n++] = S.queued_total;
+    report_queue();
 }
 
 static void outbuf_reset(void)
 {
     free(S.out.data);
     memset(&S.out, 0, sizeof S.out);
+    free(S.ends.v);
+    memset(&S.ends, 0, sizeof S.ends);
+    S.queued_total = S.sent_total = 0;
+    stats_queue(0, 0);
 }
 
 /* Writes as much as the socket takes now. Returns 0, or -1 when the
@@ -154,7 +207,9 @@ static int flush_out(void)
         }
         S.out.head += (size_t)n;
         S.out.len -= (size_t)n;
+        S.sent_total += (uint64_t)n;
     }
+    report_queue();
     if (S.out.len == 0)
         S.out.head = 0;
     if (S.reading_paused && S.out.len <= S.max_out / 4) {
@@ -186,6 +241,7 @@ static int queue_bytes(const char *buf, size_t len, bool force)
         traffic_log_bytes("SEND", buf, len);
     if (outbuf_append(buf, len) < 0)
         return -1;
+    report_queue();
     if (!S.reading_paused && S.out.len > S.max_out / 2) {
         S.reading_paused = true;
         pv_log(PV_LOG_WARN, WHO, "%zu bytes queued for the server: pausing input", S.out.len);
@@ -206,7 +262,13 @@ static int sink(const char *buf, size_t len, void *ud)
     (void)ud;
     if (S.state != ST_UP)
         return -1;
-    return queue_bytes(buf, len, false);
+    if (queue_bytes(buf, len, false) < 0) {
+        stats_stanza_dropped();
+        return -1;
+    }
+    stats_stanza_out();
+    note_stanza_end();
+    return 0;
 }
 
 /* ---------------------------------------------------------------- teardown */
@@ -389,6 +451,7 @@ static void on_stanza(void *ud, pv_el_t *el)
         pv_el_free(el);
         return;
     }
+    stats_stanza_in();
     router_dispatch(el);
 }
 

@@ -28,18 +28,24 @@ static bool str_eq(const char *a, const char *b)
 }
 
 /* Known namespaces are stored as the static constant; others are copied. */
-static const char *ns_store(pv_arena_t *a, const char *ns, const char *inherit)
+static const char *ns_known(const char *ns)
 {
     static const char *const known[] = {
         PV_NS_STANZA, PV_NS_CLIENT, PV_NS_STREAMS, PV_NS_STANZAS, PV_NS_XML,
         PV_NS_DISCO_INFO, PV_NS_DISCO_ITEMS, PV_NS_DATA, "",
     };
-    if (inherit && str_eq(ns, inherit))
-        return inherit;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(ns, known[i]) == 0)
             return known[i];
-    return arena_strdup(a, ns);
+    return NULL;
+}
+
+static const char *ns_store(pv_arena_t *a, const char *ns, const char *inherit)
+{
+    if (inherit && str_eq(ns, inherit))
+        return inherit;
+    const char *k = ns_known(ns);
+    return k ? k : arena_strdup(a, ns);
 }
 
 static pv_el_t *el_alloc(pv_arena_t *a, pv_el_kind_t kind)
@@ -275,11 +281,44 @@ pv_el_t *pv_el_copy_into(pv_el_t *parent, const pv_el_t *src)
     return copy;
 }
 
+/* Known namespaces cost nothing in a copy (see ns_store). */
+static size_t ns_need(const char *ns, const char *inherit)
+{
+    if (inherit && str_eq(ns, inherit))
+        return 0;
+    if (ns_known(ns))
+        return 0;
+    return arena_need(strlen(ns) + 1);
+}
+
+/* The arena bytes copy_tree(a, src, parent_ns) takes, request by request. */
+static size_t tree_need(const pv_el_t *src, const char *parent_ns)
+{
+    size_t n = arena_need(sizeof(pv_el_t));
+    if (src->kind == PV_EL_TEXT)
+        return n + arena_need(src->text_len + 1);
+    const char *ns = src->ns ? src->ns : PV_NS_STANZA;
+    n += arena_need(strlen(src->name) + 1) + ns_need(ns, parent_ns);
+    for (const pv_attr_t *sa = src->attrs; sa; sa = sa->next) {
+        n += arena_need(sizeof(pv_attr_t)) + arena_need(strlen(sa->name) + 1) +
+             arena_need((sa->value ? strlen(sa->value) : 0) + 1);
+        if (sa->ns)
+            n += ns_need(sa->ns, NULL);
+    }
+    /* children inherit the copy's namespace, which equals ns by value */
+    for (const pv_el_t *c = src->children; c; c = c->next)
+        n += tree_need(c, ns);
+    return n;
+}
+
+/* The copy lives in an arena of exactly its size: a kept clone (an
+ * occupant's presence, a stored history message) holds no empty chunk;
+ * a clone that is changed afterwards grows in small chunks. */
 pv_el_t *pv_el_clone(const pv_el_t *src)
 {
     if (!src)
         return NULL;
-    pv_arena_t *a = arena_new();
+    pv_arena_t *a = arena_new_sized(tree_need(src, NULL));
     pv_el_t *copy = a ? copy_tree(a, src, NULL) : NULL;
     if (!copy) {
         pv_log(PV_LOG_ERROR, "core", "out of memory cloning <%s/>",

@@ -19,7 +19,10 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
 	plugins/muc-core/flood.c plugins/muc-core/extensions.c \
 	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
-	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c
+	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c \
+	plugins/muc-core/stats.c \
+	plugins/muc-core/multicast.c \
+	plugins/muc-core/avatar.h plugins/muc-core/avatar.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
@@ -29,7 +32,9 @@ MUC_TESTS = \
 	tests/muc/test_disco.py tests/muc/test_invite_register_voice.py \
 	tests/muc/test_persist.py \
 	tests/muc/test_roster_property.py \
-	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py
+	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
+	tests/muc/test_multicast.py \
+	tests/muc/test_avatar.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
 
@@ -57,4 +62,18 @@ tests_unit_test_muc_priv_SOURCES = tests/muc/unit_priv.c plugins/muc-core/privil
 tests_unit_test_muc_priv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core
 tests_unit_test_muc_priv_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_muc_priv_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+endif
+
+# What keeps rooms and occupants small: exact-size clones, keys inside map
+# entries, no copies of default config values, the kept part of a presence.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_muc_memory
+TESTS += tests/unit/test_muc_memory
+tests_unit_test_muc_memory_SOURCES = tests/muc/unit_memory.c \
+	plugins/muc-core/map.c plugins/muc-core/config_fields.c \
+	plugins/muc-core/room.c plugins/muc-core/occupant.c
+tests_unit_test_muc_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core \
+	-I$(top_srcdir)/core
+tests_unit_test_muc_memory_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_muc_memory_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 endif

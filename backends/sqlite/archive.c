@@ -40,6 +40,7 @@ void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_
                        void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s); /* a write: not inside room_list's read transaction */
     const char *bad = check_room_name(room);
     if (!bad)
         bad = check_msg(msg);
@@ -227,6 +228,7 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
                         pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s); /* a write: not inside room_list's read transaction */
     const char *bad = check_room_name(room);
     if (!bad)
         bad = check_id(id);
@@ -271,6 +273,7 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
 void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s); /* a write: not inside room_list's read transaction */
     const char *bad = check_room_name(room);
     if (bad) {
         cb(PV_STORE_EINVAL, bad, ud);
@@ -322,6 +325,7 @@ void sq_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_n
                      pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s); /* a write: not inside room_list's read transaction */
     const char *bad = check_room_name(room);
     if (bad) {
         cb(PV_STORE_EINVAL, bad, ud);

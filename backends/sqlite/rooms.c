@@ -5,7 +5,7 @@
  * room_put and affs_set run in one IMMEDIATE transaction each: either every
  * row changes or, on any failure, the rollback leaves the database as it was.
  * Each touches one room through its primary key, never the rooms table as a
- * whole.
+ * whole. Start-up reads differently: see room_list below.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +22,85 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
+/* ---- start-up: room_list and the room_load calls of its callback ----
+ * muc-core loads every stored room from room_list's callback. So the list
+ * and those loads share one read transaction (one snapshot, no transaction
+ * per room), the list comes in room id order, and a room_load of the next
+ * listed room reads its rows from three scans of the config, affiliation
+ * and registration tables in the same order, each advanced only as far as
+ * that room: three statements for all rooms instead of four per room, and
+ * no more memory than one room's rows at a time. Any other call ends the
+ * batch (sq_batch_end); a room_load out of list order uses the statements
+ * of one room, in the same snapshot. */
+
+enum { SCAN_UNSTARTED, SCAN_ROW, SCAN_DONE, SCAN_FAILED };
+
+void sq_scans_clear(sq_store_t *s)
+{
+    static const enum sq_stmt ids[3] = {ST_CONFIG_SCAN, ST_AFF_SCAN, ST_REG_SCAN};
+    for (int k = 0; k < 3; k++) {
+        if (s->scan[k].state != SCAN_UNSTARTED && s->st[s->scan[k].id])
+            sqlite3_reset(s->st[s->scan[k].id]);
+        s->scan[k] = (sq_scan_t){ids[k], SCAN_UNSTARTED};
+    }
+    free(s->ids);
+    s->ids = NULL;
+    s->names = NULL;
+    s->nlisted = s->next = 0;
+}
+
+static void scan_step(sq_store_t *s, sq_scan_t *sc)
+{
+    sqlite3_stmt *st = sc->state == SCAN_UNSTARTED ? sq_stmt(s, sc->id) : s->st[sc->id];
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    sc->state = rc == SQLITE_ROW ? SCAN_ROW : rc == SQLITE_DONE ? SCAN_DONE : SCAN_FAILED;
+    if (st && sc->state == SCAN_FAILED)
+        sq_error(s, NULL, "reading the stored rooms");
+}
+
+/* Room id's rows from the scans into r (rows of rooms not listed, which
+ * have a smaller id, are skipped). 0, or a status. */
+static int load_scanned(sq_store_t *s, roomdata_t *r, int64_t id)
+{
+    for (int k = 0; k < 3; k++) {
+        sq_scan_t *sc = &s->scan[k];
+        if (sc->state == SCAN_UNSTARTED)
+            scan_step(s, sc);
+        sqlite3_stmt *st = s->st[sc->id];
+        while (sc->state == SCAN_ROW && sqlite3_column_int64(st, 0) <= id) {
+            if (sqlite3_column_int64(st, 0) == id) {
+                int added = k == 0   ? roomdata_add_config(r, col_text(st, 1), col_text(st, 2))
+                            : k == 1 ? roomdata_add_aff(r, col_text(st, 1), col_text(st, 2),
+                                                        col_text(st, 3))
+                                     : roomdata_add_reg(r, col_text(st, 1), col_text(st, 2));
+                if (added < 0) {
+                    snprintf(s->err, sizeof(s->err), "room %s: out of memory loading it",
+                             r->name);
+                    pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, s->err);
+                    return PV_STORE_ENOMEM;
+                }
+            }
+            scan_step(s, sc);
+        }
+        if (sc->state == SCAN_FAILED)
+            return PV_STORE_EIO;
+    }
+    return 0;
+}
+
 void sq_room_list(void *h, pv_store_names_fn cb, void *ud)
 {
     sq_store_t *s = h;
-    sqlite3_stmt *st = sq_stmt(s, ST_ROOM_LIST);
+    /* without the batch (logged), the list is by name and each load on its own */
+    int batch = sq_batch_begin(s) == 0;
+    sqlite3_stmt *st = sq_stmt(s, batch ? ST_ROOM_LIST_IDS : ST_ROOM_LIST);
     if (!st) {
+        sq_batch_end(s);
         cb(PV_STORE_EIO, s->err, NULL, 0, ud);
         return;
     }
     char **names = NULL;
+    int64_t *ids = NULL;
     size_t n = 0, cap = 0;
     int rc, status = PV_STORE_OK;
     const char *err = NULL;
@@ -38,18 +108,24 @@ void sq_room_list(void *h, pv_store_names_fn cb, void *ud)
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
             char **p = realloc(names, cap * sizeof(*p));
-            if (!p) {
+            if (p)
+                names = p;
+            int64_t *q = p && batch ? realloc(ids, cap * sizeof(*q)) : NULL;
+            if (q)
+                ids = q;
+            if (!p || (batch && !q)) {
                 status = PV_STORE_ENOMEM;
                 err = "out of memory listing rooms";
                 break;
             }
-            names = p;
         }
-        if (!(names[n] = strdup(col_text(st, 0)))) {
+        if (!(names[n] = strdup(col_text(st, batch ? 1 : 0)))) {
             status = PV_STORE_ENOMEM;
             err = "out of memory listing rooms";
             break;
         }
+        if (batch)
+            ids[n] = sqlite3_column_int64(st, 0);
         n++;
     }
     if (status == PV_STORE_OK && rc != SQLITE_DONE) {
@@ -59,13 +135,50 @@ void sq_room_list(void *h, pv_store_names_fn cb, void *ud)
     sqlite3_reset(st);
     if (status == PV_STORE_ENOMEM)
         pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, err);
-    if (status == PV_STORE_OK)
+    if (status == PV_STORE_OK) {
+        if (batch && s->batch) {
+            s->names = (const char *const *)names;
+            s->ids = ids; /* freed by sq_scans_clear */
+            ids = NULL;
+            s->nlisted = n;
+            s->next = 0;
+        }
         cb(PV_STORE_OK, NULL, (const char *const *)names, n, ud);
-    else
+    } else {
+        sq_batch_end(s);
         cb(status, err, NULL, 0, ud);
+    }
+    sq_batch_end(s);
+    free(ids);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+}
+
+/* room_load of the next listed room inside room_list's callback. */
+static int load_listed(sq_store_t *s, const char *name, pv_store_room_fn cb, void *ud)
+{
+    if (!s->batch || !s->names || s->next >= s->nlisted ||
+        (name != s->names[s->next] && strcmp(name, s->names[s->next]) != 0))
+        return 0;
+    int64_t id = s->ids[s->next++];
+    roomdata_t *r = roomdata_new(name);
+    if (!r) {
+        pv_log(PV_LOG_ERROR, "sqlite", "room %s: out of memory loading it", name);
+        cb(PV_STORE_ENOMEM, "out of memory", NULL, ud);
+        return 1;
+    }
+    int status = load_scanned(s, r, id);
+    if (status) {
+        sq_rollback(s); /* ends the batch: later loads run on their own */
+        cb(status, s->err, NULL, ud);
+    } else {
+        pv_store_room_t view;
+        roomdata_view(r, &view);
+        cb(PV_STORE_OK, NULL, &view, ud);
+    }
+    roomdata_free(r);
+    return 1;
 }
 
 /* Reads the rows of one of the *_LOAD statements into r. 0, or a status. */
@@ -107,6 +220,8 @@ void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
         cb(PV_STORE_EINVAL, bad, NULL, ud);
         return;
     }
+    if (load_listed(s, name, cb, ud))
+        return;
     int64_t id;
     int stored;
     int found = sq_room_id(s, name, &id, &stored);
@@ -124,18 +239,20 @@ void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
         cb(PV_STORE_ENOMEM, "out of memory", NULL, ud);
         return;
     }
-    /* One read transaction, so the three tables are seen consistently. */
-    int status = sq_begin_read(s, name) < 0 ? PV_STORE_EIO : 0;
+    /* One read transaction, so the three tables are seen consistently:
+     * room_list's when this runs from its callback, else our own. */
+    int own = !s->batch;
+    int status = own && sq_begin_read(s, name) < 0 ? PV_STORE_EIO : 0;
     if (!status)
         status = load_rows(s, r, id, ST_CONFIG_LOAD);
     if (!status)
         status = load_rows(s, r, id, ST_AFF_LOAD);
     if (!status)
         status = load_rows(s, r, id, ST_REG_LOAD);
-    if (!status && sq_commit(s, name) < 0)
+    if (!status && own && sq_commit(s, name) < 0)
         status = PV_STORE_EIO;
     if (status) {
-        sq_rollback(s);
+        sq_rollback(s); /* ends room_list's transaction too: later loads run their own */
         cb(status, s->err, NULL, ud);
     } else {
         pv_store_room_t view;
@@ -192,6 +309,7 @@ void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
                  void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s);
     const char *bad = check_room_name(name);
     if (!bad)
         bad = check_config(config, n);
@@ -210,6 +328,7 @@ void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
 void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s);
     const char *bad = check_room_name(name);
     if (bad) {
         cb(PV_STORE_EINVAL, bad, ud);
@@ -280,6 +399,7 @@ void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
                  pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s);
     const char *bad = check_room_name(room);
     if (!bad)
         bad = check_affs(items, n);
@@ -308,6 +428,7 @@ void sq_reg_set(void *h, const char *room, const char *jid, const char *nick, pv
                 void *ud)
 {
     sq_store_t *s = h;
+    sq_batch_end(s);
     const char *bad = check_room_name(room);
     if (!bad)
         bad = check_reg(jid);

@@ -42,14 +42,32 @@ enum sq_stmt {
     ST_MSG_DELETE_ALL,
     ST_MSG_TRIM_AGE,
     ST_MSG_TRIM_COUNT,
+    ST_ROOM_LIST_IDS, /* room_list's batch: stored rooms in id order, and */
+    ST_CONFIG_SCAN,   /* the three tables read once in the same order */
+    ST_AFF_SCAN,
+    ST_REG_SCAN,
     ST_COUNT
 };
+
+/* One of the tables read in room id order while room_list's callback loads
+ * the rooms it listed (rooms.c). */
+typedef struct sq_scan {
+    enum sq_stmt id;
+    int state; /* SCAN_UNSTARTED, SCAN_ROW (the row is current), SCAN_DONE, SCAN_FAILED */
+} sq_scan_t;
 
 typedef struct sq_store {
     sqlite3 *db;
     char *path;                 /* owned */
     sqlite3_stmt *st[ST_COUNT]; /* prepared lazily, finalized in close */
     char err[512];              /* last error message handed to a callback */
+    int batch;                  /* room_list's read transaction is open (see sq_batch_end) */
+    /* While batch: the listed rooms (names borrowed from room_list, ids
+     * owned) in id order; room_load of names[next] reads the scans. */
+    const char *const *names;
+    int64_t *ids;
+    size_t nlisted, next;
+    sq_scan_t scan[3]; /* config, affiliations, registrations */
 } sq_store_t;
 
 /* schema.c: creates or upgrades the schema. 0, or -1 after logging. */
@@ -70,6 +88,15 @@ int sq_begin(sq_store_t *s, const char *room);      /* IMMEDIATE: for writes */
 int sq_begin_read(sq_store_t *s, const char *room); /* DEFERRED: for reads */
 int sq_commit(sq_store_t *s, const char *room);
 void sq_rollback(sq_store_t *s);
+
+/* room_list keeps one read transaction open while its callback runs, so
+ * the room_load calls the callback makes (muc-core loads every stored room
+ * from there) share it instead of each opening and closing its own. Every
+ * other entry point ends it first with sq_batch_end (a write must never be
+ * held in it, a failure must not roll back anything else). */
+int sq_batch_begin(sq_store_t *s); /* 0, or -1 (logged): then no batch */
+void sq_batch_end(sq_store_t *s);
+void sq_scans_clear(sq_store_t *s); /* rooms.c: drops the scans and ids */
 
 /* Formats "room R: WHAT: <sqlite message>" into s->err, logs it at error
  * level and returns s->err (for the callback). room may be NULL. */

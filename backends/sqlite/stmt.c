@@ -53,6 +53,12 @@ static const char *const sql[ST_COUNT] = {
     [ST_MSG_TRIM_COUNT] = "DELETE FROM archive WHERE room_id = ?1 AND seq <="
                           " (SELECT seq FROM archive WHERE room_id = ?1"
                           "  ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+    [ST_ROOM_LIST_IDS] = "SELECT id, name FROM rooms WHERE stored = 1 ORDER BY id",
+    /* each walks its primary key index: no sorting, no temporary b-tree */
+    [ST_CONFIG_SCAN] = "SELECT room_id, key, value FROM room_config ORDER BY room_id, pos",
+    [ST_AFF_SCAN] = "SELECT room_id, jid, affiliation, reason FROM affiliations"
+                    " ORDER BY room_id, jid",
+    [ST_REG_SCAN] = "SELECT room_id, jid, nick FROM registrations ORDER BY room_id, jid",
 };
 
 const char *sq_error(sq_store_t *s, const char *room, const char *what)
@@ -124,8 +130,34 @@ int sq_commit(sq_store_t *s, const char *room)
     return run_simple(s, ST_COMMIT, room, "committing a transaction");
 }
 
+int sq_batch_begin(sq_store_t *s)
+{
+    sq_batch_end(s);
+    sq_scans_clear(s); /* the scans start unstarted, nothing listed yet */
+    if (sq_begin_read(s, NULL) < 0)
+        return -1;
+    s->batch = 1;
+    return 0;
+}
+
+void sq_batch_end(sq_store_t *s)
+{
+    if (!s->batch)
+        return;
+    s->batch = 0;
+    sq_scans_clear(s);
+    if (sqlite3_get_autocommit(s->db))
+        return; /* already ended (a failed statement rolled it back) */
+    if (sq_commit(s, NULL) < 0) /* read-only: nothing to lose, but do not leave it open */
+        sq_rollback(s);
+}
+
 void sq_rollback(sq_store_t *s)
 {
+    if (s->batch) {
+        s->batch = 0;
+        sq_scans_clear(s);
+    }
     if (sqlite3_get_autocommit(s->db))
         return; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
     if (sq_stmt(s, ST_ROLLBACK) && sq_exec(s, ST_ROLLBACK) != SQLITE_DONE)

@@ -247,11 +247,24 @@ typedef struct pv_muc_api {
      * recipient index of a MESSAGE event) until fn returns false. */
     void (*room_occupants)(const pv_muc_room_t *room,
                            bool (*fn)(pv_muc_occupant_t *occ, size_t i, void *ud), void *ud);
+    /* ---- Appended: room-wide notices (XEP-0425 retractions, avatar updates) ----
+     * Sends `stanza` to every session of every occupant of the room, `to` set
+     * per recipient (through the host's XEP-0033 service when multicast is
+     * on); its `from` and everything else are sent as the caller built them.
+     * The stanza is borrowed (the caller frees it). Returns the number of
+     * sessions addressed, or -1 (logged) when it cannot be serialised. */
+    int (*room_broadcast)(const pv_muc_room_t *room, const pv_el_t *stanza);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
 /* Defined when pv_muc_api_t has the extension entries (register_affiliation...). */
 #define PV_MUC_API_EXTENSIONS 1
+/* Defined when pv_muc_api_t has room_broadcast (check `size` at run time too). */
+#define PV_MUC_API_ROOM_BROADCAST 1
+/* Room avatars (XEP-0486): room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the
+ * lowercase hex SHA-1 of the room's avatar image, or NULL or "" when the room
+ * has none. Set by owners with a vcard-temp IQ set; stored with the room. */
+#define PV_MUC_CONFIG_AVATAR_HASH "x-palaver#avatar-hash"
 
 /* muc-core's function table, or NULL when muc-core is not loaded. muc-core
  * answers the PV_MUC_EVENT_API event (payload: const pv_muc_api_t **) by

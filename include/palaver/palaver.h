@@ -18,5 +18,6 @@
 #include <palaver/plugin.h>
 #include <palaver/store.h>
 #include <palaver/util.h>
+#include <palaver/stats.h>
 
 #endif

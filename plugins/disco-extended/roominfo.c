@@ -4,7 +4,8 @@
  * muc-core at the moment of the request (pv_muc_api()), so the answer
  * follows the room's configuration, subject and occupancy live; the values
  * muc-core does not know (log and pubsub URLs, LDAP group, history limit)
- * come from this plugin's settings. Other plugins then add their own
+ * come from this plugin's settings; the avatar hash (XEP-0486) is muc-core's
+ * PV_MUC_CONFIG_AVATAR_HASH. Other plugins then add their own
  * fields through PV_DISCO_EXT_EVENT_ROOMINFO (palaver/disco_extended.h).
  *
  * If a plugin ahead of us already put a roominfo form into the answer, we
@@ -74,6 +75,23 @@ static int put_contacts(pv_el_t *form, const pv_muc_api_t *api, pv_muc_room_t *r
 }
 #endif
 
+#ifdef PV_MUC_CONFIG_AVATAR_HASH
+/* muc#roominfo_avatarhash (XEP-0486): the SHA-1 of the room's avatar, when it has one. */
+static int put_avatar(pv_el_t *form, const pv_muc_api_t *api, pv_muc_room_t *room)
+{
+    const char *hash = api->room_config(room, PV_MUC_CONFIG_AVATAR_HASH);
+    if (!hash || !*hash)
+        return 0;
+    return put_value(form, "muc#roominfo_avatarhash", "text-multi", "Avatar Hash", hash);
+}
+#else
+static int put_avatar(pv_el_t *form, const pv_muc_api_t *api, pv_muc_room_t *room)
+{
+    (void)form, (void)api, (void)room;
+    return 0; /* muc-core keeps no room avatars (see palaver/muc.h) */
+}
+#endif
+
 /* The standard fields, from muc-core's view of the room and our settings. */
 static int fill(pv_el_t *form, const settings_t *s, const pv_muc_api_t *api, pv_muc_room_t *room)
 {
@@ -121,7 +139,7 @@ static int fill(pv_el_t *form, const settings_t *s, const pv_muc_api_t *api, pv_
         put_template(form, "muc#roominfo_pubsub", "XMPP URI of Associated Publish-Subscribe Node",
                      s->pubsub, node) < 0)
         return -1;
-    return 0;
+    return put_avatar(form, api, room);
 }
 
 int dx_roominfo_add(const settings_t *s, const pv_muc_api_t *api, pv_muc_room_t *room,

@@ -7,7 +7,8 @@
  * XEP-0359 stanza-id (stanza_id.c), appends it to the backend's archive when
  * the room logs (archive.c), answers XEP-0313 queries with XEP-0059 paging
  * (mam.c, rsm.c), trims archives in the background (retention.c) and may
- * write per-room day files (disklog.c). Only the public SDK is used.
+ * write per-room day files (disklog.c), and lets moderators retract
+ * messages, leaving tombstones (moderate.c). Only the public SDK is used.
  */
 #ifndef PV_HISTORY_H
 #define PV_HISTORY_H
@@ -91,6 +92,11 @@ int recent_prepend_xml(recent_t *r, const char *xml, int64_t stamp_us, const cha
 const recent_msg_t *recent_at(const recent_t *r, size_t i);
 /* Changes the capacity (keeps the newest). */
 int recent_set_cap(recent_t *r, size_t cap);
+/* The entry holding the message with this stanza-id, or NULL. Borrowed. */
+recent_msg_t *recent_find(recent_t *r, const char *id);
+/* Replaces an entry's stanza with a copy of `stanza` (a retraction
+ * tombstone); the entry keeps its id, time and tags. 0 or -1 (logged). */
+int recent_replace(recent_t *r, recent_msg_t *m, const pv_el_t *stanza);
 /* Forgets a room's ring (destroyed room). */
 void recent_drop(const char *room_jid);
 void recent_free_all(void);
@@ -185,6 +191,13 @@ int disklog_configure(const char *dir, const char *format);
 void disklog_message(const char *room_name, const char *room_jid, const char *nick,
                      int64_t stamp_us, const pv_el_t *msg);
 void disklog_close(void);
+
+/* ---- moderate.c: XEP-0425 moderated message retraction ---- */
+
+/* Registers the moderation IQ hooks and the rooms' disco features: 0 or -1
+ * (logged). Without muc-core's room_broadcast, moderation stays off (0). */
+int moderate_start(void);
+void moderate_stop(void);
 
 /* ---- plugin.c ---- */
 

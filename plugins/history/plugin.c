@@ -2,8 +2,8 @@
  * plugins/history/plugin.c: the history plugin's descriptor. Reads its
  * config (<max-age>, <max-count>, <retention-interval>, <retention-batch>,
  * <disk-logs format>), subscribes to muc-core's MESSAGE, SEND_HISTORY and
- * ROOM_DESTROYED events and to disco#info, hooks XEP-0313 IQs to rooms, and
- * frees everything at shutdown.
+ * ROOM_DESTROYED events and to disco#info, hooks XEP-0313 IQs to rooms,
+ * starts XEP-0425 moderation (moderate.c), and frees everything at shutdown.
  */
 #include "history.h"
 #include <stddef.h>
@@ -108,6 +108,8 @@ static int hist_init(const pv_config_t *cfg, void **state)
         goto fail;
     }
     pv_disco_add_feature(NS_MAM);
+    if (moderate_start() < 0) /* XEP-0425 (moderate.c) */
+        goto fail;
     if (retention_start(&rc) < 0)
         goto fail;
     history_preload(30.);
@@ -127,6 +129,7 @@ static void hist_shutdown(void *state)
         if (s->subs[i])
             pv_event_unsubscribe(s->subs[i]);
     pv_hook_remove(s->mam_hook);
+    moderate_stop();
     retention_stop();
     recent_free_all();
     disklog_close();

@@ -138,6 +138,29 @@ int recent_prepend_xml(recent_t *r, const char *xml, int64_t stamp_us, const cha
     return 0;
 }
 
+recent_msg_t *recent_find(recent_t *r, const char *id)
+{
+    for (size_t i = 0; r && id && i < r->n; i++) {
+        recent_msg_t *m = &r->msgs[(r->head + i) % r->cap];
+        if (m->id && !strcmp(m->id, id))
+            return m;
+    }
+    return NULL;
+}
+
+int recent_replace(recent_t *r, recent_msg_t *m, const pv_el_t *stanza)
+{
+    pv_el_t *c = pv_el_clone(stanza);
+    if (!c) {
+        pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory replacing message %s", r->room, m->id);
+        return -1;
+    }
+    tags_strip(c); /* ring entries hold their tags apart */
+    pv_el_free(m->stanza);
+    m->stanza = c;
+    return 0;
+}
+
 static void ring_free(recent_t *r)
 {
     for (size_t i = 0; i < r->n; i++)

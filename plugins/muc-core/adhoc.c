@@ -1,12 +1,14 @@
 /*
  * adhoc.c: XEP-0050 commands on the service JID for service admins
  * (ADHOC-1): list the rooms, destroy a room, announce a message to every
- * room. Each command is one or two stages: executing it without a form
+ * room, get the statistics (the core's and every plugin's, palaver/stats.h,
+ * as a result form: one field per statistic). Each command is one or two stages: executing it without a form
  * returns the form to fill in (status executing, a session id); submitting
  * the form (or executing with it) completes it. Stateless: any session id
  * is accepted back with a form. Others get forbidden.
  */
 #include "muc_internal.h"
+#include <palaver/stats.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #define NODE_LIST "http://jabber.org/protocol/admin#list-rooms"
 #define NODE_DESTROY "http://jabber.org/protocol/admin#destroy-room"
 #define NODE_ANNOUNCE "http://jabber.org/protocol/admin#announce"
+#define NODE_STATS "http://jabber.org/protocol/admin#get-statistics"
 
 static pv_el_t *reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, const char *status,
                       pv_el_t **cmd)
@@ -116,6 +119,28 @@ static pv_verdict_t list_rooms(pv_stanza_ctx_t *ctx, const char *sid)
     return PV_HANDLED;
 }
 
+static void add_stat(const char *name, const char *label, const char *value, void *ud)
+{
+    add_field(ud, name, "text-single", label, value);
+}
+
+static pv_verdict_t get_statistics(pv_stanza_ctx_t *ctx, const char *sid)
+{
+    pv_el_t *cmd, *res = reply(ctx, NODE_STATS, sid, "completed", &cmd);
+    pv_el_t *x = res ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    if (!x || !add_field(x, "FORM_TYPE", "hidden", NULL, "http://jabber.org/protocol/admin")) {
+        pv_el_free(res);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    pv_el_set_attr(x, "type", "result");
+    pv_el_add_text_child(x, PV_NS_DATA, "title", "Statistics");
+    pv_stats_collect(add_stat, x);
+    pv_send(res);
+    pv_el_free(res);
+    pv_log(PV_LOG_INFO, MUC, "statistics sent to service admin %s", ctx->from->full);
+    return PV_HANDLED;
+}
+
 typedef struct destroy_ask {
     pv_el_t *iq;
     char *sid;
@@ -210,7 +235,7 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     const char *node = pv_el_attr(c, "node");
     if (!node || (strcmp(node, NODE_LIST) && strcmp(node, NODE_DESTROY) &&
-                  strcmp(node, NODE_ANNOUNCE)))
+                  strcmp(node, NODE_ANNOUNCE) && strcmp(node, NODE_STATS)))
         return refuse(ctx, "cancel", "item-not-found", "No such command");
     if (!pv_is_sadmin(ctx->from->bare))
         return refuse(ctx, "auth", "forbidden", "Only service administrators may run this command");
@@ -231,6 +256,8 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
         pv_random_id(sid, 16);
     if (!strcmp(node, NODE_LIST))
         return list_rooms(ctx, sid);
+    if (!strcmp(node, NODE_STATS))
+        return get_statistics(ctx, sid);
     pv_el_t *x = pv_el_child(c, PV_NS_DATA, "x");
     const char *xt = x ? pv_el_attr(x, "type") : NULL;
     if (!x || !xt || strcmp(xt, "submit"))
@@ -252,7 +279,8 @@ pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     static const char *const nodes[][2] = {{NODE_LIST, "List rooms"},
                                            {NODE_DESTROY, "Destroy a room"},
-                                           {NODE_ANNOUNCE, "Announce to all rooms"}};
+                                           {NODE_ANNOUNCE, "Announce to all rooms"},
+                                           {NODE_STATS, "Get statistics"}};
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *q = res ? pv_el_add(res, PV_NS_DISCO_ITEMS, "query") : NULL;
     if (!q) {
@@ -260,7 +288,8 @@ pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_el_set_attr(q, "node", NS_COMMANDS);
-    for (size_t i = 0; pv_is_sadmin(ctx->from->bare) && i < 3; i++) {
+    for (size_t i = 0; pv_is_sadmin(ctx->from->bare) && i < sizeof nodes / sizeof nodes[0];
+         i++) {
         pv_el_t *it = pv_el_add(q, PV_NS_DISCO_ITEMS, "item");
         if (!it)
             break;

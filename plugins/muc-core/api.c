@@ -22,6 +22,26 @@ static void api_room_affiliations(const pv_muc_room_t *r, pv_muc_aff_t aff,
             return;
 }
 
+/* Appended entry: a notice from the room to every occupant's every session. */
+static int api_room_broadcast(const pv_muc_room_t *r, const pv_el_t *stanza)
+{
+    pv_prepared_t *p = pv_prepare(stanza);
+    if (!p) {
+        pv_log(PV_LOG_ERROR, MUC, "room %s: a notice to its occupants cannot be serialised",
+               r->jid);
+        return -1;
+    }
+    int n = 0;
+    mc_rcpts_t mc = {0}; /* XEP-0033: one stanza through the host (multicast.c) */
+    for (occupant_t *o = r->first; o; o = o->next)
+        for (session_t *s = o->sessions; s; s = s->next, n++)
+            if (mc_rcpts_add(&mc, s->jid->full) < 0)
+                pv_send_prepared(p, s->jid->full);
+    mc_flush(&mc, stanza, p);
+    pv_prepared_free(p);
+    return n;
+}
+
 static const pv_muc_api_t table = {
     .size = sizeof(pv_muc_api_t),
     .room_find = api_room_find,
@@ -51,6 +71,7 @@ static const pv_muc_api_t table = {
     .extra_affiliation = ext_api_extra_affiliation,
     .occupant_role_name = ext_api_occupant_role_name,
     .room_occupants = ext_api_room_occupants,
+    .room_broadcast = api_room_broadcast,
 };
 
 static pv_subscription_t *sub;

@@ -129,10 +129,8 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
             rooms_maybe_destroy(r);
         return refuse(ctx, "wait", "internal-server-error", "Could not add you to the room");
     }
-    if (!existing || !o->presence) {
-        pv_el_free(o->presence);
-        o->presence = pv_el_clone(ctx->stanza);
-    }
+    if (!existing) /* another session of an occupant keeps the occupant's presence */
+        occupant_set_presence(o, ctx->stanza);
     pv_log(PV_LOG_DEBUG, MUC, "%s entered %s as %s", ctx->from->full, r->jid, nick);
     send_join_sequence(r, o, s, mucx, created, broadcast);
     if (!existing) {

@@ -1,8 +1,10 @@
 /*
  * map.c: a small chained hash table with string keys, the index behind rooms
- * by name and occupants by nick / bare JID / full JID. Keys are copied; values
- * are borrowed (the caller owns them). Grows at load factor 1, so lookups stay
- * O(1) whatever the number of rooms or occupants.
+ * by name and occupants by nick / bare JID / full JID. Keys are copied into
+ * their entry (one malloc per entry); values are borrowed (the caller owns
+ * them). Starts at two buckets and grows at load factor 1, so a room with
+ * one owner costs little and lookups stay O(1) whatever the number of rooms
+ * or occupants.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -12,23 +14,24 @@
 void map_init(map_t *m, bool ci)
 {
     memset(m, 0, sizeof *m);
-    m->ci = ci;
+    m->ci = ci ? 1u : 0u;
 }
 
 void map_clear(map_t *m)
 {
-    for (size_t i = 0; i < m->nbuckets; i++) {
+    size_t nb = m->nbuckets;
+    for (size_t i = 0; i < nb; i++) {
         map_entry_t *e = m->buckets[i];
         while (e) {
             map_entry_t *n = e->next;
-            free(e->key);
             free(e);
             e = n;
         }
     }
     free(m->buckets);
     m->buckets = NULL;
-    m->nbuckets = m->count = 0;
+    m->nbuckets = 0;
+    m->count = 0;
 }
 
 static size_t slot(const map_t *m, const char *key)
@@ -42,16 +45,22 @@ static bool same(const map_t *m, const char *a, const char *b)
     return m->ci ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
 }
 
+/* Starts at MAP_FIRST_BUCKETS buckets (most rooms hold one or two affiliations and
+ * no occupant) and doubles. */
+#define MAP_FIRST_BUCKETS 2
+#define MAP_MAX_BUCKETS (1u << 30)
 static int grow(map_t *m)
 {
-    size_t nb = m->nbuckets ? m->nbuckets * 2 : 8;
+    size_t nb = m->nbuckets ? (size_t)m->nbuckets * 2 : MAP_FIRST_BUCKETS;
+    if (nb > MAP_MAX_BUCKETS)
+        return -1;
     map_entry_t **b = calloc(nb, sizeof *b);
     if (!b)
         return -1;
     map_entry_t **old = m->buckets;
     size_t oldn = m->nbuckets;
     m->buckets = b;
-    m->nbuckets = nb;
+    m->nbuckets = (unsigned)nb;
     for (size_t i = 0; i < oldn; i++) {
         map_entry_t *e = old[i];
         while (e) {
@@ -68,7 +77,7 @@ static int grow(map_t *m)
 
 void *map_get(const map_t *m, const char *key)
 {
-    if (!m->nbuckets || !key)
+    if (!m->buckets || !key)
         return NULL;
     for (map_entry_t *e = m->buckets[slot(m, key)]; e; e = e->next)
         if (same(m, e->key, key))
@@ -78,7 +87,7 @@ void *map_get(const map_t *m, const char *key)
 
 int map_put(map_t *m, const char *key, void *val)
 {
-    if (m->nbuckets) {
+    if (m->buckets) {
         for (map_entry_t *e = m->buckets[slot(m, key)]; e; e = e->next)
             if (same(m, e->key, key)) {
                 e->val = val;
@@ -87,14 +96,11 @@ int map_put(map_t *m, const char *key, void *val)
     }
     if (m->count >= m->nbuckets && grow(m) < 0)
         return -1;
-    map_entry_t *e = malloc(sizeof *e);
+    size_t kl = strlen(key) + 1;
+    map_entry_t *e = malloc(sizeof *e + kl); /* the key lives in the entry */
     if (!e)
         return -1;
-    e->key = strdup(key);
-    if (!e->key) {
-        free(e);
-        return -1;
-    }
+    memcpy(e->key, key, kl);
     e->val = val;
     size_t s = slot(m, key);
     e->next = m->buckets[s];
@@ -105,7 +111,7 @@ int map_put(map_t *m, const char *key, void *val)
 
 void *map_del(map_t *m, const char *key)
 {
-    if (!m->nbuckets)
+    if (!m->buckets || !key)
         return NULL;
     map_entry_t **pp = &m->buckets[slot(m, key)];
     for (; *pp; pp = &(*pp)->next) {
@@ -113,7 +119,6 @@ void *map_del(map_t *m, const char *key)
             map_entry_t *e = *pp;
             void *v = e->val;
             *pp = e->next;
-            free(e->key);
             free(e);
             m->count--;
             return v;
@@ -124,7 +129,8 @@ void *map_del(map_t *m, const char *key)
 
 map_entry_t *map_first(const map_t *m, size_t *i)
 {
-    for (*i = 0; *i < m->nbuckets; (*i)++)
+    size_t nb = m->nbuckets;
+    for (*i = 0; *i < nb; (*i)++)
         if (m->buckets[*i])
             return m->buckets[*i];
     return NULL;
@@ -134,7 +140,8 @@ map_entry_t *map_next(const map_t *m, map_entry_t *e, size_t *i)
 {
     if (e->next)
         return e->next;
-    for ((*i)++; *i < m->nbuckets; (*i)++)
+    size_t nb = m->nbuckets;
+    for ((*i)++; *i < nb; (*i)++)
         if (m->buckets[*i])
             return m->buckets[*i];
     return NULL;

@@ -36,15 +36,16 @@
 
 /* ---- map.c: string-keyed hash table ---- */
 typedef struct map_entry {
-    char *key;
     void *val;
     struct map_entry *next;
+    char key[]; /* NUL-terminated, in the entry's own allocation */
 } map_entry_t;
 
-typedef struct map {
-    map_entry_t **buckets;
-    size_t nbuckets, count;
-    bool ci; /* keys compared ASCII case-insensitively */
+typedef struct map { /* 16 bytes: a room holds eight */
+    map_entry_t **buckets; /* nbuckets (a power of two) of them, or NULL while empty */
+    uint32_t count;
+    unsigned nbuckets : 31;
+    unsigned ci : 1; /* keys compared ASCII case-insensitively */
 } map_t;
 
 void map_init(map_t *m, bool ci);
@@ -145,7 +146,7 @@ typedef struct muc_occupant {
 typedef struct muc_room {
     char *name;          /* normalised node */
     char *jid;           /* name@service */
-    char *cfg[CF_COUNT]; /* config values (owned strings) */
+    char *cfg[CF_COUNT]; /* config values (owned; NULL: the field's default) */
     char *subject;       /* NULL: none */
     char *subject_from;  /* occupant nick that set it, or NULL */
     bool locked;
@@ -212,6 +213,14 @@ int occupant_rename(occupant_t *o, const char *nick);
 pv_muc_aff_t occupant_aff(const occupant_t *o);
 void occupant_announce_affiliation(room_t *r, const char *bare);
 pv_muc_role_t role_for(const room_t *r, pv_muc_aff_t a);
+/* The part of a client's presence an occupant keeps (what presence_build
+ * copies: show, status, priority, other extensions; no attributes, no MUC
+ * payloads), as a new <presence/> in an arena of its exact size; the caller
+ * frees it. NULL on allocation failure (logged by the core). */
+pv_el_t *presence_kept_copy(const pv_el_t *stanza);
+/* Replaces o->presence with presence_kept_copy(stanza); NULL when nothing
+ * of it is kept (a bare join presence), or when that failed (logged). */
+void occupant_set_presence(occupant_t *o, const pv_el_t *stanza);
 
 /* occupant_id.c */
 void occupant_id_compute(const room_t *r, const char *bare, char out[45]);
@@ -348,6 +357,10 @@ pv_verdict_t owner_destroy(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *destroy);
 pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud); /* the command list */
 
+/* stats.c: rooms and occupants for the statistics (palaver/stats.h) */
+int muc_stats_init(void);
+void muc_stats_shutdown(void);
+
 /* config_change.c: after a submitted configuration (XEP-0045 §10.2.1) */
 void config_changed(room_t *r, char *const old[CF_COUNT]);
 /* muc#roomconfig_roomadmins / _roomowners: shown in the form, checked
@@ -461,5 +474,24 @@ void ext_api_room_occupants(const pv_muc_room_t *r,
 /* util */
 char *xstrdup(const char *s);
 bool streq_ci(const char *a, const char *b);
+
+/* multicast.c: fan-out through the host's XEP-0033 service (<multicast>).
+ * A recipient list collects the JIDs (borrowed: they must outlive the flush)
+ * of those who get the same stanza; mc_rcpts_add returns -1 when multicast
+ * is off (or out of memory): the caller then sends that copy itself.
+ * mc_flush sends `stanza` (from set) to the collected recipients in stanzas
+ * of at most the host's limit (one recipient: the prepared copy `p`) and
+ * frees the list's array. */
+typedef struct mc_rcpts {
+    const char **to;
+    size_t n, cap;
+} mc_rcpts_t;
+int multicast_init(const pv_config_t *cfg); /* 0, or -1 after logging the config error */
+void multicast_connected(void);              /* auto: discovery starts */
+void multicast_shutdown(void);
+bool multicast_active(void);
+const char *multicast_service(void); /* NULL: one copy per recipient */
+int mc_rcpts_add(mc_rcpts_t *l, const char *jid);
+void mc_flush(mc_rcpts_t *l, const pv_el_t *stanza, const pv_prepared_t *p);
 
 #endif

@@ -37,11 +37,7 @@ pv_verdict_t nick_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s, const ch
     snprintf(old, sizeof old, "%s", o->nick);
     if (occupant_rename(o, nick) < 0)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    pv_el_t *copy = pv_el_clone(ctx->stanza);
-    if (copy) {
-        pv_el_free(o->presence);
-        o->presence = copy;
-    }
+    occupant_set_presence(o, ctx->stanza);
     pres_opts_t in = {.self_codes = self110};
     presence_broadcast(o, &in);
     pv_muc_occupant_event_t ev = {.room = r,

@@ -135,6 +135,47 @@ void occupant_remove(occupant_t *o)
     free(o);
 }
 
+/* What presence_build copies from the kept presence: the client's elements
+ * (show, status, priority, caps, ...), never its MUC payloads or errors. */
+static bool presence_child_kept(const pv_el_t *c)
+{
+    if (c->kind != PV_EL_ELEMENT)
+        return false;
+    if (!strcmp(c->ns, NS_MUC) || !strcmp(c->ns, NS_MUC_USER) || !strcmp(c->ns, NS_OCCUPANT_ID))
+        return false;
+    return !(!strcmp(c->ns, PV_NS_STANZA) && !strcmp(c->name, "error"));
+}
+
+pv_el_t *presence_kept_copy(const pv_el_t *stanza)
+{
+    pv_el_t *tmp = pv_el_new(PV_NS_STANZA, "presence");
+    if (!tmp)
+        return NULL;
+    for (const pv_el_t *c = stanza ? stanza->children : NULL; c; c = c->next)
+        if (presence_child_kept(c) && !pv_el_copy_into(tmp, c)) {
+            pv_el_free(tmp);
+            return NULL;
+        }
+    pv_el_t *kept = pv_el_clone(tmp); /* in an arena of its exact size */
+    pv_el_free(tmp);
+    return kept;
+}
+
+void occupant_set_presence(occupant_t *o, const pv_el_t *stanza)
+{
+    pv_el_free(o->presence);
+    o->presence = NULL;
+    bool any = false;
+    for (const pv_el_t *c = stanza ? stanza->children : NULL; c && !any; c = c->next)
+        any = presence_child_kept(c);
+    if (!any) /* a bare join presence: nothing to keep, no allocation */
+        return;
+    o->presence = presence_kept_copy(stanza);
+    if (!o->presence)
+        pv_log(PV_LOG_ERROR, MUC, "out of memory keeping the presence of %s in %s", o->nick,
+               o->room->jid);
+}
+
 occupant_t *occupant_by_nick(const room_t *r, const char *nick)
 {
     return map_get_nick(&r->by_nick, nick);

@@ -12,6 +12,9 @@
  */
 #include "muc_internal.h"
 #include <ev.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +361,19 @@ static pv_muc_aff_t aff_from_name(const char *s)
     return PV_MUC_AFF_NONE;
 }
 
+/* The field stored under key, or -1. Rooms are stored in field order
+ * (kv_build), so the search starts at the field after the previous match
+ * (`from`): usually one strcmp a key at start-up instead of up to CF_COUNT. */
+static int field_by_key(const char *key, int from)
+{
+    for (int n = 0; n < CF_COUNT; n++) {
+        int f = (from + n) % CF_COUNT;
+        if (!strcmp(config_fields[f].key, key))
+            return f;
+    }
+    return -1;
+}
+
 static void loaded(int status, const char *error, const pv_store_room_t *sr, void *ud)
 {
     (void)ud;
@@ -378,17 +394,19 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
     room_t *r = room_new(sr->name);
     if (!r)
         return;
+    int next = 0, f;
     for (size_t i = 0; i < sr->nconfig; i++) {
         const char *k = sr->config[i].key, *v = sr->config[i].value;
-        if (!strcmp(k, "subject"))
+        if (!strcmp(k, "subject")) {
             r->subject = xstrdup(v);
-        else if (!strcmp(k, "subject_from"))
+        } else if (!strcmp(k, "subject_from")) {
             r->subject_from = xstrdup(v);
-        else
-            for (int f = 0; f < CF_COUNT; f++)
-                if (!strcmp(config_fields[f].key, k))
-                    room_cfg_set(r, f, v);
-        ext_config_load(r, k, v);
+        } else if ((f = field_by_key(k, next)) >= 0) {
+            room_cfg_set(r, f, v);
+            next = f + 1;
+        } else {
+            ext_config_load(r, k, v); /* another plugin's option (it skips core keys) */
+        }
     }
     for (size_t i = 0; i < sr->naffs; i++) {
         room_aff_set(r, sr->affs[i].jid, aff_from_name(sr->affs[i].affiliation));
@@ -474,5 +492,11 @@ int persist_load_wait(double timeout)
         pv_log(PV_LOG_WARN, MUC, "some stored rooms could not be loaded (see above)");
     if (st != 1)
         pv_log(PV_LOG_INFO, MUC, "%zu stored rooms loaded before serving", rooms_loaded);
+#ifdef __GLIBC__
+    /* The room list and each room's rows were scratch memory spread
+     * between the rooms: give the pages it left free back to the system. */
+    if (rooms_loaded > 1000)
+        malloc_trim(0);
+#endif
     return st == 1 ? -1 : 0;
 }

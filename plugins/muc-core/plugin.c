@@ -5,6 +5,7 @@
  * other plugins subscribe to (palaver/muc.h), loads the stored rooms, and
  * frees everything at shutdown.
  */
+#include "avatar.h"
 #include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ int events_init(void)
 
 static const char *const known[] = {
     "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", "load-timeout",
-    NULL};
+    "multicast", "multicast-limit", "avatar-max-bytes", NULL};
 
 static void free_allow(char **allow)
 {
@@ -135,7 +136,10 @@ static int muc_init(const pv_config_t *cfg, void **state)
         return -1;
     map_init(&muc->rooms, false);
     *state = muc;
-    if (read_config(cfg, muc) < 0 || events_init() < 0 || api_init() < 0)
+    if (read_config(cfg, muc) < 0 || multicast_init(cfg) < 0 || events_init() < 0 ||
+        api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */)
+        goto fail;
+    if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
     if (hook(PV_KIND_PRESENCE, PV_TO_FULL, NULL, 0, presence_handler) < 0 ||
         hook(PV_KIND_PRESENCE, PV_TO_BARE, NULL, 0, presence_bare_handler) < 0 ||
@@ -180,12 +184,22 @@ static void muc_shutdown(void *state)
     for (size_t i = 0; i < m->nhooks; i++)
         pv_hook_remove(m->hooks[i]);
     api_shutdown();
+    avatar_shutdown();
+    multicast_shutdown();
+    muc_stats_shutdown();
     rooms_free_all();
     iq_forward_reset();
     free_allow(m->allow);
     free(m->occupant_id_secret);
     free(m);
     muc = NULL;
+}
+
+/* Once the host accepted us: multicast discovery (<multicast>auto</multicast>). */
+static void muc_connected(void *state)
+{
+    (void)state;
+    multicast_connected();
 }
 
 static const char *const no_requires[] = {NULL};
@@ -198,6 +212,6 @@ PV_PLUGIN_DEFINE(muc_core) = {
     .requires = no_requires,
     .init = muc_init,
     .reconfigure = muc_reconfigure,
-    .connected = NULL,
+    .connected = muc_connected,
     .shutdown = muc_shutdown,
 };

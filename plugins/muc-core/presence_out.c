@@ -3,7 +3,9 @@
  * from room@service/nick, the client's show/status/priority and other
  * extensions, a muc#user <x> with the item (jid only for those allowed to see
  * it) and status codes, and the XEP-0421 occupant-id. A broadcast builds at
- * most three variants (with jid, without jid, self) and serialises each once.
+ * most three variants (with jid, without jid, self) and serialises each once;
+ * with <multicast> on, the two shared ones go through the host's XEP-0033
+ * service (multicast.c), the self variant (status codes) never does.
  */
 #include "muc_internal.h"
 #include <stdio.h>
@@ -115,15 +117,23 @@ void presence_broadcast(occupant_t *o, const pres_opts_t *opt)
     pv_muc_role_t filter = opt->filter_set ? opt->filter_role : o->role;
     bool to_others = !opt->self_only && presence_broadcast_for(r, filter);
     if (to_others) {
+        mc_rcpts_t mc[2] = {{0}, {0}}; /* per variant, through XEP-0033 (multicast.c) */
         for (occupant_t *p = r->first; p; p = p->next) {
             /* role none: being removed, no longer in the room (XEP-0045 §5.1) */
             if (p == o || p == opt->except || p->role == PV_MUC_ROLE_NONE)
                 continue;
-            pv_prepared_t *pp = variant(&vs, may_see_jid(r, p) ? 1 : 0, o, opt);
+            int k = may_see_jid(r, p) ? 1 : 0;
+            pv_prepared_t *pp = variant(&vs, k, o, opt);
             if (!pp)
                 continue;
             for (session_t *s = p->sessions; s; s = s->next)
-                pv_send_prepared(pp, s->jid->full);
+                if (mc_rcpts_add(&mc[k], s->jid->full) < 0)
+                    pv_send_prepared(pp, s->jid->full);
+        }
+        for (int k = 0; k < 2; k++) {
+            pv_el_t *el = mc[k].n > 1 ? presence_build(o, k == 1, false, opt) : NULL;
+            mc_flush(&mc[k], el, vs.v[k]);
+            pv_el_free(el);
         }
     }
     if (o != opt->except) {

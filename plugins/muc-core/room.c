@@ -1,6 +1,6 @@
 /*
- * room.c: one room: its configuration values (indexed by the field table),
- * its subject, affiliation list and nick registrations. Occupants are in
+ * room.c: one room: its configuration values (indexed by the field table;
+ * only values that differ from the default are kept), its subject, affiliation list and nick registrations. Occupants are in
  * occupant.c; the table of all rooms in room_table.c.
  */
 #include "muc_internal.h"
@@ -24,13 +24,7 @@ room_t *room_new(const char *name)
         return NULL;
     }
     snprintf(r->jid, jl, "%s@%s", name, pv_service_domain());
-    for (int i = 0; i < CF_COUNT; i++) {
-        r->cfg[i] = xstrdup(i == CF_ROOMNAME ? "" : config_fields[i].def);
-        if (!r->cfg[i]) {
-            room_free(r);
-            return NULL;
-        }
-    }
+    /* cfg[] stays NULL: every value is its field's default until set */
     map_init(&r->by_nick, true);
     map_init(&r->by_bare, false);
     map_init(&r->by_full, false);
@@ -77,9 +71,12 @@ void room_free(room_t *r)
     free(r);
 }
 
+/* NULL in cfg[] means the field table's default (static, never freed). */
 const char *room_cfg(const room_t *r, int f)
 {
-    return r->cfg[f] ? r->cfg[f] : "";
+    if (r->cfg[f])
+        return r->cfg[f];
+    return config_fields[f].def ? config_fields[f].def : "";
 }
 
 bool room_cfg_bool(const room_t *r, int f)
@@ -92,10 +89,15 @@ long room_cfg_int(const room_t *r, int f)
     return strtol(room_cfg(r, f), NULL, 10);
 }
 
+/* A value equal to the default is not copied: most rooms keep most
+ * defaults, and a copy of each would cost every room some 28 mallocs. */
 int room_cfg_set(room_t *r, int f, const char *value)
 {
-    char *v = xstrdup(value ? value : "");
-    if (!v)
+    const char *def = config_fields[f].def ? config_fields[f].def : "";
+    char *v = NULL;
+    if (!value)
+        value = "";
+    if (strcmp(value, def) != 0 && !(v = xstrdup(value)))
         return -1;
     free(r->cfg[f]);
     r->cfg[f] = v;

@@ -23,13 +23,10 @@ pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
     if (mucx) {
         bool changed = !same_text(o->presence, ctx->stanza, "show") ||
                        !same_text(o->presence, ctx->stanza, "status");
-        pv_el_t *copy = changed ? pv_el_clone(ctx->stanza) : NULL;
-        if (copy) {
-            pv_el_free(o->presence);
-            o->presence = copy;
-        }
+        if (changed) /* only show, status and the like: never the password */
+            occupant_set_presence(o, ctx->stanza);
         enter_resync(r, s, mucx); /* that session: the room's state, its new presence */
-        if (copy) { /* everyone else: a status change (STATUS-1) */
+        if (changed) { /* everyone else: a status change (STATUS-1) */
             pres_opts_t opt = {.self_codes = self110, .except = o};
             presence_broadcast(o, &opt);
             for (session_t *t = o->sessions; t; t = t->next)
@@ -41,11 +38,7 @@ pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
         }
         return PV_HANDLED;
     }
-    pv_el_t *copy = pv_el_clone(ctx->stanza);
-    if (!copy)
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    pv_el_free(o->presence);
-    o->presence = copy;
+    occupant_set_presence(o, ctx->stanza); /* logs when out of memory */
     pres_opts_t opt = {.self_codes = self110};
     presence_broadcast(o, &opt);
     return PV_HANDLED;

@@ -1,0 +1,135 @@
+"""bench/test_smoke.py: the benchmarks still run (make check's quick mode).
+
+Runs palaver-bench at tiny sizes (fan-out, many rooms, start-up from an
+SQLite file made by make-sqlite-rooms.sh) and the null component against a
+scripted host, and checks that each prints its figures in the format
+bench/run.sh and the README rely on. No speed is asserted: under the
+sanitizer build the numbers mean nothing.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+
+SRC = os.environ.get('PALAVER_SRCDIR', '.')
+BUILD = os.environ.get('PALAVER_BUILDDIR', '.')
+sys.path.insert(0, os.path.join(SRC, 'tests'))
+from taptest import run, skip  # noqa: E402
+
+BENCH = os.path.join(BUILD, 'bench', 'palaver-bench')
+NULL = os.path.join(BUILD, 'bench', 'null-component')
+NUM = r'[0-9]+(?:\.[0-9]+)?'
+
+
+def bench(*args, timeout=60):
+    p = subprocess.run([BENCH] + list(args), capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, 'palaver-bench %s: exit %d\n%s%s' % (
+        ' '.join(args), p.returncode, p.stdout, p.stderr)
+    return p.stdout
+
+
+def line(out, prefix):
+    got = [ln for ln in out.splitlines() if ln.startswith(prefix)]
+    assert got, 'no "%s" line in:\n%s' % (prefix, out)
+    return got[0]
+
+
+def test_fanout_prints_figures():
+    out = bench('-r', '1', '-n', '10', '-m', '200', '-w', '10')
+    j = line(out, 'join:')
+    assert re.match(r'join: 10 joins \(1 rooms x 10\) in %s s = %s joins/s; \d+ stanzas back' %
+                    (NUM, NUM), j), j
+    m = line(out, 'messages:')
+    mt = re.match(r'messages: 200 sent, (\d+)/(\d+) delivered in %s s = (\d+) deliveries/s; '
+                  r'latency p50 (%s) ms p99 (%s) ms .*palaver CPU %s s = %s s per 1000 '
+                  r'deliveries \((%s) us/delivery\); errors (\d+)' % (NUM, NUM, NUM, NUM, NUM, NUM),
+                  m)
+    assert mt, m
+    assert mt.group(1) == mt.group(2) == '2000', m   # 200 messages x 10 occupants
+    assert float(mt.group(4)) <= float(mt.group(5)), 'p50 above p99: ' + m
+    assert mt.group(7) == '0', m
+    assert re.search(r'memory .*: VmRSS \d+ kB, VmHWM \d+ kB', out), out
+
+
+def test_many_rooms_prints_figures():
+    out = bench('-r', '50', '-n', '2', '-m', '100')
+    line(out, 'join: 100 joins (50 rooms x 2)')
+    assert line(out, 'messages: 100 sent, 200/200 delivered'), out
+
+
+def test_startup_from_sqlite():
+    if not os.path.exists(os.path.join(BUILD, 'backends', 'sqlite')):
+        skip('sqlite backend not built')
+        return
+    d = tempfile.mkdtemp(prefix='palaver-smoke-')
+    try:
+        db = os.path.join(d, 'rooms.db')
+        p = subprocess.run(['sh', os.path.join(SRC, 'bench', 'make-sqlite-rooms.sh'), db, '50'],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
+        out = bench('--startup', db, '-r', '50')
+        s = line(out, 'startup:')
+        assert re.match(r'startup: connected %s s after spawn, handshake done %s s, first answer '
+                        r'\(disco#info to room49\) %s s after spawn; palaver CPU so far %s s'
+                        % (NUM, NUM, NUM, NUM), s), s
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_null_component_copies_per_occupant():
+    """The null component against a scripted host: handshake, two joins
+    answered with status 110, one groupchat copied to both occupants."""
+    ls = socket.socket()
+    ls.bind(('127.0.0.1', 0))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+    proc = subprocess.Popen([NULL, '-p', str(port), '-d', 'null.localhost', '-s', 'sec'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ls.settimeout(10)
+        c, _ = ls.accept()
+        c.settimeout(10)
+        buf = b''
+        while b'>' not in buf.split(b'stream:stream', 1)[-1]:
+            buf += c.recv(4096)
+        c.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+                  b"xmlns:stream='http://etherx.jabber.org/streams' id='abc' "
+                  b"from='null.localhost'>")
+        buf = b''
+        while b'</handshake>' not in buf:
+            buf += c.recv(4096)
+        want = hashlib.sha1(b'abcsec').hexdigest().encode()
+        assert want in buf, buf
+        c.sendall(b'<handshake/>')
+        assert 'connected' in proc.stdout.readline()
+        c.sendall(b"<presence from='a@localhost/r' to='room@null.localhost/alice'>"
+                  b"<x xmlns='http://jabber.org/protocol/muc'/></presence>"
+                  b"<presence from='b@localhost/r' to='room@null.localhost/bob'/>"
+                  b"<message from='b@localhost/r' to='room@null.localhost' type='groupchat' "
+                  b"id='m1'><body>b7</body></message>")
+        buf = b''
+        while buf.count(b'</message>') < 2:
+            buf += c.recv(65536)
+        text = buf.decode()
+        assert text.count("code='110'") == 2, text
+        copies = re.findall(r"<message type='groupchat' from='room@null.localhost/bob' "
+                            r"to='([^']+)' id='m1'><body>b7</body></message>", text)
+        assert sorted(copies) == ['a@localhost/r', 'b@localhost/r'], text
+        c.sendall(b'</stream:stream>')
+        c.close()
+        assert proc.wait(10) == 0
+        assert '2 joins, 1 messages, 2 copies' in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        ls.close()
+
+
+if __name__ == '__main__':
+    run(globals())

@@ -1,0 +1,209 @@
+/*
+ * core/store_timing.c: the storage backend as plugins see it, timed.
+ *
+ * pv_store() hands plugins a copy of the backend's table in which each
+ * operation records the time from the call to its completion callback
+ * (stats_backend_time), then calls the plugin's callback unchanged. That is
+ * the latency a plugin waits for, whether the backend answers before
+ * returning (memory, spool, sqlite) or later from the event loop (pgsql).
+ * open and close are the backend's own (only the core calls them). When a
+ * timing record cannot be allocated the call goes through untimed.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stats.h"
+
+static const pv_store_t *real;
+static pv_store_t timed;
+
+typedef struct pending {
+    double t0;
+    void *ud;
+    union {
+        pv_store_done_fn done;
+        pv_store_names_fn names;
+        pv_store_room_fn room;
+        pv_store_msgs_fn msgs;
+    } cb;
+} pending_t;
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A record for one call, or NULL (the call then goes through untimed). */
+static pending_t *start(void *ud)
+{
+    pending_t *p = malloc(sizeof *p);
+    if (p) {
+        p->ud = ud;
+        p->t0 = mono();
+    }
+    return p;
+}
+
+/* Records the latency; returns the caller's ud (the caller frees p). */
+static void *finish(pending_t *p)
+{
+    stats_backend_time(mono() - p->t0);
+    return p->ud;
+}
+
+static void done_cb(int status, const char *error, void *ud)
+{
+    pending_t *p = ud;
+    pv_store_done_fn cb = p->cb.done;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, cud);
+}
+
+static void names_cb(int status, const char *error, const char *const *names, size_t n, void *ud)
+{
+    pending_t *p = ud;
+    pv_store_names_fn cb = p->cb.names;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, names, n, cud);
+}
+
+static void room_cb(int status, const char *error, const pv_store_room_t *room, void *ud)
+{
+    pending_t *p = ud;
+    pv_store_room_fn cb = p->cb.room;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, room, cud);
+}
+
+static void msgs_cb(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
+                    int complete, void *ud)
+{
+    pending_t *p = ud;
+    pv_store_msgs_fn cb = p->cb.msgs;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, msgs, n, complete, cud);
+}
+
+/* Each wrapper: a record, then the backend's operation with our callback. */
+#define TIMED(field, kind, wrapcb, ...)                      \
+    pending_t *p = start(ud);                                 \
+    if (!p) {                                                 \
+        real->field(__VA_ARGS__, cb, ud);                     \
+        return;                                               \
+    }                                                         \
+    p->cb.kind = cb;                                          \
+    real->field(__VA_ARGS__, wrapcb, p)
+
+static void t_room_list(void *h, pv_store_names_fn cb, void *ud)
+{
+    TIMED(room_list, names, names_cb, h);
+}
+
+static void t_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
+{
+    TIMED(room_load, room, room_cb, h, name);
+}
+
+static void t_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
+                       pv_store_done_fn cb, void *ud)
+{
+    TIMED(room_put, done, done_cb, h, name, config, n);
+}
+
+static void t_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
+{
+    TIMED(room_delete, done, done_cb, h, name);
+}
+
+static void t_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
+                       pv_store_done_fn cb, void *ud)
+{
+    TIMED(affs_set, done, done_cb, h, room, items, n);
+}
+
+static void t_reg_set(void *h, const char *room, const char *jid, const char *nick,
+                      pv_store_done_fn cb, void *ud)
+{
+    TIMED(reg_set, done, done_cb, h, room, jid, nick);
+}
+
+static void t_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
+                             pv_store_done_fn cb, void *ud)
+{
+    TIMED(archive_append, done, done_cb, h, room, msg);
+}
+
+static void t_archive_query(void *h, const char *room, const pv_store_query_t *q,
+                            pv_store_msgs_fn cb, void *ud)
+{
+    TIMED(archive_query, msgs, msgs_cb, h, room, q);
+}
+
+static void t_archive_replace(void *h, const char *room, const char *id, const char *xml,
+                              pv_store_done_fn cb, void *ud)
+{
+    TIMED(archive_replace, done, done_cb, h, room, id, xml);
+}
+
+static void t_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
+{
+    TIMED(archive_delete, done, done_cb, h, room);
+}
+
+static void t_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                           pv_store_done_fn cb, void *ud)
+{
+    TIMED(archive_trim, done, done_cb, h, room, before_us, keep_newest);
+}
+
+/* True when the backend's table (built with its own sizeof) has this entry. */
+#define HAS(r, field) \
+    ((r)->size >= offsetof(pv_store_t, field) + sizeof((r)->field) && (r)->field)
+
+const pv_store_t *stats_store_wrap(const pv_store_t *r)
+{
+    if (!r)
+        return NULL;
+    if (r == real)
+        return &timed;
+    real = r;
+    memset(&timed, 0, sizeof timed);
+    size_t n = r->size < sizeof timed ? r->size : sizeof timed;
+    memcpy(&timed, r, n);  /* identity, open, close: the backend's own */
+    timed.size = n;
+    if (HAS(r, room_list))
+        timed.room_list = t_room_list;
+    if (HAS(r, room_load))
+        timed.room_load = t_room_load;
+    if (HAS(r, room_put))
+        timed.room_put = t_room_put;
+    if (HAS(r, room_delete))
+        timed.room_delete = t_room_delete;
+    if (HAS(r, affs_set))
+        timed.affs_set = t_affs_set;
+    if (HAS(r, reg_set))
+        timed.reg_set = t_reg_set;
+    if (HAS(r, archive_append))
+        timed.archive_append = t_archive_append;
+    if (HAS(r, archive_query))
+        timed.archive_query = t_archive_query;
+    if (HAS(r, archive_replace))
+        timed.archive_replace = t_archive_replace;
+    if (HAS(r, archive_delete))
+        timed.archive_delete = t_archive_delete;
+    if (HAS(r, archive_trim))
+        timed.archive_trim = t_archive_trim;
+    return &timed;
+}

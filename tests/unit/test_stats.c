@@ -1,0 +1,233 @@
+/*
+ * tests/unit/test_stats.c: the statistics SDK (palaver/stats.h) and the
+ * core's counters (core/stats.h) without a daemon: the core's figures come
+ * first, then each source's in registration order; bad names are refused;
+ * unregistering removes a source; the storage wrapper times every operation
+ * and hands the caller's callback its own data back; the periodic line
+ * starts a new interval.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <palaver/stats.h>
+#include <palaver/store.h>
+
+#include "log_internal.h"
+#include "stats.h"
+
+typedef struct seen {
+    char names[64][48];
+    char values[64][48];
+    size_t n;
+} seen_t;
+
+static void visit(const char *name, const char *label, const char *value, void *ud)
+{
+    seen_t *s = ud;
+    assert_non_null(label);
+    assert_true(s->n < 64);
+    snprintf(s->names[s->n], sizeof s->names[0], "%s", name);
+    snprintf(s->values[s->n], sizeof s->values[0], "%s", value);
+    s->n++;
+}
+
+static const char *value_of(const seen_t *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return s->values[i];
+    return NULL;
+}
+
+static long index_of(const seen_t *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void src_a(pv_stats_t *st, void *ud)
+{
+    assert_int_equal(pv_stats_add(st, "widgets", "Widgets", "%d", *(int *)ud), 0);
+    assert_int_equal(pv_stats_add(st, "Bad Name", "x", "1"), -1);
+    assert_int_equal(pv_stats_add(st, "", "x", "1"), -1);
+}
+
+static void src_b(pv_stats_t *st, void *ud)
+{
+    (void)ud;
+    assert_int_equal(pv_stats_add(st, "gadgets-per-second", "Gadgets", "%.2f", 2.5), 0);
+}
+
+static void test_sources_in_order_after_the_core(void **state)
+{
+    (void)state;
+    int widgets = 7;
+    pv_stats_source_t *a = pv_stats_register("a", src_a, &widgets);
+    pv_stats_source_t *b = pv_stats_register("b", src_b, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    seen_t s = {0};
+    size_t n = pv_stats_collect(visit, &s);
+    assert_int_equal(n, s.n);
+    assert_string_equal(s.names[0], "uptime-seconds");
+    assert_string_equal(value_of(&s, "widgets"), "7");
+    assert_string_equal(value_of(&s, "gadgets-per-second"), "2.50");
+    assert_true(index_of(&s, "backend-latency-max-ms") < index_of(&s, "widgets"));
+    assert_int_equal(index_of(&s, "widgets") + 1, index_of(&s, "gadgets-per-second"));
+    assert_int_equal(index_of(&s, "Bad Name"), -1);
+
+    pv_stats_unregister(a);
+    memset(&s, 0, sizeof s);
+    pv_stats_collect(visit, &s);
+    assert_null(value_of(&s, "widgets"));
+    assert_string_equal(value_of(&s, "gadgets-per-second"), "2.50");
+    pv_stats_unregister(b);
+    pv_stats_unregister(NULL);
+    /* A source registered after the last one was removed is still called. */
+    pv_stats_source_t *c = pv_stats_register("c", src_a, &widgets);
+    memset(&s, 0, sizeof s);
+    pv_stats_collect(visit, &s);
+    assert_string_equal(value_of(&s, "widgets"), "7");
+    pv_stats_unregister(c);
+}
+
+static void test_core_counters(void **state)
+{
+    (void)state;
+    seen_t s = {0};
+    pv_stats_collect(visit, &s);
+    long in0 = atol(value_of(&s, "stanzas-in")), out0 = atol(value_of(&s, "stanzas-out"));
+    for (int i = 0; i < 5; i++)
+        stats_stanza_in();
+    stats_stanza_out();
+    stats_stanza_out();
+    stats_stanza_dropped();
+    stats_queue(1000, 3);
+    stats_queue(10, 1);
+    stats_backend_time(0.002);
+    stats_backend_time(0.004);
+    memset(&s, 0, sizeof s);
+    pv_stats_collect(visit, &s);
+    assert_int_equal(atol(value_of(&s, "stanzas-in")), in0 + 5);
+    assert_int_equal(atol(value_of(&s, "stanzas-out")), out0 + 2);
+    assert_string_equal(value_of(&s, "stanzas-dropped"), "1");
+    assert_string_equal(value_of(&s, "queue-bytes"), "10");
+    assert_string_equal(value_of(&s, "queue-stanzas"), "1");
+    assert_string_equal(value_of(&s, "queue-bytes-max"), "1000");
+    assert_string_equal(value_of(&s, "queue-stanzas-max"), "3");
+    assert_string_equal(value_of(&s, "backend-operations"), "2");
+    assert_string_equal(value_of(&s, "backend-latency-mean-ms"), "3.000");
+    assert_string_equal(value_of(&s, "backend-latency-max-ms"), "4.000");
+
+    /* The periodic line starts a new interval: peaks from the queue as it
+     * is now, no backend operation, totals kept. */
+    log_open("/dev/null");
+    stats_log_line();
+    log_close();
+    memset(&s, 0, sizeof s);
+    pv_stats_collect(visit, &s);
+    assert_int_equal(atol(value_of(&s, "stanzas-in")), in0 + 5);
+    assert_string_equal(value_of(&s, "stanzas-in-per-second"), "0.00");
+    assert_string_equal(value_of(&s, "queue-bytes-max"), "10");
+    assert_string_equal(value_of(&s, "backend-operations"), "0");
+    assert_string_equal(value_of(&s, "backend-latency-max-ms"), "0.000");
+    stats_queue(0, 0);
+}
+
+/* ---- a fake backend, synchronous for room_put, deferred for room_load ---- */
+
+static pv_store_room_fn deferred_cb;
+static void *deferred_ud;
+static int put_calls;
+
+static void fake_put(void *h, const char *name, const pv_kv_t *config, size_t n,
+                     pv_store_done_fn cb, void *ud)
+{
+    (void)h, (void)name, (void)config, (void)n;
+    put_calls++;
+    cb(PV_STORE_OK, NULL, ud);
+}
+
+static void fake_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
+{
+    (void)h, (void)name;
+    deferred_cb = cb;
+    deferred_ud = ud;
+}
+
+static int done_status = 99;
+static void *done_ud;
+
+static void on_done(int status, const char *error, void *ud)
+{
+    (void)error;
+    done_status = status;
+    done_ud = ud;
+}
+
+static void on_room(int status, const char *error, const pv_store_room_t *room, void *ud)
+{
+    (void)error, (void)room;
+    done_status = status;
+    done_ud = ud;
+}
+
+static void test_store_wrapper_times_each_operation(void **state)
+{
+    (void)state;
+    /* An old backend: its table ends before archive_trim. */
+    pv_store_t fake = {.size = offsetof(pv_store_t, archive_trim), .abi_major = 1,
+                       .name = "fake", .room_put = fake_put, .room_load = fake_load};
+    const pv_store_t *t = stats_store_wrap(&fake);
+    assert_non_null(t);
+    assert_ptr_not_equal(t, &fake);
+    assert_ptr_equal(stats_store_wrap(&fake), t);
+    assert_null(stats_store_wrap(NULL));
+    assert_string_equal(t->name, "fake");
+    assert_int_equal(t->size, fake.size);
+    assert_null(t->room_delete);    /* absent stays absent */
+    assert_null(t->archive_trim);
+
+    log_open("/dev/null");
+    stats_log_line();               /* a fresh interval */
+    log_close();
+    int mine;
+    t->room_put(NULL, "r", NULL, 0, on_done, &mine);
+    assert_int_equal(put_calls, 1);
+    assert_int_equal(done_status, PV_STORE_OK);
+    assert_ptr_equal(done_ud, &mine);
+    done_status = 99;
+    t->room_load(NULL, "r", on_room, &mine);
+    assert_int_equal(done_status, 99);   /* not answered yet */
+    seen_t s = {0};
+    pv_stats_collect(visit, &s);
+    assert_string_equal(value_of(&s, "backend-operations"), "1");
+    deferred_cb(PV_STORE_ENOTFOUND, "no", NULL, deferred_ud);
+    assert_int_equal(done_status, PV_STORE_ENOTFOUND);
+    assert_ptr_equal(done_ud, &mine);
+    memset(&s, 0, sizeof s);
+    pv_stats_collect(visit, &s);
+    assert_string_equal(value_of(&s, "backend-operations"), "2");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sources_in_order_after_the_core),
+        cmocka_unit_test(test_core_counters),
+        cmocka_unit_test(test_store_wrapper_times_each_operation),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    stats_shutdown();
+    return rc;
+}
