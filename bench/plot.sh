@@ -19,6 +19,7 @@ set output "$out/fanout.png"
 set multiplot layout 1,2 title "Groupchat fan-out behind Prosody 0.12: one sender, one room, raw c2s clients (higher is better)"
 set xlabel "occupants in the room"
 set key below box
+set bmargin 8
 set xrange [8:260]
 set grid
 set logscale x
@@ -44,6 +45,7 @@ set y2tics
 set y2range [0:*]
 set ytics nomirror
 set key below box
+set bmargin 8
 set xrange [8:1300]
 plot "$bench" using 1:2 axes x1y1 with linespoints lw 2 pt 7 title "deliveries/s (left)", \
      "$bench" using 1:3 axes x1y2 with linespoints lw 2 pt 5 dt 2 title "CPU us per delivery (right)"
@@ -56,6 +58,7 @@ set output "$out/fanout-ejabberd.png"
 set multiplot layout 1,2 title "Groupchat fan-out behind ejabberd 23.01: one sender, one room, raw c2s clients (higher is better)"
 set xlabel "occupants in the room"
 set key below box
+set bmargin 8
 set xrange [8:260]
 set grid
 set logscale x

@@ -44,6 +44,7 @@ memory() {
 scenarios() {
     run -r 1 -n 10 -m "$M"
     run -r 1 -n 100 -m $((M / 5))
+    run -r 1 -n 100 -m $((M / 5)) --rate $((M / 40))          # latency at 250,000 deliveries/s
     run -r 1 -n 100 -m $((M / 5)) --multicast 1000           # XEP-0033: one stanza per message
     run -r 1 -n "$BIG" -m $((M / 50)) -w 10                  # includes the join storm
     run -r 1 -n "$BIG" -m $((M / 50)) -w 10 --multicast 1000

@@ -22,7 +22,8 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c \
-	plugins/muc-core/avatar.h plugins/muc-core/avatar.c
+	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
+	plugins/muc-core/restart.c plugins/muc-core/tombstone.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
@@ -34,7 +35,7 @@ MUC_TESTS = \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py \
-	tests/muc/test_avatar.py
+	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_tombstone.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
 

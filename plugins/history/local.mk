@@ -26,3 +26,8 @@ EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py tests/history/restart_p
 # without Prosody); uses the rig of tests/integration/.
 TESTS += tests/integration/test_prosody_history.py
 EXTRA_DIST += tests/integration/test_prosody_history.py
+
+# Moderation (XEP-0425) and room avatars (XEP-0486) with real clients
+# through a real Prosody (skipped without Prosody).
+TESTS += tests/integration/test_prosody_extras.py
+EXTRA_DIST += tests/integration/test_prosody_extras.py

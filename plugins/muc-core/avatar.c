@@ -31,7 +31,7 @@
 
 static long max_bytes = 65536;
 static pv_hook_t *vcard_hook;
-static pv_subscription_t *disco_sub, *joined_sub;
+static pv_subscription_t *feature_sub, *form_sub, *joined_sub;
 
 /* ---- base64 (RFC 4648; white space ignored, as vCard BINVAL is folded) ---- */
 
@@ -226,6 +226,9 @@ static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, room_t *r)
     const char *binval = photo ? pv_el_child_text(photo, NS_VCARD, "BINVAL") : NULL;
     const char *type = photo ? pv_el_child_text(photo, NS_VCARD, "TYPE") : NULL;
     char *vals[3] = {NULL, NULL, NULL}; /* type, clean base64, hash */
+    if (photo && !binval && pv_el_child(photo, NS_VCARD, "EXTVAL"))
+        return refuse(ctx, "modify", "not-acceptable",
+                      "The room's photo must be sent as BINVAL (EXTVAL is not kept)");
     if (binval && strspn(binval, " \t\r\n") < strlen(binval)) {
         if (!type || !*type || strlen(type) > 100 || strchr(type, '/') == NULL)
             return refuse(ctx, "modify", "bad-request",
@@ -291,17 +294,35 @@ static pv_verdict_t avatar_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
 
 /* ---- disco#info and joins ---- */
 
-static pv_verdict_t on_disco(const pv_event_t *ev, void *payload, void *ud)
+/* The room a disco#info answer is about, or NULL. */
+static room_t *disco_room(const pv_disco_info_t *info)
+{
+    if (!muc || info->node || !info->target || !info->target->node || info->target->resource)
+        return NULL;
+    room_t *r = room_of(info->target);
+    return r && (void *)r == info->subject ? r : NULL;
+}
+
+/* Early (priority 10): the feature goes with the others, before any form. */
+static pv_verdict_t on_disco_feature(const pv_event_t *ev, void *payload, void *ud)
 {
     (void)ev;
     (void)ud;
     pv_disco_info_t *info = payload;
-    if (!muc || info->node || !info->target || !info->target->node || info->target->resource)
+    if (disco_room(info))
+        pv_disco_query_feature(info->query, NS_VCARD);
+    return PV_PASS;
+}
+
+/* Last (priority -100): the hash, in the roominfo form. */
+static pv_verdict_t on_disco_form(const pv_event_t *ev, void *payload, void *ud)
+{
+    (void)ev;
+    (void)ud;
+    pv_disco_info_t *info = payload;
+    room_t *r = disco_room(info);
+    if (!r)
         return PV_PASS;
-    room_t *r = room_of(info->target);
-    if (!r || (void *)r != info->subject)
-        return PV_PASS;
-    pv_disco_query_feature(info->query, NS_VCARD);
     const char *hash = photo_hash(r);
     if (!hash)
         return PV_PASS;
@@ -339,10 +360,11 @@ int avatar_init(const pv_config_t *cfg)
         return -1;
     pv_event_t *dev = pv_event(PV_EVENT_DISCO_INFO), *jev = pv_event(PV_MUC_EVENT_JOINED);
     vcard_hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_BARE, NS_VCARD, 0, avatar_iq_handler, NULL, MUC);
-    /* after disco-extended (priority 0) so that its roominfo form is there */
-    disco_sub = dev ? pv_event_subscribe(dev, -10, on_disco, NULL, MUC) : NULL;
+    /* the form after every other contribution, disco-extended's (priority 0) included */
+    feature_sub = dev ? pv_event_subscribe(dev, 10, on_disco_feature, NULL, MUC) : NULL;
+    form_sub = dev ? pv_event_subscribe(dev, -100, on_disco_form, NULL, MUC) : NULL;
     joined_sub = jev ? pv_event_subscribe(jev, 0, on_joined, NULL, MUC) : NULL;
-    if (!vcard_hook || !disco_sub || !joined_sub) {
+    if (!vcard_hook || !feature_sub || !form_sub || !joined_sub) {
         pv_log(PV_LOG_ERROR, MUC, "cannot register room avatars (out of memory)");
         avatar_shutdown();
         return -1;
@@ -353,10 +375,12 @@ int avatar_init(const pv_config_t *cfg)
 void avatar_shutdown(void)
 {
     pv_hook_remove(vcard_hook);
-    if (disco_sub)
-        pv_event_unsubscribe(disco_sub);
+    if (feature_sub)
+        pv_event_unsubscribe(feature_sub);
+    if (form_sub)
+        pv_event_unsubscribe(form_sub);
     if (joined_sub)
         pv_event_unsubscribe(joined_sub);
     vcard_hook = NULL;
-    disco_sub = joined_sub = NULL;
+    feature_sub = form_sub = joined_sub = NULL;
 }

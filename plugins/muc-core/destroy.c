@@ -5,6 +5,8 @@
  * archive); only when that succeeded is each occupant sent one unavailable
  * presence (its own, affiliation and role none, 110) carrying the <destroy/>
  * with the reason, the alternate venue and its password, and the room freed.
+ * A persistent room leaves a tombstone with the venue and reason (TOMB-1,
+ * tombstone.c).
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -16,6 +18,7 @@ typedef struct destroy_op {
     pv_jid_t *actor;  /* owned, or NULL */
     destroy_done_fn done;
     void *ud;
+    bool tombstone; /* the room was persistent: leave a tombstone */
 } destroy_op_t;
 
 static pv_el_t *user_destroy(const pv_el_t *req)
@@ -106,6 +109,9 @@ static void deleted(int status, const char *error, void *ud)
     } else {
         if (r)
             remove_all(r, op->destroy, op->actor);
+        if (r && op->tombstone)
+            tomb_add(op->room, pv_el_attr(op->destroy, "jid"),
+                     pv_el_child_text(op->destroy, NS_MUC_USER, "reason"));
         if (op->done)
             op->done(true, NULL, op->ud);
     }
@@ -126,6 +132,7 @@ void room_destroy(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor, dest
     }
     op->done = done;
     op->ud = ud;
+    op->tombstone = r->stored || room_cfg_bool(r, CF_PERSISTENT);
     void *h;
     const pv_store_t *st = r->stored ? pv_store(&h) : NULL;
     if (!st) {

@@ -494,4 +494,27 @@ const char *multicast_service(void); /* NULL: one copy per recipient */
 int mc_rcpts_add(mc_rcpts_t *l, const char *jid);
 void mc_flush(mc_rcpts_t *l, const pv_el_t *stanza, const pv_prepared_t *p);
 
+/* restart.c (RESTART-1): the live occupants across a clean restart.
+ * restart_configure reads <keep-occupants> and <restart-state> (0, or -1
+ * logged); restart_restore, the last step of a successful start, reads the
+ * state file once, removes it and puts the occupants back (and the
+ * temporary rooms they were in); restart_shutdown writes it (temp file,
+ * then rename) when the start had completed, and frees the settings. */
+int restart_configure(const pv_config_t *cfg);
+void restart_restore(void);
+void restart_shutdown(void);
+
+/* tombstone.c (TOMB-1): what a destroyed persistent room leaves behind.
+ * tomb_configure reads <tombstone-expiry> (0, or -1 logged); tomb_add keeps
+ * (and stores) one for the room node `name` (venue and reason may be NULL,
+ * copied); tomb_loaded takes a stored room row that is a tombstone (true:
+ * consumed, never a room); tomb_refuse_join answers a join to a room that
+ * does not exist with `gone` while its tombstone lasts (true, *verdict set),
+ * or removes the tombstone when a service admin joins (false). */
+int tomb_configure(const pv_config_t *cfg);
+void tomb_add(const char *name, const char *venue, const char *reason);
+bool tomb_loaded(const pv_store_room_t *sr);
+bool tomb_refuse_join(pv_stanza_ctx_t *ctx, pv_verdict_t *verdict);
+void tomb_free_all(void);
+
 #endif

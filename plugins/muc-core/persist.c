@@ -386,6 +386,8 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
         load_failed = true;
         return;
     }
+    if (tomb_loaded(sr)) /* a destroyed room's tombstone, not a room (tombstone.c) */
+        return;
     if (rooms_get(sr->name)) {
         pv_log(PV_LOG_ERROR, MUC, "stored room %s loaded twice: the second copy is ignored",
                sr->name);

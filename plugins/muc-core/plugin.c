@@ -2,8 +2,9 @@
  * plugin.c: muc-core's descriptor: reads the plugin's config (<create>
  * policy with <allow> entries, <occupant-id-secret>), registers the stanza
  * hooks and the service's disco identity and features, interns the events
- * other plugins subscribe to (palaver/muc.h), loads the stored rooms, and
- * frees everything at shutdown.
+ * other plugins subscribe to (palaver/muc.h), loads the stored rooms (and
+ * tombstones), puts back the occupants saved at the last clean shutdown
+ * (restart.c), and at shutdown saves them, then frees everything.
  */
 #include "avatar.h"
 #include "muc_internal.h"
@@ -38,7 +39,8 @@ int events_init(void)
 
 static const char *const known[] = {
     "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", "load-timeout",
-    "multicast", "multicast-limit", "avatar-max-bytes", NULL};
+    "multicast", "multicast-limit", "avatar-max-bytes", "keep-occupants", "restart-state",
+    "tombstone-expiry", NULL};
 
 static void free_allow(char **allow)
 {
@@ -111,6 +113,8 @@ static int muc_reconfigure(void *state, const pv_config_t *cfg)
     m->create = fresh.create;
     m->flood_burst = fresh.flood_burst;
     m->flood_per_minute = fresh.flood_per_minute;
+    if (restart_configure(cfg) < 0 || tomb_configure(cfg) < 0) /* restart.c, tombstone.c */
+        pv_log(PV_LOG_ERROR, MUC, "restart or tombstone settings refused: keeping the old ones");
     return 0;
 }
 
@@ -141,6 +145,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
+    if (restart_configure(cfg) < 0 || tomb_configure(cfg) < 0) /* RESTART-1, TOMB-1 */
+        goto fail;
     if (hook(PV_KIND_PRESENCE, PV_TO_FULL, NULL, 0, presence_handler) < 0 ||
         hook(PV_KIND_PRESENCE, PV_TO_BARE, NULL, 0, presence_bare_handler) < 0 ||
         hook(PV_KIND_MESSAGE, PV_TO_BARE, NULL, 0, message_room_handler) < 0 ||
@@ -169,6 +175,7 @@ static int muc_init(const pv_config_t *cfg, void **state)
         pv_log(PV_LOG_ERROR, MUC, "cannot start without the stored rooms");
         goto fail;
     }
+    restart_restore(); /* the occupants saved at the last clean shutdown (restart.c) */
     return 0;
 fail:
     muc_shutdown(muc);
@@ -187,6 +194,8 @@ static void muc_shutdown(void *state)
     avatar_shutdown();
     multicast_shutdown();
     muc_stats_shutdown();
+    restart_shutdown(); /* saves the live occupants first (restart.c) */
+    tomb_free_all();
     rooms_free_all();
     iq_forward_reset();
     free_allow(m->allow);

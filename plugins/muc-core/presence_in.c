@@ -4,6 +4,7 @@
  * whether the presence is a join (enter.c), a status change (status.c), a
  * nick change (nick.c), an exit (exit.c) or a bounce that evicts a ghost
  * (exit.c), and refuses presence to the bare room JID (XEP-0045 §7.2.1).
+ * A join to a destroyed room whose tombstone lasts gets `gone` (tombstone.c).
  */
 #include "muc_internal.h"
 #include <string.h>
@@ -50,6 +51,9 @@ pv_verdict_t presence_handler(pv_stanza_ctx_t *ctx, void *ud)
         return s ? exit_handle(ctx, r, s) : PV_HANDLED;
     if (*ctx->type)
         return PV_HANDLED; /* probe, subscribe...: ignored, as Prosody does */
+    pv_verdict_t gone;
+    if (!r && tomb_refuse_join(ctx, &gone)) /* a destroyed room's tombstone (TOMB-1) */
+        return gone;
     if (!s)
         return enter_handle(ctx, r, nick, NULL);
     if (strcmp(s->occ->nick, nick) == 0)

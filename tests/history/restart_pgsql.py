@@ -4,7 +4,8 @@ checks as the sqlite and spool restart test (test_restart_retention.py), with
 tests/history/test_restart_pgsql.sh, which starts a private PostgreSQL and
 sets PALAVER_PGSQL_CONNINFO. The pgsql backend answers from the event loop,
 so this also shows whether the first join after start already gets the
-archived history."""
+archived history; and XEP-0425 retraction (test_moderate.py's checks) with
+an archive that answers later."""
 
 import os
 import sys
@@ -43,6 +44,19 @@ class PgHist(Hist):
 
 def test_enter13_history_survives_restart_pgsql():
     check_history_survives_restart(PgHist)
+
+
+def test_moderate_1_retraction_pgsql():
+    """XEP-0425 on pgsql: the archive answers later (tests/history/test_moderate.py)."""
+    import tempfile
+    import shutil
+    from test_moderate import check_retraction, check_older_than_history
+    d = tempfile.mkdtemp(prefix='pv-moderate-pg-')
+    try:
+        check_retraction(lambda: PgHist(d))
+        check_older_than_history(lambda: PgHist(d))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 run(globals())

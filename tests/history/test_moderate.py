@@ -108,8 +108,9 @@ def setup(h, room='r'):
     return owner_oid, sid, alice_oid, keep
 
 
-def check_retraction(backend):
-    with Hist(backend=backend) as h:
+def check_retraction(make):
+    """make() -> a started Hist on the backend under test."""
+    with make() as h:
         owner_oid, sid, alice_oid, keep = setup(h)
         ans, got = moderate(h, OWNER, 'r', sid, 'Spam')
         assert ans.get('type') == 'result' and ans.get('to') == OWNER, tostring(ans)
@@ -153,11 +154,15 @@ def check_retraction(backend):
 
 
 def test_moderate_1_retraction_memory():
-    check_retraction('memory')
+    check_retraction(lambda: Hist(backend='memory'))
 
 
 def test_moderate_1_retraction_sqlite():
-    check_retraction('sqlite')
+    check_retraction(lambda: Hist(backend='sqlite'))
+
+
+def test_moderate_1_retraction_spool():
+    check_retraction(lambda: Hist(backend='spool'))
 
 
 def test_moderate_1_errors():
@@ -221,26 +226,30 @@ def test_moderate_1_legacy_apply_to_request():
         assert retraction_of(n[0], 'r') == (sid, occ('r', 'owner'), owner_oid, 'old client')
 
 
-def test_moderate_1_message_older_than_history():
+def check_older_than_history(make):
     """A message no longer held in memory is found in the archive."""
-    with Hist(backend='sqlite') as h:
-        logged_room(h, 'r', extra={'muc#maxhistoryfetch': '2'})
-        h.join(ALICE, 'r', 'alice')
-        first, _ = say(h, ALICE, 'r', 'old and bad', id_='x0')
+    with make() as h:
+        logged_room(h, 'old', extra={'muc#maxhistoryfetch': '2'})
+        h.join(ALICE, 'old', 'alice')
+        first, _ = say(h, ALICE, 'old', 'old and bad', id_='x0')
         for i in range(4):
-            say(h, ALICE, 'r', 'later %d' % i, id_='x%d' % (i + 1))
-        ans, got = moderate(h, OWNER, 'r', first, 'late cleanup', id_='old')
+            say(h, ALICE, 'old', 'later %d' % i, id_='x%d' % (i + 1))
+        ans, got = moderate(h, OWNER, 'old', first, 'late cleanup', id_='old')
         assert ans.get('type') == 'result', tostring(ans)
         assert len([s for s in to(got, ALICE) if is_message(s)]) == 1, describe(got)
-        msgs = mam_messages(h, OWNER, 'r', 'mam-o')
+        msgs = mam_messages(h, OWNER, 'old', 'mam-o')
         assert msgs[0][0] == first and client_body(msgs[0][1]) is None, tostring(msgs[0][1])
-        assert msgs[0][1].get('from') == occ('r', 'alice'), tostring(msgs[0][1])
+        assert msgs[0][1].get('from') == occ('old', 'alice'), tostring(msgs[0][1])
         r = msgs[0][1].find(q('retracted', NS_RET1))
         assert r is not None and r.find(q('reason', NS_RET1)).text == 'late cleanup'
         assert [client_body(m) for _, m in msgs[1:5]] == ['later %d' % i for i in range(4)]
         # unknown ids are still unknown with the archive consulted
-        ans, _ = moderate(h, OWNER, 'r', 'zzz', id_='old2')
+        ans, _ = moderate(h, OWNER, 'old', 'zzz', id_='old2')
         assert cond(ans) == ('cancel', 'item-not-found'), tostring(ans)
+
+
+def test_moderate_1_message_older_than_history():
+    check_older_than_history(lambda: Hist(backend='sqlite'))
 
 
 def test_moderate_1_tombstone_survives_restart_sqlite():

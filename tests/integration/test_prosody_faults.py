@@ -6,10 +6,12 @@ observe afterwards:
     rooms: palaver (the same process) reconnects by itself, the rooms, their
     configuration and affiliations are intact, and the clients, once logged
     in again, rejoin and talk;
-  - palaver restarts while Prosody stays up: before, an occupant's XEP-0410
-    self-ping succeeds; after, it gets not-acceptable (XEP-0410: not
-    joined), the client rejoins, and the room and its configuration are
-    intact;
+  - palaver restarts while Prosody stays up: after a clean restart
+    (SIGTERM, RESTART-1) the clients are still joined: their XEP-0410
+    self-ping succeeds, nobody was told of a leave, messages reach them
+    without a rejoin, and the room and its configuration are intact; after
+    a crash (SIGKILL) nobody is kept: self-ping answers not-acceptable
+    (XEP-0410: not joined) and the clients rejoin;
   - palaver is killed (SIGKILL) in the middle of a burst of configuration
     forms and affiliation changes from a real owner: after a restart every
     change the owner received an IQ result for is there.
@@ -280,7 +282,7 @@ def test_prosody_restart_while_rooms_are_busy_palaver_reconnects_rooms_intact_cl
         logout(alice, bob, carol)
 
 
-# ---- palaver restarts; XEP-0410 tells the client -----------------------------
+# ---- palaver restarts: a clean one keeps the clients, a crash does not -------
 
 PINGED = {'muc#roomconfig_persistentroom': '1', 'muc#roomconfig_roomname': 'Pinged',
           'muc#roomconfig_roomdesc': 'self-ping across a restart',
@@ -288,7 +290,32 @@ PINGED = {'muc#roomconfig_persistentroom': '1', 'muc#roomconfig_roomname': 'Ping
           'muc#roomconfig_maxusers': '7'}
 
 
-def test_palaver_restart_self_ping_says_dropped_client_rejoins_room_intact():
+def check_pinged_room(alice, bob, R):
+    """The configuration of PINGED, and allowpm=moderators still holds."""
+    form = get_config(alice, R)
+    for var, val in PINGED.items():
+        assert form.get(var) == [val] or (val == '1' and form.get(var) == ['true']), \
+            '%s is %s, not %s' % (var, form.get(var), val)
+    m = bob.mark()
+    bob.send("<message to='%s/Alice' type='chat' id='pm'><body>hi</body></message>" % room(R))
+    e = bob.wait(lambda st: st.get('type') == 'error', start=m, what='the PM refusal')
+    assert err(e) == 'forbidden', show([e])
+
+
+def kill_palaver():
+    """SIGKILL: no shutdown, nothing saved."""
+    global D
+    d, D = D, None
+    os.kill(d.proc.pid, signal.SIGKILL)
+    d.proc.wait()
+    try:
+        d.stop()        # only collects its output (a sanitizer report would be printed)
+    except AssertionError as e:
+        print('# ' + str(e).replace('\n', '\n# '), flush=True)
+    assert d.proc.returncode == -signal.SIGKILL, d.proc.returncode
+
+
+def test_palaver_clean_restart_keeps_clients_joined_kill_9_makes_them_rejoin():
     global D
     setup()
     R = 'pinged'
@@ -299,16 +326,30 @@ def test_palaver_restart_self_ping_says_dropped_client_rejoins_room_intact():
         # before: both are joined, and the ping says so
         assert self_ping(bob, R, 'Bob') == 'joined'
         assert self_ping(alice, R, 'Alice') == 'joined'
+        marks = {alice: alice.mark(), bob: bob.mark()}
         code = D.stop()
         D = None
         assert code == 0, 'palaver exit code %s' % code
         start_palaver()
         wait_component()
-        # after: the service does not know them any more; XEP-0410 says
-        # not-acceptable means "not joined". (muc-core does not keep live
-        # occupants across a restart; if it comes to (FEATURES RESTART-1),
-        # a clean restart keeps them and this expectation becomes 'joined';
-        # the SIGKILL test below checks the crash case, which stays.)
+        # after a clean restart (RESTART-1) they are still joined: XEP-0410
+        # says so, nobody was told of a leave or a join, and messages reach
+        # them without a rejoin
+        assert self_ping(bob, R, 'Bob') == 'joined'
+        assert self_ping(alice, R, 'Alice') == 'joined'
+        for u, m in marks.items():
+            seen = [st for st in u.since(m) if st.tag == '{jabber:client}presence'
+                    and (st.get('from') or '').startswith(room(R))]
+            assert not seen, 'presence from the room across a clean restart:\n' + show(seen)
+        talk(alice, bob, R, 'Alice', 'still here after the restart', 'kept-1')
+        talk(bob, alice, R, 'Bob', 'so am I', 'kept-2')
+        # the room and its configuration are intact
+        check_pinged_room(alice, bob, R)
+
+        # a crash keeps nobody: not-acceptable means "not joined" (XEP-0410)
+        kill_palaver()
+        start_palaver()
+        wait_component()
         assert self_ping(bob, R, 'Bob') == 'not-acceptable'
         assert self_ping(alice, R, 'Alice') == 'not-acceptable'
         # they rejoin: the room exists (no 201), alice is still its owner
@@ -317,15 +358,7 @@ def test_palaver_restart_self_ping_says_dropped_client_rejoins_room_intact():
         pres = join(bob, R, 'Bob')
         assert codes(pres) == [110] and item(pres).get('affiliation') == 'none', show([pres])
         assert self_ping(bob, R, 'Bob') == 'joined'
-        form = get_config(alice, R)
-        for var, val in PINGED.items():
-            assert form.get(var) == [val] or (val == '1' and form.get(var) == ['true']), \
-                '%s is %s, not %s' % (var, form.get(var), val)
-        # allowpm=moderators still holds: bob may not send a private message
-        m = bob.mark()
-        bob.send("<message to='%s/Alice' type='chat' id='pm'><body>hi</body></message>" % room(R))
-        e = bob.wait(lambda st: st.get('type') == 'error', start=m, what='the PM refusal')
-        assert err(e) == 'forbidden', show([e])
+        check_pinged_room(alice, bob, R)
         talk(bob, alice, R, 'Bob', 'back again', 'again-1')
     finally:
         logout(alice, bob)

@@ -160,6 +160,9 @@ def test_avatar_1_errors():
         ans, _ = set_vcard(m, OWNER, 'r', "<vCard xmlns='%s'><PHOTO><TYPE>image/png</TYPE>"
                            "<BINVAL>not*base64!</BINVAL></PHOTO></vCard>" % NS_VC, id_='e6')
         assert cond(ans) == ('modify', 'bad-request'), tostring(ans)
+        ans, _ = set_vcard(m, OWNER, 'r', "<vCard xmlns='%s'><PHOTO><EXTVAL>https://example.org/"
+                           "a.png</EXTVAL></PHOTO></vCard>" % NS_VC, id_='e8')
+        assert cond(ans) == ('modify', 'not-acceptable'), tostring(ans)
         assert get_photo(m, CAROL, 'r', 'g1') == ('image/png', bytes(100))
         # rooms that do not exist, or that the asker may not see
         res = get_photo(m, CAROL, 'nowhere', 'g2')
@@ -182,11 +185,13 @@ def owner_admin(jid, aff):
             % (NS['muc_admin'], aff, jid))
 
 
-def test_avatar_1_survives_restart_sqlite():
+def check_survives_restart(make):
+    """make(tmpdir) -> a started MUC on the backend under test; each call
+    must reach the same stored data."""
     sha = hashlib.sha1(PNG).hexdigest()
     tmp = tempfile.mkdtemp(prefix='palaver-avatar-')
     try:
-        with MUC(backend='sqlite', tmpdir=tmp) as m:
+        with make(tmp) as m:
             m.create(OWNER, 'keep', 'owner', {'persistentroom': 1, 'publicroom': 1})
             ans, _ = set_vcard(m, OWNER, 'keep', vcard(PNG))
             assert ans.get('type') == 'result', tostring(ans)
@@ -198,7 +203,7 @@ def test_avatar_1_survives_restart_sqlite():
             m.create(OWNER, 'temp', 'owner')
             ans, _ = set_vcard(m, OWNER, 'temp', vcard(b'x' * 10), id_='t')
             assert ans.get('type') == 'result', tostring(ans)
-        with MUC(backend='sqlite', tmpdir=tmp) as m:
+        with make(tmp) as m:
             assert get_photo(m, CAROL, 'keep', 'g1') == ('image/png', PNG)
             feats, forms = disco(m, CAROL, 'keep')
             assert 'vcard-temp' in feats and forms[0]['muc#roominfo_avatarhash'] == [sha], forms
@@ -209,10 +214,18 @@ def test_avatar_1_survives_restart_sqlite():
             # removal is stored too
             ans, _ = set_vcard(m, OWNER, 'keep', vcard(None), id_='rm')
             assert ans.get('type') == 'result', tostring(ans)
-        with MUC(backend='sqlite', tmpdir=tmp) as m:
+        with make(tmp) as m:
             assert get_photo(m, CAROL, 'keep', 'g2') == (None, None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_avatar_1_survives_restart_sqlite():
+    check_survives_restart(lambda d: MUC(backend='sqlite', tmpdir=d))
+
+
+def test_avatar_1_survives_restart_spool():
+    check_survives_restart(lambda d: MUC(backend='spool', tmpdir=d))
 
 
 def test_avatar_1_roominfo_with_disco_extended():

@@ -21,10 +21,16 @@ def features(res):
     return {f.get('var') for f in res.iter('{%s}feature' % NS['disco_info'])}
 
 
+# Temporary rooms still occupied at a clean shutdown come back with their
+# occupants (RESTART-1, tests/muc/test_restart.py); these tests are about
+# storage, so the occupants are not kept across their restarts.
+NO_KEEP = '<keep-occupants>no</keep-occupants>'
+
+
 def restart_keeps_room(backend):
     tmp = tempfile.mkdtemp(prefix='palaver-muc-persist-')
     try:
-        with MUC(backend=backend, tmpdir=tmp) as m:
+        with MUC(backend=backend, tmpdir=tmp, muc_config=NO_KEEP) as m:
             m.create(A, 'keep', 'alice', {'persistentroom': 1, 'roomname': 'Kept Room',
                                          'membersonly': 1, 'whois': 'anyone'})
             m.create(A, 'temp', 'alice', {'roomname': 'Temporary'})
@@ -35,7 +41,7 @@ def restart_keeps_room(backend):
                        "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
                        "<field var='muc#register_roomnick'><value>bobby</value></field></x></query>")
             assert res.get('type') == 'result', tostring(res)
-        with MUC(backend=backend, tmpdir=tmp) as m:
+        with MUC(backend=backend, tmpdir=tmp, muc_config=NO_KEEP) as m:
             res = m.iq(C, room_jid('keep'), 'get', INFO)
             assert res.get('type') == 'result', tostring(res)
             assert res.find('.//{%s}identity' % NS['disco_info']).get('name') == 'Kept Room'
@@ -67,7 +73,7 @@ def test_exit_2_persistent_room_survives_restart_spool():
 def test_owner_2_room_made_temporary_is_deleted_from_storage():
     tmp = tempfile.mkdtemp(prefix='palaver-muc-persist-')
     try:
-        with MUC(backend='sqlite', tmpdir=tmp) as m:
+        with MUC(backend='sqlite', tmpdir=tmp, muc_config=NO_KEEP) as m:
             m.create(A, 'r', 'alice', {'persistentroom': 1})
             res = m.configure(A, 'r', {'persistentroom': 0})
             assert res.get('type') == 'result', tostring(res)
