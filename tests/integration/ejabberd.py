@@ -8,8 +8,7 @@ ejabberd_service listener for our domain on loopback ports (free ones unless
 given). A system ejabberd or epmd that the package's postinst may have
 started is neither used nor touched. Accounts are created by in-band
 registration (mod_register) over c2s. Stopped by its pid (SIGTERM makes the
-Erlang VM run init:stop; SIGKILL after a timeout). Built from the testbed's
-ejabberd.yml.
+Erlang VM run init:stop; SIGKILL after a timeout).
 
     e = Ejabberd(components={'muc.localhost': 'secret'})
     e.start()

@@ -11,7 +11,6 @@ one SQLite file created from /usr/share/doc/jabberd2/db-setup.sqlite.gz;
 accounts are inserted into its authreg table (sm.xml has
 <user><auto-create/> so their first login creates them in the sm). c2s is
 unthrottled (<io><limits><stanzas>0). Stopped by pid, c2s and sm first.
-Built from the testbed's jabberd2-*.xml.
 
     j = Jabberd2(components={'muc.localhost': 'secret'})
     j.start()

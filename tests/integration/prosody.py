@@ -3,8 +3,8 @@
 Starts the Debian `prosody` package in the foreground with its own config,
 data directory and log in a private directory, on loopback ports (free ones
 unless given), with a Component for our domain. Users are registered with
-prosodyctl against that config. Stopped by its pid. Built from the recipe in
-the testbed's prosody.cfg.lua (no TLS, PLAIN allowed, Nagle off, run_as_root).
+prosodyctl against that config. Stopped by its pid. Test settings only: no
+TLS, PLAIN allowed, Nagle off, run_as_root.
 
     p = Prosody(components={'muc.localhost': 'secret'})
     p.start()
