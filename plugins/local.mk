@@ -21,7 +21,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
 	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c \
 	plugins/muc-core/stats.c \
-	plugins/muc-core/multicast.c \
+	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
 	plugins/muc-core/restart.c plugins/muc-core/tombstone.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
@@ -31,11 +31,12 @@ MUC_TESTS = \
 	tests/muc/test_enter.py tests/muc/test_exit_nick_status.py \
 	tests/muc/test_messages.py tests/muc/test_owner_create.py \
 	tests/muc/test_disco.py tests/muc/test_invite_register_voice.py \
-	tests/muc/test_persist.py \
+	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py \
-	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_tombstone.py
+	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_tombstone.py \
+	tests/muc/test_notices.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
 

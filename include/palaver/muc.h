@@ -143,7 +143,7 @@ typedef struct pv_muc_extra_field {
 } pv_muc_extra_field_t;
 
 /* A broadcast on behalf of an occupant that is not a groupchat message (a
- * subject change) is about to reach `recipient`: a subscriber clears
+ * subject change, or the room's join/leave/rename text notice) is about to reach `recipient`: a subscriber clears
  * `deliver` to hold it back from that occupant. Groupchat messages use the
  * MESSAGE event and message_skip() instead. pv_muc_deliver_event_t. */
 #define PV_MUC_EVENT_DELIVER "muc-deliver"
@@ -153,7 +153,7 @@ typedef struct pv_muc_deliver_event {
     pv_muc_occupant_t *sender;    /* on whose behalf it is sent */
     pv_muc_occupant_t *recipient;
     const pv_el_t *stanza;        /* what is sent (to not set yet) */
-    const char *kind;             /* "subject" */
+    const char *kind;             /* "subject" or "notice" */
     bool deliver;                 /* true on entry */
 } pv_muc_deliver_event_t;
 

@@ -41,6 +41,7 @@ static pv_el_t *user_destroy(const pv_el_t *req)
 static void remove_all(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor)
 {
     r->busy++;
+    r->destroying = true; /* no leave notices while everyone is removed */
     while (r->first) {
         occupant_t *o = r->first;
         pv_el_t *p = pv_el_new(PV_NS_STANZA, "presence");

@@ -28,6 +28,7 @@ void evict_finish(occupant_t *o, int code, pv_muc_role_t old_role, const char *a
 {
     room_t *r = o->room;
     int codes[2] = {code, 0};
+    o->left_role = old_role;
     o->role = PV_MUC_ROLE_NONE;
     pres_opts_t opt = {.type = "unavailable",
                        .codes = codes,

@@ -28,6 +28,7 @@ void exit_occupant(occupant_t *o, session_t *s, const char *status_text, const i
         return;
     }
     pv_muc_role_t old = o->role;
+    o->left_role = old;
     o->role = PV_MUC_ROLE_NONE;
     pres_opts_t opt = {.type = "unavailable",
                        .codes = codes,

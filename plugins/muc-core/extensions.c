@@ -55,7 +55,8 @@ static const pv_muc_extra_field_t *field_def(const char *var)
  * belongs to an extra field. Keep in step when persist.c stores a new key. */
 static bool is_core_key(const char *k)
 {
-    if (!strcmp(k, "subject") || !strcmp(k, "subject_from") || !strcmp(k, "FORM_TYPE"))
+    if (!strcmp(k, "subject") || !strcmp(k, "subject_from") || !strcmp(k, "FORM_TYPE") ||
+        !strcmp(k, "x-palaver#owners")) /* persist.c's OWNERS_KEY */
         return true;
     for (int f = 0; f < CF_COUNT; f++)
         if (!strcmp(config_fields[f].key, k) || !strcmp(config_fields[f].var, k))

@@ -133,6 +133,7 @@ typedef struct muc_occupant {
     char *nick;
     char *bare; /* real bare JID */
     pv_muc_role_t role;
+    pv_muc_role_t left_role; /* the role it had, set before PV_MUC_EVENT_LEFT fires */
     session_t *sessions; /* newest first; sessions->jid is the shown jid */
     size_t nsessions;
     pv_el_t *presence; /* last available presence (owned), for show/status */
@@ -151,6 +152,7 @@ typedef struct muc_room {
     char *subject_from;  /* occupant nick that set it, or NULL */
     bool locked;
     bool stored; /* known to the backend */
+    bool destroying; /* destroy.c is removing every occupant */
     map_t by_nick, by_bare, by_full;
     map_t affs;      /* bare JID -> (intptr_t) pv_muc_aff_t */
     map_t aff_reasons; /* bare JID -> char *reason (owned), for the lists */
@@ -516,5 +518,11 @@ void tomb_add(const char *name, const char *venue, const char *reason);
 bool tomb_loaded(const pv_store_room_t *sr);
 bool tomb_refuse_join(pv_stanza_ctx_t *ctx, pv_verdict_t *verdict);
 void tomb_free_all(void);
+
+/* notices.c: the x-palaver#join/#leave/#rename text notices, subscribed to
+ * the JOINED, LEFT and NICK_CHANGED events (after events_init): 0, or -1
+ * (logged). notices_shutdown unsubscribes (safe to call twice). */
+int notices_init(void);
+void notices_shutdown(void);
 
 #endif

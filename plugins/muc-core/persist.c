@@ -8,7 +8,14 @@
  * storage. At start every stored room is loaded (room_list + room_load) and
  * muc-core's init runs the event loop until all arrived; callbacks may run
  * now or later (pgsql), so nothing here assumes either. Keys: the field
- * table's storage keys plus "subject" and "subject_from".
+ * table's storage keys plus "subject" and "subject_from", and OWNERS_KEY.
+ *
+ * OWNERS_KEY (Palaver-private, never shown in a form, disco or roominfo: it
+ * is kept out of the room's options) holds the room's owners, space
+ * separated, as they were at the room_put. It closes the crash window of a
+ * room's first store (room_put, then reg_set and affs_set): a room stored
+ * without any owner affiliation gets these owners back when loaded, and
+ * they are written back through affs_set once loading is over.
  */
 #include "muc_internal.h"
 #include <ev.h>
@@ -32,6 +39,15 @@ static const pv_store_t *store(void **h)
 static size_t loads_pending;
 static size_t rooms_loaded;
 static bool load_failed;
+
+#define OWNERS_KEY "x-palaver#owners"
+
+/* Rooms whose owners were restored while loading (names, owned): their
+ * owner affiliations are written back after the load (persist_load_wait),
+ * not amid the backend's start-up read. */
+static char **restored;
+static size_t nrestored;
+static bool loading; /* persist_load_all until persist_load_wait ends */
 
 /* ---- write chains: store first, answer when the backend said yes ---- */
 
@@ -236,29 +252,64 @@ static bool chain_reg(chain_t *c, const char *bare, const char *nick)
     return dup_into(&d->jid, bare) && dup_into(&d->nick, nick);
 }
 
+/* The room's owners' bare JIDs, space separated (caller frees), or NULL:
+ * none (*oom false) or out of memory (*oom true, logged). */
+static char *owners_list(const room_t *r, bool *oom)
+{
+    size_t len = 0, i;
+    *oom = false;
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        if (room_aff(r, e->key) == PV_MUC_AFF_OWNER)
+            len += strlen(e->key) + 1;
+    if (!len)
+        return NULL;
+    char *s = malloc(len), *p = s;
+    if (!s) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory listing the owners of %s", r->jid);
+        *oom = true;
+        return NULL;
+    }
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        if (room_aff(r, e->key) == PV_MUC_AFF_OWNER) {
+            size_t l = strlen(e->key);
+            if (p != s)
+                *p++ = ' ';
+            memcpy(p, e->key, l);
+            p += l;
+        }
+    *p = '\0';
+    return s;
+}
+
 /* The room's config as stored, with cfg[i] (when non-NULL) instead of the
  * room's value and the given subject: copied into *out (owned). */
 static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const cfg[CF_COUNT],
                      const char *subject, const char *subject_from)
 {
-    pv_kv_t kv[CF_COUNT + 2 + EXT_MAX_FIELDS];
+    pv_kv_t kv[CF_COUNT + 3 + EXT_MAX_FIELDS];
     size_t n = 0;
+    *out = NULL;
+    *nout = 0;
     for (int i = 0; i < CF_COUNT; i++)
         kv[n++] = (pv_kv_t){config_fields[i].key, cfg && cfg[i] ? cfg[i] : room_cfg(r, i)};
     if (subject)
         kv[n++] = (pv_kv_t){"subject", subject};
     if (subject_from)
         kv[n++] = (pv_kv_t){"subject_from", subject_from};
-    n += ext_config_kv(r, kv + n, EXT_MAX_FIELDS);
-    *nout = 0;
-    if (!(*out = calloc(n, sizeof **out)))
+    bool oom = false;
+    char *owners = owners_list(r, &oom); /* owned here */
+    if (oom)
         return false;
-    for (size_t i = 0; i < n; i++) {
+    if (owners)
+        kv[n++] = (pv_kv_t){OWNERS_KEY, owners};
+    n += ext_config_kv(r, kv + n, EXT_MAX_FIELDS);
+    bool ok = (*out = calloc(n, sizeof **out)) != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
         (*nout)++;
-        if (!dup_into(&(*out)[i].key, kv[i].key) || !dup_into(&(*out)[i].value, kv[i].value))
-            return false;
+        ok = dup_into(&(*out)[i].key, kv[i].key) && dup_into(&(*out)[i].value, kv[i].value);
     }
-    return true;
+    free(owners);
+    return ok;
 }
 
 /* A room not yet stored gets every affiliation and registration it has,
@@ -374,6 +425,112 @@ static int field_by_key(const char *key, int from)
     return -1;
 }
 
+static void written_back(int status, const char *error, void *ud)
+{
+    char *jid = ud;
+    if (status != PV_STORE_OK)
+        pv_log(PV_LOG_ERROR, MUC,
+               "storing the restored owners of %s failed: %s; they are restored again at the "
+               "next start",
+               jid ? jid : "a room", error ? error : "unknown error");
+    else
+        pv_log(PV_LOG_INFO, MUC, "restored owners of %s stored", jid ? jid : "a room");
+    free(jid);
+}
+
+/* Stores every owner affiliation of r (one affs_set). */
+static void owners_write_back(const room_t *r)
+{
+    void *h;
+    const pv_store_t *st = store(&h);
+    size_t n = 0, i;
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        n += room_aff(r, e->key) == PV_MUC_AFF_OWNER;
+    pv_store_aff_t *items = n ? calloc(n, sizeof *items) : NULL;
+    if (!st || !items) {
+        if (st)
+            pv_log(PV_LOG_ERROR, MUC, "out of memory storing the restored owners of %s", r->jid);
+        free(items);
+        return;
+    }
+    n = 0;
+    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
+        if (room_aff(r, e->key) == PV_MUC_AFF_OWNER)
+            items[n++] = (pv_store_aff_t){e->key, "owner", room_aff_reason(r, e->key)};
+    st->affs_set(h, r->name, items, n, written_back, xstrdup(r->jid));
+    free(items);
+}
+
+/* A stored room without any owner (a crash cut its first store short after
+ * room_put): the owners OWNERS_KEY recorded become owners again. True when
+ * at least one was restored (logged with the room). */
+static bool owners_restore(room_t *r, const char *owners)
+{
+    if (!owners || !*owners) {
+        pv_log(PV_LOG_WARN, MUC,
+               "stored room %s has no owner and no recorded owners: only service "
+               "administrators can configure it",
+               r->jid);
+        return false;
+    }
+    char *list = xstrdup(owners), *j, *end;
+    if (!list) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory restoring the owners of %s", r->jid);
+        return false;
+    }
+    bool any = false;
+    for (j = list; *j; j = end) { /* space separated bare JIDs */
+        while (*j == ' ')
+            j++;
+        end = j + strcspn(j, " ");
+        if (*end)
+            *end++ = '\0';
+        if (!*j)
+            continue;
+        if (room_aff_set(r, j, PV_MUC_AFF_OWNER) < 0) {
+            pv_log(PV_LOG_ERROR, MUC, "restoring %s as owner of %s failed", j, r->jid);
+            continue;
+        }
+        pv_log(PV_LOG_WARN, MUC,
+               "stored room %s had no owner (its first store was interrupted): %s is owner "
+               "again",
+               r->jid, j);
+        any = true;
+    }
+    free(list);
+    return any;
+}
+
+static void restore_later(const char *name)
+{
+    char **v = realloc(restored, (nrestored + 1) * sizeof *v);
+    if (v)
+        restored = v;
+    if (!v || !(restored[nrestored] = xstrdup(name))) {
+        pv_log(PV_LOG_ERROR, MUC,
+               "out of memory: the restored owners of room %s are not stored now (they are "
+               "restored again at the next start)",
+               name);
+        return;
+    }
+    nrestored++;
+}
+
+/* Loading is over: the restored owners are stored. */
+static void restored_flush(void)
+{
+    loading = false;
+    for (size_t i = 0; i < nrestored; i++) {
+        room_t *r = muc ? rooms_get(restored[i]) : NULL;
+        if (r)
+            owners_write_back(r);
+        free(restored[i]);
+    }
+    free(restored);
+    restored = NULL;
+    nrestored = 0;
+}
+
 static void loaded(int status, const char *error, const pv_store_room_t *sr, void *ud)
 {
     (void)ud;
@@ -397,9 +554,12 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
     if (!r)
         return;
     int next = 0, f;
+    const char *owners = NULL; /* OWNERS_KEY's value, in sr */
     for (size_t i = 0; i < sr->nconfig; i++) {
         const char *k = sr->config[i].key, *v = sr->config[i].value;
-        if (!strcmp(k, "subject")) {
+        if (!strcmp(k, OWNERS_KEY)) {
+            owners = v;
+        } else if (!strcmp(k, "subject")) {
             r->subject = xstrdup(v);
         } else if (!strcmp(k, "subject_from")) {
             r->subject_from = xstrdup(v);
@@ -410,17 +570,27 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
             ext_config_load(r, k, v); /* another plugin's option (it skips core keys) */
         }
     }
+    bool has_owner = false;
     for (size_t i = 0; i < sr->naffs; i++) {
-        room_aff_set(r, sr->affs[i].jid, aff_from_name(sr->affs[i].affiliation));
+        pv_muc_aff_t a = aff_from_name(sr->affs[i].affiliation);
+        has_owner |= a == PV_MUC_AFF_OWNER;
+        room_aff_set(r, sr->affs[i].jid, a);
         room_aff_reason_set(r, sr->affs[i].jid, sr->affs[i].reason);
         ext_aff_load(r, sr->affs[i].jid, sr->affs[i].affiliation);
     }
     for (size_t i = 0; i < sr->nregs; i++)
         room_reg_set(r, sr->regs[i].jid, sr->regs[i].nick);
     r->stored = true;
+    bool restore = !has_owner && owners_restore(r, owners);
     if (rooms_add(r) < 0) {
         room_free(r);
         return;
+    }
+    if (restore) {
+        if (loading)
+            restore_later(r->name);
+        else
+            owners_write_back(r);
     }
     rooms_loaded++;
     pv_muc_room_event_t ev = {.room = r};
@@ -455,6 +625,7 @@ int persist_load_all(void)
     if (!st)
         return -1;
     load_failed = false;
+    loading = true;
     loads_pending = 1;
     rooms_loaded = 0;
     st->room_list(h, listed, NULL);
@@ -476,8 +647,10 @@ static void load_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 int persist_load_wait(double timeout)
 {
     struct ev_loop *loop = pv_loop();
-    if (!loop)
+    if (!loop) {
+        restored_flush();
         return persist_load_state() == 0 ? 0 : -1;
+    }
     bool expired = false;
     ev_timer t;
     ev_timer_init(&t, load_timeout, timeout, 0.);
@@ -494,6 +667,7 @@ int persist_load_wait(double timeout)
         pv_log(PV_LOG_WARN, MUC, "some stored rooms could not be loaded (see above)");
     if (st != 1)
         pv_log(PV_LOG_INFO, MUC, "%zu stored rooms loaded before serving", rooms_loaded);
+    restored_flush();
 #ifdef __GLIBC__
     /* The room list and each room's rows were scratch memory spread
      * between the rooms: give the pages it left free back to the system. */

@@ -141,7 +141,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
     map_init(&muc->rooms, false);
     *state = muc;
     if (read_config(cfg, muc) < 0 || multicast_init(cfg) < 0 || events_init() < 0 ||
-        api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */)
+        api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
+        notices_init() < 0 /* join/leave/rename texts, notices.c */)
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
@@ -192,6 +193,7 @@ static void muc_shutdown(void *state)
         pv_hook_remove(m->hooks[i]);
     api_shutdown();
     avatar_shutdown();
+    notices_shutdown();
     multicast_shutdown();
     muc_stats_shutdown();
     restart_shutdown(); /* saves the live occupants first (restart.c) */
