@@ -125,8 +125,20 @@ def test_pages_format_without_warnings():
             path = os.path.join(SRC, rel + '.in')
         p = subprocess.run(['groff', '-man', '-Tutf8', '-ww', '-z', path],
                            capture_output=True, text=True, env=dict(os.environ, LC_ALL='C.UTF-8'))
-        assert p.returncode == 0 and not p.stderr.strip(), \
-            '%s: groff says:\n%s' % (rel, p.stderr)
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().split('\n')
+        said = [w for w in p.stderr.strip().split('\n') if w and not _long_install_path(w, lines)]
+        assert p.returncode == 0 and not said, '%s: groff says:\n%s' % (rel, '\n'.join(said))
+
+
+def _long_install_path(warning, lines):
+    """True for groff's "can't break line" on a line that is only a path
+    filled in by configure: a long --prefix (distcheck's, for one) makes such
+    a line wider than the page, which no wording of the page can prevent."""
+    m = re.search(r':(\d+): warning .*can.t break line', warning)
+    if not m or int(m.group(1)) > len(lines):
+        return False
+    return re.match(r'^\.I[RB]? +/\S{40,}', lines[int(m.group(1)) - 1]) is not None
 
 
 run(globals())
