@@ -158,7 +158,7 @@ typedef struct muc_room {
     map_t aff_reasons; /* bare JID -> char *reason (owned), for the lists */
     map_t regs;      /* bare JID -> char *nick (owned) */
     map_t reg_nicks; /* nick (ci) -> char *bare (borrowed from regs key) */
-    map_t reg_pending; /* bare JID -> char *nick (owned): awaiting approval (memory only) */
+    map_t reg_pending; /* bare JID -> char *nick (owned): awaiting approval (stored) */
     occupant_t *first, *last;
     size_t noccupants;
     unsigned busy; /* >0 while iterating: destruction deferred */
@@ -327,6 +327,14 @@ pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare
 pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
                                   const char *nick);
 pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form);
+/* Pending requests as stored under REG_PENDING_KEY (persist.c): one
+ * "bare nick" a line. reg_pending_encode: caller frees; NULL when none
+ * (*oom false) or out of memory (*oom true, logged). reg_pending_load
+ * fills r->reg_pending from such a value (a registered user's request is
+ * dropped). */
+#define REG_PENDING_KEY "x-palaver#registration_pending"
+char *reg_pending_encode(const room_t *r, bool *oom);
+void reg_pending_load(room_t *r, const char *value);
 pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t disco_items_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t bounce_handler(pv_stanza_ctx_t *ctx, void *ud);

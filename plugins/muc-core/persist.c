@@ -8,7 +8,8 @@
  * storage. At start every stored room is loaded (room_list + room_load) and
  * muc-core's init runs the event loop until all arrived; callbacks may run
  * now or later (pgsql), so nothing here assumes either. Keys: the field
- * table's storage keys plus "subject" and "subject_from", and OWNERS_KEY.
+ * table's storage keys plus "subject" and "subject_from", OWNERS_KEY, and
+ * REG_PENDING_KEY (registration requests awaiting approval, reg_approval.c).
  *
  * OWNERS_KEY (Palaver-private, never shown in a form, disco or roominfo: it
  * is kept out of the room's options) holds the room's owners, space
@@ -286,7 +287,7 @@ static char *owners_list(const room_t *r, bool *oom)
 static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const cfg[CF_COUNT],
                      const char *subject, const char *subject_from)
 {
-    pv_kv_t kv[CF_COUNT + 3 + EXT_MAX_FIELDS];
+    pv_kv_t kv[CF_COUNT + 4 + EXT_MAX_FIELDS];
     size_t n = 0;
     *out = NULL;
     *nout = 0;
@@ -302,6 +303,13 @@ static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const c
         return false;
     if (owners)
         kv[n++] = (pv_kv_t){OWNERS_KEY, owners};
+    char *pending = reg_pending_encode(r, &oom); /* owned here */
+    if (oom) {
+        free(owners);
+        return false;
+    }
+    if (pending)
+        kv[n++] = (pv_kv_t){REG_PENDING_KEY, pending};
     n += ext_config_kv(r, kv + n, EXT_MAX_FIELDS);
     bool ok = (*out = calloc(n, sizeof **out)) != NULL;
     for (size_t i = 0; ok && i < n; i++) {
@@ -309,6 +317,7 @@ static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const c
         ok = dup_into(&(*out)[i].key, kv[i].key) && dup_into(&(*out)[i].value, kv[i].value);
     }
     free(owners);
+    free(pending);
     return ok;
 }
 
@@ -554,11 +563,14 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
     if (!r)
         return;
     int next = 0, f;
-    const char *owners = NULL; /* OWNERS_KEY's value, in sr */
+    const char *owners = NULL;  /* OWNERS_KEY's value, in sr */
+    const char *pending = NULL; /* REG_PENDING_KEY's, in sr */
     for (size_t i = 0; i < sr->nconfig; i++) {
         const char *k = sr->config[i].key, *v = sr->config[i].value;
         if (!strcmp(k, OWNERS_KEY)) {
             owners = v;
+        } else if (!strcmp(k, REG_PENDING_KEY)) {
+            pending = v;
         } else if (!strcmp(k, "subject")) {
             r->subject = xstrdup(v);
         } else if (!strcmp(k, "subject_from")) {
@@ -580,6 +592,7 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
     }
     for (size_t i = 0; i < sr->nregs; i++)
         room_reg_set(r, sr->regs[i].jid, sr->regs[i].nick);
+    reg_pending_load(r, pending); /* after the registrations: answered ones are dropped */
     r->stored = true;
     bool restore = !has_owner && owners_restore(r, owners);
     if (rooms_add(r) < 0) {

@@ -1,13 +1,17 @@
 /*
  * reg_approval.c: registration requests that wait for the room's admins
  * (XEP-0045 §9.9), in rooms with x-palaver#registration_approval on. A new
- * user's muc#register submission is kept (in memory: a restart forgets
- * pending requests) and every owner and admin gets it as a muc#register form
- * message from the room; an admin submits it back with muc#register_allow:
- * true registers the nick and makes the user a member (register.c, stored
- * first), false drops the request; either way the user is told by message.
+ * user's muc#register submission is kept (persistent rooms store it first,
+ * under REG_PENDING_KEY in the room's config, so a restart keeps it) and
+ * every owner and admin gets it as a muc#register form message from the
+ * room; an admin submits it back with muc#register_allow: true registers the
+ * nick and makes the user a member (register.c, stored first), false drops
+ * the request; either way the user is told by message and the stored
+ * request is removed.
  */
 #include "muc_internal.h"
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,16 +81,29 @@ static void tell_user(const room_t *r, const char *bare, const char *text)
     pv_el_free(m);
 }
 
-pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
-                                  const char *nick)
+/* A request being stored: what is needed to answer once the backend did. */
+typedef struct {
+    char *room;    /* owned */
+    pv_el_t *iq;   /* owned: the user's submission */
+    char *bare;    /* owned */
+    char *nick;    /* owned */
+    char *old;     /* owned: the nick an earlier pending request of bare had, or NULL */
+} req_op_t;
+
+static void req_op_free(req_op_t *op)
 {
-    char *kept = xstrdup(nick);
-    char *old = map_get(&r->reg_pending, bare);
-    if (!kept || map_put(&r->reg_pending, bare, kept) < 0) {
-        free(kept);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    }
-    free(old);
+    free(op->room);
+    pv_el_free(op->iq);
+    free(op->bare);
+    free(op->nick);
+    free(op->old);
+    free(op);
+}
+
+/* The request is kept: every owner and admin gets the form, the user the result. */
+static void request_announce(const room_t *r, const pv_el_t *iq, const char *bare,
+                             const char *nick)
+{
     pv_el_t *m = approval_form(r, bare, nick);
     size_t i, n = 0;
     for (map_entry_t *e = map_first(&r->affs, &i); m && e; e = map_next(&r->affs, e, &i)) {
@@ -100,7 +117,7 @@ pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *b
     pv_el_free(m);
     pv_log(PV_LOG_DEBUG, MUC, "%s asks to register in %s as %s (%zu admins asked)", bare, r->jid,
            nick, n);
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
+    pv_el_t *res = pv_iq_result_new(iq);
     pv_el_t *q = res ? pv_el_add(res, NS_REGISTER, "query") : NULL;
     if (q)
         pv_el_add_text_child(q, NS_REGISTER, "instructions",
@@ -109,7 +126,77 @@ pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *b
     if (res)
         pv_send(res);
     pv_el_free(res);
+}
+
+static void request_stored(bool ok, void *ud)
+{
+    req_op_t *op = ud;
+    room_t *r = muc ? rooms_get(op->room) : NULL;
+    if (!muc) {
+        req_op_free(op);
+        return;
+    }
+    if (!r) {
+        pv_send_error(op->iq, "cancel", "item-not-found", "The room was destroyed meanwhile");
+    } else if (ok) {
+        request_announce(r, op->iq, op->bare, op->nick);
+    } else {
+        /* Not stored: the request is forgotten (or the earlier one put back). */
+        char *now = map_get(&r->reg_pending, op->bare);
+        if (now && !strcmp(now, op->nick)) {
+            if (op->old && map_put(&r->reg_pending, op->bare, op->old) == 0) {
+                op->old = NULL;
+                free(now);
+            } else {
+                free(map_del(&r->reg_pending, op->bare));
+            }
+        }
+        pv_send_error(op->iq, "wait", "internal-server-error",
+                      "The registration request could not be stored; try again later");
+    }
+    req_op_free(op);
+}
+
+pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
+                                  const char *nick)
+{
+    req_op_t *op = calloc(1, sizeof *op);
+    char *kept = xstrdup(nick);
+    const char *old = map_get(&r->reg_pending, bare);
+    if (!op || !kept || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza)) ||
+        !(op->bare = xstrdup(bare)) || !(op->nick = xstrdup(nick)) ||
+        (old && !(op->old = xstrdup(old))) || map_put(&r->reg_pending, bare, kept) < 0) {
+        free(kept);
+        if (op)
+            req_op_free(op);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    free((char *)old); /* replaced by kept */
+    if (r->stored)
+        persist_config(r, NULL, r->subject, r->subject_from, NULL, 0, request_stored, op);
+    else
+        request_stored(true, op);
     return PV_HANDLED;
+}
+
+static void removal_stored(bool ok, void *ud)
+{
+    char *jid = ud; /* owned: the room's JID, for the log */
+    if (!ok)
+        pv_log(PV_LOG_WARN, MUC,
+               "the answered registration request in %s is still stored; it is asked again "
+               "after a restart",
+               jid ? jid : "a room");
+    free(jid);
+}
+
+/* The answered request leaves storage too (its answer already took effect). */
+static void request_forget(room_t *r, const char *bare)
+{
+    free(map_del(&r->reg_pending, bare));
+    if (r->stored)
+        persist_config(r, NULL, r->subject, r->subject_from, NULL, 0, removal_stored,
+                       xstrdup(r->jid));
 }
 
 pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form)
@@ -152,7 +239,65 @@ pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form)
                r->jid);
     }
     if (v == PV_HANDLED)
-        free(map_del(&r->reg_pending, bare));
+        request_forget(r, bare);
     free(bare);
     return v;
+}
+
+char *reg_pending_encode(const room_t *r, bool *oom)
+{
+    size_t len = 0, i;
+    *oom = false;
+    for (map_entry_t *e = map_first(&r->reg_pending, &i); e; e = map_next(&r->reg_pending, e, &i))
+        len += strlen(e->key) + 1 + strlen(e->val) + 1;
+    if (!len)
+        return NULL;
+    char *s = malloc(len), *p = s;
+    if (!s) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory listing the registration requests of %s", r->jid);
+        *oom = true;
+        return NULL;
+    }
+    for (map_entry_t *e = map_first(&r->reg_pending, &i); e;
+         e = map_next(&r->reg_pending, e, &i)) {
+        /* A bare JID has no space and a nick no line break (resourceprep
+         * prohibits control characters): "bare nick" lines parse back. */
+        p += sprintf(p, "%s%s %s", p == s ? "" : "\n", e->key, (const char *)e->val);
+    }
+    return s;
+}
+
+void reg_pending_load(room_t *r, const char *value)
+{
+    const char *line = value;
+    while (line && *line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *sp = memchr(line, ' ', len);
+        if (!sp || sp == line || sp + 1 == line + len) {
+            pv_log(PV_LOG_WARN, MUC, "stored room %s: a damaged registration request is ignored",
+                   r->jid);
+        } else {
+            char *bare = strndup(line, (size_t)(sp - line));
+            char *nick = strndup(sp + 1, len - (size_t)(sp + 1 - line));
+            if (!bare || !nick) {
+                pv_log(PV_LOG_ERROR, MUC, "out of memory loading the registration requests of %s",
+                       r->jid);
+            } else if (room_reg_nick(r, bare)) {
+                /* answered, but the removal was not stored: nothing to ask */
+            } else {
+                char *before = map_get(&r->reg_pending, bare);
+                if (map_put(&r->reg_pending, bare, nick) == 0) {
+                    free(before);
+                    nick = NULL;
+                } else {
+                    pv_log(PV_LOG_ERROR, MUC,
+                           "out of memory loading the registration requests of %s", r->jid);
+                }
+            }
+            free(bare);
+            free(nick);
+        }
+        line = end ? end + 1 : NULL;
+    }
 }

@@ -150,6 +150,38 @@ def test_registration_fails_with_internal_server_error():
         f.close()
 
 
+def test_registration_request_not_stored_is_refused_and_forgotten():
+    f = Failing()
+    try:
+        res = f.m.configure(OWNER, 'r', {'x-palaver#registration_approval': 1})
+        f.m.collect()
+        assert res.get('type') == 'result', tostring(res)
+        f.fail(True)
+        res = f.m.iq('dave@localhost/d', room_jid('r'), 'set', register_payload('dave'),
+                     id_='reg2')
+        got = f.m.collect()
+        expect_store_error(res, 'the registration request')
+        asked = [s for s in got if s.tag.endswith('message')]
+        assert not asked, 'admins were asked about a request that was not stored:\n' + \
+            '\n'.join(tostring(s) for s in asked)
+        f.logged('room_put')
+        f.alive()
+        f.fail(False)
+        # nothing is pending: the admin's approval finds no request
+        f.m.send("<message from='%s' to='%s'><x xmlns='jabber:x:data' type='submit'>"
+                 "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value>"
+                 "</field><field var='muc#jid'><value>dave@localhost</value></field>"
+                 "<field var='muc#register_allow'><value>1</value></field></x></message>"
+                 % (OWNER, room_jid('r')))
+        got = f.m.collect()
+        errors = [s for s in got if s.get('type') == 'error']
+        assert errors and error_condition(errors[0]) == ('cancel', 'item-not-found'), \
+            '\n'.join(tostring(s) for s in got)
+        assert registered_nick(f.m, 'r', 'dave@localhost/d') is None
+    finally:
+        f.close()
+
+
 def test_room_destruction_fails_and_keeps_the_room():
     f = Failing()
     try:

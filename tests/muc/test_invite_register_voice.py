@@ -1,7 +1,9 @@
 """muc-core: invitations, registration and voice requests (XEP-0045 §7.8, 7.10-7.13): INV-*, REG-*, VOICE-1."""
 
 import os
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -218,6 +220,49 @@ def test_reg_1_denied_registration_tells_the_requester():
         got = m.iq(A, room_jid('r'), 'get', "<query xmlns='%s'><item affiliation='member'/></query>"
                    % NS['muc_admin'], id_='ml')
         assert 'bob@localhost' not in tostring(got), tostring(got)
+
+
+def pending_survives_restart(backend):
+    """A request waiting for approval is stored: after a restart the admin
+    can still approve it; an answered request is gone from storage too."""
+    tmp = tempfile.mkdtemp(prefix='palaver-reg-pending-')
+    keep = '<keep-occupants>no</keep-occupants>'
+    try:
+        with MUC(backend=backend, tmpdir=tmp, muc_config=keep) as m:
+            m.create(A, 'r', 'alice', {APPROVAL: 1, 'persistentroom': 1})
+            for who, nick in ((B, 'bobby'), (C, 'caro')):
+                res = reg_set(m, who, nick)
+                assert res.get('type') == 'result', tostring(res)
+                m.collect()
+        with MUC(backend=backend, tmpdir=tmp, muc_config=keep) as m:
+            # the key that stores requests is no room option anyone sees
+            form = m.iq(A, room_jid('r'), 'get', "<query xmlns='%s'/>" % NS['muc_owner'],
+                        id_='f')
+            assert 'registration_pending' not in tostring(form), tostring(form)
+            got = approval_submit(m, A, 'bob@localhost', 'true')
+            told = [s for s in got if s.get('to') == 'bob@localhost']
+            assert told and 'approved' in body_of(told[0]), describe(got)
+            got = approval_submit(m, A, 'carol@example.net', 'false')
+            told = [s for s in got if s.get('to') == 'carol@example.net']
+            assert told and 'denied' in body_of(told[0]), describe(got)
+        with MUC(backend=backend, tmpdir=tmp, muc_config=keep) as m:
+            for jid in ('bob@localhost', 'carol@example.net'):
+                got = approval_submit(m, A, jid, 'true')
+                assert_error(got, A, 'cancel', 'item-not-found')
+            q = reg_get(m, B).find('{jabber:iq:register}query')
+            assert q.find('{jabber:iq:register}username').text == 'bobby', tostring(q)
+            q = reg_get(m, C).find('{jabber:iq:register}query')
+            assert q.find('{jabber:iq:register}registered') is None, tostring(q)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_reg_1_pending_request_survives_restart_sqlite():
+    pending_survives_restart('sqlite')
+
+
+def test_reg_1_pending_request_survives_restart_spool():
+    pending_survives_restart('spool')
 
 
 def test_reg_1_without_approval_members_are_admitted_at_once():
