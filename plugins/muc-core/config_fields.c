@@ -85,8 +85,13 @@ const config_field_t config_fields[CF_COUNT] = {
                             "Maximum Number of History Messages Returned by Room", "20", NULL,
                             check_uint},
     /* Palaver's own fields (Palaver 0.6 privacy, join, leave, rename) */
+    /* privacy: Palaver 0.6's "Allow users to query others?" (its IQ proxy;
+     * stored 1 when allowed, as palaver-migrate copies it). On by default:
+     * vCard, version and ping queries between occupants work as in other
+     * services; rooms brought over from 0.6 keep what they had (0 there). */
     [CF_PRIVACY] = {"x-palaver#privacy", "privacy", FT_BOOL,
-                    "Keep Occupants' Real JIDs From IQ Queries?", "0", NULL, NULL},
+                    "Allow Occupants to Send IQs (vCard, Version, Ping) to Each Other?", "1",
+                    NULL, NULL},
     [CF_JOIN_TEXT] = {"x-palaver#join", "join", FT_TEXT, "Message for Users Joining the Room",
                       "", NULL, NULL},
     [CF_LEAVE_TEXT] = {"x-palaver#leave", "leave", FT_TEXT, "Message for Users Leaving the Room",

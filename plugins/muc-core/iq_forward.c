@@ -4,7 +4,9 @@
  * target from the sender's occupant JID under a fresh id (vCard requests go
  * to the bare JID); the reply, matched by that id and its sender, goes back
  * to the requester with its original id. A ping to one's own occupant JID is
- * answered by the service (XEP-0410 self-ping).
+ * answered by the service (XEP-0410 self-ping). Rooms whose x-palaver#privacy
+ * is off (Palaver 0.6's "Allow users to query others?") refuse the rest with
+ * not-allowed.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -88,6 +90,9 @@ pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (!s)
         return refuse(ctx, "cancel", "not-acceptable",
                       "Only occupants may send IQs to other occupants");
+    if (!room_cfg_bool(r, CF_PRIVACY))
+        return refuse(ctx, "cancel", "not-allowed",
+                      "This room does not pass IQs between occupants");
     if (!target)
         return refuse(ctx, "cancel", "item-not-found", "There is no occupant with that nickname");
     if (!pending_init) {

@@ -191,6 +191,27 @@ def test_msg_5_self_ping_answered_by_service():
         assert cond(res)[1] == 'not-acceptable', tostring(res)
 
 
+def test_msg_5_privacy_off_refuses_iqs_between_occupants():
+    # x-palaver#privacy is Palaver 0.6's "Allow users to query others?":
+    # off, IQs to occupants are refused; self-ping still works.
+    with MUC() as m:
+        room3(m, {'x-palaver#privacy': 0})
+        for payload in ("<query xmlns='jabber:iq:version'/>", "<vCard xmlns='vcard-temp'/>"):
+            res = m.iq(B, occ('r', 'carol'), 'get', payload, id_='v')
+            assert cond(res) == ('cancel', 'not-allowed'), tostring(res)
+            assert res.get('from') == occ('r', 'carol') and res.get('to') == B, tostring(res)
+            assert m.collect() == [], 'the IQ was forwarded anyway'
+        res = m.iq(B, occ('r', 'bob'), 'get', "<ping xmlns='urn:xmpp:ping'/>", id_='sp')
+        assert res.get('type') == 'result', tostring(res)
+        # on again: forwarded
+        m.configure(A, 'r', {'x-palaver#privacy': 1})
+        m.collect()
+        m.send("<iq type='get' id='v2' from='%s' to='%s'><query xmlns='jabber:iq:version'/></iq>"
+               % (B, occ('r', 'carol')))
+        got = m.collect()
+        assert [s.get('to') for s in got] == [C], describe(got)
+
+
 def test_msg_6_message_size_limit():
     with MUC() as m:
         room3(m, {'x-palaver#message_size': 10})
