@@ -6,33 +6,20 @@ tree's modules, and stops it with SIGTERM. Output goes to a file (output());
 stop() raises AssertionError when a sanitizer reported an error there.
 """
 
-import atexit
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
-import weakref
 from xml.sax.saxutils import escape as _escape
+
+from server import read_text, terminate, track
 
 SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:')
 
 
 def escape(text):
     return _escape(str(text), {"'": '&apos;', '"': '&quot;'})
-
-
-_live = weakref.WeakSet()
-
-
-@atexit.register
-def _kill_leftovers():
-    # a test that forgot stop() must not leave a process running
-    for inst in list(_live):
-        if inst.proc is not None and inst.proc.poll() is None:
-            inst.proc.kill()
-            inst.proc.wait()
 
 
 class Palaver:
@@ -79,17 +66,16 @@ class Palaver:
         self._out = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=subprocess.STDOUT, cwd=self.dir)
-        _live.add(self)
+        track(self)
         return self
 
     def output(self):
         if self._saved_output is not None:
             return self._saved_output
-        try:
-            with open(self.log_path, 'rb') as f:
-                return f.read().decode('utf-8', 'replace')
-        except OSError:
-            return ''
+        return read_text(self.log_path)
+
+    def processes(self):
+        return [self.proc] if self.proc is not None else []
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -99,15 +85,7 @@ class Palaver:
         errors or if it had to be killed."""
         if self.proc is None:
             return None
-        killed = False
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                killed = True
+        killed = terminate(self.proc, timeout)
         if self._out is not None:
             self._out.close()
             self._out = None

@@ -16,22 +16,17 @@ Erlang VM run init:stop; SIGKILL after a timeout).
     ... e.c2s_port, e.component_port, e.log() ...
     e.cleanup()
 
-The interface is prosody.Prosody's, so suites and mucclient.teardown take
-either.
+The interface is prosody.Prosody's (all three are server.Server), so the
+suites (suite.py) take either.
 """
 
-import atexit
 import os
 import re
 import shutil
 import signal
 import socket
-import subprocess
-import tempfile
-import time
-import weakref
 
-from prosody import free_port, port_open
+from server import OneProcessServer, read_text
 
 ERL = shutil.which('erl') or '/usr/bin/erl'
 ERL_LIBS = '/usr/lib/x86_64-linux-gnu'
@@ -71,18 +66,6 @@ def yaml_str(s):
     return '"%s"' % str(s).replace('\\', '\\\\').replace('"', '\\"')
 
 
-_live = weakref.WeakSet()
-
-
-@atexit.register
-def _kill_leftovers():
-    # a test that forgot stop() must not leave a process running
-    for inst in list(_live):
-        if inst.proc is not None and inst.proc.poll() is None:
-            inst.proc.kill()
-            inst.proc.wait()
-
-
 def register_inband(port, vhost, user, password, timeout=10.0):
     """XEP-0077 registration over a fresh c2s stream (no TLS). Raises
     RuntimeError with the server's answer unless it is an IQ result."""
@@ -111,23 +94,19 @@ def register_inband(port, vhost, user, password, timeout=10.0):
         s.sendall(b'</stream:stream>')
 
 
-class Ejabberd:
+class Ejabberd(OneProcessServer):
     """One private ejabberd instance. See the module docstring."""
+
+    NAME = 'ejabberd'
+    START_TIMEOUT = 40.0
+    STOP_TIMEOUT = 15.0
 
     def __init__(self, components=None, vhost='localhost', c2s_port=None,
                  component_port=None, directory=None, debug=False):
-        self.components = dict(components or {})
-        self.vhost = vhost
-        self.c2s_port = c2s_port or free_port()
-        self.component_port = component_port or free_port()
-        self._own_dir = directory is None
-        self.dir = os.path.abspath(directory or tempfile.mkdtemp(prefix='palaver-ejabberd-'))
+        super().__init__(components=components, vhost=vhost, c2s_port=c2s_port,
+                         component_port=component_port, directory=directory)
         self.debug = debug
         self.config_path = os.path.join(self.dir, 'ejabberd.yml')
-        self.log_path = os.path.join(self.dir, 'ejabberd.log')
-        self.out_path = os.path.join(self.dir, 'ejabberd.out')
-        self.proc = None
-        self._out = None
 
     def config(self):
         comps = ''.join('      %s:\n        password: %s\n' % (yaml_str(d), yaml_str(s))
@@ -178,118 +157,26 @@ class Ejabberd:
         return env
 
     def command(self):
+        # erl execs erlexec, which execs beam.smp: the pid stays the VM's
         return [ERL, '-noinput', '-start_epmd', 'false',
                 '-mnesia', 'dir', '"%s"' % os.path.join(self.dir, 'db'),
                 '-s', 'ejabberd']
 
-    def start(self, timeout=40.0):
-        """Starts ejabberd in the foreground and waits until its c2s and
-        component ports accept connections. Raises RuntimeError with its
-        output otherwise."""
-        if self.proc is not None and self.proc.poll() is None:
-            return
-        self.write_config()
-        self._out = open(self.out_path, 'ab')
-        # erl execs erlexec, which execs beam.smp: the pid stays the VM's
-        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=subprocess.STDOUT, cwd=self.dir,
-                                     env=self.environment(), start_new_session=True)
-        _live.add(self)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError('ejabberd exited with %s:\n%s' % (self.proc.returncode,
-                                                                      self.output()))
-            if port_open(self.c2s_port) and port_open(self.component_port):
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError('ejabberd did not open ports %d/%d within %.0fs:\n%s' % (
-            self.c2s_port, self.component_port, timeout, self.output()))
-
-    def stop(self, timeout=15.0):
-        """Stops ejabberd by its pid (SIGTERM: the VM runs init:stop; after
-        `timeout`, SIGKILL to the process group it leads). Returns its exit
-        code. Its helper processes exit with it."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                # the VM and its helpers (erl_child_setup, inet_gethost), in
-                # the session it leads; its pid is not reaped yet, so the
-                # group is still ours
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except OSError:
-                    self.proc.kill()
-                self.proc.wait()
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        code = self.proc.returncode
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and (port_open(self.c2s_port)
-                                               or port_open(self.component_port)):
-            time.sleep(0.05)
-        return code
-
-    def restart(self, timeout=40.0):
-        self.stop()
-        self.start(timeout)
-
-    def cleanup(self):
-        """Stops it and removes its directory (if it made it)."""
-        self.stop()
-        if self._own_dir and not os.environ.get('PALAVER_KEEP_TMP'):
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.cleanup()
-        return False
+    def kill(self, proc):
+        """SIGKILL to the VM and its helpers (erl_child_setup, inet_gethost),
+        in the session it leads: its pid is not reaped yet, so the group is
+        still ours. SIGTERM before made the VM run init:stop; its helper
+        processes exit with it."""
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
 
     def register(self, user, password, host=None):
         """Creates an account by in-band registration over c2s."""
         register_inband(self.c2s_port, host or self.vhost, user, password)
 
-    def _read(self, path):
-        try:
-            with open(path, 'rb') as f:
-                return f.read().decode('utf-8', 'replace')
-        except OSError:
-            return ''
-
-    def log(self):
-        """ejabberd's log so far."""
-        return self._read(self.log_path)
-
     def output(self):
         return '%s\n--- error log ---\n%s\n--- log (tail) ---\n%s' % (
-            self._read(self.out_path)[-3000:], self._read(os.path.join(self.dir, 'error.log')),
+            read_text(self.out_path)[-3000:], read_text(os.path.join(self.dir, 'error.log')),
             self.log()[-4000:])
-
-    def log_size(self):
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
-
-    def wait_log(self, text, timeout=10.0, since=0):
-        """Waits until `text` appears in the log after byte offset `since`;
-        returns the matching line. Raises AssertionError on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            data = self.log()[since:] if since else self.log()
-            for line in data.splitlines():
-                if text in line:
-                    return line
-            if time.monotonic() > deadline:
-                raise AssertionError('%r not in ejabberd log within %.0fs:\n%s' % (
-                    text, timeout, data[-3000:]))
-            time.sleep(0.1)

@@ -18,23 +18,19 @@ unthrottled (<io><limits><stanzas>0). Stopped by pid, c2s and sm first.
     ... j.c2s_port, j.component_port, j.log() ...
     j.cleanup()
 
-The interface is prosody.Prosody's, so suites and mucclient.teardown take
-either. All components must share one secret (the router has one).
+The interface is prosody.Prosody's (all three are server.Server), so the
+suites (suite.py) take either. All components must share one secret (the
+router has one).
 """
 
-import atexit
 import gzip
 import os
-import shutil
-import signal
 import sqlite3
 import subprocess
-import tempfile
 import time
-import weakref
 from xml.sax.saxutils import escape
 
-from prosody import free_port, port_open
+from server import Server, port_open, read_text, terminate, track
 
 SBIN = '/usr/sbin'
 LIBDIR = '/usr/lib/x86_64-linux-gnu/jabberd2'
@@ -66,19 +62,6 @@ def version():
     return out[start + 1:end] if 0 <= start < end else ''
 
 
-_live = weakref.WeakSet()
-
-
-@atexit.register
-def _kill_leftovers():
-    # a test that forgot stop() must not leave a process running
-    for inst in list(_live):
-        for proc in inst.procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
 def _log(dir_, ident):
     return ('<log type="file"><ident>jabberd/%s</ident><file>%s/%s.log</file></log>'
             % (ident, escape(dir_), ident))
@@ -90,23 +73,22 @@ def _router_client(port):
             % (port, INTERNAL_USER, INTERNAL_PASS))
 
 
-class Jabberd2:
+class Jabberd2(Server):
     """One private jabberd2 (three processes). See the module docstring."""
+
+    NAME = 'jabberd2'
 
     def __init__(self, components=None, vhost='localhost', c2s_port=None,
                  component_port=None, directory=None):
-        self.components = dict(components or {})
+        # component_port: the router's port
+        super().__init__(components=components, vhost=vhost, c2s_port=c2s_port,
+                         component_port=component_port, directory=directory)
         secrets = set(self.components.values())
         if len(secrets) > 1:
             raise ValueError('jabberd2 has one component secret for all domains')
         self.secret = secrets.pop() if secrets else 'unused-secret'
-        self.vhost = vhost
-        self.c2s_port = c2s_port or free_port()
-        self.component_port = component_port or free_port()   # the router's port
-        self._own_dir = directory is None
-        self.dir = os.path.abspath(directory or tempfile.mkdtemp(prefix='palaver-jabberd2-'))
         self.db_path = os.path.join(self.dir, 'sqlite.db')
-        self.log_path = os.path.join(self.dir, 'router.log')
+        self.log_path = self.log_file()
         self.procs = {}
         self._outs = []
 
@@ -211,22 +193,25 @@ class Jabberd2:
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir,
             start_new_session=True)
 
+    def processes(self):
+        return list(self.procs.values())
+
     def _dead(self):
         return [n for n, p in self.procs.items() if p.poll() is not None]
 
     def running(self):
         return bool(self.procs) and not self._dead()
 
-    def start(self, timeout=20.0):
+    def start(self, timeout=None):
         """Starts router, then sm and c2s, and waits until the router and
         c2s ports accept connections and sm and c2s are bound to the router.
         Raises RuntimeError with their output otherwise."""
         if self.running():
             return
         self.write_config()
-        _live.add(self)
+        track(self)
         since = {n: self.log_size(n) for n in PROGRAMS}
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (timeout or self.START_TIMEOUT)
         self._spawn('router')
         while not port_open(self.component_port):
             self._check_alive(deadline, 'the router port %d' % self.component_port)
@@ -253,7 +238,7 @@ class Jabberd2:
                     ', '.join(dead), what, out))
             raise RuntimeError('jabberd2: no %s in time:\n%s' % (what, out))
 
-    def stop(self, timeout=10.0):
+    def stop(self, timeout=None):
         """Stops c2s, sm, then the router, each by its pid (SIGTERM, then
         SIGKILL). Returns the router's exit code."""
         code = None
@@ -261,42 +246,15 @@ class Jabberd2:
             proc = self.procs.get(name)
             if proc is None:
                 continue
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            terminate(proc, timeout or self.STOP_TIMEOUT)
             if name == 'router':
                 code = proc.returncode
         self.procs = {}
         for out in self._outs:
             out.close()
         self._outs = []
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and (port_open(self.c2s_port)
-                                               or port_open(self.component_port)):
-            time.sleep(0.05)
+        self._wait_ports_released()
         return code
-
-    def restart(self, timeout=20.0):
-        self.stop()
-        self.start(timeout)
-
-    def cleanup(self):
-        """Stops it and removes its directory (if it made it)."""
-        self.stop()
-        if self._own_dir and not os.environ.get('PALAVER_KEEP_TMP'):
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.cleanup()
-        return False
 
     # ---- accounts and logs -------------------------------------------------
 
@@ -312,42 +270,15 @@ class Jabberd2:
         finally:
             db.close()
 
-    def _read(self, path):
-        try:
-            with open(path, 'rb') as f:
-                return f.read().decode('utf-8', 'replace')
-        except OSError:
-            return ''
-
-    def log(self, name='router'):
-        """One program's log so far (the router's by default: it logs
-        component binds)."""
-        return self._read(os.path.join(self.dir, name + '.log'))
+    def log_file(self, name=None):
+        """One program's log (the router's by default: it logs component
+        binds)."""
+        return os.path.join(self.dir, (name or 'router') + '.log')
 
     def output(self):
         parts = []
         for name in PROGRAMS:
             parts.append('--- %s output ---\n%s\n--- %s log (tail) ---\n%s' % (
-                name, self._read(os.path.join(self.dir, name + '.out'))[-2000:],
+                name, read_text(os.path.join(self.dir, name + '.out'))[-2000:],
                 name, self.log(name)[-2500:]))
         return '\n'.join(parts)
-
-    def log_size(self, name='router'):
-        try:
-            return os.path.getsize(os.path.join(self.dir, name + '.log'))
-        except OSError:
-            return 0
-
-    def wait_log(self, text, timeout=10.0, since=0, name='router'):
-        """Waits until `text` appears in a program's log after byte offset
-        `since`; returns the matching line. Raises AssertionError on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            data = self.log(name)[since:] if since else self.log(name)
-            for line in data.splitlines():
-                if text in line:
-                    return line
-            if time.monotonic() > deadline:
-                raise AssertionError('%r not in jabberd2 %s log within %.0fs:\n%s' % (
-                    text, name, timeout, data[-3000:]))
-            time.sleep(0.1)

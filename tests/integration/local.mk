@@ -8,6 +8,11 @@ TESTS += tests/integration/test_ejabberd_muc.py tests/integration/test_jabberd2_
 EXTRA_DIST += tests/integration/test_ejabberd_muc.py tests/integration/test_jabberd2_muc.py \
 	tests/integration/ejabberd.py tests/integration/jabberd2.py
 
+# What the rigs share: server.py (the three private servers' common code,
+# also palaver's process helpers) and suite.py (every real-client suite's
+# setup and teardown).
+EXTRA_DIST += tests/integration/server.py tests/integration/suite.py
+
 # Faults against a real Prosody, palaver on sqlite: Prosody restarted under
 # load, palaver restarted (XEP-0410 self-ping), palaver killed (-9) during
 # a burst of configuration changes.

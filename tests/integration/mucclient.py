@@ -24,6 +24,8 @@ from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher.base import MatcherBase
 
+from xmppclient import close_loop
+
 logging.getLogger('slixmpp').setLevel(logging.CRITICAL)
 
 NS = {
@@ -178,29 +180,5 @@ class Users:
     def close(self):
         for u in list(self.users):
             self.logout(u)
-        pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        if pending:
-            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self.loop.close()
+        close_loop(self.loop)
 
-
-def teardown(users, daemon, server, tmpdir):
-    """Ends a real-server suite, whatever state it stopped in: the clients,
-    then palaver (a sanitizer report is printed as TAP diagnostics), then
-    Prosody, then the suite's temporary directory (kept with
-    PALAVER_KEEP_TMP=1). Any of them may be None."""
-    import os
-    import shutil
-    if users is not None:
-        users.close()
-    if daemon is not None:
-        try:
-            daemon.stop()
-        except AssertionError as e:
-            print('# ' + str(e).replace('\n', '\n# '), flush=True)
-    if server is not None:
-        server.cleanup()
-    if tmpdir and not os.environ.get('PALAVER_KEEP_TMP'):
-        shutil.rmtree(tmpdir, ignore_errors=True)

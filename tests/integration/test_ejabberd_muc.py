@@ -16,19 +16,16 @@ tests; PALAVER_KEEP_TMP=1 keeps the directories.
 """
 
 import os
-import signal
 import sys
-import tempfile
-import time
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..'))
 
-from taptest import run, skip_all  # noqa: E402
 import ejabberd  # noqa: E402
-from mucclient import Users, XmppError, NS, q, teardown  # noqa: E402
+from mucclient import XmppError, NS, q  # noqa: E402
+from suite import Suite  # noqa: E402
 # the stanza helpers of the Prosody suite (they take the user objects, not a server)
 from test_prosody_muc import (codes, item, text, err, show, join, leave, groupchat,  # noqa: E402
                               presence_from, message_from, get_config, submit_config,
@@ -39,7 +36,8 @@ SECRET = 'muc-server-suite-secret'
 PLUGINS = ['muc-core', 'history', 'disco-extended', 'game-rooms']
 ACCOUNTS = ('alice', 'bob', 'carol', 'dave')
 
-# What differs between servers; test_jabberd2_muc.py replaces it.
+# What differs between servers (a description as suite.prosody_server()
+# gives, and down_error); test_jabberd2_muc.py replaces it.
 SERVER = {
     'name': 'ejabberd',
     'available': ejabberd.available,
@@ -52,70 +50,15 @@ SERVER = {
     'palaver_port': lambda server: server.component_port,
 }
 
-S = None          # the server (ejabberd.Ejabberd, jabberd2.Jabberd2)
-D = None          # daemon.Palaver
-U = None          # mucclient.Users
-_daemon_dir = None
+S = D = U = None  # the server (ejabberd.Ejabberd, jabberd2.Jabberd2), daemon.Palaver,
+#                   mucclient.Users: see suite.py
+SUITE = Suite(globals(), SERVER, DOMAIN, SECRET, PLUGINS, ACCOUNTS, name='muc',
+              server_global='S')
+setup, login, logout = SUITE.setup, SUITE.login, SUITE.logout
+start_palaver, wait_component = SUITE.start_palaver, SUITE.wait_component
 
 
-# ---- setup ---------------------------------------------------------------
-
-def start_palaver():
-    """Starts palaver on the suite's sqlite database and waits until the
-    server logs the accepted handshake (after this call, not an old one)."""
-    from daemon import Palaver
-    global D
-    since = S.log_size()
-    D = Palaver(DOMAIN, SECRET, SERVER['palaver_port'](S), backend='sqlite', plugins=PLUGINS,
-                directory=_daemon_dir)
-    D.start()
-    D.wait_output("backend 'sqlite'", timeout=10)
-    S.wait_log(SERVER['auth_line'], timeout=20, since=since)
-    D.wait_output('as component ' + DOMAIN, timeout=10)
-    return since
-
-
-def setup():
-    global S, U, _daemon_dir
-    if S is None:
-        S = SERVER['make']()
-        S.start()
-        for a in ACCOUNTS:
-            S.register(a, a + 'pw')
-    if U is None:
-        U = Users(S.c2s_port)
-    if D is None:
-        _daemon_dir = _daemon_dir or tempfile.mkdtemp(prefix='palaver-%s-' % SERVER['name'])
-        start_palaver()
-        wait_component()
-    return U
-
-
-def wait_component(timeout=20.0):
-    """Until a client's disco#info to the service is answered by palaver."""
-    a = U.login('dave@localhost/probe', 'davepw', presence=False)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                a.iq(DOMAIN, 'get', "<query xmlns='%s'/>" % NS['info'], timeout=3)
-                return
-            except (XmppError, AssertionError):
-                if time.monotonic() > deadline:
-                    raise
-                U.sleep(0.2)
-    finally:
-        U.logout(a)
-
-
-def login(name, resource='integ'):
-    return U.login('%s@localhost/%s' % (name, resource), name + 'pw')
-
-
-def logout(*users):
-    for u in users:
-        U.logout(u)
-
+# ---- helpers -------------------------------------------------------------
 
 def room(name):
     return '%s@%s' % (name, DOMAIN)
@@ -337,27 +280,8 @@ def test_exit_2_error_while_palaver_is_down_then_persistent_room_survives():
 
 def test_palaver_stops_cleanly_after_the_suite():
     """Exit 0 on SIGTERM, and no sanitizer report in its output (ASan builds)."""
-    global D
-    setup()
-    d, D = D, None
-    code = d.stop()
-    assert code == 0, 'exit code %s:\n%s' % (code, d.output()[-3000:])
-
-
-def _interrupted(*_):
-    raise KeyboardInterrupt('SIGTERM')
-
-
-def main(namespace):
-    if not SERVER['available']():
-        skip_all('%s is not installed' % SERVER['name'])
-    # a SIGTERM (make's timeout, CI cancelling) still tears everything down
-    signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        run(namespace)
-    finally:
-        teardown(U, D, S, _daemon_dir)
+    SUITE.check_clean_stop()
 
 
 if __name__ == '__main__':
-    main(globals())
+    SUITE.main(globals())

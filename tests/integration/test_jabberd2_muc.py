@@ -182,7 +182,7 @@ if __name__ == '__main__':
     ns = dict(vars(suite))
     ns.update({k: v for k, v in globals().items() if k.startswith('test_')})
     try:
-        suite.main(ns)
+        suite.SUITE.main(ns)
     finally:
         if RELAY is not None:
             RELAY.close()

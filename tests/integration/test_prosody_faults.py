@@ -23,7 +23,6 @@ import asyncio
 import os
 import signal
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 
@@ -31,9 +30,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..'))
 
-from taptest import run, skip_all  # noqa: E402
-import prosody  # noqa: E402
-from mucclient import Users, XmppError, NS, q, teardown  # noqa: E402
+from mucclient import Users, XmppError, NS, q  # noqa: E402
+from suite import Suite, prosody_server  # noqa: E402
 from test_prosody_muc import (codes, item, text, err, show, join, groupchat,  # noqa: E402
                               message_from, get_config, submit_config,
                               admin_set, ROOMCONFIG)
@@ -45,57 +43,14 @@ PLUGINS = ['muc-core', 'history', 'disco-extended', 'game-rooms']
 ACCOUNTS = ('alice', 'bob', 'carol', 'dave')
 AUTH_LINE = 'External component successfully authenticated'
 
-P = None          # prosody.Prosody
-D = None          # daemon.Palaver
-U = None          # mucclient.Users
-_daemon_dir = None
+P = D = U = None  # prosody.Prosody, daemon.Palaver, mucclient.Users: see suite.py
+SUITE = Suite(globals(), prosody_server(DOMAIN, SECRET), DOMAIN, SECRET, PLUGINS, ACCOUNTS,
+              name='faults')
+setup, login, logout = SUITE.setup, SUITE.login, SUITE.logout
+start_palaver, wait_component = SUITE.start_palaver, SUITE.wait_component
 
 
-# ---- setup ---------------------------------------------------------------
-
-def start_palaver():
-    from daemon import Palaver
-    global D
-    since = P.log_size()
-    D = Palaver(DOMAIN, SECRET, P.component_port, backend='sqlite', plugins=PLUGINS,
-                directory=_daemon_dir)
-    D.start()
-    D.wait_output("backend 'sqlite'", timeout=10)
-    P.wait_log(AUTH_LINE, timeout=20, since=since)
-
-
-def setup():
-    global P, U, _daemon_dir
-    if P is None:
-        P = prosody.Prosody(components={DOMAIN: SECRET})
-        P.start()
-        for a in ACCOUNTS:
-            P.register(a, a + 'pw')
-    if U is None:
-        U = Users(P.c2s_port)
-    if D is None:
-        _daemon_dir = _daemon_dir or tempfile.mkdtemp(prefix='palaver-faults-')
-        start_palaver()
-        wait_component()
-    return U
-
-
-def wait_component(timeout=30.0):
-    """Until a client's disco#info to the service is answered by palaver."""
-    a = U.login('dave@localhost/probe', 'davepw', presence=False)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                a.iq(DOMAIN, 'get', "<query xmlns='%s'/>" % NS['info'], timeout=3)
-                return
-            except (XmppError, AssertionError):
-                if time.monotonic() > deadline:
-                    raise
-                U.sleep(0.2)
-    finally:
-        U.logout(a)
-
+# ---- helpers -------------------------------------------------------------
 
 def new_clients():
     """Drops every client session (they died with Prosody) and opens a new
@@ -107,15 +62,6 @@ def new_clients():
     except Exception as e:   # noqa: BLE001 - the connections are already gone
         print('# closing the old clients: %r' % (e,), flush=True)
     U = Users(P.c2s_port)
-
-
-def login(name, resource='integ'):
-    return U.login('%s@localhost/%s' % (name, resource), name + 'pw')
-
-
-def logout(*users):
-    for u in users:
-        U.logout(u)
 
 
 def room(name):
@@ -469,27 +415,8 @@ def test_kill_9_during_config_burst_keeps_every_acknowledged_change():
 
 def test_palaver_stops_cleanly_after_the_faults():
     """Exit 0 on SIGTERM, and no sanitizer report in its output (ASan builds)."""
-    global D
-    setup()
-    d, D = D, None
-    code = d.stop()
-    assert code == 0, 'exit code %s:\n%s' % (code, d.output()[-3000:])
-
-
-def _interrupted(*_):
-    raise KeyboardInterrupt('SIGTERM')
-
-
-def main(namespace):
-    if not prosody.available():
-        skip_all('prosody is not installed')
-    # a SIGTERM (make's timeout, CI cancelling) still tears everything down
-    signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        run(namespace)
-    finally:
-        teardown(U, D, P, _daemon_dir)
+    SUITE.check_clean_stop()
 
 
 if __name__ == '__main__':
-    main(globals())
+    SUITE.main(globals())

@@ -20,17 +20,15 @@ import datetime
 import math
 import os
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..'))
 
-from taptest import run, skip_all  # noqa: E402
-import prosody  # noqa: E402
 import test_prosody_muc as M  # noqa: E402  (helpers only; its tests do not run here)
-from mucclient import Users, q, teardown  # noqa: E402
+from mucclient import q  # noqa: E402
+from suite import Suite, prosody_server  # noqa: E402
 from test_prosody_muc import (room, codes, text, show, from_room, join, leave,  # noqa: E402
                               message_from, groupchat, create)
 
@@ -39,39 +37,10 @@ SECRET = 'history-integration-secret'
 PLUGINS = ['muc-core', 'history']
 ACCOUNTS = ('alice', 'bob', 'carol', 'dave')
 
-P = None          # prosody.Prosody
-D = None          # daemon.Palaver
-U = None          # mucclient.Users
-_dir = None
-
-
-def setup():
-    global P, D, U, _dir
-    if P is None:
-        P = prosody.Prosody(components={DOMAIN: SECRET})
-        P.start()
-        for a in ACCOUNTS:
-            P.register(a, a + 'pw')
-    if U is None:
-        U = M.U = Users(P.c2s_port)
-    if D is None:
-        from daemon import Palaver
-        _dir = _dir or tempfile.mkdtemp(prefix='palaver-hist-')
-        D = Palaver(DOMAIN, SECRET, P.component_port, backend='sqlite', plugins=PLUGINS,
-                    directory=_dir)
-        D.start()
-        D.wait_output("backend 'sqlite'", timeout=10)
-        P.wait_log('External component successfully authenticated', timeout=15, since=0)
-        M.wait_component()
-
-
-def login(name):
-    return U.login('%s@localhost/hist' % name, name + 'pw')
-
-
-def logout(*users):
-    for u in users:
-        U.logout(u)
+P = D = U = None  # prosody.Prosody, daemon.Palaver, mucclient.Users: see suite.py
+SUITE = Suite(globals(), prosody_server(DOMAIN, SECRET), DOMAIN, SECRET, PLUGINS, ACCOUNTS,
+              name='history', resource='hist')
+setup, login, logout = SUITE.setup, SUITE.login, SUITE.logout
 
 
 # ---- sending, probing, checking ---------------------------------------------
@@ -322,21 +291,8 @@ def test_enter_13_owner_3_room_maxhistoryfetch_caps_larger_request():
 
 def test_palaver_stops_cleanly_after_the_suite():
     """Exit 0 on SIGTERM and no sanitizer report in its output (ASan builds)."""
-    global D
-    setup()
-    d, D = D, None
-    code = d.stop()     # raises on sanitizer errors or when it had to be killed
-    assert code == 0, 'exit code %s:\n%s' % (code, d.output()[-3000:])
-
-
-def main(namespace):
-    if not prosody.available():
-        skip_all('prosody is not installed')
-    try:
-        run(namespace)
-    finally:
-        teardown(U, D, P, _dir)
+    SUITE.check_clean_stop()
 
 
 if __name__ == '__main__':
-    main(globals())
+    SUITE.main(globals())

@@ -18,15 +18,14 @@ against a private PostgreSQL. Skipped only when Prosody is not installed.
 
 import os
 import sys
-import time
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..'))
 
-from taptest import run, skip_all  # noqa: E402
-import prosody  # noqa: E402
+from mucclient import XmppError, NS, q  # noqa: E402
+from suite import Suite, prosody_server  # noqa: E402
 
 DOMAIN = 'muc.localhost'
 SECRET = 'muc-integration-secret'
@@ -34,72 +33,12 @@ PLUGINS = ['muc-core', 'history', 'disco-extended', 'game-rooms']
 ACCOUNTS = ('alice', 'bob', 'carol', 'dave')
 ROOMCONFIG = 'http://jabber.org/protocol/muc#roomconfig'
 
-from mucclient import Users, XmppError, NS, q, teardown  # noqa: E402
-
-P = None          # prosody.Prosody
-D = None          # daemon.Palaver
-U = None          # mucclient.Users
-BACKEND = {'type': 'sqlite', 'options': ''}
-_daemon_dir = None
-
-
-# ---- setup ---------------------------------------------------------------
-
-def start_palaver():
-    from daemon import Palaver
-    global D
-    D = Palaver(DOMAIN, SECRET, P.component_port, backend=BACKEND['type'],
-                backend_options=BACKEND['options'], plugins=PLUGINS, directory=_daemon_dir)
-    D.start()
-    # the backend asked for is the one in use (not a silent fallback)
-    D.wait_output("backend '%s'" % BACKEND['type'], timeout=10)
-    since = P.log_size()
-    P.wait_log('External component successfully authenticated', timeout=15, since=0)
-    return since
-
-
-def setup():
-    global P, U, _daemon_dir
-    if P is None:
-        P = prosody.Prosody(components={DOMAIN: SECRET})
-        P.start()
-        for a in ACCOUNTS:
-            P.register(a, a + 'pw')
-    if U is None:
-        U = Users(P.c2s_port)
-    if D is None:
-        import tempfile
-        _daemon_dir = _daemon_dir or tempfile.mkdtemp(prefix='palaver-integ-')
-        start_palaver()
-        wait_component()
-    return U
-
-
-def wait_component(timeout=15.0):
-    """Until a client's disco#info to the service is answered by palaver."""
-    users = U
-    a = users.login('dave@localhost/probe', 'davepw', presence=False)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                a.iq(DOMAIN, 'get', "<query xmlns='%s'/>" % NS['info'], timeout=3)
-                return
-            except (XmppError, AssertionError):
-                if time.monotonic() > deadline:
-                    raise
-                users.sleep(0.2)
-    finally:
-        users.logout(a)
-
-
-def login(name, resource='integ'):
-    return U.login('%s@localhost/%s' % (name, resource), name + 'pw')
-
-
-def logout(*users):
-    for u in users:
-        U.logout(u)
+P = D = U = None  # prosody.Prosody, daemon.Palaver, mucclient.Users: see suite.py
+# test_prosody_muc_pgsql.py sets SUITE.backend (and its options) before main()
+SUITE = Suite(globals(), prosody_server(DOMAIN, SECRET), DOMAIN, SECRET, PLUGINS, ACCOUNTS,
+              name='muc')
+setup, login, logout = SUITE.setup, SUITE.login, SUITE.logout
+start_palaver, wait_component = SUITE.start_palaver, SUITE.wait_component
 
 
 # ---- stanza helpers ------------------------------------------------------
@@ -780,7 +719,7 @@ def mam_page(u, rname, qid, rsm):
                % (NS['mam'], qid, NS['rsm'], rsm))
     fin = res.find(q('mam:fin'))
     assert fin is not None, ET.tostring(res, 'unicode')
-    U.sleep(0.2)
+    u.users.sleep(0.2)
     results = []
     for st in u.since(m):
         r = st.find(q('mam:result'))
@@ -823,15 +762,21 @@ def test_mam_1_archive_query_with_rsm_paging():
 
 # ---- moderation, administration, destruction ------------------------------
 
+def occupied(rname, alice, bob, carol):
+    """alice creates the room (nick Alice), bob and carol join it (Bob,
+    Carol); returns each user's mark() once all three are in."""
+    create(alice, rname, 'Alice')
+    join(bob, rname, 'Bob')
+    join(carol, rname, 'Carol')
+    return {u: u.mark() for u in (alice, bob, carol)}
+
+
 def test_mod_1_kick_with_reason():
     setup()
     R = 'mods-kick'
     alice, bob, carol = login('alice'), login('bob'), login('carol')
     try:
-        create(alice, R, 'Alice')
-        join(bob, R, 'Bob')
-        join(carol, R, 'Carol')
-        m = {u: u.mark() for u in (alice, bob, carol)}
+        m = occupied(R, alice, bob, carol)
         admin_set(alice, R, "<item nick='Carol' role='none'><reason>spam</reason></item>")
         for u, own in ((alice, []), (bob, []), (carol, [110])):
             st = presence_from(u, room(R) + '/Carol', m[u], lambda s: s.get('type') == 'unavailable')
@@ -882,10 +827,7 @@ def test_admin_1_ban_with_reason():
     R = 'mods-ban'
     alice, bob, carol = login('alice'), login('bob'), login('carol')
     try:
-        create(alice, R, 'Alice')
-        join(bob, R, 'Bob')
-        join(carol, R, 'Carol')
-        m = {u: u.mark() for u in (alice, bob, carol)}
+        m = occupied(R, alice, bob, carol)
         admin_set(alice, R, "<item jid='bob@localhost' affiliation='outcast'>"
                             "<reason>troll</reason></item>")
         for u, own in ((alice, []), (carol, []), (bob, [110])):
@@ -1150,22 +1092,8 @@ def test_exit_2_owner_2_admin_1_reg_2_persistent_room_survives_palaver_restart()
 
 def test_palaver_stops_cleanly_after_the_suite():
     """Exit 0 on SIGTERM and no sanitizer report in its output (ASan builds)."""
-    global D
-    setup()
-    d, D = D, None
-    code = d.stop()     # raises on sanitizer errors or when it had to be killed
-    assert code == 0, 'exit code %s:\n%s' % (code, d.output()[-3000:])
-
-
-def main(namespace):
-    global P, D, U
-    if not prosody.available():
-        skip_all('prosody is not installed')
-    try:
-        run(namespace)
-    finally:
-        teardown(U, D, P, _daemon_dir)
+    SUITE.check_clean_stop()
 
 
 if __name__ == '__main__':
-    main(globals())
+    SUITE.main(globals())

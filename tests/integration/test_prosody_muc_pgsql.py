@@ -36,9 +36,9 @@ if __name__ == '__main__':
         print('# ' + str(e).replace('\n', '\n# '), flush=True)
         pg.stop()
         sys.exit(0)
-    suite.BACKEND = {'type': 'pgsql',
-                     'options': '<conninfo>%s</conninfo>' % escape(pg.conninfo)}
+    suite.SUITE.backend = 'pgsql'
+    suite.SUITE.backend_options = '<conninfo>%s</conninfo>' % escape(pg.conninfo)
     try:
-        suite.main(vars(suite))
+        suite.SUITE.main(vars(suite))
     finally:
         pg.stop()

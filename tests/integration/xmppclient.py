@@ -15,6 +15,17 @@ import slixmpp
 logging.getLogger('slixmpp').setLevel(logging.CRITICAL)
 
 
+def close_loop(loop):
+    """Cancels the tasks still pending in an asyncio loop (a client's reader,
+    keepalives), lets them end, and closes the loop."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in pending:
+        t.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+
+
 class Client:
     def __init__(self, jid, password, port, host='127.0.0.1', plugins=('xep_0030', 'xep_0045',
                                                                         'xep_0092', 'xep_0199'),
@@ -62,12 +73,7 @@ class Client:
         except Exception:   # noqa: BLE001 - best effort at teardown
             pass
         finally:
-            pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
-            for t in pending:
-                t.cancel()
-            if pending:
-                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            self.loop.close()
+            close_loop(self.loop)
 
     def __enter__(self):
         return self.connect()
