@@ -13,6 +13,14 @@ EXTRA_DIST += tests/integration/test_ejabberd_muc.py tests/integration/test_jabb
 # setup and teardown).
 EXTRA_DIST += tests/integration/server.py tests/integration/suite.py
 
+# The use cases and service rules test_prosody_muc.py does not walk
+# through (addressing, bans, creation policy, bounces, presence broadcast,
+# flood control, service admins, ad-hoc commands, tombstones), on sqlite
+# and on pgsql.
+TESTS += tests/integration/test_prosody_usecases.py tests/integration/test_prosody_usecases_pgsql.py
+EXTRA_DIST += tests/integration/test_prosody_usecases.py \
+	tests/integration/test_prosody_usecases_pgsql.py
+
 # Faults against a real Prosody, palaver on sqlite: Prosody restarted under
 # load, palaver restarted (XEP-0410 self-ping), palaver killed (-9) during
 # a burst of configuration changes.

@@ -29,6 +29,7 @@ directory (and so the same database).
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 
@@ -71,7 +72,7 @@ class Suite:
 
     def __init__(self, namespace, description, domain, secret, plugins, accounts, name,
                  resource='integ', backend='sqlite', backend_options='', plugin_config=None,
-                 server_global='P', probe='dave'):
+                 server_global='P', probe='dave', extra_config=''):
         self.ns = namespace
         self.description = description
         self.domain, self.secret = domain, secret
@@ -81,6 +82,7 @@ class Suite:
         self.resource = resource            # of every login()
         self.backend, self.backend_options = backend, backend_options
         self.plugin_config = dict(plugin_config or {})
+        self.extra_config = extra_config    # raw XML in palaver's <palaver> (e.g. <sadmin>)
         self.globals = {'server': server_global, 'daemon': 'D', 'users': 'U'}
         self.probe = probe                  # the account wait_component() logs in
         self.tmpdir = None                  # palaver's directory, kept across restarts
@@ -120,7 +122,7 @@ class Suite:
         self.daemon = Palaver(self.domain, self.secret, self.description['palaver_port'](server),
                               backend=self.backend, backend_options=self.backend_options,
                               plugins=self.plugins, plugin_config=self.plugin_config,
-                              directory=self.tmpdir)
+                              extra_config=self.extra_config, directory=self.tmpdir)
         self.daemon.start()
         self.daemon.wait_output("backend '%s'" % self.backend, timeout=10)
         server.wait_log(self.description['auth_line'], timeout=20, since=since)
@@ -187,3 +189,34 @@ class Suite:
             run(tests)
         finally:
             self.teardown()
+
+
+def main_on_pgsql(module):
+    """Runs the tests of a suite module (its SUITE and test_* functions) with
+    palaver on the pgsql backend, against a private PostgreSQL started here
+    (pgserver.py) and stopped at the end. Skips all when Prosody or the
+    PostgreSQL server binaries are absent, or the pgsql backend was not built."""
+    from xml.sax.saxutils import escape
+    import pgserver
+    if not module.SUITE.description['available']():
+        skip_all('%s is not installed' % module.SUITE.description['name'])
+    build = os.environ.get('PALAVER_BUILDDIR', '.')
+    if not os.path.exists(os.path.join(build, 'backends', 'pgsql', 'pgsql.la')):
+        skip_all('pgsql backend not built (configure did not find libpq)')
+    try:
+        pg = pgserver.PgServer()
+    except pgserver.Unavailable as e:
+        skip_all(str(e))
+    try:
+        pg.start()
+    except RuntimeError as e:
+        print('Bail out! private PostgreSQL: %s' % str(e).splitlines()[0], flush=True)
+        print('# ' + str(e).replace('\n', '\n# '), flush=True)
+        pg.stop()
+        sys.exit(0)
+    module.SUITE.backend = 'pgsql'
+    module.SUITE.backend_options = '<conninfo>%s</conninfo>' % escape(pg.conninfo)
+    try:
+        module.SUITE.main(vars(module))
+    finally:
+        pg.stop()

@@ -261,7 +261,7 @@ def kill_palaver():
     assert d.proc.returncode == -signal.SIGKILL, d.proc.returncode
 
 
-def test_palaver_clean_restart_keeps_clients_joined_kill_9_makes_them_rejoin():
+def test_restart_1_palaver_clean_restart_keeps_clients_joined_kill_9_makes_them_rejoin():
     global D
     setup()
     R = 'pinged'
