@@ -466,6 +466,7 @@ static void close_store(void)
     if (M.store) {
         pv_log(PV_LOG_DEBUG, "core", "backend '%s': closing", M.store_name);
         M.store->close(M.store_state);
+        stats_store_forget(); /* records of calls it never answered */
     }
     free(M.store_name);
     M.store = NULL;

@@ -43,4 +43,8 @@ void stats_shutdown(void);
  * backend changes; NULL gives NULL. */
 const pv_store_t *stats_store_wrap(const pv_store_t *real);
 
+/* Frees the timing records of calls the backend never answered; only after
+ * the backend was closed (its late callbacks would find them gone). */
+void stats_store_forget(void);
+
 #endif

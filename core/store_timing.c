@@ -7,7 +7,9 @@
  * the latency a plugin waits for, whether the backend answers before
  * returning (memory, spool, sqlite) or later from the event loop (pgsql).
  * open and close are the backend's own (only the core calls them). When a
- * timing record cannot be allocated the call goes through untimed.
+ * timing record cannot be allocated the call goes through untimed. Records
+ * of calls the backend never answered (a backend stopped mid-operation) are
+ * freed by stats_store_forget once the backend is closed.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ static const pv_store_t *real;
 static pv_store_t timed;
 
 typedef struct pending {
+    struct pending *prev, *next; /* in `inflight` */
     double t0;
     void *ud;
     union {
@@ -37,6 +40,9 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Every record whose callback has not run yet (owned here). */
+static pending_t *inflight;
+
 /* A record for one call, or NULL (the call then goes through untimed). */
 static pending_t *start(void *ud)
 {
@@ -44,15 +50,36 @@ static pending_t *start(void *ud)
     if (p) {
         p->ud = ud;
         p->t0 = mono();
+        p->prev = NULL;
+        p->next = inflight;
+        if (inflight)
+            inflight->prev = p;
+        inflight = p;
     }
     return p;
 }
 
-/* Records the latency; returns the caller's ud (the caller frees p). */
+/* Records the latency and takes p off the in-flight list; returns the
+ * caller's ud (the caller frees p). */
 static void *finish(pending_t *p)
 {
     stats_backend_time(mono() - p->t0);
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        inflight = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
     return p->ud;
+}
+
+void stats_store_forget(void)
+{
+    while (inflight) {
+        pending_t *p = inflight;
+        inflight = p->next;
+        free(p);
+    }
 }
 
 static void done_cb(int status, const char *error, void *ud)

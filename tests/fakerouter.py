@@ -594,12 +594,15 @@ class Router:
         finally:
             self._pending = skipped + self._pending
 
-    def collect(self, quiet=0.3, timeout=10.0):
-        """Every stanza until none arrived for `quiet` seconds."""
+    def collect(self, quiet=0.3, timeout=10.0, first=None):
+        """Every stanza until none arrived for `quiet` seconds. With `first`,
+        the first one is waited for up to that long (for requests that are
+        always answered: a slow daemon, under valgrind say, is not taken
+        for a silent one)."""
         out = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            el = self._next_stanza(quiet)
+            el = self._next_stanza(first if first and not out else quiet)
             if el is None:
                 return out
             out.append(el)

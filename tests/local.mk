@@ -28,3 +28,27 @@ EXTRA_DIST += tests/integration/test_prosody_muc.py tests/integration/test_proso
 # through a real Prosody (skipped when prosody is not installed).
 TESTS += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
 EXTRA_DIST += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
+
+# `make check-valgrind`, in a build configured without --enable-sanitizers
+# (tools/test-all makes one beside the sanitizer build): the C unit tests,
+# and daemon suites that together reach every plugin and the sqlite and
+# spool backends, under valgrind's memcheck. A memory error or a definite
+# or indirect leak fails the test (exit status 99; the report is in its log).
+VALGRIND_DAEMON_TESTS = tests/core/test_daemon.py tests/muc/test_enter.py \
+	tests/muc/test_messages.py tests/muc/test_moderation.py tests/muc/test_owner_ops.py \
+	tests/muc/test_invite_register_voice.py tests/muc/test_persist.py \
+	tests/muc/test_restart.py tests/muc/test_tombstone.py tests/muc/test_avatar.py \
+	tests/muc/test_multicast.py tests/muc/test_notices.py \
+	tests/backends/test_store_failure.py tests/history/test_history_join.py \
+	tests/history/test_mam.py tests/history/test_moderate.py tests/game/test_game_rooms.py \
+	tests/disco/test_roominfo.py
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+EXTRA_DIST += tests/valgrind-palaver
+check-valgrind: all
+	@case '$(CFLAGS) $(LDFLAGS)' in *fsanitize*) \
+	  echo "check-valgrind: this build has sanitizers; configure another one without --enable-sanitizers"; \
+	  exit 1;; esac
+	PALAVER_TEST_BIN='$(abs_top_srcdir)/tests/valgrind-palaver' $(MAKE) $(AM_MAKEFLAGS) check \
+	  TESTS='$(filter tests/unit/%,$(TESTS)) $(VALGRIND_DAEMON_TESTS)' LOG_COMPILER='$(VALGRIND)'
+.PHONY: check-valgrind
