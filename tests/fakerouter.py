@@ -152,6 +152,12 @@ def _split_dirs(value):
     return [d for d in (value or '').split(':') if d]
 
 
+# PALAVER_TEST_SLOW: a factor for the quiet times after which a test takes
+# the daemon's silence for an answer (`make check-valgrind` sets it: a daemon
+# under valgrind is many times slower, most of all on first-time code paths).
+SLOW = max(1.0, float(os.environ.get('PALAVER_TEST_SLOW') or 1))
+
+
 class Connection:
     """One accepted TCP connection from the daemon, with a reader thread that
     parses the daemon's stream incrementally and queues its events:
@@ -598,7 +604,8 @@ class Router:
         """Every stanza until none arrived for `quiet` seconds. With `first`,
         the first one is waited for up to that long (for requests that are
         always answered: a slow daemon, under valgrind say, is not taken
-        for a silent one)."""
+        for a silent one). Both are multiplied by SLOW."""
+        quiet, first = quiet * SLOW, first and first * SLOW
         out = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -609,7 +616,9 @@ class Router:
         return out
 
     def stanzas(self, quiet=0.3):
-        """Yields each stanza as it arrives, until none arrived for `quiet` seconds."""
+        """Yields each stanza as it arrives, until none arrived for `quiet`
+        seconds (times SLOW)."""
+        quiet *= SLOW
         while True:
             el = self._next_stanza(quiet)
             if el is None:
@@ -617,7 +626,8 @@ class Router:
             yield el
 
     def expect_nothing(self, quiet=0.3):
-        """AssertionError if any stanza arrives within `quiet` seconds."""
+        """AssertionError if any stanza arrives within `quiet` seconds (times SLOW)."""
+        quiet *= SLOW
         el = self._next_stanza(quiet)
         if el is not None:
             raise AssertionError('unexpected stanza: %s' % tostring(el))
