@@ -18,6 +18,7 @@ $(man_MANS):
 		-e 's|@sysconfdir[@]|$(sysconfdir)|g' -e 's|@pkglibdir[@]|$(pkglibdir)|g' \
 		-e 's|@includedir[@]|$(includedir)|g' -e 's|@libdir[@]|$(libdir)|g' \
 		-e 's|@bindir[@]|$(bindir)|g' -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
+		-e 's|@localstatedir[@]|$(localstatedir)|g' \
 		$(srcdir)/$@.in > $@.tmp && mv $@.tmp $@
 
 # Service files for the system's init (not installed: see conf/README).

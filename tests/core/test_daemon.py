@@ -540,7 +540,8 @@ def check_config(path, extra=()):
 
 
 def test_check_config_accepts_the_shipped_config():
-    path = os.path.join(os.environ.get('PALAVER_SRCDIR', '.'), 'conf', 'palaver.xml')
+    # conf/palaver.xml is made from conf/palaver.xml.in in the build tree.
+    path = os.path.join(os.environ.get('PALAVER_BUILDDIR', '.'), 'conf', 'palaver.xml')
     # The example's data directory is the installed one; point it at a
     # scratch directory so the sqlite store it selects can be created.
     spool = tempfile.mkdtemp(prefix='palaver-spool-')

@@ -4,7 +4,8 @@
 # Configures the source tree into a temporary prefix (out of tree, -O0, no
 # sanitizers), runs `make install`, then checks what a site gets: the
 # installed daemon loads the installed example config and every module
-# without any environment variable, the SDK headers and palaver.pc are there
+# without any environment variable (its data directory, which make install
+# creates, follows --localstatedir, here a non-default one), the SDK headers and palaver.pc are there
 # and build a plugin the installed daemon loads, the man pages are installed,
 # one version is reported everywhere, and a second `make install` or
 # `make uninstall` never touches an edited palaver.xml. Prints TAP.
@@ -22,7 +23,7 @@ check() { # check DESCRIPTION LOGFILE COMMAND...
     if "$@" >>"$log" 2>&1; then ok "$d"; else not_ok "$d" "$log"; fi
 }
 
-echo "1..14"
+echo "1..15"
 
 prefix="$tmp/prefix"
 build="$tmp/build"
@@ -32,24 +33,38 @@ unset MAKEFLAGS MFLAGS MAKELEVEL DESTDIR PALAVER_MODULE_DIR PALAVER_BIN
 
 # 1. configure + make install into the temporary prefix.
 # Niced, two jobs: other tests run alongside under make -j and some are timed.
-if (cd "$build" && nice -n 15 "$PALAVER_SRCDIR/configure" -q --prefix="$prefix" CFLAGS="-O0 -g" &&
+if (cd "$build" && nice -n 15 "$PALAVER_SRCDIR/configure" -q --prefix="$prefix" \
+        --localstatedir="$prefix/state" CFLAGS="-O0 -g" &&
     nice -n 15 make -j2 install) >"$tmp/build.log" 2>&1; then
     ok "configure --prefix=TMP && make install (out of tree)"
 else
     not_ok "configure --prefix=TMP && make install (out of tree)" "$tmp/build.log"
     # Nothing below can run.
-    while test $n -lt 14; do n=$((n + 1)); echo "not ok $n - # nothing installed"; done
+    while test $n -lt 15; do n=$((n + 1)); echo "not ok $n - # nothing installed"; done
     exit 1
 fi
 
 bin="$prefix/bin/palaver"
 conf="$prefix/etc/palaver/palaver.xml"
 
-# 2. The example config is installed, identical to conf/palaver.xml.
+# 2. The example config is installed, identical to the build's conf/palaver.xml.
 check "the example config is installed as \$sysconfdir/palaver/palaver.xml" "$tmp/conf.log" \
-    cmp "$PALAVER_SRCDIR/conf/palaver.xml" "$conf"
+    cmp "$build/conf/palaver.xml" "$conf"
 
-# 3-4. The installed daemon, the installed config, no environment: every module loads.
+# 3. Exactly as installed (its own data directory under \$localstatedir, no
+# option, no environment), the example config passes --check-config.
+datadir="$prefix/state/lib/palaver"
+env -i PATH="$PATH" HOME="$tmp" "$bin" --check-config -c "$conf" >"$tmp/check-asis.log" 2>&1
+rc=$?
+if test $rc -eq 0 && grep -q "configuration OK" "$tmp/check-asis.log" &&
+   grep -q "<spool>$datadir</spool>" "$conf" && test -f "$datadir/palaver.db"; then
+    ok "palaver -c \$sysconfdir/palaver/palaver.xml --check-config passes as installed (data in \$localstatedir/lib/palaver)"
+else
+    not_ok "palaver --check-config on the installed example as is (exit $rc)" "$tmp/check-asis.log"
+fi
+rm -f "$datadir/palaver.db"
+
+# 4-5. The installed daemon, the installed config, no environment: every module loads.
 spool="$tmp/spool"
 mkdir "$spool"
 env -i PATH="$PATH" HOME="$tmp" "$bin" --check-config -v -c "$conf" --spool "$spool" \
@@ -73,7 +88,7 @@ else
     not_ok "modules not loaded from $prefix/lib/palaver:$missing" "$tmp/check.log"
 fi
 
-# 5. Every backend is installed where the daemon looks (--backend, same config).
+# 6. Every backend is installed where the daemon looks (--backend, same config).
 missing=""
 for b in memory spool; do
     env -i PATH="$PATH" HOME="$tmp" "$bin" --check-config -v -c "$conf" --spool "$spool" \
@@ -87,7 +102,7 @@ else
     not_ok "backends that do not load:$missing" "$tmp/backend-memory.log"
 fi
 
-# 6. The SDK headers: every include/palaver/*.h of the source tree.
+# 7. The SDK headers: every include/palaver/*.h of the source tree.
 missing=""
 for h in "$PALAVER_SRCDIR"/include/palaver/*.h; do
     test -f "$prefix/include/palaver/${h##*/}" || missing="$missing ${h##*/}"
@@ -98,9 +113,9 @@ else
     not_ok "headers not installed:$missing"
 fi
 
-# 7-9. palaver.pc: a plugin built with pkg-config's flags only, loaded by the installed daemon.
+# 8-10. palaver.pc: a plugin built with pkg-config's flags only, loaded by the installed daemon.
 if ! command -v pkg-config >/dev/null 2>&1; then
-    for t in 7 8 9; do n=$((n + 1)); echo "ok $n - pkg-config # SKIP pkg-config not installed"; done
+    for t in 8 9 10; do n=$((n + 1)); echo "ok $n - pkg-config # SKIP pkg-config not installed"; done
 else
     pcdir="$prefix/lib/pkgconfig"
     if test -f "$pcdir/palaver.pc" && cflags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags palaver) &&
@@ -157,7 +172,7 @@ XML
     fi
 fi
 
-# 10. One version: configure.ac's AC_INIT, palaver --version, palaver.pc.
+# 11. One version: configure.ac's AC_INIT, palaver --version, palaver.pc.
 want=$(sed -n 's/^AC_INIT(\[palaver\], \[\([^]]*\)\].*/\1/p' "$PALAVER_SRCDIR/configure.ac")
 got=$("$bin" --version 2>&1)
 pcver=$(sed -n 's/^Version: //p' "$prefix/lib/pkgconfig/palaver.pc")
@@ -167,7 +182,7 @@ else
     not_ok "versions differ: AC_INIT '$want', --version '$got', palaver.pc '$pcver'"
 fi
 
-# 11. The man pages, and palaver-migrate.
+# 12. The man pages, and palaver-migrate.
 missing=""
 for m in man8/palaver.8 man5/palaver.xml.5 man8/palaver-migrate.8; do
     test -s "$prefix/share/man/$m" || missing="$missing $m"
@@ -179,7 +194,7 @@ else
     not_ok "not installed:$missing"
 fi
 
-# 12. A second make install keeps an edited palaver.xml.
+# 13. A second make install keeps an edited palaver.xml.
 echo "<!-- edited by the site -->" >>"$conf"
 cp "$conf" "$tmp/edited.xml"
 if (cd "$build" && make install) >"$tmp/reinstall.log" 2>&1 && cmp "$tmp/edited.xml" "$conf" \
@@ -189,17 +204,18 @@ else
     not_ok "make install again keeps the edited \$sysconfdir/palaver/palaver.xml" "$tmp/reinstall.log"
 fi
 
-# 13. make uninstall removes the program files but keeps the edited config.
+# 14. make uninstall removes the program files but keeps the edited config.
 (cd "$build" && make uninstall) >"$tmp/uninstall.log" 2>&1
 left=$(cd "$prefix" && find . -type f ! -path ./etc/palaver/palaver.xml | sort)
-if test -z "$left" && cmp "$tmp/edited.xml" "$conf" >>"$tmp/uninstall.log" 2>&1; then
-    ok "make uninstall removes every installed file but the edited palaver.xml"
+if test -z "$left" && cmp "$tmp/edited.xml" "$conf" >>"$tmp/uninstall.log" 2>&1 &&
+   test ! -d "$datadir"; then
+    ok "make uninstall removes every installed file (and the empty data directory) but the edited palaver.xml"
 else
     echo "left: $left" >>"$tmp/uninstall.log"
     not_ok "make uninstall removes every installed file but the edited palaver.xml" "$tmp/uninstall.log"
 fi
 
-# 14. An unedited example config goes with make uninstall.
+# 15. An unedited example config goes with make uninstall.
 if (cd "$build" && rm -f "$conf" && make install-data-local && make uninstall) \
         >"$tmp/uninstall2.log" 2>&1 && test ! -e "$conf"; then
     ok "make uninstall removes the unedited example config"
