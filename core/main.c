@@ -4,7 +4,9 @@
  * Reads the command line and the config, loads the backend and the plugins,
  * then runs the libev loop with the component stream until SIGTERM/SIGINT.
  * Order matters: the backend opens before plugins init (they load rooms), and
- * at exit the stream closes first, then plugins flush, then the backend.
+ * at exit the stream closes first (the wait for the server bounded), then
+ * plugins flush, then the backend; SIGTERM/SIGINT stay caught until then, and
+ * "core: stopped" is the last line.
  */
 #include <ev.h>
 #include <getopt.h>
@@ -116,20 +118,39 @@ static int parse_args(int argc, char **argv, bool *check_only)
 /* ---------------------------------------------------------------- signals */
 
 static ev_signal sig_term, sig_int, sig_hup;
+static bool shutting_down;  /* the first SIGTERM/SIGINT arrived */
+static bool stream_done;    /* the stream is closed: the loop is ending */
 
 static void stopped(void)
 {
+    stream_done = true;
     ev_break(pv_loop(), EVBREAK_ALL);
 }
 
+static const char *sig_name(int signum)
+{
+    return signum == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+/* The first SIGTERM/SIGINT closes the stream; the watchers stay on until the
+ * process ends, so that a second one (an impatient Ctrl-C) cannot kill the
+ * daemon with the default action before the plugins saved their state and
+ * the backend closed. A second signal only ends the wait for the server's
+ * </stream:stream>. */
 static void on_term(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)loop;
     (void)revents;
-    pv_log(PV_LOG_INFO, WHO, "%s received: shutting down",
-           w->signum == SIGINT ? "SIGINT" : "SIGTERM");
-    ev_signal_stop(pv_loop(), &sig_term);
-    ev_signal_stop(pv_loop(), &sig_int);
+    if (shutting_down) {
+        pv_log(PV_LOG_INFO, WHO, "%s received again: already shutting down; %s",
+               sig_name(w->signum), stream_done ? "saving state, please wait"
+                                                : "not waiting for the server any longer");
+        if (!stream_done)
+            stream_shutdown_now();
+        return;
+    }
+    shutting_down = true;
+    pv_log(PV_LOG_INFO, WHO, "%s received: shutting down", sig_name(w->signum));
     stream_shutdown(stopped);
 }
 
@@ -169,6 +190,10 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
     (void)loop;
     (void)w;
     (void)revents;
+    if (shutting_down) {
+        pv_log(PV_LOG_INFO, WHO, "SIGHUP received while shutting down; ignored");
+        return;
+    }
     log_reopen();
     pv_log(PV_LOG_INFO, WHO, "SIGHUP: log reopened; reloading %s", settings.config_path
            ? settings.config_path : "(no config file)");
@@ -219,6 +244,19 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 
 /* ---------------------------------------------------------------- main */
 
+/* After errors in the core's settings: the plugin list is checked too (names,
+ * modules, requirements), so that one run shows every problem. Returns true
+ * when the modules were initialised (modules_shutdown then). */
+static bool check_plugins_anyway(void)
+{
+    if (!settings.root || !settings.moddir || !*settings.moddir)
+        return false;
+    if (modules_init(settings.moddir) < 0)
+        return true;
+    modules_check_plugins(&settings);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     bool check_only = false;
@@ -229,11 +267,12 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int rc = 1;
-    bool modules_up = false;
-    if (config_load(&settings, config_arg, config_required) < 0)
+    bool modules_up = false, ran = false;
+    if (config_load(&settings, config_arg, config_required) < 0 ||
+        settings_apply_cli(&settings, &cli) < 0 || settings_validate(&settings) < 0) {
+        modules_up = check_plugins_anyway();
         goto out;
-    if (settings_apply_cli(&settings, &cli) < 0 || settings_validate(&settings) < 0)
-        goto out;
+    }
     settings_set_current(&settings);
 
     if (log_configure(settings.log_path, settings.log_facility, settings.log_socket) < 0) {
@@ -250,7 +289,14 @@ int main(int argc, char **argv)
     if (core_services_init() < 0 || modules_init(settings.moddir) < 0)
         goto out;
     modules_up = true;
-    if (modules_load_backend(&settings) < 0 || modules_load_plugins(&settings) < 0)
+    if (modules_load_backend(&settings) < 0) {
+        /* Still report what is wrong with the plugins: one run, every problem. */
+        if (modules_check_plugins(&settings) == 0)
+            pv_log(PV_LOG_INFO, WHO, "the plugins load; their own settings are checked once "
+                   "the backend opens");
+        goto out;
+    }
+    if (modules_load_plugins(&settings) < 0)
         goto out;
     if (pv_log_enabled(PV_LOG_DEBUG))
         router_dump_chains();
@@ -280,18 +326,22 @@ int main(int argc, char **argv)
     if (stream_start(&settings) < 0)
         goto out;
     ev_run(loop, 0);
-    ev_signal_stop(loop, &sig_term);
-    ev_signal_stop(loop, &sig_int);
-    ev_signal_stop(loop, &sig_hup);
-    pv_log(PV_LOG_INFO, WHO, "stopped");
     rc = 0;
+    ran = true;
 
 out:
+    /* SIGTERM/SIGINT stay caught (on_term) while the plugins save their state
+     * and the backend closes; only then are the default actions back. */
     stream_free();
     if (modules_up)
         modules_shutdown();
     stats_shutdown();
     router_cleanup();
+    ev_signal_stop(pv_loop(), &sig_term);
+    ev_signal_stop(pv_loop(), &sig_int);
+    ev_signal_stop(pv_loop(), &sig_hup);
+    if (ran)
+        pv_log(PV_LOG_INFO, WHO, "stopped"); /* the last line of a clean shutdown */
     for (size_t i = 0; i < n_old; i++) {
         settings_free(old_settings[i]);
         free(old_settings[i]);

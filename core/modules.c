@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <ltdl.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@
 
 #include "modules.h"
 #include "stats.h"
+#include "suggest.h"
 
 typedef struct module {
     char *name;
@@ -122,12 +124,113 @@ static char *find_in_dir(const char *dir, size_t dirlen, const char *name)
     return NULL;
 }
 
+/* Shipped modules of the other kind, never offered as a "did you mean". */
+static const char *const shipped_backends[] = {"sqlite", "spool", "pgsql", "memory", NULL};
+static const char *const shipped_plugins[] = {"muc-core", "history", "disco-extended",
+                                              "game-rooms", NULL};
+
+static bool in_list(const char *name, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(name, list[i]) == 0)
+            return true;
+    return false;
+}
+
+typedef struct names {
+    char *v[64];
+    size_t n;
+} names_t;
+
+/* Adds the module name of a directory entry (NAME.la or NAME.so) to `out`
+ * unless it is there already or belongs to the other kind. */
+static void add_module_name(names_t *out, const char *file, const char *const *other)
+{
+    size_t len = strlen(file);
+    if (len < 4 || (strcmp(file + len - 3, ".la") != 0 && strcmp(file + len - 3, ".so") != 0))
+        return;
+    char *name = strndup(file, len - 3);
+    if (!name)
+        return;
+    bool skip = *name == '\0' || in_list(name, other) ||
+                out->n + 1 >= sizeof out->v / sizeof *out->v; /* room for the NULL */
+    for (size_t i = 0; i < out->n && !skip; i++)
+        skip = strcmp(out->v[i], name) == 0;
+    if (skip)
+        free(name);
+    else
+        out->v[out->n++] = name;
+}
+
+/* The modules of one kind present in the module directories (malloc'd names,
+ * NULL-terminated in out->v; names_free releases them). */
+static void module_names(const char *kind, names_t *out)
+{
+    const char *const *other = strcmp(kind, "backend") == 0 ? shipped_plugins : shipped_backends;
+    out->n = 0;
+    for (const char *d = M.moddir; d && *d;) {
+        size_t n = strcspn(d, ":");
+        char *dir = n ? strndup(d, n) : NULL;
+        DIR *dh = dir ? opendir(dir) : NULL;
+        for (struct dirent *e; dh && (e = readdir(dh));)
+            add_module_name(out, e->d_name, other);
+        if (dh)
+            closedir(dh);
+        free(dir);
+        d += n + (d[n] == ':');
+    }
+    out->v[out->n] = NULL;
+}
+
+static void names_free(names_t *names)
+{
+    for (size_t i = 0; i < names->n; i++)
+        free(names->v[i]);
+    names->n = 0;
+}
+
+/* "WHERE: plugin 'histroy': cannot open module histroy.la or histroy.so in
+ * DIRS: file not found; did you mean <history/>?" (or the list of those there
+ * are). */
+static void not_found(const char *kind, const char *name, const char *where)
+{
+    names_t names;
+    module_names(kind, &names);
+    const char *near = suggest_name(name, (const char *const *)names.v);
+    char list[512];
+    suggest_list((const char *const *)names.v, list, sizeof list);
+    char hint[600];
+    if (near && strcmp(kind, "plugin") == 0)
+        snprintf(hint, sizeof hint, "did you mean <%s/>?", near);
+    else if (near)
+        snprintf(hint, sizeof hint, "did you mean <type>%s</type>?", near);
+    else if (names.n)
+        snprintf(hint, sizeof hint, "the %ss there are: %s", kind, list);
+    else
+        snprintf(hint, sizeof hint, "no %s is installed there; check <moduledir> or "
+                 "--moduledir", kind);
+    pv_log(PV_LOG_ERROR, "core", "%s%s '%s': cannot open module %s.la or %s.so in %s: file "
+           "not found; %s", where, kind, name, name, name, M.moddir, hint);
+    names_free(&names);
+}
+
+/* "FILE:LINE: " of a config element, for messages; "" without one. */
+static void where_of(const pv_settings_t *s, const pv_el_t *el, char *buf, size_t len)
+{
+    if (s && s->config_path && el && el->line)
+        snprintf(buf, len, "%s:%u: ", s->config_path, el->line);
+    else if (s && s->config_path && el)
+        snprintf(buf, len, "%s: ", s->config_path);
+    else
+        snprintf(buf, len, "%s", "");
+}
+
 /* Loads `name` from the first module directory that has it (directory order
  * wins, whatever the file type). Every symbol is resolved now, through a
  * probing dlopen(RTLD_NOW) held while libltdl opens the same object: a module
  * calling a function this palaver lacks is refused here, with the loader's
  * reason, instead of crashing at the first call. */
-static lt_dlhandle load_file(const char *kind, const char *name)
+static lt_dlhandle load_file(const char *kind, const char *name, const char *where)
 {
     char *file = NULL;
     for (const char *d = M.moddir; d && *d && !file;) {
@@ -137,8 +240,7 @@ static lt_dlhandle load_file(const char *kind, const char *name)
         d += n + (d[n] == ':');
     }
     if (!file) {
-        pv_log(PV_LOG_ERROR, "core", "%s '%s': cannot open module %s.la or %s.so in %s: file "
-               "not found", kind, name, name, name, M.moddir);
+        not_found(kind, name, where);
         return NULL;
     }
     void *probe = NULL;
@@ -164,13 +266,13 @@ static lt_dlhandle load_file(const char *kind, const char *name)
 
 /* Opens NAME from the module directories and finds "<cname>_LTX_<sym>".
  * `kind` is "plugin" or "backend" for messages. */
-static void *open_module(const char *kind, const char *name, const char *sym,
-                         lt_dlhandle *out)
+static void *open_module(const char *kind, const char *name, const char *where,
+                         const char *sym, lt_dlhandle *out)
 {
     *out = NULL;
     if (!M.ltdl_up && modules_init(NULL) < 0)
         return NULL;
-    lt_dlhandle h = load_file(kind, name);
+    lt_dlhandle h = load_file(kind, name, where);
     if (!h)
         return NULL;
     char *cname = c_name(name);
@@ -328,7 +430,72 @@ static void shutdown_plugins(void)
     unload_plugins();
 }
 
-int modules_load_plugins(pv_settings_t *s)
+/* Pass 1: opens every listed plugin, reporting each one that cannot be
+ * opened (not only the first). Returns the number that failed, or -1 when
+ * out of memory. */
+static int open_plugins(pv_settings_t *s)
+{
+    int bad = 0;
+    for (size_t i = 0; s->plugins && s->plugins[i]; i++) {
+        module_t *m = &M.mods[M.nmods];
+        if (!(m->name = strdup(s->plugins[i])))
+            return -1;
+        M.nmods++;
+        char where[1100];
+        where_of(s, settings_plugin_config(s, m->name), where, sizeof where);
+        m->desc = open_module("plugin", m->name, where, "pv_plugin", &m->handle);
+        bad += !m->desc;
+    }
+    return bad;
+}
+
+/* True when a plugin m requires failed to initialise (or was skipped). */
+static const char *failed_requirement(const module_t *m)
+{
+    for (size_t i = 0; m->desc->requires && m->desc->requires[i]; i++) {
+        const module_t *dep = find_mod(m->desc->requires[i]);
+        if (dep && !dep->initialised)
+            return dep->name;
+    }
+    return NULL;
+}
+
+/* Pass 3: init in dependency order. A failure does not stop the others (one
+ * run shows every plugin's configuration problems); a plugin whose
+ * requirement failed is skipped. Returns 0 or -1. */
+static int init_plugins(pv_settings_t *s)
+{
+    const char *config_file = s->config_path ? s->config_path : "the config file";
+    int rc = 0;
+    for (size_t i = 0; i < M.norder; i++) {
+        module_t *m = M.order[i];
+        const char *file = file_of(m->handle);
+        const char *dep = failed_requirement(m);
+        if (dep) {
+            pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): not initialised, since '%s', which "
+                   "it requires, failed", m->name, file, dep);
+            rc = -1;
+            continue;
+        }
+        pv_log(PV_LOG_DEBUG, "core", "plugin '%s' %s (%s): init", m->name,
+               m->desc->version ? m->desc->version : "", file);
+        if (m->desc->init(settings_plugin_config(s, m->name), &m->state) != 0) {
+            char where[1100];
+            where_of(s, settings_plugin_config(s, m->name), where, sizeof where);
+            pv_log(PV_LOG_ERROR, "core", "%splugin '%s' (%s): init failed (see above); fix its "
+                   "configuration in %s or remove it from <plugins>", where, m->name, file,
+                   config_file);
+            rc = -1;
+            continue;
+        }
+        m->initialised = true;
+    }
+    return rc;
+}
+
+/* Both entry points: every pass reports every problem it finds before
+ * start-up stops; `init` false stops after the ordering pass. */
+static int load_plugins(pv_settings_t *s, bool init)
 {
     size_t n = 0;
     while (s->plugins && s->plugins[n])
@@ -344,44 +511,35 @@ int modules_load_plugins(pv_settings_t *s)
         return -1;
     }
     const char *config_file = s->config_path ? s->config_path : "the config file";
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        module_t *m = &M.mods[M.nmods];
-        if (!(m->name = strdup(s->plugins[i]))) {
-            rc = -1;
-            break;
-        }
-        M.nmods++;
-        m->desc = open_module("plugin", m->name, "pv_plugin", &m->handle);
-        if (!m->desc)
-            rc = -1;
-    }
-    for (size_t i = 0; i < M.nmods && rc == 0; i++)
-        rc = check_plugin(&M.mods[i], config_file);
+    int bad = open_plugins(s);
+    if (bad < 0)
+        pv_log(PV_LOG_ERROR, "core", "out of memory loading plugins");
+    for (size_t i = 0; i < M.nmods && bad >= 0; i++)
+        if (M.mods[i].desc && check_plugin(&M.mods[i], config_file) < 0)
+            bad++;
+    int rc = bad ? -1 : 0;
     for (size_t i = 0; i < M.nmods && rc == 0; i++)
         rc = visit(&M.mods[i], path, 0);
     free(path);
-    for (size_t i = 0; i < M.norder && rc == 0; i++) {
-        module_t *m = M.order[i];
-        const char *file = file_of(m->handle);
-        pv_log(PV_LOG_DEBUG, "core", "plugin '%s' %s (%s): init", m->name,
-               m->desc->version ? m->desc->version : "", file);
-        if (m->desc->init(settings_plugin_config(s, m->name), &m->state) != 0) {
-            pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): init failed (see above); fix its "
-                   "configuration in %s or remove it from <plugins>", m->name, file,
-                   config_file);
-            rc = -1;
-            break;
-        }
-        m->initialised = true;
-    }
-    if (rc != 0) {
+    if (rc == 0 && init)
+        rc = init_plugins(s);
+    if (rc != 0 || !init) {
         shutdown_plugins();
-        return -1;
+        return rc;
     }
     if (M.norder)
         pv_log(PV_LOG_INFO, "core", "%zu plugin(s) loaded", M.norder);
     return 0;
+}
+
+int modules_load_plugins(pv_settings_t *s)
+{
+    return load_plugins(s, true);
+}
+
+int modules_check_plugins(pv_settings_t *s)
+{
+    return load_plugins(s, false);
 }
 
 void modules_connected(void)
@@ -481,13 +639,44 @@ static void unload_store(void)
     M.store_handle = NULL;
 }
 
+/* An element's text without surrounding white space (malloc'd), or NULL. */
+static char *trimmed_text(const pv_el_t *el)
+{
+    const char *t = pv_el_text(el);
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\n' || t[n - 1] == '\r'))
+        n--;
+    return strndup(t, n);
+}
+
+/* "FILE:LINE: " of the file's <backend><type> when it names this backend
+ * (or its Palaver 0.6 alias); "--backend: " when the command line did. */
+static void backend_where(const pv_settings_t *s, const char *name, char *buf, size_t len)
+{
+    const pv_el_t *b = s->root ? pv_el_child(s->root, NULL, "backend") : NULL;
+    const pv_el_t *t = b ? pv_el_child(b, NULL, "type") : NULL;
+    char *text = t ? trimmed_text(t) : NULL;
+    const char *alias = text ? settings_backend_alias(text) : NULL;
+    if (text && (strcmp(text, name) == 0 || (alias && strcmp(alias, name) == 0)))
+        where_of(s, t, buf, len);
+    else if (strcmp(name, "sqlite") == 0 && !t)
+        snprintf(buf, len, "%s", "");   /* the default */
+    else
+        snprintf(buf, len, "%s", "--backend: ");
+    free(text);
+}
+
 int modules_load_backend(pv_settings_t *s)
 {
     close_store();
     unload_store();
     const char *name = s->backend ? s->backend : "sqlite";
     lt_dlhandle h;
-    const pv_store_t *st = open_module("backend", name, "pv_store", &h);
+    char where[1100];
+    backend_where(s, name, where, sizeof where);
+    const pv_store_t *st = open_module("backend", name, where, "pv_store", &h);
     if (!st)
         return -1;
     if (check_store(name, h, st) < 0) {

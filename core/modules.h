@@ -4,7 +4,8 @@
  * Modules are found in the module directory (settings->moddir). A plugin is
  * refused, with a message naming it and its file, when it cannot be opened,
  * lacks its descriptor, has an incompatible ABI, needs a plugin that is not
- * listed, or its init fails; start-up then stops.
+ * listed, or its init fails; every problem of every plugin is reported
+ * (FILE:LINE, and "did you mean" for a misspelt name), then start-up stops.
  */
 #ifndef PV_CORE_MODULES_H
 #define PV_CORE_MODULES_H
@@ -20,6 +21,11 @@ int modules_load_backend(pv_settings_t *s);
 /* Loads the plugins listed in s (dependencies first) and calls their init.
  * Returns 0 or -1 (logged; plugins already initialised are shut down). */
 int modules_load_plugins(pv_settings_t *s);
+
+/* The checks of modules_load_plugins() without init (no backend to give
+ * them): every listed plugin is opened, its descriptor and requirements
+ * checked, then all are unloaded. Returns 0 or -1 (logged). */
+int modules_check_plugins(pv_settings_t *s);
 
 /* Calls every plugin's connected() after a successful handshake. */
 void modules_connected(void);

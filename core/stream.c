@@ -701,6 +701,17 @@ void stream_shutdown(void (*done)(void))
     ev_timer_start(pv_loop(), &S.closing);
 }
 
+void stream_shutdown_now(void)
+{
+    if (!S.shutting_down || !S.shutdown_done)
+        return;
+    /* What the socket takes now; the rest is lost with it. A failed write
+     * has already ended the shutdown (schedule_reconnect). */
+    if (S.fd >= 0 && flush_out() < 0)
+        return;
+    finish_shutdown();
+}
+
 int stream_is_up(void)
 {
     return S.state == ST_UP;

@@ -17,6 +17,11 @@ int stream_start(const pv_settings_t *s);
  * then calls done(). Used on SIGTERM/SIGINT. */
 void stream_shutdown(void (*done)(void));
 
+/* During a stream_shutdown(): stops waiting for the server's
+ * </stream:stream> and closes the connection at once (then done() runs).
+ * Does nothing otherwise. */
+void stream_shutdown_now(void);
+
 /* True while authenticated. */
 int stream_is_up(void);
 

@@ -517,6 +517,60 @@ def test_sigterm_while_disconnected_exits_0():
         r.stop()
 
 
+def last_line(out):
+    lines = [line for line in out.splitlines() if line.strip()]
+    return lines[-1] if lines else ''
+
+
+def test_second_signal_during_shutdown_keeps_the_saved_state():
+    """A second SIGTERM/SIGINT while the daemon waits for the server's
+    </stream:stream> (an impatient Ctrl-C) must not kill it: it stops waiting,
+    the occupants are saved for the next start (RESTART-1), the backend
+    closes, and 'core: stopped' is the last line."""
+    r = Router(domain=DOMAIN, plugins=['muc-core'], backend='sqlite', reply_close=False)
+    try:
+        r.send("<presence from='%s' to='room@%s/alice'><x xmlns='%s'/></presence>"
+               % (USER, DOMAIN, 'http://jabber.org/protocol/muc'))
+        got = r.collect(quiet=0.5)
+        assert any(local(s.tag) == 'presence' for s in got), [tostring(s) for s in got]
+        r.signal(signal.SIGTERM)
+        r.wait_log('closing the stream')
+        started = time.monotonic()
+        r.signal(signal.SIGINT)
+        time.sleep(0.05)
+        r.signal(signal.SIGTERM)
+        code = r.wait_exit(10)
+        took = time.monotonic() - started
+        out = r.stderr()
+        assert code == 0, 'exit code %s:\n%s' % (code, out)
+        assert took < 2.5, 'the second signal did not end the wait (%.1f s):\n%s' % (took, out)
+        assert 'received again: already shutting down' in out, out
+        assert last_line(out).endswith('core: stopped'), 'last line: %r\n%s' % (
+            last_line(out), out)
+        with open(os.path.join(r.spool, 'muc-occupants.state'), 'rb') as f:
+            saved = f.read()
+        assert USER.encode() in saved, 'the occupant was not saved: %r' % saved[:400]
+    finally:
+        r.stop()
+
+
+def test_server_not_answering_close_ends_the_wait_within_bound():
+    """Without a second signal the wait for </stream:stream> is bounded too, and
+    'core: stopped' is still the last line."""
+    r = Router(domain=DOMAIN, plugins=[], reply_close=False)
+    try:
+        r.signal(signal.SIGTERM)
+        started = time.monotonic()
+        code = r.wait_exit(10)
+        assert time.monotonic() - started < 6, 'waited too long for the server to close'
+        out = r.stderr()
+        assert code == 0, 'exit code %s:\n%s' % (code, out)
+        assert 'did not close the stream in time' in out, out
+        assert last_line(out).endswith('core: stopped'), 'last line: %r' % last_line(out)
+    finally:
+        r.stop()
+
+
 def test_shared_daemon_stops_cleanly():
     global _shared
     r = router()
@@ -583,6 +637,40 @@ def test_check_config_reports_file_and_line_of_misspelled_element():
     finally:
         os.unlink(path)
 
+
+
+def test_check_config_misspelt_plugins_and_backend_all_reported():
+    """A misspelt backend and two misspelt plugins: each named with FILE:LINE
+    and a "did you mean", all in one run."""
+    path = write_config("<?xml version='1.0'?>\n<palaver>\n  <name>muc.localhost</name>\n"
+                        "  <secret>x</secret>\n  <backend><type>sqllite</type></backend>\n"
+                        "  <plugins>\n    <muc-core/>\n    <histroy/>\n"
+                        "    <disco-extendd/>\n  </plugins>\n</palaver>\n")
+    try:
+        code, out = check_config(path)
+        assert code == 1, 'exit %d:\n%s' % (code, out)
+        for line, what, hint in ((5, "backend 'sqllite'", 'did you mean <type>sqlite</type>?'),
+                                 (8, "plugin 'histroy'", 'did you mean <history/>?'),
+                                 (9, "plugin 'disco-extendd'", 'did you mean <disco-extended/>?')):
+            pat = re.escape('%s:%d: %s' % (path, line, what)) + r'[^\n]*' + re.escape(hint)
+            assert re.search(pat, out), 'no %s:%d %s with %r in:\n%s' % (path, line, what, hint, out)
+    finally:
+        os.unlink(path)
+
+
+def test_check_config_core_and_plugin_errors_in_one_run():
+    """An error in a core element does not hide a misspelt plugin."""
+    path = write_config("<?xml version='1.0'?>\n<palaver>\n  <name>muc.localhost</name>\n"
+                        "  <secert>x</secert>\n  <backend><type>memory</type></backend>\n"
+                        "  <plugins><muc-core/><histroy/></plugins>\n</palaver>\n")
+    try:
+        code, out = check_config(path)
+        assert code != 0, out
+        assert re.search(re.escape(path) + r':4: .*did you mean <secret>', out), out
+        assert re.search(re.escape(path) + r":6: plugin 'histroy'.*did you mean <history/>",
+                         out), out
+    finally:
+        os.unlink(path)
 
 if __name__ == '__main__':
     try:
