@@ -1,8 +1,10 @@
 # (fragment; see Makefile.am)
 # Installation: an out-of-tree configure + make install into a temporary
 # prefix, run as installed (test_install.sh), and the config man page kept
-# in step with the config parser (test_manpage.py).
-INSTALL_TESTS = tests/install/test_install.sh tests/install/test_manpage.py
+# in step with the config parser (test_manpage.py), and what tools/run-local
+# sets up (test_run_local.py).
+INSTALL_TESTS = tests/install/test_install.sh tests/install/test_manpage.py \
+	tests/install/test_run_local.py
 TESTS += $(INSTALL_TESTS)
 EXTRA_DIST += $(INSTALL_TESTS)
 

@@ -48,12 +48,13 @@ class Prosody(OneProcessServer):
 
     def __init__(self, components=None, vhost='localhost', muc_component=None,
                  registration=True, c2s_port=None, component_port=None, directory=None,
-                 extra_global='', debug=False):
+                 extra_global='', debug=False, extra_modules=()):
         super().__init__(components=components, vhost=vhost, c2s_port=c2s_port,
                          component_port=component_port, directory=directory)
         self.muc_component = muc_component
         self.registration = registration
         self.extra_global = extra_global
+        self.extra_modules = list(extra_modules)   # more modules_enabled (tools/run-local)
         self.debug = debug
         self.config_path = os.path.join(self.dir, 'prosody.cfg.lua')
         self.err_path = os.path.join(self.dir, 'prosody.err')
@@ -88,7 +89,8 @@ class Prosody(OneProcessServer):
             'min_seconds_between_registrations = 0',
             'registration_throttle_max = 100000',
             'modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "register"; "version";'
-            ' "time"; "uptime"; "posix"; }',
+            ' "time"; "uptime"; "posix"; %s}' % ''.join('%s; ' % lua_str(m)
+                                                      for m in self.extra_modules),
             'modules_disabled = { "s2s"; "offline"; "tls"; }',
             self.extra_global,
             '',
@@ -134,11 +136,14 @@ def main():
     ap.add_argument('--c2s-port', type=int, default=0)
     ap.add_argument('--component-port', type=int, default=0)
     ap.add_argument('--component', action='append', default=[], metavar='DOMAIN=SECRET')
+    ap.add_argument('--module', action='append', default=[], metavar='NAME',
+                    help='one more module to enable (repeatable)')
     args = ap.parse_args()
     comps = dict(c.split('=', 1) for c in args.component)
     os.makedirs(args.dir, exist_ok=True)
     p = Prosody(components=comps, vhost=args.vhost, c2s_port=args.c2s_port or None,
-                component_port=args.component_port or None, directory=args.dir)
+                component_port=args.component_port or None, directory=args.dir,
+                extra_modules=args.module)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     signal.signal(signal.SIGINT, lambda *a: stop.append(1))
