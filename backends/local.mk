@@ -4,6 +4,7 @@
 # self-contained: no shared library between them).
 BACKEND_COMMON = \
 	backends/common/check.c backends/common/check.h \
+	backends/common/listing.c backends/common/listing.h \
 	backends/common/strmap.c backends/common/strmap.h
 BACKEND_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backends/common
 
@@ -60,7 +61,7 @@ TESTS += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/test_store.h \
 	tests/unit/test_store_util.c tests/unit/test_store_rooms.c \
 	tests/unit/test_store_archive.c tests/unit/test_store_robust.c \
-	tests/unit/test_store_scale.c
+	tests/unit/test_store_scale.c tests/unit/test_store_list.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_LDFLAGS = -export-dynamic

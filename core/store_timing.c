@@ -30,6 +30,7 @@ typedef struct pending {
         pv_store_names_fn names;
         pv_store_room_fn room;
         pv_store_msgs_fn msgs;
+        pv_store_entries_fn entries;
     } cb;
 } pending_t;
 
@@ -123,6 +124,17 @@ static void msgs_cb(int status, const char *error, const pv_store_msg_t *msgs, s
         cb(status, error, msgs, n, complete, cud);
 }
 
+static void entries_cb(int status, const char *error, const pv_store_room_entry_t *rooms,
+                       size_t n, long long count, void *ud)
+{
+    pending_t *p = ud;
+    pv_store_entries_fn cb = p->cb.entries;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, rooms, n, count, cud);
+}
+
 /* Each wrapper: a record, then the backend's operation with our callback. */
 #define TIMED(field, kind, wrapcb, ...)                      \
     pending_t *p = start(ud);                                 \
@@ -195,6 +207,12 @@ static void t_archive_trim(void *h, const char *room, int64_t before_us, size_t 
     TIMED(archive_trim, done, done_cb, h, room, before_us, keep_newest);
 }
 
+static void t_rooms_list(void *h, const char *after, size_t max, unsigned flags,
+                         pv_store_entries_fn cb, void *ud)
+{
+    TIMED(rooms_list, entries, entries_cb, h, after, max, flags);
+}
+
 /* True when the backend's table (built with its own sizeof) has this entry. */
 #define HAS(r, field) \
     ((r)->size >= offsetof(pv_store_t, field) + sizeof((r)->field) && (r)->field)
@@ -232,5 +250,7 @@ const pv_store_t *stats_store_wrap(const pv_store_t *r)
         timed.archive_delete = t_archive_delete;
     if (HAS(r, archive_trim))
         timed.archive_trim = t_archive_trim;
+    if (HAS(r, rooms_list))
+        timed.rooms_list = t_rooms_list;
     return &timed;
 }

@@ -75,4 +75,5 @@ PV_STORE_DEFINE(memory) = {
     .archive_replace = mem_archive_replace,
     .archive_delete = mem_archive_delete,
     .archive_trim = mem_archive_trim,
+    .rooms_list = mem_rooms_list,
 };

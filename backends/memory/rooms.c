@@ -1,7 +1,9 @@
 /*
  * backends/memory/rooms.c: rooms, affiliations and registrations in a hash
  * table of roomdata_t. Each call touches one room (O(1) lookup), never the
- * whole table, except room_list which must name them all.
+ * whole table, except room_list which must name them all and rooms_list,
+ * which walks the table for each page (the memory backend holds what one
+ * process created; sqlite and pgsql page through an index).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <palaver/log.h>
 
 #include "check.h"
+#include "listing.h"
 #include "memory.h"
 #include "msglist.h"
 #include "roomdata.h"
@@ -45,6 +48,51 @@ void mem_room_list(void *h, pv_store_names_fn cb, void *ud)
         qsort(nm.v, nm.n, sizeof(char *), cmp_names);
     cb(PV_STORE_OK, NULL, nm.v, nm.n, ud);
     free(nm.v);
+}
+
+typedef struct page {
+    pv_store_room_entry_t *v;
+    size_t n;
+    long long count; /* rooms matching the flags */
+    const char *after;
+    unsigned flags;
+} page_t;
+
+static void collect_entry(const char *key, void *val, void *ud)
+{
+    page_t *pg = ud;
+    roomdata_t *r = val;
+    const char *name = r->name ? r->name : key;
+    int pub = config_public(r->config, r->nconfig);
+    if ((pg->flags & PV_STORE_LIST_PUBLIC) && !pub)
+        return;
+    pg->count++;
+    if (pg->after && strcmp(name, pg->after) <= 0)
+        return;
+    pg->v[pg->n++] = (pv_store_room_entry_t){name, config_title(r->config, r->nconfig), pub};
+}
+
+void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags,
+                    pv_store_entries_fn cb, void *ud)
+{
+    mem_store_t *s = h;
+    const char *bad = check_list(after, flags);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
+        return;
+    }
+    size_t total = strmap_count(s->rooms);
+    page_t pg = {total ? malloc(total * sizeof(*pg.v)) : NULL, 0, 0, after, flags};
+    if (total && !pg.v) {
+        pv_log(PV_LOG_ERROR, "memory", "out of memory listing %zu rooms", total);
+        cb(PV_STORE_ENOMEM, "out of memory", NULL, 0, -1, ud);
+        return;
+    }
+    strmap_each(s->rooms, collect_entry, &pg);
+    list_sort_after(pg.v, pg.n, NULL); /* all collected are after `after` */
+    size_t n = pg.n < list_max(max) ? pg.n : list_max(max);
+    cb(PV_STORE_OK, NULL, pg.v, n, pg.count, ud);
+    free(pg.v);
 }
 
 void mem_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)

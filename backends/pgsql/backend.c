@@ -131,4 +131,5 @@ PV_STORE_DEFINE(pgsql) = {
     .archive_replace = pg_archive_replace,
     .archive_delete = pg_archive_delete,
     .archive_trim = pg_archive_trim,
+    .rooms_list = pg_rooms_list,
 };

@@ -62,6 +62,9 @@ void pg_op_fail(pg_op_t *op, int status, const char *msg)
     case PG_MSGS:
         op->cb.msgs(status, msg, NULL, 0, 0, op->ud);
         break;
+    case PG_ENTRIES:
+        op->cb.entries(status, msg, NULL, 0, -1, op->ud);
+        break;
     }
     pg_op_free(op);
 }

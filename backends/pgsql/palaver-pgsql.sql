@@ -10,6 +10,37 @@ CREATE TABLE IF NOT EXISTS affiliations (  room_id bigint NOT NULL REFERENCES ro
 CREATE TABLE IF NOT EXISTS registrations (  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  jid text NOT NULL,  nick text NOT NULL,  PRIMARY KEY (room_id, jid));
 CREATE TABLE IF NOT EXISTS archive (  seq bigserial PRIMARY KEY,  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  msg_id text NOT NULL,  stamp_us bigint NOT NULL,  nick text,  jid text,  xml text NOT NULL,  UNIQUE (room_id, msg_id));
 CREATE INDEX IF NOT EXISTS archive_room_seq ON archive (room_id, seq);
+ALTER TABLE rooms ADD COLUMN IF NOT EXISTS public boolean NOT NULL DEFAULT false;
+ALTER TABLE rooms ADD COLUMN IF NOT EXISTS title text;
+UPDATE rooms r SET
+  public = coalesce((SELECT c.value = '1' FROM room_config c WHERE c.room_id = r.id
+    AND c.key = 'public' ORDER BY c.pos DESC LIMIT 1), false),
+  title = (SELECT nullif(c.value, '') FROM room_config c WHERE c.room_id = r.id
+    AND c.key = 'roomname' ORDER BY c.pos DESC LIMIT 1)
+  WHERE r.stored AND EXISTS (SELECT 1 FROM schema_version WHERE version < 2);
+CREATE INDEX IF NOT EXISTS rooms_stored_name ON rooms (name COLLATE "C") WHERE stored;
+CREATE INDEX IF NOT EXISTS rooms_public_name ON rooms (name COLLATE "C") WHERE public;
+CREATE TABLE IF NOT EXISTS room_counts (id integer PRIMARY KEY CHECK (id = 1),
+  stored bigint NOT NULL, public bigint NOT NULL);
+INSERT INTO room_counts SELECT 1, count(*) FILTER (WHERE stored), count(*) FILTER (WHERE public)
+  FROM rooms ON CONFLICT (id) DO NOTHING;
+CREATE OR REPLACE FUNCTION palaver_room_counts() RETURNS trigger AS $$
+DECLARE ds bigint := 0; dp bigint := 0;
+BEGIN
+  IF TG_OP <> 'DELETE' THEN ds := ds + NEW.stored::int; dp := dp + NEW.public::int; END IF;
+  IF TG_OP <> 'INSERT' THEN ds := ds - OLD.stored::int; dp := dp - OLD.public::int; END IF;
+  IF ds <> 0 OR dp <> 0 THEN
+    UPDATE room_counts SET stored = stored + ds, public = public + dp;
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                 WHERE tgname = 'rooms_count' AND tgrelid = 'rooms'::regclass) THEN
+    CREATE TRIGGER rooms_count AFTER INSERT OR DELETE OR UPDATE OF stored, public ON rooms
+      FOR EACH ROW EXECUTE FUNCTION palaver_room_counts();
+  END IF;
+END $$;
 CREATE OR REPLACE FUNCTION palaver_room_id(p_name text) RETURNS bigint AS $$
 DECLARE rid bigint;
 BEGIN
@@ -23,10 +54,15 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION palaver_room_put(p_name text, p_keys text[], p_values text[])
 RETURNS void AS $$
-DECLARE rid bigint;
+DECLARE rid bigint; pub boolean; ttl text;
 BEGIN
-  INSERT INTO rooms (name, stored) VALUES (p_name, true)
-    ON CONFLICT (name) DO UPDATE SET stored = true RETURNING id INTO rid;
+  pub := coalesce((SELECT t.v = '1' FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, ord)
+    WHERE t.k = 'public' ORDER BY t.ord DESC LIMIT 1), false);
+  ttl := (SELECT nullif(t.v, '') FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, ord)
+    WHERE t.k = 'roomname' ORDER BY t.ord DESC LIMIT 1);
+  INSERT INTO rooms (name, stored, public, title) VALUES (p_name, true, pub, ttl)
+    ON CONFLICT (name) DO UPDATE SET stored = true, public = excluded.public,
+      title = excluded.title RETURNING id INTO rid;
   DELETE FROM room_config WHERE room_id = rid;
   INSERT INTO room_config (room_id, pos, key, value)
     SELECT rid, t.ord, t.k, t.v FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, ord);
@@ -112,4 +148,5 @@ BEGIN
     IF cut IS NOT NULL THEN DELETE FROM archive WHERE room_id = rid AND seq <= cut; END IF;
   END IF;
 END $$ LANGUAGE plpgsql;
-INSERT INTO schema_version SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+UPDATE schema_version SET version = 2 WHERE version < 2;
+INSERT INTO schema_version SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM schema_version);

@@ -95,6 +95,32 @@ out:
     free(regs);
 }
 
+/* Rows of the rooms_list query: (name, title, public, count); one row with
+ * name NULL when the page is empty. */
+static void entries(pg_store_t *s, pg_op_t *op, const PGresult *r)
+{
+    int n = PQntuples(r);
+    pv_store_room_entry_t *v = calloc((size_t)n + 1, sizeof(*v));
+    if (!v) {
+        snprintf(s->err, sizeof(s->err), "out of memory listing rooms");
+        pv_log(PV_LOG_ERROR, "pgsql", "%s", s->err);
+        op->cb.entries(PV_STORE_ENOMEM, s->err, NULL, 0, -1, op->ud);
+        return;
+    }
+    size_t k = 0;
+    long long count = -1;
+    for (int i = 0; i < n; i++) {
+        if (val(r, i, 3))
+            count = strtoll(val(r, i, 3), NULL, 10);
+        if (!val(r, i, 0))
+            continue;
+        v[k++] = (pv_store_room_entry_t){val(r, i, 0), val(r, i, 1),
+                                         val(r, i, 2) && strcmp(val(r, i, 2), "t") == 0};
+    }
+    op->cb.entries(PV_STORE_OK, NULL, v, k, count, op->ud);
+    free(v);
+}
+
 /* Rows of palaver_archive_query: (msg_id, stamp_us, nick, jid, xml), at
  * most max+1 of them; newest first when paging backwards. */
 static void msgs(pg_store_t *s, pg_op_t *op, const PGresult *r)
@@ -159,6 +185,9 @@ void pg_complete(pg_store_t *s, pg_op_t *op)
         break;
     case PG_MSGS:
         msgs(s, op, r);
+        break;
+    case PG_ENTRIES:
+        entries(s, op, r);
         break;
     }
     pg_op_free(op);

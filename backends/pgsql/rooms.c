@@ -9,6 +9,7 @@
 #include <palaver/log.h>
 
 #include "check.h"
+#include "listing.h"
 #include "pgsql.h"
 
 char *pg_text_array(size_t n, const char *(*get)(const void *arr, size_t i), const void *arr)
@@ -72,6 +73,40 @@ void pg_room_list(void *h, pv_store_names_fn cb, void *ud)
         return;
     }
     op->cb.names = cb;
+    op->ud = ud;
+    pg_submit(s, op);
+}
+
+/* One page and the count in one statement: the count row always comes
+ * (name NULL when the page is empty); the page is a range of a partial
+ * index on name COLLATE "C" (schema.c), so byte order and no scan. */
+#define PAGE_SQL(cond)                                                                         \
+    "SELECT r.name, r.title, r.public, c.n FROM"                                               \
+    " (SELECT CASE WHEN $3 THEN (SELECT " cond " FROM room_counts LIMIT 1) END AS n) c"        \
+    " LEFT JOIN LATERAL (SELECT name, title, public FROM rooms WHERE " cond                     \
+    "  AND name COLLATE \"C\" > $1 ORDER BY name COLLATE \"C\" LIMIT $2) r ON true"            \
+    " ORDER BY r.name COLLATE \"C\""
+
+void pg_rooms_list(void *h, const char *after, size_t max, unsigned flags,
+                   pv_store_entries_fn cb, void *ud)
+{
+    pg_store_t *s = h;
+    const char *bad = check_list(after, flags);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
+        return;
+    }
+    char limit[32];
+    snprintf(limit, sizeof(limit), "%zu", list_max(max) > 100000 ? (size_t)100000 : list_max(max));
+    const char *params[3] = {after ? after : "", limit, (flags & PV_STORE_LIST_COUNT) ? "t" : "f"};
+    pg_op_t *op = op_for(s, PG_ENTRIES,
+                         (flags & PV_STORE_LIST_PUBLIC) ? PAGE_SQL("public") : PAGE_SQL("stored"),
+                         3, params, NULL);
+    if (!op) {
+        cb(PV_STORE_ENOMEM, s->err, NULL, 0, -1, ud);
+        return;
+    }
+    op->cb.entries = cb;
     op->ud = ud;
     pg_submit(s, op);
 }

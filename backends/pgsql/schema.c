@@ -9,7 +9,12 @@
  * on the server, whatever happens to the connection.
  *
  * Everything is idempotent (IF NOT EXISTS, OR REPLACE), so running the script
- * on every open also installs fixed functions. A database whose
+ * on every open also installs fixed functions. Version 2 (rooms_list) adds
+ * each room's public flag and display name to its row (filled from the
+ * stored config once, when a version 1 database is opened; then by
+ * palaver_room_put), partial indexes on the name in byte order (COLLATE
+ * "C", whatever the database's collation) for stored and for public rooms,
+ * and room_counts, one row kept by a trigger, for the listing's count. A database whose
  * schema_version is newer than this code is refused untouched.
  */
 #include <stdlib.h>
@@ -19,7 +24,7 @@
 
 #include "pgsql.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char version_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);"
@@ -58,6 +63,39 @@ static const char schema_sql[] =
     "  UNIQUE (room_id, msg_id));"
     "CREATE INDEX IF NOT EXISTS archive_room_seq ON archive (room_id, seq);"
 
+    /* Version 2: rooms_list (the backfill runs only on a version 1 database). */
+    "ALTER TABLE rooms ADD COLUMN IF NOT EXISTS public boolean NOT NULL DEFAULT false;"
+    "ALTER TABLE rooms ADD COLUMN IF NOT EXISTS title text;"
+    "UPDATE rooms r SET\n"
+    "  public = coalesce((SELECT c.value = '1' FROM room_config c WHERE c.room_id = r.id\n"
+    "    AND c.key = 'public' ORDER BY c.pos DESC LIMIT 1), false),\n"
+    "  title = (SELECT nullif(c.value, '') FROM room_config c WHERE c.room_id = r.id\n"
+    "    AND c.key = 'roomname' ORDER BY c.pos DESC LIMIT 1)\n"
+    "  WHERE r.stored AND EXISTS (SELECT 1 FROM schema_version WHERE version < 2);"
+    "CREATE INDEX IF NOT EXISTS rooms_stored_name ON rooms (name COLLATE \"C\") WHERE stored;"
+    "CREATE INDEX IF NOT EXISTS rooms_public_name ON rooms (name COLLATE \"C\") WHERE public;"
+    "CREATE TABLE IF NOT EXISTS room_counts (id integer PRIMARY KEY CHECK (id = 1),\n"
+    "  stored bigint NOT NULL, public bigint NOT NULL);"
+    "INSERT INTO room_counts SELECT 1, count(*) FILTER (WHERE stored), count(*) FILTER (WHERE public)\n"
+    "  FROM rooms ON CONFLICT (id) DO NOTHING;"
+    "CREATE OR REPLACE FUNCTION palaver_room_counts() RETURNS trigger AS $$\n"
+    "DECLARE ds bigint := 0; dp bigint := 0;\n"
+    "BEGIN\n"
+    "  IF TG_OP <> 'DELETE' THEN ds := ds + NEW.stored::int; dp := dp + NEW.public::int; END IF;\n"
+    "  IF TG_OP <> 'INSERT' THEN ds := ds - OLD.stored::int; dp := dp - OLD.public::int; END IF;\n"
+    "  IF ds <> 0 OR dp <> 0 THEN\n"
+    "    UPDATE room_counts SET stored = stored + ds, public = public + dp;\n"
+    "  END IF;\n"
+    "  RETURN NULL;\n"
+    "END $$ LANGUAGE plpgsql;"
+    "DO $$ BEGIN\n"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_trigger\n"
+    "                 WHERE tgname = 'rooms_count' AND tgrelid = 'rooms'::regclass) THEN\n"
+    "    CREATE TRIGGER rooms_count AFTER INSERT OR DELETE OR UPDATE OF stored, public ON rooms\n"
+    "      FOR EACH ROW EXECUTE FUNCTION palaver_room_counts();\n"
+    "  END IF;\n"
+    "END $$;"
+
     /* The room's id for an archive, adding an unstored row when needed. */
     "CREATE OR REPLACE FUNCTION palaver_room_id(p_name text) RETURNS bigint AS $$\n"
     "DECLARE rid bigint;\n"
@@ -71,12 +109,20 @@ static const char schema_sql[] =
     "  RETURN rid;\n"
     "END $$ LANGUAGE plpgsql;"
 
+    /* The last pair of a key counts; "1" is public; an empty name is none. */
     "CREATE OR REPLACE FUNCTION palaver_room_put(p_name text, p_keys text[], p_values text[])\n"
     "RETURNS void AS $$\n"
-    "DECLARE rid bigint;\n"
+    "DECLARE rid bigint; pub boolean; ttl text;\n"
     "BEGIN\n"
-    "  INSERT INTO rooms (name, stored) VALUES (p_name, true)\n"
-    "    ON CONFLICT (name) DO UPDATE SET stored = true RETURNING id INTO rid;\n"
+    "  pub := coalesce((SELECT t.v = '1' FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, "
+    "ord)\n"
+    "    WHERE t.k = 'public' ORDER BY t.ord DESC LIMIT 1), false);\n"
+    "  ttl := (SELECT nullif(t.v, '') FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, "
+    "ord)\n"
+    "    WHERE t.k = 'roomname' ORDER BY t.ord DESC LIMIT 1);\n"
+    "  INSERT INTO rooms (name, stored, public, title) VALUES (p_name, true, pub, ttl)\n"
+    "    ON CONFLICT (name) DO UPDATE SET stored = true, public = excluded.public,\n"
+    "      title = excluded.title RETURNING id INTO rid;\n"
     "  DELETE FROM room_config WHERE room_id = rid;\n"
     "  INSERT INTO room_config (room_id, pos, key, value)\n"
     "    SELECT rid, t.ord, t.k, t.v FROM unnest(p_keys, p_values) WITH ORDINALITY AS t (k, v, "
@@ -170,7 +216,8 @@ static const char schema_sql[] =
     "  END IF;\n"
     "END $$ LANGUAGE plpgsql;"
 
-    "INSERT INTO schema_version SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
+    "UPDATE schema_version SET version = 2 WHERE version < 2;"
+    "INSERT INTO schema_version SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
 
 static int exec_ok(pg_store_t *s, PGresult *r, const char *what)
 {
@@ -220,5 +267,8 @@ int pg_schema_apply(pg_store_t *s)
     PQclear(r);
     if (rc == 0 && v == 0)
         pv_log(PV_LOG_INFO, "pgsql", "created the schema (version %d)", SCHEMA_VERSION);
+    else if (rc == 0 && v < SCHEMA_VERSION)
+        pv_log(PV_LOG_INFO, "pgsql", "upgraded the schema from version %d to %d", v,
+               SCHEMA_VERSION);
     return rc;
 }

@@ -123,4 +123,5 @@ PV_STORE_DEFINE(spool) = {
     .archive_replace = spool_archive_replace,
     .archive_delete = spool_archive_delete,
     .archive_trim = spool_archive_trim,
+    .rooms_list = spool_rooms_list,
 };

@@ -2,8 +2,10 @@
  * backends/spool/rooms.c: rooms, affiliations and registrations as room
  * files. Each change reads the one room file, changes it in memory and
  * writes it back atomically, so a failed write leaves the previous version
- * and affs_set is all-or-nothing. No operation but room_list looks at other
- * rooms' files.
+ * and affs_set is all-or-nothing. No operation but room_list and rooms_list
+ * looks at other rooms' files: rooms_list reads the directory for each page
+ * (names come from file names), then only the files of the rooms it
+ * returns, or, for public rooms only, of the rooms it passes over.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <palaver/xml.h>
 
 #include "check.h"
+#include "listing.h"
 #include "spool.h"
 
 const char *spool_error(spool_t *s, const char *room, int err_no, const char *fmt, ...)
@@ -105,21 +108,21 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void spool_room_list(void *h, pv_store_names_fn cb, void *ud)
+/* Every room name in the directory, unsorted (caller frees each and the
+ * array). 0, or a status with s->err set. */
+static int read_names(spool_t *s, names_t *nm)
 {
-    spool_t *s = h;
     DIR *d = opendir(s->dir);
     if (!d) {
-        cb(PV_STORE_EIO, spool_error(s, NULL, errno, "cannot list %s", s->dir), NULL, 0, ud);
-        return;
+        spool_error(s, NULL, errno, "cannot list %s", s->dir);
+        return PV_STORE_EIO;
     }
-    names_t nm = {0};
     int status = 0;
     struct dirent *e;
     errno = 0;
     while ((e = readdir(d))) {
         char *name = entry_room(s, e->d_name);
-        if (name && names_add(&nm, name) < 0) {
+        if (name && names_add(nm, name) < 0) {
             free(name);
             status = PV_STORE_ENOMEM;
             break;
@@ -133,6 +136,21 @@ void spool_room_list(void *h, pv_store_names_fn cb, void *ud)
     closedir(d);
     if (status == PV_STORE_ENOMEM)
         spool_error(s, NULL, 0, "out of memory listing rooms");
+    return status;
+}
+
+static void names_free(names_t *nm)
+{
+    for (size_t i = 0; i < nm->n; i++)
+        free(nm->v[i]);
+    free(nm->v);
+}
+
+void spool_room_list(void *h, pv_store_names_fn cb, void *ud)
+{
+    spool_t *s = h;
+    names_t nm = {0};
+    int status = read_names(s, &nm);
     if (status) {
         cb(status, s->err, NULL, 0, ud);
     } else {
@@ -140,9 +158,86 @@ void spool_room_list(void *h, pv_store_names_fn cb, void *ud)
             qsort(nm.v, nm.n, sizeof(char *), cmp_names);
         cb(PV_STORE_OK, NULL, (const char *const *)nm.v, nm.n, ud);
     }
-    for (size_t i = 0; i < nm.n; i++)
-        free(nm.v[i]);
-    free(nm.v);
+    names_free(&nm);
+}
+
+/* ---- rooms_list ---- */
+
+/* The page: entries borrow names from the name list and titles from the
+ * room files read (rooms[], owned). */
+typedef struct page {
+    pv_store_room_entry_t *v;
+    roomdata_t **rooms;
+    size_t n;
+} page_t;
+
+/* Reads the rooms of v[from..nv) in order into pg until max are taken
+ * (only public ones with PV_STORE_LIST_PUBLIC). A room deleted since the
+ * directory was read is skipped; a damaged file fails the page (EIO, as
+ * room_load would). 0 or a status. */
+static int fill_page(spool_t *s, pv_store_room_entry_t *v, size_t nv, size_t from, size_t max,
+                     unsigned flags, page_t *pg)
+{
+    for (size_t i = from; i < nv && pg->n < max; i++) {
+        roomdata_t *r = NULL;
+        int rc = spool_room_read(s, v[i].name, &r);
+        if (rc == PV_STORE_ENOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        int pub = config_public(r->config, r->nconfig);
+        if ((flags & PV_STORE_LIST_PUBLIC) && !pub) {
+            roomdata_free(r);
+            continue;
+        }
+        pg->rooms[pg->n] = r;
+        pg->v[pg->n++] = (pv_store_room_entry_t){v[i].name, config_title(r->config, r->nconfig),
+                                                 pub};
+    }
+    return 0;
+}
+
+void spool_rooms_list(void *h, const char *after, size_t max, unsigned flags,
+                      pv_store_entries_fn cb, void *ud)
+{
+    spool_t *s = h;
+    const char *bad = check_list(after, flags);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
+        return;
+    }
+    max = list_max(max);
+    names_t nm = {0};
+    int status = read_names(s, &nm);
+    pv_store_room_entry_t *all = NULL;
+    page_t pg = {0};
+    if (!status && nm.n) {
+        all = calloc(nm.n, sizeof(*all));
+        size_t cap = nm.n < max ? nm.n : max;
+        pg.v = calloc(cap, sizeof(*pg.v));
+        pg.rooms = calloc(cap, sizeof(*pg.rooms));
+        if (!all || !pg.v || !pg.rooms) {
+            spool_error(s, NULL, 0, "out of memory listing rooms");
+            status = PV_STORE_ENOMEM;
+        }
+    }
+    if (!status && nm.n) {
+        for (size_t i = 0; i < nm.n; i++)
+            all[i].name = nm.v[i];
+        size_t from = list_sort_after(all, nm.n, after);
+        status = fill_page(s, all, nm.n, from, max, flags, &pg);
+    }
+    if (status)
+        cb(status, s->err, NULL, 0, -1, ud);
+    else /* the directory gives the count of all rooms for free, not of public ones */
+        cb(PV_STORE_OK, NULL, pg.v, pg.n, (flags & PV_STORE_LIST_PUBLIC) ? -1 : (long long)nm.n,
+           ud);
+    for (size_t i = 0; i < pg.n; i++)
+        roomdata_free(pg.rooms[i]);
+    free(pg.rooms);
+    free(pg.v);
+    free(all);
+    names_free(&nm);
 }
 
 /* ---- one room ---- */

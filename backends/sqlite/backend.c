@@ -124,4 +124,5 @@ PV_STORE_DEFINE(sqlite) = {
     .archive_replace = sq_archive_replace,
     .archive_delete = sq_archive_delete,
     .archive_trim = sq_archive_trim,
+    .rooms_list = sq_rooms_list,
 };

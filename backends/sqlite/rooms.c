@@ -14,6 +14,7 @@
 #include <palaver/log.h>
 
 #include "check.h"
+#include "listing.h"
 #include "roomdata.h"
 #include "sqlite.h"
 
@@ -262,6 +263,105 @@ void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
     roomdata_free(r);
 }
 
+/* ---- rooms_list: a range of an index on the name, plus one counter row ---- */
+
+/* The page's rows (at most max): entries borrow the owned strings in
+ * strs[2i] (name) and strs[2i+1] (title). 0, or a status. */
+static int page_rows(sq_store_t *s, sqlite3_stmt *st, pv_store_room_entry_t *v, char **strs,
+                     size_t *n)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *title = col_text(st, 1);
+        char *nm = strdup(col_text(st, 0)), *t = title ? strdup(title) : NULL;
+        strs[2 * *n] = nm;
+        strs[2 * *n + 1] = t;
+        if (!nm || (title && !t)) {
+            snprintf(s->err, sizeof(s->err), "out of memory listing rooms");
+            pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, s->err);
+            (*n)++; /* freed with the others */
+            return PV_STORE_ENOMEM;
+        }
+        v[*n] = (pv_store_room_entry_t){nm, t, sqlite3_column_int(st, 2) != 0};
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE) {
+        sq_error(s, NULL, "listing rooms");
+        return PV_STORE_EIO;
+    }
+    return 0;
+}
+
+/* The count of matching rooms into *count. 0, or PV_STORE_EIO. */
+static int page_count(sq_store_t *s, unsigned flags, long long *count)
+{
+    sqlite3_stmt *st = sq_stmt(s, ST_PAGE_COUNT);
+    if (!st)
+        return PV_STORE_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, (flags & PV_STORE_LIST_PUBLIC) ? 1 : 0);
+    else if (rc != SQLITE_DONE)
+        sq_error(s, NULL, "counting rooms");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PV_STORE_EIO;
+}
+
+/* Runs the page query and the count in one read transaction. */
+static int page_read(sq_store_t *s, const char *after, size_t max, unsigned flags,
+                     pv_store_room_entry_t *v, char **strs, size_t *n, long long *count)
+{
+    if (sq_begin_read(s, NULL) < 0)
+        return PV_STORE_EIO;
+    sqlite3_stmt *st = sq_stmt(s, (flags & PV_STORE_LIST_PUBLIC) ? ST_PAGE_PUBLIC : ST_PAGE_ALL);
+    int status = st ? 0 : PV_STORE_EIO;
+    if (st) {
+        sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+        status = page_rows(s, st, v, strs, n);
+        sqlite3_reset(st);
+    }
+    if (!status && (flags & PV_STORE_LIST_COUNT))
+        status = page_count(s, flags, count);
+    if (!status && sq_commit(s, NULL) < 0)
+        status = PV_STORE_EIO;
+    if (status)
+        sq_rollback(s);
+    return status;
+}
+
+void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags,
+                   pv_store_entries_fn cb, void *ud)
+{
+    sq_store_t *s = h;
+    sq_batch_end(s);
+    const char *bad = check_list(after, flags);
+    if (bad) {
+        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
+        return;
+    }
+    max = list_max(max);
+    if (max > 100000) /* one page is held in memory */
+        max = 100000;
+    pv_store_room_entry_t *v = calloc(max, sizeof(*v));
+    char **strs = calloc(2 * max, sizeof(*strs));
+    size_t n = 0;
+    long long count = -1;
+    int status = v && strs ? page_read(s, after, max, flags, v, strs, &n, &count) : PV_STORE_ENOMEM;
+    if (!v || !strs) {
+        snprintf(s->err, sizeof(s->err), "out of memory listing rooms");
+        pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, s->err);
+    }
+    if (status)
+        cb(status, s->err, NULL, 0, -1, ud);
+    else
+        cb(PV_STORE_OK, NULL, v, n, count, ud);
+    for (size_t i = 0; strs && i < 2 * n; i++)
+        free(strs[i]);
+    free(strs);
+    free(v);
+}
+
 /* Steps a bound write statement; 0, or -1 after sq_error. */
 static int step_write(sq_store_t *s, sqlite3_stmt *st, const char *room, const char *what)
 {
@@ -291,6 +391,15 @@ static int put_rows(sq_store_t *s, const char *name, const pv_kv_t *config, size
         return -1;
     sqlite3_bind_int64(st, 1, id);
     if (step_write(s, st, name, "clearing the old config") < 0)
+        return -1;
+    if (!(st = sq_stmt(s, ST_ROOM_SUMMARY)))
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, config_public(config, n));
+    const char *title = config_title(config, n);
+    if (title)
+        sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
+    if (step_write(s, st, name, "storing the room's listing") < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (!(st = sq_stmt(s, ST_CONFIG_INSERT)))

@@ -52,6 +52,35 @@ static const char *const migrations[] = {
     "  xml TEXT NOT NULL,"
     "  UNIQUE (room_id, msg_id));"
     "CREATE INDEX archive_room_seq ON archive (room_id, seq);",
+
+    /* 1 -> 2: rooms_list. Each room row carries its public flag and display
+     * name (set by room_put from the config, rules of backends/common/
+     * listing.c), public rooms have an index by name of their own, and
+     * room_counts keeps the number of stored and of public rooms, kept by
+     * triggers, so that a page is an index range and its count one row. */
+    "ALTER TABLE rooms ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE rooms ADD COLUMN title TEXT;"
+    "UPDATE rooms SET"
+    "  public = coalesce((SELECT c.value = '1' FROM room_config c WHERE c.room_id = rooms.id"
+    "    AND c.key = 'public' ORDER BY c.pos DESC LIMIT 1), 0),"
+    "  title = (SELECT nullif(c.value, '') FROM room_config c WHERE c.room_id = rooms.id"
+    "    AND c.key = 'roomname' ORDER BY c.pos DESC LIMIT 1)"
+    "  WHERE stored = 1;"
+    "CREATE INDEX rooms_public_name ON rooms (name) WHERE public = 1;"
+    "CREATE TABLE room_counts (stored INTEGER NOT NULL, public INTEGER NOT NULL);"
+    "INSERT INTO room_counts SELECT (SELECT count(*) FROM rooms WHERE stored = 1),"
+    "  (SELECT count(*) FROM rooms WHERE public = 1);"
+    "CREATE TRIGGER rooms_count_insert AFTER INSERT ON rooms BEGIN"
+    "  UPDATE room_counts SET stored = stored + NEW.stored, public = public + NEW.public;"
+    " END;"
+    "CREATE TRIGGER rooms_count_delete AFTER DELETE ON rooms BEGIN"
+    "  UPDATE room_counts SET stored = stored - OLD.stored, public = public - OLD.public;"
+    " END;"
+    "CREATE TRIGGER rooms_count_update AFTER UPDATE OF stored, public ON rooms"
+    "  WHEN NEW.stored IS NOT OLD.stored OR NEW.public IS NOT OLD.public BEGIN"
+    "  UPDATE room_counts SET stored = stored + NEW.stored - OLD.stored,"
+    "    public = public + NEW.public - OLD.public;"
+    " END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -100,6 +129,7 @@ int sq_schema_apply(sq_store_t *s)
                v, SCHEMA_VERSION);
         return -1;
     }
+    int fresh = v == 0;
     for (; v < SCHEMA_VERSION; v++) {
         char bump[96];
         snprintf(bump, sizeof(bump),
@@ -113,7 +143,7 @@ int sq_schema_apply(sq_store_t *s)
             return -1;
         }
         /* Creating a fresh database is routine; upgrading one is news. */
-        pv_log(v ? PV_LOG_INFO : PV_LOG_DEBUG, "sqlite", "%s: schema upgraded to version %d",
+        pv_log(fresh ? PV_LOG_DEBUG : PV_LOG_INFO, "sqlite", "%s: schema upgraded to version %d",
                s->path, v + 1);
     }
     return 0;

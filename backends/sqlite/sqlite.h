@@ -46,6 +46,10 @@ enum sq_stmt {
     ST_CONFIG_SCAN,   /* the three tables read once in the same order */
     ST_AFF_SCAN,
     ST_REG_SCAN,
+    ST_ROOM_SUMMARY, /* rooms_list: a room's public flag and title, set by room_put */
+    ST_PAGE_ALL,
+    ST_PAGE_PUBLIC,
+    ST_PAGE_COUNT,
     ST_COUNT
 };
 
@@ -108,6 +112,8 @@ int sq_room_id(sq_store_t *s, const char *name, int64_t *id, int *stored);
 
 /* rooms.c / archive.c: the vtable entries. */
 void sq_room_list(void *h, pv_store_names_fn cb, void *ud);
+void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags,
+                   pv_store_entries_fn cb, void *ud);
 void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
 void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                  void *ud);

@@ -59,6 +59,13 @@ static const char *const sql[ST_COUNT] = {
     [ST_AFF_SCAN] = "SELECT room_id, jid, affiliation, reason FROM affiliations"
                     " ORDER BY room_id, jid",
     [ST_REG_SCAN] = "SELECT room_id, jid, nick FROM registrations ORDER BY room_id, jid",
+    [ST_ROOM_SUMMARY] = "UPDATE rooms SET public = ?2, title = ?3 WHERE id = ?1",
+    /* a range of the name index (rooms_public_name for public rooms) */
+    [ST_PAGE_ALL] = "SELECT name, title, public FROM rooms"
+                    " WHERE stored = 1 AND name > ?1 ORDER BY name LIMIT ?2",
+    [ST_PAGE_PUBLIC] = "SELECT name, title, public FROM rooms"
+                       " WHERE public = 1 AND name > ?1 ORDER BY name LIMIT ?2",
+    [ST_PAGE_COUNT] = "SELECT stored, public FROM room_counts",
 };
 
 const char *sq_error(sq_store_t *s, const char *room, const char *what)

@@ -21,7 +21,17 @@
  * Strings passed in are copied by the backend before the call returns.
  *
  * ABI: `size` is sizeof(pv_store_t) as the backend was built; the core only
- * calls entries that lie within it, so entries are only ever appended.
+ * calls entries that lie within it, so entries are only ever appended. A
+ * backend built for an older minor version is still loaded: the table
+ * pv_store() hands out then has those later entries NULL and its `size`
+ * ends before them, so callers test PV_STORE_HAS(st, entry) before using an
+ * entry appended after minor 0 (archive_trim, rooms_list).
+ *
+ * Loading one room on first use needs no entry of its own: room_load gives
+ * everything stored for a room (its config pairs, which also carry what
+ * muc-core keeps there, such as the subject, pending registration requests
+ * and the owners recorded at the last room_put; its affiliations; its
+ * registrations). A room's archive is read with archive_query.
  */
 #ifndef PALAVER_STORE_H
 #define PALAVER_STORE_H
@@ -35,7 +45,7 @@ extern "C" {
 #endif
 
 #define PV_STORE_ABI_MAJOR 1
-#define PV_STORE_ABI_MINOR 1  /* 1: archive_trim */
+#define PV_STORE_ABI_MINOR 2  /* 1: archive_trim; 2: rooms_list */
 
 enum {
     PV_STORE_OK = 0,
@@ -95,6 +105,28 @@ typedef void (*pv_store_names_fn)(int status, const char *error, const char *con
                                   size_t n, void *ud);
 typedef void (*pv_store_room_fn)(int status, const char *error,
                                  const pv_store_room_t *room, void *ud);
+/* One stored room as rooms_list gives it. */
+typedef struct pv_store_room_entry {
+    const char *name;         /* the room name */
+    const char *title;        /* PV_STORE_KEY_TITLE's value, NULL when absent or empty */
+    int is_public;            /* PV_STORE_KEY_PUBLIC's value is "1" */
+} pv_store_room_entry_t;
+
+/* The config keys rooms_list reads (muc-core's storage keys for
+ * muc#roomconfig_publicroom and muc#roomconfig_roomname). When a room's
+ * config holds a key more than once, the last pair counts. */
+#define PV_STORE_KEY_PUBLIC "public"
+#define PV_STORE_KEY_TITLE "roomname"
+
+/* rooms_list flags. */
+#define PV_STORE_LIST_PUBLIC 1u  /* only rooms whose PV_STORE_KEY_PUBLIC is "1" */
+#define PV_STORE_LIST_COUNT 2u   /* the caller wants the count (see rooms_list) */
+
+/* count: how many stored rooms match the flags in all (not only after
+ * `after`), or -1 when not asked for or not cheap for this backend. */
+typedef void (*pv_store_entries_fn)(int status, const char *error,
+                                    const pv_store_room_entry_t *rooms, size_t n,
+                                    long long count, void *ud);
 /* complete: nonzero when the query range held no more matches than returned. */
 typedef void (*pv_store_msgs_fn)(int status, const char *error, const pv_store_msg_t *msgs,
                                  size_t n, int complete, void *ud);
@@ -164,7 +196,32 @@ typedef struct pv_store {
      * beyond `size` in older backends: callers check. Strings are copied. */
     void (*archive_trim)(void *handle, const char *room, int64_t before_us, size_t keep_newest,
                          pv_store_done_fn cb, void *ud);
+
+    /* (Minor 2, for listing rooms without loading them: disco#items with
+     * XEP-0059 paging.) One page of stored rooms in byte order of their
+     * names (strcmp), those strictly after `after` (NULL: from the first),
+     * at most `max` (0: 100). With PV_STORE_LIST_PUBLIC only rooms stored
+     * as public: the value of PV_STORE_KEY_PUBLIC in the room's config is
+     * exactly "1" (muc-core writes every option at each room_put; a row
+     * without the key, such as muc-core's NODE@tombstone rows, is not
+     * public). Without it every stored room is listed, tombstone rows
+     * included: callers skip names they store for their own purposes. A
+     * name `after` that is not stored is fine (the page starts at the next
+     * name), so rooms added or deleted between pages neither repeat nor
+     * hide others. With PV_STORE_LIST_COUNT the callback's count is the
+     * number of matching rooms when the backend knows it cheaply (memory,
+     * sqlite and pgsql keep it; spool only without PV_STORE_LIST_PUBLIC),
+     * else -1. Cost per page: memory and spool walk their table or
+     * directory; sqlite and pgsql read an index from `after` on (never the
+     * whole table). The entries are borrowed for the callback. May be NULL
+     * or lie beyond `size` in older backends (PV_STORE_HAS). */
+    void (*rooms_list)(void *handle, const char *after, size_t max, unsigned flags,
+                       pv_store_entries_fn cb, void *ud);
 } pv_store_t;
+
+/* Nonzero when st has the (appended) entry and it is not NULL. */
+#define PV_STORE_HAS(st, entry)                                                           \
+    ((st)->size >= offsetof(pv_store_t, entry) + sizeof((st)->entry) && (st)->entry != NULL)
 
 #define PV_STORE_SYMBOL_(n) n##_LTX_pv_store
 #define PV_STORE_DEFINE(cname) \

@@ -205,6 +205,12 @@ static const test_def_t tests[] = {
     T(test_many_rooms),
     T(test_awkward_room_names),
     T(test_ten_thousand_rooms),
+    T(test_rooms_list_after),
+    T(test_rooms_list_awkward_names),
+    T(test_rooms_list_changes_between_pages),
+    T(test_room_load_on_demand),
+    T(test_rooms_list_older_backend),
+    T(test_rooms_list_paging),
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 

@@ -5,7 +5,8 @@
  *
  * test_store.c loads the backends and runs every test on each;
  * test_store_util.c holds the helpers; the tests are in test_store_rooms.c,
- * test_store_archive.c, test_store_robust.c and test_store_scale.c.
+ * test_store_archive.c, test_store_robust.c, test_store_scale.c and
+ * test_store_list.c.
  */
 #ifndef PV_TEST_STORE_H
 #define PV_TEST_STORE_H
@@ -153,5 +154,12 @@ void test_many_rooms(void **state);
 
 void test_ten_thousand_rooms(void **state);
 void test_awkward_room_names(void **state);
+
+void test_rooms_list_paging(void **state);
+void test_rooms_list_after(void **state);
+void test_rooms_list_awkward_names(void **state);
+void test_rooms_list_changes_between_pages(void **state);
+void test_room_load_on_demand(void **state);
+void test_rooms_list_older_backend(void **state);
 
 #endif
