@@ -3,7 +3,9 @@
  * (ADHOC-1): list the rooms, destroy a room, announce a message to every
  * room, get the statistics (the core's and every plugin's, palaver/stats.h,
  * as a result form: one field per statistic). Each command is one or two stages: executing it without a form
- * returns the form to fill in (status executing, a session id); submitting
+ * returns the form to fill in (status executing, a session id; the
+ * announcement form is XEP-0133's, its FORM_TYPE's registry fields typed as
+ * there); submitting
  * the form (or executing with it) completes it. Stateless: any session id
  * is accepted back with a form. Others get forbidden.
  */
@@ -60,6 +62,31 @@ static const char *form_value(pv_el_t *x, const char *var)
     return NULL;
 }
 
+/* The field's values joined by newlines (a text-multi's lines), or NULL
+ * when the form has no such field or it is empty. Caller frees. */
+static char *form_lines(pv_el_t *x, const char *var)
+{
+    pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL;
+    for (; f; f = pv_el_next(f, PV_NS_DATA, "field")) {
+        const char *v = pv_el_attr(f, "var");
+        if (v && !strcmp(v, var))
+            break;
+    }
+    size_t len = 0;
+    for (pv_el_t *v = f ? pv_el_child(f, PV_NS_DATA, "value") : NULL; v;
+         v = pv_el_next(v, PV_NS_DATA, "value"))
+        len += strlen(pv_el_text(v)) + 1;
+    char *out = len > 1 ? calloc(1, len) : NULL;
+    bool first = true;
+    for (pv_el_t *v = out ? pv_el_child(f, PV_NS_DATA, "value") : NULL; v;
+         v = pv_el_next(v, PV_NS_DATA, "value"), first = false) {
+        if (!first)
+            strcat(out, "\n");
+        strcat(out, pv_el_text(v));
+    }
+    return out;
+}
+
 static pv_verdict_t send_form(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
                               const char *title, int which)
 {
@@ -80,7 +107,10 @@ static pv_verdict_t send_form(pv_stanza_ctx_t *ctx, const char *node, const char
         add_field(x, "reason", "text-single", "Reason", NULL);
         add_field(x, "alternate", "jid-single", "Alternate venue", NULL);
     } else {
-        add_field(x, "body", "text-multi", "Announcement", NULL);
+        /* XEP-0133's announce field: text-multi, as its registry gives it */
+        pv_el_t *f = add_field(x, "announcement", "text-multi", "Announcement", NULL);
+        if (f)
+            pv_el_add(f, PV_NS_DATA, "required");
     }
     pv_send(res);
     pv_el_free(res);
@@ -199,9 +229,14 @@ static pv_verdict_t destroy_room(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t 
 
 static pv_verdict_t announce(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
 {
-    const char *body = form_value(x, "body");
-    if (!body || !*body)
+    /* "body": the field's name before Palaver followed XEP-0133 */
+    char *body = form_lines(x, "announcement");
+    if (!body)
+        body = form_lines(x, "body");
+    if (!body || !*body) {
+        free(body);
         return refuse(ctx, "modify", "bad-request", "The announcement is empty");
+    }
     size_t i, nrooms = 0;
     for (map_entry_t *e = map_first(&muc->rooms, &i); e; e = map_next(&muc->rooms, e, &i)) {
         room_t *r = e->val;
@@ -221,6 +256,7 @@ static pv_verdict_t announce(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
         pv_el_free(m);
         nrooms++;
     }
+    free(body);
     pv_log(PV_LOG_INFO, MUC, "%s announced to %zu rooms", ctx->from->full, nrooms);
     return completed(ctx, NODE_ANNOUNCE, sid, "Announced");
 }

@@ -3,7 +3,10 @@
  * Each row names the form var, the storage key, the type, the label, the
  * default and an optional validator; the form builder, the submit parser, the
  * persistence code and the getters all walk this table, so a new option is
- * one new row (and its enum entry in muc_internal.h).
+ * one new row (and its enum entry in muc_internal.h). A muc#roomconfig field
+ * has the type XEP-0045's registry (Registrar Considerations) gives it; x-palaver# fields are
+ * Palaver's own. tests/muc/test_form_registry.py compares the form with the
+ * registry.
  */
 #include "muc_internal.h"
 #include <errno.h>
@@ -36,8 +39,10 @@ static const char *check_pubsub(const char *v)
 const config_field_t config_fields[CF_COUNT] = {
     [CF_ROOMNAME] = {"muc#roomconfig_roomname", "roomname", FT_TEXT, "Natural-Language Room Name",
                      "", NULL, NULL},
-    [CF_ROOMDESC] = {"muc#roomconfig_roomdesc", "roomdesc", FT_TEXT_MULTI,
-                     "Short Description of Room", "", NULL, NULL},
+    /* text-single, as XEP-0045's muc#roomconfig registry gives it (strict
+     * clients such as aioxmpp refuse a form where it is text-multi) */
+    [CF_ROOMDESC] = {"muc#roomconfig_roomdesc", "roomdesc", FT_TEXT, "Short Description of Room",
+                     "", NULL, NULL},
     [CF_LANG] = {"muc#roomconfig_lang", "lang", FT_TEXT, "Natural Language for Room Discussions",
                  "", NULL, NULL},
     [CF_PERSISTENT] = {"muc#roomconfig_persistentroom", "persistent", FT_BOOL,

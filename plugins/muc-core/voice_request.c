@@ -1,6 +1,7 @@
 /*
  * voice_request.c: a visitor asks for voice (XEP-0045 §7.13) with a
- * muc#request form; every moderator's sessions get the approval form; a
+ * muc#request form; every moderator's sessions get the approval form (its
+ * field types those of XEP-0045's muc#request registry); a
  * moderator who submits it back with muc#request_allow true grants the
  * occupant the participant role, which is broadcast.
  */
@@ -18,18 +19,32 @@ static const char *form_value(pv_el_t *form, const char *var)
     return NULL;
 }
 
-static void add_field(pv_el_t *x, const char *var, const char *type, const char *label,
-                      const char *value)
+/* Returns the field (owned by x), NULL when out of memory. */
+static pv_el_t *add_field(pv_el_t *x, const char *var, const char *type, const char *label,
+                          const char *value)
 {
     pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
     if (!f)
-        return;
+        return NULL;
     pv_el_set_attr(f, "var", var);
     if (type)
         pv_el_set_attr(f, "type", type);
     if (label)
         pv_el_set_attr(f, "label", label);
     pv_el_add_text_child(f, PV_NS_DATA, "value", value);
+    return f;
+}
+
+/* The one role a visitor can ask for, offered as the list-single's option
+ * so that a client shows the value it is asked to approve. */
+static void add_role_field(pv_el_t *x)
+{
+    pv_el_t *f = add_field(x, "muc#role", "list-single", "Requested role", "participant");
+    pv_el_t *o = f ? pv_el_add(f, PV_NS_DATA, "option") : NULL;
+    if (o) {
+        pv_el_set_attr(o, "label", "Participant");
+        pv_el_add_text_child(o, PV_NS_DATA, "value", "participant");
+    }
 }
 
 static void ask_moderators(room_t *r, occupant_t *o)
@@ -45,7 +60,7 @@ static void ask_moderators(room_t *r, occupant_t *o)
                          "To approve this request for voice, select the \"Grant voice to this "
                          "person?\" checkbox and submit this form.");
     add_field(x, "FORM_TYPE", "hidden", NULL, NS_MUC_REQUEST);
-    add_field(x, "muc#role", "list-single", "Requested role", "participant");
+    add_role_field(x);
     add_field(x, "muc#jid", "jid-single", "User ID",
               o->sessions ? o->sessions->jid->full : o->bare);
     add_field(x, "muc#roomnick", "text-single", "Room Nickname", o->nick);
