@@ -29,6 +29,11 @@ EXTRA_DIST += tests/integration/test_prosody_muc.py tests/integration/test_proso
 TESTS += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
 EXTRA_DIST += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
 
+# A second client library: aioxmpp's own MUC API (aioclient.py) through a
+# real Prosody (skipped when prosody or python3-aioxmpp is not installed).
+TESTS += tests/integration/test_prosody_aioxmpp.py
+EXTRA_DIST += tests/integration/test_prosody_aioxmpp.py tests/integration/aioclient.py
+
 # `make check-valgrind`, in a build configured without --enable-sanitizers
 # (tools/test-all makes one beside the sanitizer build): the C unit tests,
 # and daemon suites that together reach every plugin and the sqlite and
