@@ -4,7 +4,8 @@
 CORE_SOURCES += \
 	core/arena.c core/arena.h \
 	core/xml.c core/serialize.c core/xmlstream.c core/xmlstream.h \
-	core/jid.c core/router.c core/router_internal.h core/event.c core/disco.c \
+	core/jid.c core/router.c core/router_internal.h core/park.c core/event.c \
+	core/disco.c \
 	core/services.c core/util.c core/log.c core/send.c \
 	core/output.c core/output.h \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \

@@ -20,6 +20,14 @@
  * Handlers may add and remove hooks while a stanza is being dispatched (even
  * from a nested dispatch): removed hooks are only marked dead and freed when
  * the outermost dispatch returns.
+ *
+ * PV_AGAIN (parking): the handler called pv_stanza_park(), which reserved a
+ * place in the key's queue (core/park.c) and noted it on the stanza's
+ * in-flight record; when the verdict comes back the router hands the stanza
+ * over to the queue instead of freeing it. Any other verdict cancels the
+ * reservation. Released queues are replayed when the outermost dispatch
+ * returns and before the next stanza from the server is dispatched, so a
+ * replay never overtakes or nests inside a handler.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +65,12 @@ typedef struct in_flight {
     const char *from, *id; /* its attributes (id may be NULL) */
     const char *norm_from; /* the normalised from, once parsed */
     bool answered;
+    const char *replay_key; /* replayed from this key's queue, else NULL */
+    park_queue_t *park_q;   /* pv_stanza_park reserved a place here */
+    bool park_head;         /* ... at the front (parked again by its replay) */
+    unsigned park_gen;      /* the queue's release count at that time */
+    bool park_settled;      /* the park was answered (pv_park_fail) meanwhile */
+    bool kept;              /* the stanza now belongs to a queue */
     struct in_flight *outer;
 } in_flight_t;
 static in_flight_t *current;
@@ -186,6 +200,110 @@ pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type, const char *
     return PV_ERROR;
 }
 
+/* ---- Parking (the queues are in core/park.c) ---- */
+
+bool router_dispatching(void)
+{
+    return dispatching > 0;
+}
+
+static in_flight_t *flight_of(const pv_el_t *st)
+{
+    for (in_flight_t *f = current; f && st; f = f->outer)
+        if (f->stanza == st)
+            return f;
+    return NULL;
+}
+
+pv_verdict_t pv_stanza_park(pv_stanza_ctx_t *ctx, const char *key)
+{
+    in_flight_t *f = flight_of(ctx ? ctx->stanza : NULL);
+    if (!f || !key || !*key) {
+        pv_log(PV_LOG_ERROR, "core", "pv_stanza_park %s", !f ? "outside a stanza handler"
+                                                              : "without a key");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", NULL);
+    }
+    if (f->park_q) { /* parked twice by the same handler: the last key wins */
+        park_cancel(f->park_q);
+        f->park_q = NULL;
+    }
+    bool at_head = f->replay_key && strcmp(f->replay_key, key) == 0;
+    const char *cond = NULL, *text = NULL;
+    park_queue_t *q = park_reserve(key, at_head, &f->park_gen, &cond, &text);
+    if (!q)
+        return pv_stanza_fail(ctx, "wait", cond, text);
+    f->park_q = q;
+    f->park_head = at_head;
+    return PV_AGAIN;
+}
+
+bool pv_park_busy(const pv_stanza_ctx_t *ctx, const char *key)
+{
+    if (!key || !park_exists(key))
+        return false;
+    const in_flight_t *f = flight_of(ctx ? ctx->stanza : NULL);
+    return !(f && f->replay_key && strcmp(f->replay_key, key) == 0);
+}
+
+/* Stanzas of type error, and IQ results, are never answered. */
+static bool answerable_stanza(const pv_el_t *st)
+{
+    const char *type = pv_el_attr(st, "type");
+    if (!type)
+        return true;
+    if (strcmp(type, "error") == 0)
+        return false;
+    return !(st->name && strcmp(st->name, "iq") == 0 && strcmp(type, "result") == 0);
+}
+
+static void reply_error(const pv_el_t *st, bool answerable, bool from_service, const char *type,
+                        const char *condition, const char *text, const pv_el_t *extra);
+
+/* Sends the error outside the in-flight bookkeeping: an answer to a parked
+ * stanza must not count as the answer to the stanza being dispatched. */
+bool router_reply_parked(const pv_el_t *st, const char *type, const char *condition,
+                         const char *text)
+{
+    bool answerable = answerable_stanza(st);
+    in_flight_t *saved = current;
+    current = NULL;
+    reply_error(st, answerable, false, type, condition, text, NULL);
+    current = saved;
+    return answerable;
+}
+
+void router_park_settle(const park_queue_t *q, const char *type, const char *condition,
+                        const char *text)
+{
+    for (in_flight_t *f = current; f; f = f->outer) {
+        if (f->park_q != q)
+            continue;
+        f->park_q = NULL;
+        f->park_settled = true;
+        if (!f->answered)
+            router_reply_parked(f->stanza, type, condition, text);
+        f->answered = true;
+    }
+}
+
+/* After the chain: the stanza joins its queue on PV_AGAIN; a reservation
+ * followed by another verdict is undone. */
+static void settle_park(in_flight_t *f, pv_stanza_ctx_t *ctx, pv_verdict_t v, const pv_hook_t *by)
+{
+    if (v == PV_AGAIN && f->park_q) {
+        park_commit(f->park_q, ctx->stanza, f->park_head, f->park_gen);
+        f->park_q = NULL;
+        f->kept = true;
+        return;
+    }
+    if (f->park_q) {
+        pv_log(PV_LOG_WARN, "core", "%s: pv_stanza_park() then verdict %d for <%s/> from %s: "
+               "not parked", by ? by->owner : "?", (int)v, ctx->stanza->name, ctx->from->full);
+        park_cancel(f->park_q);
+        f->park_q = NULL;
+    }
+}
+
 /* ---- Dispatch ---- */
 
 static int kind_of(const pv_el_t *st)
@@ -292,7 +410,7 @@ static void release_extra(pv_stanza_ctx_t *ctx)
     ctx->err_extra = NULL;
 }
 
-static void run_chain(pv_stanza_ctx_t *ctx, bool answerable)
+static void run_chain(in_flight_t *f, pv_stanza_ctx_t *ctx, bool answerable)
 {
     int k = chain_of(ctx->kind);
     pv_verdict_t v = PV_PASS;
@@ -309,8 +427,16 @@ static void run_chain(pv_stanza_ctx_t *ctx, bool answerable)
         }
     }
     const pv_el_t *st = ctx->stanza;
+    settle_park(f, ctx, v, by);
     switch (v) {
     case PV_HANDLED:
+        break;
+    case PV_AGAIN:
+        if (f->kept || f->park_settled)
+            break;
+        pv_log(PV_LOG_WARN, "core", "%s: PV_AGAIN without pv_stanza_park() for <%s/> from %s",
+               by->owner, st->name, ctx->from->full);
+        reply_error(st, answerable, false, "wait", "internal-server-error", NULL, NULL);
         break;
     case PV_ERROR:
         if (!ctx->err_condition) {
@@ -348,7 +474,7 @@ static bool to_ours(const pv_jid_t *to)
     return to && (!service_domain || strcmp(to->domain, service_domain) == 0);
 }
 
-static void dispatch_one(pv_el_t *st)
+static void dispatch_one(in_flight_t *f, pv_el_t *st)
 {
     int kind = kind_of(st);
     if (!kind) {
@@ -382,8 +508,7 @@ static void dispatch_one(pv_el_t *st)
         goto out;
     }
 
-    if (current && current->stanza == st)
-        current->norm_from = from->full;
+    f->norm_from = from->full;
     pv_stanza_ctx_t ctx = {
         .stanza = st,
         .kind = kind,
@@ -408,27 +533,48 @@ static void dispatch_one(pv_el_t *st)
             goto out;
         }
     }
-    run_chain(&ctx, answerable);
+    run_chain(f, &ctx, answerable);
 out:
     pv_jid_free(from);
     pv_jid_free(to);
 }
 
-void router_dispatch(pv_el_t *stanza)
+/* replay_key: the queue a parked stanza comes from (NULL: a new stanza).
+ * Returns true when the stanza is now parked again at the front of that
+ * queue. */
+static bool dispatch_owned(pv_el_t *stanza, const char *replay_key)
 {
     if (!stanza)
-        return;
+        return false;
+    bool outermost = !dispatching && !replay_key;
+    if (outermost)
+        park_run_ready(); /* released stanzas go before this newer one */
     in_flight_t flight = {.stanza = stanza,
                           .from = pv_el_attr(stanza, "from"),
                           .id = pv_el_attr(stanza, "id"),
+                          .replay_key = replay_key,
                           .outer = current};
     current = &flight;
     dispatching++;
-    dispatch_one(stanza);
+    dispatch_one(&flight, stanza);
     current = flight.outer;
     if (--dispatching == 0)
         bury_dead();
-    pv_el_free(stanza);
+    if (!flight.kept)
+        pv_el_free(stanza);
+    if (outermost)
+        park_run_ready(); /* what this dispatch released */
+    return flight.kept && flight.park_head;
+}
+
+void router_dispatch(pv_el_t *stanza)
+{
+    dispatch_owned(stanza, NULL);
+}
+
+bool router_replay(pv_el_t *stanza, const char *key)
+{
+    return dispatch_owned(stanza, key);
 }
 
 void router_dump_chains(void)
@@ -457,6 +603,7 @@ void router_dump_chains(void)
 
 void router_cleanup(void)
 {
+    park_cleanup();
     graveyard = NULL; /* dead hooks are still in all_hooks */
     while (all_hooks) {
         pv_hook_t *h = all_hooks;

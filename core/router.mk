@@ -5,7 +5,7 @@ CORE_SOURCES += core/log_internal.h core/event_internal.h core/disco_internal.h
 
 if HAVE_CMOCKA
 ROUTER_UNIT_TESTS = tests/unit/test_router tests/unit/test_jid tests/unit/test_event \
-	tests/unit/test_util tests/unit/test_log tests/unit/test_services
+	tests/unit/test_util tests/unit/test_log tests/unit/test_services tests/unit/test_park
 check_PROGRAMS += $(ROUTER_UNIT_TESTS)
 TESTS += $(ROUTER_UNIT_TESTS)
 
@@ -15,6 +15,10 @@ ROUTER_TEST_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_router_SOURCES = tests/unit/test_router.c tests/unit/router_capture.h
 tests_unit_test_router_CFLAGS = $(ROUTER_TEST_CFLAGS)
 tests_unit_test_router_LDADD = $(ROUTER_TEST_LDADD)
+
+tests_unit_test_park_SOURCES = tests/unit/test_park.c tests/unit/router_capture.h
+tests_unit_test_park_CFLAGS = $(ROUTER_TEST_CFLAGS)
+tests_unit_test_park_LDADD = $(ROUTER_TEST_LDADD)
 
 tests_unit_test_services_SOURCES = tests/unit/test_services.c tests/unit/router_capture.h
 tests_unit_test_services_CFLAGS = $(ROUTER_TEST_CFLAGS)

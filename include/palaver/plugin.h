@@ -26,7 +26,9 @@ extern "C" {
 #endif
 
 #define PV_ABI_MAJOR 1
-#define PV_ABI_MINOR 0
+/* Minor versions: 1 added parking (PV_AGAIN, pv_stanza_park, pv_park_busy,
+ * pv_park_release, pv_park_fail in palaver/router.h). */
+#define PV_ABI_MINOR 1
 
 typedef struct pv_plugin {
     unsigned abi_major;            /* PV_ABI_MAJOR at build time */

@@ -9,7 +9,11 @@
  *   PV_PASS     the next handler gets the stanza;
  *   PV_HANDLED  stop: the handler answered (or deliberately dropped) it;
  *   PV_ERROR    stop: the handler called pv_stanza_fail() and the core sends
- *               the error reply (never for stanzas of type error or result).
+ *               the error reply (never for stanzas of type error or result);
+ *   PV_AGAIN    stop for now: the handler called pv_stanza_park() because
+ *               what the stanza needs is still loading; the core keeps the
+ *               stanza and runs the whole chain for it again later (see
+ *               "Parking" below). Since ABI 1.1.
  * When every handler passes, an IQ get/set gets `service-unavailable`; other
  * stanzas are dropped. A stanza is never answered twice.
  *
@@ -26,7 +30,7 @@
 extern "C" {
 #endif
 
-typedef enum { PV_PASS = 0, PV_HANDLED = 1, PV_ERROR = 2 } pv_verdict_t;
+typedef enum { PV_PASS = 0, PV_HANDLED = 1, PV_ERROR = 2, PV_AGAIN = 3 } pv_verdict_t;
 
 /* Stanza kinds (bit flags so a hook can take several). */
 enum {
@@ -83,6 +87,78 @@ void pv_hook_remove(pv_hook_t *hook);
 pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type,
                             const char *condition, const char *text);
 
+/* ---- Parking: stanzas that wait for a load (ABI 1.1) ----
+ *
+ * A handler that needs something it has to load first (a stored room) parks
+ * the stanza under a key (e.g. the room's bare JID) instead of blocking:
+ *
+ *     if (pv_park_busy(ctx, key) || !(room = find_room(key))) {
+ *         pv_verdict_t v = pv_stanza_park(ctx, key);
+ *         if (v == PV_AGAIN && !load_started(key))
+ *             start_load(key);      // completion: pv_park_release or pv_park_fail
+ *         return v;
+ *     }
+ *
+ * The core keeps every stanza parked under a key in one FIFO, in the order the
+ * handlers parked them. When the load completes the handler's code calls
+ * pv_park_release(key) and the core runs the whole hook chain again for each
+ * parked stanza, oldest first, as if it had just arrived (handlers must not
+ * keep pointers into ctx across PV_AGAIN: the replay gets a new ctx). If a
+ * replayed stanza is parked again under the same key it goes back to the
+ * front and the stanzas behind it stay parked until the next release. When
+ * the load fails, pv_park_fail(key, ...) answers every parked stanza with an
+ * error. The replay never runs inside the caller of pv_park_release: it runs
+ * once the outermost dispatch returned, or on the next loop iteration, and
+ * always before the next stanza that arrives from the server, so a release
+ * from a backend callback, from inside a handler or from a storage call that
+ * completes synchronously is safe.
+ *
+ * Order: a stanza for a key that has stanzas parked must wait behind them.
+ * The core cannot tell by itself which key a stanza belongs to, so a handler
+ * that parks under a key also parks when pv_park_busy(ctx, key) is true,
+ * even if what it waited for is there (the parked stanzas then run first).
+ *
+ * Bounds: at most 100 stanzas wait under one key; pv_stanza_park() refuses
+ * the next with `resource-constraint` (type wait). A key whose stanzas have
+ * waited 10 s without a release gets `internal-server-error` (type wait) for
+ * all of them and its queue is dropped (a later pv_park_release for it does
+ * nothing; the next stanza parks in a new queue). Errors are never sent in
+ * answer to parked stanzas of type error, or IQs of type result: those are
+ * dropped (and logged). At exit, parked stanzas are freed unanswered.
+ *
+ * Keys are compared byte for byte: normalise them (the bare JID from ctx->to
+ * is). Call pv_stanza_park() before starting the load, since a storage call
+ * may complete (and release) before it returns. */
+
+/* Parks ctx's stanza under key and returns PV_AGAIN: return that verdict from
+ * the handler (any other verdict cancels the park, with a warning). The core
+ * takes the stanza (ctx stays borrowed; the key is copied). When key's queue
+ * is full, records `resource-constraint` with pv_stanza_fail() and returns
+ * PV_ERROR (also when out of memory or called outside a handler, then with
+ * `internal-server-error`), so `return pv_stanza_park(ctx, key)` is always
+ * right. A stanza being replayed from key that is parked again under key goes
+ * back to the front of the queue and is never refused for the limit. */
+pv_verdict_t pv_stanza_park(pv_stanza_ctx_t *ctx, const char *key);
+
+/* True when stanzas are parked (or being parked, or being replayed) under
+ * key ahead of ctx's stanza: the handler must then park it too, to keep the
+ * arrival order. False for the stanza at the front of a replay. ctx may be
+ * NULL (then: anything parked under key). */
+bool pv_park_busy(const pv_stanza_ctx_t *ctx, const char *key);
+
+/* What key's stanzas waited for is ready: they are dispatched again, oldest
+ * first, after the current dispatch or callback returned (see above). A key
+ * with nothing parked (never parked, timed out, failed) is ignored. */
+void pv_park_release(const char *key);
+
+/* The load for key failed: every stanza parked under key (including one whose
+ * handler is still running and returns PV_AGAIN) is answered with this error
+ * (type NULL: "wait"; condition NULL: "internal-server-error"; text may be
+ * NULL) except errors and IQ results, which are dropped; all are freed and
+ * the queue is gone. A key with nothing parked is ignored. */
+void pv_park_fail(const char *key, const char *type, const char *condition,
+                  const char *text);
+
 /* ---- Output ---- */
 
 /* Our component domain (e.g. "conference.example.org"). */
@@ -94,9 +170,11 @@ const char *pv_service_domain(void);
  * disconnected, stanzas are dropped (the clients' sessions are gone too). */
 int pv_send(const pv_el_t *stanza);
 
-/* Builds the error reply to `orig` (to/from swapped, type='error', original
- * payload included, <error type><condition/><text/></error>). Returns a new
- * root (caller frees) or NULL when orig is itself an error or result. */
+/* Builds the error reply to `orig` (to/from swapped, same id, type='error',
+ * <error type><condition/><text/></error>). None of orig's payload is copied:
+ * what the sender wrote may hold secrets (a join's password, a submitted
+ * form). Returns a new root (caller frees) or NULL when orig is itself an
+ * error or result. */
 pv_el_t *pv_error_new(const pv_el_t *orig, const char *type, const char *condition,
                       const char *text);
 
