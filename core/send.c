@@ -4,10 +4,16 @@
  * pv_send() serializes a tree and hands the bytes to the output seam
  * (core/output.h): the component stream when connected, a capture buffer in
  * tests. Replies are built here in one place so that every error in Palaver
- * has the RFC 6120 shape: addresses swapped, type='error', the original
- * payload kept, then <error type=...><condition/><text/></error> in the
+ * has the RFC 6120 shape: addresses swapped, type='error', then
+ * <error type=...><condition/><text/></error> in the
  * urn:ietf:params:xml:ns:xmpp-stanzas namespace. An error or a result is
  * never answered with an error (that is how error loops start).
+ *
+ * Error replies carry none of the original payload (RFC 6120 §8.3.1 says an
+ * error MAY include it; Prosody's never do, and neither do ours): the payload
+ * is what the sender wrote, and it can hold secrets (a join's <password/>, a
+ * configuration form's muc#roomconfig_roomsecret, a registration form) that
+ * must not travel again, in a stanza a client library may log or show.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +85,7 @@ pv_el_t *pv_error_new(const pv_el_t *orig, const char *type, const char *conditi
     pv_el_t *r = reply_skeleton(orig, orig->name, "error");
     if (!r)
         goto nomem;
-    for (const pv_el_t *c = orig->children; c; c = c->next)
-        if (c->kind == PV_EL_ELEMENT && !pv_el_copy_into(r, c))
-            goto nomem;
+    /* no copy of orig's children: see the top of this file */
     pv_el_t *err = pv_el_add(r, reply_ns(orig), "error");
     if (!err || pv_el_set_attr(err, "type", type) < 0 ||
         !pv_el_add(err, PV_NS_STANZAS, condition) ||

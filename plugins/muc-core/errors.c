@@ -1,8 +1,9 @@
 /*
  * errors.c: the helpers every handler uses to refuse a stanza: the XMPP
  * condition XEP-0045 names, with a human <text>, from the JID the user
- * addressed (the core builds the reply with the original payload); plus the
- * room lookup every handler starts with.
+ * addressed (the core builds the reply without the original payload, so no
+ * password or submitted form travels back); plus the room lookup every
+ * handler starts with.
  */
 #include "muc_internal.h"
 #include <stdarg.h>

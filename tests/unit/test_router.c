@@ -283,10 +283,12 @@ static void test_error_verdict_reply_shape(void **state)
     assert_string_equal(e->name, "message");
     assert_string_equal(pv_el_attr(e, "from"), "room@" SVC);
     assert_string_equal(pv_el_attr(e, "id"), "m1");
-    /* The original payload is included, then the error. */
-    assert_string_equal(pv_el_child_text(e, NULL, "body"), "hello");
-    assert_non_null(pv_el_child(e, "urn:example:extra", "x"));
+    /* None of the original payload: the error is the only child. */
+    assert_null(pv_el_child(e, NULL, "body"));
+    assert_null(pv_el_child(e, "urn:example:extra", "x"));
     pv_el_t *err = pv_el_child(e, NULL, "error");
+    assert_ptr_equal(e->children, err);
+    assert_null(err->next);
     assert_string_equal(pv_el_child_text(err, PV_NS_STANZAS, "text"), "too & long");
     assert_null(pv_el_next(err, NULL, "error"));
     pv_el_free(e);
@@ -397,7 +399,7 @@ static void test_unhandled_iq_get_and_set_get_service_unavailable(void **state)
     pv_el_t *e = expect_error("a@example.org/r", "cancel", "service-unavailable");
     assert_string_equal(pv_el_attr(e, "id"), "g");
     assert_string_equal(e->name, "iq");
-    assert_non_null(pv_el_child(e, "vcard-temp", "vCard"));
+    assert_null(pv_el_child(e, "vcard-temp", "vCard")); /* no payload echoed */
     pv_el_free(e);
     cap_reset();
     dispatch("<iq " NS "from='a@example.org/r' to='" SVC "' type='set' id='s'>"
@@ -648,6 +650,45 @@ static void test_error_new_refuses_errors_and_results(void **state)
     assert_int_equal(cap_n, 0);
 }
 
+/* Error replies never echo what the sender wrote: not a join's password,
+ * not a submitted form's secret fields (ENTER-6, OWNER-3). */
+static void test_error_new_carries_no_payload(void **state)
+{
+    static const char *const secrets[] = {
+        "<presence " NS "from='a@example.org/r' to='room@" SVC "/nick' id='p1'>"
+        "<x xmlns='http://jabber.org/protocol/muc'><password>s3cret-pw</password></x>"
+        "</presence>",
+        "<iq " NS "from='a@example.org/r' to='room@" SVC "' type='set' id='c1'>"
+        "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+        "<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_roomsecret'>"
+        "<value>s3cret-pw</value></field></x></query></iq>",
+        "<message " NS "from='a@example.org/r' to='room@" SVC "' id='m1' type='groupchat'>"
+        "<body>s3cret-pw</body></message>"};
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        pv_el_t *st = stanza(secrets[i]);
+        assert_non_null(st);
+        pv_el_t *e = pv_error_new(st, "auth", "not-authorized", "Refused");
+        assert_non_null(e);
+        assert_string_equal(e->name, st->name);
+        assert_string_equal(pv_el_attr(e, "id"), pv_el_attr(st, "id"));
+        assert_string_equal(pv_el_attr(e, "to"), "a@example.org/r");
+        assert_string_equal(pv_el_attr(e, "type"), "error");
+        pv_el_t *err = e->children;
+        assert_non_null(err);
+        assert_string_equal(err->name, "error");
+        assert_null(err->next);
+        size_t len = 0;
+        char *xml = pv_el_serialize(e, &len);
+        assert_non_null(xml);
+        assert_null(strstr(xml, "s3cret-pw"));
+        assert_null(strstr(xml, "jabber:x:data"));
+        assert_null(strstr(xml, "password"));
+        free(xml);
+        pv_el_free(e);
+        pv_el_free(st);
+    }
+}
+
 static void test_iq_result_new_shape(void **state)
 {
     pv_el_t *st = stanza("<iq " NS "from='a@example.org/r' to='room@" SVC "' type='get' id='x7'>"
@@ -711,6 +752,7 @@ int main(void)
         T(test_hook_added_during_dispatch),
         T(test_invalid_registrations_are_refused),
         T(test_error_new_refuses_errors_and_results),
+        T(test_error_new_carries_no_payload),
         T(test_iq_result_new_shape),
         T(test_send_without_sink_fails),
     };
