@@ -1,7 +1,8 @@
 /*
  * register.c: registering with a room (XEP-0045 §7.10, §7.11): the
  * muc#register form, the submitted nick reserved for the user and membership
- * granted; <remove/> unregisters (nick and membership go). Reservations are
+ * granted; <remove/> unregisters (nick and membership go; in a members-only
+ * room the user's occupants leave with status 321). Reservations are
  * enforced at entry and nick change (conflict). Stored with persistent rooms
  * before the user is answered. Where the room requires approval, a new
  * member's request goes to the admins first (reg_approval.c).
@@ -64,6 +65,58 @@ static void reg_op_free(reg_op_t *op)
     free(op);
 }
 
+/* An occupant of a user who unregistered from a members-only room. */
+typedef struct leaving {
+    occupant_t *o;
+    pv_muc_role_t old_role;
+} leaving_t;
+
+/* A member who unregisters loses membership (REG-3); in a members-only room
+ * its occupants are then removed as when an admin revokes membership
+ * (XEP-0045 §9.4, status 321; admin.c): each is told first (321 and 110),
+ * before the IQ result. Returns them for leaving_finish() (caller frees), or
+ * NULL (*n = 0) when bare has none here or memory ran out. */
+static leaving_t *leaving_start(room_t *r, const char *bare, size_t *n)
+{
+    *n = 0;
+    for (occupant_t *o = occupant_by_bare(r, bare); o; o = o->bare_next)
+        (*n)++;
+    leaving_t *l = *n ? calloc(*n, sizeof *l) : NULL;
+    if (!l) {
+        if (*n)
+            pv_log(PV_LOG_ERROR, MUC, "out of memory removing %s from %s", bare, r->jid);
+        *n = 0;
+        return NULL;
+    }
+    size_t i = 0;
+    for (occupant_t *o = occupant_by_bare(r, bare); o; o = o->bare_next, i++) {
+        l[i].o = o;
+        l[i].old_role = o->role;
+        evict_tell_self(o, 321, NULL, NULL);
+    }
+    return l;
+}
+
+/* ...then the room hears each leave once (evict.c frees the occupants). */
+static void leaving_finish(leaving_t *l, size_t n)
+{
+    /* those removed hear nothing more from the room */
+    for (size_t i = 0; i < n; i++)
+        l[i].o->role = PV_MUC_ROLE_NONE;
+    for (size_t i = 0; i < n; i++)
+        evict_finish(l[i].o, 321, l[i].old_role, NULL, NULL);
+    free(l);
+}
+
+/* Elsewhere the user's occupants stay: their role becomes the one their new
+ * affiliation gives (XEP-0045 §9.4, as admin.c does), then the room is told. */
+static void membership_changed(room_t *r, const char *bare, bool lost)
+{
+    for (occupant_t *o = lost ? occupant_by_bare(r, bare) : NULL; o; o = o->bare_next)
+        o->role = role_for(r, occupant_aff(o));
+    occupant_announce_affiliation(r, bare);
+}
+
 static void reg_apply(reg_op_t *op)
 {
     room_t *r = rooms_get(op->room);
@@ -78,6 +131,12 @@ static void reg_apply(reg_op_t *op)
         pv_send_error(op->iq, "wait", "internal-server-error", "Out of memory");
         return;
     }
+    bool lost = op->aff_change && !op->nick;
+    size_t nleaving = 0;
+    r->busy++;
+    leaving_t *leaving = lost && room_cfg_bool(r, CF_MEMBERSONLY)
+                             ? leaving_start(r, op->bare, &nleaving)
+                             : NULL;
     if (op->approved) {
         pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
         if (m) {
@@ -96,8 +155,12 @@ static void reg_apply(reg_op_t *op)
             pv_el_free(res);
         }
     }
-    if (op->aff_change)
-        occupant_announce_affiliation(r, op->bare);
+    if (leaving)
+        leaving_finish(leaving, nleaving);
+    else if (op->aff_change)
+        membership_changed(r, op->bare, lost);
+    r->busy--;
+    rooms_maybe_destroy(r);
 }
 
 static void reg_stored(bool ok, void *ud)

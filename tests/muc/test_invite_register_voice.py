@@ -152,6 +152,59 @@ def test_reg_3_unregister_removes_nick_and_membership():
         assert 110 in codes([s for s in to(got, A) if is_presence(s)][-1]), describe(got)
 
 
+def unregister(m, who):
+    m.send("<iq type='set' id='rm' from='%s' to='%s'><query xmlns='jabber:iq:register'><remove/></query></iq>"
+           % (who, room_jid('r')))
+    return m.collect()
+
+
+def test_reg_3_unregister_in_members_only_room_removes_the_occupant():
+    # as when an admin revokes membership (XEP-0045 §9.4): 321, with 110 to itself
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {'membersonly': 1})
+        reg_set(m, B, 'bob')
+        reg_set(m, C, 'carol')
+        m.join(B, 'r', 'bob')
+        m.join(C, 'r', 'carol')
+        got = unregister(m, B)
+        res = [s for s in got if s.get('id') == 'rm']
+        assert len(res) == 1 and res[0].get('type') == 'result' and res[0].get('to') == B, describe(got)
+        pres = [s for s in got if is_presence(s)]
+        assert sorted(s.get('to') for s in pres) == sorted([A, B, C]), describe(got)
+        for s in pres:
+            assert s.get('from') == occ('r', 'bob') and s.get('type') == 'unavailable', describe(got)
+            assert (item(s).get('affiliation'), item(s).get('role')) == ('none', 'none'), describe(got)
+        assert codes(to(pres, B)[0]) == {110, 321}, describe(got)
+        assert codes(to(pres, A)[0]) == {321} and codes(to(pres, C)[0]) == {321}, describe(got)
+        assert got.index(to(pres, B)[0]) < got.index(res[0]), 'told before the result: ' + describe(got)
+        # bob is gone: nothing reaches him, and he may not come back
+        got = m.groupchat(A, 'r', 'still here?')
+        assert sorted(s.get('to') for s in got) == sorted([A, C]), describe(got)
+        assert_error(m.join(B, 'r', 'bob'), B, 'auth', 'registration-required')
+
+
+def test_reg_3_unregister_in_open_room_keeps_the_occupant():
+    with MUC() as m:
+        m.create(A, 'r', 'alice', {'moderatedroom': 1})
+        reg_set(m, B, 'bob')
+        got = m.join(B, 'r', 'bob')
+        own = [s for s in to(got, B) if is_presence(s)][-1]
+        assert (item(own).get('affiliation'), item(own).get('role')) == ('member', 'participant'), describe(got)
+        got = unregister(m, B)
+        res = [s for s in got if s.get('id') == 'rm']
+        assert len(res) == 1 and res[0].get('type') == 'result', describe(got)
+        pres = [s for s in got if is_presence(s)]
+        assert sorted(s.get('to') for s in pres) == sorted([A, B]), describe(got)
+        for s in pres:
+            assert s.get('from') == occ('r', 'bob') and s.get('type') is None, describe(got)
+            # no longer a member: the role a moderated room gives non-members
+            assert (item(s).get('affiliation'), item(s).get('role')) == ('none', 'visitor'), describe(got)
+            assert 321 not in codes(s)
+        assert 110 in codes(to(pres, B)[0]) and 110 not in codes(to(pres, A)[0])
+        got = m.groupchat(A, 'r', 'still here?')
+        assert sorted(s.get('to') for s in got) == sorted([A, B]), describe(got)
+
+
 APPROVAL = 'x-palaver#registration_approval'
 
 
