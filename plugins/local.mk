@@ -36,7 +36,8 @@ MUC_TESTS = \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py tests/muc/test_error_replies.py \
 	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_tombstone.py \
-	tests/muc/test_notices.py tests/muc/test_form_registry.py
+	tests/muc/test_notices.py tests/muc/test_form_registry.py \
+	tests/muc/test_interop.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
 

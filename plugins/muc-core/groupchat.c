@@ -98,6 +98,16 @@ static pv_verdict_t reflect(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *sender,
     return PV_HANDLED;
 }
 
+/*
+ * XEP-0045 §8.1: a <subject/> with a <body/> or a <thread/> is an ordinary
+ * message (delivered with its subject), never a subject change.
+ */
+static bool is_subject_change(pv_el_t *m)
+{
+    return pv_el_child(m, PV_NS_STANZA, "subject") && !pv_el_child(m, PV_NS_STANZA, "body") &&
+           !pv_el_child(m, PV_NS_STANZA, "thread");
+}
+
 pv_el_t *message_from_occupant(pv_stanza_ctx_t *ctx, const occupant_t *o)
 {
     pv_el_t *m = pv_el_clone(ctx->stanza);
@@ -116,8 +126,7 @@ pv_verdict_t groupchat_handle(pv_stanza_ctx_t *ctx, room_t *r)
         return refuse(ctx, "modify", "not-acceptable",
                       "Only occupants may send messages to this room; join it first");
     occupant_t *o = s->occ;
-    bool has_body = pv_el_child(ctx->stanza, PV_NS_STANZA, "body") != NULL;
-    if (pv_el_child(ctx->stanza, PV_NS_STANZA, "subject") && !has_body)
+    if (is_subject_change(ctx->stanza))
         return subject_handle(ctx, r, o);
     if (!may(r, o, PRIV_SEND_GROUPCHAT))
         return refuse(ctx, "auth", "forbidden",

@@ -1,0 +1,74 @@
+"""muc-core: what other clients and servers expect (XEP-0045 §7.14, §8.1, §10.2.1, XEP-0307, and
+Prosody's behaviour where the XEP is silent): MSG-3, EXIT-1, EXIT-3, OWNER-4, DISCO-1."""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mucutil import (MUC, NS, DOMAIN, occ, room_jid, to, is_presence, is_message, item,  # noqa: E402
+                     codes, subject_of, body_of, describe, assert_error, tostring, escape,
+                     owner_submit)
+from taptest import run  # noqa: E402
+
+A, B, C = 'alice@localhost/pc', 'bob@localhost/phone', 'carol@example.net/x'
+NS_UNIQUE = 'http://jabber.org/protocol/muc#unique'
+
+
+def room3(m, config=None):
+    m.create(A, 'r', 'alice', config)
+    m.join(B, 'r', 'bob')
+    m.join(C, 'r', 'carol')
+
+
+def thread_of(el):
+    t = el.find('{%s}thread' % NS['component'])
+    return None if t is None else (t.text or '')
+
+
+def subject_on_join(m, who='dave@localhost/d', nick='dave'):
+    """The subject a new joiner gets (the last stanza of its join)."""
+    got = to(m.join(who, 'r', nick), who)
+    assert is_message(got[-1]), describe(got)
+    return subject_of(got[-1])
+
+
+# ---- MSG-3: <subject> with <body> or <thread> is a message, not a subject change (§8.1) ----
+
+def test_msg_3_subject_with_thread_is_a_message_not_a_change():
+    with MUC() as m:
+        room3(m)
+        # bob is a participant: a subject change would be forbidden to him
+        m.send("<message type='groupchat' id='t1' from='%s' to='%s'><subject>Side topic</subject>"
+               "<thread>th-1</thread></message>" % (B, room_jid('r')))
+        got = m.collect()
+        assert sorted(s.get('to') for s in got) == sorted([A, B, C]), describe(got)
+        for s in got:
+            assert is_message(s) and s.get('type') == 'groupchat', describe(got)
+            assert s.get('from') == occ('r', 'bob') and s.get('id') == 't1', describe(got)
+            assert subject_of(s) == 'Side topic' and thread_of(s) == 'th-1', describe(got)
+        # a moderator's one does not change the subject either
+        m.send("<message type='groupchat' id='t2' from='%s' to='%s'><subject>Not the topic"
+               "</subject><thread>th-2</thread></message>" % (A, room_jid('r')))
+        got = m.collect()
+        assert len(got) == 3 and all(thread_of(s) == 'th-2' for s in got), describe(got)
+        assert subject_on_join(m) == '', 'the room subject stayed empty'
+
+
+def test_msg_3_subject_with_body_is_a_message_not_a_change():
+    with MUC() as m:
+        room3(m)
+        m.send("<message type='groupchat' id='b1' from='%s' to='%s'><subject>Re: plans</subject>"
+               "<body>see you</body></message>" % (A, room_jid('r')))
+        got = m.collect()
+        assert len(got) == 3, describe(got)
+        assert all(subject_of(s) == 'Re: plans' and body_of(s) == 'see you' for s in got)
+        assert subject_on_join(m) == '', 'the room subject stayed empty'
+        # a subject alone still changes it
+        m.send("<message type='groupchat' id='s1' from='%s' to='%s'><subject>Real topic</subject>"
+               "</message>" % (A, room_jid('r')))
+        assert len(m.collect()) == 4  # alice, bob, carol, dave
+        assert subject_on_join(m, 'erin@localhost/e', 'erin') == 'Real topic'
+
+run(globals())
