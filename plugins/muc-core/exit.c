@@ -2,7 +2,9 @@
  * exit.c: leaving a room (XEP-0045 §7.14): the leaver's sessions and every
  * other occupant get the unavailable presence (the leaver's with 110), with
  * the status text relayed; a temporary room is freed when its last occupant
- * leaves. Also used for ghost eviction after a bounce (EXIT-3, code 333).
+ * leaves. Also used for ghost eviction after a bounce (EXIT-3, code 333):
+ * everyone gets 333, the removed occupant too (with 110, as in XEP-0045's
+ * example for 333), in case its client is still there to learn it is out.
  */
 #include "muc_internal.h"
 #include <string.h>
@@ -35,8 +37,7 @@ void exit_occupant(occupant_t *o, session_t *s, const char *status_text, const i
                        .self_codes = self110,
                        .status_text = status_text,
                        .filter_set = true,
-                       .filter_role = old,
-                       .except = bounce ? o : NULL};
+                       .filter_role = old};
     r->busy++;
     presence_broadcast(o, &opt);
     pv_muc_occupant_event_t ev = {.room = r, .occupant = o, .nick = o->nick, .real_jid = s->jid};

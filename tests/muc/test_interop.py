@@ -71,4 +71,39 @@ def test_msg_3_subject_with_body_is_a_message_not_a_change():
         assert len(m.collect()) == 4  # alice, bob, carol, dave
         assert subject_on_join(m, 'erin@localhost/e', 'erin') == 'Real topic'
 
+
+# ---- EXIT-3: the bounced occupant is told too, with 110 and 333 ----
+
+def check_bounce_removal(got):
+    assert sorted(s.get('to') for s in got) == sorted([A, B]), describe(got)
+    for s in got:
+        assert is_presence(s) and s.get('type') == 'unavailable', describe(got)
+        assert s.get('from') == occ('r', 'bob') and 333 in codes(s), describe(got)
+        assert item(s).get('role') == 'none', describe(got)
+    mine = to(got, B)[0]
+    assert codes(mine) == {110, 333}, describe(got)
+    assert 110 not in codes(to(got, A)[0]), describe(got)
+
+
+def test_exit_3_presence_bounce_tells_the_removed_occupant_110_333():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        m.join(B, 'r', 'bob')
+        m.send("<presence type='error' from='%s' to='%s'><error type='cancel'>"
+               "<remote-server-not-found xmlns='%s'/></error></presence>"
+               % (B, occ('r', 'alice'), NS['stanzas']))
+        check_bounce_removal(m.collect())
+
+
+def test_exit_3_message_bounce_tells_the_removed_occupant_110_333():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        m.join(B, 'r', 'bob')
+        m.send("<message type='error' from='%s' to='%s'><error type='cancel'>"
+               "<service-unavailable xmlns='%s'/></error></message>"
+               % (B, room_jid('r'), NS['stanzas']))
+        check_bounce_removal(m.collect())
+        got = m.groupchat(A, 'r', 'still there?')
+        assert [s.get('to') for s in got] == [A], 'bob is out: ' + describe(got)
+
 run(globals())
