@@ -3,7 +3,10 @@
  * starts. It decides, from the sender's session and the addressed nick,
  * whether the presence is a join (enter.c), a status change (status.c), a
  * nick change (nick.c), an exit (exit.c) or a bounce that evicts a ghost
- * (exit.c), and refuses presence to the bare room JID (XEP-0045 §7.2.1).
+ * (exit.c), and refuses available presence to the bare room JID (XEP-0045
+ * §7.2.1). Unavailable presence to the bare room JID from an occupant is a
+ * leave, as if sent to its occupant JID: some clients (aioxmpp's
+ * Room.leave()) leave that way, and Prosody accepts it.
  * A join to a destroyed room whose tombstone lasts gets `gone` (tombstone.c).
  */
 #include "muc_internal.h"
@@ -31,8 +34,12 @@ pv_verdict_t presence_bare_handler(pv_stanza_ctx_t *ctx, void *ud)
     room_t *r = room_of(ctx->to);
     if (is_type(ctx, "error"))
         return bounce(ctx, r);
+    if (is_type(ctx, "unavailable")) {
+        session_t *s = r ? session_by_full(r, ctx->from->full) : NULL;
+        return s ? exit_handle(ctx, r, s) : PV_HANDLED;
+    }
     if (*ctx->type)
-        return PV_HANDLED; /* unavailable, probe, subscriptions: nothing to do */
+        return PV_HANDLED; /* probe, subscriptions: nothing to do */
     return refuse(ctx, "modify", "jid-malformed",
                   "Join a room by sending presence to room@service/nick: the nickname is missing");
 }

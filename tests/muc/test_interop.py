@@ -106,4 +106,34 @@ def test_exit_3_message_bounce_tells_the_removed_occupant_110_333():
         got = m.groupchat(A, 'r', 'still there?')
         assert [s.get('to') for s in got] == [A], 'bob is out: ' + describe(got)
 
+
+# ---- EXIT-1: unavailable presence to the bare room JID leaves (as Prosody, aioxmpp) ----
+
+def test_exit_1_unavailable_to_bare_room_jid_leaves():
+    with MUC() as m:
+        room3(m)
+        m.presence(B, room_jid('r'), 'unavailable', '<status>bye</status>')
+        got = m.collect()
+        assert sorted(s.get('to') for s in got) == sorted([A, B, C]), describe(got)
+        for s in got:
+            assert is_presence(s) and s.get('type') == 'unavailable', describe(got)
+            assert s.get('from') == occ('r', 'bob'), describe(got)
+            assert s.find('{%s}status' % NS['component']).text == 'bye', describe(got)
+        assert 110 in codes(to(got, B)[0]) and 110 not in codes(to(got, A)[0]), describe(got)
+        got = m.groupchat(A, 'r', 'gone?')
+        assert sorted(s.get('to') for s in got) == sorted([A, C]), describe(got)
+
+
+def test_exit_1_bare_room_jid_presence_otherwise_unchanged():
+    with MUC() as m:
+        room3(m)
+        # from someone not in the room: nothing
+        m.presence('dave@localhost/d', room_jid('r'), 'unavailable')
+        m.nothing()
+        # available presence to the bare JID stays refused (no nickname)
+        m.presence(B, room_jid('r'))
+        assert_error(m.collect(), B, 'modify', 'jid-malformed')
+        got = m.groupchat(A, 'r', 'bob still in')
+        assert sorted(s.get('to') for s in got) == sorted([A, B, C]), describe(got)
+
 run(globals())
