@@ -23,7 +23,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
-	plugins/muc-core/restart.c plugins/muc-core/tombstone.c
+	plugins/muc-core/restart.c plugins/muc-core/tombstone.c plugins/muc-core/unique.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).

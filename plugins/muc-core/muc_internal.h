@@ -337,6 +337,8 @@ char *reg_pending_encode(const room_t *r, bool *oom);
 void reg_pending_load(room_t *r, const char *value);
 pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t disco_items_handler(pv_stanza_ctx_t *ctx, void *ud);
+/* unique.c: XEP-0307 unique room names (an IQ get to the service) */
+pv_verdict_t unique_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t bounce_handler(pv_stanza_ctx_t *ctx, void *ud);
 void iq_forward_reset(void);
 

@@ -159,6 +159,7 @@ static int muc_init(const pv_config_t *cfg, void **state)
             0 ||
         hook(PV_KIND_IQ, PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 10, adhoc_items_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_REGISTER, 0, register_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_SERVICE, NS_MUC_UNIQUE, 0, unique_iq_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, PV_NS_DISCO_INFO, 0, disco_info_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE | PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 0, disco_items_handler) <
             0 ||

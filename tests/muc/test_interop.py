@@ -136,4 +136,42 @@ def test_exit_1_bare_room_jid_presence_otherwise_unchanged():
         got = m.groupchat(A, 'r', 'bob still in')
         assert sorted(s.get('to') for s in got) == sorted([A, B, C]), describe(got)
 
+
+# ---- DISCO-1 / XEP-0307: the advertised muc#unique answers ----
+
+UNIQUE = "<unique xmlns='%s'/>" % NS_UNIQUE
+
+
+def unique_name(m, frm=A, id_='u1'):
+    res = m.iq(frm, DOMAIN, 'get', UNIQUE, id_=id_)
+    assert res.get('type') == 'result', tostring(res)
+    u = res.find('{%s}unique' % NS_UNIQUE)
+    assert u is not None and u.text, tostring(res)
+    return u.text
+
+
+def test_disco_1_unique_room_name_xep0307():
+    with MUC() as m:
+        info = m.iq(A, DOMAIN, 'get', "<query xmlns='%s'/>" % NS['disco_info'])
+        assert NS_UNIQUE in {f.get('var') for f in info.iter('{%s}feature' % NS['disco_info'])}
+        room3(m)
+        names = {unique_name(m, id_='u%d' % i) for i in range(20)}
+        assert len(names) == 20, 'every answer is a fresh name: %r' % names
+        for n in names:
+            assert re.fullmatch('[0-9a-f]{40}', n), n   # a valid, case-stable room node
+            assert n != 'r'
+        # anyone may ask; the name is free: joining it creates the room
+        n = unique_name(m, frm=C, id_='uc')
+        got = m.join(C, n, 'carol')
+        assert 201 in codes(to(got, C)[0]), describe(got)
+
+
+def test_disco_1_unique_only_as_get_to_the_service():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        res = m.iq(A, DOMAIN, 'set', UNIQUE, id_='us')
+        assert res.get('type') == 'error', tostring(res)
+        res = m.iq(A, DOMAIN, 'get', "<other xmlns='%s'/>" % NS_UNIQUE, id_='uo')
+        assert res.get('type') == 'error', tostring(res)
+
 run(globals())
