@@ -7,6 +7,9 @@
  * participants or not), and, when the room became members-only, the removal
  * of every occupant who is not a member (322). Also the owner and admin
  * lists carried in the form (muc#roomconfig_roomowners/_roomadmins).
+ * As in Prosody, a submit that changes no value sends no message, and the
+ * first configuration of a locked new room is announced like any other
+ * (its owner, already in, learns 172 when it made the room non-anonymous).
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -44,11 +47,11 @@ static bool was_on(char *const old[CF_COUNT], int f)
     return old[f] && !strcmp(old[f], "1");
 }
 
-void config_changed(room_t *r, char *const old[CF_COUNT])
+/* The status codes of the change from old to the room's values, 104 first
+ * (as in XEP-0045's examples); none when no value changed. Returns how many. */
+static size_t change_codes(const room_t *r, char *const old[CF_COUNT], bool other, int codes[8])
 {
-    int codes[8];
     size_t n = 0;
-    bool other = false;
     for (int f = 0; f < CF_COUNT; f++) {
         if (old[f] && !strcmp(old[f], room_cfg(r, f)))
             continue;
@@ -72,14 +75,21 @@ void config_changed(room_t *r, char *const old[CF_COUNT])
             other = true;
         }
     }
-    if (other || n == 0)
-        codes[n++] = 104;
-    /* 104 first, as in XEP-0045's examples */
-    for (size_t i = n - 1; i > 0 && codes[i] == 104; i--) {
-        codes[i] = codes[i - 1];
-        codes[i - 1] = 104;
+    if (other) {
+        for (size_t i = n; i > 0; i--)
+            codes[i] = codes[i - 1];
+        codes[0] = 104;
+        n++;
     }
-    send_codes(r, codes, n);
+    return n;
+}
+
+void config_changed(room_t *r, char *const old[CF_COUNT], bool ext_changed)
+{
+    int codes[8];
+    size_t n = change_codes(r, old, ext_changed, codes);
+    if (n > 0)
+        send_codes(r, codes, n);
     if (room_cfg_bool(r, CF_MEMBERSONLY) && !was_on(old, CF_MEMBERSONLY)) {
         r->busy++;
         occupant_t *next;

@@ -133,7 +133,6 @@ typedef struct cfg_op {
     char *room;           /* node */
     pv_el_t *iq;          /* copy of the request (owned) */
     char *vals[CF_COUNT]; /* submitted values (owned), NULL: unchanged */
-    bool was_locked;
     bool persistent; /* stored as persistent; else deleted (or never stored) */
     ext_cfg_undo_t *ext_undo; /* other plugins' fields as they were (owned) */
 } cfg_op_t;
@@ -176,10 +175,10 @@ static void cfg_apply(cfg_op_t *op)
     pv_el_t *q = pv_el_child(op->iq, NS_MUC_OWNER, "query");
     pv_el_t *x = q ? pv_el_child(q, PV_NS_DATA, "x") : NULL;
     r->busy++;
+    audit_config(r, op->iq, old, x);
     if (x)
         config_lists_apply(r, x);
-    if (!op->was_locked)
-        config_changed(r, old);
+    config_changed(r, old, ext_config_changed(r, op->ext_undo)); /* the first one too */
     pv_jid_t *actor = pv_jid_parse(pv_el_attr(op->iq, "from"));
     pv_muc_room_event_t ev = {.room = r, .actor = actor};
     pv_event_fire(ev_room_configured, &ev);
@@ -242,7 +241,6 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         cfg_op_free(op);
         return refuse(ctx, "modify", "not-acceptable", ext_why);
     }
-    op->was_locked = r->locked;
     const char *p = op->vals[CF_PERSISTENT] ? op->vals[CF_PERSISTENT] : room_cfg(r, CF_PERSISTENT);
     op->persistent = p && !strcmp(p, "1");
     if (op->persistent) {

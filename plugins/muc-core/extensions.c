@@ -302,6 +302,20 @@ void ext_config_undo(room_t *r, ext_cfg_undo_t *u)
     ext_config_undo_free(u);
 }
 
+/* True when a field ext_config_submit set now differs from what it was
+ * (config_change.c: such a change is announced with 104 too). */
+bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u)
+{
+    for (size_t i = 0; u && i < u->n; i++) {
+        const pv_muc_extra_field_t *d = field_def(u->key[i]);
+        const char *before = u->old[i] ? u->old[i] : d && d->def ? d->def : "";
+        const char *now = ext_config_get(r, u->key[i]);
+        if (now && strcmp(before, now))
+            return true;
+    }
+    return false;
+}
+
 /* Remembers the value `var` has now in *u: false when out of memory. */
 static bool undo_keep(ext_cfg_undo_t *u, const room_t *r, const char *var)
 {

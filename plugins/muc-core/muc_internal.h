@@ -374,7 +374,8 @@ int muc_stats_init(void);
 void muc_stats_shutdown(void);
 
 /* config_change.c: after a submitted configuration (XEP-0045 §10.2.1) */
-void config_changed(room_t *r, char *const old[CF_COUNT]);
+/* old: the core values before the submit; ext_changed: another plugin's field changed */
+void config_changed(room_t *r, char *const old[CF_COUNT], bool ext_changed);
 /* muc#roomconfig_roomadmins / _roomowners: shown in the form, checked
  * (NULL or the reason for not-acceptable) and applied on submit. */
 void config_lists_form(const room_t *r, pv_el_t *x);
@@ -473,6 +474,7 @@ typedef struct ext_cfg_undo ext_cfg_undo_t;
 const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo);
 void ext_config_undo(room_t *r, ext_cfg_undo_t *u); /* restores (r non-NULL), frees u */
 void ext_config_undo_free(ext_cfg_undo_t *u);
+bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u); /* any value changed */
 pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
 int ext_api_register_affiliation(const pv_muc_extra_aff_t *d);
 void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d);

@@ -174,4 +174,56 @@ def test_disco_1_unique_only_as_get_to_the_service():
         res = m.iq(A, DOMAIN, 'get', "<other xmlns='%s'/>" % NS_UNIQUE, id_='uo')
         assert res.get('type') == 'error', tostring(res)
 
+
+# ---- OWNER-4: no change, no 104; the first configuration is announced (as Prosody) ----
+
+def submit(m, fields, who=A):
+    m.send("<iq type='set' id='cfg' from='%s' to='%s'>%s</iq>" % (escape(who), room_jid('r'),
+                                                                 owner_submit(fields)))
+    got = m.collect()
+    assert got and got[0].get('type') == 'result' and got[0].get('id') == 'cfg', describe(got)
+    return got[1:]
+
+
+def status_list(el):
+    x = el.find('{%s}x' % NS['muc_user'])
+    return sorted(int(s.get('code')) for s in x.findall('{%s}status' % NS['muc_user']))
+
+
+def test_owner_4_submit_that_changes_nothing_sends_no_104():
+    with MUC() as m:
+        room3(m, {'roomname': 'Same', 'moderatedroom': 1})
+        got = submit(m, {'roomname': 'Same', 'moderatedroom': 'true'})
+        assert got == [], 'nothing changed: ' + describe(got)
+        got = submit(m, {})
+        assert got == [], 'an empty submit changes nothing: ' + describe(got)
+        got = submit(m, {'roomname': 'Other'})
+        assert len(got) == 3 and all(status_list(s) == [104] for s in got), describe(got)
+
+
+def test_owner_4_first_configuration_non_anonymous_172():
+    with MUC() as m:
+        got = m.join(A, 'r', 'alice')
+        assert 201 in codes(to(got, A)[0]), describe(got)
+        got = submit(m, {'whois': 'anyone'})
+        assert len(got) == 1 and is_message(got[0]), describe(got)
+        s = got[0]
+        assert s.get('to') == A and s.get('from') == room_jid('r'), describe(got)
+        assert s.get('type') == 'groupchat' and status_list(s) == [172], describe(got)
+
+
+def test_owner_4_first_configuration_logged_and_other_changes():
+    with MUC() as m:
+        m.join(A, 'r', 'alice')
+        got = submit(m, {'whois': 'anyone', 'enablelogging': 1, 'roomname': 'Logged'})
+        assert len(got) == 1 and status_list(got[0]) == [104, 170, 172], describe(got)
+
+
+def test_owner_4_first_configuration_instant_room_sends_nothing():
+    with MUC() as m:
+        m.join(A, 'r', 'alice')
+        got = submit(m, {})
+        assert got == [], describe(got)
+
+
 run(globals())

@@ -115,7 +115,7 @@ def test_owner_4_status_codes_of_each_change():
                  ({'getmemberlist': ['moderator']}, [103]),
                  ({'getmemberlist': ['moderator', 'participant']}, [102]),
                  ({'roomname': 'x'}, [104]), ({'roomname': 'y', 'enablelogging': 1}, [104, 170]),
-                 ({'roomname': 'y'}, [104])]
+                 ({'roomname': 'z'}, [104])]
         for fields, want in cases:
             got = configure_all(m, A, fields)
             assert got[0].get('type') == 'result', describe(got)
