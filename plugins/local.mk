@@ -19,7 +19,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
 	plugins/muc-core/flood.c plugins/muc-core/extensions.c \
 	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
-	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c \
+	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c plugins/muc-core/audit.c \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
@@ -34,7 +34,7 @@ MUC_TESTS = \
 	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
-	tests/muc/test_multicast.py tests/muc/test_error_replies.py \
+	tests/muc/test_multicast.py tests/muc/test_error_replies.py tests/muc/test_audit_log.py \
 	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_tombstone.py \
 	tests/muc/test_notices.py tests/muc/test_form_registry.py \
 	tests/muc/test_interop.py

@@ -31,6 +31,7 @@ typedef struct admin_op {
     char *room;       /* room node */
     pv_el_t *iq;      /* copy of the request (owned) */
     char *actor_nick; /* the actor's nick in the room, or NULL */
+    char *actor_bare; /* the actor's bare JID (for the log) */
     change_t *c;
     size_t n;
 } admin_op_t;
@@ -47,6 +48,7 @@ static void op_free(admin_op_t *op)
     free(op->c);
     free(op->room);
     free(op->actor_nick);
+    free(op->actor_bare);
     pv_el_free(op->iq);
     free(op);
 }
@@ -264,6 +266,31 @@ typedef struct touched {
     const char *reason;
 } touched_t;
 
+/* One INFO line per item, before anything changes (the old values are read
+ * here); a role change of an occupant who left meanwhile is not logged. */
+static void log_changes(const room_t *r, const admin_op_t *op)
+{
+    if (!pv_log_enabled(PV_LOG_INFO))
+        return;
+    char who[400];
+    audit_actor(who, sizeof who, op->actor_bare, op->actor_nick);
+    for (size_t i = 0; i < op->n; i++) {
+        const change_t *c = &op->c[i];
+        if (!c->is_role) {
+            /* earlier items for the same JID in this IQ apply first */
+            pv_muc_aff_t was = room_aff(r, c->jid);
+            for (size_t k = 0; k < i; k++)
+                if (!op->c[k].is_role && !strcmp(op->c[k].jid, c->jid))
+                    was = op->c[k].aff;
+            audit_aff(r, who, c->jid, was, c->aff, c->reason);
+            continue;
+        }
+        const occupant_t *o = occupant_by_nick(r, c->nick);
+        if (o)
+            audit_role(r, who, o->nick, o->role, c->role, c->reason);
+    }
+}
+
 static void apply(admin_op_t *op)
 {
     room_t *r = rooms_get(op->room);
@@ -272,6 +299,7 @@ static void apply(admin_op_t *op)
         return;
     }
     r->busy++;
+    log_changes(r, op);
     for (size_t i = 0; i < op->n; i++) {
         change_t *c = &op->c[i];
         if (c->is_role)
@@ -379,7 +407,7 @@ static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
         return refuse(ctx, "modify", "bad-request", "Nothing to change: no <item/>");
     admin_op_t *op = calloc(1, sizeof *op);
     if (!op || !(op->c = calloc(n, sizeof *op->c)) || !(op->room = xstrdup(r->name)) ||
-        !(op->iq = pv_el_clone(ctx->stanza))) {
+        !(op->iq = pv_el_clone(ctx->stanza)) || !(op->actor_bare = xstrdup(ctx->from->bare))) {
         op_free(op);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }

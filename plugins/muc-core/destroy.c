@@ -38,8 +38,25 @@ static pv_el_t *user_destroy(const pv_el_t *req)
     return d;
 }
 
+/* One INFO line: who destroyed the room, why, and where everyone was sent
+ * (never the alternate venue's password). Read before the occupants go. */
+static void log_destroy(const room_t *r, const pv_el_t *destroy, const pv_jid_t *actor)
+{
+    if (!pv_log_enabled(PV_LOG_INFO))
+        return;
+    const session_t *s = actor ? session_by_full(r, actor->full) : NULL;
+    char who[400];
+    audit_actor(who, sizeof who, actor ? actor->bare : NULL, s ? s->occ->nick : NULL);
+    const char *why = destroy ? pv_el_child_text(destroy, NS_MUC_USER, "reason") : NULL;
+    const char *venue = destroy ? pv_el_attr(destroy, "jid") : NULL;
+    pv_log(PV_LOG_INFO, MUC, "room %s destroyed by %s (%zu occupants)%s%s%s%s%s", r->jid, who,
+           r->noccupants, why && *why ? ", reason: '" : "", why && *why ? why : "",
+           why && *why ? "'" : "", venue ? ", alternate venue: " : "", venue ? venue : "");
+}
+
 static void remove_all(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor)
 {
+    log_destroy(r, destroy, actor);
     r->busy++;
     r->destroying = true; /* no leave notices while everyone is removed */
     while (r->first) {
@@ -77,7 +94,6 @@ static void remove_all(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor)
     }
     r->busy--;
     r->stored = false;
-    pv_log(PV_LOG_INFO, MUC, "room %s destroyed by %s", r->jid, actor ? actor->full : "the service");
     rooms_remove_and_free(r, actor);
 }
 

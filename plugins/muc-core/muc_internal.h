@@ -410,6 +410,19 @@ int persist_load_state(void);
 int persist_load_wait(double timeout);
 int persist_load_all(void);
 
+/* audit.c: INFO lines saying who did what (kicks, bans, role, affiliation
+ * and configuration changes, destruction). `actor` is audit_actor's text. */
+/* "bare (nick 'n')", "bare" or, bare NULL, "the service", into buf; returns buf */
+const char *audit_actor(char *buf, size_t size, const char *bare, const char *nick);
+void audit_role(const room_t *r, const char *actor, const char *nick, pv_muc_role_t from,
+                pv_muc_role_t to, const char *reason);
+void audit_aff(const room_t *r, const char *actor, const char *jid, pv_muc_aff_t from,
+               pv_muc_aff_t to, const char *reason);
+/* After a submit's values were set, before the form's owner/admin lists
+ * (x, may be NULL) are applied: the fields that differ from old, by the
+ * sender of iq. */
+void audit_config(const room_t *r, const pv_el_t *iq, char *const old[CF_COUNT], pv_el_t *x);
+
 /* errors.c */
 /* Room lookup from a stanza's `to`: NULL when absent. */
 room_t *room_of(const pv_jid_t *to);
