@@ -23,7 +23,8 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
-	plugins/muc-core/restart.c plugins/muc-core/tombstone.c plugins/muc-core/unique.c
+	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
+	plugins/muc-core/tombstone.c plugins/muc-core/unique.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
@@ -35,7 +36,8 @@ MUC_TESTS = \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py tests/muc/test_error_replies.py tests/muc/test_audit_log.py \
-	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_tombstone.py \
+	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_restart_check.py \
+	tests/muc/test_tombstone.py \
 	tests/muc/test_notices.py tests/muc/test_form_registry.py \
 	tests/muc/test_interop.py
 TESTS += $(MUC_TESTS)

@@ -531,6 +531,18 @@ int restart_configure(const pv_config_t *cfg);
 void restart_restore(void);
 void restart_shutdown(void);
 
+/* restart_check.c: once the stream is up, every restored session is pinged
+ * (XEP-0199) and removed (333) when it does not answer or its server says it
+ * is gone. restart_check_configure reads <restart-check-timeout> and
+ * <restart-check-parallel> (0, or -1 logged); restart_check_add queues one
+ * restored session (copied); restart_check_connected (every handshake)
+ * starts the check, or re-sends what a dropped stream took; shutdown frees
+ * what is left. */
+int restart_check_configure(const pv_config_t *cfg);
+void restart_check_add(const room_t *r, const char *full);
+void restart_check_connected(void);
+void restart_check_shutdown(void);
+
 /* tombstone.c (TOMB-1): what a destroyed persistent room leaves behind.
  * tomb_configure reads <tombstone-expiry> (0, or -1 logged); tomb_add keeps
  * (and stores) one for the room node `name` (venue and reason may be NULL,

@@ -40,7 +40,7 @@ int events_init(void)
 static const char *const known[] = {
     "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", "load-timeout",
     "multicast", "multicast-limit", "avatar-max-bytes", "keep-occupants", "restart-state",
-    "tombstone-expiry", NULL};
+    "tombstone-expiry", "restart-check-timeout", "restart-check-parallel", NULL};
 
 static void free_allow(char **allow)
 {
@@ -207,11 +207,13 @@ static void muc_shutdown(void *state)
     muc = NULL;
 }
 
-/* Once the host accepted us: multicast discovery (<multicast>auto</multicast>). */
+/* Once the host accepted us: multicast discovery (<multicast>auto</multicast>),
+ * and the check of the restored occupants. */
 static void muc_connected(void *state)
 {
     (void)state;
     multicast_connected();
+    restart_check_connected(); /* restored occupants still there? (restart_check.c) */
 }
 
 static const char *const no_requires[] = {NULL};

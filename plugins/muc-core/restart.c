@@ -11,7 +11,8 @@
  * (kill -9) never brings back stale occupants: clients then learn through
  * XEP-0410 self-ping that they must rejoin. A restored session whose client
  * went away meanwhile is removed when the host bounces a stanza to it (333,
- * exit.c). The file is a sequence of records, each "LENGTH\n" + one XML
+ * exit.c), or when it fails the check that follows the connection
+ * (restart_check.c: an XEP-0199 ping to each restored session). The file is a sequence of records, each "LENGTH\n" + one XML
  * element + "\n", from a header to an end record: a file without its end
  * record (truncated), with a bad record, or from another service is logged
  * with its path and ignored.
@@ -70,6 +71,10 @@ int restart_configure(const pv_config_t *cfg)
     }
     if (!path) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory reading <restart-state>");
+        return -1;
+    }
+    if (restart_check_configure(cfg) < 0) { /* restart_check.c */
+        free(path);
         return -1;
     }
     free(rs.path);
@@ -345,6 +350,7 @@ fail:
 
 void restart_shutdown(void)
 {
+    restart_check_shutdown(); /* sessions not checked yet are saved as they are */
     restart_save();
     free(rs.path);
     rs.path = NULL;
@@ -479,6 +485,8 @@ static void load_occupant(loader_t *L, const pv_el_t *e)
         L->skipped++;
         return;
     }
+    for (const session_t *s = o->sessions; s; s = s->next)
+        restart_check_add(r, s->jid->full); /* still there? asked once connected */
     if (id && strlen(id) < sizeof o->occupant_id)
         memcpy(o->occupant_id, id, strlen(id) + 1);
     pv_el_t *p = pv_el_child(e, PV_NS_STANZA, "presence");

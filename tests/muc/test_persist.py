@@ -98,7 +98,9 @@ def test_enter_8_banned_user_and_domain_forbidden():
         db.execute("INSERT INTO affiliations VALUES (?, 'evil.example', 'outcast', NULL)", (rid,))
         db.commit()
         db.close()
-        with MUC(backend='sqlite', tmpdir=tmp) as m:
+        # alice is restored; the check of restored sessions (test_restart_check.py) is off
+        with MUC(backend='sqlite', tmpdir=tmp,
+                 muc_config='<restart-check-timeout>0</restart-check-timeout>') as m:
             assert_error(m.join('eve@localhost/e', 'r', 'eve'), 'eve@localhost/e', 'auth', 'forbidden',
                          frm=occ('r', 'eve'))
             assert_error(m.join('x@evil.example/y', 'r', 'x'), 'x@evil.example/y', 'auth', 'forbidden')
