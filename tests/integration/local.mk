@@ -27,6 +27,11 @@ EXTRA_DIST += tests/integration/test_prosody_usecases.py \
 TESTS += tests/integration/test_prosody_faults.py
 EXTRA_DIST += tests/integration/test_prosody_faults.py
 
+# The check of restored occupants after a clean palaver restart (RESTART-1):
+# a client that logged out meanwhile is removed (333), a live one stays.
+TESTS += tests/integration/test_prosody_restart_check.py
+EXTRA_DIST += tests/integration/test_prosody_restart_check.py
+
 # Only the suites against real servers (Prosody, ejabberd, jabberd2): every
 # TESTS entry under tests/integration/, whichever fragment registered it.
 check-servers:
