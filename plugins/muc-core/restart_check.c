@@ -122,6 +122,11 @@ int restart_check_configure(const pv_config_t *cfg)
         return -1;
     ck.timeout = timeout;
     ck.parallel = parallel;
+    if (!timeout && (ck.waiting.head || ck.flying.head)) { /* turned off by SIGHUP: all stay */
+        pv_log(PV_LOG_INFO, MUC, "<restart-check-timeout> is 0: the restored sessions not "
+                                 "checked yet stay unchecked");
+        restart_check_shutdown();
+    }
     return 0;
 }
 

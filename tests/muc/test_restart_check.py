@@ -6,7 +6,7 @@ there is no such session) is settled by a disco#info; any other error, a
 second service-unavailable, or no answer within <restart-check-timeout>
 removes the session as a bounce does (333 to the others). At most
 <restart-check-parallel> pings are in flight; a reconnection re-sends them;
-a timeout of 0 turns the check off."""
+a timeout of 0 turns the check off (also by SIGHUP while it runs)."""
 
 import os
 import shutil
@@ -194,6 +194,24 @@ def test_restart_1_check_resent_after_reconnection_off_with_0_freed_at_stop():
         with MUC(backend='sqlite', tmpdir=tmp, muc_config=check_config(30)) as m:
             again = pings(m.r.collect(quiet=0.25, first=ANSWERED))
             assert {s.get('to') for s in again} == {A, B}, describe(again)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_restart_1_check_turned_off_by_sighup_keeps_everyone():
+    import signal
+    tmp = tmpdir()
+    try:
+        populate(tmp, (A, B))
+        with MUC(backend='sqlite', tmpdir=tmp, muc_config=check_config(TIMEOUT)) as m:
+            assert len(pings(m.r.collect(quiet=0.25, first=ANSWERED))) == 2
+            m.r.plugin_config['muc-core'] = check_config(0)
+            with open(m.r.config_path, 'w', encoding='utf-8') as f:
+                f.write(m.r.config_xml())
+            m.r.signal(signal.SIGHUP)
+            m.r.wait_log('stay unchecked', timeout=5 * SLOW)
+            m.nothing(quiet=TIMEOUT + 1.0)      # past the old timeout: nobody removed
+            assert self_ping(m, B, 'bob', 'b').get('type') == 'result'
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
