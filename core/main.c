@@ -132,6 +132,25 @@ static const char *sig_name(int signum)
     return signum == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
+/* At exit: the loop's signal watchers off, the signals ignored from then on
+ * (blocked while the watchers hand back SIG_DFL). */
+static void ignore_stop_signals(void)
+{
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    ev_signal_stop(pv_loop(), &sig_term);
+    ev_signal_stop(pv_loop(), &sig_int);
+    ev_signal_stop(pv_loop(), &sig_hup);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* The first SIGTERM/SIGINT closes the stream; the watchers stay on until the
  * process ends, so that a second one (an impatient Ctrl-C) cannot kill the
  * daemon with the default action before the plugins saved their state and
@@ -331,15 +350,16 @@ int main(int argc, char **argv)
 
 out:
     /* SIGTERM/SIGINT stay caught (on_term) while the plugins save their state
-     * and the backend closes; only then are the default actions back. */
+     * and the backend closes. Then they are ignored, not given back their
+     * default actions: a late Ctrl-C must not turn a clean exit into a kill.
+     * They are blocked across the switch, so none arrives while ev_signal_stop
+     * has restored SIG_DFL; one pending then is discarded by SIG_IGN. */
     stream_free();
     if (modules_up)
         modules_shutdown();
     stats_shutdown();
     router_cleanup();
-    ev_signal_stop(pv_loop(), &sig_term);
-    ev_signal_stop(pv_loop(), &sig_int);
-    ev_signal_stop(pv_loop(), &sig_hup);
+    ignore_stop_signals();
     if (ran)
         pv_log(PV_LOG_INFO, WHO, "stopped"); /* the last line of a clean shutdown */
     for (size_t i = 0; i < n_old; i++) {

@@ -97,6 +97,8 @@ def summary(st):
         d.append('subject=' + (text(st, 'subject') or ''))
     if text(st, 'body') is not None:
         d.append('body=' + text(st, 'body'))
+    if codes(st):
+        d.append('status=%s' % codes(st))
     if err(st):
         d.append('error=' + err(st))
     return tuple(str(x) for x in d)
@@ -262,6 +264,8 @@ def test_enter_1_2_5_11_owner_2_msg_1_4_nick_1_status_1_exit_1_two_users_full_se
         expect_alice = [
             ('presence', 'available', A, '[110, 201]', 'owner', 'moderator'),
             ('message', 'groupchat', room(R), 'subject='),
+            # the first configuration named the room: 104, as Prosody sends
+            ('message', 'groupchat', room(R), 'status=[104]'),
             ('presence', 'available', B, '[]', 'none', 'participant'),
             ('message', 'groupchat', A, 'body=hello bob'),
             ('message', 'groupchat', B, 'body=hello alice'),
