@@ -37,52 +37,73 @@ static pv_cli_t cli;
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: palaver [OPTIONS]\n"
-            "Palaver %s, an XMPP multi-user chat service (XEP-0045) run as a component.\n\n"
-            "  -c, --config FILE     config file (default %s/palaver.xml)\n"
-            "      --check-config    validate the config, load the modules, and exit\n"
-            "      --jid DOMAIN      component domain, e.g. conference.example.org (<name>)\n"
-            "      --rhost HOST      XMPP server host or address (<ip>)\n"
-            "      --rport PORT      XMPP server component port (<port>, default 5347)\n"
-            "      --secret SECRET   component secret (<secret>)\n"
-            "      --backend NAME    storage backend: sqlite, spool, pgsql, memory (<backend><type>)\n"
-            "      --spool DIR       data directory (<spool>)\n"
-            "      --moduledir DIRS  where plugins and backends are (colon-separated; default %s)\n"
-            "  -l, --log FILE        log file, or syslog (default: standard error)\n"
-            "  -v, --verbose         more logging (twice: every stanza, secrets redacted)\n"
-            "  -V, --version         print the version and exit\n"
-            "  -h, --help            this help\n"
-            "Command-line options override the config file.\n",
-            PACKAGE_VERSION, PV_SYSCONF_DIR, PV_MODULE_DIR);
+    fprintf(
+        out,
+        "Usage: palaver [OPTIONS]\n"
+        "Palaver %s, an XMPP multi-user chat service (XEP-0045) run as a component.\n\n"
+        "  -c, --config FILE     config file (default %s/palaver.xml)\n"
+        "      --check-config    validate the config, load the modules, and exit\n"
+        "      --jid DOMAIN      component domain, e.g. conference.example.org (<name>)\n"
+        "      --rhost HOST      XMPP server host or address (<ip>)\n"
+        "      --rport PORT      XMPP server component port (<port>, default 5347)\n"
+        "      --secret SECRET   component secret (<secret>)\n"
+        "      --backend NAME    storage backend: sqlite, spool, pgsql, memory (<backend><type>)\n"
+        "      --spool DIR       data directory (<spool>)\n"
+        "      --moduledir DIRS  where plugins and backends are (colon-separated; default %s)\n"
+        "  -l, --log FILE        log file, or syslog (default: standard error)\n"
+        "  -v, --verbose         more logging (twice: every stanza, secrets redacted)\n"
+        "  -V, --version         print the version and exit\n"
+        "  -h, --help            this help\n"
+        "Command-line options override the config file.\n",
+        PACKAGE_VERSION, PV_SYSCONF_DIR, PV_MODULE_DIR);
 }
 
-enum { OPT_CHECK = 256, OPT_JID, OPT_RHOST, OPT_RPORT, OPT_SECRET, OPT_BACKEND, OPT_SPOOL,
-       OPT_MODDIR };
+enum {
+    OPT_CHECK = 256,
+    OPT_JID,
+    OPT_RHOST,
+    OPT_RPORT,
+    OPT_SECRET,
+    OPT_BACKEND,
+    OPT_SPOOL,
+    OPT_MODDIR
+};
 
 static int parse_args(int argc, char **argv, bool *check_only)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"check-config", no_argument, NULL, OPT_CHECK},
-        {"jid", required_argument, NULL, OPT_JID}, {"rhost", required_argument, NULL, OPT_RHOST},
-        {"rport", required_argument, NULL, OPT_RPORT},
-        {"secret", required_argument, NULL, OPT_SECRET},
-        {"backend", required_argument, NULL, OPT_BACKEND},
-        {"spool", required_argument, NULL, OPT_SPOOL},
-        {"moduledir", required_argument, NULL, OPT_MODDIR},
-        {"log", required_argument, NULL, 'l'},     {"verbose", no_argument, NULL, 'v'},
-        {"version", no_argument, NULL, 'V'},       {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"check-config", no_argument, NULL, OPT_CHECK},
+                                         {"jid", required_argument, NULL, OPT_JID},
+                                         {"rhost", required_argument, NULL, OPT_RHOST},
+                                         {"rport", required_argument, NULL, OPT_RPORT},
+                                         {"secret", required_argument, NULL, OPT_SECRET},
+                                         {"backend", required_argument, NULL, OPT_BACKEND},
+                                         {"spool", required_argument, NULL, OPT_SPOOL},
+                                         {"moduledir", required_argument, NULL, OPT_MODDIR},
+                                         {"log", required_argument, NULL, 'l'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     memset(&cli, 0, sizeof cli);
     cli.rport = -1;
     cli.verbosity = -1;
     int c;
     while ((c = getopt_long(argc, argv, "c:l:vVh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config_arg = optarg; config_required = true; break;
-        case OPT_CHECK: *check_only = true; break;
-        case OPT_JID: cli.jid = optarg; break;
-        case OPT_RHOST: cli.rhost = optarg; break;
+        case 'c':
+            config_arg = optarg;
+            config_required = true;
+            break;
+        case OPT_CHECK:
+            *check_only = true;
+            break;
+        case OPT_JID:
+            cli.jid = optarg;
+            break;
+        case OPT_RHOST:
+            cli.rhost = optarg;
+            break;
         case OPT_RPORT: {
             char *end;
             long p = strtol(optarg, &end, 10);
@@ -94,15 +115,33 @@ static int parse_args(int argc, char **argv, bool *check_only)
             cli.rport = (int)p;
             break;
         }
-        case OPT_SECRET: cli.secret = optarg; break;
-        case OPT_BACKEND: cli.backend = optarg; break;
-        case OPT_SPOOL: cli.spool = optarg; break;
-        case OPT_MODDIR: cli.moddir = optarg; break;
-        case 'l': cli.log_path = optarg; break;
-        case 'v': cli.verbosity = cli.verbosity < 0 ? 1 : cli.verbosity + 1; break;
-        case 'V': printf("palaver %s\n", PACKAGE_VERSION); exit(0);
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return -1;
+        case OPT_SECRET:
+            cli.secret = optarg;
+            break;
+        case OPT_BACKEND:
+            cli.backend = optarg;
+            break;
+        case OPT_SPOOL:
+            cli.spool = optarg;
+            break;
+        case OPT_MODDIR:
+            cli.moddir = optarg;
+            break;
+        case 'l':
+            cli.log_path = optarg;
+            break;
+        case 'v':
+            cli.verbosity = cli.verbosity < 0 ? 1 : cli.verbosity + 1;
+            break;
+        case 'V':
+            printf("palaver %s\n", PACKAGE_VERSION);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
         }
     }
     if (optind < argc) {
@@ -118,8 +157,8 @@ static int parse_args(int argc, char **argv, bool *check_only)
 /* ---------------------------------------------------------------- signals */
 
 static ev_signal sig_term, sig_int, sig_hup;
-static bool shutting_down;  /* the first SIGTERM/SIGINT arrived */
-static bool stream_done;    /* the stream is closed: the loop is ending */
+static bool shutting_down; /* the first SIGTERM/SIGINT arrived */
+static bool stream_done;   /* the stream is closed: the loop is ending */
 
 static void stopped(void)
 {
@@ -162,8 +201,8 @@ static void on_term(struct ev_loop *loop, ev_signal *w, int revents)
     (void)revents;
     if (shutting_down) {
         pv_log(PV_LOG_INFO, WHO, "%s received again: already shutting down; %s",
-               sig_name(w->signum), stream_done ? "saving state, please wait"
-                                                : "not waiting for the server any longer");
+               sig_name(w->signum),
+               stream_done ? "saving state, please wait" : "not waiting for the server any longer");
         if (!stream_done)
             stream_shutdown_now();
         return;
@@ -214,8 +253,8 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
         return;
     }
     log_reopen();
-    pv_log(PV_LOG_INFO, WHO, "SIGHUP: log reopened; reloading %s", settings.config_path
-           ? settings.config_path : "(no config file)");
+    pv_log(PV_LOG_INFO, WHO, "SIGHUP: log reopened; reloading %s",
+           settings.config_path ? settings.config_path : "(no config file)");
     if (!settings.config_path)
         return;
     pv_settings_t *fresh = calloc(1, sizeof *fresh);
@@ -226,8 +265,8 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
         return;
     }
     old_settings = grown;
-    if (config_load(fresh, settings.config_path, true) < 0 ||
-        settings_apply_cli(fresh, &cli) < 0 || settings_validate(fresh) < 0) {
+    if (config_load(fresh, settings.config_path, true) < 0 || settings_apply_cli(fresh, &cli) < 0 ||
+        settings_validate(fresh) < 0) {
         pv_log(PV_LOG_ERROR, WHO, "config reload failed (see above); keeping the old config");
         settings_free(fresh);
         free(fresh);
@@ -311,7 +350,8 @@ int main(int argc, char **argv)
     if (modules_load_backend(&settings) < 0) {
         /* Still report what is wrong with the plugins: one run, every problem. */
         if (modules_check_plugins(&settings) == 0)
-            pv_log(PV_LOG_INFO, WHO, "the plugins load; their own settings are checked once "
+            pv_log(PV_LOG_INFO, WHO,
+                   "the plugins load; their own settings are checked once "
                    "the backend opens");
         goto out;
     }

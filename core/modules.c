@@ -41,16 +41,16 @@ typedef struct module {
     lt_dlhandle handle;
     const pv_plugin_t *desc;
     void *state;
-    int mark;            /* topological sort: 0 new, 1 visiting, 2 done */
+    int mark; /* topological sort: 0 new, 1 visiting, 2 done */
     bool initialised;
 } module_t;
 
 static struct {
     bool ltdl_up;
     char *moddir;
-    module_t *mods;      /* in the order they were listed */
+    module_t *mods; /* in the order they were listed */
     size_t nmods;
-    module_t **order;    /* initialisation order (pointers into mods) */
+    module_t **order; /* initialisation order (pointers into mods) */
     size_t norder;
     lt_dlhandle store_handle;
     const pv_store_t *store;
@@ -94,7 +94,10 @@ int modules_init(const char *moddir)
     return 0;
 }
 
-static bool exists(const char *path) { return access(path, F_OK) == 0; }
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
 
 /* The file to load for module `name` in `dir`: the shared object a libtool
  * NAME.la describes (DIR/.libs/NAME.so in a build tree, DIR/NAME.so when
@@ -126,8 +129,8 @@ static char *find_in_dir(const char *dir, size_t dirlen, const char *name)
 
 /* Shipped modules of the other kind, never offered as a "did you mean". */
 static const char *const shipped_backends[] = {"sqlite", "spool", "pgsql", "memory", NULL};
-static const char *const shipped_plugins[] = {"muc-core", "history", "disco-extended",
-                                              "game-rooms", NULL};
+static const char *const shipped_plugins[] = {"muc-core", "history", "disco-extended", "game-rooms",
+                                              NULL};
 
 static bool in_list(const char *name, const char *const *list)
 {
@@ -207,10 +210,14 @@ static void not_found(const char *kind, const char *name, const char *where)
     else if (names.n)
         snprintf(hint, sizeof hint, "the %ss there are: %s", kind, list);
     else
-        snprintf(hint, sizeof hint, "no %s is installed there; check <moduledir> or "
-                 "--moduledir", kind);
-    pv_log(PV_LOG_ERROR, "core", "%s%s '%s': cannot open module %s.la or %s.so in %s: file "
-           "not found; %s", where, kind, name, name, name, M.moddir, hint);
+        snprintf(hint, sizeof hint,
+                 "no %s is installed there; check <moduledir> or "
+                 "--moduledir",
+                 kind);
+    pv_log(PV_LOG_ERROR, "core",
+           "%s%s '%s': cannot open module %s.la or %s.so in %s: file "
+           "not found; %s",
+           where, kind, name, name, name, M.moddir, hint);
     names_free(&names);
 }
 
@@ -266,8 +273,8 @@ static lt_dlhandle load_file(const char *kind, const char *name, const char *whe
 
 /* Opens NAME from the module directories and finds "<cname>_LTX_<sym>".
  * `kind` is "plugin" or "backend" for messages. */
-static void *open_module(const char *kind, const char *name, const char *where,
-                         const char *sym, lt_dlhandle *out)
+static void *open_module(const char *kind, const char *name, const char *where, const char *sym,
+                         lt_dlhandle *out)
 {
     *out = NULL;
     if (!M.ltdl_up && modules_init(NULL) < 0)
@@ -283,8 +290,10 @@ static void *open_module(const char *kind, const char *name, const char *where,
         snprintf(full, len, "%s_LTX_%s", cname, sym);
         desc = lt_dlsym(h, full);
         if (!desc)
-            pv_log(PV_LOG_ERROR, "core", "%s '%s' (%s): missing descriptor: the module exports no "
-                   "symbol %s; define it with %s(%s)", kind, name, file_of(h), full,
+            pv_log(PV_LOG_ERROR, "core",
+                   "%s '%s' (%s): missing descriptor: the module exports no "
+                   "symbol %s; define it with %s(%s)",
+                   kind, name, file_of(h), full,
                    strcmp(sym, "pv_plugin") == 0 ? "PV_PLUGIN_DEFINE" : "PV_STORE_DEFINE", cname);
     } else {
         pv_log(PV_LOG_ERROR, "core", "%s '%s': out of memory", kind, name);
@@ -322,22 +331,25 @@ static int check_plugin(module_t *m, const char *config_file)
     const pv_plugin_t *d = m->desc;
     const char *file = file_of(m->handle);
     if (d->abi_major != PV_ABI_MAJOR) {
-        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): built for plugin ABI %u.%u, but this "
+        pv_log(PV_LOG_ERROR, "core",
+               "plugin '%s' (%s): built for plugin ABI %u.%u, but this "
                "palaver provides %u.%u (the major version differs); rebuild the plugin against "
-               "this palaver's SDK", m->name, file, d->abi_major, d->abi_minor, PV_ABI_MAJOR,
-               PV_ABI_MINOR);
+               "this palaver's SDK",
+               m->name, file, d->abi_major, d->abi_minor, PV_ABI_MAJOR, PV_ABI_MINOR);
         return -1;
     }
     if (d->abi_minor > PV_ABI_MINOR) {
-        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): built for plugin ABI %u.%u, newer than "
+        pv_log(PV_LOG_ERROR, "core",
+               "plugin '%s' (%s): built for plugin ABI %u.%u, newer than "
                "this palaver's %u.%u; upgrade palaver or rebuild the plugin against this SDK",
                m->name, file, d->abi_major, d->abi_minor, PV_ABI_MAJOR, PV_ABI_MINOR);
         return -1;
     }
     if (!d->name || strcmp(d->name, m->name) != 0) {
-        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): its descriptor names it '%s'; the module "
-               "file must be named after the plugin (%s.so) and listed as <%s/>", m->name, file,
-               d->name ? d->name : "(null)", d->name ? d->name : "NAME",
+        pv_log(PV_LOG_ERROR, "core",
+               "plugin '%s' (%s): its descriptor names it '%s'; the module "
+               "file must be named after the plugin (%s.so) and listed as <%s/>",
+               m->name, file, d->name ? d->name : "(null)", d->name ? d->name : "NAME",
                d->name ? d->name : "NAME");
         return -1;
     }
@@ -348,9 +360,10 @@ static int check_plugin(module_t *m, const char *config_file)
     }
     for (size_t i = 0; d->requires && d->requires[i]; i++) {
         if (!listed(d->requires[i])) {
-            pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s) requires '%s', which is not listed "
-                   "in <plugins>; add <%s/> to <plugins> in %s", m->name, file, d->requires[i],
-                   d->requires[i], config_file);
+            pv_log(PV_LOG_ERROR, "core",
+                   "plugin '%s' (%s) requires '%s', which is not listed "
+                   "in <plugins>; add <%s/> to <plugins> in %s",
+                   m->name, file, d->requires[i], d -> requires[i], config_file);
             return -1;
         }
     }
@@ -382,8 +395,10 @@ static int visit(module_t *m, module_t **path, size_t depth)
             if (i < depth)
                 strncat(chain, " -> ", sizeof chain - strlen(chain) - 1);
         }
-        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): dependency cycle %s; one of these "
-               "plugins must stop requiring the next", m->name, file_of(m->handle), chain);
+        pv_log(PV_LOG_ERROR, "core",
+               "plugin '%s' (%s): dependency cycle %s; one of these "
+               "plugins must stop requiring the next",
+               m->name, file_of(m->handle), chain);
         return -1;
     }
     m->mark = 1;
@@ -472,8 +487,10 @@ static int init_plugins(pv_settings_t *s)
         const char *file = file_of(m->handle);
         const char *dep = failed_requirement(m);
         if (dep) {
-            pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): not initialised, since '%s', which "
-                   "it requires, failed", m->name, file, dep);
+            pv_log(PV_LOG_ERROR, "core",
+                   "plugin '%s' (%s): not initialised, since '%s', which "
+                   "it requires, failed",
+                   m->name, file, dep);
             rc = -1;
             continue;
         }
@@ -482,9 +499,10 @@ static int init_plugins(pv_settings_t *s)
         if (m->desc->init(settings_plugin_config(s, m->name), &m->state) != 0) {
             char where[1100];
             where_of(s, settings_plugin_config(s, m->name), where, sizeof where);
-            pv_log(PV_LOG_ERROR, "core", "%splugin '%s' (%s): init failed (see above); fix its "
-                   "configuration in %s or remove it from <plugins>", where, m->name, file,
-                   config_file);
+            pv_log(PV_LOG_ERROR, "core",
+                   "%splugin '%s' (%s): init failed (see above); fix its "
+                   "configuration in %s or remove it from <plugins>",
+                   where, m->name, file, config_file);
             rc = -1;
             continue;
         }
@@ -556,15 +574,18 @@ void modules_reconfigure(pv_settings_t *s)
         if (!m->initialised || !m->desc->reconfigure)
             continue;
         if (m->desc->reconfigure(m->state, settings_plugin_config(s, m->name)) != 0)
-            pv_log(PV_LOG_WARN, "core", "plugin '%s': the new configuration was refused; it "
-                   "keeps the old one", m->name);
+            pv_log(PV_LOG_WARN, "core",
+                   "plugin '%s': the new configuration was refused; it "
+                   "keeps the old one",
+                   m->name);
     }
     size_t n = 0;
     bool same = true;
     for (; s->plugins && s->plugins[n]; n++)
         same = same && n < M.nmods && strcmp(s->plugins[n], M.mods[n].name) == 0;
     if (!same || n != M.nmods)
-        pv_log(PV_LOG_WARN, "core", "the list of plugins changed; restart palaver to load or "
+        pv_log(PV_LOG_WARN, "core",
+               "the list of plugins changed; restart palaver to load or "
                "unload plugins");
 }
 
@@ -572,14 +593,17 @@ void modules_reconfigure(pv_settings_t *s)
 
 /* Entries the core and plugins call, with their offsets: `size` must cover
  * them and none may be NULL. Appended entries (a later minor) are optional. */
-#define ENTRY(f) {#f, offsetof(pv_store_t, f)}
+#define ENTRY(f)                                                                                   \
+    {                                                                                              \
+#f, offsetof(pv_store_t, f)                                                                \
+    }
 static const struct {
     const char *name;
     size_t offset;
 } store_entries[] = {
-    ENTRY(open), ENTRY(close), ENTRY(room_list), ENTRY(room_load), ENTRY(room_put),
-    ENTRY(room_delete), ENTRY(affs_set), ENTRY(reg_set), ENTRY(archive_append),
-    ENTRY(archive_query), ENTRY(archive_replace), ENTRY(archive_delete),
+    ENTRY(open),           ENTRY(close),         ENTRY(room_list),       ENTRY(room_load),
+    ENTRY(room_put),       ENTRY(room_delete),   ENTRY(affs_set),        ENTRY(reg_set),
+    ENTRY(archive_append), ENTRY(archive_query), ENTRY(archive_replace), ENTRY(archive_delete),
 };
 #define STORE_MIN_SIZE (offsetof(pv_store_t, archive_delete) + sizeof(void (*)(void)))
 
@@ -587,7 +611,8 @@ static int check_store(const char *name, lt_dlhandle h, const pv_store_t *st)
 {
     const char *file = file_of(h);
     if (st->abi_major != PV_STORE_ABI_MAJOR || st->abi_minor > PV_STORE_ABI_MINOR) {
-        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): built for backend ABI %u.%u, but this "
+        pv_log(PV_LOG_ERROR, "core",
+               "backend '%s' (%s): built for backend ABI %u.%u, but this "
                "palaver provides %u.%u (%s); rebuild the backend against this palaver's SDK",
                name, file, st->abi_major, st->abi_minor, PV_STORE_ABI_MAJOR, PV_STORE_ABI_MINOR,
                st->abi_major != PV_STORE_ABI_MAJOR ? "the major version differs"
@@ -595,15 +620,17 @@ static int check_store(const char *name, lt_dlhandle h, const pv_store_t *st)
         return -1;
     }
     if (st->size < STORE_MIN_SIZE) {
-        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): its descriptor is %zu bytes, smaller "
-               "than the %zu this palaver needs; rebuild it against this SDK", name, file,
-               st->size, (size_t)STORE_MIN_SIZE);
+        pv_log(PV_LOG_ERROR, "core",
+               "backend '%s' (%s): its descriptor is %zu bytes, smaller "
+               "than the %zu this palaver needs; rebuild it against this SDK",
+               name, file, st->size, (size_t)STORE_MIN_SIZE);
         return -1;
     }
     if (!st->name || strcmp(st->name, name) != 0) {
-        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): its descriptor names it '%s'; the "
-               "module file must be named after the backend", name, file,
-               st->name ? st->name : "(null)");
+        pv_log(PV_LOG_ERROR, "core",
+               "backend '%s' (%s): its descriptor names it '%s'; the "
+               "module file must be named after the backend",
+               name, file, st->name ? st->name : "(null)");
         return -1;
     }
     for (size_t i = 0; i < sizeof store_entries / sizeof store_entries[0]; i++) {
@@ -662,7 +689,7 @@ static void backend_where(const pv_settings_t *s, const char *name, char *buf, s
     if (text && (strcmp(text, name) == 0 || (alias && strcmp(alias, name) == 0)))
         where_of(s, t, buf, len);
     else if (strcmp(name, "sqlite") == 0 && !t)
-        snprintf(buf, len, "%s", "");   /* the default */
+        snprintf(buf, len, "%s", ""); /* the default */
     else
         snprintf(buf, len, "%s", "--backend: ");
     free(text);
@@ -686,8 +713,10 @@ int modules_load_backend(pv_settings_t *s)
     const pv_el_t *cfg = settings_backend_config(s);
     void *state = NULL;
     if (!cfg || st->open(cfg, &state) != 0) {
-        pv_log(PV_LOG_ERROR, "core", "backend '%s' (%s): open failed (see above); palaver cannot "
-               "run without storage", name, file_of(h));
+        pv_log(PV_LOG_ERROR, "core",
+               "backend '%s' (%s): open failed (see above); palaver cannot "
+               "run without storage",
+               name, file_of(h));
         lt_dlclose(h);
         return -1;
     }
@@ -713,7 +742,10 @@ const pv_store_t *pv_store(void **handle)
     return stats_store_wrap(M.store); /* every operation timed for the statistics */
 }
 
-const char *pv_store_name(void) { return M.store_name; }
+const char *pv_store_name(void)
+{
+    return M.store_name;
+}
 
 void modules_shutdown(void)
 {

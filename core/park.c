@@ -50,15 +50,15 @@ typedef struct parked {
 struct park_queue {
     char *key;
     parked_t *head, **tail;
-    size_t n;          /* stanzas in the queue */
-    unsigned pending;  /* handlers that reserved a place and have not returned */
-    unsigned gen;      /* pv_park_release calls so far */
-    unsigned run;      /* the replay run that last visited it */
-    bool released;     /* released since it last started waiting */
-    bool replaying;    /* the replay loop is working on it */
-    bool dead;         /* failed during its replay: the loop frees it */
+    size_t n;         /* stanzas in the queue */
+    unsigned pending; /* handlers that reserved a place and have not returned */
+    unsigned gen;     /* pv_park_release calls so far */
+    unsigned run;     /* the replay run that last visited it */
+    bool released;    /* released since it last started waiting */
+    bool replaying;   /* the replay loop is working on it */
+    bool dead;        /* failed during its replay: the loop frees it */
     bool in_ready;
-    ev_timer timeout;  /* running while waiting (not released) */
+    ev_timer timeout; /* running while waiting (not released) */
     park_queue_t *next_hash;
     park_queue_t *prev_ready, *next_ready;
 };
@@ -284,8 +284,8 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     park_queue_t *q = w->data;
-    pv_log(PV_LOG_WARN, WHO, "%s: %zu stanza(s) waited %.1f s without being released", q->key,
-           q->n, P.timeout);
+    pv_log(PV_LOG_WARN, WHO, "%s: %zu stanza(s) waited %.1f s without being released", q->key, q->n,
+           P.timeout);
     answer_all(q, "wait", "internal-server-error", "Timed out waiting for the address to load");
 }
 

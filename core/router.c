@@ -219,8 +219,8 @@ pv_verdict_t pv_stanza_park(pv_stanza_ctx_t *ctx, const char *key)
 {
     in_flight_t *f = flight_of(ctx ? ctx->stanza : NULL);
     if (!f || !key || !*key) {
-        pv_log(PV_LOG_ERROR, "core", "pv_stanza_park %s", !f ? "outside a stanza handler"
-                                                              : "without a key");
+        pv_log(PV_LOG_ERROR, "core", "pv_stanza_park %s",
+               !f ? "outside a stanza handler" : "without a key");
         return pv_stanza_fail(ctx, "wait", "internal-server-error", NULL);
     }
     if (f->park_q) { /* parked twice by the same handler: the last key wins */
@@ -297,8 +297,10 @@ static void settle_park(in_flight_t *f, pv_stanza_ctx_t *ctx, pv_verdict_t v, co
         return;
     }
     if (f->park_q) {
-        pv_log(PV_LOG_WARN, "core", "%s: pv_stanza_park() then verdict %d for <%s/> from %s: "
-               "not parked", by ? by->owner : "?", (int)v, ctx->stanza->name, ctx->from->full);
+        pv_log(PV_LOG_WARN, "core",
+               "%s: pv_stanza_park() then verdict %d for <%s/> from %s: "
+               "not parked",
+               by ? by->owner : "?", (int)v, ctx->stanza->name, ctx->from->full);
         park_cancel(f->park_q);
         f->park_q = NULL;
     }

@@ -124,8 +124,8 @@ static void msgs_cb(int status, const char *error, const pv_store_msg_t *msgs, s
         cb(status, error, msgs, n, complete, cud);
 }
 
-static void entries_cb(int status, const char *error, const pv_store_room_entry_t *rooms,
-                       size_t n, long long count, void *ud)
+static void entries_cb(int status, const char *error, const pv_store_room_entry_t *rooms, size_t n,
+                       long long count, void *ud)
 {
     pending_t *p = ud;
     pv_store_entries_fn cb = p->cb.entries;
@@ -136,13 +136,13 @@ static void entries_cb(int status, const char *error, const pv_store_room_entry_
 }
 
 /* Each wrapper: a record, then the backend's operation with our callback. */
-#define TIMED(field, kind, wrapcb, ...)                      \
-    pending_t *p = start(ud);                                 \
-    if (!p) {                                                 \
-        real->field(__VA_ARGS__, cb, ud);                     \
-        return;                                               \
-    }                                                         \
-    p->cb.kind = cb;                                          \
+#define TIMED(field, kind, wrapcb, ...)                                                            \
+    pending_t *p = start(ud);                                                                      \
+    if (!p) {                                                                                      \
+        real->field(__VA_ARGS__, cb, ud);                                                          \
+        return;                                                                                    \
+    }                                                                                              \
+    p->cb.kind = cb;                                                                               \
     real->field(__VA_ARGS__, wrapcb, p)
 
 static void t_room_list(void *h, pv_store_names_fn cb, void *ud)
@@ -214,8 +214,7 @@ static void t_rooms_list(void *h, const char *after, size_t max, unsigned flags,
 }
 
 /* True when the backend's table (built with its own sizeof) has this entry. */
-#define HAS(r, field) \
-    ((r)->size >= offsetof(pv_store_t, field) + sizeof((r)->field) && (r)->field)
+#define HAS(r, field) ((r)->size >= offsetof(pv_store_t, field) + sizeof((r)->field) && (r)->field)
 
 const pv_store_t *stats_store_wrap(const pv_store_t *r)
 {
@@ -226,7 +225,7 @@ const pv_store_t *stats_store_wrap(const pv_store_t *r)
     real = r;
     memset(&timed, 0, sizeof timed);
     size_t n = r->size < sizeof timed ? r->size : sizeof timed;
-    memcpy(&timed, r, n);  /* identity, open, close: the backend's own */
+    memcpy(&timed, r, n); /* identity, open, close: the backend's own */
     timed.size = n;
     if (HAS(r, room_list))
         timed.room_list = t_room_list;

@@ -48,10 +48,10 @@
 #include "xmlstream.h"
 
 #define WHO "stream"
-#define BACKOFF_BASE 0.5       /* seconds before the first retry */
-#define SHUTDOWN_TIMEOUT 3.0   /* seconds to flush on SIGTERM */
+#define BACKOFF_BASE 0.5     /* seconds before the first retry */
+#define SHUTDOWN_TIMEOUT 3.0 /* seconds to flush on SIGTERM */
 #define READ_CHUNK 16384
-#define FLUSH_NOW_BYTES 65536  /* queued bytes that are written without waiting */
+#define FLUSH_NOW_BYTES 65536 /* queued bytes that are written without waiting */
 
 /* Where each queued stanza ends, in bytes queued since the connection
  * started; entries v[head..n) are still (partly) unsent. */
@@ -64,8 +64,8 @@ typedef enum { ST_DOWN, ST_CONNECTING, ST_OPENING, ST_HANDSHAKE, ST_UP, ST_CLOSI
 
 typedef struct outbuf {
     char *data;
-    size_t head;   /* first unsent byte */
-    size_t len;    /* bytes held (from data + head) */
+    size_t head; /* first unsent byte */
+    size_t len;  /* bytes held (from data + head) */
     size_t cap;
 } outbuf_t;
 
@@ -87,14 +87,14 @@ static struct {
     endq_t ends;
     bool reading_paused;
     bool overflow_logged;
-    unsigned attempts;       /* failed attempts since the last accepted handshake */
+    unsigned attempts; /* failed attempts since the last accepted handshake */
 
     ev_io rio, wio;
     ev_timer retry, keep, closing;
     void (*shutdown_done)(void);
     bool shutting_down;
-    bool in_feed;            /* inside xs_feed: the parser must not be freed now */
-    char pending_why[512];   /* a reconnect requested from inside xs_feed */
+    bool in_feed;          /* inside xs_feed: the parser must not be freed now */
+    char pending_why[512]; /* a reconnect requested from inside xs_feed */
 } S = {.fd = -1};
 
 static void schedule_reconnect(const char *why);
@@ -170,7 +170,7 @@ static void note_stanza_end(void)
             size_t ncap = q->cap ? q->cap * 2 : 256;
             uint64_t *grown = realloc(q->v, ncap * sizeof *grown);
             if (!grown)
-                return;  /* the stanza count is then low by one; the bytes are right */
+                return; /* the stanza count is then low by one; the bytes are right */
             q->v = grown;
             q->cap = ncap;
         }
@@ -572,8 +572,8 @@ static void try_next_address(void)
     struct ev_loop *loop = pv_loop();
     for (; S.cur_addr; S.cur_addr = S.cur_addr->ai_next) {
         struct addrinfo *a = S.cur_addr;
-        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        a->ai_protocol);
+        int fd =
+            socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0)
             continue;
         int one = 1;
@@ -619,8 +619,7 @@ static void start_connect(void)
     }
     if (rc != 0) {
         char why[256];
-        snprintf(why, sizeof why, "cannot resolve server host '%s': %s", S.host,
-                 gai_strerror(rc));
+        snprintf(why, sizeof why, "cannot resolve server host '%s': %s", S.host, gai_strerror(rc));
         S.addrs = NULL;
         schedule_reconnect(why);
         return;

@@ -18,8 +18,8 @@ typedef struct mem_store {
 } mem_store_t;
 
 void mem_room_list(void *h, pv_store_names_fn cb, void *ud);
-void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags,
-                    pv_store_entries_fn cb, void *ud);
+void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_store_entries_fn cb,
+                    void *ud);
 void mem_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
 void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                   void *ud);

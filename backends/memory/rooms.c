@@ -72,8 +72,8 @@ static void collect_entry(const char *key, void *val, void *ud)
     pg->v[pg->n++] = (pv_store_room_entry_t){name, config_title(r->config, r->nconfig), pub};
 }
 
-void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags,
-                    pv_store_entries_fn cb, void *ud)
+void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_store_entries_fn cb,
+                    void *ud)
 {
     mem_store_t *s = h;
     const char *bad = check_list(after, flags);

@@ -25,10 +25,10 @@
 
 /* What an operation's result means. */
 typedef enum pg_kind {
-    PG_DONE,  /* pv_store_done_fn */
-    PG_NAMES, /* pv_store_names_fn: one text column */
-    PG_ROOM,  /* pv_store_room_fn: rows of the room_load query */
-    PG_MSGS,  /* pv_store_msgs_fn: rows of palaver_archive_query */
+    PG_DONE,    /* pv_store_done_fn */
+    PG_NAMES,   /* pv_store_names_fn: one text column */
+    PG_ROOM,    /* pv_store_room_fn: rows of the room_load query */
+    PG_MSGS,    /* pv_store_msgs_fn: rows of palaver_archive_query */
     PG_ENTRIES, /* pv_store_entries_fn: rows of the rooms_list query */
 } pg_kind_t;
 
@@ -100,8 +100,8 @@ void pg_after_connect(pg_store_t *s);
 
 /* rooms.c / archive.c: the vtable entries. */
 void pg_room_list(void *h, pv_store_names_fn cb, void *ud);
-void pg_rooms_list(void *h, const char *after, size_t max, unsigned flags,
-                   pv_store_entries_fn cb, void *ud);
+void pg_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_store_entries_fn cb,
+                   void *ud);
 void pg_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
 void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                  void *ud);

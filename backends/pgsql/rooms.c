@@ -80,15 +80,15 @@ void pg_room_list(void *h, pv_store_names_fn cb, void *ud)
 /* One page and the count in one statement: the count row always comes
  * (name NULL when the page is empty); the page is a range of a partial
  * index on name COLLATE "C" (schema.c), so byte order and no scan. */
-#define PAGE_SQL(cond)                                                                         \
-    "SELECT r.name, r.title, r.public, c.n FROM"                                               \
-    " (SELECT CASE WHEN $3 THEN (SELECT " cond " FROM room_counts LIMIT 1) END AS n) c"        \
-    " LEFT JOIN LATERAL (SELECT name, title, public FROM rooms WHERE " cond                     \
-    "  AND name COLLATE \"C\" > $1 ORDER BY name COLLATE \"C\" LIMIT $2) r ON true"            \
+#define PAGE_SQL(cond)                                                                             \
+    "SELECT r.name, r.title, r.public, c.n FROM"                                                   \
+    " (SELECT CASE WHEN $3 THEN (SELECT " cond " FROM room_counts LIMIT 1) END AS n) c"            \
+    " LEFT JOIN LATERAL (SELECT name, title, public FROM rooms WHERE " cond                        \
+    "  AND name COLLATE \"C\" > $1 ORDER BY name COLLATE \"C\" LIMIT $2) r ON true"                \
     " ORDER BY r.name COLLATE \"C\""
 
-void pg_rooms_list(void *h, const char *after, size_t max, unsigned flags,
-                   pv_store_entries_fn cb, void *ud)
+void pg_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_store_entries_fn cb,
+                   void *ud)
 {
     pg_store_t *s = h;
     const char *bad = check_list(after, flags);

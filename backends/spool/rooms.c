@@ -191,8 +191,8 @@ static int fill_page(spool_t *s, pv_store_room_entry_t *v, size_t nv, size_t fro
             continue;
         }
         pg->rooms[pg->n] = r;
-        pg->v[pg->n++] = (pv_store_room_entry_t){v[i].name, config_title(r->config, r->nconfig),
-                                                 pub};
+        pg->v[pg->n++] =
+            (pv_store_room_entry_t){v[i].name, config_title(r->config, r->nconfig), pub};
     }
     return 0;
 }

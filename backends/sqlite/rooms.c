@@ -75,8 +75,7 @@ static int load_scanned(sq_store_t *s, roomdata_t *r, int64_t id)
                                                         col_text(st, 3))
                                      : roomdata_add_reg(r, col_text(st, 1), col_text(st, 2));
                 if (added < 0) {
-                    snprintf(s->err, sizeof(s->err), "room %s: out of memory loading it",
-                             r->name);
+                    snprintf(s->err, sizeof(s->err), "room %s: out of memory loading it", r->name);
                     pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, s->err);
                     return PV_STORE_ENOMEM;
                 }
@@ -330,8 +329,8 @@ static int page_read(sq_store_t *s, const char *after, size_t max, unsigned flag
     return status;
 }
 
-void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags,
-                   pv_store_entries_fn cb, void *ud)
+void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_store_entries_fn cb,
+                   void *ud)
 {
     sq_store_t *s = h;
     sq_batch_end(s);

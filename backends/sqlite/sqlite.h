@@ -112,8 +112,8 @@ int sq_room_id(sq_store_t *s, const char *name, int64_t *id, int *stored);
 
 /* rooms.c / archive.c: the vtable entries. */
 void sq_room_list(void *h, pv_store_names_fn cb, void *ud);
-void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags,
-                   pv_store_entries_fn cb, void *ud);
+void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_store_entries_fn cb,
+                   void *ud);
 void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud);
 void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                  void *ud);

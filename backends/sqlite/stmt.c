@@ -154,7 +154,7 @@ void sq_batch_end(sq_store_t *s)
     s->batch = 0;
     sq_scans_clear(s);
     if (sqlite3_get_autocommit(s->db))
-        return; /* already ended (a failed statement rolled it back) */
+        return;                 /* already ended (a failed statement rolled it back) */
     if (sq_commit(s, NULL) < 0) /* read-only: nothing to lose, but do not leave it open */
         sq_rollback(s);
 }
