@@ -43,9 +43,24 @@ typedef enum {
 
 /* A room came into existence (created by a join, or loaded). pv_muc_room_event_t. */
 #define PV_MUC_EVENT_ROOM_CREATED "muc-room-created"
-/* A room is about to be freed (last occupant of a temporary room left, or
- * destroyed). pv_muc_room_event_t. */
+/* A room is about to be freed (last occupant of a temporary room left,
+ * destroyed, unloaded after ROOM_UNLOADED, or at shutdown): actor is set
+ * when someone destroyed it. pv_muc_room_event_t. */
 #define PV_MUC_EVENT_ROOM_DESTROYED "muc-room-destroyed"
+/* A stored room came into memory: its first use since start-up, or since it
+ * was unloaded (muc-core loads rooms on demand). Fired once the room is
+ * complete (configuration, affiliations, registrations, subject), before
+ * any stanza for it is handled and before ROOM_CREATED, which follows as it
+ * always did for loaded rooms: load per-room state here (the history plugin
+ * fills its ring). pv_muc_room_event_t (actor NULL). Since ABI 1.2. */
+#define PV_MUC_EVENT_ROOM_LOADED "muc-room-loaded"
+/* A stored room without occupants is about to leave memory: idle for
+ * <hibernate-after> seconds, or the least recently used beyond
+ * <max-loaded-rooms>. It stays stored and is loaded again (ROOM_LOADED) on
+ * its next use; free per-room state here, keep what is stored. ROOM_DESTROYED
+ * follows with actor NULL, as for every room freed. pv_muc_room_event_t
+ * (actor NULL). Since ABI 1.2. */
+#define PV_MUC_EVENT_ROOM_UNLOADED "muc-room-unloaded"
 /* A room's configuration was submitted and applied. pv_muc_room_event_t. */
 #define PV_MUC_EVENT_ROOM_CONFIGURED "muc-room-configured"
 /* Before a join is accepted: PV_ERROR vetoes it with the payload's error.
@@ -68,7 +83,9 @@ typedef enum {
 #define PV_MUC_EVENT_SEND_HISTORY "muc-send-history"
 
 /* The service's disco#items lists a room: a subscriber may append children
- * to `item` (e.g. a data form). pv_muc_disco_item_event_t. */
+ * to `item` (e.g. a data form). The list comes from storage (and the
+ * temporary rooms in memory), so `room` is NULL for a stored room that is not
+ * in memory: only its JID and name are known then. pv_muc_disco_item_event_t. */
 #define PV_MUC_EVENT_DISCO_ITEM "muc-disco-item"
 
 typedef struct pv_muc_room_event {
@@ -109,7 +126,7 @@ typedef struct pv_muc_history_event {
 } pv_muc_history_event_t;
 
 typedef struct pv_muc_disco_item_event {
-    pv_muc_room_t *room;
+    pv_muc_room_t *room;          /* NULL: stored, not in memory (ABI 1.2) */
     pv_el_t *item;                /* the <item jid name/> being built: append to it */
     const pv_jid_t *requester;    /* who asked */
 } pv_muc_disco_item_event_t;
