@@ -95,7 +95,7 @@ static park_queue_t **bucket_of(const char *key)
 
 static park_queue_t *find(const char *key)
 {
-    if (!P.nbuckets)
+    if (!P.count) /* the usual case: nothing parked, no hashing */
         return NULL;
     for (park_queue_t *q = *bucket_of(key); q; q = q->next_hash)
         if (strcmp(q->key, key) == 0)

@@ -24,6 +24,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
+	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c \
 	plugins/muc-core/tombstone.c plugins/muc-core/unique.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
@@ -31,13 +32,14 @@ plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 MUC_TESTS = \
 	tests/muc/test_enter.py tests/muc/test_exit_nick_status.py \
 	tests/muc/test_messages.py tests/muc/test_owner_create.py \
-	tests/muc/test_disco.py tests/muc/test_invite_register_voice.py \
+	tests/muc/test_disco.py tests/muc/test_disco_items_stored.py \
+	tests/muc/test_invite_register_voice.py \
 	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py tests/muc/test_error_replies.py tests/muc/test_audit_log.py \
 	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_restart_check.py \
-	tests/muc/test_tombstone.py \
+	tests/muc/test_tombstone.py tests/muc/test_lazy_rooms.py \
 	tests/muc/test_notices.py tests/muc/test_form_registry.py \
 	tests/muc/test_interop.py
 TESTS += $(MUC_TESTS)

@@ -204,8 +204,12 @@ static pv_verdict_t destroy_room(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t 
 {
     const char *jid = form_value(x, "room");
     pv_jid_t *j = jid ? pv_jid_parse(jid) : NULL;
-    room_t *r = j ? room_of(j) : NULL;
+    room_t *r = NULL;
+    /* a stored room not in memory is loaded first: the command comes back then */
+    pv_verdict_t v = j && j->node ? rooms_need(ctx, j->node, &r) : PV_PASS;
     pv_jid_free(j);
+    if (v != PV_PASS)
+        return v;
     if (!r)
         return refuse(ctx, "modify", "bad-request", errtext("No room %s", jid ? jid : ""));
     const char *why = form_value(x, "reason"), *alt = form_value(x, "alternate");

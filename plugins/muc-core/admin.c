@@ -394,6 +394,7 @@ static void stored(int status, const char *error, void *ud)
     } else {
         apply(op);
     }
+    room_unpin(op->room);
     op_free(op);
 }
 
@@ -449,6 +450,7 @@ static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
     for (size_t i = 0; i < op->n; i++)
         if (!op->c[i].is_role)
             items[k++] = (pv_store_aff_t){op->c[i].jid, aff_name(op->c[i].aff), op->c[i].reason};
+    room_pin(r); /* stays in memory until stored() */
     st->affs_set(h, r->name, items, k, stored, op); /* owns op from here */
     free(items);
     return PV_HANDLED;

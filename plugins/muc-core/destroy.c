@@ -132,6 +132,7 @@ static void deleted(int status, const char *error, void *ud)
         if (op->done)
             op->done(true, NULL, op->ud);
     }
+    room_unpin(op->room); /* when it was kept */
     op_free(op);
 }
 
@@ -152,6 +153,7 @@ void room_destroy(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor, dest
     op->tombstone = r->stored || room_cfg_bool(r, CF_PERSISTENT);
     void *h;
     const pv_store_t *st = r->stored ? pv_store(&h) : NULL;
+    room_pin(r); /* stays in memory until deleted() unpins it */
     if (!st) {
         deleted(PV_STORE_OK, NULL, op);
         return;

@@ -569,6 +569,7 @@ static void stored(int status, const char *error, void *ud)
     } else {
         settle(op);
     }
+    room_unpin(op->room);
     op_free(op);
 }
 
@@ -676,6 +677,7 @@ pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         sa[k] = (pv_store_aff_t){items[k].bare,
                                  items[k].gname ? items[k].gname : aff_name(items[k].std),
                                  NULL};
+    room_pin(r); /* stays in memory until stored() */
     st->affs_set(h, r->name, sa, n, stored, op); /* owns op from here */
     free(sa);
     return PV_HANDLED;

@@ -162,6 +162,9 @@ typedef struct muc_room {
     occupant_t *first, *last;
     size_t noccupants;
     unsigned busy; /* >0 while iterating: destruction deferred */
+    unsigned pins; /* storage writes in flight: not unloaded (hibernate.c) */
+    double last_used; /* ev_now of the last stanza for it (hibernate.c) */
+    struct muc_room *lru_prev, *lru_next; /* use order, newest first (hibernate.c) */
     struct ext_room *ext; /* extensions.c: plugins' affiliations and options, or NULL */
 } room_t;
 
@@ -173,7 +176,9 @@ typedef struct muc_state {
     char *occupant_id_secret;
     long flood_burst;      /* messages allowed at once (0: no limit) */
     long flood_per_minute; /* refill rate */
-    long load_timeout;     /* seconds to wait at start for the stored rooms */
+    long load_timeout;     /* seconds to wait at start for the restored occupants' rooms */
+    long hibernate_after;  /* seconds an empty stored room stays loaded (0: for ever) */
+    long max_loaded;       /* rooms in memory beyond which empty stored ones go (0: no cap) */
     map_t rooms;           /* name -> room_t */
     pv_hook_t *hooks[16];
     size_t nhooks;
@@ -403,12 +408,45 @@ void persist_config(room_t *r, char *const cfg[CF_COUNT], const char *subject,
 void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const char *reg_bare,
                      const char *reg_nick, bool with_reg, persist_cb cb, void *ud);
 void persist_delete_then(room_t *r, persist_cb cb, void *ud); /* not stored: cb(true) now */
-/* Start-up: 1 while the room list or room loads are pending, 0 done, -1 failed. */
-int persist_load_state(void);
-/* Runs the event loop until every stored room arrived (or `timeout` seconds
- * passed): 0, or -1 after logging why. */
-int persist_load_wait(double timeout);
-int persist_load_all(void);
+/* A room built from its stored row (not in the table yet; the caller adds or
+ * frees it), or NULL when out of memory (logged). *owners_back is set when
+ * the owners recorded at its last room_put were restored (a first store cut
+ * short): store them with persist_owners_write_back once it is in the table. */
+room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back);
+void persist_owners_write_back(const room_t *r);
+
+/* room_load.c (LAZY-1): stored rooms come into memory on first use. A gate
+ * hook, ahead of every handler, parks each stanza for a room that is not in
+ * memory under the room's bare JID and loads it; stanzas of type error and
+ * IQ results pass. A name the store does not have is remembered as absent
+ * for the replay (and a while after), so handlers see no room as before. */
+pv_verdict_t room_gate_handler(pv_stanza_ctx_t *ctx, void *ud);
+/* For handlers that name a room elsewhere than in `to` (service commands):
+ * PV_PASS with *out the room, or NULL when no room of that name is stored;
+ * otherwise (PV_AGAIN or PV_ERROR) return the verdict: the stanza comes back
+ * once the room is in memory. */
+pv_verdict_t rooms_need(pv_stanza_ctx_t *ctx, const char *name, room_t **out);
+/* Loads the named rooms that are stored and not in memory, running the event
+ * loop until they all arrived or `timeout` seconds passed (start-up only:
+ * the rooms of the restored occupants). */
+void rooms_load_wait(const char *const *names, size_t n, double timeout);
+void rooms_absent_forget(const char *name); /* a room of that name exists now */
+void room_load_shutdown(void);
+size_t room_loads_total(void);
+
+/* hibernate.c: stored rooms without occupants leave memory after
+ * <hibernate-after> seconds unused, or at once beyond <max-loaded-rooms>
+ * (least recently used first). Rooms are kept in use order: rooms_touch at
+ * every stanza for the room. A pinned room (a storage write in flight) stays. */
+int hibernate_configure(const pv_config_t *cfg); /* 0, or -1 logged */
+void hibernate_shutdown(void);
+void rooms_touch(room_t *r);
+void rooms_lru_unlink(room_t *r);
+void rooms_enforce_cap(void); /* after a load: the cap, if any, holds again */
+void rooms_hold(bool hold); /* true: nothing is unloaded; false: again (cap enforced) */
+void room_pin(room_t *r);
+void room_unpin(const char *name); /* the room by that name, if still in memory */
+size_t room_unloads_total(void);
 
 /* audit.c: INFO lines saying who did what (kicks, bans, role, affiliation
  * and configuration changes, destruction). `actor` is audit_actor's text. */
@@ -432,6 +470,7 @@ pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond, co
 const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* events.c */
+extern pv_event_t *ev_room_loaded, *ev_room_unloaded;
 extern pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join,
     *ev_joined, *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
 int events_init(void);
@@ -553,6 +592,7 @@ void restart_check_shutdown(void);
 int tomb_configure(const pv_config_t *cfg);
 void tomb_add(const char *name, const char *venue, const char *reason);
 bool tomb_loaded(const pv_store_room_t *sr);
+char *tomb_row_name(const char *name); /* "NAME@tombstone", malloc'd (NULL: out of memory) */
 bool tomb_refuse_join(pv_stanza_ctx_t *ctx, pv_verdict_t *verdict);
 void tomb_free_all(void);
 

@@ -5,9 +5,10 @@
  * after the backend said yes, and the caller's callback learns whether all
  * succeeded; a failing step is logged, stops the chain and puts back the
  * config (or nick) an earlier step wrote. Temporary rooms never touch
- * storage. At start every stored room is loaded (room_list + room_load) and
- * muc-core's init runs the event loop until all arrived; callbacks may run
- * now or later (pgsql), so nothing here assumes either. Keys: the field
+ * storage. Stored rooms are loaded on first use: room_load.c reads the row
+ * and persist_room_from_store builds the room. Callbacks may run now or
+ * later (pgsql), so nothing here assumes either; a room with writes in
+ * flight is pinned (never unloaded meanwhile). Keys: the field
  * table's storage keys plus "subject" and "subject_from", OWNERS_KEY, and
  * REG_PENDING_KEY (registration requests awaiting approval, reg_approval.c).
  *
@@ -16,13 +17,9 @@
  * separated, as they were at the room_put. It closes the crash window of a
  * room's first store (room_put, then reg_set and affs_set): a room stored
  * without any owner affiliation gets these owners back when loaded, and
- * they are written back through affs_set once loading is over.
+ * they are written back through affs_set once it is in memory.
  */
 #include "muc_internal.h"
-#include <ev.h>
-#ifdef __GLIBC__
-#include <malloc.h> /* malloc_trim */
-#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,19 +33,8 @@ static const pv_store_t *store(void **h)
     return st;
 }
 
-/* Start-up loading: the room list and every room load still to come. */
-static size_t loads_pending;
-static size_t rooms_loaded;
-static bool load_failed;
-
 #define OWNERS_KEY "x-palaver#owners"
 
-/* Rooms whose owners were restored while loading (names, owned): their
- * owner affiliations are written back after the load (persist_load_wait),
- * not amid the backend's start-up read. */
-static char **restored;
-static size_t nrestored;
-static bool loading; /* persist_load_all until persist_load_wait ends */
 
 /* ---- write chains: store first, answer when the backend said yes ---- */
 
@@ -68,6 +54,7 @@ typedef struct chain {
     bool del;            /* room_delete instead of everything else */
     size_t step;         /* 0 room_put/delete, 1+i reg_set i, 1+nregs affs_set */
     bool first_store;    /* the room was not stored: also its extra affiliations */
+    bool pinned;         /* room_pin'd by chain_new: unpinned when freed */
     persist_cb cb;
     void *ud;
 } chain_t;
@@ -83,6 +70,8 @@ static void kv_free(pv_kv_t *kv, size_t n)
 
 static void chain_free(chain_t *c)
 {
+    if (c->pinned && c->room && muc)
+        room_unpin(c->room);
     kv_free(c->cfg, c->ncfg);
     kv_free(c->old_cfg, c->nold);
     free(c->old_nick);
@@ -113,8 +102,14 @@ static void chain_finish(chain_t *c, bool ok)
         if (r)
             r->stored = true;
     }
+    char *name = c->pinned ? c->room : NULL; /* unpinned after the caller's callback */
+    if (name)
+        c->room = NULL;
     chain_free(c);
     cb(ok, ud);
+    if (name && muc)
+        room_unpin(name);
+    free(name);
 }
 
 static void undo_done(int status, const char *error, void *ud)
@@ -210,7 +205,7 @@ static bool dup_into(const char **dst, const char *src)
     return *dst != NULL;
 }
 
-static chain_t *chain_new(const room_t *r, persist_cb cb, void *ud)
+static chain_t *chain_new(room_t *r, persist_cb cb, void *ud)
 {
     chain_t *c = calloc(1, sizeof *c);
     if (!c || !(c->room = xstrdup(r->name)) || !(c->jid = xstrdup(r->jid))) {
@@ -220,6 +215,8 @@ static chain_t *chain_new(const room_t *r, persist_cb cb, void *ud)
     }
     c->cb = cb;
     c->ud = ud;
+    room_pin(r); /* not unloaded while its writes are in flight */
+    c->pinned = true;
     return c;
 }
 
@@ -448,7 +445,7 @@ static void written_back(int status, const char *error, void *ud)
 }
 
 /* Stores every owner affiliation of r (one affs_set). */
-static void owners_write_back(const room_t *r)
+void persist_owners_write_back(const room_t *r)
 {
     void *h;
     const pv_store_t *st = store(&h);
@@ -510,61 +507,18 @@ static bool owners_restore(room_t *r, const char *owners)
     return any;
 }
 
-static void restore_later(const char *name)
+room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back)
 {
-    char **v = realloc(restored, (nrestored + 1) * sizeof *v);
-    if (v)
-        restored = v;
-    if (!v || !(restored[nrestored] = xstrdup(name))) {
-        pv_log(PV_LOG_ERROR, MUC,
-               "out of memory: the restored owners of room %s are not stored now (they are "
-               "restored again at the next start)",
-               name);
-        return;
-    }
-    nrestored++;
-}
-
-/* Loading is over: the restored owners are stored. */
-static void restored_flush(void)
-{
-    loading = false;
-    for (size_t i = 0; i < nrestored; i++) {
-        room_t *r = muc ? rooms_get(restored[i]) : NULL;
-        if (r)
-            owners_write_back(r);
-        free(restored[i]);
-    }
-    free(restored);
-    restored = NULL;
-    nrestored = 0;
-}
-
-static void loaded(int status, const char *error, const pv_store_room_t *sr, void *ud)
-{
-    (void)ud;
-    if (loads_pending)
-        loads_pending--;
-    if (!muc) /* the backend answered after muc-core shut down */
-        return;
-    if (status != PV_STORE_OK || !sr) {
-        pv_log(PV_LOG_ERROR, MUC, "loading a stored room failed: %s", error ? error : "not found");
-        load_failed = true;
-        return;
-    }
-    if (tomb_loaded(sr)) /* a destroyed room's tombstone, not a room (tombstone.c) */
-        return;
-    if (rooms_get(sr->name)) {
-        pv_log(PV_LOG_ERROR, MUC, "stored room %s loaded twice: the second copy is ignored",
-               sr->name);
-        return;
-    }
+    *owners_back = false;
     room_t *r = room_new(sr->name);
-    if (!r)
-        return;
+    if (!r) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory loading room %s", sr->name);
+        return NULL;
+    }
     int next = 0, f;
     const char *owners = NULL;  /* OWNERS_KEY's value, in sr */
     const char *pending = NULL; /* REG_PENDING_KEY's, in sr */
+    bool ok = true;
     for (size_t i = 0; i < sr->nconfig; i++) {
         const char *k = sr->config[i].key, *v = sr->config[i].value;
         if (!strcmp(k, OWNERS_KEY)) {
@@ -572,11 +526,13 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
         } else if (!strcmp(k, REG_PENDING_KEY)) {
             pending = v;
         } else if (!strcmp(k, "subject")) {
-            r->subject = xstrdup(v);
+            free(r->subject);
+            ok &= (r->subject = xstrdup(v)) != NULL;
         } else if (!strcmp(k, "subject_from")) {
-            r->subject_from = xstrdup(v);
+            free(r->subject_from);
+            ok &= (r->subject_from = xstrdup(v)) != NULL;
         } else if ((f = field_by_key(k, next)) >= 0) {
-            room_cfg_set(r, f, v);
+            ok &= room_cfg_set(r, f, v) == 0;
             next = f + 1;
         } else {
             ext_config_load(r, k, v); /* another plugin's option (it skips core keys) */
@@ -586,106 +542,19 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
     for (size_t i = 0; i < sr->naffs; i++) {
         pv_muc_aff_t a = aff_from_name(sr->affs[i].affiliation);
         has_owner |= a == PV_MUC_AFF_OWNER;
-        room_aff_set(r, sr->affs[i].jid, a);
+        ok &= room_aff_set(r, sr->affs[i].jid, a) == 0;
         room_aff_reason_set(r, sr->affs[i].jid, sr->affs[i].reason);
         ext_aff_load(r, sr->affs[i].jid, sr->affs[i].affiliation);
     }
     for (size_t i = 0; i < sr->nregs; i++)
-        room_reg_set(r, sr->regs[i].jid, sr->regs[i].nick);
+        ok &= room_reg_set(r, sr->regs[i].jid, sr->regs[i].nick) == 0;
+    if (!ok) { /* never a half-loaded room */
+        pv_log(PV_LOG_ERROR, MUC, "out of memory loading room %s", r->jid);
+        room_free(r);
+        return NULL;
+    }
     reg_pending_load(r, pending); /* after the registrations: answered ones are dropped */
     r->stored = true;
-    bool restore = !has_owner && owners_restore(r, owners);
-    if (rooms_add(r) < 0) {
-        room_free(r);
-        return;
-    }
-    if (restore) {
-        if (loading)
-            restore_later(r->name);
-        else
-            owners_write_back(r);
-    }
-    rooms_loaded++;
-    pv_muc_room_event_t ev = {.room = r};
-    pv_event_fire(ev_room_created, &ev);
-}
-
-static void listed(int status, const char *error, const char *const *names, size_t n, void *ud)
-{
-    (void)ud;
-    if (loads_pending)
-        loads_pending--;
-    if (!muc)
-        return;
-    if (status != PV_STORE_OK) {
-        pv_log(PV_LOG_ERROR, MUC, "listing stored rooms failed: %s",
-               error ? error : "unknown error");
-        load_failed = true;
-        return;
-    }
-    void *h;
-    const pv_store_t *st = store(&h);
-    loads_pending += st ? n : 0;
-    for (size_t i = 0; st && i < n; i++)
-        st->room_load(h, names[i], loaded, NULL);
-    pv_log(PV_LOG_INFO, MUC, "%zu stored rooms", n);
-}
-
-int persist_load_all(void)
-{
-    void *h;
-    const pv_store_t *st = pv_store(&h);
-    if (!st)
-        return -1;
-    load_failed = false;
-    loading = true;
-    loads_pending = 1;
-    rooms_loaded = 0;
-    st->room_list(h, listed, NULL);
-    return 0;
-}
-
-int persist_load_state(void)
-{
-    return load_failed ? -1 : loads_pending ? 1 : 0;
-}
-
-static void load_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    *(bool *)w->data = true;
-}
-
-int persist_load_wait(double timeout)
-{
-    struct ev_loop *loop = pv_loop();
-    if (!loop) {
-        restored_flush();
-        return persist_load_state() == 0 ? 0 : -1;
-    }
-    bool expired = false;
-    ev_timer t;
-    ev_timer_init(&t, load_timeout, timeout, 0.);
-    t.data = &expired;
-    ev_timer_start(loop, &t);
-    while (persist_load_state() == 1 && !expired)
-        ev_run(loop, EVRUN_ONCE);
-    ev_timer_stop(loop, &t);
-    int st = persist_load_state();
-    if (st == 1)
-        pv_log(PV_LOG_ERROR, MUC,
-               "the storage backend did not deliver the stored rooms within %.0f s", timeout);
-    else if (st < 0) /* one room or the list failed: logged above; serve the others */
-        pv_log(PV_LOG_WARN, MUC, "some stored rooms could not be loaded (see above)");
-    if (st != 1)
-        pv_log(PV_LOG_INFO, MUC, "%zu stored rooms loaded before serving", rooms_loaded);
-    restored_flush();
-#ifdef __GLIBC__
-    /* The room list and each room's rows were scratch memory spread
-     * between the rooms: give the pages it left free back to the system. */
-    if (rooms_loaded > 1000)
-        malloc_trim(0);
-#endif
-    return st == 1 ? -1 : 0;
+    *owners_back = !has_owner && owners_restore(r, owners);
+    return r;
 }

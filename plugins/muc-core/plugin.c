@@ -2,8 +2,8 @@
  * plugin.c: muc-core's descriptor: reads the plugin's config (<create>
  * policy with <allow> entries, <occupant-id-secret>), registers the stanza
  * hooks and the service's disco identity and features, interns the events
- * other plugins subscribe to (palaver/muc.h), loads the stored rooms (and
- * tombstones), puts back the occupants saved at the last clean shutdown
+ * other plugins subscribe to (palaver/muc.h), sets up the loading of stored
+ * rooms on first use and their hibernation, puts back the occupants saved at the last clean shutdown
  * (restart.c), and at shutdown saves them, then frees everything.
  */
 #include "avatar.h"
@@ -13,11 +13,14 @@
 
 muc_state_t *muc;
 
+pv_event_t *ev_room_loaded, *ev_room_unloaded;
 pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join, *ev_joined,
     *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
 
 int events_init(void)
 {
+    ev_room_loaded = pv_event(PV_MUC_EVENT_ROOM_LOADED);
+    ev_room_unloaded = pv_event(PV_MUC_EVENT_ROOM_UNLOADED);
     ev_room_created = pv_event(PV_MUC_EVENT_ROOM_CREATED);
     ev_room_destroyed = pv_event(PV_MUC_EVENT_ROOM_DESTROYED);
     ev_room_configured = pv_event(PV_MUC_EVENT_ROOM_CONFIGURED);
@@ -28,7 +31,7 @@ int events_init(void)
     ev_role_changed = pv_event(PV_MUC_EVENT_ROLE_CHANGED);
     ev_message = pv_event(PV_MUC_EVENT_MESSAGE);
     ev_history = pv_event(PV_MUC_EVENT_SEND_HISTORY);
-    if (!ev_room_created || !ev_room_destroyed || !ev_room_configured || !ev_pre_join ||
+    if (!ev_room_loaded || !ev_room_unloaded || !ev_room_created || !ev_room_destroyed || !ev_room_configured || !ev_pre_join ||
         !ev_joined || !ev_left || !ev_nick_changed || !ev_role_changed || !ev_message ||
         !ev_history) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory creating events");
@@ -40,7 +43,8 @@ int events_init(void)
 static const char *const known[] = {
     "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", "load-timeout",
     "multicast", "multicast-limit", "avatar-max-bytes", "keep-occupants", "restart-state",
-    "tombstone-expiry", "restart-check-timeout", "restart-check-parallel", NULL};
+    "tombstone-expiry", "restart-check-timeout", "restart-check-parallel", "hibernate-after",
+    "max-loaded-rooms", NULL};
 
 static void free_allow(char **allow)
 {
@@ -115,6 +119,8 @@ static int muc_reconfigure(void *state, const pv_config_t *cfg)
     m->flood_per_minute = fresh.flood_per_minute;
     if (restart_configure(cfg) < 0 || tomb_configure(cfg) < 0) /* restart.c, tombstone.c */
         pv_log(PV_LOG_ERROR, MUC, "restart or tombstone settings refused: keeping the old ones");
+    if (hibernate_configure(cfg) < 0) /* hibernate.c */
+        pv_log(PV_LOG_ERROR, MUC, "hibernation settings refused: keeping the old ones");
     return 0;
 }
 
@@ -148,7 +154,11 @@ static int muc_init(const pv_config_t *cfg, void **state)
         goto fail;
     if (restart_configure(cfg) < 0 || tomb_configure(cfg) < 0) /* RESTART-1, TOMB-1 */
         goto fail;
-    if (hook(PV_KIND_PRESENCE, PV_TO_FULL, NULL, 0, presence_handler) < 0 ||
+    if (hibernate_configure(cfg) < 0) /* LAZY-1: unused rooms leave memory */
+        goto fail;
+    /* LAZY-1: ahead of every handler, a room not in memory is loaded first */
+    if (hook(PV_KIND_ANY, PV_TO_BARE | PV_TO_FULL, NULL, 900, room_gate_handler) < 0 ||
+        hook(PV_KIND_PRESENCE, PV_TO_FULL, NULL, 0, presence_handler) < 0 ||
         hook(PV_KIND_PRESENCE, PV_TO_BARE, NULL, 0, presence_bare_handler) < 0 ||
         hook(PV_KIND_MESSAGE, PV_TO_BARE, NULL, 0, message_room_handler) < 0 ||
         hook(PV_KIND_MESSAGE, PV_TO_FULL, NULL, 0, message_occupant_handler) < 0 ||
@@ -171,12 +181,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
                                            "http://jabber.org/protocol/commands", NULL};
     for (const char *const *f = features; *f; f++)
         pv_disco_add_feature(*f);
-    if (persist_load_all() < 0)
-        pv_log(PV_LOG_WARN, MUC, "no storage backend at start: stored rooms not loaded");
-    else if (persist_load_wait((double)muc->load_timeout) < 0) {
-        pv_log(PV_LOG_ERROR, MUC, "cannot start without the stored rooms");
-        goto fail;
-    }
+    /* No stored room is loaded here: each comes at its first stanza
+     * (room_load.c), except the rooms of the restored occupants. */
     restart_restore(); /* the occupants saved at the last clean shutdown (restart.c) */
     return 0;
 fail:
@@ -200,6 +206,8 @@ static void muc_shutdown(void *state)
     restart_shutdown(); /* saves the live occupants first (restart.c) */
     tomb_free_all();
     rooms_free_all();
+    hibernate_shutdown();
+    room_load_shutdown();
     iq_forward_reset();
     free_allow(m->allow);
     free(m->occupant_id_secret);

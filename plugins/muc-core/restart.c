@@ -601,6 +601,26 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* The stored rooms the file names (stored='1') come into memory now, before
+ * their occupants are put back (the event loop runs until they arrived, at
+ * most <load-timeout> seconds). */
+static void load_stored_rooms(pv_el_t *const *recs, size_t n)
+{
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    size_t k = 0;
+    if (!names) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory loading the rooms of the restored occupants");
+        return;
+    }
+    for (size_t i = 1; i + 1 < n; i++) {
+        const char *name = pv_el_attr(recs[i], "name"), *stored = pv_el_attr(recs[i], "stored");
+        if (!strcmp(recs[i]->name, "room") && name && stored && !strcmp(stored, "1"))
+            names[k++] = name;
+    }
+    rooms_load_wait(names, k, (double)muc->load_timeout);
+    free(names);
+}
+
 void restart_restore(void)
 {
     rs.armed = true;
@@ -622,6 +642,8 @@ void restart_restore(void)
         pv_log(PV_LOG_ERROR, MUC, "the saved occupants %s are unusable (%s): ignored; clients "
                "rejoin after XEP-0410 self-ping", rs.path, why);
     } else {
+        load_stored_rooms(recs, n); /* rooms load on demand: these are needed now */
+        rooms_hold(true);           /* none of them leaves before its occupants are in */
         loader_t L = {0};
         for (size_t i = 1; i + 1 < n; i++) {
             const pv_el_t *e = recs[i];
@@ -638,6 +660,7 @@ void restart_restore(void)
         }
         for (size_t i = 0; i < L.nmade; i++)
             rooms_maybe_destroy(L.made[i]); /* a recreated room nobody came back to */
+        rooms_hold(false);
         free(L.made);
         pv_log(PV_LOG_INFO, MUC, "restored %zu occupants in %zu rooms from %s%s", L.occupants,
                L.rooms, rs.path, L.skipped ? " (some were not: see above)" : "");

@@ -1,6 +1,7 @@
 /*
  * room_table.c: all rooms in memory, indexed by normalised node. Rooms leave
- * the table when a temporary room empties or a room is destroyed; the
+ * the table when a temporary room empties, a room is destroyed or an unused
+ * stored room is unloaded (hibernate.c); the
  * ROOM_DESTROYED event runs before the room is freed so other plugins can drop
  * what they keep about it.
  */
@@ -18,6 +19,8 @@ int rooms_add(room_t *r)
         pv_log(PV_LOG_ERROR, MUC, "out of memory adding room %s", r->jid);
         return -1;
     }
+    rooms_absent_forget(r->name); /* room_load.c: it exists now */
+    rooms_touch(r);               /* hibernate.c: newest in use */
     return 0;
 }
 
@@ -26,6 +29,7 @@ void rooms_remove_and_free(room_t *r, const pv_jid_t *actor)
     pv_muc_room_event_t ev = {.room = r, .actor = actor};
     pv_event_fire(ev_room_destroyed, &ev);
     map_del(&muc->rooms, r->name);
+    rooms_lru_unlink(r);
     pv_log(PV_LOG_DEBUG, MUC, "room %s removed from memory", r->jid);
     room_free(r);
 }

@@ -29,6 +29,9 @@ static void fill(pv_stats_t *st, void *ud)
     }
     pv_stats_add(st, "rooms", "Rooms loaded", "%zu", rooms);
     pv_stats_add(st, "rooms-persistent", "Persistent rooms loaded", "%zu", persistent);
+    pv_stats_add(st, "rooms-loads", "Stored rooms loaded since start", "%zu", room_loads_total());
+    pv_stats_add(st, "rooms-unloads", "Unused rooms unloaded since start", "%zu",
+                 room_unloads_total());
     pv_stats_add(st, "rooms-occupied", "Rooms with occupants", "%zu", occupied);
     pv_stats_add(st, "occupants", "Occupants (nicks in rooms)", "%zu", occupants);
     pv_stats_add(st, "occupant-sessions", "Occupant sessions (client resources)", "%zu",

@@ -89,7 +89,7 @@ static char *describe(const char *what, const char *name)
 }
 
 /* The name its row is stored under (malloc'd), NULL when out of memory. */
-static char *row_name(const char *name)
+char *tomb_row_name(const char *name)
 {
     size_t n = strlen(name) + sizeof TOMB_SUFFIX;
     char *s = malloc(n);
@@ -102,7 +102,7 @@ static void row_delete(const char *name, const char *what)
 {
     void *h;
     const pv_store_t *st = pv_store(&h);
-    char *row = row_name(name);
+    char *row = tomb_row_name(name);
     if (st && row)
         st->room_delete(h, row, stored, describe(what, name));
     free(row);
@@ -158,7 +158,7 @@ void tomb_add(const char *name, const char *venue, const char *reason)
         kv[n++] = (pv_kv_t){TOMB_REASON, t->reason};
     void *h;
     const pv_store_t *st = pv_store(&h);
-    char *row = row_name(name);
+    char *row = tomb_row_name(name);
     if (st && row)
         st->room_put(h, row, kv, n, stored, describe("storing", name));
     else if (st)

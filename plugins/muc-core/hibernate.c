@@ -1,0 +1,196 @@
+/*
+ * hibernate.c (LAZY-1): stored rooms nobody is in leave memory again, so a
+ * service's memory follows the rooms in use, not the rooms stored. Rooms are
+ * kept in a list by last use (the room gate touches a room at each stanza;
+ * newest first). A timer walks it from the oldest end: a stored, persistent
+ * room without occupants, not locked, with no storage write in flight
+ * (pinned) and no stanzas parked for it, unused for <hibernate-after>
+ * seconds (default 300; 0: never), is unloaded: ROOM_UNLOADED fires, then
+ * ROOM_DESTROYED with actor NULL, and it is freed; it stays stored and its
+ * next stanza loads it again (room_load.c). <max-loaded-rooms> (default 0:
+ * no cap) unloads the least recently used such rooms at once after a load
+ * takes the count beyond it. Temporary rooms are never unloaded: they end
+ * when their last occupant leaves. A room the walk finds busy (occupied,
+ * pinned) counts as used now and goes back to the newest end, so each walk
+ * stops at the first room that is recent enough.
+ */
+#include "muc_internal.h"
+#include <ev.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
+#include <stdlib.h>
+
+#define WALK_MAX 100000      /* rooms looked at per timer tick or cap check */
+#define TRIM_AFTER_UNLOADS 1000 /* unloads in one walk after which free pages go back */
+
+static room_t *head, *tail; /* newest, oldest */
+static ev_timer sweep;
+static bool sweep_on, held;
+static size_t unloads_total;
+
+size_t room_unloads_total(void)
+{
+    return unloads_total;
+}
+
+static double now(void)
+{
+    struct ev_loop *loop = pv_loop();
+    return loop ? ev_now(loop) : 0.;
+}
+
+void rooms_lru_unlink(room_t *r)
+{
+    if (r->lru_prev)
+        r->lru_prev->lru_next = r->lru_next;
+    else if (head == r)
+        head = r->lru_next;
+    if (r->lru_next)
+        r->lru_next->lru_prev = r->lru_prev;
+    else if (tail == r)
+        tail = r->lru_prev;
+    r->lru_prev = r->lru_next = NULL;
+}
+
+void rooms_touch(room_t *r)
+{
+    r->last_used = now();
+    if (head == r)
+        return;
+    rooms_lru_unlink(r);
+    r->lru_next = head;
+    if (head)
+        head->lru_prev = r;
+    head = r;
+    if (!tail)
+        tail = r;
+}
+
+void room_pin(room_t *r)
+{
+    r->pins++;
+}
+
+void room_unpin(const char *name)
+{
+    room_t *r = muc ? rooms_get(name) : NULL;
+    if (r && r->pins)
+        r->pins--;
+}
+
+static bool unloadable(const room_t *r)
+{
+    return r->stored && r->noccupants == 0 && !r->locked && !r->busy && !r->destroying &&
+           !r->pins && room_cfg_bool(r, CF_PERSISTENT) && !pv_park_busy(NULL, r->jid);
+}
+
+static void unload(room_t *r)
+{
+    pv_muc_room_event_t ev = {.room = r};
+    pv_event_fire(ev_room_unloaded, &ev);
+    pv_log(PV_LOG_DEBUG, MUC, "room %s unloaded (unused)", r->jid);
+    unloads_total++;
+    rooms_remove_and_free(r, NULL); /* ROOM_DESTROYED, actor NULL: it stays stored */
+}
+
+static void trim(size_t unloaded)
+{
+#ifdef __GLIBC__
+    /* many rooms' small blocks went back to malloc: give the free pages to the system */
+    if (unloaded >= TRIM_AFTER_UNLOADS)
+        malloc_trim(0);
+#else
+    (void)unloaded;
+#endif
+}
+
+/* Unloads from the oldest end while more(): rooms that cannot go are
+ * touched (in use) and the walk goes on. Returns how many were unloaded. */
+static size_t walk(bool (*more)(const room_t *oldest, double t), double t)
+{
+    size_t unloaded = 0;
+    for (size_t steps = 0; tail && steps < WALK_MAX && more(tail, t); steps++) {
+        room_t *r = tail;
+        if (unloadable(r)) {
+            unload(r);
+            unloaded++;
+        } else {
+            rooms_touch(r);
+        }
+    }
+    return unloaded;
+}
+
+static bool idle_since(const room_t *oldest, double t)
+{
+    return oldest->last_used <= t;
+}
+
+static bool over_cap(const room_t *oldest, double t)
+{
+    (void)oldest;
+    (void)t;
+    return muc->max_loaded > 0 && muc->rooms.count > (size_t)muc->max_loaded;
+}
+
+void rooms_enforce_cap(void)
+{
+    if (!muc || held || muc->max_loaded <= 0 || muc->rooms.count <= (size_t)muc->max_loaded)
+        return;
+    trim(walk(over_cap, 0.));
+}
+
+void rooms_hold(bool hold)
+{
+    held = hold;
+    if (!hold)
+        rooms_enforce_cap();
+}
+
+static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    if (!muc || held || muc->hibernate_after <= 0)
+        return;
+    trim(walk(idle_since, now() - (double)muc->hibernate_after));
+}
+
+static void sweep_stop(void)
+{
+    struct ev_loop *loop = pv_loop();
+    if (sweep_on && loop)
+        ev_timer_stop(loop, &sweep);
+    sweep_on = false;
+}
+
+int hibernate_configure(const pv_config_t *cfg)
+{
+    long after, cap;
+    if (pv_config_int(cfg, "hibernate-after", 300, 0, 31536000L, MUC, &after) < 0 ||
+        pv_config_int(cfg, "max-loaded-rooms", 0, 0, 1000000000L, MUC, &cap) < 0)
+        return -1;
+    muc->hibernate_after = after;
+    muc->max_loaded = cap;
+    sweep_stop();
+    struct ev_loop *loop = pv_loop();
+    if (after > 0 && loop) {
+        /* a room goes at most a quarter of hibernate-after late */
+        double every = (double)after / 4.;
+        every = every < 0.25 ? 0.25 : every > 60. ? 60. : every;
+        ev_timer_init(&sweep, sweep_cb, every, every);
+        ev_timer_start(loop, &sweep);
+        sweep_on = true;
+    }
+    rooms_enforce_cap();
+    return 0;
+}
+
+void hibernate_shutdown(void)
+{
+    sweep_stop();
+    head = tail = NULL; /* the rooms themselves are freed by rooms_free_all */
+    held = false;
+}
