@@ -76,7 +76,8 @@ else
 EXTRA_DIST += backends/pgsql/palaver-pgsql.sql
 endif
 
-# A backend whose writes fail while a marker file exists (tests only).
+# A backend whose writes (or loads) fail while a marker file exists, and whose
+# loads may be answered late (tests only).
 check_LTLIBRARIES += tests/backends/failstore.la
 tests_backends_failstore_la_SOURCES = $(BACKEND_COMMON) \
 	backends/common/roomdata.c backends/common/roomdata.h \
@@ -85,6 +86,7 @@ tests_backends_failstore_la_SOURCES = $(BACKEND_COMMON) \
 	tests/backends/failstore.c
 tests_backends_failstore_la_CPPFLAGS = $(BACKEND_CPPFLAGS) -I$(top_srcdir)/backends/memory
 tests_backends_failstore_la_LDFLAGS = $(PV_STORE_MODFLAGS) -rpath /nowhere
+tests_backends_failstore_la_LIBADD = $(EV_LIBS)
 
 # Through the daemon (tests/fakerouter.py): crashes, pgsql restarts, the
 # Palaver 0.6 spool, a failing backend.
