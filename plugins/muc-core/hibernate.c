@@ -75,8 +75,8 @@ void room_pin(room_t *r)
 void room_unpin(const char *name)
 {
     room_t *r = muc ? rooms_get(name) : NULL;
-    if (r && r->pins)
-        r->pins--;
+    if (r && r->pins && --r->pins == 0)
+        pv_park_release(r->jid); /* what waited for the write goes on (room_load.c) */
 }
 
 static bool unloadable(const room_t *r)

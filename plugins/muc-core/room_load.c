@@ -16,6 +16,13 @@
  * internal-server-error (wait) and leaves nothing behind: the next stanza
  * reads again. Stanzas of type error and IQ results never cause a read.
  *
+ * The same parking keeps a room's order while one of its changes is being
+ * stored (the room is pinned, hibernate.c: a configuration, affiliation or
+ * registration write, or its deletion): the stanzas that follow wait until
+ * the backend answered and the change was applied (or refused), so they
+ * see the room as its owner was told it is. With a backend that answers at
+ * once (memory, spool, sqlite) nothing ever waits.
+ *
  * Ownership: a load_t belongs to its backend callback (the backend calls it
  * exactly once per room_load, possibly after muc-core shut down); the loads
  * table only borrows it.
@@ -227,13 +234,15 @@ pv_verdict_t room_gate_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     room_t *r = rooms_get(name);
     bool busy = pv_park_busy(ctx, ctx->to->bare); /* stanzas ahead: wait behind them */
-    if (r && !busy) {
+    if (r && !busy && !r->pins) {
         rooms_touch(r);
         return PV_PASS;
     }
     if (!busy && (!strcmp(ctx->type, "error") ||
                   (ctx->kind == PV_KIND_IQ && !strcmp(ctx->type, "result"))))
         return PV_PASS; /* nothing to answer and nobody to tell: no read for it */
+    if (r && !busy) /* a change of the room is being stored: what follows sees it done */
+        return pv_stanza_park(ctx, ctx->to->bare);
     if (!busy && absent_has(name))
         return PV_PASS;
     return park_for(ctx, name, ctx->to->bare);

@@ -30,6 +30,8 @@ void rooms_remove_and_free(room_t *r, const pv_jid_t *actor)
     pv_event_fire(ev_room_destroyed, &ev);
     map_del(&muc->rooms, r->name);
     rooms_lru_unlink(r);
+    if (r->pins) /* stanzas waiting for its write find it gone (room_load.c) */
+        pv_park_release(r->jid);
     pv_log(PV_LOG_DEBUG, MUC, "room %s removed from memory", r->jid);
     room_free(r);
 }

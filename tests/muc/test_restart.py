@@ -332,4 +332,61 @@ def test_restart_1_memory_backend_keeps_persistent_rooms_with_occupants():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+
+ROOT = 'root@localhost/console'
+SADMIN = '<sadmin><user>root@localhost</user></sadmin>'
+
+
+def stats(m):
+    """{name: int} of the service admins' get-statistics command."""
+    res = m.iq(ROOT, 'muc.localhost', 'set',
+               "<command xmlns='http://jabber.org/protocol/commands' action='execute' "
+               "node='http://jabber.org/protocol/admin#get-statistics'/>", id_='stats')
+    assert res.get('type') == 'result', tostring(res)
+    out = {}
+    for f in res.iter('{jabber:x:data}field'):
+        v = f.findtext('{jabber:x:data}value')
+        if v is not None and v.isdigit():
+            out[f.get('var')] = int(v)
+    return out
+
+
+def test_restart_1_with_lazy_loading_only_the_occupied_rooms_load():
+    # LAZY-1 with RESTART-1: at start only the rooms of the restored
+    # occupants are read from storage; the others come at their first use
+    tmp = tmpdir()
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp, extra_config=SADMIN) as m:
+            m.create(A, 'busy', 'alice', {'persistentroom': 1, 'roomname': 'Busy'})
+            m.join(B, 'busy', 'bob')
+            m.create(C, 'quiet', 'carol', {'persistentroom': 1, 'roomname': 'Quiet place'})
+            m.leave(C, 'quiet', 'carol')
+            clean_stop(m)
+        off = log_size(tmp)
+        with MUC(backend='sqlite', tmpdir=tmp, extra_config=SADMIN) as m:
+            log = log_since(m, off)
+            assert 'restored 2 occupants in 1 rooms' in log, log[-2000:]
+            answer_pings(m)
+            st = stats(m)
+            assert st['rooms'] == 1 and st['rooms-loads'] == 1, st
+            # the restored occupants talk on
+            got = m.groupchat(B, 'busy', 'back')
+            assert {s.get('to') for s in got if is_message(s)} == {A, B}, describe(got)
+            # the other room loads at its first stanza, with its configuration
+            res = m.iq(D, room_jid('quiet'), 'get', INFO)
+            ident = res.find('.//{%s}identity' % NS['disco_info'])
+            assert ident is not None and ident.get('name') == 'Quiet place', tostring(res)
+            got = to(m.join(D, 'quiet', 'dave'), D)
+            assert any(110 in codes(s) for s in got if is_presence(s)), describe(got)
+            st = stats(m)
+            assert st['rooms'] == 2 and st['rooms-loads'] == 2, st
+            res = m.iq(C, room_jid('quiet'), 'get',
+                       "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item affiliation='owner'/></query>", id_='own')
+            assert [i.get('jid') for i in res.iter('{%s}item' % NS['muc_admin'])] == [
+                'carol@example.net'], tostring(res)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 run(globals())
