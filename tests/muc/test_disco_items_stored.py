@@ -10,7 +10,10 @@ private stored room is never listed, a temporary public room appears at its
 place among the stored ones, and get-statistics' `rooms` (rooms in memory)
 stays 0 throughout: listing loads nothing. A smaller list on the memory
 backend checks the merge, titles, locked and hidden rooms and every RSM
-form; a failing store answers internal-server-error (wait).
+form; a failing store answers internal-server-error (wait). PostgreSQL
+(when its server binaries are here) answers rooms_list later, from the
+event loop: 2,500 rooms there are paged through the same way, each answer
+built over several asynchronous pages.
 """
 
 import os
@@ -23,11 +26,13 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'backends'))
+sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
 
 from mucutil import MUC, NS, DOMAIN, escape, room_jid, describe, tostring, cond  # noqa: E402
 from backendutil import BackendRouter  # noqa: E402
 from fakerouter import Router, SLOW  # noqa: E402
 from taptest import run, skip  # noqa: E402
+from pgserver import PgServer, Unavailable  # noqa: E402
 
 A, B = 'alice@localhost/pc', 'bob@localhost/phone'
 ROOT = 'root@localhost/console'
@@ -198,6 +203,46 @@ def test_disco_2_temporary_room_among_stored_sqlite():
         assert got == expected, 'first difference at %d' % next(
             i for i, (x, y) in enumerate(zip(got + [None], expected + [None])) if x != y)
         assert rooms_loaded(m) == 2, 'only the two rooms made in memory are loaded'
+
+
+# ---- 2,500 rooms in PostgreSQL: pages answered asynchronously --------------
+
+PG_N = 2500
+
+
+def test_disco_2_stored_rooms_paged_asynchronously_pgsql():
+    if not shutil.which('psql'):
+        skip('no psql')
+    try:
+        pg = PgServer().start()
+    except Unavailable as e:
+        skip(str(e))
+    try:
+        xml = '<backend><type>pgsql</type><conninfo>%s</conninfo></backend>' % escape(pg.conninfo)
+        with Daemon('pgsql', xml) as m:  # the schema is in place once it is up
+            subprocess.run(['psql', '-q', '-v', 'ON_ERROR_STOP=1', pg.conninfo, '-c',
+                            "SELECT palaver_room_put('room' || i, ARRAY['persistent', 'public', "
+                            "'roomname'], ARRAY['1', '1', 'Room room' || i]) "
+                            "FROM generate_series(0, %d) AS i" % (PG_N - 1)],
+                           check=True, stdout=subprocess.DEVNULL)
+            m.create(A, 'hidden', 'alice', {'persistentroom': 1, 'publicroom': 0})
+            m.create(B, 'room1500a', 'bob', {'roomname': 'Temporary'})
+            names = sorted(['room%d' % i for i in range(PG_N)] + ['room1500a'])
+            expected = [(room_jid(n), 'Temporary' if n == 'room1500a' else 'Room ' + n)
+                        for n in names]
+            count = str(len(expected))
+            assert page_through(m, len(expected)) == expected
+            got, page = list_items(m)
+            assert got == expected and page == {}, 'without <set>: everything'
+            got, page = list_items(m, '<max>3</max><index>2000</index>')
+            assert got == expected[2000:2003] and page['index'] == '2000', (got, page)
+            got, page = list_items(m, '<max>2</max><before/>')
+            assert got == expected[-2:] and page['index'] == str(len(expected) - 2), page
+            got, page = list_items(m, '<max>2</max><before>%s</before>' % expected[1800][0])
+            assert got == expected[1798:1800] and page['count'] == count, (got, page)
+            assert rooms_loaded(m) == 2, 'only the two rooms made in memory are loaded'
+    finally:
+        pg.stop()
 
 
 # ---- a few rooms on the memory backend ---------------------------------------
