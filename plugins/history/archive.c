@@ -6,8 +6,8 @@
  * ring of recent messages with its tags, and, when the room logs
  * (muc#roomconfig_enablelogging), it is appended to the backend's archive
  * under that id (the tags inside it as the private element) and written to
- * the disk log (body only). Also the one query that refills a ring from the archive after a
- * restart, and archive deletion with the room.
+ * the disk log (body only). Also the one query that refills a ring from the
+ * archive when the room comes into memory, and archive deletion with the room.
  *
  * The backend may answer later (pgsql): callbacks never hold pointers into
  * rooms, only copies of names.
@@ -142,42 +142,72 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
     return PV_PASS;
 }
 
-/* ---- refilling a ring after a restart ---- */
+/* ---- refilling a ring when its room comes into memory ---- */
+
+typedef struct load_ud {
+    char *room_jid;  /* owned */
+    uint64_t serial; /* the ring it was for: a ring dropped and made again is another */
+} load_ud_t;
+
+/* After a failed load none is tried for this long: the joins it released
+ * are replayed at once and go on without history, not with another try. */
+#define LOAD_RETRY_US 2000000
+
+static size_t loads_pending;
+
+size_t archive_loads_pending(void)
+{
+    return loads_pending;
+}
 
 static void loaded(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
                    int complete, void *ud)
 {
     (void)complete;
-    char *room_jid = ud;
-    recent_t *r = recent_get(room_jid, false);
-    if (r) {
+    load_ud_t *lu = ud;
+    loads_pending--;
+    recent_t *r = recent_get(lu->room_jid, false);
+    if (r && r->serial == lu->serial) {
         r->loading = false;
         if (status != PV_STORE_OK && status != PV_STORE_ENOTFOUND) {
-            pv_log(PV_LOG_ERROR, HIST, "room %s: loading its history failed: %s", room_jid,
-                   error ? error : "unknown error");
-            r->loaded = false; /* try again at the next join */
+            pv_log(PV_LOG_ERROR, HIST, "room %s: loading its history failed: %s%s", lu->room_jid,
+                   error ? error : "unknown error",
+                   r->parked ? "; the joins that waited for it get none" : "");
+            r->loaded = false; /* try again at a later join, not at those released now */
+            r->retry_us = pv_now_us() + LOAD_RETRY_US;
         } else {
             for (size_t i = n; i-- > 0;)
                 recent_prepend_xml(r, msgs[i].xml, msgs[i].stamp_us, msgs[i].id);
         }
+        if (r->parked)
+            history_unpark(r);
     }
-    free(room_jid);
+    free(lu->room_jid);
+    free(lu);
 }
 
 void archive_load_recent(recent_t *r, const pv_muc_room_t *room, size_t n)
 {
     void *h;
     const pv_store_t *st = pv_store(&h);
+    if (r->loading || pv_now_us() < r->retry_us)
+        return; /* under way, or failed a moment ago */
     r->loaded = true;
-    if (!st || !st->archive_query || n == 0 || r->loading)
+    if (!st || !st->archive_query || n == 0)
         return;
-    char *ud = strdup(r->room);
-    if (!ud) {
+    load_ud_t *lu = malloc(sizeof *lu);
+    if (lu && !(lu->room_jid = strdup(r->room))) {
+        free(lu);
+        lu = NULL;
+    }
+    if (!lu) {
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory loading its history", r->room);
         r->loaded = false;
         return;
     }
-    r->loading = true;
+    lu->serial = r->serial;
+    r->loading = true; /* before the query: sqlite answers inside it */
+    loads_pending++;
     pv_store_query_t q = {.max = n, .last = 1};
-    st->archive_query(h, muc_api->room_name(room), &q, loaded, ud);
+    st->archive_query(h, muc_api->room_name(room), &q, loaded, lu);
 }

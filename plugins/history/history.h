@@ -8,7 +8,9 @@
  * the room logs (archive.c), answers XEP-0313 queries with XEP-0059 paging
  * (mam.c, rsm.c), trims archives in the background (retention.c) and may
  * write per-room day files (disklog.c), and lets moderators retract
- * messages, leaving tombstones (moderate.c). Only the public SDK is used.
+ * messages, leaving tombstones (moderate.c). A room muc-core loads gets its
+ * ring filled from the archive, and loses it when unloaded (loading.c).
+ * Only the public SDK is used.
  */
 #ifndef PV_HISTORY_H
 #define PV_HISTORY_H
@@ -72,8 +74,11 @@ typedef struct recent {
     char *room;          /* room bare JID (key); owned */
     recent_msg_t *msgs;  /* ring buffer of `cap` slots */
     size_t cap, n, head; /* head: index of the oldest */
-    bool loaded;         /* the archive was consulted since start */
+    bool loaded;         /* the archive was consulted since the room came into memory */
     bool loading;        /* an asynchronous load is under way */
+    bool parked;         /* joins wait under history_park_key() for that load */
+    uint64_t serial;     /* tells this ring from a later one of the same room */
+    int64_t retry_us;    /* after a failed load, no other before this time */
     struct recent *next; /* hash chain */
 } recent_t;
 
@@ -97,15 +102,22 @@ recent_msg_t *recent_find(recent_t *r, const char *id);
 /* Replaces an entry's stanza with a copy of `stanza` (a retraction
  * tombstone); the entry keeps its id, time and tags. 0 or -1 (logged). */
 int recent_replace(recent_t *r, recent_msg_t *m, const pv_el_t *stanza);
-/* Forgets a room's ring (destroyed room). */
+/* Forgets a room's ring (destroyed or unloaded room); joins parked for its
+ * load are released. */
 void recent_drop(const char *room_jid);
 void recent_free_all(void);
-/* True while an asynchronous archive load of some ring is under way. */
-bool recent_any_loading(void);
 
-/* preload.c: fills the history of every stored logging room from the
- * archive, running the loop until done or `timeout` seconds passed. */
-void history_preload(double timeout);
+/* ---- loading.c: rooms muc-core loads and unloads on demand ---- */
+
+/* Subscribes to ROOM_LOADED and ROOM_UNLOADED and hooks the joins that must
+ * wait for a ring being loaded: 0 or -1 (logged). */
+int loading_start(void);
+void loading_stop(void);
+/* The key joins to room_jid wait under while its ring loads (caller frees),
+ * or NULL (logged) when out of memory. */
+char *history_park_key(const char *room_jid);
+/* Lets the joins parked for r's load run (they get whatever the ring holds). */
+void history_unpark(recent_t *r);
 
 /* ---- history_request.c: the <history/> rules ---- */
 
@@ -148,8 +160,12 @@ void archive_append(const char *room_name, const char *id, int64_t stamp_us, con
 void archive_delete(const char *room_name);
 /* The MESSAGE event: stanza-id, ring, archive, disk log. */
 pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud);
-/* Loads the newest messages of a room into its ring (one query). */
+/* Loads the newest messages of a room into its ring (one query). When the
+ * backend answers later, r->loading stays set until it does. Does nothing
+ * while a load is under way, or for a moment after one failed. */
 void archive_load_recent(recent_t *r, const pv_muc_room_t *room, size_t n);
+/* Number of archive loads whose answer has not come yet (any ring). */
+size_t archive_loads_pending(void);
 
 /* ---- mam.c / rsm.c ---- */
 
@@ -183,6 +199,8 @@ int retention_start(const retention_cfg_t *cfg);
 void retention_stop(void);
 /* A room the plugin saw archive into (retention only walks known rooms). */
 void retention_note_room(const char *room_name);
+/* Forgets a noted room (unloaded: it is stored, so the backend lists it). */
+void retention_forget_room(const char *room_name);
 
 /* ---- disklog.c ---- */
 

@@ -8,7 +8,7 @@ plugins_history_history_la_SOURCES = \
 	plugins/history/history.h plugins/history/plugin.c plugins/history/recent.c \
 	plugins/history/history_request.c plugins/history/archive.c plugins/history/mam.c \
 	plugins/history/rsm.c plugins/history/stanza_id.c plugins/history/retention.c \
-	plugins/history/disklog.c plugins/history/preload.c plugins/history/tags.c \
+	plugins/history/disklog.c plugins/history/loading.c plugins/history/tags.c \
 	plugins/history/moderate.c
 plugins_history_history_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
@@ -17,7 +17,7 @@ HISTORY_TESTS = \
 	tests/history/test_history_join.py tests/history/test_stanza_id_archive.py \
 	tests/history/test_mam.py tests/history/test_restart_retention.py \
 	tests/history/test_history_query_plan.py tests/history/test_restart_pgsql.sh \
-	tests/history/test_moderate.py
+	tests/history/test_moderate.py tests/history/test_history_lazy.py
 TESTS += $(HISTORY_TESTS)
 EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py tests/history/restart_pgsql.py \
 	plugins/history/README.md

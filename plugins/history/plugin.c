@@ -3,7 +3,10 @@
  * config (<max-age>, <max-count>, <retention-interval>, <retention-batch>,
  * <disk-logs format>), subscribes to muc-core's MESSAGE, SEND_HISTORY and
  * ROOM_DESTROYED events and to disco#info, hooks XEP-0313 IQs to rooms,
- * starts XEP-0425 moderation (moderate.c), and frees everything at shutdown.
+ * starts XEP-0425 moderation (moderate.c), follows the rooms muc-core loads
+ * and unloads (loading.c: a loaded room's history is filled from the
+ * archive then, there is nothing to preload at start-up), and frees
+ * everything at shutdown.
  */
 #include "history.h"
 #include <stddef.h>
@@ -18,7 +21,8 @@ typedef struct hist_state {
 } hist_state_t;
 
 /* A destroyed room loses its history; a temporary room that emptied is gone
- * too. A persistent room freed without an actor (unloaded) keeps it. */
+ * too. A persistent room freed without an actor (unloaded, or at shutdown)
+ * keeps it; an unloaded room's ring went at ROOM_UNLOADED (loading.c). */
 static pv_verdict_t on_room_destroyed(const pv_event_t *ev, void *payload, void *ud)
 {
     (void)ev;
@@ -112,7 +116,8 @@ static int hist_init(const pv_config_t *cfg, void **state)
         goto fail;
     if (retention_start(&rc) < 0)
         goto fail;
-    history_preload(30.);
+    if (loading_start() < 0) /* rooms loaded on demand (loading.c) */
+        goto fail;
     return 0;
 fail:
     hist_shutdown(s);
@@ -129,6 +134,7 @@ static void hist_shutdown(void *state)
         if (s->subs[i])
             pv_event_unsubscribe(s->subs[i]);
     pv_hook_remove(s->mam_hook);
+    loading_stop();
     moderate_stop();
     retention_stop();
     recent_free_all();

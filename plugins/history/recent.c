@@ -2,7 +2,8 @@
  * plugins/history/recent.c: the discussion history kept in memory, one ring
  * buffer of recent messages per room, keyed by the room's bare JID in a small
  * chained hash table. A join reads the ring (no backend query); the archive
- * is consulted once per room after start to refill it (archive.c). Each
+ * is consulted once each time the room comes into memory to refill it
+ * (archive.c, loading.c), and the ring goes when the room leaves. Each
  * entry owns a clone of the reflected stanza (never with the private tags
  * element: a stored stanza's tags are moved into the entry's tags_t) and its
  * tags; the table owns the rings.
@@ -39,6 +40,8 @@ recent_t *recent_get(const char *room_jid, bool create)
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory keeping its history", room_jid);
         return NULL;
     }
+    static uint64_t serials;
+    r->serial = ++serials;
     r->next = buckets[b];
     buckets[b] = r;
     return r;
@@ -177,19 +180,12 @@ void recent_drop(const char *room_jid)
         if (!strcmp((*p)->room, room_jid)) {
             recent_t *r = *p;
             *p = r->next;
+            if (r->parked) /* the load's answer will find no ring: let them go now */
+                history_unpark(r);
             ring_free(r);
             return;
         }
     }
-}
-
-bool recent_any_loading(void)
-{
-    for (size_t b = 0; b < NBUCKETS; b++)
-        for (recent_t *r = buckets[b]; r; r = r->next)
-            if (r->loading)
-                return true;
-    return false;
 }
 
 void recent_free_all(void)

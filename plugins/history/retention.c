@@ -46,6 +46,17 @@ void retention_note_room(const char *room_name)
         ret.nnoted++;
 }
 
+void retention_forget_room(const char *room_name)
+{
+    for (size_t i = 0; i < ret.nnoted; i++) {
+        if (!strcmp(ret.noted[i], room_name)) {
+            free(ret.noted[i]);
+            ret.noted[i] = ret.noted[--ret.nnoted];
+            return;
+        }
+    }
+}
+
 static void listed(int status, const char *error, const char *const *names, size_t n, void *ud)
 {
     (void)ud;

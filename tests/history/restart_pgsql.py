@@ -4,8 +4,9 @@ checks as the sqlite and spool restart test (test_restart_retention.py), with
 tests/history/test_restart_pgsql.sh, which starts a private PostgreSQL and
 sets PALAVER_PGSQL_CONNINFO. The pgsql backend answers from the event loop,
 so this also shows whether the first join after start already gets the
-archived history; and XEP-0425 retraction (test_moderate.py's checks) with
-an archive that answers later."""
+archived history (the join waits for it); the same after the room was
+unloaded for idleness (test_history_lazy.py's checks); and XEP-0425
+retraction (test_moderate.py's checks) with an archive that answers later."""
 
 import os
 import sys
@@ -15,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from histutil import Hist, DOMAIN  # noqa: E402
 from taptest import skip_all, run  # noqa: E402
 from test_restart_retention import check_history_survives_restart  # noqa: E402
-from fakerouter import escape  # noqa: E402
+from fakerouter import Router, escape  # noqa: E402
 
 CONNINFO = os.environ.get('PALAVER_PGSQL_CONNINFO')
 if not CONNINFO:
@@ -24,17 +25,17 @@ if not CONNINFO:
 BACKEND = '<backend><type>pgsql</type><conninfo>%s</conninfo></backend>' % escape(CONNINFO)
 
 
+class PgRouter(Router):
+    """Router whose config carries the pgsql <backend> element."""
+
+    def config_xml(self):
+        return super().config_xml().replace('<backend><type>pgsql</type></backend>', BACKEND)
+
+
 class PgHist(Hist):
-    """Hist whose config carries the pgsql <backend> element."""
+    """Hist on the pgsql backend."""
 
     def __init__(self, tmpdir):
-        from fakerouter import Router
-
-        class PgRouter(Router):
-            def config_xml(self):
-                return super().config_xml().replace(
-                    '<backend><type>pgsql</type></backend>', BACKEND)
-
         self.r = PgRouter(domain=DOMAIN, backend='pgsql',
                           plugins=['muc-core', 'history'],
                           plugin_config={'muc-core': '<flood-burst>0</flood-burst>',
@@ -57,6 +58,15 @@ def test_moderate_1_retraction_pgsql():
         check_older_than_history(lambda: PgHist(d))
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_lazy1_history_after_hibernation_pgsql():
+    """LAZY-1 on pgsql: a logging room unloaded when idle is loaded again by a
+    join, whose history the archive answers later: the join waits for it
+    (tests/history/test_history_lazy.py)."""
+    from test_history_lazy import LazyHist, check_history_after_hibernation
+    check_history_after_hibernation(lambda: LazyHist(backend='pgsql', router=PgRouter),
+                                    room='lazy')
 
 
 run(globals())
