@@ -69,4 +69,45 @@ def test_lazy1_history_after_hibernation_pgsql():
                                     room='lazy')
 
 
+def psql(sql):
+    """Runs SQL in the test database (as the daemon's role)."""
+    import subprocess
+    exe = os.path.join(os.environ.get('PGBIN', '/usr/lib/postgresql/15/bin'), 'psql')
+    subprocess.run([exe, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', CONNINFO, '-c', sql],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def test_lazy1_history_load_failure_pgsql():
+    """The archive fails while a reloaded room's history is read: the join
+    that waited for it goes on at once without history (no error, no 10 s
+    wait), the failure is logged, and a later join gets the history."""
+    import time
+    from histutil import ALICE, BOB, OWNER, logged_room, history_bodies, describe, to, codes
+    from histutil import is_presence
+    from test_history_lazy import LazyHist, statistics, wait_unloaded
+    with LazyHist(backend='pgsql', router=PgRouter) as h:
+        logged_room(h, 'fragile')
+        h.groupchat(OWNER, 'fragile', 'f0')
+        before = statistics(h)
+        h.leave(OWNER, 'fragile', 'owner')
+        wait_unloaded(h, before['rooms-unloads'])
+        psql('ALTER TABLE archive RENAME TO archive_away')
+        try:
+            t0 = time.monotonic()
+            got = h.join(ALICE, 'fragile', 'alice')
+            took = time.monotonic() - t0
+        finally:
+            psql('ALTER TABLE archive_away RENAME TO archive')
+        mine = to(got, ALICE)
+        assert any(is_presence(s) and 110 in codes(s) for s in mine), describe(got)
+        assert history_bodies(got, ALICE) == [], describe(got)
+        assert not any(s.get('type') == 'error' for s in mine), describe(got)
+        assert took < 5, took
+        assert 'room fragile@%s: loading its history failed' % DOMAIN in h.r.stderr(), \
+            h.r.stderr()
+        time.sleep(2.5)  # a failed load is not tried again at once
+        got = h.join(BOB, 'fragile', 'bob')
+        assert history_bodies(got, BOB) == ['f0'], describe(got)
+
+
 run(globals())
