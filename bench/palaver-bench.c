@@ -7,7 +7,12 @@
  * and counts what comes back. It reports delivered stanzas/s, latency
  * percentiles from send to last delivery, palaver's CPU seconds per 1,000
  * deliveries (utime+stime from /proc/PID/stat) and its memory (VmRSS,
- * VmHWM). A --startup mode times start-up against an existing SQLite file.
+ * VmHWM). A --startup mode times start-up against an existing SQLite file;
+ * a --first-join mode joins each of R rooms stored in one once (the first
+ * use of a stored room, which loads it), reports the latency from the join
+ * to the self-presence, and with --idle leaves them all and waits until
+ * <hibernate-after> took them out of memory again (read from the service
+ * admin's get-statistics command), printing the memory at each step.
  *
  * Incoming stanzas are not parsed as full XML: a small tag scanner finds
  * top-level element boundaries (quotes, comments and CDATA respected) and
@@ -39,18 +44,22 @@
 #define DOMAIN "muc.localhost"
 #define SECRET "benchsecret"
 #define MCAST_JID "multicast.bench.localhost"
+#define ADMIN_JID "admin@bench.localhost"
 
 typedef struct {
     int rooms, occupants, messages, window, join_window;
     double rate; /* messages per second; 0: as fast as the window allows */
     const char *backend, *plugins, *palaver, *moddir, *sqlite_path, *keep_dir;
-    bool startup, history, verbose;
+    bool startup, first_join, history, verbose, join_window_set;
     int idle_secs;
+    int hibernate_after; /* --first-join: <hibernate-after> in seconds */
+    int hold_secs;       /* keep palaver running this long at the end (to attach a profiler) */
     int multicast; /* >0: <multicast> to MCAST_JID with this limit per stanza */
 } opts_t;
 
 static opts_t O = {.rooms = 1, .occupants = 10, .messages = 1000, .window = 50,
-                   .join_window = 200, .backend = "memory", .plugins = "muc-core"};
+                   .join_window = 200, .backend = "memory", .plugins = "muc-core",
+                   .hibernate_after = 2};
 
 /* --- process and connection state --- */
 static pid_t child = -1;
@@ -373,6 +382,8 @@ static void write_config(int port)
     fprintf(f, "<?xml version='1.0'?>\n<palaver>\n  <name>" DOMAIN "</name>\n"
                "  <ip>127.0.0.1</ip>\n  <port>%d</port>\n  <secret>" SECRET "</secret>\n",
             port);
+    if (O.first_join) /* it reads the statistics */
+        fprintf(f, "  <sadmin><user>" ADMIN_JID "</user></sadmin>\n");
     if (O.sqlite_path)
         fprintf(f, "  <backend><type>sqlite</type><path>%s</path></backend>\n", O.sqlite_path);
     else
@@ -382,6 +393,10 @@ static void write_config(int port)
         fprintf(f, "    <muc-core><flood-burst>0</flood-burst><multicast>" MCAST_JID
                    "</multicast><multicast-limit>%d</multicast-limit></muc-core>\n",
                 O.multicast);
+    else if (O.first_join)
+        fprintf(f, "    <muc-core><flood-burst>0</flood-burst><hibernate-after>%d"
+                   "</hibernate-after></muc-core>\n",
+                O.hibernate_after);
     else
         fprintf(f, "    <muc-core><flood-burst>0</flood-burst></muc-core>\n");
     if (O.history)
@@ -563,8 +578,10 @@ static void phase_messages(void)
 
 static void print_mem(const char *when)
 {
-    printf("memory %s: VmRSS %ld kB, VmHWM %ld kB\n", when, proc_status_kb(child, "VmRSS"),
-           proc_status_kb(child, "VmHWM"));
+    /* RssAnon is the heap; RssFile is mostly the pages of code run so far */
+    printf("memory %s: VmRSS %ld kB, VmHWM %ld kB (RssAnon %ld kB, RssFile %ld kB)\n", when,
+           proc_status_kb(child, "VmRSS"), proc_status_kb(child, "VmHWM"),
+           proc_status_kb(child, "RssAnon"), proc_status_kb(child, "RssFile"));
 }
 
 static void startup_probe(void)
@@ -587,6 +604,186 @@ static void startup_probe(void)
         printf("  answer: %s\n", first_error);
 }
 
+/* --- the first join to stored rooms (--first-join) --- */
+static double *fj_sent; /* per room: when its join or leave went out; 0: no answer due */
+static double *fj_lat;
+static long fj_nlat, fj_done, fj_errors;
+static bool fj_leaving;
+static long stat_rooms = -1, stat_loads = -1, stat_unloads = -1;
+static bool stats_answered;
+
+/* The I of from='roomI@...', or -1. */
+static long room_of(const char *s, size_t n)
+{
+    const char *f = memmem(s, n, "from='room", 10);
+    if (!f)
+        f = memmem(s, n, "from=\"room", 10);
+    if (!f)
+        return -1;
+    char *end;
+    long i = strtol(f + 10, &end, 10);
+    if (end == f + 10 || *end != '@' || i < 0 || i >= O.rooms)
+        return -1;
+    return i;
+}
+
+/* The number in <field var='VAR'><value>N</value>, or -1. */
+static long stat_value(const char *s, size_t n, const char *var)
+{
+    char key[2][80];
+    snprintf(key[0], sizeof key[0], "var='%s'", var);
+    snprintf(key[1], sizeof key[1], "var=\"%s\"", var);
+    for (int q = 0; q < 2; q++) {
+        const char *f = memmem(s, n, key[q], strlen(key[q]));
+        const char *v = f ? memmem(f, n - (size_t)(f - s), "<value>", 7) : NULL;
+        if (v)
+            return strtol(v + 7, NULL, 10);
+    }
+    return -1;
+}
+
+static void on_first_join(const char *s, size_t n)
+{
+    stanzas_in++;
+    note_error(s, n);
+    if (s[1] == 'i' && (has(s, n, "id='bstat'") || has(s, n, "id=\"bstat\""))) {
+        stat_rooms = stat_value(s, n, "rooms");
+        stat_loads = stat_value(s, n, "rooms-loads");
+        stat_unloads = stat_value(s, n, "rooms-unloads");
+        stats_answered = true;
+        return;
+    }
+    if (s[1] != 'p')
+        return;
+    long i = room_of(s, n);
+    if (i < 0 || fj_sent[i] == 0)
+        return;
+    bool err = has(s, n, "type='error'") || has(s, n, "type=\"error\"");
+    bool self = has(s, n, "code='110'") || has(s, n, "code=\"110\"");
+    bool gone = has(s, n, "type='unavailable'") || has(s, n, "type=\"unavailable\"");
+    if (!err && (!self || gone != fj_leaving))
+        return; /* someone else's presence */
+    if (err)
+        fj_errors++;
+    else if (!fj_leaving)
+        fj_lat[fj_nlat++] = now_s() - fj_sent[i];
+    fj_sent[i] = 0;
+    fj_done++;
+}
+
+/* The service admin's get-statistics: rooms in memory, loads, unloads
+ * (-1 for a figure the service does not give). */
+static void fetch_stats(void)
+{
+    stats_answered = false;
+    out_printf("<iq type='set' id='bstat' from='" ADMIN_JID "/r' to='" DOMAIN "'><command "
+               "xmlns='http://jabber.org/protocol/commands' node='http://jabber.org/protocol/"
+               "admin#get-statistics' action='execute'/></iq>");
+    double t0 = now_s();
+    while (!stats_answered && now_s() - t0 < 30 && !peer_gone)
+        pump(100, on_first_join);
+    if (!stats_answered)
+        die("no answer to get-statistics (see %s/palaver.log)", tmpdir);
+}
+
+/* Joins (or leaves) room0..room<R-1> once each, one client per room, with
+ * at most the join window (default 1: one at a time) waiting for its
+ * self-presence. */
+static void first_join_run(bool leaving)
+{
+    long total = O.rooms, sent = 0;
+    long window = O.join_window_set ? O.join_window : 1;
+    double last_progress = now_s();
+    fj_leaving = leaving;
+    fj_done = 0;
+    while (fj_done < total) {
+        while (sent < total && sent - fj_done < window) {
+            fj_sent[sent] = now_s();
+            if (leaving)
+                out_printf("<presence type='unavailable' from='u%ld@bench.localhost/r' "
+                           "to='room%ld@" DOMAIN "/nick%ld'/>",
+                           sent, sent, sent);
+            else
+                out_printf("<presence from='u%ld@bench.localhost/r' to='room%ld@" DOMAIN
+                           "/nick%ld'><x xmlns='http://jabber.org/protocol/muc'/></presence>",
+                           sent, sent, sent);
+            sent++;
+        }
+        long before = fj_done;
+        pump(1000, on_first_join);
+        if (fj_done != before)
+            last_progress = now_s();
+        else if (now_s() - last_progress > 30)
+            die("%s stalled at %ld/%ld; errors %ld; first: %s", leaving ? "leaves" : "joins",
+                fj_done, total, errors_in, first_error);
+        if (peer_gone)
+            die("palaver went away (see %s/palaver.log)", tmpdir);
+    }
+}
+
+static long rss_startup, rss_joined;
+
+static void phase_first_join(void)
+{
+    fj_sent = calloc((size_t)O.rooms, sizeof *fj_sent);
+    fj_lat = calloc((size_t)O.rooms, sizeof *fj_lat);
+    if (!fj_sent || !fj_lat)
+        die("out of memory");
+    fetch_stats(); /* the service answers: start-up is over */
+    printf("statistics at start-up: rooms %ld\n", stat_rooms);
+    rss_startup = proc_status_kb(child, "VmRSS");
+    print_mem("at start-up");
+    double c0 = proc_cpu_s(child), t0 = now_s();
+    first_join_run(false);
+    double dt = now_s() - t0;
+    drain(0.3); /* the subjects after the last self-presence */
+    double dc = proc_cpu_s(child) - c0;
+    double p50 = 0, p99 = 0, max = 0;
+    if (fj_nlat > 0) {
+        qsort(fj_lat, (size_t)fj_nlat, sizeof *fj_lat, cmp_d);
+        p50 = fj_lat[fj_nlat / 2];
+        p99 = fj_lat[(fj_nlat * 99) / 100 < fj_nlat ? (fj_nlat * 99) / 100 : fj_nlat - 1];
+        max = fj_lat[fj_nlat - 1];
+    }
+    printf("first-join: %d joins, one to each stored room (window %ld), in %.3f s = %.0f "
+           "joins/s; latency p50 %.3f ms p99 %.3f ms max %.3f ms; palaver CPU %.3f s = %.3f "
+           "ms/join; errors %ld\n",
+           O.rooms, O.join_window_set ? (long)O.join_window : 1L, dt, (double)O.rooms / dt,
+           p50 * 1e3, p99 * 1e3, max * 1e3, dc, dc * 1000 / (double)O.rooms, fj_errors);
+    if (fj_errors)
+        printf("  first error: %s\n", first_error);
+    fetch_stats();
+    printf("statistics after joins: rooms %ld, rooms-loads %ld\n", stat_rooms, stat_loads);
+    rss_joined = proc_status_kb(child, "VmRSS");
+    print_mem("after joins");
+}
+
+/* Leaves every room, then asks for the statistics every half second until
+ * no room is in memory or --idle seconds have passed. */
+static void phase_hibernate(void)
+{
+    double t0 = now_s();
+    first_join_run(true);
+    printf("leave: %d rooms left in %.3f s\n", O.rooms, now_s() - t0);
+    drain(0.2);
+    print_mem("after leaving");
+    double t_left = now_s();
+    do {
+        double until = now_s() + 0.5;
+        while (now_s() < until)
+            pump(50, on_first_join);
+        fetch_stats();
+    } while (stat_rooms != 0 && now_s() - t_left < O.idle_secs);
+    printf("hibernation: %ld rooms in memory %.1f s after the last leave (hibernate-after %d s); "
+           "rooms-loads %ld, rooms-unloads %ld\n",
+           stat_rooms, now_s() - t_left, O.hibernate_after, stat_loads, stat_unloads);
+    long rss = proc_status_kb(child, "VmRSS");
+    print_mem("after hibernation");
+    printf("rss: start-up %ld kB, after joins %ld kB, after hibernation %ld kB = %+.1f%% of "
+           "start-up\n",
+           rss_startup, rss_joined, rss, 100.0 * (double)(rss - rss_startup) / (double)rss_startup);
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -600,6 +797,13 @@ static void usage(void)
             "  --idle SECS      after joining, wait and print memory (idle rooms)\n"
             "  --startup FILE   time start-up against this SQLite database; -r names the\n"
             "                   room count in it (the probe asks room<r-1>)\n"
+            "  --first-join FILE  join room0..room<r-1> stored in this SQLite database\n"
+            "                   once each (one at a time unless -W): latency of the first\n"
+            "                   join, which loads the room; with --idle SECS, then leave\n"
+            "                   them all and wait up to SECS for them to hibernate\n"
+            "  --hibernate-after SECS  <hibernate-after> for --first-join (default 2)\n"
+            "  --hold SECS      at the end, print palaver's pid and leave it running this\n"
+            "                   long before stopping it (to attach gdb or perf)\n"
             "  --palaver BIN    (default $PALAVER_BIN or ./palaver)\n"
             "  --moduledir DIRS (default $PALAVER_MODULE_DIR)\n"
             "  --keep           keep the temp dir (config, palaver.log)\n  -v  verbose palaver log\n");
@@ -612,6 +816,7 @@ int main(int argc, char **argv)
         {"rate", 1, NULL, 'R'},     {"history", 0, NULL, 'H'}, {"idle", 1, NULL, 'I'},
         {"startup", 1, NULL, 'S'},  {"palaver", 1, NULL, 'P'}, {"moduledir", 1, NULL, 'M'},
         {"keep", 0, NULL, 'K'},     {"help", 0, NULL, 'h'},    {"multicast", 1, NULL, 'C'},
+        {"first-join", 1, NULL, 'F'}, {"hibernate-after", 1, NULL, 'A'}, {"hold", 1, NULL, 'O'},
         {NULL, 0, NULL, 0}};
     bool keep = false;
     int c;
@@ -621,7 +826,7 @@ int main(int argc, char **argv)
         case 'n': O.occupants = atoi(optarg); break;
         case 'm': O.messages = atoi(optarg); break;
         case 'w': O.window = atoi(optarg); break;
-        case 'W': O.join_window = atoi(optarg); break;
+        case 'W': O.join_window = atoi(optarg); O.join_window_set = true; break;
         case 'R': O.rate = atof(optarg); break;
         case 'H': O.history = true; break;
         case 'I': O.idle_secs = atoi(optarg); break;
@@ -630,11 +835,15 @@ int main(int argc, char **argv)
         case 'M': O.moddir = optarg; break;
         case 'K': keep = true; break;
         case 'C': O.multicast = atoi(optarg); break;
+        case 'F': O.sqlite_path = optarg; O.first_join = true; break;
+        case 'A': O.hibernate_after = atoi(optarg); break;
+        case 'O': O.hold_secs = atoi(optarg); break;
         case 'v': O.verbose = true; break;
         default: usage();
         }
     }
-    if (O.rooms < 1 || O.occupants < 1 || O.window < 1 || O.join_window < 1 || O.messages < 0)
+    if (O.rooms < 1 || O.occupants < 1 || O.window < 1 || O.join_window < 1 || O.messages < 0 ||
+        O.hibernate_after < 0 || (O.startup && O.first_join))
         usage();
     if (!O.palaver)
         O.palaver = getenv("PALAVER_BIN") ? getenv("PALAVER_BIN") : "./palaver";
@@ -650,6 +859,10 @@ int main(int argc, char **argv)
     if (O.startup) {
         startup_probe();
         print_mem("after start-up");
+    } else if (O.first_join) {
+        phase_first_join();
+        if (O.idle_secs > 0)
+            phase_hibernate();
     } else {
         phase_join();
         print_mem("after joins");
@@ -659,6 +872,13 @@ int main(int argc, char **argv)
         }
         phase_messages();
         print_mem("after messages");
+    }
+    if (O.hold_secs > 0) {
+        printf("holding palaver (pid %d) for %d s\n", (int)child, O.hold_secs);
+        fflush(stdout);
+        double until = now_s() + O.hold_secs;
+        while (now_s() < until && !peer_gone)
+            pump(200, note_error);
     }
     double cpu = proc_cpu_s(child);
     kill(child, SIGTERM);
@@ -689,5 +909,7 @@ int main(int argc, char **argv)
     free(outbuf);
     free(msgs);
     free(lat);
+    free(fj_sent);
+    free(fj_lat);
     return 0;
 }

@@ -1,10 +1,12 @@
 """bench/test_smoke.py: the benchmarks still run (make check's quick mode).
 
 Runs palaver-bench at tiny sizes (fan-out, many rooms, start-up from an
-SQLite file made by make-sqlite-rooms.sh) and the null component against a
-scripted host, and checks that each prints its figures in the format
-bench/run.sh and the README rely on. No speed is asserted: under the
-sanitizer build the numbers mean nothing.
+SQLite file made by make-sqlite-rooms.sh, the first join to stored rooms and
+their hibernation) and the null component against a scripted host, and checks
+that each prints its figures in the format bench/run.sh and the README rely
+on. No speed is asserted: under the sanitizer build the numbers mean nothing.
+It also checks that make-sqlite-rooms.sh writes the schema the sqlite backend
+creates and the config keys muc-core stores.
 """
 
 import hashlib
@@ -12,6 +14,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -77,6 +80,111 @@ def test_startup_from_sqlite():
         assert re.match(r'startup: connected %s s after spawn, handshake done %s s, first answer '
                         r'\(disco#info to room49\) %s s after spawn; palaver CPU so far %s s'
                         % (NUM, NUM, NUM, NUM), s), s
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def make_rooms(d, n):
+    db = os.path.join(d, 'rooms.db')
+    p = subprocess.run(['sh', os.path.join(SRC, 'bench', 'make-sqlite-rooms.sh'), db, str(n)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return db
+
+
+def schema(db):
+    c = sqlite3.connect(db)
+    try:
+        return sorted(c.execute('SELECT type, name, tbl_name, sql FROM sqlite_master'), key=str)
+    finally:
+        c.close()
+
+
+def test_sqlite_rooms_in_the_backends_schema():
+    """The file make-sqlite-rooms.sh writes has the schema (same statements,
+    same version) the sqlite backend creates in a new file."""
+    if not os.path.exists(os.path.join(BUILD, 'backends', 'sqlite')):
+        skip('sqlite backend not built')
+        return
+    d = tempfile.mkdtemp(prefix='palaver-smoke-')
+    try:
+        made = make_rooms(d, 2)
+        fresh = os.path.join(d, 'fresh.db')
+        bench('--startup', fresh, '-r', '1')   # the backend creates it
+        assert schema(made) == schema(fresh), (schema(made), schema(fresh))
+        versions = []
+        for db in (made, fresh):
+            c = sqlite3.connect(db)
+            versions.append(c.execute('SELECT version FROM schema_version').fetchall())
+            c.close()
+        assert versions[0] == versions[1], versions
+        c = sqlite3.connect(made)
+        assert c.execute('SELECT stored, public FROM room_counts').fetchall() == [(2, 2)]
+        assert c.execute('SELECT name, stored, public, title FROM rooms ORDER BY id').fetchall() \
+            == [('room0', 1, 1, 'Room room0'), ('room1', 1, 1, 'Room room1')]
+        c.close()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def muc_core_fields():
+    """(storage key, default) of each row of muc-core's config_fields.c, in
+    field order: what kv_build stores first."""
+    with open(os.path.join(SRC, 'plugins', 'muc-core', 'config_fields.c')) as f:
+        src = f.read()
+    start = src.index('config_fields[CF_COUNT] = {') + len('config_fields[CF_COUNT] = {')
+    table = re.sub(r'/\*.*?\*/', '', src[start:src.index('\n};', start)], flags=re.S)
+    rows = re.findall(r'\[CF_\w+\]\s*=\s*\{\s*"[^"]*",\s*"([^"]*)",\s*FT_\w+,\s*(?:"[^"]*"\s*)+,'
+                      r'\s*"([^"]*)"', table)
+    assert len(rows) == table.count('[CF_'), 'unparsed rows in config_fields.c'
+    return rows
+
+
+def test_sqlite_rooms_stored_as_muc_core_stores_them():
+    d = tempfile.mkdtemp(prefix='palaver-smoke-')
+    try:
+        c = sqlite3.connect(make_rooms(d, 1))
+        got = c.execute('SELECT pos, key, value FROM room_config WHERE room_id = 1 '
+                        'ORDER BY pos').fetchall()
+        want = {'roomname': 'Room room0', 'persistent': '1', 'public': '1'}
+        fields = [(k, want.get(k, v)) for k, v in muc_core_fields()]
+        fields.append(('x-palaver#owners', 'owner1@bench.localhost'))
+        assert [(k, v) for _, k, v in got] == fields, got
+        assert [p for p, _, _ in got] == list(range(len(fields))), got
+        assert c.execute('SELECT jid, affiliation FROM affiliations').fetchall() == \
+            [('owner1@bench.localhost', 'owner')]
+        c.close()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_first_join_to_stored_rooms():
+    """--first-join: each stored room joined once (the join loads it), the
+    latency figures, then --idle: every room left and hibernated."""
+    if not os.path.exists(os.path.join(BUILD, 'backends', 'sqlite')):
+        skip('sqlite backend not built')
+        return
+    d = tempfile.mkdtemp(prefix='palaver-smoke-')
+    try:
+        db = make_rooms(d, 30)
+        out = bench('--first-join', db, '-r', '20', '--idle', '30', '--hibernate-after', '1',
+                    timeout=90)
+        assert line(out, 'statistics at start-up:') == 'statistics at start-up: rooms 0', out
+        j = line(out, 'first-join:')
+        mt = re.match(r'first-join: 20 joins, one to each stored room \(window 1\), in %s s = %s '
+                      r'joins/s; latency p50 (%s) ms p99 (%s) ms max (%s) ms; palaver CPU %s s = '
+                      r'%s ms/join; errors 0$' % (NUM, NUM, NUM, NUM, NUM, NUM, NUM), j)
+        assert mt, j
+        p50, p99, mx = (float(mt.group(i)) for i in (1, 2, 3))
+        assert p50 <= p99 <= mx, j
+        assert line(out, 'statistics after joins:') == \
+            'statistics after joins: rooms 20, rooms-loads 20', out
+        h = line(out, 'hibernation:')
+        assert re.match(r'hibernation: 0 rooms in memory %s s after the last leave '
+                        r'\(hibernate-after 1 s\); rooms-loads 20, rooms-unloads 20$' % NUM, h), h
+        assert re.match(r'rss: start-up \d+ kB, after joins \d+ kB, after hibernation \d+ kB = '
+                        r'[-+]%s%% of start-up$' % NUM, line(out, 'rss:')), out
+        assert 'memory after hibernation: VmRSS' in out, out
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
