@@ -8,8 +8,9 @@
  * seconds (default 300; 0: never), is unloaded: ROOM_UNLOADED fires, then
  * ROOM_DESTROYED with actor NULL, and it is freed; it stays stored and its
  * next stanza loads it again (room_load.c). <max-loaded-rooms> (default 0:
- * no cap) unloads the least recently used such rooms at once after a load
- * takes the count beyond it. Temporary rooms are never unloaded: they end
+ * no cap) unloads the least recently used such rooms at once when a load or
+ * a new room takes the count beyond it (and at the next tick for rooms
+ * emptied meanwhile). Temporary rooms are never unloaded: they end
  * when their last occupant leaves. A room the walk finds busy (occupied,
  * pinned) counts as used now and goes back to the newest end, so each walk
  * stops at the first room that is recent enough.
@@ -153,9 +154,11 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)w;
     (void)revents;
-    if (!muc || held || muc->hibernate_after <= 0)
+    if (!muc || held)
         return;
-    trim(walk(idle_since, now() - (double)muc->hibernate_after));
+    if (muc->hibernate_after > 0)
+        trim(walk(idle_since, now() - (double)muc->hibernate_after));
+    rooms_enforce_cap(); /* rooms emptied since the last load may go now */
 }
 
 static void sweep_stop(void)
@@ -176,9 +179,10 @@ int hibernate_configure(const pv_config_t *cfg)
     muc->max_loaded = cap;
     sweep_stop();
     struct ev_loop *loop = pv_loop();
-    if (after > 0 && loop) {
-        /* a room goes at most a quarter of hibernate-after late */
-        double every = (double)after / 4.;
+    if ((after > 0 || cap > 0) && loop) {
+        /* a room goes at most a quarter of hibernate-after late; with only a
+         * cap, the rooms emptied since the last load go within a second */
+        double every = after > 0 ? (double)after / 4. : 1.;
         every = every < 0.25 ? 0.25 : every > 60. ? 60. : every;
         ev_timer_init(&sweep, sweep_cb, every, every);
         ev_timer_start(loop, &sweep);

@@ -151,6 +151,7 @@ static bool room_arrived(load_t *l, const pv_store_room_t *sr)
     pv_event_fire(ev_room_created, &ev);
     if (owners_back)
         persist_owners_write_back(r);
+    loads_total++; /* rooms that came into memory, not names looked up */
     pv_log(PV_LOG_DEBUG, MUC, "room %s loaded", r->jid);
     return true;
 }
@@ -206,7 +207,6 @@ static void load_start(const char *name, const char *key)
         pv_park_fail(key, "wait", "internal-server-error", "Out of memory");
         return;
     }
-    loads_total++;
     read_row(l);
 }
 

@@ -21,6 +21,7 @@ int rooms_add(room_t *r)
     }
     rooms_absent_forget(r->name); /* room_load.c: it exists now */
     rooms_touch(r);               /* hibernate.c: newest in use */
+    rooms_enforce_cap();          /* hibernate.c: r itself is not stored or has stanzas parked */
     return 0;
 }
 

@@ -653,12 +653,4 @@ def test_lazy_1_ten_thousand_joins_to_stored_rooms():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-# Known not to work yet in muc-core (a pass is reported as unexpected).
-TODO = {
-    'test_lazy_1_max_loaded_rooms_holds_for_rooms_created_and_left':
-        'the cap is enforced only after a load, not when a stored room is left empty',
-    'test_lazy_1_statistics_count_rooms_loaded_not_lookups':
-        'rooms-loads counts reads started (absent names, tombstone lookups, failed reads)',
-}
-
-run(globals(), TODO)
+run(globals())
