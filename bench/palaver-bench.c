@@ -54,6 +54,7 @@ typedef struct {
     int idle_secs;
     int hibernate_after; /* --first-join: <hibernate-after> in seconds */
     int hold_secs;       /* keep palaver running this long at the end (to attach a profiler) */
+    long stored;         /* --first-join: rooms in the file; room i*(stored/rooms) is joined */
     int multicast; /* >0: <multicast> to MCAST_JID with this limit per stanza */
 } opts_t;
 
@@ -584,6 +585,21 @@ static void print_mem(const char *when)
            proc_status_kb(child, "RssAnon"), proc_status_kb(child, "RssFile"));
 }
 
+/* The probe's answer: the room's name from its disco#info identity. */
+static char probe_name[256];
+
+static void on_probe(const char *s, size_t n)
+{
+    on_stanza(s, n);
+    const char *id = memmem(s, n, "<identity", 9);
+    const char *nm = id ? memmem(id, n - (size_t)(id - s), "name=", 5) : NULL;
+    if (!nm || (size_t)(nm + 6 - s) >= n)
+        return;
+    const char *v = nm + 6, *e = memchr(v, nm[5], n - (size_t)(v - s));
+    if (e)
+        snprintf(probe_name, sizeof probe_name, "%.*s", (int)(e - v), v);
+}
+
 static void startup_probe(void)
 {
     /* one disco#info to the last room: answered only once loading is done
@@ -594,7 +610,7 @@ static void startup_probe(void)
                O.rooms > 0 ? O.rooms - 1 : 0);
     long before = stanzas_in;
     while (stanzas_in == before && now_s() - t0 < 600 && !peer_gone)
-        pump(100, on_stanza);
+        pump(100, on_probe);
     double t1 = now_s();
     printf("startup: connected %.3f s after spawn, handshake done %.3f s, first answer "
            "(disco#info to room%d) %.3f s after spawn%s; palaver CPU so far %.3f s\n",
@@ -602,6 +618,8 @@ static void startup_probe(void)
            errors_in ? " (an error: the room was not found)" : "", proc_cpu_s(child));
     if (errors_in)
         printf("  answer: %s\n", first_error);
+    else
+        printf("  answer: identity name '%s'\n", probe_name);
 }
 
 /* --- the first join to stored rooms (--first-join) --- */
@@ -612,7 +630,13 @@ static bool fj_leaving;
 static long stat_rooms = -1, stat_loads = -1, stat_unloads = -1;
 static bool stats_answered;
 
-/* The I of from='roomI@...', or -1. */
+/* Joins spread over the stored rooms: the i-th goes to room<i * stride>. */
+static long fj_stride(void)
+{
+    return O.stored > O.rooms ? O.stored / O.rooms : 1;
+}
+
+/* The join index i of from='room<i * stride>@...', or -1. */
 static long room_of(const char *s, size_t n)
 {
     const char *f = memmem(s, n, "from='room", 10);
@@ -621,10 +645,10 @@ static long room_of(const char *s, size_t n)
     if (!f)
         return -1;
     char *end;
-    long i = strtol(f + 10, &end, 10);
-    if (end == f + 10 || *end != '@' || i < 0 || i >= O.rooms)
+    long k = strtol(f + 10, &end, 10), stride = fj_stride();
+    if (end == f + 10 || *end != '@' || k < 0 || k % stride || k / stride >= O.rooms)
         return -1;
-    return i;
+    return k / stride;
 }
 
 /* The number in <field var='VAR'><value>N</value>, or -1. */
@@ -698,15 +722,16 @@ static void first_join_run(bool leaving)
     fj_done = 0;
     while (fj_done < total) {
         while (sent < total && sent - fj_done < window) {
+            long room = sent * fj_stride();
             fj_sent[sent] = now_s();
             if (leaving)
                 out_printf("<presence type='unavailable' from='u%ld@bench.localhost/r' "
                            "to='room%ld@" DOMAIN "/nick%ld'/>",
-                           sent, sent, sent);
+                           sent, room, sent);
             else
                 out_printf("<presence from='u%ld@bench.localhost/r' to='room%ld@" DOMAIN
                            "/nick%ld'><x xmlns='http://jabber.org/protocol/muc'/></presence>",
-                           sent, sent, sent);
+                           sent, room, sent);
             sent++;
         }
         long before = fj_done;
@@ -745,10 +770,11 @@ static void phase_first_join(void)
         p99 = fj_lat[(fj_nlat * 99) / 100 < fj_nlat ? (fj_nlat * 99) / 100 : fj_nlat - 1];
         max = fj_lat[fj_nlat - 1];
     }
-    printf("first-join: %d joins, one to each stored room (window %ld), in %.3f s = %.0f "
-           "joins/s; latency p50 %.3f ms p99 %.3f ms max %.3f ms; palaver CPU %.3f s = %.3f "
-           "ms/join; errors %ld\n",
-           O.rooms, O.join_window_set ? (long)O.join_window : 1L, dt, (double)O.rooms / dt,
+    printf("first-join: %d joins, one to each of %d rooms of %ld stored (window %ld), in %.3f s "
+           "= %.0f joins/s; latency p50 %.3f ms p99 %.3f ms max %.3f ms; palaver CPU %.3f s = "
+           "%.3f ms/join; errors %ld\n",
+           O.rooms, O.rooms, O.stored > O.rooms ? O.stored : (long)O.rooms,
+           O.join_window_set ? (long)O.join_window : 1L, dt, (double)O.rooms / dt,
            p50 * 1e3, p99 * 1e3, max * 1e3, dc, dc * 1000 / (double)O.rooms, fj_errors);
     if (fj_errors)
         printf("  first error: %s\n", first_error);
@@ -802,6 +828,8 @@ static void usage(void)
             "                   join, which loads the room; with --idle SECS, then leave\n"
             "                   them all and wait up to SECS for them to hibernate\n"
             "  --hibernate-after SECS  <hibernate-after> for --first-join (default 2)\n"
+            "  --stored N       --first-join: the file holds N rooms; the joins are spread\n"
+            "                   over them (room0, room<N/r>, room<2N/r>...)\n"
             "  --hold SECS      at the end, print palaver's pid and leave it running this\n"
             "                   long before stopping it (to attach gdb or perf)\n"
             "  --palaver BIN    (default $PALAVER_BIN or ./palaver)\n"
@@ -817,6 +845,7 @@ int main(int argc, char **argv)
         {"startup", 1, NULL, 'S'},  {"palaver", 1, NULL, 'P'}, {"moduledir", 1, NULL, 'M'},
         {"keep", 0, NULL, 'K'},     {"help", 0, NULL, 'h'},    {"multicast", 1, NULL, 'C'},
         {"first-join", 1, NULL, 'F'}, {"hibernate-after", 1, NULL, 'A'}, {"hold", 1, NULL, 'O'},
+        {"stored", 1, NULL, 'N'},
         {NULL, 0, NULL, 0}};
     bool keep = false;
     int c;
@@ -838,12 +867,13 @@ int main(int argc, char **argv)
         case 'F': O.sqlite_path = optarg; O.first_join = true; break;
         case 'A': O.hibernate_after = atoi(optarg); break;
         case 'O': O.hold_secs = atoi(optarg); break;
+        case 'N': O.stored = atol(optarg); break;
         case 'v': O.verbose = true; break;
         default: usage();
         }
     }
     if (O.rooms < 1 || O.occupants < 1 || O.window < 1 || O.join_window < 1 || O.messages < 0 ||
-        O.hibernate_after < 0 || (O.startup && O.first_join))
+        O.hibernate_after < 0 || O.stored < 0 || (O.startup && O.first_join))
         usage();
     if (!O.palaver)
         O.palaver = getenv("PALAVER_BIN") ? getenv("PALAVER_BIN") : "./palaver";

@@ -76,6 +76,7 @@ def test_startup_from_sqlite():
                            capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stdout + p.stderr
         out = bench('--startup', db, '-r', '50')
+        assert "  answer: identity name 'Room room49'" in out.splitlines(), out
         s = line(out, 'startup:')
         assert re.match(r'startup: connected %s s after spawn, handshake done %s s, first answer '
                         r'\(disco#info to room49\) %s s after spawn; palaver CPU so far %s s'
@@ -166,12 +167,13 @@ def test_first_join_to_stored_rooms():
         return
     d = tempfile.mkdtemp(prefix='palaver-smoke-')
     try:
-        db = make_rooms(d, 30)
-        out = bench('--first-join', db, '-r', '20', '--idle', '30', '--hibernate-after', '1',
-                    timeout=90)
+        db = make_rooms(d, 40)
+        out = bench('--first-join', db, '-r', '20', '--stored', '40', '--idle', '30',
+                    '--hibernate-after', '1', timeout=90)
         assert line(out, 'statistics at start-up:') == 'statistics at start-up: rooms 0', out
         j = line(out, 'first-join:')
-        mt = re.match(r'first-join: 20 joins, one to each stored room \(window 1\), in %s s = %s '
+        mt = re.match(r'first-join: 20 joins, one to each of 20 rooms of 40 stored \(window 1\), '
+                      r'in %s s = %s '
                       r'joins/s; latency p50 (%s) ms p99 (%s) ms max (%s) ms; palaver CPU %s s = '
                       r'%s ms/join; errors 0$' % (NUM, NUM, NUM, NUM, NUM, NUM, NUM), j)
         assert mt, j
