@@ -52,7 +52,11 @@ typedef enum {
  * complete (configuration, affiliations, registrations, subject), before
  * any stanza for it is handled and before ROOM_CREATED, which follows as it
  * always did for loaded rooms: load per-room state here (the history plugin
- * fills its ring). pv_muc_room_event_t (actor NULL). Since ABI 1.2. */
+ * fills its ring). The rooms of the occupants restored at start
+ * (<keep-occupants>) are loaded during muc-core's own init, before plugins
+ * listed after it subscribed: such a plugin finds them in memory without
+ * having seen this event (load their state on first need as well).
+ * pv_muc_room_event_t (actor NULL). Since ABI 1.2. */
 #define PV_MUC_EVENT_ROOM_LOADED "muc-room-loaded"
 /* A stored room without occupants is about to leave memory: idle for
  * <hibernate-after> seconds, or the least recently used beyond
