@@ -32,6 +32,12 @@ EXTRA_DIST += tests/integration/test_prosody_faults.py
 TESTS += tests/integration/test_prosody_restart_check.py
 EXTRA_DIST += tests/integration/test_prosody_restart_check.py
 
+# How ejabberd, Prosody and jabberd2 route one component domain to several
+# connections (test components and clients, no palaver): the facts the
+# several-instances design rests on (skipped per server when not installed).
+TESTS += tests/integration/test_cluster_routing.py
+EXTRA_DIST += tests/integration/test_cluster_routing.py
+
 # Only the suites against real servers (Prosody, ejabberd, jabberd2): every
 # TESTS entry under tests/integration/, whichever fragment registered it.
 check-servers:
