@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/make-sqlite-rooms.sh: writes an SQLite database in the sqlite
-# backend's current schema (backends/sqlite/schema.c, version 2: the same
-# statements, so that the backend opens it without a migration) holding N
+# backend's current schema (the migrations of backends/sqlite/schema.c, read
+# from it and run as the backend runs them, so that the backend opens the
+# file without a migration; version 2 added the listing columns) holding N
 # persistent rooms room0..room<N-1>, for the start-up and first-join
 # benchmarks (palaver-bench --startup FILE -r N, --first-join FILE -r N).
 #
@@ -18,22 +19,49 @@ set -eu
 [ $# -eq 2 ] || { echo "usage: make-sqlite-rooms.sh FILE N" >&2; exit 2; }
 db=$1
 n=$2
+schema_c=$(dirname "$0")/../backends/sqlite/schema.c
+[ -r "$schema_c" ] || { echo "make-sqlite-rooms.sh: no $schema_c" >&2; exit 1; }
+
+# The backend's migrations[] (C string literals, one migration per element),
+# each run in its own transaction with its version, as sq_schema_apply does.
+migrations=$(awk '
+    /migrations\[\] = \{/ { on = 1; next }
+    !on { next }
+    /^};/ { exit }
+    {
+        line = $0
+        out = ""
+        while (line != "") {
+            if (incomment) {
+                e = index(line, "*/")
+                if (!e) { line = ""; break }
+                line = substr(line, e + 2); incomment = 0; continue
+            }
+            c = index(line, "/*"); q = index(line, "\"")
+            if (c && (!q || c < q)) { line = substr(line, c + 2); incomment = 1; continue }
+            if (!q) break
+            rest = substr(line, q + 1)
+            e = index(rest, "\"")
+            if (!e) { print "unterminated string in schema.c" > "/dev/stderr"; exit 1 }
+            out = out substr(rest, 1, e - 1)
+            line = substr(rest, e + 1)
+            if (line ~ /^[ \t]*,/) { done = 1 }
+        }
+        sql = sql out
+        if (done) {
+            n++
+            printf "BEGIN;\n%s\nDELETE FROM schema_version; INSERT INTO schema_version VALUES (%d);\nCOMMIT;\n", sql, n
+            sql = ""; done = 0
+        }
+    }' "$schema_c")
+[ -n "$migrations" ] || { echo "make-sqlite-rooms.sh: no migrations in $schema_c" >&2; exit 1; }
+
 rm -f "$db" "$db-wal" "$db-shm"
 sqlite3 "$db" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 
--- schema.c migration 0 -> 1
-BEGIN;
-CREATE TABLE rooms (  id INTEGER PRIMARY KEY,  name TEXT NOT NULL UNIQUE,  stored INTEGER NOT NULL DEFAULT 0);CREATE TABLE room_config (  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,  pos INTEGER NOT NULL,  key TEXT NOT NULL,  value TEXT NOT NULL,  PRIMARY KEY (room_id, pos));CREATE TABLE affiliations (  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,  jid TEXT NOT NULL,  affiliation TEXT NOT NULL,  reason TEXT,  PRIMARY KEY (room_id, jid));CREATE TABLE registrations (  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,  jid TEXT NOT NULL,  nick TEXT NOT NULL,  PRIMARY KEY (room_id, jid));CREATE TABLE archive (  seq INTEGER PRIMARY KEY,  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,  msg_id TEXT NOT NULL,  stamp_us INTEGER NOT NULL,  nick TEXT,  jid TEXT,  xml TEXT NOT NULL,  UNIQUE (room_id, msg_id));CREATE INDEX archive_room_seq ON archive (room_id, seq);
-DELETE FROM schema_version; INSERT INTO schema_version VALUES (1);
-COMMIT;
-
--- schema.c migration 1 -> 2 (its UPDATE and INSERT run on empty tables)
-BEGIN;
-ALTER TABLE rooms ADD COLUMN public INTEGER NOT NULL DEFAULT 0;ALTER TABLE rooms ADD COLUMN title TEXT;CREATE INDEX rooms_public_name ON rooms (name) WHERE public = 1;CREATE TABLE room_counts (stored INTEGER NOT NULL, public INTEGER NOT NULL);INSERT INTO room_counts SELECT (SELECT count(*) FROM rooms WHERE stored = 1),  (SELECT count(*) FROM rooms WHERE public = 1);CREATE TRIGGER rooms_count_insert AFTER INSERT ON rooms BEGIN  UPDATE room_counts SET stored = stored + NEW.stored, public = public + NEW.public; END;CREATE TRIGGER rooms_count_delete AFTER DELETE ON rooms BEGIN  UPDATE room_counts SET stored = stored - OLD.stored, public = public - OLD.public; END;CREATE TRIGGER rooms_count_update AFTER UPDATE OF stored, public ON rooms  WHEN NEW.stored IS NOT OLD.stored OR NEW.public IS NOT OLD.public BEGIN  UPDATE room_counts SET stored = stored + NEW.stored - OLD.stored,    public = public + NEW.public - OLD.public; END;
-DELETE FROM schema_version; INSERT INTO schema_version VALUES (2);
-COMMIT;
+$migrations
 
 -- the rooms: muc-core's room_put (kv_build: config fields in field order,
 -- then the owners), then its affiliations_set for the owner

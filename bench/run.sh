@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run.sh: runs the benchmark scenarios of bench/README.md from a build
 # directory (after `make bench`) and prints their figures.
-#   usage: cd BUILD && sh SRC/bench/run.sh [quick|bench|plot|e2e|ejabberd|memory]
+#   usage: cd BUILD && sh SRC/bench/run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy]
 #   (none)    every scenario below
 #   quick     every palaver-bench scenario at small sizes (a smoke run, seconds)
 #   bench     palaver-bench alone: fan-out 10/100/1,000, multicast, 10,000
@@ -15,6 +15,8 @@
 #   e2e       end to end behind Prosody, 50 occupants (bench/e2e-prosody.py)
 #   ejabberd  end to end behind ejabberd 23.01 (bench/e2e-ejabberd.py)
 #   memory    memory per room and occupant, and start-up from SQLite
+#   lazy      rooms on demand: start-up with 1,000,000 SQLite rooms, the first
+#             join to 10,000 of them, their hibernation (RSS before and after)
 set -u
 B=$(pwd)
 S=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,9 +26,9 @@ PB="$B/bench/palaver-bench"
 [ -x "$PB" ] && [ -x "$B/bench/null-component" ] || { echo "run 'make bench' first" >&2; exit 1; }
 mode=${1:-all}
 if [ "$mode" = quick ]; then
-    K=10; M=2000; BIG=100; SQLN=1000; E2E="-n 10 -m 500"
+    K=10; M=2000; BIG=100; SQLN=1000; LAZYN=1000; E2E="-n 10 -m 500"
 else
-    K=1; M=100000; BIG=1000; SQLN=100000; E2E="-n 50 -m 4000 --rounds 2"
+    K=1; M=100000; BIG=1000; SQLN=100000; LAZYN=1000000; E2E="-n 50 -m 4000 --rounds 2"
 fi
 run() { echo "== palaver-bench $*"; "$PB" "$@" || echo "FAILED: $*"; }
 
@@ -37,6 +39,15 @@ memory() {
     db=$(mktemp /tmp/palaver-bench-db.XXXXXX)
     sh "$S/bench/make-sqlite-rooms.sh" "$db" "$SQLN"
     run --startup "$db" -r "$SQLN"                           # start-up with stored rooms
+    rm -f "$db" "$db-wal" "$db-shm"
+}
+
+# rooms on demand: the file is 1.5 GB for 1,000,000 rooms (~30 s to write)
+lazy() {
+    db=$(mktemp /tmp/palaver-bench-db.XXXXXX)
+    sh "$S/bench/make-sqlite-rooms.sh" "$db" "$LAZYN"
+    run --startup "$db" -r "$LAZYN"                          # start-up: no room loaded
+    run --first-join "$db" -r $((10000 / K)) --stored "$LAZYN" --idle 30  # first joins, hibernation
     rm -f "$db" "$db-wal" "$db-shm"
 }
 
@@ -89,12 +100,15 @@ ejabberd)
     /usr/bin/python3 "$S/bench/e2e-ejabberd.py" -n 50 -m 4000 --rounds 2 ;;
 memory)
     uptime; memory; uptime ;;
+lazy)
+    uptime; lazy; uptime ;;
 bench)
     uptime; scenarios; uptime ;;
 all|quick)
     uptime
     scenarios
     memory
+    lazy
     echo "== e2e-prosody.py $E2E"
     /usr/bin/python3 "$S/bench/e2e-prosody.py" $E2E
     if [ "$mode" = all ]; then
@@ -104,5 +118,5 @@ all|quick)
     uptime
     ;;
 *)
-    echo "usage: sh run.sh [quick|bench|plot|e2e|ejabberd|memory]" >&2; exit 2 ;;
+    echo "usage: sh run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy]" >&2; exit 2 ;;
 esac
