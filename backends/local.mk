@@ -23,10 +23,11 @@ pkglib_LTLIBRARIES += backends/sqlite/sqlite.la
 backends_sqlite_sqlite_la_SOURCES = $(BACKEND_COMMON) \
 	backends/common/roomdata.c backends/common/roomdata.h \
 	backends/sqlite/sqlite.h backends/sqlite/backend.c backends/sqlite/schema.c \
-	backends/sqlite/stmt.c backends/sqlite/rooms.c backends/sqlite/archive.c
+	backends/sqlite/stmt.c backends/sqlite/rooms.c backends/sqlite/archive.c \
+	backends/sqlite/idle.c
 backends_sqlite_sqlite_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_sqlite_sqlite_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-backends_sqlite_sqlite_la_LIBADD = $(SQLITE_LIBS)
+backends_sqlite_sqlite_la_LIBADD = $(SQLITE_LIBS) $(EV_LIBS)
 backends_sqlite_sqlite_la_LDFLAGS = $(PV_STORE_MODFLAGS)
 
 # spool: a directory of room files.

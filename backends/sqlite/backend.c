@@ -65,6 +65,7 @@ static void sq_close(void *handle)
     sq_store_t *s = handle;
     if (!s)
         return;
+    sq_idle_stop(s);
     sq_finalize_all(s);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         pv_log(PV_LOG_ERROR, "sqlite", "%s: closing: %s", s->path, sqlite3_errmsg(s->db));
@@ -101,6 +102,7 @@ static int sq_open(const pv_config_t *cfg, void **handle)
         return -1;
     }
     pv_log(PV_LOG_DEBUG, "sqlite", "opened %s", s->path);
+    sq_idle_start(s);
     *handle = s;
     return 0;
 }

@@ -10,7 +10,9 @@
 #ifndef PV_BACKEND_SQLITE_H
 #define PV_BACKEND_SQLITE_H
 
+#include <ev.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <palaver/store.h>
@@ -72,7 +74,15 @@ typedef struct sq_store {
     int64_t *ids;
     size_t nlisted, next;
     sq_scan_t scan[3]; /* config, affiliations, registrations */
+    unsigned long ops, ops_seen; /* statements run; as seen by the idle check */
+    ev_timer idle;               /* idle.c */
+    bool idle_on;
 } sq_store_t;
+
+/* idle.c: an idle connection gives its page cache back (started by open,
+ * stopped by close). */
+void sq_idle_start(sq_store_t *s);
+void sq_idle_stop(sq_store_t *s);
 
 /* schema.c: creates or upgrades the schema. 0, or -1 after logging. */
 int sq_schema_apply(sq_store_t *s);

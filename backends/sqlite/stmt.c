@@ -81,6 +81,7 @@ const char *sq_error(sq_store_t *s, const char *room, const char *what)
 sqlite3_stmt *sq_stmt(sq_store_t *s, enum sq_stmt id)
 {
     sqlite3_stmt *st = s->st[id];
+    s->ops++; /* the idle check's sign of use (idle.c) */
     if (!st) {
         if (sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) !=
             SQLITE_OK) {

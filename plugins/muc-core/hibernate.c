@@ -23,7 +23,7 @@
 #include <stdlib.h>
 
 #define WALK_MAX 100000      /* rooms looked at per timer tick or cap check */
-#define TRIM_AFTER_UNLOADS 1000 /* unloads in one walk after which free pages go back */
+#define TRIM_AFTER_UNLOADS 1000 /* unloads after which free pages go back */
 
 static room_t *head, *tail; /* newest, oldest */
 static ev_timer sweep;
@@ -97,12 +97,14 @@ static void unload(room_t *r)
 
 static void trim(size_t unloaded)
 {
+    static size_t since; /* unloads since the last trim, over several walks */
+    since += unloaded;
+    if (since < TRIM_AFTER_UNLOADS)
+        return;
+    since = 0;
 #ifdef __GLIBC__
     /* many rooms' small blocks went back to malloc: give the free pages to the system */
-    if (unloaded >= TRIM_AFTER_UNLOADS)
-        malloc_trim(0);
-#else
-    (void)unloaded;
+    malloc_trim(0);
 #endif
 }
 
