@@ -25,7 +25,8 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c \
-	plugins/muc-core/tombstone.c plugins/muc-core/unique.c
+	plugins/muc-core/tombstone.c plugins/muc-core/unique.c \
+	plugins/muc-core/room_defaults.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
@@ -35,6 +36,7 @@ MUC_TESTS = \
 	tests/muc/test_disco.py tests/muc/test_disco_items_stored.py \
 	tests/muc/test_invite_register_voice.py \
 	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
+	tests/muc/test_room_defaults.py \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py tests/muc/test_error_replies.py tests/muc/test_audit_log.py \

@@ -29,6 +29,11 @@ EXTRA_DIST += tests/integration/test_prosody_muc.py tests/integration/test_proso
 TESTS += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
 EXTRA_DIST += tests/integration/test_prosody_game.py tests/integration/test_prosody_roominfo.py
 
+# Service room defaults and admin-only fields (DEFAULTS-1) with real clients
+# through a real Prosody (skipped when prosody is not installed).
+TESTS += tests/integration/test_prosody_room_defaults.py
+EXTRA_DIST += tests/integration/test_prosody_room_defaults.py
+
 # A second client library: aioxmpp's own MUC API (aioclient.py) through a
 # real Prosody (skipped when prosody or python3-aioxmpp is not installed).
 TESTS += tests/integration/test_prosody_aioxmpp.py

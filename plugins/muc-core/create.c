@@ -50,6 +50,7 @@ room_t *create_room(const char *name, const pv_jid_t *creator, bool locked)
     room_t *r = room_new(name);
     if (!r)
         return NULL;
+    room_defaults_apply(r); /* the service's <room-defaults> (room_defaults.c) */
     if (room_aff_set(r, creator->bare, PV_MUC_AFF_OWNER) < 0 || rooms_add(r) < 0) {
         room_free(r);
         return NULL;
@@ -101,6 +102,9 @@ void config_form_build(const room_t *r, pv_el_t *query)
         pv_el_set_attr(fe, "var", f->var);
         pv_el_set_attr(fe, "type", field_type_name(f->type));
         pv_el_set_attr(fe, "label", f->label);
+        if (room_defaults_admin_only(i)) /* kept in the form: a whole-form submit stays fine */
+            pv_el_add_text_child(fe, PV_NS_DATA, "desc",
+                                 "Only a service administrator may change this value");
         const char *v = room_cfg(r, i);
         if (f->type == FT_LIST_MULTI || f->type == FT_TEXT_MULTI) {
             char *dup = xstrdup(v), *save = NULL;
@@ -214,6 +218,12 @@ static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
     if (!op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza))) {
         cfg_op_free(op);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    const char *locked = room_defaults_forbidden(r, x, ctx->from->bare); /* <admin-only-fields> */
+    if (locked) {
+        const char *text = errtext("Only a service administrator may change %s", locked);
+        cfg_op_free(op);
+        return refuse(ctx, "auth", "forbidden", text);
     }
     for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
          f = pv_el_next(f, PV_NS_DATA, "field")) {

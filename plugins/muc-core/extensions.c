@@ -100,6 +100,8 @@ int ext_api_register_config_field(const pv_muc_extra_field_t *d)
                d && d->var ? d->var : "(null)");
         return -1;
     }
+    if (room_defaults_ext_check(d) < 0) /* its <room-defaults> value (room_defaults.c) */
+        return -1;
     for (size_t i = 0; i < EXT_MAX_FIELDS; i++)
         if (!reg_fields[i]) {
             reg_fields[i] = d;
@@ -221,6 +223,13 @@ const char *ext_config_get(const room_t *r, const char *var)
     const pv_muc_extra_field_t *d = field_def(var);
     const char *v = r->ext ? map_get(&r->ext->cfg, var) : NULL;
     return v ? v : d ? (d->def ? d->def : "") : NULL;
+}
+
+/* "boolean" or "text-single" for a registered field, else NULL. */
+const char *ext_config_type(const char *var)
+{
+    const pv_muc_extra_field_t *d = field_def(var);
+    return d ? d->type : NULL;
 }
 
 bool ext_config_bool(const room_t *r, const char *var)

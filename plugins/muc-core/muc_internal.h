@@ -517,6 +517,7 @@ pv_muc_role_t ext_join_role(const room_t *r, const char *bare, pv_muc_role_t rol
 bool ext_may_deliver(room_t *r, occupant_t *sender, occupant_t *to, const pv_el_t *st,
                      const char *kind);
 const char *ext_config_get(const room_t *r, const char *var); /* NULL: unknown */
+const char *ext_config_type(const char *var); /* "boolean"/"text-single", NULL: unknown */
 bool ext_config_bool(const room_t *r, const char *var);
 void ext_config_load(room_t *r, const char *key, const char *value);
 size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max);
@@ -581,6 +582,20 @@ int restart_check_configure(const pv_config_t *cfg);
 void restart_check_add(const room_t *r, const char *full);
 void restart_check_connected(void);
 void restart_check_shutdown(void);
+
+/* room_defaults.c: <room-defaults> (the values of new rooms) and
+ * <admin-only-fields>. configure: 0, or -1 logged (FILE:LINE; old settings
+ * kept); apply: sets the defaults on a room being created; forbidden: the var
+ * of an admin-only field the submitted form x would change, unless bare is a
+ * service admin, else NULL; ext_check: the default of another plugin's field
+ * as it registers (0, or -1 logged); connected: logs vars nobody registered. */
+int room_defaults_configure(const pv_config_t *cfg);
+void room_defaults_apply(room_t *r);
+bool room_defaults_admin_only(int f);
+const char *room_defaults_forbidden(const room_t *r, pv_el_t *x, const char *bare);
+int room_defaults_ext_check(const pv_muc_extra_field_t *d);
+void room_defaults_connected(void);
+void room_defaults_free(void);
 
 /* tombstone.c (TOMB-1): what a destroyed persistent room leaves behind.
  * tomb_configure reads <tombstone-expiry> (0, or -1 logged); tomb_add keeps

@@ -44,7 +44,7 @@ static const char *const known[] = {
     "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", "load-timeout",
     "multicast", "multicast-limit", "avatar-max-bytes", "keep-occupants", "restart-state",
     "tombstone-expiry", "restart-check-timeout", "restart-check-parallel", "hibernate-after",
-    "max-loaded-rooms", NULL};
+    "max-loaded-rooms", "room-defaults", "admin-only-fields", NULL};
 
 static void free_allow(char **allow)
 {
@@ -103,7 +103,7 @@ static int read_config(const pv_config_t *cfg, muc_state_t *into)
 static int muc_reconfigure(void *state, const pv_config_t *cfg)
 {
     muc_state_t *m = state, fresh = {0};
-    if (read_config(cfg, &fresh) < 0) {
+    if (read_config(cfg, &fresh) < 0 || room_defaults_configure(cfg) < 0) {
         free_allow(fresh.allow);
         free(fresh.occupant_id_secret);
         pv_log(PV_LOG_ERROR, MUC, "new configuration refused: keeping the old one");
@@ -146,7 +146,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
         return -1;
     map_init(&muc->rooms, false);
     *state = muc;
-    if (read_config(cfg, muc) < 0 || multicast_init(cfg) < 0 || events_init() < 0 ||
+    if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
+        multicast_init(cfg) < 0 || events_init() < 0 ||
         api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
         notices_init() < 0 /* join/leave/rename texts, notices.c */)
         goto fail;
@@ -211,6 +212,7 @@ static void muc_shutdown(void *state)
     iq_forward_reset();
     free_allow(m->allow);
     free(m->occupant_id_secret);
+    room_defaults_free();
     free(m);
     muc = NULL;
 }
@@ -222,6 +224,7 @@ static void muc_connected(void *state)
     (void)state;
     multicast_connected();
     restart_check_connected(); /* restored occupants still there? (restart_check.c) */
+    room_defaults_connected(); /* <room-defaults> of fields nobody registered */
 }
 
 static const char *const no_requires[] = {NULL};
