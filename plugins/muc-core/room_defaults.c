@@ -125,6 +125,18 @@ static int ext_add(rd_ext_t *list, size_t *n, const pv_el_t *fel, const char *va
     return 0;
 }
 
+/* Booleans of other plugins' fields, as ext_config_submit reads them. */
+static const char *ext_normalise(const char *type, const char *t)
+{
+    if (strcmp(type, "boolean"))
+        return t;
+    if (!strcmp(t, "1") || !strcmp(t, "true"))
+        return "1";
+    if (!strcmp(t, "0") || !strcmp(t, "false") || !*t)
+        return "0";
+    return NULL;
+}
+
 static int read_default(room_defaults_t *d, const pv_el_t *fel)
 {
     static const char *const field_known[] = {"value", NULL};
@@ -138,7 +150,14 @@ static int read_default(room_defaults_t *d, const pv_el_t *fel)
         if (core_namespace(var))
             return unknown_var(fel, var);
         const char *t = pv_el_child_text(fel, NULL, "value");
-        return ext_add(d->ext_def, &d->n_ext_def, fel, var, t ? t : "");
+        const char *type = ext_config_type(var); /* registered already (SIGHUP) */
+        const char *v = type ? ext_normalise(type, t ? t : "") : t ? t : "";
+        if (!v)
+            return pv_config_error(fel, MUC,
+                                   "the default of %s must be a boolean (1, 0, true or false), "
+                                   "not '%s': fix its <value>",
+                                   var, t);
+        return ext_add(d->ext_def, &d->n_ext_def, fel, var, v);
     }
     if (d->vals[f])
         return pv_config_error(fel, MUC, "<field var='%s'> is given twice", var);
@@ -221,18 +240,6 @@ static bool ext_admin_only(const char *var)
         if (!strcmp(rd.ext_admin[i].var, var))
             return true;
     return false;
-}
-
-/* Booleans of other plugins' fields, as ext_config_submit reads them. */
-static const char *ext_normalise(const char *type, const char *t)
-{
-    if (strcmp(type, "boolean"))
-        return t;
-    if (!strcmp(t, "1") || !strcmp(t, "true"))
-        return "1";
-    if (!strcmp(t, "0") || !strcmp(t, "false") || !*t)
-        return "0";
-    return NULL;
 }
 
 /* True when the submitted field would change the room's value. */

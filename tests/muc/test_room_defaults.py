@@ -279,6 +279,15 @@ def test_defaults_1_other_plugins_fields():
         res = ext_submit(m, ROOT, 'g', {'ignore_player': '1'})
         assert res.get('type') == 'result', tostring(res)
         assert form_of(m, A, 'g')['ignore_player'] == ['1']
+        # SIGHUP checks the registered field's default too
+        rewrite(m, defaults(game='maybe'))
+        deadline = time.monotonic() + 5
+        while 'new configuration refused' not in m.r.stderr():
+            assert time.monotonic() < deadline, m.r.stderr()
+            time.sleep(0.1)
+        assert 'the default of game must be a boolean' in m.r.stderr(), m.r.stderr()
+        m.create(A, 'g2', 'alice')
+        assert form_of(m, A, 'g2')['game'] == ['1'], 'the old defaults stay'
     # a bad default of a registered boolean stops start-up (game-rooms' init fails)
     rc, out, cfg = check_config(defaults(game='maybe'), '<game-rooms/>')
     assert rc != 0 and re.search(re.escape(cfg) + r':7: muc-core: .*must be a boolean', out), out
