@@ -5,7 +5,8 @@
 BACKEND_COMMON = \
 	backends/common/check.c backends/common/check.h \
 	backends/common/listing.c backends/common/listing.h \
-	backends/common/strmap.c backends/common/strmap.h
+	backends/common/strmap.c backends/common/strmap.h \
+	backends/common/occlist.c backends/common/occlist.h
 BACKEND_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backends/common
 
 # memory: nothing persists.
@@ -14,7 +15,7 @@ backends_memory_memory_la_SOURCES = $(BACKEND_COMMON) \
 	backends/common/roomdata.c backends/common/roomdata.h \
 	backends/common/msglist.c backends/common/msglist.h \
 	backends/memory/memory.h backends/memory/backend.c \
-	backends/memory/rooms.c backends/memory/archive.c
+	backends/memory/rooms.c backends/memory/archive.c backends/memory/occupants.c
 backends_memory_memory_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_memory_memory_la_LDFLAGS = $(PV_STORE_MODFLAGS)
 
@@ -24,7 +25,7 @@ backends_sqlite_sqlite_la_SOURCES = $(BACKEND_COMMON) \
 	backends/common/roomdata.c backends/common/roomdata.h \
 	backends/sqlite/sqlite.h backends/sqlite/backend.c backends/sqlite/schema.c \
 	backends/sqlite/stmt.c backends/sqlite/rooms.c backends/sqlite/archive.c \
-	backends/sqlite/idle.c
+	backends/sqlite/occupants.c backends/sqlite/idle.c
 backends_sqlite_sqlite_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_sqlite_sqlite_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 backends_sqlite_sqlite_la_LIBADD = $(SQLITE_LIBS) $(EV_LIBS)
@@ -36,7 +37,8 @@ backends_spool_spool_la_SOURCES = $(BACKEND_COMMON) \
 	backends/common/roomdata.c backends/common/roomdata.h \
 	backends/common/msglist.c backends/common/msglist.h \
 	backends/spool/spool.h backends/spool/backend.c backends/spool/names.c \
-	backends/spool/roomfile.c backends/spool/rooms.c backends/spool/archive.c
+	backends/spool/roomfile.c backends/spool/rooms.c backends/spool/archive.c \
+	backends/spool/occupants.c
 backends_spool_spool_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_spool_spool_la_LDFLAGS = $(PV_STORE_MODFLAGS)
 
@@ -46,7 +48,7 @@ pkglib_LTLIBRARIES += backends/pgsql/pgsql.la
 backends_pgsql_pgsql_la_SOURCES = $(BACKEND_COMMON) \
 	backends/pgsql/pgsql.h backends/pgsql/backend.c backends/pgsql/conn.c \
 	backends/pgsql/result.c backends/pgsql/schema.c backends/pgsql/rooms.c \
-	backends/pgsql/archive.c
+	backends/pgsql/archive.c backends/pgsql/lease.c backends/pgsql/occupants.c
 backends_pgsql_pgsql_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_pgsql_pgsql_la_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 backends_pgsql_pgsql_la_LIBADD = $(PQ_LIBS) $(EV_LIBS)
@@ -62,7 +64,8 @@ TESTS += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/test_store.h \
 	tests/unit/test_store_util.c tests/unit/test_store_rooms.c \
 	tests/unit/test_store_archive.c tests/unit/test_store_robust.c \
-	tests/unit/test_store_scale.c tests/unit/test_store_list.c
+	tests/unit/test_store_scale.c tests/unit/test_store_list.c \
+	tests/unit/test_store_occupants.c tests/unit/test_store_lease.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_LDFLAGS = -export-dynamic

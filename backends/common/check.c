@@ -60,6 +60,13 @@ const char *check_id(const char *id)
     return NULL;
 }
 
+const char *check_nick(const char *nick)
+{
+    if (!nick || !*nick)
+        return "occupant nick is NULL or empty";
+    return NULL;
+}
+
 size_t query_max(const pv_store_query_t *q)
 {
     return q && q->max ? q->max : STORE_DEFAULT_MAX;

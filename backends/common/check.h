@@ -20,6 +20,7 @@ const char *check_affs(const pv_store_aff_t *items, size_t n);
 const char *check_reg(const char *jid);
 const char *check_msg(const pv_store_msg_t *msg);
 const char *check_id(const char *id);
+const char *check_nick(const char *nick); /* occupant_put's nick */
 
 /* Effective result limit of a query (max, or the default for 0). */
 size_t query_max(const pv_store_query_t *q);

@@ -11,6 +11,7 @@
 
 #include "memory.h"
 #include "msglist.h"
+#include "occlist.h"
 #include "roomdata.h"
 
 static int mem_open(const pv_config_t *cfg, void **handle)
@@ -22,12 +23,14 @@ static int mem_open(const pv_config_t *cfg, void **handle)
     if (s) {
         s->rooms = strmap_new();
         s->archives = strmap_new();
+        s->occupants = strmap_new();
     }
-    if (!s || !s->rooms || !s->archives) {
+    if (!s || !s->rooms || !s->archives || !s->occupants) {
         pv_log(PV_LOG_ERROR, "memory", "out of memory opening the store");
         if (s) {
             strmap_free(s->rooms, NULL);
             strmap_free(s->archives, NULL);
+            strmap_free(s->occupants, NULL);
         }
         free(s);
         return -1;
@@ -46,6 +49,11 @@ static void free_archive(void *l)
     msglist_free(l);
 }
 
+static void free_occupants(void *l)
+{
+    occlist_free(l);
+}
+
 static void mem_close(void *handle)
 {
     mem_store_t *s = handle;
@@ -53,6 +61,7 @@ static void mem_close(void *handle)
         return;
     strmap_free(s->rooms, free_room);
     strmap_free(s->archives, free_archive);
+    strmap_free(s->occupants, free_occupants);
     free(s);
 }
 
@@ -76,4 +85,6 @@ PV_STORE_DEFINE(memory) = {
     .archive_delete = mem_archive_delete,
     .archive_trim = mem_archive_trim,
     .rooms_list = mem_rooms_list,
+    .occupant_put = mem_occupant_put,
+    .occupants_load = mem_occupants_load,
 };

@@ -1,7 +1,7 @@
 /*
  * backends/memory/memory.h: the memory backend's state, shared by its files.
  *
- * Nothing persists: the store lives in two hash tables for the life of the
+ * Nothing persists: the store lives in hash tables for the life of the
  * process (rooms by name, archives by room name; an archive may exist for a
  * room that is not stored). Every operation completes before it returns.
  */
@@ -13,8 +13,9 @@
 #include "strmap.h"
 
 typedef struct mem_store {
-    strmap_t *rooms;    /* name -> roomdata_t (owned) */
-    strmap_t *archives; /* room name -> msglist_t (owned) */
+    strmap_t *rooms;     /* name -> roomdata_t (owned) */
+    strmap_t *archives;  /* room name -> msglist_t (owned) */
+    strmap_t *occupants; /* room name -> occlist_t (owned), rooms with occupants */
 } mem_store_t;
 
 void mem_room_list(void *h, pv_store_names_fn cb, void *ud);
@@ -38,5 +39,12 @@ void mem_archive_replace(void *h, const char *room, const char *id, const char *
 void mem_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
 void mem_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
                       pv_store_done_fn cb, void *ud);
+
+void mem_occupant_put(void *h, const char *room, const char *nick, const char *data,
+                      pv_store_done_fn cb, void *ud);
+void mem_occupants_load(void *h, const char *room,
+                        void (*cb)(int status, const char *error, const pv_kv_t *occupants,
+                                   size_t n, void *ud),
+                        void *ud);
 
 #endif

@@ -29,15 +29,21 @@ static pg_op_t *new_op(pg_store_t *s, pg_kind_t kind, const char *sql, int npara
     return op;
 }
 
+/* A write for room, fenced (lease.c): the statement takes the holder and
+ * epoch as its two parameters after the nparams given. */
 static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
                         const char *const *params, const char *room, pv_store_done_fn cb, void *ud)
 {
-    pg_op_t *op = new_op(s, PG_DONE, sql, nparams, params, room);
+    const char *all[PG_MAX_PARAMS] = {0};
+    for (int i = 0; i < nparams; i++)
+        all[i] = params[i];
+    pg_op_t *op = new_op(s, PG_DONE, sql, nparams + 2, all, room);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, ud);
         return;
     }
     op->flags = flags;
+    op->fence = nparams;
     op->cb.done = cb;
     op->ud = ud;
     pg_submit(s, op);
@@ -58,7 +64,8 @@ void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_
     snprintf(stamp, sizeof(stamp), "%" PRId64, msg->stamp_us);
     submit_done(s,
                 "INSERT INTO archive (room_id, msg_id, stamp_us, nick, jid, xml)"
-                " VALUES (palaver_room_id($1), $2, $3, $4, $5, $6)",
+                " SELECT palaver_room_id($1), $2, $3::bigint, $4, $5, $6"
+                " WHERE (SELECT palaver_fence($1, $7, $8::bigint))",
                 PG_EINVAL_IF_DUPLICATE, 6,
                 (const char *const[]){room, msg->id, stamp, msg->nick, msg->jid, msg->xml}, room,
                 cb, ud);
@@ -112,8 +119,8 @@ void pg_archive_replace(void *h, const char *room, const char *id, const char *x
         return;
     }
     submit_done(s,
-                "UPDATE archive SET xml = $3"
-                " WHERE room_id = (SELECT id FROM rooms WHERE name = $1) AND msg_id = $2",
+                "UPDATE archive SET xml = $3 WHERE (SELECT palaver_fence($1, $4, $5::bigint))"
+                " AND room_id = (SELECT id FROM rooms WHERE name = $1) AND msg_id = $2",
                 PG_NOTFOUND_IF_NO_CHANGE, 3, (const char *const[]){room, id, xml}, room, cb, ud);
 }
 
@@ -125,8 +132,10 @@ void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
         cb(PV_STORE_EINVAL, bad, ud);
         return;
     }
-    submit_done(s, "DELETE FROM archive WHERE room_id = (SELECT id FROM rooms WHERE name = $1)", 0,
-                1, (const char *const[]){room}, room, cb, ud);
+    submit_done(s,
+                "DELETE FROM archive WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
+                " AND room_id = (SELECT id FROM rooms WHERE name = $1)",
+                0, 1, (const char *const[]){room}, room, cb, ud);
 }
 
 void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
@@ -142,6 +151,8 @@ void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_n
     snprintf(before, sizeof(before), "%" PRId64, before_us);
     snprintf(keep, sizeof(keep), "%" PRId64,
              keep_newest > (size_t)INT64_MAX ? INT64_MAX : (int64_t)keep_newest);
-    submit_done(s, "SELECT palaver_archive_trim($1, $2, $3)", 0, 3,
-                (const char *const[]){room, before, keep}, room, cb, ud);
+    submit_done(s,
+                "SELECT palaver_archive_trim($1, $2, $3)"
+                " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
+                0, 3, (const char *const[]){room, before, keep}, room, cb, ud);
 }

@@ -70,6 +70,7 @@ static void pg_close(void *handle)
     if (!s)
         return;
     pg_drain(s);
+    pg_lease_free(s);
     free_params(s);
     free(s);
 }
@@ -89,14 +90,16 @@ static int pg_open(const pv_config_t *cfg, void **handle)
         return -1;
     }
     s->loop = pv_loop();
-    if (params_from(s, cfg) < 0) {
+    if (params_from(s, cfg) < 0 || pg_lease_init(s) < 0) {
         pv_log(PV_LOG_ERROR, "pgsql", "out of memory opening the store");
+        pg_lease_free(s);
         free_params(s);
         free(s);
         return -1;
     }
     if (pg_connect_blocking(s) < 0 || pg_schema_apply(s) < 0) {
         PQfinish(s->conn);
+        pg_lease_free(s);
         free_params(s);
         free(s);
         return -1;
@@ -132,4 +135,11 @@ PV_STORE_DEFINE(pgsql) = {
     .archive_delete = pg_archive_delete,
     .archive_trim = pg_archive_trim,
     .rooms_list = pg_rooms_list,
+    .lease_acquire = pg_lease_acquire,
+    .lease_renew = pg_lease_renew,
+    .lease_release = pg_lease_release,
+    .lease_ask = pg_lease_ask,
+    .lease_watch = pg_lease_watch,
+    .occupant_put = pg_occupant_put,
+    .occupants_load = pg_occupants_load,
 };

@@ -43,6 +43,7 @@ void pg_op_free(pg_op_t *op)
     for (int i = 0; i < op->nparams; i++)
         free(op->params[i]);
     free(op->room);
+    free(op->arg);
     PQclear(op->result);
     free(op);
 }
@@ -64,6 +65,9 @@ void pg_op_fail(pg_op_t *op, int status, const char *msg)
         break;
     case PG_ENTRIES:
         op->cb.entries(status, msg, NULL, 0, -1, op->ud);
+        break;
+    case PG_CUSTOM:
+        op->on_fail(op, status, msg);
         break;
     }
     pg_op_free(op);
@@ -138,6 +142,13 @@ static void pump(pg_store_t *s)
 {
     while (s->conn && !s->connecting && !s->sent && s->head) {
         pg_op_t *op = s->head;
+        if (pg_fence_bind(s, op) < 0) {
+            s->head = op->next;
+            if (!s->head)
+                s->tail = NULL;
+            pg_op_fail(op, PV_STORE_ENOMEM, "out of memory sending an operation");
+            continue;
+        }
         if (!PQsendQueryParams(s->conn, op->sql, op->nparams, NULL, (const char *const *)op->params,
                                NULL, NULL, 0)) {
             if (PQstatus(s->conn) == CONNECTION_BAD) {
@@ -261,6 +272,8 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
         read_results(s);
         if (s->conn && PQstatus(s->conn) == CONNECTION_BAD)
             pg_disconnect(s, PQerrorMessage(s->conn));
+        else if (s->conn)
+            pg_lease_notifies(s);
     }
 }
 
@@ -305,6 +318,7 @@ void pg_start_io(pg_store_t *s)
     }
     s->retry_delay = 0;
     set_io(s, EV_READ);
+    pg_lease_reconnected(s);
     pump(s);
 }
 
@@ -317,6 +331,8 @@ void pg_drain(pg_store_t *s)
         /* Blocking from here on: finish what was asked before close. */
         while (s->head && s->conn) {
             pg_op_t *op = s->head;
+            if (!s->sent && pg_fence_bind(s, op) < 0)
+                break;
             if (!s->sent && !PQsendQueryParams(s->conn, op->sql, op->nparams, NULL,
                                                (const char *const *)op->params, NULL, NULL, 0))
                 break;

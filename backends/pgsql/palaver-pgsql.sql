@@ -148,5 +148,59 @@ BEGIN
     IF cut IS NOT NULL THEN DELETE FROM archive WHERE room_id = rid AND seq <= cut; END IF;
   END IF;
 END $$ LANGUAGE plpgsql;
-UPDATE schema_version SET version = 2 WHERE version < 2;
-INSERT INTO schema_version SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+CREATE TABLE IF NOT EXISTS leases (
+  room text PRIMARY KEY,
+  holder text,
+  epoch bigint NOT NULL,
+  expires timestamptz NOT NULL);
+CREATE INDEX IF NOT EXISTS leases_holder ON leases (holder);
+CREATE TABLE IF NOT EXISTS occupants (
+  room text NOT NULL,
+  nick text NOT NULL,
+  data text NOT NULL,
+  pos bigserial NOT NULL,
+  PRIMARY KEY (room, nick));
+CREATE INDEX IF NOT EXISTS occupants_room_pos ON occupants (room, pos);
+CREATE OR REPLACE FUNCTION palaver_fence(p_room text, p_holder text, p_epoch bigint)
+RETURNS boolean AS $$
+BEGIN
+  IF p_holder IS NULL THEN RETURN true; END IF;
+  PERFORM 1 FROM leases WHERE room = p_room AND holder = p_holder AND epoch = p_epoch
+    FOR SHARE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'PV001',
+      MESSAGE = format('room %s: %s no longer holds its lease of epoch %s',
+                       p_room, p_holder, p_epoch);
+  END IF;
+  RETURN true;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION palaver_lease_acquire(p_room text, p_holder text, p_ttl_ms integer)
+RETURNS TABLE (r_ok boolean, r_epoch bigint, r_holder text) AS $$
+DECLARE l leases%ROWTYPE;
+BEGIN
+  INSERT INTO leases (room, holder, epoch, expires)
+    VALUES (p_room, p_holder, 1, clock_timestamp() + p_ttl_ms * interval '1 millisecond')
+    ON CONFLICT (room) DO NOTHING;
+  IF FOUND THEN RETURN QUERY SELECT true, 1::bigint, p_holder; RETURN; END IF;
+  SELECT * INTO l FROM leases WHERE room = p_room FOR UPDATE;
+  IF l.holder IS NOT NULL AND l.holder <> p_holder AND l.expires > clock_timestamp() THEN
+    RETURN QUERY SELECT false, l.epoch, l.holder; RETURN;
+  END IF;
+  IF l.holder IS DISTINCT FROM p_holder THEN l.epoch := l.epoch + 1; END IF;
+  UPDATE leases SET holder = p_holder, epoch = l.epoch,
+    expires = clock_timestamp() + p_ttl_ms * interval '1 millisecond' WHERE room = p_room;
+  RETURN QUERY SELECT true, l.epoch, p_holder;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION palaver_lease_renew(p_holder text, p_ttl_ms integer,
+    p_rooms text[], p_epochs bigint[])
+RETURNS TABLE (r_room text, r_epoch bigint) AS $$
+BEGIN
+  UPDATE leases l SET expires = clock_timestamp() + p_ttl_ms * interval '1 millisecond'
+    FROM unnest(p_rooms, p_epochs) AS t (tr, te)
+    WHERE l.room = t.tr AND l.holder = p_holder AND l.epoch = t.te;
+  RETURN QUERY SELECT t.tr, t.te FROM unnest(p_rooms, p_epochs) AS t (tr, te)
+    WHERE NOT EXISTS (SELECT 1 FROM leases l
+                      WHERE l.room = t.tr AND l.holder = p_holder AND l.epoch = t.te);
+END $$ LANGUAGE plpgsql;
+UPDATE schema_version SET version = 3 WHERE version < 3;
+INSERT INTO schema_version SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM schema_version);

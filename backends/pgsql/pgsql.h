@@ -21,7 +21,12 @@
 
 #include <palaver/store.h>
 
+#include "strmap.h"
+
 #define PG_MAX_PARAMS 8
+
+/* SQLSTATE palaver_fence raises when a write's lease has moved on (EBUSY). */
+#define PG_SQLSTATE_FENCED "PV001"
 
 /* What an operation's result means. */
 typedef enum pg_kind {
@@ -30,6 +35,7 @@ typedef enum pg_kind {
     PG_ROOM,    /* pv_store_room_fn: rows of the room_load query */
     PG_MSGS,    /* pv_store_msgs_fn: rows of palaver_archive_query */
     PG_ENTRIES, /* pv_store_entries_fn: rows of the rooms_list query */
+    PG_CUSTOM,  /* op->on_result / op->on_fail (lease.c, occupants.c) */
 } pg_kind_t;
 
 /* How a PG_DONE result maps to ENOTFOUND / EINVAL. */
@@ -40,7 +46,8 @@ enum {
     PG_EINVAL_IF_DUPLICATE = 8,   /* unique violation: a caller bug */
 };
 
-typedef struct pg_op {
+typedef struct pg_op pg_op_t;
+struct pg_op {
     struct pg_op *next;
     pg_kind_t kind;
     int flags;
@@ -59,7 +66,18 @@ typedef struct pg_op {
     } cb;
     void *ud;
     PGresult *result; /* the statement's result, once read */
-} pg_op_t;
+    /* Fencing (lease.c): params[fence] and params[fence + 1] are the lease
+     * holder and epoch, filled when the op is sent if this handle holds the
+     * lease of op->room then (else left NULL: palaver_fence lets it pass).
+     * 0: not a fenced write. */
+    int fence;
+    /* PG_CUSTOM: the result (status OK) or the failure, and what they need. */
+    struct pg_store *store;
+    void (*on_result)(pg_op_t *op, const PGresult *r);
+    void (*on_fail)(pg_op_t *op, int status, const char *msg);
+    void (*user_cb)(void); /* the caller's callback, cast back by on_* */
+    char *arg;             /* an owned string on_* need (the instance) */
+};
 
 typedef struct pg_store {
     const char **keys, **values; /* libpq connection parameters (owned) */
@@ -74,6 +92,12 @@ typedef struct pg_store {
     int sent;             /* head has been sent */
     int closing;
     char err[1024];
+    /* lease.c: the leases this handle holds, room -> pg_lease_t (owned),
+     * and who is told of asks (lease_watch). */
+    strmap_t *leases;
+    char *watch_instance; /* owned; NULL: not watching */
+    void (*watch_asked)(const char *room, void *ud);
+    void *watch_ud;
 } pg_store_t;
 
 /* conn.c */
@@ -119,6 +143,35 @@ void pg_archive_replace(void *h, const char *room, const char *id, const char *x
 void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
 void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
                      pv_store_done_fn cb, void *ud);
+
+/* lease.c */
+int pg_lease_init(pg_store_t *s);         /* at open: 0, or -1 (out of memory) */
+void pg_lease_free(pg_store_t *s);        /* at close */
+void pg_lease_reconnected(pg_store_t *s); /* LISTEN again after a reconnection */
+void pg_lease_notifies(pg_store_t *s);    /* hands the asks received to lease_watch */
+/* Fills op's fence parameters just before it is sent: 0, or -1 (no memory). */
+int pg_fence_bind(pg_store_t *s, pg_op_t *op);
+void pg_lease_acquire(void *h, const char *room, const char *instance, int ttl_ms,
+                      void (*cb)(int status, const char *error, int64_t epoch, const char *holder,
+                                 void *ud),
+                      void *ud);
+void pg_lease_renew(void *h, const char *instance, int ttl_ms,
+                    void (*cb)(int status, const char *error, const char *const *lost, size_t nlost,
+                               void *ud),
+                    void *ud);
+void pg_lease_release(void *h, const char *room, const char *instance, pv_store_done_fn cb,
+                      void *ud);
+void pg_lease_ask(void *h, const char *room, const char *holder, pv_store_done_fn cb, void *ud);
+void pg_lease_watch(void *h, const char *instance, void (*asked)(const char *room, void *ud),
+                    void *ud);
+
+/* occupants.c */
+void pg_occupant_put(void *h, const char *room, const char *nick, const char *data,
+                     pv_store_done_fn cb, void *ud);
+void pg_occupants_load(void *h, const char *room,
+                       void (*cb)(int status, const char *error, const pv_kv_t *occupants, size_t n,
+                                  void *ud),
+                       void *ud);
 
 /* The text[] literal for n strings (NULL entries become NULL): malloc'd,
  * caller frees; NULL on allocation failure. get(i) returns entry i. */

@@ -159,6 +159,12 @@ void pg_complete(pg_store_t *s, pg_op_t *op)
                        "a message with this id is already archived in this room");
             return;
         }
+        if (state && strcmp(state, PG_SQLSTATE_FENCED) == 0) {
+            snprintf(s->err, sizeof(s->err), "%s", primary ? primary : "the room's lease moved on");
+            pv_log(PV_LOG_WARN, "pgsql", "%s", s->err);
+            pg_op_fail(op, PV_STORE_EBUSY, s->err);
+            return;
+        }
         if (state && strcmp(state, "P0002") == 0 && op->kind == PG_MSGS) {
             snprintf(s->err, sizeof(s->err), "%s", primary ? primary : "no such message");
             pg_op_fail(op, PV_STORE_ENOTFOUND, s->err);
@@ -188,6 +194,9 @@ void pg_complete(pg_store_t *s, pg_op_t *op)
         break;
     case PG_ENTRIES:
         entries(s, op, r);
+        break;
+    case PG_CUSTOM:
+        op->on_result(op, r);
         break;
     }
     pg_op_free(op);

@@ -149,16 +149,21 @@ static const char *kv_value(const void *arr, size_t i)
     return ((const pv_kv_t *)arr)[i].value;
 }
 
-/* Queues a PG_DONE operation; frees the owned params afterwards. */
+/* Queues a PG_DONE write for room, fenced (lease.c): the statement takes
+ * the holder and epoch as its two parameters after the nparams given. */
 static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
                         const char *const *params, const char *room, pv_store_done_fn cb, void *ud)
 {
-    pg_op_t *op = op_for(s, PG_DONE, sql, nparams, params, room);
+    const char *all[PG_MAX_PARAMS] = {0};
+    for (int i = 0; i < nparams; i++)
+        all[i] = params[i];
+    pg_op_t *op = op_for(s, PG_DONE, sql, nparams + 2, all, room);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, ud);
         return;
     }
     op->flags = flags;
+    op->fence = nparams;
     op->cb.done = cb;
     op->ud = ud;
     pg_submit(s, op);
@@ -182,8 +187,10 @@ void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
         cb(PV_STORE_ENOMEM, "out of memory", ud);
         return;
     }
-    submit_done(s, "SELECT palaver_room_put($1, $2::text[], $3::text[])", 0, 3,
-                (const char *const[]){name, keys, values}, name, cb, ud);
+    submit_done(s,
+                "SELECT palaver_room_put($1, $2::text[], $3::text[])"
+                " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
+                0, 3, (const char *const[]){name, keys, values}, name, cb, ud);
     free(keys);
     free(values);
 }
@@ -196,7 +203,9 @@ void pg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
         cb(PV_STORE_EINVAL, bad, ud);
         return;
     }
-    submit_done(s, "DELETE FROM rooms WHERE name = $1 AND stored RETURNING id",
+    submit_done(s,
+                "DELETE FROM rooms WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
+                " AND name = $1 AND stored RETURNING id",
                 PG_NOTFOUND_IF_NO_ROWS, 1, (const char *const[]){name}, name, cb, ud);
 }
 
@@ -231,7 +240,9 @@ void pg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
     if (!jids || !affs || !reasons)
         cb(PV_STORE_ENOMEM, "out of memory", ud);
     else
-        submit_done(s, "SELECT palaver_affs_set($1, $2::text[], $3::text[], $4::text[])",
+        submit_done(s,
+                    "SELECT palaver_affs_set($1, $2::text[], $3::text[], $4::text[])"
+                    " WHERE (SELECT palaver_fence($1, $5, $6::bigint))",
                     PG_NOTFOUND_IF_FALSE, 4, (const char *const[]){room, jids, affs, reasons}, room,
                     cb, ud);
     free(jids);
@@ -250,6 +261,8 @@ void pg_reg_set(void *h, const char *room, const char *jid, const char *nick, pv
         cb(PV_STORE_EINVAL, bad, ud);
         return;
     }
-    submit_done(s, "SELECT palaver_reg_set($1, $2, $3)", PG_NOTFOUND_IF_FALSE, 3,
-                (const char *const[]){room, jid, nick}, room, cb, ud);
+    submit_done(s,
+                "SELECT palaver_reg_set($1, $2, $3)"
+                " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
+                PG_NOTFOUND_IF_FALSE, 3, (const char *const[]){room, jid, nick}, room, cb, ud);
 }

@@ -14,8 +14,14 @@
  * stored config once, when a version 1 database is opened; then by
  * palaver_room_put), partial indexes on the name in byte order (COLLATE
  * "C", whatever the database's collation) for stored and for public rooms,
- * and room_counts, one row kept by a trigger, for the listing's count. A database whose
- * schema_version is newer than this code is refused untouched.
+ * and room_counts, one row kept by a trigger, for the listing's count.
+ * Version 3 (several instances on one domain) adds `leases` (one row per
+ * room ever leased: holder, epoch, expiry on the server's clock),
+ * palaver_fence (the guard of every write for a leased room, lease.c), the
+ * lease functions, and `occupants` (live occupants by room and nick, in the
+ * order first put). Nothing of version 2 changes, so a version 2 database
+ * only gains the new objects. A database whose schema_version is newer than
+ * this code is refused untouched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +30,7 @@
 
 #include "pgsql.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char version_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);"
@@ -217,8 +223,78 @@ static const char schema_sql[] =
     "  END IF;\n"
     "END $$ LANGUAGE plpgsql;"
 
-    "UPDATE schema_version SET version = 2 WHERE version < 2;"
-    "INSERT INTO schema_version SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
+    /* Version 3: leases (lease.c explains the design) and live occupants.
+     * holder NULL: released (the row stays, so the epoch only ever grows). */
+    "CREATE TABLE IF NOT EXISTS leases (\n"
+    "  room text PRIMARY KEY,\n"
+    "  holder text,\n"
+    "  epoch bigint NOT NULL,\n"
+    "  expires timestamptz NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS leases_holder ON leases (holder);"
+    "CREATE TABLE IF NOT EXISTS occupants (\n"
+    "  room text NOT NULL,\n"
+    "  nick text NOT NULL,\n"
+    "  data text NOT NULL,\n"
+    "  pos bigserial NOT NULL,\n"
+    "  PRIMARY KEY (room, nick));"
+    "CREATE INDEX IF NOT EXISTS occupants_room_pos ON occupants (room, pos);"
+
+    /* A write's guard: passes when no holder is given (a room this handle
+     * holds no lease on), else only while the lease still has that holder
+     * and epoch; the row lock (FOR SHARE) keeps a takeover waiting until
+     * the write's transaction ends. Its SQLSTATE is PG_SQLSTATE_FENCED. */
+    "CREATE OR REPLACE FUNCTION palaver_fence(p_room text, p_holder text, p_epoch bigint)\n"
+    "RETURNS boolean AS $$\n"
+    "BEGIN\n"
+    "  IF p_holder IS NULL THEN RETURN true; END IF;\n"
+    "  PERFORM 1 FROM leases WHERE room = p_room AND holder = p_holder AND epoch = p_epoch\n"
+    "    FOR SHARE;\n"
+    "  IF NOT FOUND THEN\n"
+    "    RAISE EXCEPTION USING ERRCODE = 'PV001',\n"
+    "      MESSAGE = format('room %s: %s no longer holds its lease of epoch %s',\n"
+    "                       p_room, p_holder, p_epoch);\n"
+    "  END IF;\n"
+    "  RETURN true;\n"
+    "END $$ LANGUAGE plpgsql;"
+
+    /* Takes a free, released or expired lease (the epoch grows when the
+     * holder changes), keeps our own (same epoch), or reports the live
+     * holder (r_ok false). Times are the server's. */
+    "CREATE OR REPLACE FUNCTION palaver_lease_acquire(p_room text, p_holder text, p_ttl_ms "
+    "integer)\n"
+    "RETURNS TABLE (r_ok boolean, r_epoch bigint, r_holder text) AS $$\n"
+    "DECLARE l leases%ROWTYPE;\n"
+    "BEGIN\n"
+    "  INSERT INTO leases (room, holder, epoch, expires)\n"
+    "    VALUES (p_room, p_holder, 1, clock_timestamp() + p_ttl_ms * interval '1 millisecond')\n"
+    "    ON CONFLICT (room) DO NOTHING;\n"
+    "  IF FOUND THEN RETURN QUERY SELECT true, 1::bigint, p_holder; RETURN; END IF;\n"
+    "  SELECT * INTO l FROM leases WHERE room = p_room FOR UPDATE;\n"
+    "  IF l.holder IS NOT NULL AND l.holder <> p_holder AND l.expires > clock_timestamp() THEN\n"
+    "    RETURN QUERY SELECT false, l.epoch, l.holder; RETURN;\n"
+    "  END IF;\n"
+    "  IF l.holder IS DISTINCT FROM p_holder THEN l.epoch := l.epoch + 1; END IF;\n"
+    "  UPDATE leases SET holder = p_holder, epoch = l.epoch,\n"
+    "    expires = clock_timestamp() + p_ttl_ms * interval '1 millisecond' WHERE room = p_room;\n"
+    "  RETURN QUERY SELECT true, l.epoch, p_holder;\n"
+    "END $$ LANGUAGE plpgsql;"
+
+    /* The heartbeat: extends the leases listed (room, epoch) that p_holder
+     * still holds at that epoch; returns the others (lost). */
+    "CREATE OR REPLACE FUNCTION palaver_lease_renew(p_holder text, p_ttl_ms integer,\n"
+    "    p_rooms text[], p_epochs bigint[])\n"
+    "RETURNS TABLE (r_room text, r_epoch bigint) AS $$\n"
+    "BEGIN\n"
+    "  UPDATE leases l SET expires = clock_timestamp() + p_ttl_ms * interval '1 millisecond'\n"
+    "    FROM unnest(p_rooms, p_epochs) AS t (tr, te)\n"
+    "    WHERE l.room = t.tr AND l.holder = p_holder AND l.epoch = t.te;\n"
+    "  RETURN QUERY SELECT t.tr, t.te FROM unnest(p_rooms, p_epochs) AS t (tr, te)\n"
+    "    WHERE NOT EXISTS (SELECT 1 FROM leases l\n"
+    "                      WHERE l.room = t.tr AND l.holder = p_holder AND l.epoch = t.te);\n"
+    "END $$ LANGUAGE plpgsql;"
+
+    "UPDATE schema_version SET version = 3 WHERE version < 3;"
+    "INSERT INTO schema_version SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
 
 static int exec_ok(pg_store_t *s, PGresult *r, const char *what)
 {

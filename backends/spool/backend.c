@@ -18,11 +18,17 @@
 #include <palaver/log.h>
 
 #include "msglist.h"
+#include "occlist.h"
 #include "spool.h"
 
 static void free_list(void *l)
 {
     msglist_free(l);
+}
+
+static void free_occupants(void *l)
+{
+    occlist_free(l);
 }
 
 static void spool_close(void *handle)
@@ -33,6 +39,7 @@ static void spool_close(void *handle)
     if (s->dirfd >= 0)
         close(s->dirfd);
     strmap_free(s->archives, free_list);
+    strmap_free(s->occupants, free_occupants);
     free(s->dir);
     free(s);
 }
@@ -83,7 +90,8 @@ static int spool_open(const pv_config_t *cfg, void **handle)
         return -1;
     }
     s->dirfd = -1;
-    if (!(s->dir = strdup(dir)) || !(s->archives = strmap_new())) {
+    if (!(s->dir = strdup(dir)) || !(s->archives = strmap_new()) ||
+        !(s->occupants = strmap_new())) {
         pv_log(PV_LOG_ERROR, "spool", "out of memory opening %s", dir);
         spool_close(s);
         return -1;
@@ -124,4 +132,6 @@ PV_STORE_DEFINE(spool) = {
     .archive_delete = spool_archive_delete,
     .archive_trim = spool_archive_trim,
     .rooms_list = spool_rooms_list,
+    .occupant_put = spool_occupant_put,
+    .occupants_load = spool_occupants_load,
 };

@@ -6,7 +6,8 @@
  *   NAME.room     the room's config, affiliations and registrations (XML,
  *                 replaced atomically: write NAME.room.tmp, fsync, rename,
  *                 fsync the directory);
- *   NAME.archive  its message archive, append-only (XML, one element a line).
+ *   NAME.archive  its message archive, append-only (XML, one element a line);
+ *   NAME.occupants  its live occupants, while it has any (occupants.c).
  * NAME is the room name encoded to be a safe file name (names.c). A damaged
  * file costs only its own room: it is reported (EIO naming the file) and every
  * other room keeps working.
@@ -24,10 +25,11 @@
 #define SPOOL_NS "urn:palaver:spool:1"
 
 typedef struct spool {
-    char *dir;          /* owned */
-    int dirfd;          /* open on dir, for fsync after renames */
-    strmap_t *archives; /* room name -> msglist_t, loaded on first use (owned) */
-    char err[1024];     /* message of the last failure handed to a callback */
+    char *dir;           /* owned */
+    int dirfd;           /* open on dir, for fsync after renames */
+    strmap_t *archives;  /* room name -> msglist_t, loaded on first use (owned) */
+    strmap_t *occupants; /* room name -> occlist_t, loaded on first use (owned) */
+    char err[1024];      /* message of the last failure handed to a callback */
 } spool_t;
 
 /* names.c: the file name (without directory) for room name + suffix, into
@@ -80,6 +82,12 @@ void spool_archive_replace(void *h, const char *room, const char *id, const char
 void spool_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
 void spool_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
                         pv_store_done_fn cb, void *ud);
+void spool_occupant_put(void *h, const char *room, const char *nick, const char *data,
+                        pv_store_done_fn cb, void *ud);
+void spool_occupants_load(void *h, const char *room,
+                          void (*cb)(int status, const char *error, const pv_kv_t *occupants,
+                                     size_t n, void *ud),
+                          void *ud);
 /* Drops room's cached archive (after its file was removed). */
 void spool_archive_forget(spool_t *s, const char *room);
 

@@ -127,4 +127,6 @@ PV_STORE_DEFINE(sqlite) = {
     .archive_delete = sq_archive_delete,
     .archive_trim = sq_archive_trim,
     .rooms_list = sq_rooms_list,
+    .occupant_put = sq_occupant_put,
+    .occupants_load = sq_occupants_load,
 };

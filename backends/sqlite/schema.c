@@ -81,6 +81,16 @@ static const char *const migrations[] = {
     "  UPDATE room_counts SET stored = stored + NEW.stored - OLD.stored,"
     "    public = public + NEW.public - OLD.public;"
     " END;",
+
+    /* 2 -> 3: live occupants (occupants.c), keyed by room name: temporary
+     * rooms have them too. pos keeps the order of the first put. */
+    "CREATE TABLE occupants ("
+    "  room TEXT NOT NULL,"
+    "  nick TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  PRIMARY KEY (room, nick));"
+    "CREATE INDEX occupants_room_pos ON occupants (room, pos);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -52,6 +52,9 @@ enum sq_stmt {
     ST_PAGE_ALL,
     ST_PAGE_PUBLIC,
     ST_PAGE_COUNT,
+    ST_OCC_PUT, /* live occupants (occupants.c) */
+    ST_OCC_DELETE,
+    ST_OCC_LOAD,
     ST_COUNT
 };
 
@@ -141,5 +144,11 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
 void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
 void sq_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
                      pv_store_done_fn cb, void *ud);
+void sq_occupant_put(void *h, const char *room, const char *nick, const char *data,
+                     pv_store_done_fn cb, void *ud);
+void sq_occupants_load(void *h, const char *room,
+                       void (*cb)(int status, const char *error, const pv_kv_t *occupants, size_t n,
+                                  void *ud),
+                       void *ud);
 
 #endif

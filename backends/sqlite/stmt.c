@@ -66,6 +66,11 @@ static const char *const sql[ST_COUNT] = {
     [ST_PAGE_PUBLIC] = "SELECT name, title, public FROM rooms"
                        " WHERE public = 1 AND name > ?1 ORDER BY name LIMIT ?2",
     [ST_PAGE_COUNT] = "SELECT stored, public FROM room_counts",
+    [ST_OCC_PUT] = "INSERT INTO occupants (room, nick, data, pos) VALUES (?1, ?2, ?3,"
+                   " (SELECT coalesce(max(pos), 0) + 1 FROM occupants WHERE room = ?1))"
+                   " ON CONFLICT (room, nick) DO UPDATE SET data = excluded.data",
+    [ST_OCC_DELETE] = "DELETE FROM occupants WHERE room = ?1 AND nick = ?2",
+    [ST_OCC_LOAD] = "SELECT nick, data FROM occupants WHERE room = ?1 ORDER BY pos",
 };
 
 const char *sq_error(sq_store_t *s, const char *room, const char *what)

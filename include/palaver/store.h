@@ -25,7 +25,8 @@
  * backend built for an older minor version is still loaded: the table
  * pv_store() hands out then has those later entries NULL and its `size`
  * ends before them, so callers test PV_STORE_HAS(st, entry) before using an
- * entry appended after minor 0 (archive_trim, rooms_list).
+ * entry appended after minor 0 (archive_trim, rooms_list, the minor 3
+ * entries).
  *
  * Loading one room on first use needs no entry of its own: room_load gives
  * everything stored for a room (its config pairs, which also carry what
@@ -45,14 +46,16 @@ extern "C" {
 #endif
 
 #define PV_STORE_ABI_MAJOR 1
-#define PV_STORE_ABI_MINOR 2  /* 1: archive_trim; 2: rooms_list */
+#define PV_STORE_ABI_MINOR 3  /* 1: archive_trim; 2: rooms_list; 3: leases, live occupants */
 
 enum {
     PV_STORE_OK = 0,
     PV_STORE_ENOTFOUND = -1,   /* no such room / message */
     PV_STORE_EIO = -2,         /* the storage failed (disk, database, corrupt data) */
     PV_STORE_EINVAL = -3,      /* bad argument (a caller bug) */
-    PV_STORE_ENOMEM = -4
+    PV_STORE_ENOMEM = -4,
+    PV_STORE_EBUSY = -5        /* (minor 3) a lease held by another live instance, or a
+                                  write for a room whose lease moved on (fencing) */
 };
 
 typedef struct pv_kv {
@@ -217,6 +220,79 @@ typedef struct pv_store {
      * or lie beyond `size` in older backends (PV_STORE_HAS). */
     void (*rooms_list)(void *handle, const char *after, size_t max, unsigned flags,
                        pv_store_entries_fn cb, void *ud);
+
+    /* ---- (Minor 3) Several instances on one domain: room leases ----
+     * A lease makes one instance (a name unique among the instances sharing
+     * the store) the owner of a room for ttl_ms, renewed by a heartbeat.
+     * Expiry is measured on the store's clock (pgsql: the server's), never
+     * the instances'. Only backends shared between processes (pgsql)
+     * implement these; the others leave them NULL (test PV_STORE_HAS and
+     * the pointer). Fencing is the backend's business: once a handle holds
+     * a room's lease at some epoch, every write it makes for that room
+     * (room_put, affs_set, reg_set, room_delete, archive_append/replace/
+     * delete/trim, occupant_put) carries that epoch and fails with
+     * PV_STORE_EBUSY, changing nothing, when the lease has moved on
+     * meanwhile; that includes writes queued before the handle learnt it
+     * (pgsql binds the epoch when the write is sent, so writes queued
+     * behind an acquire are fenced by it). A lost lease stays fenced until
+     * it is released or acquired again. Rooms a handle holds no lease on
+     * are written without a fence, as in a single-instance deployment. */
+
+    /* Takes (free or expired), keeps (already ours: renewed) or refuses
+     * (held by another instance whose lease has not expired: EBUSY, with
+     * `holder` set) the lease of `room` for `instance`. On success `epoch`
+     * is the lease's epoch, which grows every time the lease changes hands. */
+    void (*lease_acquire)(void *handle, const char *room, const char *instance, int ttl_ms,
+                          void (*cb)(int status, const char *error, int64_t epoch,
+                                     const char *holder, void *ud),
+                          void *ud);
+    /* The heartbeat: extends to now + ttl_ms every lease this handle
+     * acquired for `instance` and still holds (at the epoch it acquired).
+     * `lost` lists the others, rooms taken over after expiry: the caller
+     * stops serving them (and releases them); a lost room is listed at
+     * each renew until then. Leases the handle did not acquire are left to
+     * expire (an instance restarted under the same name acquires its rooms
+     * again, at the same epoch, before serving them). */
+    void (*lease_renew)(void *handle, const char *instance, int ttl_ms,
+                        void (*cb)(int status, const char *error, const char *const *lost,
+                                   size_t nlost, void *ud),
+                        void *ud);
+    /* Gives the lease of `room` up (when held by `instance`; else OK, nothing
+     * done): another instance can take it at once, with a greater epoch.
+     * The handle forgets the lease when the release completes; its later
+     * writes for the room are not fenced. */
+    void (*lease_release)(void *handle, const char *room, const char *instance,
+                          pv_store_done_fn cb, void *ud);
+    /* Asks `holder` (the holder acquire reported) to give `room`'s lease
+     * up (PostgreSQL NOTIFY). OK once sent; whether and when the holder
+     * releases it is the holder's decision. */
+    void (*lease_ask)(void *handle, const char *room, const char *holder, pv_store_done_fn cb,
+                      void *ud);
+    /* Calls asked(room, ud) from the event loop whenever an instance asks
+     * `instance` to give a room up (PostgreSQL LISTEN, renewed after each
+     * reconnection), until close. One watch per handle: a later call
+     * replaces it. Asks sent while the handle is disconnected are lost:
+     * the asker asks again. */
+    void (*lease_watch)(void *handle, const char *instance,
+                        void (*asked)(const char *room, void *ud), void *ud);
+
+    /* ---- (Minor 3) Live occupants, stored as they change ----
+     * One record per occupant (room, nick): `data` is muc-core's text (its
+     * serialised occupant: sessions, role, presence...), opaque here.
+     * data NULL removes the record (absent: OK). A put for a nick already
+     * stored replaces its data and keeps its place; occupants_load gives
+     * every record of a room (key: nick, value: data; none: n 0, OK) in
+     * the order they were first put. Records are keyed by the room's name
+     * and independent of its stored row: rooms need not be stored
+     * (temporary rooms), and room_delete leaves them (muc-core removes
+     * each occupant as it leaves). Memory, spool, sqlite and pgsql
+     * implement them; occupant_put is fenced like every write. */
+    void (*occupant_put)(void *handle, const char *room, const char *nick, const char *data,
+                         pv_store_done_fn cb, void *ud);
+    void (*occupants_load)(void *handle, const char *room,
+                           void (*cb)(int status, const char *error, const pv_kv_t *occupants,
+                                      size_t n, void *ud),
+                           void *ud);
 } pv_store_t;
 
 /* Nonzero when st has the (appended) entry and it is not NULL. */

@@ -154,7 +154,7 @@ static volatile any_fn core_for_backends[] = {
 /* Which backends a test applies to (cmocka's skip() prints "not ok # SKIP",
  * which TAP drivers count as a failure, so tests that cannot apply are not
  * run at all; main() says which). */
-enum need { ANY, NOT_MEMORY, FILES, SPOOL_NOT_ROOT, PGSQL_PSQL };
+enum need { ANY, NOT_MEMORY, FILES, SPOOL_NOT_ROOT, PGSQL_PSQL, LEASES, SCHEMA_UPGRADE };
 
 typedef struct test_def {
     const char *name;
@@ -211,6 +211,13 @@ static const test_def_t tests[] = {
     T(test_room_load_on_demand),
     T(test_rooms_list_older_backend),
     T(test_rooms_list_paging),
+    T(test_occupants_put_load_order),
+    T(test_occupants_replace_remove),
+    T(test_occupants_invalid),
+    TN(test_occupants_schema_upgrade, SCHEMA_UPGRADE),
+    TN(test_lease_acquire_busy_takeover, LEASES),
+    TN(test_lease_ask_watch, LEASES),
+    TN(test_lease_fencing, LEASES),
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
@@ -225,6 +232,11 @@ static int applies(const backend_t *be, enum need need)
         return strcmp(be->name, "spool") == 0 && geteuid() != 0;
     case PGSQL_PSQL:
         return strcmp(be->name, "pgsql") == 0 && getenv("PALAVER_PGSQL_PSQL");
+    case SCHEMA_UPGRADE: /* the database backends, when the test can edit the database */
+        return strcmp(be->name, "sqlite") == 0 ||
+               (strcmp(be->name, "pgsql") == 0 && getenv("PALAVER_PGSQL_PSQL"));
+    case LEASES: /* backends shared between processes */
+        return strcmp(be->name, "pgsql") == 0;
     default:
         return 1;
     }

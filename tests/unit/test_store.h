@@ -5,8 +5,8 @@
  *
  * test_store.c loads the backends and runs every test on each;
  * test_store_util.c holds the helpers; the tests are in test_store_rooms.c,
- * test_store_archive.c, test_store_robust.c, test_store_scale.c and
- * test_store_list.c.
+ * test_store_archive.c, test_store_robust.c, test_store_scale.c,
+ * test_store_list.c, test_store_occupants.c and test_store_lease.c.
  */
 #ifndef PV_TEST_STORE_H
 #define PV_TEST_STORE_H
@@ -156,6 +156,15 @@ void test_ten_thousand_rooms(void **state);
 void test_awkward_room_names(void **state);
 
 void test_rooms_list_paging(void **state);
+
+void test_occupants_put_load_order(void **state);
+void test_occupants_replace_remove(void **state);
+void test_occupants_invalid(void **state);
+void test_occupants_schema_upgrade(void **state);
+
+void test_lease_acquire_busy_takeover(void **state);
+void test_lease_ask_watch(void **state);
+void test_lease_fencing(void **state);
 void test_rooms_list_after(void **state);
 void test_rooms_list_awkward_names(void **state);
 void test_rooms_list_changes_between_pages(void **state);
