@@ -55,11 +55,16 @@ typedef struct {
     int hibernate_after; /* --first-join: <hibernate-after> in seconds */
     int hold_secs;       /* keep palaver running this long at the end (to attach a profiler) */
     long stored;         /* --first-join: rooms in the file; room i*(stored/rooms) is joined */
-    int multicast; /* >0: <multicast> to MCAST_JID with this limit per stanza */
+    int multicast;       /* >0: <multicast> to MCAST_JID with this limit per stanza */
 } opts_t;
 
-static opts_t O = {.rooms = 1, .occupants = 10, .messages = 1000, .window = 50,
-                   .join_window = 200, .backend = "memory", .plugins = "muc-core",
+static opts_t O = {.rooms = 1,
+                   .occupants = 10,
+                   .messages = 1000,
+                   .window = 50,
+                   .join_window = 200,
+                   .backend = "memory",
+                   .plugins = "muc-core",
                    .hibernate_after = 2};
 
 /* --- process and connection state --- */
@@ -168,7 +173,7 @@ static void out_printf(const char *fmt, ...)
 
 /* --- incoming stanza scanner --- */
 typedef void (*stanza_cb)(const char *s, size_t n);
-static int depth;          /* 0: before the stream header, 1: inside the stream */
+static int depth;           /* 0: before the stream header, 1: inside the stream */
 static size_t stanza_start; /* offset in inbuf of the current top-level element */
 static size_t scan_pos;
 static bool stream_closed; /* the component sent </stream:stream> */
@@ -380,8 +385,9 @@ static void write_config(int port)
     FILE *f = fopen(path, "w");
     if (!f)
         die("cannot write %s: %s", path, strerror(errno));
-    fprintf(f, "<?xml version='1.0'?>\n<palaver>\n  <name>" DOMAIN "</name>\n"
-               "  <ip>127.0.0.1</ip>\n  <port>%d</port>\n  <secret>" SECRET "</secret>\n",
+    fprintf(f,
+            "<?xml version='1.0'?>\n<palaver>\n  <name>" DOMAIN "</name>\n"
+            "  <ip>127.0.0.1</ip>\n  <port>%d</port>\n  <secret>" SECRET "</secret>\n",
             port);
     if (O.first_join) /* it reads the statistics */
         fprintf(f, "  <sadmin><user>" ADMIN_JID "</user></sadmin>\n");
@@ -391,12 +397,14 @@ static void write_config(int port)
         fprintf(f, "  <backend><type>%s</type></backend>\n", O.backend);
     fprintf(f, "  <spool>%s/spool</spool>\n  <plugins>\n", tmpdir);
     if (O.multicast > 0)
-        fprintf(f, "    <muc-core><flood-burst>0</flood-burst><multicast>" MCAST_JID
-                   "</multicast><multicast-limit>%d</multicast-limit></muc-core>\n",
+        fprintf(f,
+                "    <muc-core><flood-burst>0</flood-burst><multicast>" MCAST_JID
+                "</multicast><multicast-limit>%d</multicast-limit></muc-core>\n",
                 O.multicast);
     else if (O.first_join)
-        fprintf(f, "    <muc-core><flood-burst>0</flood-burst><hibernate-after>%d"
-                   "</hibernate-after></muc-core>\n",
+        fprintf(f,
+                "    <muc-core><flood-burst>0</flood-burst><hibernate-after>%d"
+                "</hibernate-after></muc-core>\n",
                 O.hibernate_after);
     else
         fprintf(f, "    <muc-core><flood-burst>0</flood-burst></muc-core>\n");
@@ -784,8 +792,8 @@ static void phase_first_join(void)
            "= %.0f joins/s; latency p50 %.3f ms p99 %.3f ms max %.3f ms; palaver CPU %.3f s = "
            "%.3f ms/join; errors %ld\n",
            O.rooms, O.rooms, O.stored > O.rooms ? O.stored : (long)O.rooms,
-           O.join_window_set ? (long)O.join_window : 1L, dt, (double)O.rooms / dt,
-           p50 * 1e3, p99 * 1e3, max * 1e3, dc, dc * 1000 / (double)O.rooms, fj_errors);
+           O.join_window_set ? (long)O.join_window : 1L, dt, (double)O.rooms / dt, p50 * 1e3,
+           p99 * 1e3, max * 1e3, dc, dc * 1000 / (double)O.rooms, fj_errors);
     if (fj_errors)
         printf("  first error: %s\n", first_error);
     fetch_stats();
@@ -830,64 +838,112 @@ static void phase_hibernate(void)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: palaver-bench [options]\n"
-            "  -r ROOMS  -n OCCUPANTS-PER-ROOM  -m MESSAGES  -w WINDOW  -W JOIN-WINDOW\n"
-            "  --rate MSG/S     send at this rate (default: as fast as the window allows)\n"
-            "  --history        load the history plugin too\n"
-            "  --multicast N    muc-core fans out through XEP-0033 (" MCAST_JID ", played\n"
-            "                   here) with at most N recipients per stanza; each address\n"
-            "                   counts as a delivery\n"
-            "  --idle SECS      after joining, wait and print memory (idle rooms)\n"
-            "  --startup FILE   time start-up against this SQLite database; -r names the\n"
-            "                   room count in it (the probe asks room<r-1>)\n"
-            "  --first-join FILE  join room0..room<r-1> stored in this SQLite database\n"
-            "                   once each (one at a time unless -W): latency of the first\n"
-            "                   join, which loads the room; with --idle SECS, then leave\n"
-            "                   them all and wait up to SECS for them to hibernate\n"
-            "  --hibernate-after SECS  <hibernate-after> for --first-join (default 2)\n"
-            "  --stored N       --first-join: the file holds N rooms; the joins are spread\n"
-            "                   over them (room0, room<N/r>, room<2N/r>...)\n"
-            "  --hold SECS      at the end, print palaver's pid and leave it running this\n"
-            "                   long before stopping it (to attach gdb or perf)\n"
-            "  --palaver BIN    (default $PALAVER_BIN or ./palaver)\n"
-            "  --moduledir DIRS (default $PALAVER_MODULE_DIR)\n"
-            "  --keep           keep the temp dir (config, palaver.log)\n  -v  verbose palaver log\n");
+    fprintf(
+        stderr,
+        "usage: palaver-bench [options]\n"
+        "  -r ROOMS  -n OCCUPANTS-PER-ROOM  -m MESSAGES  -w WINDOW  -W JOIN-WINDOW\n"
+        "  --rate MSG/S     send at this rate (default: as fast as the window allows)\n"
+        "  --history        load the history plugin too\n"
+        "  --multicast N    muc-core fans out through XEP-0033 (" MCAST_JID ", played\n"
+        "                   here) with at most N recipients per stanza; each address\n"
+        "                   counts as a delivery\n"
+        "  --idle SECS      after joining, wait and print memory (idle rooms)\n"
+        "  --startup FILE   time start-up against this SQLite database; -r names the\n"
+        "                   room count in it (the probe asks room<r-1>)\n"
+        "  --first-join FILE  join room0..room<r-1> stored in this SQLite database\n"
+        "                   once each (one at a time unless -W): latency of the first\n"
+        "                   join, which loads the room; with --idle SECS, then leave\n"
+        "                   them all and wait up to SECS for them to hibernate\n"
+        "  --hibernate-after SECS  <hibernate-after> for --first-join (default 2)\n"
+        "  --stored N       --first-join: the file holds N rooms; the joins are spread\n"
+        "                   over them (room0, room<N/r>, room<2N/r>...)\n"
+        "  --hold SECS      at the end, print palaver's pid and leave it running this\n"
+        "                   long before stopping it (to attach gdb or perf)\n"
+        "  --palaver BIN    (default $PALAVER_BIN or ./palaver)\n"
+        "  --moduledir DIRS (default $PALAVER_MODULE_DIR)\n"
+        "  --keep           keep the temp dir (config, palaver.log)\n  -v  verbose palaver log\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"rate", 1, NULL, 'R'},     {"history", 0, NULL, 'H'}, {"idle", 1, NULL, 'I'},
-        {"startup", 1, NULL, 'S'},  {"palaver", 1, NULL, 'P'}, {"moduledir", 1, NULL, 'M'},
-        {"keep", 0, NULL, 'K'},     {"help", 0, NULL, 'h'},    {"multicast", 1, NULL, 'C'},
-        {"first-join", 1, NULL, 'F'}, {"hibernate-after", 1, NULL, 'A'}, {"hold", 1, NULL, 'O'},
-        {"stored", 1, NULL, 'N'},
-        {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"rate", 1, NULL, 'R'},
+                                       {"history", 0, NULL, 'H'},
+                                       {"idle", 1, NULL, 'I'},
+                                       {"startup", 1, NULL, 'S'},
+                                       {"palaver", 1, NULL, 'P'},
+                                       {"moduledir", 1, NULL, 'M'},
+                                       {"keep", 0, NULL, 'K'},
+                                       {"help", 0, NULL, 'h'},
+                                       {"multicast", 1, NULL, 'C'},
+                                       {"first-join", 1, NULL, 'F'},
+                                       {"hibernate-after", 1, NULL, 'A'},
+                                       {"hold", 1, NULL, 'O'},
+                                       {"stored", 1, NULL, 'N'},
+                                       {NULL, 0, NULL, 0}};
     bool keep = false;
     int c;
     while ((c = getopt_long(argc, argv, "r:n:m:w:W:vh", lo, NULL)) != -1) {
         switch (c) {
-        case 'r': O.rooms = atoi(optarg); break;
-        case 'n': O.occupants = atoi(optarg); break;
-        case 'm': O.messages = atoi(optarg); break;
-        case 'w': O.window = atoi(optarg); break;
-        case 'W': O.join_window = atoi(optarg); O.join_window_set = true; break;
-        case 'R': O.rate = atof(optarg); break;
-        case 'H': O.history = true; break;
-        case 'I': O.idle_secs = atoi(optarg); break;
-        case 'S': O.sqlite_path = optarg; O.startup = true; break;
-        case 'P': O.palaver = optarg; break;
-        case 'M': O.moddir = optarg; break;
-        case 'K': keep = true; break;
-        case 'C': O.multicast = atoi(optarg); break;
-        case 'F': O.sqlite_path = optarg; O.first_join = true; break;
-        case 'A': O.hibernate_after = atoi(optarg); break;
-        case 'O': O.hold_secs = atoi(optarg); break;
-        case 'N': O.stored = atol(optarg); break;
-        case 'v': O.verbose = true; break;
-        default: usage();
+        case 'r':
+            O.rooms = atoi(optarg);
+            break;
+        case 'n':
+            O.occupants = atoi(optarg);
+            break;
+        case 'm':
+            O.messages = atoi(optarg);
+            break;
+        case 'w':
+            O.window = atoi(optarg);
+            break;
+        case 'W':
+            O.join_window = atoi(optarg);
+            O.join_window_set = true;
+            break;
+        case 'R':
+            O.rate = atof(optarg);
+            break;
+        case 'H':
+            O.history = true;
+            break;
+        case 'I':
+            O.idle_secs = atoi(optarg);
+            break;
+        case 'S':
+            O.sqlite_path = optarg;
+            O.startup = true;
+            break;
+        case 'P':
+            O.palaver = optarg;
+            break;
+        case 'M':
+            O.moddir = optarg;
+            break;
+        case 'K':
+            keep = true;
+            break;
+        case 'C':
+            O.multicast = atoi(optarg);
+            break;
+        case 'F':
+            O.sqlite_path = optarg;
+            O.first_join = true;
+            break;
+        case 'A':
+            O.hibernate_after = atoi(optarg);
+            break;
+        case 'O':
+            O.hold_secs = atoi(optarg);
+            break;
+        case 'N':
+            O.stored = atol(optarg);
+            break;
+        case 'v':
+            O.verbose = true;
+            break;
+        default:
+            usage();
         }
     }
     if (O.rooms < 1 || O.occupants < 1 || O.window < 1 || O.join_window < 1 || O.messages < 0 ||

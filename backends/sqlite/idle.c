@@ -17,8 +17,8 @@
 #include <palaver/log.h>
 #include <palaver/util.h>
 
-#define IDLE_CHECK 2.0          /* seconds between checks */
-#define IDLE_KEEP (256 * 1024)  /* cache bytes an idle connection may keep */
+#define IDLE_CHECK 2.0         /* seconds between checks */
+#define IDLE_KEEP (256 * 1024) /* cache bytes an idle connection may keep */
 
 static void idle_check(struct ev_loop *loop, ev_timer *w, int revents)
 {

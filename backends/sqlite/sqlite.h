@@ -76,7 +76,7 @@ typedef struct sq_store {
     const char *const *names;
     int64_t *ids;
     size_t nlisted, next;
-    sq_scan_t scan[3]; /* config, affiliations, registrations */
+    sq_scan_t scan[3];           /* config, affiliations, registrations */
     unsigned long ops, ops_seen; /* statements run; as seen by the idle check */
     ev_timer idle;               /* idle.c */
     bool idle_on;

@@ -130,9 +130,9 @@ typedef struct pv_muc_history_event {
 } pv_muc_history_event_t;
 
 typedef struct pv_muc_disco_item_event {
-    pv_muc_room_t *room;          /* NULL: stored, not in memory (ABI 1.2) */
-    pv_el_t *item;                /* the <item jid name/> being built: append to it */
-    const pv_jid_t *requester;    /* who asked */
+    pv_muc_room_t *room;       /* NULL: stored, not in memory (ABI 1.2) */
+    pv_el_t *item;             /* the <item jid name/> being built: append to it */
+    const pv_jid_t *requester; /* who asked */
 } pv_muc_disco_item_event_t;
 
 /* ---- Extensions: roles, affiliations and config fields contributed by plugins ----
@@ -164,18 +164,18 @@ typedef struct pv_muc_extra_field {
 } pv_muc_extra_field_t;
 
 /* A broadcast on behalf of an occupant that is not a groupchat message (a
- * subject change, or the room's join/leave/rename text notice) is about to reach `recipient`: a subscriber clears
- * `deliver` to hold it back from that occupant. Groupchat messages use the
+ * subject change, or the room's join/leave/rename text notice) is about to reach `recipient`: a
+ * subscriber clears `deliver` to hold it back from that occupant. Groupchat messages use the
  * MESSAGE event and message_skip() instead. pv_muc_deliver_event_t. */
 #define PV_MUC_EVENT_DELIVER "muc-deliver"
 
 typedef struct pv_muc_deliver_event {
     pv_muc_room_t *room;
-    pv_muc_occupant_t *sender;    /* on whose behalf it is sent */
+    pv_muc_occupant_t *sender; /* on whose behalf it is sent */
     pv_muc_occupant_t *recipient;
-    const pv_el_t *stanza;        /* what is sent (to not set yet) */
-    const char *kind;             /* "subject" or "notice" */
-    bool deliver;                 /* true on entry */
+    const pv_el_t *stanza; /* what is sent (to not set yet) */
+    const char *kind;      /* "subject" or "notice" */
+    bool deliver;          /* true on entry */
 } pv_muc_deliver_event_t;
 
 /* Fired by the history plugin for each stored message it is about to send
@@ -187,10 +187,10 @@ typedef struct pv_muc_deliver_event {
 typedef struct pv_muc_history_filter_event {
     pv_muc_room_t *room;
     pv_muc_occupant_t *joiner;
-    const char *to;           /* the joining session's full JID */
-    const pv_el_t *message;   /* the stored message: from = the sender's occupant JID */
-    const char *stanza_id;    /* its XEP-0359 stanza-id, or NULL */
-    bool deliver;             /* true on entry */
+    const char *to;         /* the joining session's full JID */
+    const pv_el_t *message; /* the stored message: from = the sender's occupant JID */
+    const char *stanza_id;  /* its XEP-0359 stanza-id, or NULL */
+    bool deliver;           /* true on entry */
 } pv_muc_history_filter_event_t;
 
 /* ---- Lookups ----

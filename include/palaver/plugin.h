@@ -33,11 +33,11 @@ extern "C" {
 #define PV_ABI_MINOR 2
 
 typedef struct pv_plugin {
-    unsigned abi_major;            /* PV_ABI_MAJOR at build time */
-    unsigned abi_minor;            /* PV_ABI_MINOR at build time */
-    const char *name;              /* must equal the module file name */
-    const char *version;           /* the plugin's own version string */
-    const char *const *requires;   /* NULL-terminated plugin names, or NULL */
+    unsigned abi_major;          /* PV_ABI_MAJOR at build time */
+    unsigned abi_minor;          /* PV_ABI_MINOR at build time */
+    const char *name;            /* must equal the module file name */
+    const char *version;         /* the plugin's own version string */
+    const char *const *requires; /* NULL-terminated plugin names, or NULL */
     /* Called once. cfg is the plugin's own config element or NULL. Sets *state
      * (passed back to the other callbacks). Returns 0, or -1 after logging why:
      * start-up then stops with a message naming the plugin and file. */
@@ -53,8 +53,8 @@ typedef struct pv_plugin {
 
 #define PV_PLUGIN_SYMBOL_(n) n##_LTX_pv_plugin
 /* PV_PLUGIN_DEFINE(muc_core) = { ... } defines the descriptor of muc-core.so. */
-#define PV_PLUGIN_DEFINE(cname) \
-    extern const pv_plugin_t PV_PLUGIN_SYMBOL_(cname); \
+#define PV_PLUGIN_DEFINE(cname)                                                                    \
+    extern const pv_plugin_t PV_PLUGIN_SYMBOL_(cname);                                             \
     const pv_plugin_t PV_PLUGIN_SYMBOL_(cname)
 
 /* True when the named plugin is loaded (a plugin may adapt to an optional peer). */

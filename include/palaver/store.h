@@ -37,25 +37,25 @@
 #ifndef PALAVER_STORE_H
 #define PALAVER_STORE_H
 
+#include <palaver/config.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <palaver/config.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define PV_STORE_ABI_MAJOR 1
-#define PV_STORE_ABI_MINOR 3  /* 1: archive_trim; 2: rooms_list; 3: leases, live occupants */
+#define PV_STORE_ABI_MINOR 3 /* 1: archive_trim; 2: rooms_list; 3: leases, live occupants */
 
 enum {
     PV_STORE_OK = 0,
-    PV_STORE_ENOTFOUND = -1,   /* no such room / message */
-    PV_STORE_EIO = -2,         /* the storage failed (disk, database, corrupt data) */
-    PV_STORE_EINVAL = -3,      /* bad argument (a caller bug) */
+    PV_STORE_ENOTFOUND = -1, /* no such room / message */
+    PV_STORE_EIO = -2,       /* the storage failed (disk, database, corrupt data) */
+    PV_STORE_EINVAL = -3,    /* bad argument (a caller bug) */
     PV_STORE_ENOMEM = -4,
-    PV_STORE_EBUSY = -5        /* (minor 3) a lease held by another live instance, or a
-                                  write for a room whose lease moved on (fencing) */
+    PV_STORE_EBUSY = -5 /* (minor 3) a lease held by another live instance, or a
+                           write for a room whose lease moved on (fencing) */
 };
 
 typedef struct pv_kv {
@@ -64,55 +64,58 @@ typedef struct pv_kv {
 } pv_kv_t;
 
 typedef struct pv_store_aff {
-    const char *jid;          /* bare JID (or a domain, for domain bans) */
-    const char *affiliation;  /* "owner", "admin", "member", "outcast", "player"...;
-                                 "none" in affs_set means remove */
-    const char *reason;       /* may be NULL */
+    const char *jid;         /* bare JID (or a domain, for domain bans) */
+    const char *affiliation; /* "owner", "admin", "member", "outcast", "player"...;
+                                "none" in affs_set means remove */
+    const char *reason;      /* may be NULL */
 } pv_store_aff_t;
 
 typedef struct pv_store_reg {
-    const char *jid;          /* bare JID */
+    const char *jid; /* bare JID */
     const char *nick;
 } pv_store_reg_t;
 
 typedef struct pv_store_room {
     const char *name;
-    const pv_kv_t *config;  size_t nconfig;
-    const pv_store_aff_t *affs;  size_t naffs;
-    const pv_store_reg_t *regs;  size_t nregs;
+    const pv_kv_t *config;
+    size_t nconfig;
+    const pv_store_aff_t *affs;
+    size_t naffs;
+    const pv_store_reg_t *regs;
+    size_t nregs;
 } pv_store_room_t;
 
 typedef struct pv_store_msg {
-    const char *id;           /* unique within the room (stanza-id); the backend keeps it */
-    int64_t stamp_us;         /* microseconds since the epoch, UTC */
-    const char *nick;         /* sender's nick at the time */
-    const char *jid;          /* sender's bare JID (may be NULL) */
-    const char *xml;          /* the message stanza as serialized XML */
+    const char *id;   /* unique within the room (stanza-id); the backend keeps it */
+    int64_t stamp_us; /* microseconds since the epoch, UTC */
+    const char *nick; /* sender's nick at the time */
+    const char *jid;  /* sender's bare JID (may be NULL) */
+    const char *xml;  /* the message stanza as serialized XML */
 } pv_store_msg_t;
 
 /* Archive query. NULL/0 fields do not restrict. Results are in chronological
  * order. With `before_id` (or `last`), the newest `max` matches before it are
  * returned, still oldest first. */
 typedef struct pv_store_query {
-    int64_t start_us;         /* >= start (0: no bound) */
-    int64_t end_us;           /* <= end (0: no bound) */
-    const char *after_id;     /* strictly after this message */
-    const char *before_id;    /* strictly before this message */
-    const char *with_nick;    /* only from this nick */
-    size_t max;               /* at most this many (0: backend's default, 100) */
-    int last;                 /* nonzero: take the newest `max` (page backwards) */
+    int64_t start_us;      /* >= start (0: no bound) */
+    int64_t end_us;        /* <= end (0: no bound) */
+    const char *after_id;  /* strictly after this message */
+    const char *before_id; /* strictly before this message */
+    const char *with_nick; /* only from this nick */
+    size_t max;            /* at most this many (0: backend's default, 100) */
+    int last;              /* nonzero: take the newest `max` (page backwards) */
 } pv_store_query_t;
 
 typedef void (*pv_store_done_fn)(int status, const char *error, void *ud);
-typedef void (*pv_store_names_fn)(int status, const char *error, const char *const *names,
-                                  size_t n, void *ud);
-typedef void (*pv_store_room_fn)(int status, const char *error,
-                                 const pv_store_room_t *room, void *ud);
+typedef void (*pv_store_names_fn)(int status, const char *error, const char *const *names, size_t n,
+                                  void *ud);
+typedef void (*pv_store_room_fn)(int status, const char *error, const pv_store_room_t *room,
+                                 void *ud);
 /* One stored room as rooms_list gives it. */
 typedef struct pv_store_room_entry {
-    const char *name;         /* the room name */
-    const char *title;        /* PV_STORE_KEY_TITLE's value, NULL when absent or empty */
-    int is_public;            /* PV_STORE_KEY_PUBLIC's value is "1" */
+    const char *name;  /* the room name */
+    const char *title; /* PV_STORE_KEY_TITLE's value, NULL when absent or empty */
+    int is_public;     /* PV_STORE_KEY_PUBLIC's value is "1" */
 } pv_store_room_entry_t;
 
 /* The config keys rooms_list reads (muc-core's storage keys for
@@ -122,23 +125,23 @@ typedef struct pv_store_room_entry {
 #define PV_STORE_KEY_TITLE "roomname"
 
 /* rooms_list flags. */
-#define PV_STORE_LIST_PUBLIC 1u  /* only rooms whose PV_STORE_KEY_PUBLIC is "1" */
-#define PV_STORE_LIST_COUNT 2u   /* the caller wants the count (see rooms_list) */
+#define PV_STORE_LIST_PUBLIC 1u /* only rooms whose PV_STORE_KEY_PUBLIC is "1" */
+#define PV_STORE_LIST_COUNT 2u  /* the caller wants the count (see rooms_list) */
 
 /* count: how many stored rooms match the flags in all (not only after
  * `after`), or -1 when not asked for or not cheap for this backend. */
 typedef void (*pv_store_entries_fn)(int status, const char *error,
-                                    const pv_store_room_entry_t *rooms, size_t n,
-                                    long long count, void *ud);
+                                    const pv_store_room_entry_t *rooms, size_t n, long long count,
+                                    void *ud);
 /* complete: nonzero when the query range held no more matches than returned. */
 typedef void (*pv_store_msgs_fn)(int status, const char *error, const pv_store_msg_t *msgs,
                                  size_t n, int complete, void *ud);
 
 typedef struct pv_store {
-    size_t size;              /* sizeof(pv_store_t) at build time */
-    unsigned abi_major;       /* PV_STORE_ABI_MAJOR */
-    unsigned abi_minor;       /* PV_STORE_ABI_MINOR */
-    const char *name;         /* equals the module file name */
+    size_t size;        /* sizeof(pv_store_t) at build time */
+    unsigned abi_major; /* PV_STORE_ABI_MAJOR */
+    unsigned abi_minor; /* PV_STORE_ABI_MINOR */
+    const char *name;   /* equals the module file name */
     const char *version;
 
     /* Opens the store. cfg is the <backend> element (with the root's <spool>
@@ -261,8 +264,8 @@ typedef struct pv_store {
      * done): another instance can take it at once, with a greater epoch.
      * The handle forgets the lease when the release completes; its later
      * writes for the room are not fenced. */
-    void (*lease_release)(void *handle, const char *room, const char *instance,
-                          pv_store_done_fn cb, void *ud);
+    void (*lease_release)(void *handle, const char *room, const char *instance, pv_store_done_fn cb,
+                          void *ud);
     /* Asks `holder` (the holder acquire reported) to give `room`'s lease
      * up (PostgreSQL NOTIFY). OK once sent; whether and when the holder
      * releases it is the holder's decision. */
@@ -296,12 +299,12 @@ typedef struct pv_store {
 } pv_store_t;
 
 /* Nonzero when st has the (appended) entry and it is not NULL. */
-#define PV_STORE_HAS(st, entry)                                                           \
+#define PV_STORE_HAS(st, entry)                                                                    \
     ((st)->size >= offsetof(pv_store_t, entry) + sizeof((st)->entry) && (st)->entry != NULL)
 
 #define PV_STORE_SYMBOL_(n) n##_LTX_pv_store
-#define PV_STORE_DEFINE(cname) \
-    extern const pv_store_t PV_STORE_SYMBOL_(cname); \
+#define PV_STORE_DEFINE(cname)                                                                     \
+    extern const pv_store_t PV_STORE_SYMBOL_(cname);                                               \
     const pv_store_t PV_STORE_SYMBOL_(cname)
 
 /* The loaded backend and its handle, for plugins. Never NULL after start-up. */

@@ -142,8 +142,8 @@ int loading_start(void)
     pv_event_t *uev = pv_event(PV_MUC_EVENT_ROOM_UNLOADED);
     loaded_sub = lev ? pv_event_subscribe(lev, 0, on_room_loaded, NULL, HIST) : NULL;
     unloaded_sub = uev ? pv_event_subscribe(uev, 0, on_room_unloaded, NULL, HIST) : NULL;
-    join_hook = pv_hook_stanza(PV_KIND_PRESENCE, PV_TO_FULL, NULL, PARK_PRIORITY, park_join, NULL,
-                               HIST);
+    join_hook =
+        pv_hook_stanza(PV_KIND_PRESENCE, PV_TO_FULL, NULL, PARK_PRIORITY, park_join, NULL, HIST);
     if (!loaded_sub || !unloaded_sub || !join_hook) {
         pv_log(PV_LOG_ERROR, HIST, "cannot follow rooms being loaded (out of memory)");
         loading_stop();

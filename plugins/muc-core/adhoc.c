@@ -2,17 +2,16 @@
  * adhoc.c: XEP-0050 commands on the service JID for service admins
  * (ADHOC-1): list the rooms, destroy a room, announce a message to every
  * room, get the statistics (the core's and every plugin's, palaver/stats.h,
- * as a result form: one field per statistic). Each command is one or two stages: executing it without a form
- * returns the form to fill in (status executing, a session id; the
- * announcement form is XEP-0133's, its FORM_TYPE's registry fields typed as
- * there); submitting
- * the form (or executing with it) completes it. Stateless: any session id
- * is accepted back with a form. Others get forbidden.
+ * as a result form: one field per statistic). Each command is one or two stages: executing it
+ * without a form returns the form to fill in (status executing, a session id; the announcement form
+ * is XEP-0133's, its FORM_TYPE's registry fields typed as there); submitting the form (or executing
+ * with it) completes it. Stateless: any session id is accepted back with a form. Others get
+ * forbidden.
  */
 #include "muc_internal.h"
 #include <palaver/stats.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NS_COMMANDS "http://jabber.org/protocol/commands"
@@ -281,7 +280,9 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
         return refuse(ctx, "auth", "forbidden", "Only service administrators may run this command");
     const char *action = pv_el_attr(c, "action");
     if (action && !strcmp(action, "cancel")) {
-        pv_el_t *cmd, *res = reply(ctx, node, pv_el_attr(c, "sessionid") ? pv_el_attr(c, "sessionid") : "", "canceled", &cmd);
+        pv_el_t *cmd,
+            *res = reply(ctx, node, pv_el_attr(c, "sessionid") ? pv_el_attr(c, "sessionid") : "",
+                         "canceled", &cmd);
         if (res) {
             pv_send(res);
             pv_el_free(res);
@@ -328,8 +329,7 @@ pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_el_set_attr(q, "node", NS_COMMANDS);
-    for (size_t i = 0; pv_is_sadmin(ctx->from->bare) && i < sizeof nodes / sizeof nodes[0];
-         i++) {
+    for (size_t i = 0; pv_is_sadmin(ctx->from->bare) && i < sizeof nodes / sizeof nodes[0]; i++) {
         pv_el_t *it = pv_el_add(q, PV_NS_DISCO_ITEMS, "item");
         if (!it)
             break;

@@ -71,7 +71,8 @@ static pv_verdict_t get_list(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
 {
     pv_el_t *want = pv_el_child(q, NS_MUC_ADMIN, "item");
     if (!want || pv_el_next(want, NS_MUC_ADMIN, "item"))
-        return refuse(ctx, "modify", "bad-request", "Ask for one list: one <item role|affiliation/>");
+        return refuse(ctx, "modify", "bad-request",
+                      "Ask for one list: one <item role|affiliation/>");
     session_t *s = session_by_full(r, ctx->from->full);
     pv_muc_aff_t actor_aff = room_aff(r, ctx->from->bare);
     pv_muc_role_t actor_role = s ? s->occ->role : PV_MUC_ROLE_NONE;
@@ -82,7 +83,9 @@ static pv_verdict_t get_list(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
     if (by_role ? !role_parse(rs, &role) : !aff_parse(as, &aff))
         return refuse(ctx, "modify", "bad-request",
                       errtext("Unknown %s '%s'", by_role ? "role" : "affiliation",
-                              by_role ? rs : as ? as : ""));
+                              by_role ? rs
+                              : as    ? as
+                                      : ""));
     if (by_role ? !priv_list_role(r, actor_aff, actor_role, role)
                 : !priv_list_aff(r, actor_aff, actor_role, aff))
         return refuse(ctx, "auth", "forbidden",
@@ -311,8 +314,8 @@ static void apply(admin_op_t *op)
     }
     bool *absent = calloc(op->n, sizeof *absent);
     for (size_t i = 0; absent && i < op->n; i++)
-        absent[i] = !op->c[i].is_role && strchr(op->c[i].jid, '@') &&
-                    !occupant_by_bare(r, op->c[i].jid);
+        absent[i] =
+            !op->c[i].is_role && strchr(op->c[i].jid, '@') && !occupant_by_bare(r, op->c[i].jid);
     touched_t *t = calloc(r->noccupants + 1, sizeof *t);
     size_t nt = 0;
     for (occupant_t *o = r->first; t && o; o = o->next) {
@@ -450,7 +453,7 @@ static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
     for (size_t i = 0; i < op->n; i++)
         if (!op->c[i].is_role)
             items[k++] = (pv_store_aff_t){op->c[i].jid, aff_name(op->c[i].aff), op->c[i].reason};
-    room_pin(r); /* stays in memory until stored() */
+    room_pin(r);                                    /* stays in memory until stored() */
     st->affs_set(h, r->name, items, k, stored, op); /* owns op from here */
     free(items);
     return PV_HANDLED;

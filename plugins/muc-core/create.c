@@ -134,10 +134,10 @@ static void destroy_locked(room_t *r, const pv_jid_t *actor)
 
 /* A submitted configuration waiting for the backend (persistent rooms). */
 typedef struct cfg_op {
-    char *room;           /* node */
-    pv_el_t *iq;          /* copy of the request (owned) */
-    char *vals[CF_COUNT]; /* submitted values (owned), NULL: unchanged */
-    bool persistent; /* stored as persistent; else deleted (or never stored) */
+    char *room;               /* node */
+    pv_el_t *iq;              /* copy of the request (owned) */
+    char *vals[CF_COUNT];     /* submitted values (owned), NULL: unchanged */
+    bool persistent;          /* stored as persistent; else deleted (or never stored) */
     ext_cfg_undo_t *ext_undo; /* other plugins' fields as they were (owned) */
 } cfg_op_t;
 

@@ -516,8 +516,8 @@ static void free_items(ext_item_t *items, size_t n)
 
 /* A muc#admin change of extra affiliations waiting for the backend. */
 typedef struct ext_op {
-    char *room;       /* room node (owned) */
-    pv_el_t *iq;      /* copy of the request (owned) */
+    char *room;        /* room node (owned) */
+    pv_el_t *iq;       /* copy of the request (owned) */
     ext_item_t *items; /* owned */
     size_t n;
 } ext_op_t;
@@ -684,9 +684,8 @@ pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
     }
     for (k = 0; k < n; k++)
         sa[k] = (pv_store_aff_t){items[k].bare,
-                                 items[k].gname ? items[k].gname : aff_name(items[k].std),
-                                 NULL};
-    room_pin(r); /* stays in memory until stored() */
+                                 items[k].gname ? items[k].gname : aff_name(items[k].std), NULL};
+    room_pin(r);                                 /* stays in memory until stored() */
     st->affs_set(h, r->name, sa, n, stored, op); /* owns op from here */
     free(sa);
     return PV_HANDLED;

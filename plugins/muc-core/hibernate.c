@@ -22,7 +22,7 @@
 #endif
 #include <stdlib.h>
 
-#define WALK_MAX 100000      /* rooms looked at per timer tick or cap check */
+#define WALK_MAX 100000         /* rooms looked at per timer tick or cap check */
 #define TRIM_AFTER_UNLOADS 1000 /* unloads after which free pages go back */
 
 static room_t *head, *tail; /* newest, oldest */

@@ -41,7 +41,7 @@ typedef struct map_entry {
     char key[]; /* NUL-terminated, in the entry's own allocation */
 } map_entry_t;
 
-typedef struct map { /* 16 bytes: a room holds eight */
+typedef struct map {       /* 16 bytes: a room holds eight */
     map_entry_t **buckets; /* nbuckets (a power of two) of them, or NULL while empty */
     uint32_t count;
     unsigned nbuckets : 31;
@@ -134,7 +134,7 @@ typedef struct muc_occupant {
     char *bare; /* real bare JID */
     pv_muc_role_t role;
     pv_muc_role_t left_role; /* the role it had, set before PV_MUC_EVENT_LEFT fires */
-    session_t *sessions; /* newest first; sessions->jid is the shown jid */
+    session_t *sessions;     /* newest first; sessions->jid is the shown jid */
     size_t nsessions;
     pv_el_t *presence; /* last available presence (owned), for show/status */
     char occupant_id[45];
@@ -151,19 +151,19 @@ typedef struct muc_room {
     char *subject;       /* NULL: none */
     char *subject_from;  /* occupant nick that set it, or NULL */
     bool locked;
-    bool stored; /* known to the backend */
+    bool stored;     /* known to the backend */
     bool destroying; /* destroy.c is removing every occupant */
     map_t by_nick, by_bare, by_full;
-    map_t affs;      /* bare JID -> (intptr_t) pv_muc_aff_t */
+    map_t affs;        /* bare JID -> (intptr_t) pv_muc_aff_t */
     map_t aff_reasons; /* bare JID -> char *reason (owned), for the lists */
-    map_t regs;      /* bare JID -> char *nick (owned) */
-    map_t reg_nicks; /* nick (ci) -> char *bare (borrowed from regs key) */
+    map_t regs;        /* bare JID -> char *nick (owned) */
+    map_t reg_nicks;   /* nick (ci) -> char *bare (borrowed from regs key) */
     map_t reg_pending; /* bare JID -> char *nick (owned): awaiting approval (stored) */
     occupant_t *first, *last;
     size_t noccupants;
-    unsigned busy; /* >0 while iterating: destruction deferred */
-    unsigned pins; /* storage writes in flight: not unloaded (hibernate.c) */
-    double last_used; /* ev_now of the last stanza for it (hibernate.c) */
+    unsigned busy;                        /* >0 while iterating: destruction deferred */
+    unsigned pins;                        /* storage writes in flight: not unloaded (hibernate.c) */
+    double last_used;                     /* ev_now of the last stanza for it (hibernate.c) */
     struct muc_room *lru_prev, *lru_next; /* use order, newest first (hibernate.c) */
     struct ext_room *ext; /* extensions.c: plugins' affiliations and options, or NULL */
 } room_t;
@@ -325,8 +325,7 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud);
 /* register.c: stores (persistent rooms) then registers bare as nick and
  * makes them a member; `req` is the stanza answered on failure, and the user
  * is told by message (approval, §9.9) instead of an IQ result. */
-pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
-                               const char *nick);
+pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare, const char *nick);
 /* reg_approval.c (XEP-0045 §9.9): a registration waiting for the room's
  * admins; and their submitted muc#register form (approve or deny). */
 pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
@@ -443,7 +442,7 @@ void hibernate_shutdown(void);
 void rooms_touch(room_t *r);
 void rooms_lru_unlink(room_t *r);
 void rooms_enforce_cap(void); /* after a load: the cap, if any, holds again */
-void rooms_hold(bool hold); /* true: nothing is unloaded; false: again (cap enforced) */
+void rooms_hold(bool hold);   /* true: nothing is unloaded; false: again (cap enforced) */
 void room_pin(room_t *r);
 void room_unpin(const char *name); /* the room by that name, if still in memory */
 size_t room_unloads_total(void);
@@ -535,8 +534,8 @@ int ext_api_register_config_field(const pv_muc_extra_field_t *d);
 void ext_api_unregister_config_field(const pv_muc_extra_field_t *d);
 const char *ext_api_extra_affiliation(const pv_muc_room_t *r, const char *bare);
 const char *ext_api_occupant_role_name(const pv_muc_occupant_t *o);
-void ext_api_room_occupants(const pv_muc_room_t *r,
-                            bool (*fn)(pv_muc_occupant_t *, size_t, void *), void *ud);
+void ext_api_room_occupants(const pv_muc_room_t *r, bool (*fn)(pv_muc_occupant_t *, size_t, void *),
+                            void *ud);
 
 /* util */
 char *xstrdup(const char *s);
@@ -554,7 +553,7 @@ typedef struct mc_rcpts {
     size_t n, cap;
 } mc_rcpts_t;
 int multicast_init(const pv_config_t *cfg); /* 0, or -1 after logging the config error */
-void multicast_connected(void);              /* auto: discovery starts */
+void multicast_connected(void);             /* auto: discovery starts */
 void multicast_shutdown(void);
 bool multicast_active(void);
 const char *multicast_service(void); /* NULL: one copy per recipient */

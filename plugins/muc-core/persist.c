@@ -35,26 +35,25 @@ static const pv_store_t *store(void **h)
 
 #define OWNERS_KEY "x-palaver#owners"
 
-
 /* ---- write chains: store first, answer when the backend said yes ---- */
 
 typedef struct chain {
-    char *room;          /* node */
-    char *jid;           /* room JID, for the log */
-    pv_kv_t *cfg;        /* NULL: no room_put */
+    char *room;   /* node */
+    char *jid;    /* room JID, for the log */
+    pv_kv_t *cfg; /* NULL: no room_put */
     size_t ncfg;
-    pv_kv_t *old_cfg;    /* the stored config before, to put back when a later step fails */
+    pv_kv_t *old_cfg; /* the stored config before, to put back when a later step fails */
     size_t nold;
-    bool undo_reg;       /* persist_changes: regs[0] replaced old_nick (NULL: none) */
+    bool undo_reg; /* persist_changes: regs[0] replaced old_nick (NULL: none) */
     char *old_nick;
     pv_store_aff_t *affs;
     size_t naffs;
     pv_store_reg_t *regs;
     size_t nregs;
-    bool del;            /* room_delete instead of everything else */
-    size_t step;         /* 0 room_put/delete, 1+i reg_set i, 1+nregs affs_set */
-    bool first_store;    /* the room was not stored: also its extra affiliations */
-    bool pinned;         /* room_pin'd by chain_new: unpinned when freed */
+    bool del;         /* room_delete instead of everything else */
+    size_t step;      /* 0 room_put/delete, 1+i reg_set i, 1+nregs affs_set */
+    bool first_store; /* the room was not stored: also its extra affiliations */
+    bool pinned;      /* room_pin'd by chain_new: unpinned when freed */
     persist_cb cb;
     void *ud;
 } chain_t;
@@ -144,10 +143,10 @@ static void chain_undo(chain_t *c)
 static void chain_done(int status, const char *error, void *ud)
 {
     chain_t *c = ud;
-    const char *op = c->del               ? "room_delete"
-                     : c->step == 0          ? "room_put"
+    const char *op = c->del                   ? "room_delete"
+                     : c->step == 0           ? "room_put"
                      : c->step - 1 < c->nregs ? "reg_set"
-                                             : "affs_set";
+                                              : "affs_set";
     if (status != PV_STORE_OK) {
         pv_log(PV_LOG_ERROR, MUC, "storing %s failed (%s): %s", c->jid, op,
                error ? error : "unknown error");
@@ -187,8 +186,7 @@ static void chain_step(chain_t *c)
     if (c->step == 0)
         st->room_put(h, c->room, c->cfg, c->ncfg, chain_done, c);
     else if (c->step - 1 < c->nregs)
-        st->reg_set(h, c->room, c->regs[c->step - 1].jid, c->regs[c->step - 1].nick, chain_done,
-                    c);
+        st->reg_set(h, c->room, c->regs[c->step - 1].jid, c->regs[c->step - 1].nick, chain_done, c);
     else if (c->step - 1 == c->nregs && c->naffs)
         st->affs_set(h, c->room, c->affs, c->naffs, chain_done, c);
     else

@@ -3,8 +3,8 @@
  * policy with <allow> entries, <occupant-id-secret>), registers the stanza
  * hooks and the service's disco identity and features, interns the events
  * other plugins subscribe to (palaver/muc.h), sets up the loading of stored
- * rooms on first use and their hibernation, puts back the occupants saved at the last clean shutdown
- * (restart.c), and at shutdown saves them, then frees everything.
+ * rooms on first use and their hibernation, puts back the occupants saved at the last clean
+ * shutdown (restart.c), and at shutdown saves them, then frees everything.
  */
 #include "avatar.h"
 #include "muc_internal.h"
@@ -31,20 +31,34 @@ int events_init(void)
     ev_role_changed = pv_event(PV_MUC_EVENT_ROLE_CHANGED);
     ev_message = pv_event(PV_MUC_EVENT_MESSAGE);
     ev_history = pv_event(PV_MUC_EVENT_SEND_HISTORY);
-    if (!ev_room_loaded || !ev_room_unloaded || !ev_room_created || !ev_room_destroyed || !ev_room_configured || !ev_pre_join ||
-        !ev_joined || !ev_left || !ev_nick_changed || !ev_role_changed || !ev_message ||
-        !ev_history) {
+    if (!ev_room_loaded || !ev_room_unloaded || !ev_room_created || !ev_room_destroyed ||
+        !ev_room_configured || !ev_pre_join || !ev_joined || !ev_left || !ev_nick_changed ||
+        !ev_role_changed || !ev_message || !ev_history) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory creating events");
         return -1;
     }
     return 0;
 }
 
-static const char *const known[] = {
-    "create", "allow", "occupant-id-secret", "flood-burst", "flood-per-minute", "load-timeout",
-    "multicast", "multicast-limit", "avatar-max-bytes", "keep-occupants", "restart-state",
-    "tombstone-expiry", "restart-check-timeout", "restart-check-parallel", "hibernate-after",
-    "max-loaded-rooms", "room-defaults", "admin-only-fields", NULL};
+static const char *const known[] = {"create",
+                                    "allow",
+                                    "occupant-id-secret",
+                                    "flood-burst",
+                                    "flood-per-minute",
+                                    "load-timeout",
+                                    "multicast",
+                                    "multicast-limit",
+                                    "avatar-max-bytes",
+                                    "keep-occupants",
+                                    "restart-state",
+                                    "tombstone-expiry",
+                                    "restart-check-timeout",
+                                    "restart-check-parallel",
+                                    "hibernate-after",
+                                    "max-loaded-rooms",
+                                    "room-defaults",
+                                    "admin-only-fields",
+                                    NULL};
 
 static void free_allow(char **allow)
 {
@@ -146,9 +160,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
         return -1;
     map_init(&muc->rooms, false);
     *state = muc;
-    if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
-        multicast_init(cfg) < 0 || events_init() < 0 ||
-        api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
+    if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 || multicast_init(cfg) < 0 ||
+        events_init() < 0 || api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
         notices_init() < 0 /* join/leave/rename texts, notices.c */)
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
@@ -177,9 +190,10 @@ static int muc_init(const pv_config_t *cfg, void **state)
         hook(PV_KIND_IQ, PV_TO_FULL, NULL, -100, iq_occupant_handler) < 0)
         goto fail;
     pv_disco_add_identity("conference", "text", "Chatrooms");
-    static const char *const features[] = {NS_MUC,      NS_MUC_UNIQUE,  NS_REGISTER,       NS_PING,
-                                           NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS,
-                                           "http://jabber.org/protocol/commands", NULL};
+    static const char *const features[] = {
+        NS_MUC,      NS_MUC_UNIQUE,  NS_REGISTER,       NS_PING,
+        NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS, "http://jabber.org/protocol/commands",
+        NULL};
     for (const char *const *f = features; *f; f++)
         pv_disco_add_feature(*f);
     /* No stored room is loaded here: each comes at its first stanza

@@ -5,15 +5,15 @@
  * nick, real bare JID, every session's full JID, role, affiliation, kept
  * presence and occupant-id; for each room not known to the backend
  * (temporary rooms; every room with the memory backend) also its
- * configuration, subject, lock, affiliations and registrations. The file is written to PATH.tmp, synced and renamed. At the
- * next start, after the stored rooms are loaded and before the component
+ * configuration, subject, lock, affiliations and registrations. The file is written to PATH.tmp,
+ * synced and renamed. At the next start, after the stored rooms are loaded and before the component
  * connects, it is read once and removed at once, so that a crash later
  * (kill -9) never brings back stale occupants: clients then learn through
  * XEP-0410 self-ping that they must rejoin. A restored session whose client
  * went away meanwhile is removed when the host bounces a stanza to it (333,
  * exit.c), or when it fails the check that follows the connection
- * (restart_check.c: an XEP-0199 ping to each restored session). The file is a sequence of records, each "LENGTH\n" + one XML
- * element + "\n", from a header to an end record: a file without its end
+ * (restart_check.c: an XEP-0199 ping to each restored session). The file is a sequence of records,
+ * each "LENGTH\n" + one XML element + "\n", from a header to an end record: a file without its end
  * record (truncated), with a bad record, or from another service is logged
  * with its path and ignored.
  */
@@ -289,7 +289,8 @@ static void restart_save(void)
     if (!armed || !muc)
         return;
     if (!rs.keep) {
-        pv_log(PV_LOG_INFO, MUC, "<keep-occupants> is off: occupants must rejoin after the restart");
+        pv_log(PV_LOG_INFO, MUC,
+               "<keep-occupants> is off: occupants must rejoin after the restart");
         return;
     }
     size_t i, occupied = 0;
@@ -359,9 +360,9 @@ void restart_shutdown(void)
 /* ---- restoring ---- */
 
 typedef struct loader {
-    room_t *room;       /* the room of the records being read, or NULL: skip them */
-    bool created;       /* recreated here (not stored): its lists are in the file */
-    room_t **made;      /* recreated rooms, for the empty check at the end */
+    room_t *room;  /* the room of the records being read, or NULL: skip them */
+    bool created;  /* recreated here (not stored): its lists are in the file */
+    room_t **made; /* recreated rooms, for the empty check at the end */
     size_t nmade;
     size_t rooms, occupants, skipped;
 } loader_t;
@@ -568,8 +569,7 @@ static char *read_file(const char *path, size_t *len)
     }
     struct stat st;
     char *buf = NULL;
-    if (fstat(fd, &st) != 0 || st.st_size > MAX_FILE ||
-        !(buf = malloc((size_t)st.st_size + 1))) {
+    if (fstat(fd, &st) != 0 || st.st_size > MAX_FILE || !(buf = malloc((size_t)st.st_size + 1))) {
         pv_log(PV_LOG_ERROR, MUC, "cannot read the saved occupants %s (%s): ignored", path,
                st.st_size > MAX_FILE ? "too large" : strerror(errno));
         close(fd);
@@ -596,8 +596,8 @@ static char *read_file(const char *path, size_t *len)
     *len = got;
     /* read once: a crash from now on must not bring these occupants back */
     if (unlink(path) != 0)
-        pv_log(PV_LOG_ERROR, MUC, "cannot remove the saved occupants %s after reading it: %s",
-               path, strerror(errno));
+        pv_log(PV_LOG_ERROR, MUC, "cannot remove the saved occupants %s after reading it: %s", path,
+               strerror(errno));
     return buf;
 }
 
@@ -639,8 +639,10 @@ void restart_restore(void)
     const char *why = parse_records(buf, len, &recs, &n);
     free(buf);
     if (why) {
-        pv_log(PV_LOG_ERROR, MUC, "the saved occupants %s are unusable (%s): ignored; clients "
-               "rejoin after XEP-0410 self-ping", rs.path, why);
+        pv_log(PV_LOG_ERROR, MUC,
+               "the saved occupants %s are unusable (%s): ignored; clients "
+               "rejoin after XEP-0410 self-ping",
+               rs.path, why);
     } else {
         load_stored_rooms(recs, n); /* rooms load on demand: these are needed now */
         rooms_hold(true);           /* none of them leaves before its occupants are in */

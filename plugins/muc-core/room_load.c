@@ -238,10 +238,10 @@ pv_verdict_t room_gate_handler(pv_stanza_ctx_t *ctx, void *ud)
         rooms_touch(r);
         return PV_PASS;
     }
-    if (!busy && (!strcmp(ctx->type, "error") ||
-                  (ctx->kind == PV_KIND_IQ && !strcmp(ctx->type, "result"))))
+    if (!busy &&
+        (!strcmp(ctx->type, "error") || (ctx->kind == PV_KIND_IQ && !strcmp(ctx->type, "result"))))
         return PV_PASS; /* nothing to answer and nobody to tell: no read for it */
-    if (r && !busy) /* a change of the room is being stored: what follows sees it done */
+    if (r && !busy)     /* a change of the room is being stored: what follows sees it done */
         return pv_stanza_park(ctx, ctx->to->bare);
     if (!busy && absent_has(name))
         return PV_PASS;

@@ -34,8 +34,7 @@ static void fill(pv_stats_t *st, void *ud)
                  room_unloads_total());
     pv_stats_add(st, "rooms-occupied", "Rooms with occupants", "%zu", occupied);
     pv_stats_add(st, "occupants", "Occupants (nicks in rooms)", "%zu", occupants);
-    pv_stats_add(st, "occupant-sessions", "Occupant sessions (client resources)", "%zu",
-                 sessions);
+    pv_stats_add(st, "occupant-sessions", "Occupant sessions (client resources)", "%zu", sessions);
 }
 
 int muc_stats_init(void)

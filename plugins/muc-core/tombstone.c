@@ -234,8 +234,8 @@ bool tomb_refuse_join(pv_stanza_ctx_t *ctx, pv_verdict_t *verdict)
     if (!strcmp(ctx->type, "error"))
         return true;
     const char *text = errtext("This room was destroyed%s%s%s%s", t->reason ? ": " : "",
-                               t->reason ? t->reason : "",
-                               t->venue ? "; it continues at " : "", t->venue ? t->venue : "");
+                               t->reason ? t->reason : "", t->venue ? "; it continues at " : "",
+                               t->venue ? t->venue : "");
     pv_el_t *err = pv_error_new(ctx->stanza, "cancel", "gone", text);
     pv_el_t *e = err ? pv_el_child(err, NULL, "error") : NULL;
     pv_el_t *gone = e ? pv_el_child(e, PV_NS_STANZAS, "gone") : NULL;

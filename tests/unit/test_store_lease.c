@@ -6,10 +6,9 @@
  * instance while it lives (EBUSY naming the holder), taken over after it
  * expired with a greater epoch; a heartbeat reports the lost rooms; release
  * frees it at once; an ask reaches the holder's watching handle with the
- * room's name (after a reconnection too); and fencing: once B took A's expired lease, A's room_put and
- * archive_append (and its other writes) for that room fail with EBUSY and
- * change nothing, while B's go through and rooms without a lease are
- * written as before.
+ * room's name (after a reconnection too); and fencing: once B took A's expired lease, A's room_put
+ * and archive_append (and its other writes) for that room fail with EBUSY and change nothing, while
+ * B's go through and rooms without a lease are written as before.
  */
 #include "test_store.h"
 
