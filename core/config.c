@@ -24,6 +24,7 @@
 
 #include "arena.h"
 #include "log_internal.h"
+#include "metrics_http.h"
 #include "settings.h"
 #include "suggest.h"
 #include "xmlstream.h"
@@ -291,6 +292,39 @@ static void read_statistics(cfg_t *c, const pv_el_t *el)
     c->s->stats_interval = n;
 }
 
+/* <metrics listen="ADDR:PORT"/>: the HTTP endpoint Prometheus scrapes. */
+static void read_metrics(cfg_t *c, const pv_el_t *el)
+{
+    static const char *const attrs[] = {"listen", NULL};
+    check_attrs(c, el, attrs);
+    const pv_el_t *sub = pv_el_first_element(el);
+    if (sub) {
+        cfg_err(c, sub, "<metrics> holds no elements; write <metrics listen='127.0.0.1:9470'/>");
+        return;
+    }
+    const char *v = pv_el_attr(el, "listen");
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char why[160];
+    if (!v) {
+        cfg_err(c, el, "<metrics> needs the address to listen on; write e.g. "
+                "<metrics listen='127.0.0.1:9470'/> (remove <metrics> to turn it off)");
+        return;
+    }
+    if (metrics_listen_parse(v, &ss, &sslen, why, sizeof why) < 0) {
+        cfg_err(c, el, "<metrics listen='%s'>: %s; write an IP address and a port, e.g. "
+                "listen='127.0.0.1:9470' or listen='[::1]:9470'", v, why);
+        return;
+    }
+    char *copy = strdup(v);
+    if (!copy) {
+        cfg_err(c, el, "out of memory");
+        return;
+    }
+    free(c->s->metrics_listen);
+    c->s->metrics_listen = copy;
+}
+
 /* <loglevel>: 0-2 as the number of -v, or info, debug, traffic. */
 static void read_loglevel(cfg_t *c, const pv_el_t *el)
 {
@@ -508,6 +542,7 @@ static const struct {
     {"loglevel", read_loglevel}, {"moduledir", read_moddir},
     {"limits", read_limits},    {"keepalive", read_keepalive},
     {"reconnect-max", read_reconnect}, {"statistics", read_statistics},
+    {"metrics", read_metrics},
 };
 #define N_TOP (sizeof top_level / sizeof top_level[0])
 

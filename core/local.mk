@@ -12,13 +12,14 @@ CORE_SOURCES += \
 	core/modules.c core/modules.h \
 	core/stream.c core/stream.h core/traffic_log.c core/traffic_log.h \
 	core/log_syslog.c \
-	core/stats.c core/stats.h core/store_timing.c
+	core/stats.c core/stats.h core/store_timing.c \
+	core/metrics.c core/metrics.h core/metrics_text.c core/metrics_http.c core/metrics_http.h
 
 # The statistics SDK (sources registered by plugins, collection).
 pkginclude_HEADERS += include/palaver/stats.h
 
-CORE_CFLAGS = $(XML_CFLAGS) $(IDN_CFLAGS) $(CRYPTO_CFLAGS)
-CORE_LIBS = $(XML_LIBS) $(IDN_LIBS) $(CRYPTO_LIBS) $(EV_LIBS) $(LTDL_LIBS)
+CORE_CFLAGS = $(XML_CFLAGS) $(IDN_CFLAGS) $(CRYPTO_CFLAGS) $(MHD_CFLAGS)
+CORE_LIBS = $(XML_LIBS) $(IDN_LIBS) $(CRYPTO_LIBS) $(MHD_LIBS) $(EV_LIBS) $(LTDL_LIBS)
 
 bin_PROGRAMS += palaver
 palaver_SOURCES = core/main.c $(CORE_SOURCES)

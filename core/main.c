@@ -25,6 +25,7 @@
 #include "modules.h"
 #include "router_internal.h"
 #include "settings.h"
+#include "metrics_http.h"
 #include "stats.h"
 #include "stream.h"
 
@@ -283,6 +284,8 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
             pv_log(PV_LOG_INFO, WHO, "statistics in the log turned off");
     }
     modules_reconfigure(fresh);
+    if (!same_str(fresh->metrics_listen, settings.metrics_listen))
+        metrics_http_configure(fresh->metrics_listen); /* logged either way */
     /* Connection settings (jid, host, secret) take effect at the next reconnect
      * only through a restart; say so rather than pretend. */
     if (strcmp(fresh->jid, settings.jid) || strcmp(fresh->rhost, settings.rhost) ||
@@ -382,6 +385,8 @@ int main(int argc, char **argv)
         goto out;
     if (settings.stats_interval > 0)
         pv_log(PV_LOG_INFO, WHO, "statistics in the log every %ld s", settings.stats_interval);
+    if (metrics_http_configure(settings.metrics_listen) < 0)
+        goto out;
     if (stream_start(&settings) < 0)
         goto out;
     ev_run(loop, 0);
@@ -394,6 +399,7 @@ out:
      * default actions: a late Ctrl-C must not turn a clean exit into a kill.
      * They are blocked across the switch, so none arrives while ev_signal_stop
      * has restored SIG_DFL; one pending then is discarded by SIG_IGN. */
+    metrics_http_stop();
     stream_free();
     if (modules_up)
         modules_shutdown();

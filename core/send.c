@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "output.h"
 #include "router_internal.h"
 #include <palaver/log.h>
@@ -38,6 +39,8 @@ int pv_send(const pv_el_t *stanza)
     router_note_sent(stanza); /* an answer now, even if the output drops it */
     /* The stream's sink logs the bytes (-vv) and a full buffer (once). */
     int rc = output_write(buf, len);
+    if (rc >= 0)
+        metrics_stanza_sent(stanza); /* errors, by condition */
     if (rc < 0)
         pv_log(PV_LOG_DEBUG, "core", "<%s/> to %s dropped: output not connected or full",
                stanza->name, pv_el_attr(stanza, "to") ? pv_el_attr(stanza, "to") : "(no to)");

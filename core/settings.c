@@ -291,6 +291,7 @@ void settings_free(pv_settings_t *s)
     free(s->spool);
     free(s->log_path);
     free(s->log_socket);
+    free(s->metrics_listen);
     free(s->moddir);
     free_list(s->plugins);
     free_list(s->sadmins);

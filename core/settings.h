@@ -39,6 +39,8 @@ typedef struct pv_settings {
     int log_facility;       /* <log facility="...">: a LOG_* value, default LOG_DAEMON */
     char *log_socket;       /* <log socket="...">: the logger's socket, NULL = /dev/log */
     long stats_interval;    /* <statistics interval="N">: seconds, 0 (the default) = off */
+    /* Appended for the metrics endpoint. */
+    char *metrics_listen;   /* <metrics listen="ADDR:PORT">: NULL (the default) = off */
 } pv_settings_t;
 
 /* Options given on the command line; NULL / -1 when not given. */

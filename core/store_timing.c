@@ -9,13 +9,15 @@
  * open and close are the backend's own (only the core calls them). When a
  * timing record cannot be allocated the call goes through untimed. Records
  * of calls the backend never answered (a backend stopped mid-operation) are
- * freed by stats_store_forget once the backend is closed.
+ * freed by stats_store_forget once the backend is closed. Each latency also
+ * goes to the metrics' histogram of its operation (metrics_backend_call).
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "stats.h"
 
 static const pv_store_t *real;
@@ -24,6 +26,7 @@ static pv_store_t timed;
 typedef struct pending {
     struct pending *prev, *next; /* in `inflight` */
     double t0;
+    const char *op; /* the operation's name (static), for its histogram */
     void *ud;
     union {
         pv_store_done_fn done;
@@ -45,11 +48,12 @@ static double mono(void)
 static pending_t *inflight;
 
 /* A record for one call, or NULL (the call then goes through untimed). */
-static pending_t *start(void *ud)
+static pending_t *start(void *ud, const char *op)
 {
     pending_t *p = malloc(sizeof *p);
     if (p) {
         p->ud = ud;
+        p->op = op;
         p->t0 = mono();
         p->prev = NULL;
         p->next = inflight;
@@ -64,7 +68,9 @@ static pending_t *start(void *ud)
  * caller's ud (the caller frees p). */
 static void *finish(pending_t *p)
 {
-    stats_backend_time(mono() - p->t0);
+    double seconds = mono() - p->t0;
+    stats_backend_time(seconds);
+    metrics_backend_call(p->op, seconds);
     if (p->prev)
         p->prev->next = p->next;
     else
@@ -137,7 +143,7 @@ static void entries_cb(int status, const char *error, const pv_store_room_entry_
 
 /* Each wrapper: a record, then the backend's operation with our callback. */
 #define TIMED(field, kind, wrapcb, ...)                                                            \
-    pending_t *p = start(ud);                                                                      \
+    pending_t *p = start(ud, #field);                                                              \
     if (!p) {                                                                                      \
         real->field(__VA_ARGS__, cb, ud);                                                          \
         return;                                                                                    \

@@ -39,6 +39,7 @@
 #include <palaver/log.h>
 #include <palaver/util.h>
 
+#include "metrics.h"
 #include "modules.h"
 #include "output.h"
 #include "router_internal.h"
@@ -267,6 +268,7 @@ static int sink(const char *buf, size_t len, void *ud)
         return -1;
     }
     stats_stanza_out();
+    metrics_stanza_out(buf, len);
     note_stanza_end();
     return 0;
 }
@@ -338,6 +340,7 @@ static void schedule_reconnect(const char *why)
         return;
     }
     S.attempts++;
+    metrics_reconnect();
     double d = backoff_delay();
     pv_log(was_up ? PV_LOG_WARN : PV_LOG_INFO, WHO, "%s; reconnecting to %s:%d in %.1f s", why,
            S.host, S.port, d);
@@ -452,6 +455,7 @@ static void on_stanza(void *ud, pv_el_t *el)
         return;
     }
     stats_stanza_in();
+    metrics_stanza_in(el->name);
     router_dispatch(el);
 }
 

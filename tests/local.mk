@@ -13,6 +13,10 @@ EXTRA_DIST += tests/rig/test_fakerouter.py tests/rig/fakecomponent.py
 TESTS += tests/core/test_daemon.py
 EXTRA_DIST += tests/core/test_daemon.py
 
+# The metrics endpoint Prometheus scrapes (METRICS-1), with the fake server.
+TESTS += tests/core/test_metrics.py
+EXTRA_DIST += tests/core/test_metrics.py
+
 # Against a real Prosody (skipped when prosody is not installed).
 TESTS += tests/integration/test_prosody_core.py
 EXTRA_DIST += tests/integration/test_prosody_core.py
