@@ -17,6 +17,12 @@ EXTRA_DIST += tests/core/test_daemon.py
 TESTS += tests/core/test_metrics.py
 EXTRA_DIST += tests/core/test_metrics.py
 
+# The same endpoint scraped by a real Prometheus (Debian's prometheus), the
+# values read back through its query API; palaver behind a real Prosody
+# (skipped when prometheus or prosody is not installed).
+TESTS += tests/integration/test_metrics_prometheus.py
+EXTRA_DIST += tests/integration/test_metrics_prometheus.py
+
 # Against a real Prosody (skipped when prosody is not installed).
 TESTS += tests/integration/test_prosody_core.py
 EXTRA_DIST += tests/integration/test_prosody_core.py
