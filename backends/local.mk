@@ -95,10 +95,12 @@ tests_backends_failstore_la_LIBADD = $(EV_LIBS)
 # Through the daemon (tests/fakerouter.py): crashes, pgsql restarts, the
 # Palaver 0.6 spool, a failing backend.
 TESTS += tests/backends/test_crash.py tests/backends/test_legacy_spool.py \
-	tests/backends/test_store_failure.py tests/backends/test_persist_pgsql.sh
+	tests/backends/test_store_failure.py tests/backends/test_persist_pgsql.sh \
+	tests/backends/test_cluster_pgsql.sh
 EXTRA_DIST += tests/backends/backendutil.py tests/backends/test_crash.py \
 	tests/backends/test_legacy_spool.py tests/backends/test_store_failure.py \
-	tests/backends/test_persist_pgsql.sh tests/backends/persist_pgsql.py
+	tests/backends/test_persist_pgsql.sh tests/backends/persist_pgsql.py \
+	tests/backends/test_cluster_pgsql.sh tests/backends/cluster_pgsql.py
 
 # The SQLite backend's start-up path: loads made from room_list's callback
 # (one read transaction, table scans in id order) against single loads.

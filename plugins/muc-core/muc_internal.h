@@ -569,6 +569,35 @@ void mc_flush(mc_rcpts_t *l, const pv_el_t *stanza, const pv_prepared_t *p);
 int restart_configure(const pv_config_t *cfg);
 void restart_restore(void);
 void restart_shutdown(void);
+/* One occupant as a record (NS urn:palaver:muc-restart:1; owned by the
+ * caller), and back: the occupant put into r from such a record (its
+ * sessions queued for restart_check), or NULL when the record is not r's,
+ * is bad, or its nick is taken or its user banned meanwhile (logged). */
+pv_el_t *restart_occupant_record(const occupant_t *o);
+occupant_t *restart_occupant_restore(room_t *r, const pv_el_t *e);
+
+/* cluster.c (CLUSTER-1): several instances on one domain, each room owned
+ * through a lease in the (pgsql) store. cluster_configure reads <cluster>
+ * (0, or -1 logged); cluster_start, once muc-core is up, starts the
+ * heartbeat and the watch for asks. cluster_acquire calls done(true, ud)
+ * once this instance holds `name`'s lease (at once when it does), or
+ * done(false, ud) when it could not get it in time; exactly once, possibly
+ * after muc-core shut down. cluster_restore puts the room's stored live
+ * occupants back, then calls done(ud). cluster_mark: occupant state of the
+ * room may have changed (stored at the end of the event-loop iteration).
+ * cluster_forget_absent: a name found not stored (its stale records go). */
+int cluster_configure(const pv_config_t *cfg);
+int cluster_start(void);
+bool cluster_on(void);
+void cluster_acquire(const char *name, void (*done)(bool ok, void *ud), void *ud);
+void cluster_restore(room_t *r, void (*done)(void *ud), void *ud);
+void cluster_mark(const char *name);
+void cluster_forget_absent(const char *name);
+void cluster_shutdown(void);
+void cluster_stats(pv_stats_t *st); /* leases held, takeovers, rooms lost and given */
+/* room_load.c, for cluster.c: a read of `name` is in flight / it is known absent */
+bool rooms_loading(const char *name);
+bool rooms_known_absent(const char *name);
 
 /* restart_check.c: once the stream is up, every restored session is pinged
  * (XEP-0199) and removed (333) when it does not answer or its server says it

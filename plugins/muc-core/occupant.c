@@ -102,6 +102,7 @@ void occupant_remove_session(occupant_t *o, session_t *s)
 void occupant_remove(occupant_t *o)
 {
     room_t *r = o->room;
+    cluster_mark(r->name); /* CLUSTER-1: its stored record goes */
     while (o->sessions)
         occupant_remove_session(o, o->sessions);
     if (map_get_nick(&r->by_nick, o->nick) == o)

@@ -58,6 +58,7 @@ static const char *const known[] = {"create",
                                     "max-loaded-rooms",
                                     "room-defaults",
                                     "admin-only-fields",
+                                    "cluster",
                                     NULL};
 
 static void free_allow(char **allow)
@@ -170,6 +171,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
         goto fail;
     if (hibernate_configure(cfg) < 0) /* LAZY-1: unused rooms leave memory */
         goto fail;
+    if (cluster_configure(cfg) < 0) /* CLUSTER-1: rooms owned through leases */
+        goto fail;
     /* LAZY-1: ahead of every handler, a room not in memory is loaded first */
     if (hook(PV_KIND_ANY, PV_TO_BARE | PV_TO_FULL, NULL, 900, room_gate_handler) < 0 ||
         hook(PV_KIND_PRESENCE, PV_TO_FULL, NULL, 0, presence_handler) < 0 ||
@@ -199,6 +202,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
     /* No stored room is loaded here: each comes at its first stanza
      * (room_load.c), except the rooms of the restored occupants. */
     restart_restore(); /* the occupants saved at the last clean shutdown (restart.c) */
+    if (cluster_start() < 0) /* the heartbeat, and the asks of the other instances */
+        goto fail;
     return 0;
 fail:
     muc_shutdown(muc);
@@ -218,6 +223,7 @@ static void muc_shutdown(void *state)
     notices_shutdown();
     multicast_shutdown();
     muc_stats_shutdown();
+    cluster_shutdown(); /* live occupants stored, every lease given back */
     restart_shutdown(); /* saves the live occupants first (restart.c) */
     tomb_free_all();
     rooms_free_all();

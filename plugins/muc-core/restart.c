@@ -194,7 +194,7 @@ static int put_room_lists(FILE *f, const room_t *r)
     return rc;
 }
 
-static pv_el_t *occupant_record(const occupant_t *o)
+pv_el_t *restart_occupant_record(const occupant_t *o)
 {
     pv_el_t *e = pv_el_new(NS_RESTART, "occupant");
     if (!e)
@@ -244,7 +244,7 @@ static int write_state(FILE *f, size_t *nrooms, size_t *nocc)
         if (rc == 0 && !stored)
             rc = put_room_lists(f, r);
         for (occupant_t *o = r->first; rc == 0 && o; o = o->next) {
-            pv_el_t *oe = occupant_record(o);
+            pv_el_t *oe = restart_occupant_record(o);
             rc = put_record(f, oe);
             pv_el_free(oe);
             (*nocc)++;
@@ -288,6 +288,8 @@ static void restart_save(void)
     rs.armed = false;
     if (!armed || !muc)
         return;
+    if (cluster_on())
+        return; /* the live occupants are in the database already (cluster.c) */
     if (!rs.keep) {
         pv_log(PV_LOG_INFO, MUC,
                "<keep-occupants> is off: occupants must rejoin after the restart");
@@ -447,24 +449,20 @@ static void load_reg(loader_t *L, const pv_el_t *e)
         room_reg_set(L->room, jid, nick);
 }
 
-static void load_occupant(loader_t *L, const pv_el_t *e)
+occupant_t *restart_occupant_restore(room_t *r, const pv_el_t *e)
 {
-    room_t *r = L->room;
     const char *in = pv_el_attr(e, "room");
     if (r && (!in || strcmp(in, r->name) != 0))
         r = NULL; /* records out of order: not this room's */
     const char *nick = pv_el_attr(e, "nick"), *bare = pv_el_attr(e, "bare");
     const char *role_s = pv_el_attr(e, "role"), *id = pv_el_attr(e, "id");
     pv_muc_role_t role;
-    if (!r || !nick || !bare || !role_parse(role_s, &role) || role == PV_MUC_ROLE_NONE) {
-        L->skipped++;
-        return;
-    }
+    if (!r || !nick || !bare || !role_parse(role_s, &role) || role == PV_MUC_ROLE_NONE)
+        return NULL;
     if (occupant_by_nick(r, nick) || room_aff(r, bare) == PV_MUC_AFF_OUTCAST) {
         pv_log(PV_LOG_WARN, MUC, "%s/%s is not restored (nick taken or banned meanwhile)", r->jid,
                nick);
-        L->skipped++;
-        return;
+        return NULL;
     }
     /* sessions were saved newest first: added oldest first, they keep that order */
     pv_jid_t *jids[64];
@@ -482,10 +480,8 @@ static void load_occupant(loader_t *L, const pv_el_t *e)
         occupant_add_session(o, jids[k]);
     for (size_t k = 0; k < n; k++)
         pv_jid_free(jids[k]);
-    if (!o) {
-        L->skipped++;
-        return;
-    }
+    if (!o)
+        return NULL;
     for (const session_t *s = o->sessions; s; s = s->next)
         restart_check_add(r, s->jid->full); /* still there? asked once connected */
     if (id && strlen(id) < sizeof o->occupant_id)
@@ -493,7 +489,15 @@ static void load_occupant(loader_t *L, const pv_el_t *e)
     pv_el_t *p = pv_el_child(e, PV_NS_STANZA, "presence");
     if (p)
         occupant_set_presence(o, p);
-    L->occupants++;
+    return o;
+}
+
+static void load_occupant(loader_t *L, const pv_el_t *e)
+{
+    if (restart_occupant_restore(L->room, e))
+        L->occupants++;
+    else
+        L->skipped++;
 }
 
 /* Splits buf into records; every one parsed into recs (owned). NULL and a
@@ -624,6 +628,8 @@ static void load_stored_rooms(pv_el_t *const *recs, size_t n)
 void restart_restore(void)
 {
     rs.armed = true;
+    if (cluster_on())
+        return; /* each room gets its live occupants back when it loads (cluster.c) */
     if (!rs.keep) {
         if (unlink(rs.path) == 0)
             pv_log(PV_LOG_INFO, MUC, "<keep-occupants> is off: removed the saved occupants %s",

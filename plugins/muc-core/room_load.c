@@ -23,6 +23,9 @@
  * see the room as its owner was told it is. With a backend that answers at
  * once (memory, spool, sqlite) nothing ever waits.
  *
+ * With <cluster> (cluster.c) the room's lease is taken before it is read,
+ * and its stored live occupants are put back before its stanzas go on.
+ *
  * Ownership: a load_t belongs to its backend callback (the backend calls it
  * exactly once per room_load, possibly after muc-core shut down); the loads
  * table only borrows it.
@@ -82,6 +85,16 @@ static void absent_add(const char *name)
         pv_log(PV_LOG_WARN, MUC, "out of memory remembering that room %s is not stored", name);
 }
 
+bool rooms_known_absent(const char *name)
+{
+    return absent_has(name);
+}
+
+bool rooms_loading(const char *name)
+{
+    return ready && map_get(&loads, name) != NULL;
+}
+
 void rooms_absent_forget(const char *name)
 {
     if (ready && absent.count)
@@ -109,6 +122,36 @@ static void load_end(load_t *l, bool failed)
 }
 
 static void loaded(int status, const char *error, const pv_store_room_t *sr, void *ud);
+static void read_row(load_t *l);
+
+/* cluster_restore finished: the room's stanzas go on. */
+static void occupants_back(void *ud)
+{
+    load_t *l = ud;
+    if (!muc || !ready) {
+        load_free(l);
+        return;
+    }
+    room_t *r = rooms_get(l->name);
+    if (r && r->pins)
+        r->pins--; /* load_end releases what waits */
+    load_end(l, false);
+    rooms_enforce_cap();
+}
+
+/* cluster_acquire answered: the room is ours to read, or not to be had. */
+static void lease_taken(bool ok, void *ud)
+{
+    load_t *l = ud;
+    if (!muc || !ready) {
+        load_free(l);
+        return;
+    }
+    if (ok)
+        read_row(l);
+    else
+        load_end(l, true);
+}
 
 static void read_row(load_t *l)
 {
@@ -170,6 +213,8 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
             return;
         }
         absent_add(l->name);
+        if (cluster_on())
+            cluster_forget_absent(l->name); /* live occupants of an ended temporary room */
         load_end(l, false);
         return;
     }
@@ -186,6 +231,12 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
         return;
     }
     bool ok = room_arrived(l, sr);
+    if (ok && cluster_on()) { /* its live occupants first (CLUSTER-1) */
+        room_t *r = rooms_get(l->name);
+        room_pin(r); /* stays in memory meanwhile */
+        cluster_restore(r, occupants_back, l);
+        return;
+    }
     load_end(l, !ok);
     if (ok)
         rooms_enforce_cap();
@@ -207,7 +258,10 @@ static void load_start(const char *name, const char *key)
         pv_park_fail(key, "wait", "internal-server-error", "Out of memory");
         return;
     }
-    read_row(l);
+    if (cluster_on())
+        cluster_acquire(name, lease_taken, l); /* CLUSTER-1: ours before it is read */
+    else
+        read_row(l);
 }
 
 /* name@service into buf; false when it does not fit (no such room then). */
@@ -226,6 +280,17 @@ static pv_verdict_t park_for(pv_stanza_ctx_t *ctx, const char *name, const char 
     return v;
 }
 
+/* Presence, IQ sets and messages other than groupchat (voice approvals,
+ * bounces) may change who is in the room, or their role or presence. */
+static bool may_change_occupants(const pv_stanza_ctx_t *ctx)
+{
+    if (ctx->kind == PV_KIND_PRESENCE)
+        return true;
+    if (ctx->kind == PV_KIND_IQ)
+        return !strcmp(ctx->type, "set");
+    return strcmp(ctx->type, "groupchat") != 0;
+}
+
 pv_verdict_t room_gate_handler(pv_stanza_ctx_t *ctx, void *ud)
 {
     (void)ud;
@@ -233,6 +298,8 @@ pv_verdict_t room_gate_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (!name || !muc)
         return PV_PASS;
     room_t *r = rooms_get(name);
+    if (cluster_on() && may_change_occupants(ctx))
+        cluster_mark(name); /* its live occupants are stored after the handlers ran */
     bool busy = pv_park_busy(ctx, ctx->to->bare); /* stanzas ahead: wait behind them */
     if (r && !busy && !r->pins) {
         rooms_touch(r);

@@ -35,6 +35,7 @@ static void fill(pv_stats_t *st, void *ud)
     pv_stats_add(st, "rooms-occupied", "Rooms with occupants", "%zu", occupied);
     pv_stats_add(st, "occupants", "Occupants (nicks in rooms)", "%zu", occupants);
     pv_stats_add(st, "occupant-sessions", "Occupant sessions (client resources)", "%zu", sessions);
+    cluster_stats(st);
 }
 
 int muc_stats_init(void)

@@ -45,6 +45,10 @@ void presence_broadcast(occupant_t *o, const pres_opts_t *opt)
     (void)o;
     (void)opt;
 }
+void cluster_mark(const char *name)
+{
+    (void)name;
+}
 
 /* ---- helpers ---- */
 
