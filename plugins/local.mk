@@ -17,7 +17,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/invite.c plugins/muc-core/register.c plugins/muc-core/reg_approval.c \
 	plugins/muc-core/voice_request.c plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
-	plugins/muc-core/flood.c plugins/muc-core/extensions.c \
+	plugins/muc-core/flood.c plugins/muc-core/throttle.c plugins/muc-core/extensions.c \
 	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
 	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c plugins/muc-core/audit.c \
 	plugins/muc-core/stats.c \
@@ -36,7 +36,7 @@ MUC_TESTS = \
 	tests/muc/test_disco.py tests/muc/test_disco_items_stored.py \
 	tests/muc/test_invite_register_voice.py \
 	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
-	tests/muc/test_room_defaults.py \
+	tests/muc/test_room_defaults.py tests/muc/test_throttle.py \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py tests/muc/test_error_replies.py tests/muc/test_audit_log.py \

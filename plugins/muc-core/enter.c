@@ -88,6 +88,12 @@ pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, boo
 {
     pv_el_t *mucx = pv_el_child(ctx->stanza, NS_MUC, "x");
     bool created = false;
+    /* LIMIT-1: joins per sender, then per room (throttle.c) */
+    pv_verdict_t t = throttle_check(ctx, THR_JOIN, NULL);
+    if (t == PV_PASS)
+        t = throttle_check(ctx, THR_ROOM_JOIN, ctx->to->node);
+    if (t != PV_PASS)
+        return t;
     if (!r) {
         if (!create_allowed(ctx->from))
             return refuse(ctx, "cancel", "not-allowed",

@@ -145,6 +145,13 @@ pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         }
         to[n++] = j;
     }
+    /* LIMIT-1: each invitation takes a token; none is sent unless all may go */
+    for (size_t k = 0; k < n; k++)
+        if (!throttle_allow(THR_INVITE, r->name, ctx->from->bare) &&
+            !pv_is_sadmin(ctx->from->bare)) {
+            v = throttle_refuse(ctx, THR_INVITE);
+            goto out;
+        }
     /* invitees made members of a stored room are stored first */
     pv_store_aff_t items[32];
     size_t naffs = 0;

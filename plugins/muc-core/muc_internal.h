@@ -497,8 +497,35 @@ pv_muc_role_t api_occupant_role(const pv_muc_occupant_t *o);
 pv_muc_aff_t api_occupant_affiliation(const pv_muc_occupant_t *o);
 void api_message_skip(pv_muc_message_event_t *ev, size_t i);
 
-/* flood.c: per-occupant rate limit; true when the message may go out */
+/* flood.c: the token bucket of every rate limit (burst at once, refilled at
+ * per_minute; burst <= 0: no limit), and the per-occupant message limit;
+ * true when the message may go out */
+typedef struct bucket {
+    double tokens;
+    int64_t last_us; /* 0: never used (full) */
+} bucket_t;
+void bucket_refill(bucket_t *b, long burst, long per_minute, int64_t now_us);
+bool bucket_take(bucket_t *b, long burst, long per_minute, int64_t now_us);
 bool flood_allow(occupant_t *o);
+
+/* throttle.c (LIMIT-1): <throttle> limits per sender, room and occupant.
+ * configure: 0, or -1 logged (FILE:LINE; old limits kept). allow: takes a
+ * token for (room, bare) of that kind (either may be NULL). check: PV_PASS,
+ * or the resource-constraint refusal (service admins always pass). */
+typedef enum {
+    THR_JOIN,
+    THR_ROOM_JOIN,
+    THR_PRESENCE,
+    THR_NICK,
+    THR_INVITE,
+    THR_VOICE,
+    THR_COUNT
+} throttle_t;
+int throttle_configure(const pv_config_t *cfg);
+void throttle_free(void);
+bool throttle_allow(throttle_t k, const char *room, const char *bare);
+pv_verdict_t throttle_refuse(pv_stanza_ctx_t *ctx, throttle_t k);
+pv_verdict_t throttle_check(pv_stanza_ctx_t *ctx, throttle_t k, const char *room);
 
 /* extensions.c: affiliations, roles and config fields contributed by plugins */
 #define EXT_MAX_FIELDS 16

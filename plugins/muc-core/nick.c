@@ -23,6 +23,9 @@ pv_verdict_t nick_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s, const ch
     if (!room_cfg_bool(r, CF_CHANGENICK))
         return refuse(ctx, "modify", "not-acceptable",
                       "This room does not allow changing nicknames");
+    pv_verdict_t t = throttle_check(ctx, THR_NICK, r->name); /* LIMIT-1 */
+    if (t != PV_PASS)
+        return t;
     static const int c303[] = {303, 0};
     static const int self110[] = {110, 0};
     pv_muc_role_t role = o->role;

@@ -59,6 +59,7 @@ static const char *const known[] = {"create",
                                     "room-defaults",
                                     "admin-only-fields",
                                     "cluster",
+                                    "throttle",
                                     NULL};
 
 static void free_allow(char **allow)
@@ -118,7 +119,8 @@ static int read_config(const pv_config_t *cfg, muc_state_t *into)
 static int muc_reconfigure(void *state, const pv_config_t *cfg)
 {
     muc_state_t *m = state, fresh = {0};
-    if (read_config(cfg, &fresh) < 0 || room_defaults_configure(cfg) < 0) {
+    if (read_config(cfg, &fresh) < 0 || room_defaults_configure(cfg) < 0 ||
+        throttle_configure(cfg) < 0) {
         free_allow(fresh.allow);
         free(fresh.occupant_id_secret);
         pv_log(PV_LOG_ERROR, MUC, "new configuration refused: keeping the old one");
@@ -161,7 +163,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
         return -1;
     map_init(&muc->rooms, false);
     *state = muc;
-    if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 || multicast_init(cfg) < 0 ||
+    if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
+        throttle_configure(cfg) < 0 /* LIMIT-1 */ || multicast_init(cfg) < 0 ||
         events_init() < 0 || api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
         notices_init() < 0 /* join/leave/rename texts, notices.c */)
         goto fail;
@@ -233,6 +236,7 @@ static void muc_shutdown(void *state)
     free_allow(m->allow);
     free(m->occupant_id_secret);
     room_defaults_free();
+    throttle_free();
     free(m);
     muc = NULL;
 }

@@ -23,6 +23,9 @@ pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
     if (mucx) {
         bool changed = !same_text(o->presence, ctx->stanza, "show") ||
                        !same_text(o->presence, ctx->stanza, "status");
+        if (changed && !throttle_allow(THR_PRESENCE, r->name, o->bare) &&
+            !pv_is_sadmin(o->bare)) /* LIMIT-1: the room hears no more of it for now */
+            return throttle_refuse(ctx, THR_PRESENCE);
         if (changed) /* only show, status and the like: never the password */
             occupant_set_presence(o, ctx->stanza);
         enter_resync(r, s, mucx); /* that session: the room's state, its new presence */
@@ -38,6 +41,9 @@ pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
         }
         return PV_HANDLED;
     }
+    pv_verdict_t t = throttle_check(ctx, THR_PRESENCE, r->name); /* LIMIT-1 */
+    if (t != PV_PASS)
+        return t;
     occupant_set_presence(o, ctx->stanza); /* logs when out of memory */
     pres_opts_t opt = {.self_codes = self110};
     presence_broadcast(o, &opt);

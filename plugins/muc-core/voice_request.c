@@ -108,6 +108,9 @@ pv_verdict_t voice_request_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form
         return refuse(ctx, "modify", "not-acceptable",
                       o->role == PV_MUC_ROLE_VISITOR ? "This room does not accept voice requests"
                                                      : "You already have voice in this room");
+    pv_verdict_t t = throttle_check(ctx, THR_VOICE, r->name); /* LIMIT-1 */
+    if (t != PV_PASS)
+        return t;
     ask_moderators(r, o);
     return PV_HANDLED;
 }
