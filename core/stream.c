@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <palaver/log.h>
+#include <palaver/router.h>
 #include <palaver/util.h>
 
 #include "metrics.h"
@@ -94,6 +95,8 @@ static struct {
     ev_timer retry, keep, closing;
     void (*shutdown_done)(void);
     bool shutting_down;
+    unsigned holds;     /* pv_connect_hold()s not released yet */
+    bool start_pending; /* stream_start found a hold: connect at the last release */
     bool in_feed;          /* inside xs_feed: the parser must not be freed now */
     char pending_why[512]; /* a reconnect requested from inside xs_feed */
 } S = {.fd = -1};
@@ -683,8 +686,30 @@ int stream_start(const pv_settings_t *s)
     ev_init(&S.retry, on_retry);
     ev_init(&S.keep, on_keepalive);
     ev_init(&S.closing, on_closing_timeout);
+    if (S.holds) {
+        pv_log(PV_LOG_INFO, WHO, "not connecting to %s:%d yet: a plugin holds the connection back",
+               S.host, S.port);
+        S.start_pending = true;
+        return 0;
+    }
     start_connect();
     return 0;
+}
+
+void pv_connect_hold(void)
+{
+    S.holds++;
+}
+
+void pv_connect_release(void)
+{
+    if (!S.holds || --S.holds || !S.start_pending)
+        return;
+    S.start_pending = false;
+    if (!S.shutting_down && pv_loop()) {
+        pv_log(PV_LOG_INFO, WHO, "connecting to %s:%d now", S.host, S.port);
+        start_connect();
+    }
 }
 
 void stream_shutdown(void (*done)(void))

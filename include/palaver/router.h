@@ -198,6 +198,16 @@ int pv_send_prepared(const pv_prepared_t *p, const char *to);
 
 void pv_prepared_free(pv_prepared_t *p);
 
+/* ---- Holding the connection back (ABI 1.3) ----
+ * A plugin that must first learn whether this process may serve the domain
+ * at all (a standby instance waiting for an active one's place) calls
+ * pv_connect_hold() from its init: the core then does not connect to the
+ * server until every hold was given back with pv_connect_release() (from
+ * the event loop, at any later time). Holds taken once connected only
+ * count for the next connection. Unbalanced releases are ignored. */
+void pv_connect_hold(void);
+void pv_connect_release(void);
+
 /* Ownership of pv_stanza_ctx_t.err_extra (appended note): after a PV_ERROR
  * verdict the core copies err_extra into the <error/> it sends. When
  * err_extra is the root of its own tree (pv_el_new, pv_el_clone), the core

@@ -35,6 +35,15 @@
  * "Dropped" means taken out of memory silently: its occupants stay stored,
  * for the next owner.
  *
+ * Slots (<slots>N</slots>, for servers that route a domain to N fixed
+ * connections, as ejabberd's domain_balancing does): an instance connects
+ * only once it holds one of N slot leases (named ":slot:K", a name no room
+ * can have), so N instances are active and the others wait, trying every
+ * heartbeat; when an active one dies its slot lease expires, a waiting
+ * instance takes it, connects, and the server gives it the free place with
+ * exactly the dead one's rooms. Without <slots> an instance connects at once
+ * (Prosody refuses a second connection: the others retry as hot standbys).
+ *
  * Live occupants are stored as they change (join, leave, nick, role,
  * presence): a stanza that may change them marks its room (the room gate,
  * and occupant_remove for the departures of timers); at the end of the
@@ -51,6 +60,7 @@
 #include "muc_internal.h"
 #include <ev.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +106,13 @@ static struct {
     double renew_sent, last_ok; /* ev_now of the renew in flight, of the last good one's send */
     bool failing;
     size_t takeovers, lost, asked;
+    long slots;          /* <slots>: 0, connect at once */
+    long slot;           /* the slot held (1..slots), 0: none yet */
+    bool slot_trying;    /* an acquire of a slot in flight */
+    bool slot_waiting;   /* "waiting for a slot" was logged */
 } cl;
 
-static const char *const known[] = {"instance", "lease-time", "heartbeat", NULL};
+static const char *const known[] = {"instance", "lease-time", "heartbeat", "slots", NULL};
 
 bool cluster_on(void)
 {
@@ -138,8 +152,9 @@ int cluster_configure(const pv_config_t *cfg)
                                "<cluster> needs <instance>: a name (at most 200 bytes) unique "
                                "among the instances that share the database, e.g. "
                                "<instance>muc1</instance>");
-    long lease = 0, beat = 0;
-    if (pv_config_int(c, "lease-time", 10, 2, 3600, MUC, &lease) < 0 ||
+    long lease = 0, beat = 0, slots = 0;
+    if (pv_config_int(c, "slots", 0, 0, 1000, MUC, &slots) < 0 ||
+        pv_config_int(c, "lease-time", 10, 2, 3600, MUC, &lease) < 0 ||
         pv_config_int(c, "heartbeat", lease / 3 > 0 ? lease / 3 : 1, 1, 1200, MUC, &beat) < 0)
         return -1;
     if (beat * 2 > lease)
@@ -160,6 +175,9 @@ int cluster_configure(const pv_config_t *cfg)
     }
     cl.lease_s = lease;
     cl.heartbeat_s = beat;
+    cl.slots = slots;
+    if (slots)
+        pv_connect_hold(); /* until a slot is ours (slot_try) */
     cl.on = true;
     map_init(&cl.held, false);
     map_init(&cl.crooms, false);
@@ -559,6 +577,79 @@ void cluster_acquire(const char *name, void (*done)(bool ok, void *ud), void *ud
     try_acquire(a);
 }
 
+/* ---- slots ---- */
+
+static void slot_name(char *buf, size_t size, long k)
+{
+    snprintf(buf, size, ":slot:%ld", k);
+}
+
+static void slot_try_from(long k);
+
+static void slot_answer(int status, const char *error, int64_t epoch, const char *holder,
+                        void *ud)
+{
+    (void)epoch;
+    long k = (long)(intptr_t)ud;
+    if (!cl.on || !muc)
+        return;
+    if (status == PV_STORE_OK) {
+        cl.slot_trying = false;
+        cl.slot = k;
+        cl.slot_waiting = false;
+        pv_log(PV_LOG_INFO, MUC, "cluster instance %s holds slot %ld of %ld: connecting",
+               cl.instance, k, cl.slots);
+        pv_connect_release();
+        return;
+    }
+    if (status != PV_STORE_EBUSY) {
+        cl.slot_trying = false;
+        pv_log(PV_LOG_WARN, MUC, "taking a slot failed: %s", error ? error : "unknown error");
+        return;
+    }
+    if (k < cl.slots) {
+        slot_try_from(k + 1);
+        return;
+    }
+    cl.slot_trying = false;
+    if (!cl.slot_waiting)
+        pv_log(PV_LOG_INFO, MUC,
+               "cluster instance %s: all %ld slots are held (the last by %s): waiting as a "
+               "standby",
+               cl.instance, cl.slots, holder ? holder : "another instance");
+    cl.slot_waiting = true;
+}
+
+static void slot_try_from(long k)
+{
+    void *h;
+    const pv_store_t *st = store(&h);
+    char name[32];
+    if (!st)
+        return;
+    slot_name(name, sizeof name, k);
+    cl.slot_trying = true;
+    st->lease_acquire(h, name, cl.instance, (int)(cl.lease_s * 1000), slot_answer,
+                      (void *)(intptr_t)k);
+}
+
+/* A lease the renewal lists as lost: our slot's, or a room's. */
+static bool slot_lost(const char *name)
+{
+    char mine[32];
+    if (!cl.slot)
+        return false;
+    slot_name(mine, sizeof mine, cl.slot);
+    if (strcmp(name, mine) != 0)
+        return name[0] == ':'; /* an older slot of ours: nothing to do */
+    pv_log(PV_LOG_ERROR, MUC,
+           "slot %ld went to another instance while this one was connected (our lease "
+           "expired): two connections may now claim it; restart this instance",
+           cl.slot);
+    cl.slot = 0;
+    return true;
+}
+
 /* ---- the heartbeat ---- */
 
 static void drop_all(const char *why)
@@ -593,6 +684,8 @@ static void renewed(int status, const char *error, const char *const *lost, size
     ev_timer_set(&cl.deadline, left > 0. ? left : 0., 0.);
     ev_timer_start(loop, &cl.deadline);
     for (size_t i = 0; i < nlost; i++) {
+        if (slot_lost(lost[i]))
+            continue;
         cl.lost++;
         drop(lost[i], "another instance took it after its lease expired");
     }
@@ -627,6 +720,8 @@ static void on_beat(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     double t = ev_now(loop);
     release_unused();
+    if (cl.slots && !cl.slot && !cl.slot_trying)
+        slot_try_from(1); /* a standby: is a place free now? */
     void *h;
     const pv_store_t *st = store(&h);
     if (st && !cl.renewing) {
@@ -669,6 +764,8 @@ int cluster_start(void)
     ev_prepare_start(loop, &cl.flush);
     st->lease_watch(h, cl.instance, on_asked, NULL);
     cl.started = true;
+    if (cl.slots)
+        slot_try_from(1);
     pv_log(PV_LOG_INFO, MUC, "cluster instance %s: leases of %ld s renewed every %ld s",
            cl.instance, cl.lease_s, cl.heartbeat_s);
     return 0;
@@ -713,6 +810,11 @@ void cluster_shutdown(void)
     }
     while ((e = map_first(&cl.held, &i)))
         release(e->key);
+    if (cl.slot) { /* a standby can take our place at once */
+        char name[32];
+        slot_name(name, sizeof name, cl.slot);
+        release(name);
+    }
     map_clear(&cl.held);
     map_clear(&cl.crooms);
     free(cl.marked);

@@ -31,12 +31,15 @@ PING = "<ping xmlns='urn:xmpp:ping'/>"
 LEASE = 2   # seconds: short, so that a dead instance's rooms move quickly here
 
 
-def instance(name, check_timeout=0):
+def instance(name, check_timeout=0, slots=0, connect=True):
     cfg = ('<cluster><instance>%s</instance><lease-time>%d</lease-time>'
-           '<heartbeat>1</heartbeat></cluster>'
-           '<restart-check-timeout>%d</restart-check-timeout>' % (name, LEASE, check_timeout))
-    m = StoreMUC('pgsql', backend_xml=BACKEND, muc_config=cfg)
-    m.r.wait_log('stream: connected to ')
+           '<heartbeat>1</heartbeat>%s</cluster>'
+           '<restart-check-timeout>%d</restart-check-timeout>'
+           % (name, LEASE, '<slots>%d</slots>' % slots if slots else '', check_timeout))
+    m = StoreMUC('pgsql', backend_xml=BACKEND, muc_config=cfg, start=False)
+    m.r.start(accept=connect)
+    if connect:
+        m.r.wait_log('stream: connected to ')
     return m
 
 
@@ -191,6 +194,41 @@ def test_cluster_5_clean_stop_hands_rooms_over_at_once():
         assert reflected_to(got) == [A, B], describe(got) + '\n' + log_of(b)
         assert took < 1.5, 'waited %.1f s for a released lease' % took
     finally:
+        b.stop()
+
+
+def test_cluster_6_slots_a_standby_connects_only_when_a_place_frees():
+    """<slots>1</slots>: the first instance takes the slot and connects; the
+    second waits without connecting (a server such as ejabberd would give a
+    connection beyond its slots nothing); after a kill -9 of the first, the
+    second takes the slot once its lease expired, connects and serves the
+    room with its occupants."""
+    a = instance('a', slots=1)
+    b = instance('b', slots=1, connect=False)
+    try:
+        wait_log(a, 'cluster instance a holds slot 1 of 1: connecting')
+        set_up_room(a, 'slotted')
+        wait_log(b, 'cluster instance b: all 1 slots are held (the last by a): waiting as a standby')
+        b.r.listener.settimeout(0.5)
+        try:
+            b.r.listener.accept()
+            raise AssertionError('the standby connected while the slot was held')
+        except OSError:
+            pass
+        a.r.proc.kill()
+        a.r.proc.wait()
+        t0 = time.monotonic()
+        b.r.conn = b.r.wait_connection(timeout=LEASE + 5)
+        took = time.monotonic() - t0
+        assert took < LEASE + 2.5, 'the standby connected %.1f s after the kill' % took
+        assert 'cluster instance b holds slot 1 of 1: connecting' in b.r.stderr(), log_of(b)
+        got = b.groupchat(A, 'slotted', 'the standby serves')
+        assert reflected_to(got) == [A, B], describe(got) + '\n' + log_of(b)
+    finally:
+        try:
+            a.r._cleanup()
+        except Exception:
+            pass
         b.stop()
 
 
