@@ -43,3 +43,9 @@ EXTRA_DIST += tests/integration/test_cluster_routing.py
 check-servers:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(filter tests/integration/%,$(TESTS))'
 .PHONY: check-servers
+
+# Several instances on one domain (CLUSTER-1) behind real servers with a
+# private PostgreSQL: a Prosody hot standby taking over after kill -9, a
+# PostgreSQL restart, ejabberd's fixed slots with a standby.
+TESTS += tests/integration/test_cluster_failover.py
+EXTRA_DIST += tests/integration/test_cluster_failover.py
