@@ -20,6 +20,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/flood.c plugins/muc-core/throttle.c plugins/muc-core/extensions.c \
 	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
 	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c plugins/muc-core/audit.c \
+	plugins/muc-core/adhoc_service_admin.c plugins/muc-core/unused_rooms.c \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
@@ -37,6 +38,7 @@ MUC_TESTS = \
 	tests/muc/test_invite_register_voice.py \
 	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
 	tests/muc/test_room_defaults.py tests/muc/test_throttle.py \
+	tests/muc/test_adhoc_service_admin.py \
 	tests/muc/test_roster_property.py \
 	tests/muc/test_moderation.py tests/muc/test_admin.py tests/muc/test_owner_ops.py \
 	tests/muc/test_multicast.py tests/muc/test_error_replies.py tests/muc/test_audit_log.py \

@@ -44,6 +44,12 @@ EXTRA_DIST += tests/integration/test_prosody_game.py tests/integration/test_pros
 TESTS += tests/integration/test_prosody_room_defaults.py
 EXTRA_DIST += tests/integration/test_prosody_room_defaults.py
 
+# Throttles (LIMIT-1) and the service admin commands beyond ADHOC-1
+# (ADHOC-2) with real clients through a real Prosody (skipped when prosody
+# is not installed).
+TESTS += tests/integration/test_prosody_throttle_admin.py
+EXTRA_DIST += tests/integration/test_prosody_throttle_admin.py
+
 # A second client library: aioxmpp's own MUC API (aioclient.py) through a
 # real Prosody (skipped when prosody or python3-aioxmpp is not installed).
 TESTS += tests/integration/test_prosody_aioxmpp.py

@@ -273,8 +273,9 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (!c || strcmp(c->name, "command"))
         return PV_PASS;
     const char *node = pv_el_attr(c, "node");
-    if (!node || (strcmp(node, NODE_LIST) && strcmp(node, NODE_DESTROY) &&
-                  strcmp(node, NODE_ANNOUNCE) && strcmp(node, NODE_STATS)))
+    if (!node ||
+        (strcmp(node, NODE_LIST) && strcmp(node, NODE_DESTROY) && strcmp(node, NODE_ANNOUNCE) &&
+         strcmp(node, NODE_STATS) && !adhoc_admin_known(node) /* adhoc_service_admin.c */))
         return refuse(ctx, "cancel", "item-not-found", "No such command");
     if (!pv_is_sadmin(ctx->from->bare))
         return refuse(ctx, "auth", "forbidden", "Only service administrators may run this command");
@@ -295,6 +296,8 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
         snprintf(sid, sizeof sid, "%.23s", given);
     else
         pv_random_id(sid, 16);
+    if (adhoc_admin_known(node))
+        return adhoc_admin_run(ctx, c, node, sid);
     if (!strcmp(node, NODE_LIST))
         return list_rooms(ctx, sid);
     if (!strcmp(node, NODE_STATS))
@@ -337,6 +340,8 @@ pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
         pv_el_set_attr(it, "node", nodes[i][0]);
         pv_el_set_attr(it, "name", nodes[i][1]);
     }
+    if (pv_is_sadmin(ctx->from->bare))
+        adhoc_admin_items(q);
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;

@@ -34,6 +34,7 @@ typedef struct admin_op {
     char *actor_bare; /* the actor's bare JID (for the log) */
     change_t *c;
     size_t n;
+    pv_el_t *result; /* the reply when it is not an empty result (service commands), or NULL */
 } admin_op_t;
 
 static void op_free(admin_op_t *op)
@@ -50,6 +51,7 @@ static void op_free(admin_op_t *op)
     free(op->actor_nick);
     free(op->actor_bare);
     pv_el_free(op->iq);
+    pv_el_free(op->result);
     free(op);
 }
 
@@ -347,7 +349,7 @@ static void apply(admin_op_t *op)
         if (t[i].code)
             evict_tell_self(t[i].o, t[i].code, op->actor_nick, t[i].reason);
     /* 2. the actor */
-    pv_el_t *res = pv_iq_result_new(op->iq);
+    pv_el_t *res = op->result ? pv_el_clone(op->result) : pv_iq_result_new(op->iq);
     if (res) {
         pv_send(res);
         pv_el_free(res);
@@ -401,7 +403,7 @@ static void stored(int status, const char *error, void *ud)
     op_free(op);
 }
 
-static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
+static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q, const pv_el_t *result)
 {
     size_t n = 0;
     for (pv_el_t *it = pv_el_child(q, NS_MUC_ADMIN, "item"); it;
@@ -411,7 +413,8 @@ static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
         return refuse(ctx, "modify", "bad-request", "Nothing to change: no <item/>");
     admin_op_t *op = calloc(1, sizeof *op);
     if (!op || !(op->c = calloc(n, sizeof *op->c)) || !(op->room = xstrdup(r->name)) ||
-        !(op->iq = pv_el_clone(ctx->stanza)) || !(op->actor_bare = xstrdup(ctx->from->bare))) {
+        !(op->iq = pv_el_clone(ctx->stanza)) || !(op->actor_bare = xstrdup(ctx->from->bare)) ||
+        (result && !(op->result = pv_el_clone(result)))) {
         op_free(op);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
@@ -472,5 +475,11 @@ pv_verdict_t admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         return refuse(ctx, "modify", "bad-request", "Expected a muc#admin <query/>");
     if (!strcmp(ctx->type, "get"))
         return get_list(ctx, r, q);
-    return set_items(ctx, r, q);
+    return set_items(ctx, r, q, NULL);
+}
+
+pv_verdict_t admin_set_for_command(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q,
+                                   const pv_el_t *result)
+{
+    return set_items(ctx, r, q, result);
 }

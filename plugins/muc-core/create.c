@@ -139,6 +139,8 @@ typedef struct cfg_op {
     char *vals[CF_COUNT];     /* submitted values (owned), NULL: unchanged */
     bool persistent;          /* stored as persistent; else deleted (or never stored) */
     ext_cfg_undo_t *ext_undo; /* other plugins' fields as they were (owned) */
+    pv_el_t *x;               /* copy of the submitted form (owned) */
+    pv_el_t *result;          /* the reply when not an empty result (service commands), or NULL */
 } cfg_op_t;
 
 static void cfg_op_free(cfg_op_t *op)
@@ -150,6 +152,8 @@ static void cfg_op_free(cfg_op_t *op)
     ext_config_undo_free(op->ext_undo);
     free(op->room);
     pv_el_free(op->iq);
+    pv_el_free(op->x);
+    pv_el_free(op->result);
     free(op);
 }
 
@@ -171,13 +175,12 @@ static void cfg_apply(cfg_op_t *op)
     r->locked = false;
     if (!op->persistent)
         r->stored = false;
-    pv_el_t *res = pv_iq_result_new(op->iq);
+    pv_el_t *res = op->result ? pv_el_clone(op->result) : pv_iq_result_new(op->iq);
     if (res) {
         pv_send(res);
         pv_el_free(res);
     }
-    pv_el_t *q = pv_el_child(op->iq, NS_MUC_OWNER, "query");
-    pv_el_t *x = q ? pv_el_child(q, PV_NS_DATA, "x") : NULL;
+    pv_el_t *x = op->x;
     r->busy++;
     audit_config(r, op->iq, old, x);
     if (x)
@@ -212,10 +215,11 @@ static void cfg_stored(bool ok, void *ud)
     cfg_op_free(op);
 }
 
-static pv_verdict_t submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
+pv_verdict_t config_submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const pv_el_t *result)
 {
     cfg_op_t *op = calloc(1, sizeof *op);
-    if (!op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza))) {
+    if (!op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza)) ||
+        !(op->x = pv_el_clone(x)) || (result && !(op->result = pv_el_clone(result)))) {
         cfg_op_free(op);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
@@ -313,5 +317,5 @@ pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
     }
     if (!t || strcmp(t, "submit"))
         return refuse(ctx, "modify", "bad-request", "The form must be of type submit or cancel");
-    return submit(ctx, r, x);
+    return config_submit(ctx, r, x, NULL);
 }

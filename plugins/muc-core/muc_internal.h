@@ -306,6 +306,10 @@ bool create_allowed(const pv_jid_t *who);
 room_t *create_room(const char *name, const pv_jid_t *creator, bool locked);
 pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
 void config_form_build(const room_t *r, pv_el_t *query);
+/* A submitted configuration form x for r by ctx's sender (stored, applied,
+ * announced); the reply is `result` (copied) instead of an empty IQ result
+ * when non-NULL. */
+pv_verdict_t config_submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const pv_el_t *result);
 
 /* message handlers */
 pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud);     /* groupchat, invite */
@@ -348,6 +352,10 @@ void iq_forward_reset(void);
 
 /* admin.c: the muc#admin IQ (XEP-0045 §8, §9, §10.5): lists and changes */
 pv_verdict_t admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
+/* The changes of a muc#admin <query/> q by ctx's sender, answered with
+ * `result` (copied) instead of an empty IQ result (service commands). */
+pv_verdict_t admin_set_for_command(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q,
+                                   const pv_el_t *result);
 /* Sets a reason kept with an affiliation (NULL clears). */
 void room_aff_reason_set(room_t *r, const char *bare, const char *reason);
 const char *room_aff_reason(const room_t *r, const char *bare);
@@ -372,6 +380,21 @@ pv_verdict_t owner_destroy(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *destroy);
 /* adhoc.c: XEP-0050 commands for service admins */
 pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud); /* the command list */
+/* adhoc_service_admin.c (ADHOC-2): more commands for service admins.
+ * known: the node is one of them; run: executes it (the sender is a service
+ * admin; sid is the session id); items: adds them to a command list. */
+bool adhoc_admin_known(const char *node);
+pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node,
+                             const char *sid);
+void adhoc_admin_items(pv_el_t *query);
+/* unused_rooms.c (ADHOC-2): destroy-unused-rooms. init notes the start-up
+ * time (rooms without an archived message count as used then); run: a
+ * submitted form's days (text) and dry-run, answered when the work is done
+ * (the stanza is parked meanwhile); shutdown frees the jobs. */
+void unused_rooms_init(void);
+pv_verdict_t unused_rooms_run(pv_stanza_ctx_t *ctx, const char *days, bool dry_run,
+                              const char *sid);
+void unused_rooms_shutdown(void);
 
 /* stats.c: rooms and occupants for the statistics (palaver/stats.h) */
 int muc_stats_init(void);

@@ -170,6 +170,7 @@ static int muc_init(const pv_config_t *cfg, void **state)
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
+    unused_rooms_init(); /* ADHOC-2: rooms without an archive count as used from now */
     if (restart_configure(cfg) < 0 || tomb_configure(cfg) < 0) /* RESTART-1, TOMB-1 */
         goto fail;
     if (hibernate_configure(cfg) < 0) /* LAZY-1: unused rooms leave memory */
@@ -237,6 +238,7 @@ static void muc_shutdown(void *state)
     free(m->occupant_id_secret);
     room_defaults_free();
     throttle_free();
+    unused_rooms_shutdown();
     free(m);
     muc = NULL;
 }

@@ -190,8 +190,8 @@ bool throttle_allow(throttle_t k, const char *room, const char *bare)
     if (buckets.count >= sweep_at)
         sweep(now);
     char key[8192];
-    int n = snprintf(key, sizeof key, "%c\x1f%s\x1f%s", '0' + k, room ? room : "",
-                     bare ? bare : "");
+    int n =
+        snprintf(key, sizeof key, "%c\x1f%s\x1f%s", '0' + k, room ? room : "", bare ? bare : "");
     if (n < 0 || (size_t)n >= sizeof key)
         return true; /* longer than any JID pair: nothing to count */
     bucket_t *b = map_get(&buckets, key);

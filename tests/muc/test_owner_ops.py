@@ -276,7 +276,9 @@ def test_adhoc_1_commands_discoverable_by_service_admins():
         res = m.iq(ROOT, DOMAIN, 'get', q, id_='cmds')
         nodes = {i.get('node') for i in res.iter('{%s}item' % NS['disco_items'])}
         assert nodes == {'http://jabber.org/protocol/admin#' + n
-                         for n in ('list-rooms', 'destroy-room', 'announce', 'get-statistics')}, tostring(res)
+                         for n in ('list-rooms', 'destroy-room', 'announce', 'get-statistics',
+                                   'set-room-affiliation', 'list-room-occupants',
+                                   'edit-room-config', 'destroy-unused-rooms')}, tostring(res)
         res = m.iq(A, DOMAIN, 'get', q, id_='cmds2')
         assert res.get('type') == 'result' and not list(res.iter('{%s}item' % NS['disco_items']))
         res = m.iq(A, DOMAIN, 'get', "<query xmlns='%s'/>" % NS['disco_info'], id_='info')

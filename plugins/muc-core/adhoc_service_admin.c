@@ -1,0 +1,327 @@
+/*
+ * adhoc_service_admin.c (ADHOC-2): XEP-0050 commands on the service JID for
+ * service admins, beside adhoc.c's list, destroy, announce and statistics:
+ *
+ *   set-room-affiliation  any room, any JID: owner, admin, member, none, outcast
+ *   list-room-occupants   nick, real JID, role and affiliation of each
+ *   edit-room-config      the room's own configuration form, submitted back
+ *   destroy-unused-rooms  the stored rooms unused for N days (unused_rooms.c)
+ *
+ * adhoc.c checks the sender (service admins only, others get forbidden),
+ * handles `cancel` and hands these nodes here. Each command is stateless
+ * like adhoc.c's: the first stage asks for the room (and what else it
+ * needs); the submitted form completes it. edit-room-config has one more
+ * stage: the room's configuration form (config_form_build, the owner's form
+ * with every plugin's fields) with a hidden `room` field, which the admin
+ * submits back. The work itself is the owner's and the admin's IQs' code
+ * (admin.c, create.c) run as the service admin (who owns every room), so
+ * the changes are stored, announced and audited exactly as theirs; only the
+ * reply differs: the command's `completed` result.
+ *
+ * Rooms load on demand (LAZY-1): a stored room not in memory is loaded with
+ * rooms_need first, and the command comes back once it is there.
+ */
+#include "muc_internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_COMMANDS "http://jabber.org/protocol/commands"
+#define NS_ADMIN "http://jabber.org/protocol/admin"
+#define NODE_SETAFF NS_ADMIN "#set-room-affiliation"
+#define NODE_OCCUPANTS NS_ADMIN "#list-room-occupants"
+#define NODE_EDITCFG NS_ADMIN "#edit-room-config"
+#define NODE_UNUSED NS_ADMIN "#destroy-unused-rooms"
+
+static const char *const nodes[][2] = {{NODE_SETAFF, "Set an affiliation in a room"},
+                                       {NODE_OCCUPANTS, "List a room's occupants"},
+                                       {NODE_EDITCFG, "Edit a room's configuration"},
+                                       {NODE_UNUSED, "Destroy the rooms unused for N days"}};
+#define NNODES (sizeof nodes / sizeof nodes[0])
+
+bool adhoc_admin_known(const char *node)
+{
+    for (size_t i = 0; node && i < NNODES; i++)
+        if (!strcmp(node, nodes[i][0]))
+            return true;
+    return false;
+}
+
+void adhoc_admin_items(pv_el_t *query)
+{
+    for (size_t i = 0; i < NNODES; i++) {
+        pv_el_t *it = pv_el_add(query, PV_NS_DISCO_ITEMS, "item");
+        if (!it)
+            return;
+        pv_el_set_attr(it, "jid", pv_service_domain());
+        pv_el_set_attr(it, "node", nodes[i][0]);
+        pv_el_set_attr(it, "name", nodes[i][1]);
+    }
+}
+
+/* ---- forms ---- */
+
+static pv_el_t *add_field(pv_el_t *x, const char *var, const char *type, const char *label,
+                          const char *value)
+{
+    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
+    if (!f || pv_el_set_attr(f, "var", var) < 0 || (type && pv_el_set_attr(f, "type", type) < 0) ||
+        (label && pv_el_set_attr(f, "label", label) < 0) ||
+        (value && !pv_el_add_text_child(f, PV_NS_DATA, "value", value)))
+        return NULL;
+    return f;
+}
+
+static const char *form_value(const pv_el_t *x, const char *var)
+{
+    for (pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL; f;
+         f = pv_el_next(f, PV_NS_DATA, "field")) {
+        const char *v = pv_el_attr(f, "var");
+        if (v && !strcmp(v, var))
+            return pv_el_child_text(f, PV_NS_DATA, "value");
+    }
+    return NULL;
+}
+
+/* An IQ result holding <command node sessionid status/>; *cmd set. Caller
+ * frees; NULL when out of memory. */
+static pv_el_t *command_reply(const pv_el_t *iq, const char *node, const char *sid,
+                              const char *status, pv_el_t **cmd)
+{
+    pv_el_t *res = pv_iq_result_new(iq);
+    *cmd = res ? pv_el_add(res, NS_COMMANDS, "command") : NULL;
+    if (!*cmd || pv_el_set_attr(*cmd, "node", node) < 0 ||
+        pv_el_set_attr(*cmd, "sessionid", sid) < 0 || pv_el_set_attr(*cmd, "status", status) < 0) {
+        pv_el_free(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* The `completed` reply with an info note, for the IQ ctx answers. */
+static pv_el_t *completed_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
+                                const char *note)
+{
+    pv_el_t *cmd, *res = command_reply(ctx->stanza, node, sid, "completed", &cmd);
+    pv_el_t *n = res ? pv_el_add_text_child(cmd, NS_COMMANDS, "note", note) : NULL;
+    if (!n || pv_el_set_attr(n, "type", "info") < 0) {
+        pv_el_free(res);
+        return NULL;
+    }
+    return res;
+}
+
+static pv_verdict_t send_and_free(pv_stanza_ctx_t *ctx, pv_el_t *res)
+{
+    if (!res)
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    pv_send(res);
+    pv_el_free(res);
+    return PV_HANDLED;
+}
+
+/* A new form of type `form` in an `executing` reply with a complete action;
+ * *x set. Caller frees; NULL when out of memory. */
+static pv_el_t *form_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
+                           const char *title, pv_el_t **x)
+{
+    pv_el_t *cmd, *res = command_reply(ctx->stanza, node, sid, "executing", &cmd);
+    pv_el_t *actions = res ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
+    *x = actions ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    if (!*x || pv_el_set_attr(actions, "execute", "complete") < 0 ||
+        !pv_el_add(actions, NS_COMMANDS, "complete") || pv_el_set_attr(*x, "type", "form") < 0 ||
+        !pv_el_add_text_child(*x, PV_NS_DATA, "title", title) ||
+        !add_field(*x, "FORM_TYPE", "hidden", NULL, NS_ADMIN)) {
+        pv_el_free(res);
+        return NULL;
+    }
+    return res;
+}
+
+static bool add_room_field(pv_el_t *x)
+{
+    pv_el_t *f = add_field(x, "room", "jid-single", "Room", NULL);
+    return f && pv_el_add(f, PV_NS_DATA, "required");
+}
+
+/* The first stage of each command: the form to fill in. */
+static pv_verdict_t ask(pv_stanza_ctx_t *ctx, const char *node, const char *sid)
+{
+    pv_el_t *x, *res = NULL;
+    if (!strcmp(node, NODE_SETAFF)) {
+        res = form_reply(ctx, node, sid, "Set an affiliation in a room", &x);
+        pv_el_t *f =
+            res && add_room_field(x) ? add_field(x, "jid", "jid-single", "User", NULL) : NULL;
+        pv_el_t *a = f && pv_el_add(f, PV_NS_DATA, "required")
+                         ? add_field(x, "affiliation", "list-single", "Affiliation", "member")
+                         : NULL;
+        static const char *const affs[] = {"owner", "admin", "member", "none", "outcast"};
+        for (size_t i = 0; a && i < sizeof affs / sizeof affs[0]; i++) {
+            pv_el_t *o = pv_el_add(a, PV_NS_DATA, "option");
+            if (!o || pv_el_set_attr(o, "label", affs[i]) < 0 ||
+                !pv_el_add_text_child(o, PV_NS_DATA, "value", affs[i]))
+                a = NULL;
+        }
+        if (!a || !add_field(x, "reason", "text-single", "Reason", NULL)) {
+            pv_el_free(res);
+            res = NULL;
+        }
+    } else if (!strcmp(node, NODE_UNUSED)) {
+        res = form_reply(ctx, node, sid, "Destroy the rooms unused for N days", &x);
+        pv_el_t *f =
+            res ? add_field(x, "days", "text-single", "Unused for how many days", "30") : NULL;
+        if (!f || !pv_el_add(f, PV_NS_DATA, "required") ||
+            !add_field(x, "dry-run", "boolean", "Only list them", "0")) {
+            pv_el_free(res);
+            res = NULL;
+        }
+    } else {
+        res = form_reply(ctx, node, sid,
+                         !strcmp(node, NODE_OCCUPANTS) ? "List a room's occupants"
+                                                       : "Edit a room's configuration",
+                         &x);
+        if (res && !add_room_field(x)) {
+            pv_el_free(res);
+            res = NULL;
+        }
+    }
+    return send_and_free(ctx, res);
+}
+
+/* The room the form names: PV_PASS with *out set (NULL: answered as an
+ * error in *v), or the verdict of rooms_need (the command comes back once
+ * the stored room is in memory). */
+static pv_verdict_t named_room(pv_stanza_ctx_t *ctx, const pv_el_t *x, room_t **out)
+{
+    *out = NULL;
+    const char *jid = form_value(x, "room");
+    pv_jid_t *j = jid && *jid ? pv_jid_parse(jid) : NULL;
+    if (!j || !j->node || strcmp(j->domain, pv_service_domain())) {
+        pv_jid_free(j);
+        return refuse(ctx, "modify", "bad-request",
+                      errtext("'%s' is not a room of this service", jid ? jid : ""));
+    }
+    pv_verdict_t v = rooms_need(ctx, j->node, out);
+    pv_jid_free(j);
+    if (v == PV_PASS && !*out)
+        return refuse(ctx, "cancel", "item-not-found", errtext("No room %s", jid));
+    return v;
+}
+
+/* ---- the commands ---- */
+
+static pv_verdict_t set_affiliation(pv_stanza_ctx_t *ctx, room_t *r, const pv_el_t *x,
+                                    const char *sid)
+{
+    const char *jid = form_value(x, "jid"), *aff = form_value(x, "affiliation");
+    const char *reason = form_value(x, "reason");
+    pv_muc_aff_t a;
+    if (!jid || !*jid)
+        return refuse(ctx, "modify", "bad-request", "The form names no user (field jid)");
+    if (!aff || !aff_parse(aff, &a) || a > PV_MUC_AFF_OWNER)
+        return refuse(ctx, "modify", "bad-request",
+                      errtext("Unknown affiliation '%s' (owner, admin, member, none or outcast)",
+                              aff ? aff : ""));
+    pv_el_t *q = pv_el_new(NS_MUC_ADMIN, "query");
+    pv_el_t *it = q ? pv_el_add(q, NS_MUC_ADMIN, "item") : NULL;
+    pv_el_t *res =
+        it ? completed_reply(ctx, NODE_SETAFF, sid, errtext("%s is now %s in %s", jid, aff, r->jid))
+           : NULL;
+    if (!res || pv_el_set_attr(it, "jid", jid) < 0 || pv_el_set_attr(it, "affiliation", aff) < 0 ||
+        (reason && *reason && !pv_el_add_text_child(it, NS_MUC_ADMIN, "reason", reason))) {
+        pv_el_free(q);
+        pv_el_free(res);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    pv_verdict_t v = admin_set_for_command(ctx, r, q, res);
+    pv_el_free(q);
+    pv_el_free(res);
+    return v;
+}
+
+static pv_el_t *reported(pv_el_t *x)
+{
+    pv_el_t *rep = pv_el_add(x, PV_NS_DATA, "reported");
+    if (!rep || !add_field(rep, "nick", "text-single", "Nickname", NULL) ||
+        !add_field(rep, "jid", "jid-single", "Real JID", NULL) ||
+        !add_field(rep, "role", "text-single", "Role", NULL) ||
+        !add_field(rep, "affiliation", "text-single", "Affiliation", NULL))
+        return NULL;
+    return rep;
+}
+
+static pv_verdict_t list_occupants(pv_stanza_ctx_t *ctx, room_t *r, const char *sid)
+{
+    pv_el_t *res = completed_reply(ctx, NODE_OCCUPANTS, sid,
+                                   errtext("%zu occupants in %s", r->noccupants, r->jid));
+    pv_el_t *cmd = res ? pv_el_child(res, NS_COMMANDS, "command") : NULL;
+    pv_el_t *x = cmd ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    bool ok = x && pv_el_set_attr(x, "type", "result") == 0 &&
+              pv_el_add_text_child(x, PV_NS_DATA, "title", r->jid) &&
+              add_field(x, "FORM_TYPE", "hidden", NULL, NS_ADMIN) && reported(x);
+    for (occupant_t *o = r->first; ok && o; o = o->next) {
+        pv_el_t *item = pv_el_add(x, PV_NS_DATA, "item");
+        ok = item && add_field(item, "nick", NULL, NULL, o->nick) &&
+             add_field(item, "jid", NULL, NULL, o->sessions ? o->sessions->jid->full : o->bare) &&
+             add_field(item, "role", NULL, NULL, role_name(o->role)) &&
+             add_field(item, "affiliation", NULL, NULL, aff_name(occupant_aff(o)));
+    }
+    if (!ok) {
+        pv_el_free(res);
+        res = NULL;
+    }
+    return send_and_free(ctx, res);
+}
+
+/* Second stage of edit-room-config: the room's form, its room kept hidden. */
+static pv_verdict_t config_form(pv_stanza_ctx_t *ctx, room_t *r, const char *sid)
+{
+    pv_el_t *cmd, *res = command_reply(ctx->stanza, NODE_EDITCFG, sid, "executing", &cmd);
+    pv_el_t *actions = res ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
+    pv_el_t *x = NULL;
+    if (actions && pv_el_set_attr(actions, "execute", "complete") == 0 &&
+        pv_el_add(actions, NS_COMMANDS, "complete")) {
+        config_form_build(r, cmd); /* appends the <x/> */
+        x = pv_el_child(cmd, PV_NS_DATA, "x");
+    }
+    if (!x || !add_field(x, "room", "hidden", NULL, r->jid)) {
+        pv_el_free(res);
+        res = NULL;
+    }
+    return send_and_free(ctx, res);
+}
+
+static pv_verdict_t submit_config(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const char *sid)
+{
+    pv_el_t *res = completed_reply(ctx, NODE_EDITCFG, sid,
+                                   errtext("The configuration of %s was changed", r->jid));
+    if (!res)
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    pv_verdict_t v = config_submit(ctx, r, x, res);
+    pv_el_free(res);
+    return v;
+}
+
+pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node, const char *sid)
+{
+    pv_el_t *x = pv_el_child(cmd, PV_NS_DATA, "x");
+    const char *xt = x ? pv_el_attr(x, "type") : NULL;
+    if (!x || !xt || strcmp(xt, "submit"))
+        return ask(ctx, node, sid);
+    if (!strcmp(node, NODE_UNUSED)) {
+        const char *dry = form_value(x, "dry-run");
+        return unused_rooms_run(ctx, form_value(x, "days"),
+                                dry && (!strcmp(dry, "1") || !strcmp(dry, "true")), sid);
+    }
+    room_t *r;
+    pv_verdict_t v = named_room(ctx, x, &r);
+    if (v != PV_PASS || !r)
+        return v;
+    if (!strcmp(node, NODE_SETAFF))
+        return set_affiliation(ctx, r, x, sid);
+    if (!strcmp(node, NODE_OCCUPANTS))
+        return list_occupants(ctx, r, sid);
+    const char *ft = form_value(x, "FORM_TYPE");
+    if (ft && !strcmp(ft, NS_MUC_ROOMCONFIG))
+        return submit_config(ctx, r, x, sid);
+    return config_form(ctx, r, sid);
+}
