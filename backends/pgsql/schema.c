@@ -322,9 +322,15 @@ void pg_after_connect(pg_store_t *s)
     PQsetNoticeProcessor(s->conn, on_notice, NULL);
 }
 
-int pg_schema_apply(pg_store_t *s)
+/* Instances that start together on a fresh database (several on one
+ * domain) would race on CREATE TABLE IF NOT EXISTS, which is not safe
+ * against a concurrent creation: the schema is read and applied under a
+ * session advisory lock, one instance after the other. */
+#define SCHEMA_LOCK "SELECT pg_advisory_lock(7061766572)"
+#define SCHEMA_UNLOCK "SELECT pg_advisory_unlock(7061766572)"
+
+static int apply_locked(pg_store_t *s)
 {
-    pg_after_connect(s);
     PGresult *r = PQexec(s->conn, version_sql);
     if (exec_ok(s, r, "reading schema_version") < 0) {
         PQclear(r);
@@ -347,5 +353,21 @@ int pg_schema_apply(pg_store_t *s)
     else if (rc == 0 && v < SCHEMA_VERSION)
         pv_log(PV_LOG_INFO, "pgsql", "upgraded the schema from version %d to %d", v,
                SCHEMA_VERSION);
+    return rc;
+}
+
+int pg_schema_apply(pg_store_t *s)
+{
+    pg_after_connect(s);
+    PGresult *r = PQexec(s->conn, SCHEMA_LOCK);
+    int rc = exec_ok(s, r, "waiting for the schema lock");
+    PQclear(r);
+    if (rc < 0)
+        return -1;
+    rc = apply_locked(s);
+    r = PQexec(s->conn, SCHEMA_UNLOCK);
+    if (exec_ok(s, r, "releasing the schema lock") < 0)
+        rc = -1;
+    PQclear(r);
     return rc;
 }

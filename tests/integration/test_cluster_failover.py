@@ -266,6 +266,123 @@ def test_cluster_prosody_postgresql_restart_rooms_recover():
         stop_all()
 
 
+# ---- ejabberd: fixed slots, three active instances and a standby ----------
+
+SLOTS = 3
+EROOMS = ['slot%02d' % i for i in range(50)]
+
+
+class SlottedEjabberd(ejabberd.Ejabberd):
+    """ejabberd.py's instance with DOMAIN routed to SLOTS fixed connections
+    by the room's bare JID (domain_balancing, bare_destination)."""
+
+    def __init__(self):
+        super().__init__(components={DOMAIN: SECRET})
+
+    def config(self):
+        return super().config() + (
+            'domain_balancing:\n  %s:\n    type: bare_destination\n'
+            '    component_number: %d\n' % (ejabberd.yaml_str(DOMAIN), SLOTS))
+
+
+def holders(rooms):
+    rows = psql("SELECT room, holder FROM leases WHERE room NOT LIKE ':%'")
+    return {r: h for r, h in rows if r in rooms}
+
+
+def join_storm(u, rooms, nick, timeout=20, start=None):
+    """u joins every room at once (joins already sent since mark `start`
+    count); joins that got no answer (a slot nobody holds: ejabberd drops
+    them silently) are sent again every second. Returns {room: the
+    self-presence} and the mark."""
+    start = u.mark() if start is None else start
+    answered = {}
+    t0 = time.monotonic()
+    while len(answered) < len(rooms):
+        assert time.monotonic() - t0 < timeout, 'no self-presence from %s' % sorted(
+            set(rooms) - set(answered))
+        for r in rooms:
+            if r not in answered:
+                u.send("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room(r), nick, NS['muc']))
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end and len(answered) < len(rooms):
+            for st in u.received[start:]:
+                f = st.get('from') or ''
+                r = f.split('@')[0]
+                if (st.tag == '{jabber:client}presence' and f == '%s/%s' % (room(r), nick)
+                        and r in rooms and r not in answered
+                        and (110 in codes(st) or st.get('type') == 'error')):
+                    answered[r] = st
+            S['users'].sleep(0.05)
+    return answered, start
+
+
+def test_cluster_ejabberd_standby_takes_the_dead_slot_and_its_rooms():
+    if not ejabberd.available():
+        skip('ejabberd is not installed')
+    pg()
+    server = SlottedEjabberd()
+    S['server'] = server
+    try:
+        server.start()
+        for a in ACCOUNTS:
+            server.register(a, '%spw' % a)
+        actives = [instance(server.component_port, 'e%d' % i, slots=SLOTS) for i in (1, 2, 3)]
+        for d in actives:
+            d.wait_output('stream: connected to', 30)
+        standby = instance(server.component_port, 'spare', slots=SLOTS)
+        standby.wait_output('waiting as a standby', 20)
+        assert 'stream: connected to' not in standby.output(), standby.output()[-2000:]
+        users = login_all(server.c2s_port)
+        alice, bob, carol = users
+        for r in EROOMS:
+            pres = join(alice, r, 'alice')
+            assert 201 in codes(pres), show([pres])
+            submit_config(alice, r, {'muc#roomconfig_persistentroom': '1'})
+            pres = join(bob, r, 'bob')
+            assert pres.get('type') != 'error', show([pres])
+        owners = holders(EROOMS)
+        assert sorted(owners) == sorted(EROOMS), owners
+        spread = {d: [r for r, h in owners.items() if h == d] for d in ('e1', 'e2', 'e3')}
+        diag('rooms per instance: %s' % {d: len(rs) for d, rs in spread.items()})
+        assert all(spread.values()), 'a slot got no room: %s' % spread
+        victim = max(spread, key=lambda d: len(spread[d]))
+        moved = spread[victim]
+        # a configuration change acknowledged before the kill
+        for r in moved:
+            res = submit_config(alice, r, {'muc#roomconfig_roomname': 'Renamed %s' % r})
+            assert res.get('type') == 'result', show([res])
+        kill9(actives[int(victim[1]) - 1])
+        t0 = time.monotonic()
+        storm = carol.mark()
+        for r in EROOMS:    # the join storm, during the move
+            carol.send("<presence to='%s/carol'><x xmlns='%s'/></presence>" % (room(r), NS['muc']))
+        took = talk_until_back([alice, bob], moved[0], 'moved', 15)
+        diag('the dead slot served again %.2f s after the kill' % took)
+        assert took < 5, 'the standby served the dead slot after %.1f s' % took
+        answered, start = join_storm(carol, EROOMS, 'carol', start=storm)
+        for r, st in answered.items():
+            assert st.get('type') != 'error' and 201 not in codes(st), (r, show([st]))
+            roster = {(x.get('from') or '').split('/')[-1] for x in carol.received[start:]
+                      if x.tag == '{jabber:client}presence'
+                      and (x.get('from') or '').startswith(room(r) + '/')}
+            assert {'alice', 'bob', 'carol'} <= roster, (r, roster)
+        after = holders(EROOMS)
+        assert sorted(r for r, h in after.items() if h == 'spare') == sorted(moved), after
+        assert all(after[r] == owners[r] for r in EROOMS if r not in moved), after
+        assert 'holds slot' in standby.output(), standby.output()[-2000:]
+        for r in moved:
+            res = alice.iq(room(r), 'get', "<query xmlns='%s'/>" % NS['info'])
+            ident = res.find(q('info:query')).find(q('info:identity'))
+            assert ident.get('name') == 'Renamed %s' % r, (r, ident.get('name'))
+            for u in users:
+                assert self_ping(u, r, u.jid.split('@')[0]) == 'joined', (r, u.jid)
+        gone = kicked(users, {u.jid: 0 for u in users})
+        assert not gone, 'kicked: ' + show(gone)
+    finally:
+        stop_all()
+
+
 def teardown():
     stop_all()
     if S['pg'] is not None:
