@@ -7,12 +7,13 @@
  * epoll: MHD owns its sockets inside one epoll descriptor, which an ev_io
  * watches for readability, and an ev_timer wakes it at the deadline
  * MHD_get_timeout gives (idle connections, a ready list MHD keeps when
- * edge-triggered sockets still have work). MHD_run never blocks, and no
- * thread is started: the handler reads the statistics on the event loop,
- * where every counter lives, with no lock.
+ * edge-triggered sockets still have work; at most a second, see run()).
+ * MHD_run never blocks, and no thread is started: the handler reads the
+ * statistics on the event loop, where every counter lives, with no lock.
  *
  * What a scraper (or anyone else on the address) can do is bounded: at
- * most CONN_LIMIT connections (MHD closes the ones beyond), MEMORY_LIMIT
+ * most CONN_LIMIT connections (the ones beyond wait in the kernel's
+ * backlog until some close), MEMORY_LIMIT
  * bytes of request per connection (larger headers get 431), and an idle
  * connection is closed after IDLE_TIMEOUT seconds. Only GET and HEAD of
  * /metrics are answered with the metrics; any other path is a 404, any
@@ -199,17 +200,23 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- the loop */
 
-/* Lets MHD do its work, then sleeps until its next deadline. */
+/* Lets MHD do its work, then sleeps until its next deadline, or at most
+ * MAX_SLEEP: at the connection limit MHD takes its listening socket out of
+ * its epoll set and puts it back only in a later MHD_run, once connections
+ * closed; no descriptor becomes readable to say so, and MHD_get_timeout
+ * gives no deadline when no connection is left. */
+#define MAX_SLEEP 1.0
 static void run(void)
 {
     struct ev_loop *loop = pv_loop();
     MHD_run(H.d);
     ev_timer_stop(loop, &H.timer);
     MHD_UNSIGNED_LONG_LONG ms = 0;
-    if (MHD_get_timeout(H.d, &ms) == MHD_YES) {
-        ev_timer_set(&H.timer, (double)ms / 1000.0, 0.);
-        ev_timer_start(loop, &H.timer);
-    }
+    double sleep = MAX_SLEEP;
+    if (MHD_get_timeout(H.d, &ms) == MHD_YES && (double)ms / 1000.0 < sleep)
+        sleep = (double)ms / 1000.0;
+    ev_timer_set(&H.timer, sleep, 0.);
+    ev_timer_start(loop, &H.timer);
 }
 
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -247,11 +254,11 @@ static struct MHD_Daemon *start_daemon(const struct sockaddr_storage *ss)
     unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-                            (const struct sockaddr *)ss, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)MEMORY_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)IDLE_TIMEOUT, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
                             MHD_OPTION_END);
 }
 

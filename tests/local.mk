@@ -71,7 +71,7 @@ VALGRIND_DAEMON_TESTS = tests/core/test_daemon.py tests/muc/test_enter.py \
 	tests/muc/test_multicast.py tests/muc/test_notices.py \
 	tests/backends/test_store_failure.py tests/history/test_stanza_id_archive.py \
 	tests/history/test_mam.py tests/history/test_moderate.py tests/game/test_game_rooms.py \
-	tests/disco/test_roominfo.py
+	tests/disco/test_roominfo.py tests/core/test_metrics.py
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 EXTRA_DIST += tests/valgrind-palaver

@@ -335,7 +335,7 @@ static void test_unknown_elements_suggest_a_name(void **state)
     assert_contains(out, want);
     snprintf(want, sizeof want, "%sunknown element <frobnicate> in <muc>; remove it (known "
              "elements: name, ip, port, secret, backend, spool, conference, sadmin, plugins, "
-             "log, loglevel, moduledir, limits, keepalive, reconnect-max, statistics)",
+             "log, loglevel, moduledir, limits, keepalive, reconnect-max, statistics, metrics)",
              at(path, 4));
     assert_contains(out, want);
     snprintf(want, sizeof want, "%sunknown element <stanza-sise> in <limits>; did you mean "
