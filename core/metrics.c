@@ -8,9 +8,14 @@
  * storage latency as a cumulative histogram per operation. Every label set
  * is bounded (a fixed list of kinds and conditions, the backend's fixed
  * list of operations), so a peer cannot grow the exposition. Everything
- * runs on the event loop: plain integers, no locks.
+ * runs on the event loop: plain integers, no locks. The number of stored
+ * rooms is asked of the backend only when scraped, at most every few
+ * seconds, so a daemon nobody scrapes never asks (rooms load on demand).
  */
 #include <string.h>
+#include <time.h>
+
+#include <palaver/store.h>
 
 #include "metrics.h"
 
@@ -116,4 +121,46 @@ uint64_t metrics_reconnects(void) { return M.reconnects; }
 const metrics_histogram_t *metrics_backend_histogram(size_t i)
 {
     return i < M.nops ? &M.ops[i] : NULL;
+}
+
+/* ---------------------------------------------------------------- stored rooms */
+
+#define STORED_MAX_AGE 5.0 /* seconds */
+
+static struct {
+    long long count; /* -1: unknown */
+    double asked;    /* monotonic seconds of the last question */
+    bool pending, asked_once;
+} RS = {.count = -1};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void stored_counted(int status, const char *error, const pv_store_room_entry_t *rooms,
+                           size_t n, long long count, void *ud)
+{
+    (void)error;
+    (void)rooms;
+    (void)n;
+    (void)ud;
+    RS.pending = false;
+    RS.count = status == PV_STORE_OK ? count : -1;
+}
+
+long long metrics_rooms_stored(void)
+{
+    void *h = NULL;
+    const pv_store_t *st = pv_store(&h);
+    double now = mono();
+    if (!st || !PV_STORE_HAS(st, rooms_list) || RS.pending ||
+        (RS.asked_once && now - RS.asked < STORED_MAX_AGE))
+        return RS.count;
+    RS.asked = now;
+    RS.asked_once = RS.pending = true;
+    st->rooms_list(h, NULL, 1, PV_STORE_LIST_COUNT, stored_counted, NULL);
+    return RS.count;
 }

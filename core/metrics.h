@@ -38,6 +38,13 @@ void metrics_reconnect(void);
  * many seconds. */
 void metrics_backend_call(const char *op, double seconds);
 
+/* The rooms in the storage backend as it last counted them (rooms_list
+ * with PV_STORE_LIST_COUNT), or -1 when unknown (not counted yet, or not
+ * cheap for this backend). Asks again when the last count is older than a
+ * few seconds and none is pending: a backend that answers later (pgsql)
+ * gives the figure to the next scrape. */
+long long metrics_rooms_stored(void);
+
 /* Read access for the renderer. */
 extern const char *const metrics_kind_names[METRICS_NKINDS];
 uint64_t metrics_stanzas_in(int kind);

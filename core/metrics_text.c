@@ -180,6 +180,15 @@ static void connection(out_t *o)
         put(o, "palaver_server_connected %d\n", stream_is_up() ? 1 : 0);
 }
 
+static void rooms_stored(out_t *o)
+{
+    long long n = metrics_rooms_stored();
+    if (n >= 0 && family(o, "palaver_rooms_stored", GAUGE,
+                         "Rooms in the storage backend, as it counts them (rooms not in "
+                         "memory are hibernated; muc-core's tombstone rows count too)"))
+        put(o, "palaver_rooms_stored %lld\n", n);
+}
+
 static void backend_histograms(out_t *o)
 {
     const char *f = "palaver_backend_call_duration_seconds";
@@ -213,7 +222,6 @@ static const struct {
     {"rooms", "palaver_rooms_loaded", GAUGE, "Rooms in memory"},
     {"rooms-persistent", "palaver_rooms_persistent_loaded", GAUGE, "Persistent rooms in memory"},
     {"rooms-occupied", "palaver_rooms_occupied", GAUGE, "Rooms with occupants"},
-    {"rooms-stored", "palaver_rooms_stored", GAUGE, "Rooms in the storage backend"},
     {"rooms-loads", "palaver_room_loads", COUNTER, "Stored rooms loaded into memory"},
     {"rooms-unloads", "palaver_room_hibernations", COUNTER,
      "Unused rooms unloaded from memory (hibernated)"},
@@ -277,6 +285,7 @@ char *metrics_render(bool openmetrics, size_t *len)
     build_info(&o);
     stanza_counters(&o);
     connection(&o);
+    rooms_stored(&o);
     backend_histograms(&o);
     pv_stats_collect(stat_family, &o);
     if (o.om)

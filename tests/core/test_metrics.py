@@ -221,6 +221,41 @@ def test_metrics_1_counters_follow_the_traffic():
         assert value(after, 'palaver_uptime_seconds') >= 0, body
 
 
+def test_metrics_1_rooms_stored_loaded_and_hibernated():
+    muc = '<hibernate-after>1</hibernate-after><keep-occupants>no</keep-occupants>'
+    with started(plugin_config={'muc-core': muc}) as r:
+        join(r, ALICE, 'keep', 'alice')
+        form = ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>%s"
+                "</value></field><field var='muc#roomconfig_persistentroom'><value>1</value>"
+                "</field></x>" % NS['muc_roomconfig'])
+        res = r.iq('set', to='keep@' + DOMAIN, frm=ALICE, timeout=5 * SLOW,
+                   payload="<query xmlns='%s'>%s</query>" % (NS['muc_owner'], form))
+        assert res.get('type') == 'result', tostring(res)
+        samples, _, _, body = scrape(r)
+        assert value(samples, 'palaver_rooms_loaded') == 1, body
+        assert value(samples, 'palaver_rooms_persistent_loaded') == 1, body
+        assert value(samples, 'palaver_rooms_stored') == 1, body
+        assert value(samples, 'palaver_room_hibernations_total') == 0, body
+        r.send("<presence type='unavailable' from='%s' to='keep@%s/alice'/>" % (ALICE, DOMAIN))
+        r.collect(quiet=0.4)
+        deadline = time.monotonic() + 15 * SLOW
+        while True:
+            samples, _, _, body = scrape(r)
+            if value(samples, 'palaver_room_hibernations_total') == 1:
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(0.3)
+        assert value(samples, 'palaver_rooms_loaded') == 0, body
+        assert value(samples, 'palaver_rooms_stored') == 1, body    # hibernated, not gone
+        # The next stanza for it loads it again.
+        join(r, BOB, 'keep', 'bob')
+        samples, _, _, body = scrape(r)
+        assert value(samples, 'palaver_room_loads_total') >= 1, body
+        assert value(samples, 'palaver_rooms_loaded') == 1, body
+        ops = {dict(k[1])['operation'] for k in samples if k[0].endswith('_seconds_count')}
+        assert {'room_put', 'room_load'} <= ops, ops
+
+
 def test_metrics_1_bad_requests_answered():
     with started() as r:
         for path in ('/', '/metricsx', '/metrics/', '/../etc/passwd'):
