@@ -5,7 +5,8 @@ TLS), the measuring loop (one sender, at most W messages in flight, every
 client counts the <body/>s that come back), the null component
 (bench/null-component, built by `make bench`) as a process, CPU seconds of
 the server-side processes from /proc, and the printing of results and
-ratios. Used by bench/e2e-prosody.py and bench/e2e-ejabberd.py.
+ratios. Used by bench/e2e-prosody.py, bench/e2e-ejabberd.py and
+bench/cluster-failover.py (measure_rooms: the same loop over several rooms).
 """
 
 import base64
@@ -260,3 +261,80 @@ def ratio_line(label, r, base):
     print('ratio %s: deliveries/s %.2f, server CPU per delivery %.2f' % (
         label, r['rate'] / base['rate'], r['cpu_per_1000'] / base['cpu_per_1000']))
     sys.stdout.flush()
+
+
+def measure_rooms(service, rooms, clients, messages, window, pids, seq0):
+    """measure() over several rooms: message k goes to rooms[k % len(rooms)]
+    (every client is an occupant of every room, so each message makes
+    len(clients) deliveries). The result also has 'client_cpu', the CPU
+    seconds of this (load generating) process over the run."""
+    n = len(clients)
+    sel = selectors.DefaultSelector()
+    for c in clients:
+        c.sock.setblocking(False)
+        sel.register(c.sock, selectors.EVENT_READ, c)
+        c.tail = c.buf[-32:]
+        c.buf = b''
+    left = {}
+    sent_at = {}
+    lat = []
+    deliveries = 0
+    sender = clients[0]
+    cpu0 = {k: cpu_tree(p) for k, p in pids.items()}
+    own0 = time.process_time()
+    t0 = time.monotonic()
+    sent = 0
+    last_progress = t0
+    while len(lat) < messages:
+        out = []
+        while sent < messages and sent - len(lat) < window:
+            seq = seq0 + sent
+            left[seq] = n
+            sent_at[seq] = time.monotonic()
+            out.append("<message to='%s' type='groupchat' id='m%d'><body>b%d</body></message>"
+                       % (rooms[seq % len(rooms)], seq, seq))
+            sent += 1
+        if out:
+            sender.sock.setblocking(True)
+            sender.sock.sendall(''.join(out).encode())
+            sender.sock.setblocking(False)
+        for key, _ in sel.select(1.0):
+            c = key.data
+            try:
+                data = c.sock.recv(262144)
+            except BlockingIOError:
+                continue
+            if not data:
+                raise RuntimeError('%s: connection closed' % c.user)
+            buf = c.tail + data
+            end = 0
+            now = time.monotonic()
+            for mt in BODY.finditer(buf):
+                end = mt.end()
+                seq = int(mt.group(1))
+                if seq in left:
+                    deliveries += 1
+                    left[seq] -= 1
+                    if left[seq] == 0:
+                        del left[seq]
+                        lat.append(now - sent_at[seq])
+                        last_progress = now
+            c.tail = buf[max(end, len(buf) - 32):]
+        if time.monotonic() - last_progress > 15:
+            raise RuntimeError('%s: stalled at %d/%d messages complete' % (service, len(lat),
+                                                                          messages))
+    dt = time.monotonic() - t0
+    cpu = {k: cpu_tree(p) - cpu0[k] for k, p in pids.items()}
+    own = time.process_time() - own0
+    for c in clients:
+        sel.unregister(c.sock)
+        c.sock.setblocking(True)
+    lat.sort()
+    total_cpu = sum(cpu.values())
+    return {
+        'service': service, 'occupants': n, 'messages': messages, 'deliveries': deliveries,
+        'seconds': dt, 'rate': deliveries / dt, 'p50': lat[len(lat) // 2] * 1e3,
+        'p99': lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1e3,
+        'cpu': cpu, 'cpu_total': total_cpu, 'cpu_per_1000': total_cpu * 1000 / deliveries,
+        'client_cpu': own,
+    }

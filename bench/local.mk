@@ -9,6 +9,7 @@ bench_null_component_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 bench_null_component_LDADD = $(CRYPTO_LIBS)
 TESTS += bench/test_smoke.py
 EXTRA_DIST += bench/README.md bench/e2e-prosody.py bench/e2e-ejabberd.py bench/e2e_common.py \
+	bench/cluster-failover.py \
 	bench/make-sqlite-rooms.sh bench/run.sh bench/plot.sh bench/test_smoke.py \
 	bench/fanout.png bench/fanout-ejabberd.png bench/palaver-bench.png
 

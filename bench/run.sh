@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run.sh: runs the benchmark scenarios of bench/README.md from a build
 # directory (after `make bench`) and prints their figures.
-#   usage: cd BUILD && sh SRC/bench/run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy]
+#   usage: cd BUILD && sh SRC/bench/run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy|cluster]
 #   (none)    every scenario below
 #   quick     every palaver-bench scenario at small sizes (a smoke run, seconds)
 #   bench     palaver-bench alone: fan-out 10/100/1,000, multicast, 10,000
@@ -17,11 +17,15 @@
 #   memory    memory per room and occupant, and start-up from SQLite
 #   lazy      rooms on demand: start-up with 1,000,000 SQLite rooms, the first
 #             join to 10,000 of them, their hibernation (RSS before and after)
+#   cluster   several instances (bench/cluster-failover.py, PostgreSQL): 20
+#             kill -9 failovers behind Prosody (lease 3 s and 2 s), fan-out
+#             with 3 active instances behind ejabberd against 1; not in (none)
 set -u
 B=$(pwd)
 S=$(cd "$(dirname "$0")/.." && pwd)
 export PALAVER_BIN="$B/palaver" PALAVER_BUILDDIR="$B"
 export PALAVER_MODULE_DIR="$B/plugins/muc-core:$B/backends/memory:$B/backends/sqlite:$B/plugins/history"
+[ "${1:-}" = cluster ] && PALAVER_MODULE_DIR="$PALAVER_MODULE_DIR:$B/backends/pgsql"
 PB="$B/bench/palaver-bench"
 [ -x "$PB" ] && [ -x "$B/bench/null-component" ] || { echo "run 'make bench' first" >&2; exit 1; }
 mode=${1:-all}
@@ -98,6 +102,8 @@ e2e)
     /usr/bin/python3 "$S/bench/e2e-prosody.py" $E2E ;;
 ejabberd)
     /usr/bin/python3 "$S/bench/e2e-ejabberd.py" -n 50 -m 4000 --rounds 2 ;;
+cluster)
+    uptime; /usr/bin/python3 "$S/bench/cluster-failover.py" all --repeat 2; uptime ;;
 memory)
     uptime; memory; uptime ;;
 lazy)
@@ -118,5 +124,5 @@ all|quick)
     uptime
     ;;
 *)
-    echo "usage: sh run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy]" >&2; exit 2 ;;
+    echo "usage: sh run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy|cluster]" >&2; exit 2 ;;
 esac
