@@ -21,7 +21,8 @@ other one. Printed: min, p50, p99, max over the rounds, for each
 
 fanout (ejabberd 23.01): domain_balancing bare_destination with
 component_number N and N active instances (<slots>N</slots>), for N in
---instances (default 1,3): R rooms x C occupants (every client in every
+--instances (default 1,3; for 1, no domain_balancing, which wants 2 to
+1000, and no <slots>: the one connection gets the domain): R rooms x C occupants (every client in every
 room, temporary instant rooms), occupant 0 sends M messages round-robin over
 the rooms with at most W in flight (e2e_common.measure_rooms). Printed:
 deliveries/s, latency, CPU seconds of the palaver processes, of ejabberd's
@@ -39,6 +40,7 @@ import os
 import re
 import selectors
 import signal
+import subprocess
 import sys
 import time
 
@@ -91,6 +93,16 @@ def kill9(d):
 def postmaster_pid(pg):
     with open(os.path.join(pg.dir, 'data', 'postmaster.pid')) as f:
         return int(f.readline())
+
+
+def psql(pg, sql):
+    p = subprocess.run([os.path.join(pgserver.PGBIN, 'psql'), '-X', '-q', '-t', '-A', '-F', ' ',
+                        '-d', pg.conninfo, '-c', sql], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode()
+    if p.returncode != 0:
+        raise RuntimeError('psql: ' + out)
+    return [line.split(' ') for line in out.splitlines() if line]
 
 
 def close_clients(clients):
@@ -293,9 +305,11 @@ class SlottedEjabberd(ejabberd.Ejabberd):
         self.n = n
 
     def config(self):
-        return super().config().replace('loglevel: info', 'loglevel: warning') + (
-            'domain_balancing:\n  %s:\n    type: bare_destination\n'
-            '    component_number: %d\n' % (ejabberd.yaml_str(DOMAIN), self.n))
+        text = super().config().replace('loglevel: info', 'loglevel: warning')
+        if self.n < 2:    # component_number must be 2 to 1000: one connection needs none
+            return text
+        return text + ('domain_balancing:\n  %s:\n    type: bare_destination\n'
+                       '    component_number: %d\n' % (ejabberd.yaml_str(DOMAIN), self.n))
 
 
 def fanout_rig(n, args, seq0):
@@ -309,7 +323,8 @@ def fanout_rig(n, args, seq0):
     try:
         server.start()
         for i in range(n):
-            daemons.append(instance(pg, server.component_port, 'e%d' % (i + 1), 3, 1, slots=n))
+            daemons.append(instance(pg, server.component_port, 'e%d' % (i + 1), 3, 1,
+                                    slots=n if n > 1 else 0))
         for d in daemons:
             d.wait_output('connected to', 30)
         clients = E.login_all(args.occupants, server.c2s_port, 'localhost', prefix='fan')
@@ -321,6 +336,9 @@ def fanout_rig(n, args, seq0):
         print('joined: %d rooms x %d occupants in %.1f s' % (
             len(rooms), len(clients), time.monotonic() - t))
         time.sleep(1.0)
+        print('rooms per instance: %s' % ', '.join('%s %s' % tuple(row) for row in psql(
+            pg, "SELECT holder, count(*) FROM leases WHERE room NOT LIKE ':%' "
+            "GROUP BY holder ORDER BY holder")))
         pids = {'ejabberd': server.proc.pid, 'postgres': postmaster_pid(pg)}
         for i, d in enumerate(daemons):
             pids['palaver%d' % (i + 1)] = d.proc.pid
