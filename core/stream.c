@@ -96,6 +96,13 @@ static struct {
     void (*shutdown_done)(void);
     bool shutting_down;
     unsigned holds;     /* pv_connect_hold()s not released yet */
+    struct {            /* pv_output_hold()s, oldest first */
+        uint64_t id, pos; /* pos: queued_total when taken */
+        bool released;
+    } * oholds;
+    size_t noholds, caponholds;
+    uint64_t ohold_next;    /* the next token */
+    uint64_t allowed;       /* with holds: bytes up to here may go */
     bool start_pending; /* stream_start found a hold: connect at the last release */
     bool in_feed;          /* inside xs_feed: the parser must not be freed now */
     char pending_why[512]; /* a reconnect requested from inside xs_feed */
@@ -106,12 +113,22 @@ static void start_connect(void);
 
 /* ---------------------------------------------------------------- output */
 
+/* Bytes of the queue that may be written now: all of them, unless output
+ * is held (pv_output_hold) beyond S.allowed. */
+static size_t sendable(void)
+{
+    if (!S.noholds)
+        return S.out.len;
+    uint64_t room = S.allowed > S.sent_total ? S.allowed - S.sent_total : 0;
+    return room < S.out.len ? (size_t)room : S.out.len;
+}
+
 static void update_watchers(void)
 {
     struct ev_loop *loop = pv_loop();
     if (S.fd < 0)
         return;
-    bool want_write = S.out.len > 0 || S.state == ST_CONNECTING;
+    bool want_write = sendable() > 0 || S.state == ST_CONNECTING;
     if (want_write && !ev_is_active(&S.wio))
         ev_io_start(loop, &S.wio);
     else if (!want_write && ev_is_active(&S.wio))
@@ -191,14 +208,16 @@ static void outbuf_reset(void)
     memset(&S.ends, 0, sizeof S.ends);
     S.queued_total = S.sent_total = 0;
     stats_queue(0, 0);
+    S.noholds = 0; /* what they held is gone with the connection */
 }
 
 /* Writes as much as the socket takes now. Returns 0, or -1 when the
  * connection failed (already handled). */
 static int flush_out(void)
 {
-    while (S.out.len > 0) {
-        ssize_t n = send(S.fd, S.out.data + S.out.head, S.out.len, MSG_NOSIGNAL);
+    size_t can;
+    while ((can = sendable()) > 0) {
+        ssize_t n = send(S.fd, S.out.data + S.out.head, can, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
@@ -696,6 +715,50 @@ int stream_start(const pv_settings_t *s)
     return 0;
 }
 
+uint64_t pv_output_hold(void)
+{
+    if (S.fd < 0 || S.state != ST_UP)
+        return 0; /* nothing to hold back: whatever is queued is lost anyway */
+    if (S.noholds == S.caponholds) {
+        size_t cap = S.caponholds ? S.caponholds * 2 : 16;
+        void *grown = realloc(S.oholds, cap * sizeof *S.oholds);
+        if (!grown) {
+            pv_log(PV_LOG_ERROR, WHO, "out of memory holding output back: not held");
+            return 0;
+        }
+        S.oholds = grown;
+        S.caponholds = cap;
+    }
+    if (!S.noholds)
+        S.allowed = S.sent_total; /* nothing more goes until released */
+    uint64_t id = ++S.ohold_next;
+    S.oholds[S.noholds].id = id;
+    S.oholds[S.noholds].pos = S.queued_total;
+    S.oholds[S.noholds].released = false;
+    S.noholds++;
+    update_watchers();
+    return id;
+}
+
+void pv_output_release(uint64_t token)
+{
+    size_t i = 0;
+    while (i < S.noholds && S.oholds[i].id != token)
+        i++;
+    if (!token || i == S.noholds)
+        return; /* unknown: its connection is gone */
+    S.oholds[i].released = true;
+    size_t done = 0; /* released ones at the front: what they held may go */
+    while (done < S.noholds && S.oholds[done].released)
+        S.allowed = S.oholds[done++].pos;
+    if (!done)
+        return;
+    memmove(S.oholds, S.oholds + done, (S.noholds - done) * sizeof *S.oholds);
+    S.noholds -= done;
+    if (S.fd >= 0 && sendable() > 0)
+        flush_out();
+}
+
 void pv_connect_hold(void)
 {
     S.holds++;
@@ -722,6 +785,7 @@ void stream_shutdown(void (*done)(void))
         return;
     }
     pv_log(PV_LOG_INFO, WHO, "closing the stream");
+    S.noholds = 0; /* what is held goes out before the stream's end */
     output_set_sink(NULL, NULL);
     queue_bytes("</stream:stream>", 16, true);
     S.state = ST_CLOSING;
@@ -754,6 +818,9 @@ void stream_free(void)
     if (S.addrs)
         freeaddrinfo(S.addrs);
     S.addrs = NULL;
+    free(S.oholds);
+    S.oholds = NULL;
+    S.noholds = S.caponholds = 0;
     free(S.host);
     free(S.domain);
     free(S.secret);

@@ -23,6 +23,7 @@
 #ifndef PALAVER_ROUTER_H
 #define PALAVER_ROUTER_H
 
+#include <stdint.h>
 #include <palaver/xml.h>
 #include <palaver/jid.h>
 
@@ -207,6 +208,20 @@ void pv_prepared_free(pv_prepared_t *p);
  * count for the next connection. Unbalanced releases are ignored. */
 void pv_connect_hold(void);
 void pv_connect_release(void);
+
+/* ---- Holding output until a write is durable (ABI 1.3) ----
+ * Durable before visible: a plugin whose stanzas (already sent with pv_send
+ * and friends) must not reach the server before a storage write of its own
+ * completed takes a hold after sending them and before starting the write:
+ * nothing queued so far, nor anything queued later, is written to the
+ * server until pv_output_release(token), called when the write completed
+ * (or failed). Holds taken one after the other release what they held in
+ * their order: output resumes up to the oldest hold still held. Returns 0
+ * (nothing held; releasing 0 does nothing) when not connected: what is
+ * queued then is lost anyway. A lost connection drops every hold. Keep
+ * holds short (one storage round trip): all output waits behind them. */
+uint64_t pv_output_hold(void);
+void pv_output_release(uint64_t token);
 
 /* Ownership of pv_stanza_ctx_t.err_extra (appended note): after a PV_ERROR
  * verdict the core copies err_extra into the <error/> it sends. When

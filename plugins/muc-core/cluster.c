@@ -186,28 +186,56 @@ int cluster_configure(const pv_config_t *cfg)
 
 /* ---- occupant records ---- */
 
-static void put_done(int status, const char *error, void *ud)
+/* The writes of one flush. What was sent before them (a join's presences,
+ * say) is held back until every one completed: durable before visible. */
+typedef struct batch {
+    uint64_t hold; /* pv_output_hold's token, 0: none */
+    unsigned pending; /* writes in flight, +1 while they are being issued */
+} batch_t;
+
+typedef struct put_ctx {
+    batch_t *batch; /* shared, freed by the last one */
+    char what[];    /* room/nick, for the log */
+} put_ctx_t;
+
+static void batch_unref(batch_t *b)
 {
-    char *what = ud;
-    if (status != PV_STORE_OK && cl.on)
-        pv_log(status == PV_STORE_EBUSY ? PV_LOG_INFO : PV_LOG_WARN, MUC,
-               "storing the live occupant %s failed: %s", what,
-               status == PV_STORE_EBUSY ? "the room moved to another instance"
-                                        : (error ? error : "unknown error"));
-    free(what);
+    if (b && --b->pending == 0) {
+        pv_output_release(b->hold);
+        free(b);
+    }
 }
 
-static void put(const char *room, const char *nick, const char *text)
+static void put_done(int status, const char *error, void *ud)
+{
+    put_ctx_t *p = ud;
+    if (status != PV_STORE_OK && cl.on)
+        pv_log(status == PV_STORE_EBUSY ? PV_LOG_INFO : PV_LOG_WARN, MUC,
+               "storing the live occupant %s failed: %s", p->what,
+               status == PV_STORE_EBUSY ? "the room moved to another instance"
+                                        : (error ? error : "unknown error"));
+    batch_unref(p->batch);
+    free(p);
+}
+
+/* Stores (text) or removes (NULL) the record of room/nick, as part of batch b
+ * (may be NULL). */
+static void put(batch_t *b, const char *room, const char *nick, const char *text)
 {
     void *h;
     const pv_store_t *st = store(&h);
-    if (!st)
-        return;
-    char *what = NULL;
     size_t n = strlen(room) + strlen(nick) + 2;
-    if ((what = malloc(n)))
-        snprintf(what, n, "%s/%s", room, nick);
-    st->occupant_put(h, room, nick, text, put_done, what);
+    put_ctx_t *p = st ? malloc(sizeof *p + n) : NULL;
+    if (!p) {
+        if (st)
+            pv_log(PV_LOG_ERROR, MUC, "out of memory storing occupant %s/%s", room, nick);
+        return;
+    }
+    snprintf(p->what, n, "%s/%s", room, nick);
+    p->batch = b;
+    if (b)
+        b->pending++;
+    st->occupant_put(h, room, nick, text, put_done, p);
 }
 
 static void croom_free(croom_t *c)
@@ -247,7 +275,7 @@ static char *record_text(const occupant_t *o)
 }
 
 /* Writes what changed in c's room since its last flush. */
-static void flush_room(croom_t *c)
+static void flush_room(croom_t *c, batch_t *b)
 {
     room_t *r = c->forget ? NULL : rooms_get(c->name);
     size_t i;
@@ -268,7 +296,7 @@ static void flush_room(croom_t *c)
                 continue;
             }
             free(old);
-            put(c->name, o->nick, text);
+            put(b, c->name, o->nick, text);
         }
     }
     /* records of nicks no longer in the room (all of them when it ended) */
@@ -276,7 +304,7 @@ static void flush_room(croom_t *c)
         map_entry_t *next = map_next(&c->recs, e, &i);
         occupant_t *o = r ? occupant_by_nick(r, e->key) : NULL;
         if (!c->forget && (!o || strcmp(o->nick, e->key) != 0)) {
-            put(c->name, e->key, NULL);
+            put(b, c->name, e->key, NULL);
             free(map_del(&c->recs, e->key));
         }
         e = next;
@@ -285,16 +313,22 @@ static void flush_room(croom_t *c)
 
 static void flush_all(void)
 {
+    batch_t *b = calloc(1, sizeof *b);
+    if (b) {
+        b->pending = 1; /* until every write was issued */
+        b->hold = pv_output_hold(); /* this iteration's stanzas wait for the writes */
+    }
     for (size_t k = 0; k < cl.nmarked; k++) {
         croom_t *c = cl.marked[k];
         c->marked = false;
-        flush_room(c);
+        flush_room(c, b);
         if (c->forget || !c->recs.count) {
             map_del(&cl.crooms, c->name);
             croom_free(c);
         }
     }
     cl.nmarked = 0;
+    batch_unref(b); /* nothing written: what was held goes at once */
 }
 
 static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -407,7 +441,7 @@ static void stale_loaded(int status, const char *error, const pv_kv_t *occ, size
     char *name = ud;
     if (status == PV_STORE_OK && cl.on && muc && !rooms_get(name))
         for (size_t i = 0; i < n; i++)
-            put(name, occ[i].key, NULL);
+            put(NULL, name, occ[i].key, NULL);
     free(name);
 }
 
@@ -743,7 +777,7 @@ static void on_asked(const char *name, void *ud)
     cl.asked++;
     croom_t *c = croom_get(name, false);
     if (c && c->marked)
-        flush_room(c); /* written before the release, on the same connection */
+        flush_room(c, NULL); /* written before the release, on the same connection */
     drop(name, "another instance asked for it");
 }
 

@@ -232,5 +232,38 @@ def test_cluster_6_slots_a_standby_connects_only_when_a_place_frees():
         b.stop()
 
 
+def test_cluster_7_durable_before_visible_a_join_waits_for_its_record():
+    """A join's presences reach nobody before the occupant's record is in
+    the database: while another session holds the occupants table locked,
+    the joiner gets nothing; once the lock goes, the presence arrives."""
+    import subprocess
+    a = instance('a')
+    psql = subprocess.Popen([os.path.join(os.environ.get('PGBIN', '/usr/lib/postgresql/15/bin'),
+                                          'psql'), '-X', '-q', '-t', '-A', '-d', CONNINFO],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        set_up_room(a, 'durable')
+        psql.stdin.write("BEGIN; LOCK TABLE occupants IN ACCESS EXCLUSIVE MODE; "
+                         "SELECT 'locked';\n")
+        psql.stdin.flush()
+        assert psql.stdout.readline().strip() == 'locked', 'no lock'
+        a.presence(C, occ('durable', 'carol'), body="<x xmlns='%s'/>" % NS['muc'])
+        early = a.collect(quiet=1.0)
+        assert not early, 'sent before the record was stored:\n' + describe(early)
+        psql.stdin.write('ROLLBACK;\n')
+        psql.stdin.flush()
+        got = a.r.collect(quiet=0.5, first=5)
+        own = [s for s in got if is_presence(s) and s.get('to') == C
+               and s.get('from') == occ('durable', 'carol')]
+        assert own, describe(got)
+        assert sorted({s.get('to') for s in got if is_presence(s)
+                       and s.get('from') == occ('durable', 'carol')}) == [A, B, C], describe(got)
+    finally:
+        psql.stdin.close()
+        psql.wait(timeout=10)
+        a.stop()
+
+
 if __name__ == '__main__':
     run(globals())
