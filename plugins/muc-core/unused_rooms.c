@@ -265,9 +265,11 @@ static void destroyed(bool ok, const char *error, void *ud)
     job_t *j = ud;
     if (!settle(j))
         return;
-    if (!ok)
+    if (!ok) { /* kept: not in the answer */
         pv_log(PV_LOG_ERROR, MUC, "destroying unused room %s failed: %s", j->gone[j->ngone - 1],
                error ? error : "unknown error");
+        free(j->gone[--j->ngone]);
+    }
     pv_park_release(j->key);
 }
 
