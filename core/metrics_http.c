@@ -157,6 +157,8 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c)
     char *body = metrics_render(om, &len);
     if (!body)
         return answer_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    pv_log(PV_LOG_DEBUG, WHO, "metrics sent: %zu bytes, %s", len,
+           om ? "OpenMetrics 1.0.0" : "text format 0.0.4");
     return answer(c, MHD_HTTP_OK,
                   om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
                      : "text/plain; version=0.0.4; charset=utf-8",

@@ -219,6 +219,13 @@ def test_metrics_1_counters_follow_the_traffic():
             counts = [v for _, v in buckets]
             assert counts == sorted(counts), (op, buckets)    # cumulative
         assert value(after, 'palaver_uptime_seconds') >= 0, body
+        # Prometheus' own linter (Debian's prometheus package) finds nothing
+        # to say about the names, types and help texts.
+        promtool = shutil.which('promtool')
+        if promtool:
+            p = subprocess.run([promtool, 'check', 'metrics'], input=body, capture_output=True,
+                               text=True, timeout=60)
+            assert p.returncode == 0 and not p.stdout.strip(), (p.stdout, p.stderr)
 
 
 def test_metrics_1_rooms_stored_loaded_and_hibernated():

@@ -150,6 +150,8 @@ def test_metrics_1_prometheus_scrapes_palaver():
     labels, v = m.wait_value('palaver_build_info', lambda v: v == 1)
     assert labels.get('version'), labels
     m.wait_value('palaver_server_connected', lambda v: v == 1)
+    # Prometheus asked for OpenMetrics, and parsed it (the target is up).
+    assert 'bytes, OpenMetrics 1.0.0' in d.output(), d.output()[-3000:]
     assert d.running(), d.output()
 
 
