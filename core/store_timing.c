@@ -34,6 +34,9 @@ typedef struct pending {
         pv_store_room_fn room;
         pv_store_msgs_fn msgs;
         pv_store_entries_fn entries;
+        void (*acquired)(int, const char *, int64_t, const char *, void *);
+        void (*renewed)(int, const char *, const char *const *, size_t, void *);
+        void (*occupants)(int, const char *, const pv_kv_t *, size_t, void *);
     } cb;
 } pending_t;
 
@@ -141,6 +144,39 @@ static void entries_cb(int status, const char *error, const pv_store_room_entry_
         cb(status, error, rooms, n, count, cud);
 }
 
+static void acquired_cb(int status, const char *error, int64_t epoch, const char *holder,
+                        void *ud)
+{
+    pending_t *p = ud;
+    void (*cb)(int, const char *, int64_t, const char *, void *) = p->cb.acquired;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, epoch, holder, cud);
+}
+
+static void renewed_cb(int status, const char *error, const char *const *lost, size_t nlost,
+                       void *ud)
+{
+    pending_t *p = ud;
+    void (*cb)(int, const char *, const char *const *, size_t, void *) = p->cb.renewed;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, lost, nlost, cud);
+}
+
+static void occupants_cb(int status, const char *error, const pv_kv_t *occupants, size_t n,
+                         void *ud)
+{
+    pending_t *p = ud;
+    void (*cb)(int, const char *, const pv_kv_t *, size_t, void *) = p->cb.occupants;
+    void *cud = finish(p);
+    free(p);
+    if (cb)
+        cb(status, error, occupants, n, cud);
+}
+
 /* Each wrapper: a record, then the backend's operation with our callback. */
 #define TIMED(field, kind, wrapcb, ...)                                                            \
     pending_t *p = start(ud, #field);                                                              \
@@ -219,6 +255,44 @@ static void t_rooms_list(void *h, const char *after, size_t max, unsigned flags,
     TIMED(rooms_list, entries, entries_cb, h, after, max, flags);
 }
 
+static void t_lease_acquire(void *h, const char *room, const char *instance, int ttl_ms,
+                            void (*cb)(int, const char *, int64_t, const char *, void *), void *ud)
+{
+    TIMED(lease_acquire, acquired, acquired_cb, h, room, instance, ttl_ms);
+}
+
+static void t_lease_renew(void *h, const char *instance, int ttl_ms,
+                          void (*cb)(int, const char *, const char *const *, size_t, void *),
+                          void *ud)
+{
+    TIMED(lease_renew, renewed, renewed_cb, h, instance, ttl_ms);
+}
+
+static void t_lease_release(void *h, const char *room, const char *instance,
+                            pv_store_done_fn cb, void *ud)
+{
+    TIMED(lease_release, done, done_cb, h, room, instance);
+}
+
+static void t_lease_ask(void *h, const char *room, const char *holder, pv_store_done_fn cb,
+                        void *ud)
+{
+    TIMED(lease_ask, done, done_cb, h, room, holder);
+}
+
+static void t_occupant_put(void *h, const char *room, const char *nick, const char *data,
+                           pv_store_done_fn cb, void *ud)
+{
+    TIMED(occupant_put, done, done_cb, h, room, nick, data);
+}
+
+static void t_occupants_load(void *h, const char *room,
+                             void (*cb)(int, const char *, const pv_kv_t *, size_t, void *),
+                             void *ud)
+{
+    TIMED(occupants_load, occupants, occupants_cb, h, room);
+}
+
 /* True when the backend's table (built with its own sizeof) has this entry. */
 #define HAS(r, field) ((r)->size >= offsetof(pv_store_t, field) + sizeof((r)->field) && (r)->field)
 
@@ -257,5 +331,18 @@ const pv_store_t *stats_store_wrap(const pv_store_t *r)
         timed.archive_trim = t_archive_trim;
     if (HAS(r, rooms_list))
         timed.rooms_list = t_rooms_list;
+    /* lease_watch registers a callback for later asks: not a call to time. */
+    if (HAS(r, lease_acquire))
+        timed.lease_acquire = t_lease_acquire;
+    if (HAS(r, lease_renew))
+        timed.lease_renew = t_lease_renew;
+    if (HAS(r, lease_release))
+        timed.lease_release = t_lease_release;
+    if (HAS(r, lease_ask))
+        timed.lease_ask = t_lease_ask;
+    if (HAS(r, occupant_put))
+        timed.occupant_put = t_occupant_put;
+    if (HAS(r, occupants_load))
+        timed.occupants_load = t_occupants_load;
     return &timed;
 }
