@@ -25,7 +25,7 @@ backends_sqlite_sqlite_la_SOURCES = $(BACKEND_COMMON) \
 	backends/common/roomdata.c backends/common/roomdata.h \
 	backends/sqlite/sqlite.h backends/sqlite/backend.c backends/sqlite/schema.c \
 	backends/sqlite/stmt.c backends/sqlite/rooms.c backends/sqlite/archive.c \
-	backends/sqlite/occupants.c backends/sqlite/idle.c
+	backends/sqlite/occupants.c backends/sqlite/idle.c backends/sqlite/group.c
 backends_sqlite_sqlite_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_sqlite_sqlite_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 backends_sqlite_sqlite_la_LIBADD = $(SQLITE_LIBS) $(EV_LIBS)
@@ -112,4 +112,17 @@ tests_unit_test_store_sqlite_batch_SOURCES = tests/unit/test_store_sqlite_batch.
 tests_unit_test_store_sqlite_batch_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_sqlite_batch_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_sqlite_batch_LDFLAGS = -export-dynamic
+endif
+
+# STORE-1: the SQLite backend's group commit (one transaction per loop
+# iteration, callbacks after the COMMIT, a failed COMMIT fails the group).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_store1_group_commit
+TESTS += tests/unit/test_store1_group_commit
+tests_unit_test_store1_group_commit_SOURCES = tests/unit/test_store1_group_commit.c \
+	tests/unit/test_store.h tests/unit/test_store_util.c
+tests_unit_test_store1_group_commit_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(SQLITE_CFLAGS)
+tests_unit_test_store1_group_commit_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS) $(SQLITE_LIBS)
+tests_unit_test_store1_group_commit_LDFLAGS = -export-dynamic
 endif

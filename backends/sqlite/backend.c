@@ -65,8 +65,11 @@ static void sq_close(void *handle)
     sq_store_t *s = handle;
     if (!s)
         return;
+    if (s->db)
+        sq_group_stop(s); /* the last group commits, its callbacks run */
     sq_idle_stop(s);
     sq_finalize_all(s);
+    free(s->q);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         pv_log(PV_LOG_ERROR, "sqlite", "%s: closing: %s", s->path, sqlite3_errmsg(s->db));
     free(s->path);
@@ -117,16 +120,16 @@ PV_STORE_DEFINE(sqlite) = {
     .close = sq_close,
     .room_list = sq_room_list,
     .room_load = sq_room_load,
-    .room_put = sq_room_put,
-    .room_delete = sq_room_delete,
-    .affs_set = sq_affs_set,
-    .reg_set = sq_reg_set,
-    .archive_append = sq_archive_append,
+    .room_put = sqg_room_put,
+    .room_delete = sqg_room_delete,
+    .affs_set = sqg_affs_set,
+    .reg_set = sqg_reg_set,
+    .archive_append = sqg_archive_append,
     .archive_query = sq_archive_query,
-    .archive_replace = sq_archive_replace,
-    .archive_delete = sq_archive_delete,
-    .archive_trim = sq_archive_trim,
+    .archive_replace = sqg_archive_replace,
+    .archive_delete = sqg_archive_delete,
+    .archive_trim = sqg_archive_trim,
     .rooms_list = sq_rooms_list,
-    .occupant_put = sq_occupant_put,
+    .occupant_put = sqg_occupant_put,
     .occupants_load = sq_occupants_load,
 };

@@ -5,7 +5,8 @@
  * One connection, opened in WAL mode with foreign keys on. Every statement
  * the backend runs is prepared once, on first use, and kept in st[] until
  * close, so the hot paths (archive_append, affs_set) only bind and step.
- * Every operation completes before it returns.
+ * Reads complete before they return; writes are grouped per event-loop
+ * iteration (group.c) and complete after the group's COMMIT.
  */
 #ifndef PV_BACKEND_SQLITE_H
 #define PV_BACKEND_SQLITE_H
@@ -55,6 +56,9 @@ enum sq_stmt {
     ST_OCC_PUT, /* live occupants (occupants.c) */
     ST_OCC_DELETE,
     ST_OCC_LOAD,
+    ST_SAVEPOINT, /* one operation inside the group transaction (group.c) */
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT
 };
 
@@ -80,7 +84,37 @@ typedef struct sq_store {
     unsigned long ops, ops_seen; /* statements run; as seen by the idle check */
     ev_timer idle;               /* idle.c */
     bool idle_on;
+    /* group.c: the group transaction of this event-loop iteration */
+    bool wtx;                  /* BEGIN IMMEDIATE done, COMMIT pending */
+    int sp;                    /* savepoints open inside it (sq_begin...) */
+    struct sq_pending *q;      /* completions waiting for the COMMIT, in call order */
+    size_t nq, capq;
+    struct ev_loop *loop;      /* the loop the watchers run on, NULL: none */
+    ev_check commit_w;         /* commits at the end of the iteration */
+    ev_idle awake_w;           /* keeps the loop from blocking while open */
 } sq_store_t;
+
+/* group.c: writes issued during one event-loop iteration share one
+ * transaction; their completions run after its COMMIT (durable before
+ * visible). sq_group_flush commits now (close, a full batch). */
+void sq_group_flush(sq_store_t *s);
+void sq_group_stop(sq_store_t *s); /* close: flush, stop the watchers */
+void sqg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
+                  pv_store_done_fn cb, void *ud);
+void sqg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
+void sqg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
+                  pv_store_done_fn cb, void *ud);
+void sqg_reg_set(void *h, const char *room, const char *jid, const char *nick,
+                 pv_store_done_fn cb, void *ud);
+void sqg_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
+                        pv_store_done_fn cb, void *ud);
+void sqg_archive_replace(void *h, const char *room, const char *id, const char *xml,
+                         pv_store_done_fn cb, void *ud);
+void sqg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);
+void sqg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
+                      pv_store_done_fn cb, void *ud);
+void sqg_occupant_put(void *h, const char *room, const char *nick, const char *data,
+                      pv_store_done_fn cb, void *ud);
 
 /* idle.c: an idle connection gives its page cache back (started by open,
  * stopped by close). */
@@ -100,7 +134,9 @@ void sq_finalize_all(sq_store_t *s);
 int sq_exec(sq_store_t *s, enum sq_stmt id);
 
 /* Transactions for room (named in messages; may be NULL): 0 or -1 (logged,
- * s->err set). sq_rollback never fails loudly. */
+ * s->err set). sq_rollback never fails loudly. Inside the group transaction
+ * (group.c) they are savepoints: an operation still applies all or nothing,
+ * and its reads see the group's earlier writes. */
 int sq_begin(sq_store_t *s, const char *room);      /* IMMEDIATE: for writes */
 int sq_begin_read(sq_store_t *s, const char *room); /* DEFERRED: for reads */
 int sq_commit(sq_store_t *s, const char *room);

@@ -71,6 +71,9 @@ static const char *const sql[ST_COUNT] = {
                    " ON CONFLICT (room, nick) DO UPDATE SET data = excluded.data",
     [ST_OCC_DELETE] = "DELETE FROM occupants WHERE room = ?1 AND nick = ?2",
     [ST_OCC_LOAD] = "SELECT nick, data FROM occupants WHERE room = ?1 ORDER BY pos",
+    [ST_SAVEPOINT] = "SAVEPOINT op",
+    [ST_RELEASE] = "RELEASE op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO op",
 };
 
 const char *sq_error(sq_store_t *s, const char *room, const char *what)
@@ -128,18 +131,37 @@ static int run_simple(sq_store_t *s, enum sq_stmt id, const char *room, const ch
     return 0;
 }
 
+/* Inside the group transaction an operation's own transaction is a savepoint. */
+static int savepoint(sq_store_t *s, const char *room)
+{
+    if (run_simple(s, ST_SAVEPOINT, room, "starting a savepoint") < 0)
+        return -1;
+    s->sp++;
+    return 0;
+}
+
 int sq_begin(sq_store_t *s, const char *room)
 {
+    if (s->wtx)
+        return savepoint(s, room);
     return run_simple(s, ST_BEGIN, room, "starting a transaction");
 }
 
 int sq_begin_read(sq_store_t *s, const char *room)
 {
+    if (s->wtx)
+        return savepoint(s, room);
     return run_simple(s, ST_BEGIN_READ, room, "starting a read transaction");
 }
 
 int sq_commit(sq_store_t *s, const char *room)
 {
+    if (s->sp > 0) {
+        if (run_simple(s, ST_RELEASE, room, "releasing a savepoint") < 0)
+            return -1;
+        s->sp--;
+        return 0;
+    }
     return run_simple(s, ST_COMMIT, room, "committing a transaction");
 }
 
@@ -171,8 +193,20 @@ void sq_rollback(sq_store_t *s)
         s->batch = 0;
         sq_scans_clear(s);
     }
-    if (sqlite3_get_autocommit(s->db))
+    if (sqlite3_get_autocommit(s->db)) {
+        s->sp = 0;
         return; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+    }
+    if (s->sp > 0) { /* only this operation's savepoint: the group goes on */
+        if (!sq_stmt(s, ST_ROLLBACK_TO) || sq_exec(s, ST_ROLLBACK_TO) != SQLITE_DONE ||
+            !sq_stmt(s, ST_RELEASE) || sq_exec(s, ST_RELEASE) != SQLITE_DONE)
+            pv_log(PV_LOG_ERROR, "sqlite", "%s: rolling back to a savepoint: %s", s->path,
+                   sqlite3_errmsg(s->db));
+        s->sp--;
+        return;
+    }
+    if (s->wtx)
+        return; /* no savepoint of ours is open: the group's COMMIT decides */
     if (sq_stmt(s, ST_ROLLBACK) && sq_exec(s, ST_ROLLBACK) != SQLITE_DONE)
         pv_log(PV_LOG_ERROR, "sqlite", "%s: rolling back: %s", s->path, sqlite3_errmsg(s->db));
 }

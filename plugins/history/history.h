@@ -79,6 +79,7 @@ typedef struct recent {
     bool parked;         /* joins wait under history_park_key() for that load */
     uint64_t serial;     /* tells this ring from a later one of the same room */
     int64_t retry_us;    /* after a failed load, no other before this time */
+    size_t since_trim;   /* messages stored since the private archive was trimmed */
     struct recent *next; /* hash chain */
 } recent_t;
 
@@ -156,7 +157,12 @@ bool archive_storable(const pv_el_t *msg);
  * archive of `room_name` (msg is left as it was). */
 void archive_append(const char *room_name, const char *id, int64_t stamp_us, const char *nick,
                     const char *bare_jid, pv_el_t *msg, const tags_t *tags);
-/* Deletes a room's whole archive. */
+#define STORE_NAME_MAX 1100 /* a room node (at most 1023 bytes) and a suffix */
+/* Where the room's messages are stored (archive.c explains): its name when
+ * it logs, NAME@recent (written into buf) for a persistent room that does
+ * not, NULL for a temporary room that does not. */
+const char *archive_store_name(const pv_muc_room_t *room, char *buf, size_t len);
+/* Deletes a room's whole archive (and its private recent messages). */
 void archive_delete(const char *room_name);
 /* The MESSAGE event: stanza-id, ring, archive, disk log. */
 pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud);

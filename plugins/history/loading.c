@@ -58,7 +58,8 @@ void history_unpark(recent_t *r)
  * does not log (nothing archived: its ring is made by messages to come). */
 static recent_t *fill_ring(const pv_muc_room_t *room)
 {
-    if (!muc_api->room_config_bool(room, "muc#roomconfig_enablelogging"))
+    char buf[STORE_NAME_MAX];
+    if (!archive_store_name(room, buf, sizeof buf))
         return NULL;
     recent_t *r = recent_get(muc_api->room_jid(room), true);
     size_t cap = history_room_length(room);

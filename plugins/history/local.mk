@@ -17,7 +17,8 @@ HISTORY_TESTS = \
 	tests/history/test_history_join.py tests/history/test_stanza_id_archive.py \
 	tests/history/test_mam.py tests/history/test_restart_retention.py \
 	tests/history/test_history_query_plan.py tests/history/test_restart_pgsql.sh \
-	tests/history/test_moderate.py tests/history/test_history_lazy.py
+	tests/history/test_moderate.py tests/history/test_history_lazy.py \
+	tests/history/test_store1_durable.py
 TESTS += $(HISTORY_TESTS)
 EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py tests/history/restart_pgsql.py \
 	plugins/history/README.md

@@ -188,6 +188,7 @@ static const test_def_t tests[] = {
     T(test_archive_query_last_page),
     T(test_archive_query_unknown_id),
     T(test_archive_duplicate_id),
+    T(test_archive_append_burst),
     T(test_archive_replace),
     T(test_archive_delete),
     T(test_archive_temporary_room),

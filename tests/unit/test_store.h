@@ -135,6 +135,7 @@ void test_archive_query_default_max(void **state);
 void test_archive_query_last_page(void **state);
 void test_archive_query_unknown_id(void **state);
 void test_archive_duplicate_id(void **state);
+void test_archive_append_burst(void **state);
 void test_archive_replace(void **state);
 void test_archive_delete(void **state);
 void test_archive_temporary_room(void **state);

@@ -231,6 +231,58 @@ void test_archive_duplicate_id(void **state)
     res_clear(&r);
 }
 
+/* STORE-1: appends issued without waiting (one event-loop iteration: sqlite
+ * groups them in one transaction, pgsql in one INSERT per round trip), two
+ * rooms interleaved, a duplicate id among them: every callback once, in
+ * call order, the duplicate alone refused, the archive in call order. */
+typedef struct burst {
+    int fired, status, order;
+} burst_t;
+
+static int burst_seen;
+
+static void burst_cb(int status, const char *error, void *ud)
+{
+    (void)error;
+    burst_t *b = ud;
+    b->fired++;
+    b->status = status;
+    b->order = ++burst_seen;
+}
+
+void test_archive_append_burst(void **state)
+{
+    ctx_t *c = *state;
+    enum { N = 300, DUP = 157 };
+    static burst_t b[N];
+    memset(b, 0, sizeof b);
+    burst_seen = 0;
+    char id[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "b%d", i == DUP ? DUP - 2 : i); /* DUP repeats DUP-2's id */
+        pv_store_msg_t m = {.id = id, .stamp_us = 1000 + i, .nick = "n", .xml = "<m/>"};
+        c->be->st->archive_append(c->h, i % 2 ? "burst-a" : "burst-b", &m, burst_cb, &b[i]);
+    }
+    wait_for(&b[N - 1].fired);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(b[i].fired, 1);
+        assert_int_equal(b[i].order, i + 1);
+        assert_int_equal(b[i].status, i == DUP ? PV_STORE_EINVAL : PV_STORE_OK);
+    }
+    res_t r;
+    pv_store_query_t q = {.max = 1000};
+    do_query(c, "burst-a", &q, &r);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.nmsgs, N / 2 - 1);
+    for (size_t k = 0, i = 1; k < r.nmsgs; k++, i += 2) {
+        if (i == DUP)
+            i += 2;
+        snprintf(id, sizeof id, "b%zu", i);
+        assert_string_equal(r.msgs[k].id, id);
+    }
+    res_clear(&r);
+}
+
 void test_archive_replace(void **state)
 {
     ctx_t *c = *state;
