@@ -3,8 +3,10 @@
  * core's counters (core/stats.h) without a daemon: the core's figures come
  * first, then each source's in registration order; bad names are refused;
  * unregistering removes a source; the storage wrapper times every operation
- * and hands the caller's callback its own data back; the periodic line
- * starts a new interval.
+ * and hands the caller's callback its own data back (the store's minor 3
+ * calls too, each in the metrics' histogram of its operation); the periodic
+ * line starts a new interval; the metrics count stanzas by kind and errors
+ * by condition.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <palaver/store.h>
 
 #include "log_internal.h"
+#include "metrics.h"
 #include "stats.h"
 
 typedef struct seen {
@@ -220,12 +223,150 @@ static void test_store_wrapper_times_each_operation(void **state)
     assert_string_equal(value_of(&s, "backend-operations"), "2");
 }
 
+/* ---- a minor 3 backend: leases deferred, occupants synchronous ---- */
+
+static void (*acq_cb)(int, const char *, int64_t, const char *, void *);
+static void *acq_ud;
+
+static void fake_acquire(void *h, const char *room, const char *instance, int ttl_ms,
+                         void (*cb)(int, const char *, int64_t, const char *, void *), void *ud)
+{
+    (void)h, (void)room, (void)instance, (void)ttl_ms;
+    acq_cb = cb;
+    acq_ud = ud;
+}
+
+static void fake_watch(void *h, const char *instance, void (*asked)(const char *, void *),
+                       void *ud)
+{
+    (void)h, (void)instance, (void)asked, (void)ud;
+}
+
+static void fake_occupants(void *h, const char *room,
+                           void (*cb)(int, const char *, const pv_kv_t *, size_t, void *),
+                           void *ud)
+{
+    (void)h, (void)room;
+    static const pv_kv_t one = {"nick", "data"};
+    cb(PV_STORE_OK, NULL, &one, 1, ud);
+}
+
+static int64_t got_epoch;
+static size_t got_n;
+
+static void on_acquired(int status, const char *error, int64_t epoch, const char *holder,
+                        void *ud)
+{
+    (void)error, (void)holder;
+    done_status = status;
+    got_epoch = epoch;
+    done_ud = ud;
+}
+
+static void on_occupants(int status, const char *error, const pv_kv_t *occ, size_t n, void *ud)
+{
+    (void)error, (void)occ;
+    done_status = status;
+    got_n = n;
+    done_ud = ud;
+}
+
+static const metrics_histogram_t *histogram_of(const char *op)
+{
+    const metrics_histogram_t *h;
+    for (size_t i = 0; (h = metrics_backend_histogram(i)) != NULL; i++)
+        if (strcmp(h->op, op) == 0)
+            return h;
+    return NULL;
+}
+
+static void test_store_wrapper_times_leases_and_occupants(void **state)
+{
+    (void)state;
+    pv_store_t fake = {.size = sizeof(pv_store_t), .abi_major = 1, .name = "fake3",
+                       .lease_acquire = fake_acquire, .lease_watch = fake_watch,
+                       .occupants_load = fake_occupants};
+    const pv_store_t *t = stats_store_wrap(&fake);
+    assert_ptr_equal(t->lease_watch, fake_watch); /* a registration, not timed */
+    assert_null(t->lease_renew);
+    int mine;
+    t->occupants_load(NULL, "r", on_occupants, &mine);
+    assert_int_equal(done_status, PV_STORE_OK);
+    assert_int_equal(got_n, 1);
+    assert_ptr_equal(done_ud, &mine);
+    t->lease_acquire(NULL, "r", "a", 1000, on_acquired, &mine);
+    assert_null(histogram_of("lease_acquire")); /* not answered yet */
+    acq_cb(PV_STORE_OK, NULL, 42, "a", acq_ud);
+    assert_int_equal(got_epoch, 42);
+    assert_ptr_equal(done_ud, &mine);
+    const metrics_histogram_t *h = histogram_of("lease_acquire");
+    assert_non_null(h);
+    assert_int_equal(h->count, 1);
+    assert_int_equal(h->le[METRICS_NBUCKETS - 1], 1);
+    h = histogram_of("occupants_load");
+    assert_non_null(h);
+    assert_int_equal(h->count, 1);
+    size_t len = 0;
+    char *text = metrics_render(false, &len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "palaver_backend_call_duration_seconds_count{operation="
+                                 "\"occupants_load\"} 1\n"));
+    free(text);
+}
+
+static void test_metrics_stanza_kinds_and_error_conditions(void **state)
+{
+    (void)state;
+    uint64_t msg = metrics_stanzas_out(METRICS_MESSAGE), iq = metrics_stanzas_out(METRICS_IQ),
+             pres = metrics_stanzas_out(METRICS_PRESENCE),
+             other = metrics_stanzas_out(METRICS_OTHER);
+    metrics_stanza_out("<message to='a'/>", 17);
+    metrics_stanza_out("<iq>", 4);
+    metrics_stanza_out("<c:presence/>", 13);
+    metrics_stanza_out("<messages/>", 11);
+    metrics_stanza_out("", 0);
+    metrics_stanza_out("<mess", 5); /* cut short: its name is "mess" */
+    assert_int_equal(metrics_stanzas_out(METRICS_MESSAGE), msg + 1);
+    assert_int_equal(metrics_stanzas_out(METRICS_IQ), iq + 1);
+    assert_int_equal(metrics_stanzas_out(METRICS_PRESENCE), pres + 1);
+    assert_int_equal(metrics_stanzas_out(METRICS_OTHER), other + 3);
+
+    pv_el_t *e = pv_el_new(NULL, "message");
+    assert_non_null(e);
+    assert_int_equal(pv_el_set_attr(e, "type", "error"), 0);
+    pv_el_t *err = pv_el_add(e, NULL, "error");
+    assert_non_null(pv_el_add_text_child(err, PV_NS_STANZAS, "text", "why"));
+    assert_non_null(pv_el_add(err, PV_NS_STANZAS, "forbidden"));
+    size_t forbidden = 0, otheri = 0;
+    for (size_t i = 0; metrics_conditions[i]; i++) {
+        if (strcmp(metrics_conditions[i], "forbidden") == 0)
+            forbidden = i;
+        if (strcmp(metrics_conditions[i], "other") == 0)
+            otheri = i;
+    }
+    uint64_t f0 = metrics_errors(forbidden), o0 = metrics_errors(otheri);
+    metrics_stanza_sent(e);
+    assert_int_equal(metrics_errors(forbidden), f0 + 1);
+    pv_el_free(e);
+    e = pv_el_new(NULL, "iq");
+    assert_int_equal(pv_el_set_attr(e, "type", "error"), 0);
+    assert_non_null(pv_el_add(pv_el_add(e, NULL, "error"), PV_NS_STANZAS, "made-up"));
+    metrics_stanza_sent(e);
+    assert_int_equal(metrics_errors(otheri), o0 + 1);
+    assert_int_equal(pv_el_set_attr(e, "type", "result"), 0);
+    metrics_stanza_sent(e); /* not an error: not counted */
+    assert_int_equal(metrics_errors(otheri), o0 + 1);
+    pv_el_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sources_in_order_after_the_core),
         cmocka_unit_test(test_core_counters),
         cmocka_unit_test(test_store_wrapper_times_each_operation),
+        cmocka_unit_test(test_store_wrapper_times_leases_and_occupants),
+        cmocka_unit_test(test_metrics_stanza_kinds_and_error_conditions),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     stats_shutdown();
