@@ -7,7 +7,10 @@
  * and counts what comes back. It reports delivered stanzas/s, latency
  * percentiles from send to last delivery, palaver's CPU seconds per 1,000
  * deliveries (utime+stime from /proc/PID/stat) and its memory (VmRSS,
- * VmHWM). A --startup mode times start-up against an existing SQLite file;
+ * VmHWM). --backend names the storage (sqlite in a temporary file unless
+ * --database, pgsql through --conninfo) and --persistent configures every
+ * room persistent with logging on before the messages (each message is then
+ * archived: the default deployment). A --startup mode times start-up against an existing SQLite file;
  * a --first-join mode joins each of R rooms stored in one once (the first
  * use of a stored room, which loads it), reports the latency from the join
  * to the self-presence, and with --idle leaves them all and waits until
@@ -49,8 +52,9 @@
 typedef struct {
     int rooms, occupants, messages, window, join_window;
     double rate; /* messages per second; 0: as fast as the window allows */
-    const char *backend, *plugins, *palaver, *moddir, *sqlite_path, *keep_dir;
+    const char *backend, *plugins, *palaver, *moddir, *sqlite_path, *keep_dir, *conninfo;
     bool startup, first_join, history, verbose, join_window_set;
+    bool persistent; /* rooms configured persistent with logging on before the messages */
     int idle_secs;
     int hibernate_after; /* --first-join: <hibernate-after> in seconds */
     int hold_secs;       /* keep palaver running this long at the end (to attach a profiler) */
@@ -378,6 +382,9 @@ static int cmp_d(const void *a, const void *b)
 /* --- start-up: listen, config, spawn, handshake --- */
 static int listen_fd;
 
+/* The load comes from a few senders: LIMIT-1's join throttles would refuse it. */
+#define NO_THROTTLE "<throttle><join burst='0'/><room-join burst='0'/></throttle>"
+
 static void write_config(int port)
 {
     char path[512];
@@ -391,23 +398,27 @@ static void write_config(int port)
             port);
     if (O.first_join) /* it reads the statistics */
         fprintf(f, "  <sadmin><user>" ADMIN_JID "</user></sadmin>\n");
-    if (O.sqlite_path)
-        fprintf(f, "  <backend><type>sqlite</type><path>%s</path></backend>\n", O.sqlite_path);
+    if (O.sqlite_path || !strcmp(O.backend, "sqlite")) /* a file in the temp dir unless told */
+        fprintf(f, "  <backend><type>sqlite</type><path>%s%s</path></backend>\n",
+                O.sqlite_path ? O.sqlite_path : tmpdir, O.sqlite_path ? "" : "/palaver.db");
+    else if (O.conninfo)
+        fprintf(f, "  <backend><type>%s</type><conninfo>%s</conninfo></backend>\n", O.backend,
+                O.conninfo);
     else
         fprintf(f, "  <backend><type>%s</type></backend>\n", O.backend);
     fprintf(f, "  <spool>%s/spool</spool>\n  <plugins>\n", tmpdir);
     if (O.multicast > 0)
         fprintf(f,
-                "    <muc-core><flood-burst>0</flood-burst><multicast>" MCAST_JID
+                "    <muc-core><flood-burst>0</flood-burst>" NO_THROTTLE "<multicast>" MCAST_JID
                 "</multicast><multicast-limit>%d</multicast-limit></muc-core>\n",
                 O.multicast);
     else if (O.first_join)
         fprintf(f,
-                "    <muc-core><flood-burst>0</flood-burst><hibernate-after>%d"
+                "    <muc-core><flood-burst>0</flood-burst>" NO_THROTTLE "<hibernate-after>%d"
                 "</hibernate-after></muc-core>\n",
                 O.hibernate_after);
     else
-        fprintf(f, "    <muc-core><flood-burst>0</flood-burst></muc-core>\n");
+        fprintf(f, "    <muc-core><flood-burst>0</flood-burst>" NO_THROTTLE "</muc-core>\n");
     if (O.history)
         fprintf(f, "    <history/>\n");
     fprintf(f, "  </plugins>\n</palaver>\n");
@@ -545,6 +556,48 @@ static void phase_join(void)
            "(%.0f/s); palaver CPU %.3f s = %.3f ms/join, %.4f s per 1000 stanzas\n",
            total, O.rooms, O.occupants, dt, (double)total / dt, st, (double)st / dt, dc,
            dc * 1000 / (double)total, dc * 1000 / (double)st);
+}
+
+/* --persistent: the creator of each room (u0, its owner) submits the owner
+ * form: persistent, logging on (the archive every message then goes to). */
+static long configured, configure_errors;
+
+static void on_configure(const char *s, size_t n)
+{
+    on_stanza(s, n);
+    if (s[1] != 'i' || !(has(s, n, "id='bcfg") || has(s, n, "id=\"bcfg")))
+        return;
+    if (has(s, n, "type='result'") || has(s, n, "type=\"result\""))
+        configured++;
+    else
+        configure_errors++;
+}
+
+static void phase_configure(void)
+{
+    double c0 = proc_cpu_s(child), t0 = now_s();
+    for (int room = 0; room < O.rooms; room++)
+        out_printf("<iq type='set' id='bcfg%d' from='u0@bench.localhost/r' to='room%d@" DOMAIN
+                   "'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data'"
+                   " type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/"
+                   "muc#roomconfig</value></field><field var='muc#roomconfig_persistentroom'>"
+                   "<value>1</value></field><field var='muc#roomconfig_enablelogging'><value>1"
+                   "</value></field></x></query></iq>",
+                   room, room);
+    while (configured + configure_errors < O.rooms) {
+        if (now_s() - t0 > 60)
+            die("configuring rooms stalled at %ld/%d", configured + configure_errors, O.rooms);
+        pump(1000, on_configure);
+        if (peer_gone)
+            die("palaver went away while rooms were configured (see %s/palaver.log)", tmpdir);
+    }
+    if (configure_errors)
+        die("%ld rooms refused the configuration; first error: %s", configure_errors,
+            first_error);
+    drain(0.3);
+    printf("configure: %d rooms persistent with logging on (backend %s) in %.3f s; palaver CPU "
+           "%.3f s\n",
+           O.rooms, O.backend, now_s() - t0, proc_cpu_s(child) - c0);
 }
 
 static void phase_messages(void)
@@ -844,6 +897,12 @@ static void usage(void)
         "  -r ROOMS  -n OCCUPANTS-PER-ROOM  -m MESSAGES  -w WINDOW  -W JOIN-WINDOW\n"
         "  --rate MSG/S     send at this rate (default: as fast as the window allows)\n"
         "  --history        load the history plugin too\n"
+        "  --backend NAME   memory (default), sqlite (a file in the temp dir unless\n"
+        "                   --database), spool, pgsql (with --conninfo)\n"
+        "  --database FILE  the sqlite database file\n"
+        "  --conninfo STR   the pgsql backend's libpq connection string\n"
+        "  --persistent     before the messages, configure every room persistent with\n"
+        "                   logging on (archived messages: the default deployment)\n"
         "  --multicast N    muc-core fans out through XEP-0033 (" MCAST_JID ", played\n"
         "                   here) with at most N recipients per stanza; each address\n"
         "                   counts as a delivery\n"
@@ -880,6 +939,10 @@ int main(int argc, char **argv)
                                        {"hibernate-after", 1, NULL, 'A'},
                                        {"hold", 1, NULL, 'O'},
                                        {"stored", 1, NULL, 'N'},
+                                       {"backend", 1, NULL, 'B'},
+                                       {"database", 1, NULL, 'D'},
+                                       {"conninfo", 1, NULL, 'Q'},
+                                       {"persistent", 0, NULL, 'T'},
                                        {NULL, 0, NULL, 0}};
     bool keep = false;
     int c;
@@ -939,6 +1002,19 @@ int main(int argc, char **argv)
         case 'N':
             O.stored = atol(optarg);
             break;
+        case 'B':
+            O.backend = optarg;
+            break;
+        case 'D':
+            O.sqlite_path = optarg;
+            O.backend = "sqlite";
+            break;
+        case 'Q':
+            O.conninfo = optarg;
+            break;
+        case 'T':
+            O.persistent = true;
+            break;
         case 'v':
             O.verbose = true;
             break;
@@ -947,7 +1023,10 @@ int main(int argc, char **argv)
         }
     }
     if (O.rooms < 1 || O.occupants < 1 || O.window < 1 || O.join_window < 1 || O.messages < 0 ||
-        O.hibernate_after < 0 || O.stored < 0 || (O.startup && O.first_join))
+        O.hibernate_after < 0 || O.stored < 0 || (O.startup && O.first_join) ||
+        (strcmp(O.backend, "memory") && strcmp(O.backend, "sqlite") &&
+         strcmp(O.backend, "spool") && strcmp(O.backend, "pgsql")) ||
+        (!strcmp(O.backend, "pgsql") && !O.conninfo))
         usage();
     if (!O.palaver)
         O.palaver = getenv("PALAVER_BIN") ? getenv("PALAVER_BIN") : "./palaver";
@@ -970,6 +1049,8 @@ int main(int argc, char **argv)
     } else {
         phase_join();
         print_mem("after joins");
+        if (O.persistent)
+            phase_configure();
         if (O.idle_secs > 0) {
             sleep((unsigned)O.idle_secs);
             print_mem("idle");

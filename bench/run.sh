@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run.sh: runs the benchmark scenarios of bench/README.md from a build
 # directory (after `make bench`) and prints their figures.
-#   usage: cd BUILD && sh SRC/bench/run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy|cluster]
+#   usage: cd BUILD && sh SRC/bench/run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy|store|cluster]
 #   (none)    every scenario below
 #   quick     every palaver-bench scenario at small sizes (a smoke run, seconds)
 #   bench     palaver-bench alone: fan-out 10/100/1,000, multicast, 10,000
@@ -17,6 +17,8 @@
 #   memory    memory per room and occupant, and start-up from SQLite
 #   lazy      rooms on demand: start-up with 1,000,000 SQLite rooms, the first
 #             join to 10,000 of them, their hibernation (RSS before and after)
+#   store     the default deployment: persistent rooms with logging on (every
+#             message archived) on sqlite against the memory backend
 #   cluster   several instances (bench/cluster-failover.py, PostgreSQL): 20
 #             kill -9 failovers behind Prosody (lease 3 s and 2 s), fan-out
 #             with 3 active instances behind ejabberd against 1; not in (none)
@@ -24,7 +26,7 @@ set -u
 B=$(pwd)
 S=$(cd "$(dirname "$0")/.." && pwd)
 export PALAVER_BIN="$B/palaver" PALAVER_BUILDDIR="$B"
-export PALAVER_MODULE_DIR="$B/plugins/muc-core:$B/backends/memory:$B/backends/sqlite:$B/plugins/history"
+export PALAVER_MODULE_DIR="$B/plugins/muc-core:$B/backends/memory:$B/backends/sqlite:$B/backends/spool:$B/backends/pgsql:$B/plugins/history"
 [ "${1:-}" = cluster ] && PALAVER_MODULE_DIR="$PALAVER_MODULE_DIR:$B/backends/pgsql"
 PB="$B/bench/palaver-bench"
 [ -x "$PB" ] && [ -x "$B/bench/null-component" ] || { echo "run 'make bench' first" >&2; exit 1; }
@@ -53,6 +55,13 @@ lazy() {
     run --startup "$db" -r "$LAZYN"                          # start-up: no room loaded
     run --first-join "$db" -r $((10000 / K)) --stored "$LAZYN" --idle 30  # first joins, hibernation
     rm -f "$db" "$db-wal" "$db-shm"
+}
+
+# the default deployment (issue 17): archived messages, sqlite against memory
+store() {
+    for be in memory sqlite; do
+        run -r 100 -n 10 -m $((M / 2)) -w 50 --history --persistent --backend $be
+    done
 }
 
 # palaver-bench alone: fan-out, many rooms, join storm, history, multicast
@@ -108,6 +117,8 @@ memory)
     uptime; memory; uptime ;;
 lazy)
     uptime; lazy; uptime ;;
+store)
+    uptime; store; uptime ;;
 bench)
     uptime; scenarios; uptime ;;
 all|quick)
@@ -124,5 +135,5 @@ all|quick)
     uptime
     ;;
 *)
-    echo "usage: sh run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy|cluster]" >&2; exit 2 ;;
+    echo "usage: sh run.sh [quick|bench|plot|e2e|ejabberd|memory|lazy|store|cluster]" >&2; exit 2 ;;
 esac
