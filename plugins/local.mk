@@ -27,8 +27,9 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \
 	plugins/muc-core/tombstone.c plugins/muc-core/unique.c \
-	plugins/muc-core/room_defaults.c
+	plugins/muc-core/room_defaults.c plugins/muc-core/rtbl.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+plugins_muc_core_muc_core_la_LIBADD = $(CRYPTO_LIBS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
 MUC_TESTS = \
@@ -45,7 +46,7 @@ MUC_TESTS = \
 	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_restart_check.py \
 	tests/muc/test_tombstone.py tests/muc/test_lazy_rooms.py \
 	tests/muc/test_notices.py tests/muc/test_form_registry.py \
-	tests/muc/test_interop.py
+	tests/muc/test_interop.py tests/muc/test_rtbl.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
 

@@ -689,6 +689,15 @@ char *tomb_row_name(const char *name); /* "NAME@tombstone", malloc'd (NULL: out 
 bool tomb_refuse_join(pv_stanza_ctx_t *ctx, pv_verdict_t *verdict);
 void tomb_free_all(void);
 
+/* rtbl.c (RTBL-1): real-time block lists (<rtbl service node/>, XEP-0060
+ * nodes of hex SHA-256 bare JIDs). init reads them and subscribes to
+ * PRE_JOIN (after events_init; 0, or -1 logged with FILE:LINE); connected
+ * (every handshake) subscribes to each node and fetches it anew; shutdown
+ * frees everything (safe to call twice). */
+int rtbl_init(const pv_config_t *cfg);
+void rtbl_connected(void);
+void rtbl_shutdown(void);
+
 /* notices.c: the x-palaver#join/#leave/#rename text notices, subscribed to
  * the JOINED, LEFT and NICK_CHANGED events (after events_init): 0, or -1
  * (logged). notices_shutdown unsubscribes (safe to call twice). */

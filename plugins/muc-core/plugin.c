@@ -60,6 +60,7 @@ static const char *const known[] = {"create",
                                     "admin-only-fields",
                                     "cluster",
                                     "throttle",
+                                    "rtbl",
                                     NULL};
 
 static void free_allow(char **allow)
@@ -166,7 +167,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
     if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
         throttle_configure(cfg) < 0 /* LIMIT-1 */ || multicast_init(cfg) < 0 ||
         events_init() < 0 || api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
-        notices_init() < 0 /* join/leave/rename texts, notices.c */)
+        notices_init() < 0 /* join/leave/rename texts, notices.c */ ||
+        rtbl_init(cfg) < 0 /* RTBL-1: real-time block lists, rtbl.c */)
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
@@ -225,6 +227,7 @@ static void muc_shutdown(void *state)
     api_shutdown();
     avatar_shutdown();
     notices_shutdown();
+    rtbl_shutdown();
     multicast_shutdown();
     muc_stats_shutdown();
     cluster_shutdown(); /* live occupants stored, every lease given back */
@@ -251,6 +254,7 @@ static void muc_connected(void *state)
     multicast_connected();
     restart_check_connected(); /* restored occupants still there? (restart_check.c) */
     room_defaults_connected(); /* <room-defaults> of fields nobody registered */
+    rtbl_connected();          /* subscribe to the block lists and fetch them (rtbl.c) */
 }
 
 static const char *const no_requires[] = {NULL};
