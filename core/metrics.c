@@ -21,20 +21,36 @@
 
 const char *const metrics_kind_names[METRICS_NKINDS] = {"message", "presence", "iq", "other"};
 
-const char *const metrics_conditions[] = {
-    "bad-request", "conflict", "feature-not-implemented", "forbidden", "gone",
-    "internal-server-error", "item-not-found", "jid-malformed", "not-acceptable", "not-allowed",
-    "not-authorized", "policy-violation", "recipient-unavailable", "redirect",
-    "registration-required", "remote-server-not-found", "remote-server-timeout",
-    "resource-constraint", "service-unavailable", "subscription-required", "undefined-condition",
-    "unexpected-request", "other", NULL};
+const char *const metrics_conditions[] = {"bad-request",
+                                          "conflict",
+                                          "feature-not-implemented",
+                                          "forbidden",
+                                          "gone",
+                                          "internal-server-error",
+                                          "item-not-found",
+                                          "jid-malformed",
+                                          "not-acceptable",
+                                          "not-allowed",
+                                          "not-authorized",
+                                          "policy-violation",
+                                          "recipient-unavailable",
+                                          "redirect",
+                                          "registration-required",
+                                          "remote-server-not-found",
+                                          "remote-server-timeout",
+                                          "resource-constraint",
+                                          "service-unavailable",
+                                          "subscription-required",
+                                          "undefined-condition",
+                                          "unexpected-request",
+                                          "other",
+                                          NULL};
 #define N_CONDITIONS (sizeof metrics_conditions / sizeof metrics_conditions[0] - 1)
 
 /* 0.5 ms to 10 s: memory and sqlite answer in the first buckets, a remote
  * PostgreSQL in the middle ones, a stuck disk in the last. */
-const double metrics_buckets[METRICS_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                  0.025,  0.05,  0.1,    0.25,  0.5,
-                                                  1,      2.5,   5,      10};
+const double metrics_buckets[METRICS_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                  0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 /* More than the store table has operations (pv_store_t). */
 #define MAX_OPS 32
@@ -91,7 +107,10 @@ void metrics_stanza_sent(const pv_el_t *stanza)
     M.errors[cond ? i : N_CONDITIONS - 1]++;
 }
 
-void metrics_reconnect(void) { M.reconnects++; }
+void metrics_reconnect(void)
+{
+    M.reconnects++;
+}
 
 void metrics_backend_call(const char *op, double seconds)
 {
@@ -113,10 +132,22 @@ void metrics_backend_call(const char *op, double seconds)
             h->le[b]++;
 }
 
-uint64_t metrics_stanzas_in(int kind) { return M.in[kind]; }
-uint64_t metrics_stanzas_out(int kind) { return M.out[kind]; }
-uint64_t metrics_errors(size_t i) { return i < N_CONDITIONS ? M.errors[i] : 0; }
-uint64_t metrics_reconnects(void) { return M.reconnects; }
+uint64_t metrics_stanzas_in(int kind)
+{
+    return M.in[kind];
+}
+uint64_t metrics_stanzas_out(int kind)
+{
+    return M.out[kind];
+}
+uint64_t metrics_errors(size_t i)
+{
+    return i < N_CONDITIONS ? M.errors[i] : 0;
+}
+uint64_t metrics_reconnects(void)
+{
+    return M.reconnects;
+}
 
 const metrics_histogram_t *metrics_backend_histogram(size_t i)
 {

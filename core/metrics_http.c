@@ -52,8 +52,8 @@ static struct {
 
 /* ---------------------------------------------------------------- addresses */
 
-int metrics_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen,
-                         char *err, size_t errsize)
+int metrics_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+                         size_t errsize)
 {
     char host[64];
     const char *colon, *hs = spec;
@@ -166,8 +166,8 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *c)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **state)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **state)
 {
     static int seen; /* a non-NULL *state: the headers were read */
     (void)cls;
@@ -260,8 +260,7 @@ static struct MHD_Daemon *start_daemon(const struct sockaddr_storage *ss)
                             mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
-                            MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT, MHD_OPTION_END);
 }
 
 int metrics_http_configure(const char *listen)
@@ -280,8 +279,8 @@ int metrics_http_configure(const char *listen)
     }
     errno = 0;
     H.d = start_daemon(&ss);
-    const union MHD_DaemonInfo *ep = H.d ? MHD_get_daemon_info(H.d, MHD_DAEMON_INFO_EPOLL_FD)
-                                         : NULL;
+    const union MHD_DaemonInfo *ep =
+        H.d ? MHD_get_daemon_info(H.d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!ep || !(H.listen = strdup(listen))) {
         pv_log(PV_LOG_ERROR, WHO, "cannot serve the metrics on %s: %s", listen,
                errno ? strerror(errno) : "libmicrohttpd refused to start");

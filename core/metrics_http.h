@@ -10,8 +10,8 @@
 
 /* Parses "IPV4:PORT" or "[IPV6]:PORT" (PORT 0 to 65535; 0 picks a free
  * port) into *ss and *sslen. Returns 0, or -1 with a reason in err. */
-int metrics_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen,
-                         char *err, size_t errsize);
+int metrics_listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+                         size_t errsize);
 
 /* Serves /metrics on `listen` (a spec metrics_listen_parse accepts) from
  * now on, replacing a server already running when the address differs;

@@ -173,8 +173,7 @@ static void connection(out_t *o)
 {
     if (family(o, "palaver_server_reconnects", COUNTER,
                "Times the connection to the XMPP server was lost or refused and retried"))
-        put(o, "palaver_server_reconnects_total %llu\n",
-            (unsigned long long)metrics_reconnects());
+        put(o, "palaver_server_reconnects_total %llu\n", (unsigned long long)metrics_reconnects());
     if (family(o, "palaver_server_connected", GAUGE,
                "1 while the component is connected and authenticated, else 0"))
         put(o, "palaver_server_connected %d\n", stream_is_up() ? 1 : 0);
@@ -192,8 +191,7 @@ static void rooms_stored(out_t *o)
 static void backend_histograms(out_t *o)
 {
     const char *f = "palaver_backend_call_duration_seconds";
-    if (!family(o, f, HISTOGRAM,
-                "Time from a storage call to its answer, by operation"))
+    if (!family(o, f, HISTOGRAM, "Time from a storage call to its answer, by operation"))
         return;
     const metrics_histogram_t *h;
     for (size_t i = 0; (h = metrics_backend_histogram(i)) != NULL; i++) {
@@ -217,8 +215,7 @@ static const struct {
     {"stanzas-dropped", "palaver_stanzas_dropped", COUNTER,
      "Stanzas dropped because the output queue was full"},
     {"queue-bytes", "palaver_output_queue_bytes", GAUGE, "Bytes waiting for the XMPP server"},
-    {"queue-stanzas", "palaver_output_queue_stanzas", GAUGE,
-     "Stanzas waiting for the XMPP server"},
+    {"queue-stanzas", "palaver_output_queue_stanzas", GAUGE, "Stanzas waiting for the XMPP server"},
     {"rooms", "palaver_rooms_loaded", GAUGE, "Rooms in memory"},
     {"rooms-persistent", "palaver_rooms_persistent_loaded", GAUGE, "Persistent rooms in memory"},
     {"rooms-occupied", "palaver_rooms_occupied", GAUGE, "Rooms with occupants"},
@@ -262,8 +259,7 @@ static void stat_family(const char *name, const char *label, const char *value, 
         i++;
     if (i < N_KNOWN) {
         if (known[i].metric && family(o, known[i].metric, known[i].type, known[i].help))
-            put(o, "%s%s %s\n", known[i].metric, known[i].type == COUNTER ? "_total" : "",
-                value);
+            put(o, "%s%s %s\n", known[i].metric, known[i].type == COUNTER ? "_total" : "", value);
         return;
     }
     /* A plugin's own statistic: a gauge, its name in Prometheus' alphabet
