@@ -67,6 +67,8 @@ pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud)
                                         NS_OCCUPANT_ID,
                                         NS_SELFPING,
                                         NS_MUC_REQUEST,
+                                        "urn:xmpp:hats:0",
+                                        "http://jabber.org/protocol/commands",
                                         NULL};
     for (const char *const *f = fixed; *f; f++)
         pv_disco_query_feature(q, *f);

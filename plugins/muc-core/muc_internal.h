@@ -180,7 +180,7 @@ typedef struct muc_state {
     long hibernate_after;  /* seconds an empty stored room stays loaded (0: for ever) */
     long max_loaded;       /* rooms in memory beyond which empty stored ones go (0: no cap) */
     map_t rooms;           /* name -> room_t */
-    pv_hook_t *hooks[16];
+    pv_hook_t *hooks[24];
     size_t nhooks;
 } muc_state_t;
 extern muc_state_t *muc;
@@ -625,6 +625,12 @@ void restart_shutdown(void);
  * is bad, or its nick is taken or its user banned meanwhile (logged). */
 pv_el_t *restart_occupant_record(const occupant_t *o);
 occupant_t *restart_occupant_restore(room_t *r, const pv_el_t *e);
+
+/* hats.c (HATS-1): XEP-0317. The hats o's user wears in its room, into
+ * presence p; the room's commands (don, doff, dlist) and their disco#items. */
+void hats_add_to_presence(pv_el_t *presence, const occupant_t *o);
+pv_verdict_t hats_command_handler(pv_stanza_ctx_t *ctx, void *ud);
+pv_verdict_t hats_items_handler(pv_stanza_ctx_t *ctx, void *ud);
 
 /* cluster.c (CLUSTER-1): several instances on one domain, each room owned
  * through a lease in the (pgsql) store. cluster_configure reads <cluster>

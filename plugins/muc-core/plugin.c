@@ -58,8 +58,8 @@ static const char *const known[] = {"create",
                                     "max-loaded-rooms",
                                     "room-defaults",
                                     "admin-only-fields",
-                                    "cluster",
                                     "throttle",
+                                    "cluster",
                                     "rtbl",
                                     NULL};
 
@@ -192,6 +192,9 @@ static int muc_init(const pv_config_t *cfg, void **state)
             0 ||
         hook(PV_KIND_IQ, PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 10, adhoc_items_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_REGISTER, 0, register_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE, "http://jabber.org/protocol/commands", 0,
+             hats_command_handler) < 0 ||
+        hook(PV_KIND_IQ, PV_TO_BARE, PV_NS_DISCO_ITEMS, 10, hats_items_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_SERVICE, NS_MUC_UNIQUE, 0, unique_iq_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, PV_NS_DISCO_INFO, 0, disco_info_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE | PV_TO_SERVICE, PV_NS_DISCO_ITEMS, 0, disco_items_handler) <
@@ -202,7 +205,7 @@ static int muc_init(const pv_config_t *cfg, void **state)
     static const char *const features[] = {
         NS_MUC,      NS_MUC_UNIQUE,  NS_REGISTER,       NS_PING,
         NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS, "http://jabber.org/protocol/commands",
-        NULL};
+        "urn:xmpp:hats:0", NULL};
     for (const char *const *f = features; *f; f++)
         pv_disco_add_feature(*f);
     /* No stored room is loaded here: each comes at its first stanza

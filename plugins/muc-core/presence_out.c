@@ -74,6 +74,8 @@ pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pre
         add_codes(x, opt->codes);
     if (self && opt)
         add_codes(x, opt->self_codes);
+    if (!unavailable)
+        hats_add_to_presence(p, o); /* XEP-0317, hats.c */
     occupant_id_add(p, o);
     return p;
 }
