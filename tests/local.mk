@@ -49,6 +49,8 @@ EXTRA_DIST += tests/integration/test_prosody_room_defaults.py
 # is not installed).
 TESTS += tests/integration/test_prosody_throttle_admin.py
 EXTRA_DIST += tests/integration/test_prosody_throttle_admin.py
+TESTS += tests/integration/test_prosody_hats.py
+EXTRA_DIST += tests/integration/test_prosody_hats.py
 
 # A second client library: aioxmpp's own MUC API (aioclient.py) through a
 # real Prosody (skipped when prosody or python3-aioxmpp is not installed).
