@@ -26,7 +26,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \
-	plugins/muc-core/hats.c \
+	plugins/muc-core/hats.c plugins/muc-core/left_ids.c \
 	plugins/muc-core/tombstone.c plugins/muc-core/unique.c \
 	plugins/muc-core/room_defaults.c plugins/muc-core/rtbl.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
@@ -39,7 +39,7 @@ MUC_TESTS = \
 	tests/muc/test_disco.py tests/muc/test_disco_items_stored.py \
 	tests/muc/test_invite_register_voice.py \
 	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
-	tests/muc/test_hats.py \
+	tests/muc/test_hats.py tests/muc/test_ban_occupant_id.py \
 	tests/muc/test_room_defaults.py tests/muc/test_throttle.py \
 	tests/muc/test_adhoc_service_admin.py \
 	tests/muc/test_roster_property.py \

@@ -133,6 +133,12 @@ static char *bare_of(const char *jid)
     return out;
 }
 
+/* Is anyone of that bare JID in the room now? */
+static bool left_present(const room_t *r, const char *bare)
+{
+    return map_get(&r->by_bare, bare) != NULL;
+}
+
 /* Parses and checks one item into c; on refusal returns the verdict. */
 static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, change_t *c,
                                pv_muc_aff_t actor_aff, pv_muc_role_t actor_role)
@@ -140,6 +146,9 @@ static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, cha
     const char *rs = pv_el_attr(it, "role"), *as = pv_el_attr(it, "affiliation");
     const char *nick = pv_el_attr(it, "nick"), *jid = pv_el_attr(it, "jid");
     const char *reason = pv_el_child_text(it, NS_MUC_ADMIN, "reason");
+    const pv_el_t *oid_el = pv_el_child(it, NS_OCCUPANT_ID, "occupant-id");
+    const char *oid = oid_el ? pv_el_attr(oid_el, "id") : NULL;
+    bool by_id = false;
     if ((rs != NULL) == (as != NULL))
         return refuse(ctx, "modify", "bad-request",
                       "Each item changes either a role or an affiliation");
@@ -176,8 +185,16 @@ static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, cha
             return refuse(ctx, "cancel", "item-not-found",
                           errtext("There is no occupant with the nick '%s'", nick));
         c->jid = xstrdup(t->bare);
+    } else if (oid) { /* BAN-OID-1: present, or gone a little while ago (left_ids.c) */
+        const char *bare = left_ids_find(r, oid);
+        if (!bare)
+            return refuse(ctx, "cancel", "item-not-found",
+                          "No occupant with that occupant-id is here or left recently");
+        c->jid = xstrdup(bare);
+        by_id = true;
     } else {
-        return refuse(ctx, "modify", "bad-request", "An affiliation change names a jid or a nick");
+        return refuse(ctx, "modify", "bad-request",
+                      "An affiliation change names a jid, a nick or an occupant-id");
     }
     if (!c->jid)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
@@ -185,6 +202,10 @@ static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, cha
         return refuse(ctx, "cancel", "not-allowed",
                       "Service administrators own every room; their affiliation cannot change");
     priv_answer_t a = priv_aff_change(actor_aff, actor_role, room_aff(r, c->jid), c->aff);
+    if (a != PRIV_OK && by_id && c->aff == PV_MUC_AFF_OUTCAST &&
+        actor_role == PV_MUC_ROLE_MODERATOR && room_aff(r, c->jid) == PV_MUC_AFF_NONE &&
+        !left_present(r, c->jid))
+        a = PRIV_OK; /* BAN-OID-1: a moderator bans an unaffiliated user who already left */
     if (a != PRIV_OK)
         return refuse(ctx, a == PRIV_FORBIDDEN ? "auth" : "cancel", priv_condition(a),
                       errtext("You may not make %s %s %s", c->jid,

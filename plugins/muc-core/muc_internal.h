@@ -166,6 +166,7 @@ typedef struct muc_room {
     double last_used;                     /* ev_now of the last stanza for it (hibernate.c) */
     struct muc_room *lru_prev, *lru_next; /* use order, newest first (hibernate.c) */
     struct ext_room *ext; /* extensions.c: plugins' affiliations and options, or NULL */
+    map_t left_ids;       /* occupant-id -> who left, for a while (left_ids.c) */
 } room_t;
 
 /* plugin.c: global state */
@@ -625,6 +626,15 @@ void restart_shutdown(void);
  * is bad, or its nick is taken or its user banned meanwhile (logged). */
 pv_el_t *restart_occupant_record(const occupant_t *o);
 occupant_t *restart_occupant_restore(room_t *r, const pv_el_t *e);
+
+/* left_ids.c (BAN-OID-1): the occupant-ids of those who left, for
+ * <remember-left-occupants> seconds. note: o leaves r; find: the bare JID of
+ * the occupant (present or gone) with that id, or NULL; configure: 0, or -1
+ * logged. */
+int left_ids_configure(const pv_config_t *cfg);
+void left_ids_note(room_t *r, const occupant_t *o);
+const char *left_ids_find(room_t *r, const char *id);
+void left_ids_free(room_t *r);
 
 /* hats.c (HATS-1): XEP-0317. The hats o's user wears in its room, into
  * presence p; the room's commands (don, doff, dlist) and their disco#items. */

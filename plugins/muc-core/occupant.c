@@ -103,6 +103,7 @@ void occupant_remove(occupant_t *o)
 {
     room_t *r = o->room;
     cluster_mark(r->name); /* CLUSTER-1: its stored record goes */
+    left_ids_note(r, o);   /* BAN-OID-1: it can still be banned by its id */
     while (o->sessions)
         occupant_remove_session(o, o->sessions);
     if (map_get_nick(&r->by_nick, o->nick) == o)

@@ -61,6 +61,7 @@ static const char *const known[] = {"create",
                                     "throttle",
                                     "cluster",
                                     "rtbl",
+                                    "remember-left-occupants",
                                     NULL};
 
 static void free_allow(char **allow)
@@ -139,6 +140,8 @@ static int muc_reconfigure(void *state, const pv_config_t *cfg)
         pv_log(PV_LOG_ERROR, MUC, "restart or tombstone settings refused: keeping the old ones");
     if (hibernate_configure(cfg) < 0) /* hibernate.c */
         pv_log(PV_LOG_ERROR, MUC, "hibernation settings refused: keeping the old ones");
+    if (left_ids_configure(cfg) < 0) /* left_ids.c */
+        pv_log(PV_LOG_ERROR, MUC, "<remember-left-occupants> refused: keeping the old value");
     return 0;
 }
 
@@ -178,6 +181,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
     if (hibernate_configure(cfg) < 0) /* LAZY-1: unused rooms leave memory */
         goto fail;
     if (cluster_configure(cfg) < 0) /* CLUSTER-1: rooms owned through leases */
+        goto fail;
+    if (left_ids_configure(cfg) < 0) /* BAN-OID-1 */
         goto fail;
     /* LAZY-1: ahead of every handler, a room not in memory is loaded first */
     if (hook(PV_KIND_ANY, PV_TO_BARE | PV_TO_FULL, NULL, 900, room_gate_handler) < 0 ||

@@ -28,6 +28,7 @@ room_t *room_new(const char *name)
     map_init(&r->by_nick, true);
     map_init(&r->by_bare, false);
     map_init(&r->by_full, false);
+    map_init(&r->left_ids, false);
     map_init(&r->affs, false);
     map_init(&r->aff_reasons, false);
     map_init(&r->regs, false);
@@ -62,6 +63,7 @@ void room_free(room_t *r)
     map_clear(&r->regs);
     map_clear(&r->reg_nicks);
     ext_room_free(r);
+    left_ids_free(r);
     for (int f = 0; f < CF_COUNT; f++)
         free(r->cfg[f]);
     free(r->subject);

@@ -49,6 +49,15 @@ void cluster_mark(const char *name)
 {
     (void)name;
 }
+void left_ids_note(room_t *r, const occupant_t *o)
+{
+    (void)r;
+    (void)o;
+}
+void left_ids_free(room_t *r)
+{
+    (void)r;
+}
 
 /* ---- helpers ---- */
 
