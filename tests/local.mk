@@ -51,6 +51,8 @@ TESTS += tests/integration/test_prosody_throttle_admin.py
 EXTRA_DIST += tests/integration/test_prosody_throttle_admin.py
 TESTS += tests/integration/test_prosody_hats.py
 EXTRA_DIST += tests/integration/test_prosody_hats.py
+TESTS += tests/integration/test_prosody_ban_occupant_id.py
+EXTRA_DIST += tests/integration/test_prosody_ban_occupant_id.py
 
 # A second client library: aioxmpp's own MUC API (aioclient.py) through a
 # real Prosody (skipped when prosody or python3-aioxmpp is not installed).
