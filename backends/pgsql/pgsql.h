@@ -77,6 +77,10 @@ struct pg_op {
     void (*on_fail)(pg_op_t *op, int status, const char *msg);
     void (*user_cb)(void); /* the caller's callback, cast back by on_* */
     char *arg;             /* an owned string on_* need (the instance) */
+    /* Batched appends (archive.c): called just before the op is sent (its
+     * parameters are bound then); 0, or -1 (out of memory: the op fails). */
+    int (*prepare)(struct pg_store *s, pg_op_t *op);
+    void *batch; /* the rows it carries, owned by archive.c's on_* */
 };
 
 typedef struct pg_store {
@@ -98,6 +102,7 @@ typedef struct pg_store {
     char *watch_instance; /* owned; NULL: not watching */
     void (*watch_asked)(const char *room, void *ud);
     void *watch_ud;
+    pg_op_t *append_open; /* archive.c: the queued, unsent batch appends still join */
 } pg_store_t;
 
 /* conn.c */

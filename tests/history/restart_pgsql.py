@@ -47,6 +47,13 @@ def test_enter13_history_survives_restart_pgsql():
     check_history_survives_restart(PgHist)
 
 
+def test_store1_sigkill_during_a_burst_pgsql():
+    """STORE-1 on pgsql: kill -9 in the middle of a burst; every message any
+    occupant received is archived, nothing else (test_store1_durable.py)."""
+    from test_store1_durable import check_sigkill_burst
+    check_sigkill_burst(PgHist, room='burstpg')
+
+
 def test_moderate_1_retraction_pgsql():
     """XEP-0425 on pgsql: the archive answers later (tests/history/test_moderate.py)."""
     import tempfile

@@ -5,15 +5,15 @@
   (tests/backends/failstore, writes failing while a marker file exists);
 - the daemon on sqlite killed with SIGKILL in the middle of a burst of
   messages: every message any occupant received is in the archive after the
-  restart, and every archived message is one that was sent, once (no
-  phantom, no duplicate);
+  restart, and every archived message is one that was sent, once, in order
+  (no phantom, no duplicate); check_sigkill_burst is shared with
+  restart_pgsql.py (the same on pgsql);
 - the join history of a persistent room without public logging survives a
   restart (sqlite, spool): the room keeps its last maxhistoryfetch messages
   in storage, MAM still serves nothing for it.
 """
 
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -25,9 +25,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'backends'))
 
-from histutil import (Hist, ALICE, BOB, OWNER, DOMAIN, room_jid, to, body_of, describe,  # noqa: E402
+from histutil import (Hist, ALICE, BOB, CAROL, OWNER, DOMAIN, room_jid, to, body_of, describe,  # noqa: E402
                       logged_room, mam_query, history_bodies, is_message, local, escape,
-                      result_body)
+                      result_body, result_id)
 from backendutil import BackendRouter  # noqa: E402
 from taptest import diag, run  # noqa: E402
 
@@ -82,32 +82,36 @@ BURST = 4000
 KILL_AFTER = 600  # reflected copies seen before the kill
 
 
-def archived_ids(db, room):
-    con = sqlite3.connect(db)
-    try:
-        rows = con.execute("SELECT a.xml FROM archive a JOIN rooms r ON r.id = a.room_id"
-                           " WHERE r.name = ? ORDER BY a.seq", (room,)).fetchall()
-    finally:
-        con.close()
-    out = []
-    for (xml,) in rows:
-        m = re.search(r"""<message[^>]*\sid=['"](b\d+)['"]""", xml)
-        assert m, 'an archived message without our id: ' + xml[:300]
-        out.append(m.group(1))
-    return out
+def archived_bodies(h, room, frm=ALICE):
+    """Every archived message of the room, oldest first (MAM, pages of 100)."""
+    out, after, n = [], None, 0
+    while True:
+        rsm = "<set xmlns='http://jabber.org/protocol/rsm'><max>100</max>%s</set>" % (
+            '<after>%s</after>' % after if after else '')
+        res, ans = mam_query(h, frm, room, {}, rsm=rsm, id_='page%d' % n)
+        out += [result_body(m) for m in res]
+        n += 1
+        fin = ans.find('{urn:xmpp:mam:2}fin')
+        if fin.get('complete') == 'true' or not res:
+            return out
+        after = result_id(res[-1])
+        assert n < 200
 
 
-def test_store1_sigkill_during_a_burst_sqlite():
+def check_sigkill_burst(make, room='burst'):
+    """make(tmpdir) -> a started Hist on the backend under test; each call
+    reaches the same stored data. Kill -9 in the middle of a burst; after a
+    restart every message any occupant received is archived, and every
+    archived message was sent, once."""
     d = tempfile.mkdtemp(prefix='pv-store1-kill-')
     try:
-        h = Hist(backend='sqlite', tmpdir=d)
-        h.__enter__()
-        logged_room(h, 'burst')
-        h.join(ALICE, 'burst', 'alice')
-        h.join(BOB, 'burst', 'bob')
+        h = make(d)
+        logged_room(h, room)
+        h.join(ALICE, room, 'alice')
+        h.join(BOB, room, 'bob')
         h.collect()
         data = ''.join("<message type='groupchat' id='b%d' from='%s' to='%s'><body>b%d</body>"
-                       "</message>" % (i, OWNER, room_jid('burst'), i)
+                       "</message>" % (i, OWNER, room_jid(room), i)
                        for i in range(BURST)).encode()
 
         def feed():
@@ -141,25 +145,27 @@ def test_store1_sigkill_during_a_burst_sqlite():
         assert not errors, describe(errors)
         assert KILL_AFTER <= len(received) < BURST, \
             'the kill did not land mid-burst: %d of %d received' % (len(received), BURST)
-        db = os.path.join(d, 'spool', 'palaver.db')
-        ids = archived_ids(db, 'burst')
-        assert len(ids) == len(set(ids)), 'a message archived twice'
-        sent = {'b%d' % i for i in range(BURST)}
-        assert set(ids) <= sent, 'phantom messages: %r' % sorted(set(ids) - sent)[:10]
-        lost = received - set(ids)
-        assert not lost, '%d received messages are not in the archive after the kill: %r' % (
-            len(lost), sorted(lost)[:10])
-        diag('killed with %d of %d messages received, %d archived'
-             % (len(received), BURST, len(ids)))
-        # the daemon starts again on that database and goes on
-        with Hist(backend='sqlite', tmpdir=d) as h:
-            h.join(ALICE, 'burst', 'alice')
-            h.groupchat(ALICE, 'burst', 'after', id_='after')
-            res, _ = mam_query(h, ALICE, 'burst', {}, rsm="<set xmlns='http://jabber.org/"
-                               "protocol/rsm'><max>1</max><before/></set>")
-            assert [result_body(m) for m in res] == ['after'], describe(res)
+        with make(d) as h:
+            ids = archived_bodies(h, room)
+            assert len(ids) == len(set(ids)), 'a message archived twice'
+            sent = {'b%d' % i for i in range(BURST)}
+            assert set(ids) <= sent, 'phantom messages: %r' % sorted(set(ids) - sent)[:10]
+            lost = received - set(ids)
+            assert not lost, '%d received messages are not in the archive after the kill: %r' % (
+                len(lost), sorted(lost)[:10])
+            assert ids == sorted(ids, key=lambda b: int(b[1:])), 'archive out of order'
+            diag('killed with %d of %d messages received, %d archived'
+                 % (len(received), BURST, len(ids)))
+            # the daemon goes on
+            h.join(CAROL, room, 'carol')
+            h.groupchat(CAROL, room, 'after', id_='after')
+            assert archived_bodies(h, room)[-1] == 'after'
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_store1_sigkill_during_a_burst_sqlite():
+    check_sigkill_burst(lambda d: Hist(backend='sqlite', tmpdir=d))
 
 
 def check_quiet_room_keeps_its_history(backend):
@@ -208,4 +214,5 @@ def test_store1_join_history_without_logging_survives_restart_spool():
     check_quiet_room_keeps_its_history('spool')
 
 
-run(globals())
+if __name__ == '__main__':
+    run(globals())

@@ -281,6 +281,33 @@ void test_archive_append_burst(void **state)
         assert_string_equal(r.msgs[k].id, id);
     }
     res_clear(&r);
+    /* a burst without a duplicate: stored together (pgsql: one INSERT) */
+    memset(b, 0, sizeof b);
+    burst_seen = 0;
+    for (int i = 0; i < 50; i++) {
+        snprintf(id, sizeof id, "c%d", i);
+        pv_store_msg_t m = {.id = id, .stamp_us = 5000 + i, .nick = i % 3 ? "n" : NULL,
+                            .jid = i % 2 ? "a@b" : NULL, .xml = "<m a='\"{,}\\'/>"};
+        c->be->st->archive_append(c->h, i % 3 ? "burst-c" : "burst-d", &m, burst_cb, &b[i]);
+    }
+    wait_for(&b[49].fired);
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(b[i].order, i + 1);
+        assert_int_equal(b[i].status, PV_STORE_OK);
+    }
+    do_query(c, "burst-c", &q, &r);
+    assert_int_equal(r.nmsgs, 33);
+    assert_string_equal(r.msgs[0].id, "c1");
+    assert_string_equal(r.msgs[32].id, "c49");
+    assert_string_equal(r.msgs[0].jid, "a@b");
+    assert_string_equal(r.msgs[0].xml, "<m a='\"{,}\\'/>");
+    res_clear(&r);
+    do_query(c, "burst-d", &q, &r);
+    assert_int_equal(r.nmsgs, 17);
+    assert_null(r.msgs[0].nick);
+    assert_null(r.msgs[0].jid);
+    assert_string_equal(r.msgs[16].id, "c48");
+    res_clear(&r);
 }
 
 void test_archive_replace(void **state)
