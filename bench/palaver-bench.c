@@ -401,7 +401,7 @@ static void write_config(int port)
     if (O.sqlite_path || !strcmp(O.backend, "sqlite")) /* a file in the temp dir unless told */
         fprintf(f, "  <backend><type>sqlite</type><path>%s%s</path></backend>\n",
                 O.sqlite_path ? O.sqlite_path : tmpdir, O.sqlite_path ? "" : "/palaver.db");
-    else if (O.conninfo)
+    else if (O.conninfo && !strcmp(O.backend, "pgsql"))
         fprintf(f, "  <backend><type>%s</type><conninfo>%s</conninfo></backend>\n", O.backend,
                 O.conninfo);
     else
