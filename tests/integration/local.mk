@@ -49,3 +49,9 @@ check-servers:
 # PostgreSQL restart, ejabberd's fixed slots with a standby.
 TESTS += tests/integration/test_cluster_failover.py
 EXTRA_DIST += tests/integration/test_cluster_failover.py
+
+# Real-time block lists (RTBL-1) against Prosody's mod_pubsub: a listed
+# user's join refused, a newly listed occupant removed from every room, a
+# retraction readmitting them.
+TESTS += tests/integration/test_prosody_rtbl.py
+EXTRA_DIST += tests/integration/test_prosody_rtbl.py

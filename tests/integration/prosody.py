@@ -48,13 +48,14 @@ class Prosody(OneProcessServer):
 
     def __init__(self, components=None, vhost='localhost', muc_component=None,
                  registration=True, c2s_port=None, component_port=None, directory=None,
-                 extra_global='', debug=False, extra_modules=()):
+                 extra_global='', debug=False, extra_modules=(), extra_hosts=''):
         super().__init__(components=components, vhost=vhost, c2s_port=c2s_port,
                          component_port=component_port, directory=directory)
         self.muc_component = muc_component
         self.registration = registration
         self.extra_global = extra_global
         self.extra_modules = list(extra_modules)   # more modules_enabled (tools/run-local)
+        self.extra_hosts = extra_hosts             # raw lines after the hosts (e.g. a pubsub Component)
         self.debug = debug
         self.config_path = os.path.join(self.dir, 'prosody.cfg.lua')
         self.err_path = os.path.join(self.dir, 'prosody.err')
@@ -103,6 +104,8 @@ class Prosody(OneProcessServer):
         for domain, secret in self.components.items():
             lines += ['Component %s' % lua_str(domain),
                       '  component_secret = %s' % lua_str(secret), '']
+        if self.extra_hosts:
+            lines += [self.extra_hosts, '']
         return '\n'.join(lines) + '\n'
 
     def write_config(self):
