@@ -10,7 +10,7 @@
  *   voice-request  voice requests per occupant
  *
  * Each is configured inside <throttle> in <muc-core> as
- * <join burst='30' per-minute='60'/>: `burst` actions at once, refilled at
+ * <join burst='100' per-minute='120'/>: `burst` actions at once, refilled at
  * `per-minute` (burst 0 turns that throttle off). An action over its limit
  * is refused with resource-constraint (type wait), the condition RFC 6120
  * names for "try again later"; the room's state is unchanged. Service
@@ -48,7 +48,7 @@ typedef struct kind_def {
 } kind_def_t;
 
 static const kind_def_t kinds[THR_COUNT] = {
-    [THR_JOIN] = {"join", {30, 60}, "joining rooms"},
+    [THR_JOIN] = {"join", {100, 120}, "joining rooms"}, /* a client's bookmarks at login */
     [THR_ROOM_JOIN] = {"room-join", {100, 600}, "joining this room"},
     [THR_PRESENCE] = {"presence", {20, 60}, "changing your presence"},
     [THR_NICK] = {"nick", {10, 20}, "changing your nickname"},
