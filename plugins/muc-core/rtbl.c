@@ -20,13 +20,13 @@
 #define NS_PUBSUB_EVENT "http://jabber.org/protocol/pubsub#event"
 #define NS_RSM "http://jabber.org/protocol/rsm"
 #define ID_PREFIX "pv-rtbl-"
-#define PAGE 250          /* items asked per page */
+#define PAGE 250         /* items asked per page */
 #define MAX_PAGES 100000 /* a service paging for ever is cut off */
 
 typedef struct rtbl_list {
     char *service; /* bare JID the node lives on */
     char *node;
-    map_t items;   /* hex hash -> (void *)1: the live set */
+    map_t items;   /* hex hash (case-insensitive) -> (void *)1: the live set */
     map_t fresh;   /* the set a fetch builds, swapped in when complete */
     bool fetching; /* `fresh` is being built */
     long pages;    /* pages asked in this fetch */
@@ -158,7 +158,7 @@ static void fetch_done(rtbl_list_t *l)
 {
     map_clear(&l->items);
     l->items = l->fresh;
-    map_init(&l->fresh, false);
+    map_init(&l->fresh, true);
     l->fetching = false;
     pv_log(PV_LOG_INFO, MUC, "rtbl: %u entries in %s on %s", (unsigned)l->items.count, l->node,
            l->service);
@@ -214,19 +214,24 @@ static pv_verdict_t iq_handler_rtbl(pv_stanza_ctx_t *ctx, void *ud)
         return PV_HANDLED;
     rtbl_list_t *l = &rt.lists[idx];
     const char *what = end + 1;
-    if (strcmp(ctx->from->bare, l->service) != 0)
+    if (!ctx->from || strcmp(ctx->from->bare, l->service) != 0)
         return PV_HANDLED;
     if (!strcmp(what, "subscribe")) {
         if (!result)
-            pv_log(PV_LOG_WARN, MUC, "rtbl: %s refused the subscription to %s: changes will "
-                   "show only after a reconnect", l->service, l->node);
+            pv_log(PV_LOG_WARN, MUC,
+                   "rtbl: %s refused the subscription to %s: changes will "
+                   "show only after a reconnect",
+                   l->service, l->node);
     } else if (!strcmp(what, "items") && l->fetching) {
         if (result) {
             items_page(idx, ctx->payload && pv_el_is(ctx->payload, NS_PUBSUB, "pubsub")
-                                ? ctx->payload : NULL);
+                                ? ctx->payload
+                                : NULL);
         } else {
-            pv_log(PV_LOG_WARN, MUC, "rtbl: %s refused the items of %s: keeping the %u "
-                   "entries known", l->service, l->node, (unsigned)l->items.count);
+            pv_log(PV_LOG_WARN, MUC,
+                   "rtbl: %s refused the items of %s: keeping the %u "
+                   "entries known",
+                   l->service, l->node, (unsigned)l->items.count);
             map_clear(&l->fresh);
             l->fetching = false;
         }
@@ -295,8 +300,7 @@ static pv_verdict_t pre_join_rtbl(const pv_event_t *e, void *payload, void *ud)
     if (!l)
         return PV_PASS;
     static char text[512]; /* read by enter.c right after the event */
-    snprintf(text, sizeof text, "You are listed on the block list %s of %s", l->node,
-             l->service);
+    snprintf(text, sizeof text, "You are listed on the block list %s of %s", l->node, l->service);
     pv_log(PV_LOG_INFO, MUC, "rtbl: join of %s refused: listed by %s (%s)", ev->real_jid->bare,
            l->service, l->node);
     ev->err_type = "auth";
@@ -334,8 +338,8 @@ static int read_list(const pv_el_t *el, rtbl_list_t *l)
     l->service = xstrdup(j->bare);
     l->node = xstrdup(node);
     pv_jid_free(j);
-    map_init(&l->items, false);
-    map_init(&l->fresh, false);
+    map_init(&l->items, true); /* hex in either case */
+    map_init(&l->fresh, true);
     return l->service && l->node ? 0 : -1;
 }
 
@@ -358,7 +362,8 @@ int rtbl_init(const pv_config_t *cfg)
 {
     memset(&rt, 0, sizeof rt);
     size_t n = 0;
-    for (pv_el_t *e = cfg ? pv_el_child(cfg, NULL, "rtbl") : NULL; e; e = pv_el_next(e, NULL, "rtbl"))
+    for (pv_el_t *e = cfg ? pv_el_child(cfg, NULL, "rtbl") : NULL; e;
+         e = pv_el_next(e, NULL, "rtbl"))
         n++;
     if (!n)
         return 0;
@@ -373,8 +378,8 @@ int rtbl_init(const pv_config_t *cfg)
         }
     }
     rt.iq_hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_SERVICE, NULL, 1000, iq_handler_rtbl, NULL, MUC);
-    rt.msg_hook = pv_hook_stanza(PV_KIND_MESSAGE, PV_TO_SERVICE, NULL, 1000, msg_handler_rtbl,
-                                 NULL, MUC);
+    rt.msg_hook =
+        pv_hook_stanza(PV_KIND_MESSAGE, PV_TO_SERVICE, NULL, 1000, msg_handler_rtbl, NULL, MUC);
     rt.join_sub = pv_event_subscribe(ev_pre_join, 0, pre_join_rtbl, NULL, MUC);
     if (!rt.iq_hook || !rt.msg_hook || !rt.join_sub) {
         pv_log(PV_LOG_ERROR, MUC, "rtbl: cannot register its stanza hooks");

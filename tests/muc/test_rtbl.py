@@ -95,12 +95,14 @@ def test_rtbl_1_subscribe_and_fetch_after_connect():
 
 def test_rtbl_2_listed_jid_cannot_join():
     with MUC(muc_config=RTBL) as m:
-        connect_fetch(m, [h('bob@localhost'), 'ab' * 32])
+        connect_fetch(m, [h('bob@localhost'), h('carol@example.net').upper()])
         m.create(A, 'r', 'alice')
         assert_blocked(m.join(B, 'r', 'bob'), B, 'r', 'bob')
         # nor create a room
         assert_blocked(m.join(B, 'new', 'bob'), B, 'new', 'bob')
-        assert joined(m.join(C, 'r', 'carol'), C)
+        # uppercase hex lists too; others join
+        assert_blocked(m.join(C, 'r', 'carol'), C, 'r', 'carol')
+        assert joined(m.join('dave@localhost/x', 'r', 'dave'), 'dave@localhost/x')
 
 
 def test_rtbl_3_published_occupant_removed_from_every_room():
@@ -199,6 +201,18 @@ def test_rtbl_7_several_lists():
         assert joined(m.join(B, 'r', 'bob'), B)
 
 
+def test_rtbl_8_purge_empties_the_list():
+    with MUC(muc_config=RTBL) as m:
+        connect_fetch(m, [h('bob@localhost'), h('carol@example.net')])
+        m.create(A, 'r', 'alice')
+        assert_blocked(m.join(B, 'r', 'bob'), B, 'r', 'bob')
+        m.send("<message from='%s' to='%s'><event xmlns='%s'><purge node='%s'/></event>"
+               "</message>" % (SVC, DOMAIN, PSE, NODE))
+        m.nothing()
+        assert joined(m.join(B, 'r', 'bob'), B)
+        assert joined(m.join(C, 'r', 'carol'), C)
+
+
 def check_config(xml):
     d = tempfile.mkdtemp(prefix='palaver-rtbl-')
     cfg = os.path.join(d, 'palaver.xml')
@@ -215,7 +229,7 @@ def check_config(xml):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_rtbl_8_bad_settings_name_file_line_and_fix():
+def test_rtbl_9_bad_settings_name_file_line_and_fix():
     rc, out, _ = check_config(RTBL + "<rtbl service='xmppbl.org' node='muc_bans_sha256'/>")
     assert rc == 0, out
     cases = [("<rtbl node='n'/>", "needs the pubsub service's JID"),
