@@ -53,7 +53,6 @@ bool archive_storable(const pv_el_t *msg)
  * asks for the room's own name) never serves it and no room can clash with
  * it. It is trimmed to the ring's length as it grows. Temporary rooms that
  * do not log store nothing. */
-#define RECENT_SUFFIX "@recent"
 
 const char *archive_store_name(const pv_muc_room_t *room, char *buf, size_t len)
 {
@@ -353,6 +352,9 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
         return PV_PASS;
     if (!archive_storable(me->message))
         return PV_PASS;
+    long long keep = room_retention_s(me->room);
+    if (keep == 0)
+        return PV_PASS; /* RETAIN-1: the room keeps no history at all */
     tags_t tags = {0};
     tags_collect(me, id, &tags);
     /* strictly increasing, so that time order is archive order (the ids
@@ -367,6 +369,8 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
     const char *store_name = archive_store_name(me->room, buf, sizeof buf);
     if (store_name) {
         v = archive_and_release(me, id, now, &tags, store_name);
+        if (keep > 0)
+            room_retention_note_message(recent_get(room_jid, false), me->room);
     } else {
         recent_t *r = recent_get(room_jid, true);
         if (r && (r->cap || recent_set_cap(r, history_room_length(me->room)) == 0))

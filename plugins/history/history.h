@@ -80,6 +80,7 @@ typedef struct recent {
     uint64_t serial;     /* tells this ring from a later one of the same room */
     int64_t retry_us;    /* after a failed load, no other before this time */
     size_t since_trim;   /* messages stored since the private archive was trimmed */
+    int64_t retention_trimmed_us; /* when room_retention.c last trimmed its archive */
     struct recent *next; /* hash chain */
 } recent_t;
 
@@ -158,6 +159,7 @@ bool archive_storable(const pv_el_t *msg);
 void archive_append(const char *room_name, const char *id, int64_t stamp_us, const char *nick,
                     const char *bare_jid, pv_el_t *msg, const tags_t *tags);
 #define STORE_NAME_MAX 1100 /* a room node (at most 1023 bytes) and a suffix */
+#define RECENT_SUFFIX "@recent" /* the private join history of a room that does not log */
 /* Where the room's messages are stored (archive.c explains): its name when
  * it logs, NAME@recent (written into buf) for a persistent room that does
  * not, NULL for a temporary room that does not. */
@@ -191,6 +193,21 @@ int rsm_parse(const pv_el_t *set, rsm_req_t *out);
 /* Appends <set><first index>..</first><last/><count/></set> to parent.
  * count < 0 / index < 0: omitted. first NULL: only <count/>. */
 void rsm_answer(pv_el_t *parent, const char *first, const char *last, long index, long count);
+
+/* ---- room_retention.c (RETAIN-1): each room's own retention ---- */
+
+/* Seconds the room keeps its history: -1 as long as the service keeps it,
+ * 0 none, else that many (never more than <max-age>). */
+long long room_retention_s(const pv_muc_room_t *room);
+/* Trims the room's archive (and private join history) to its retention. */
+void room_retention_trim(const pv_muc_room_t *room);
+/* A message was stored for the room (ring r): trims at most once an hour. */
+void room_retention_note_message(recent_t *r, const pv_muc_room_t *room);
+/* A join or an archive query: the room's first since it came into memory
+ * trims it first (rooms loaded before the plugin subscribed). */
+void room_retention_first_use(const pv_muc_room_t *room);
+int room_retention_start(long max_age_s);
+void room_retention_stop(void);
 
 /* ---- retention.c ---- */
 

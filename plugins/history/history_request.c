@@ -129,6 +129,7 @@ pv_verdict_t history_send(const pv_event_t *ev, void *payload, void *ud)
     pv_muc_history_event_t *he = payload;
     const char *room_jid = muc_api->room_jid(he->room);
     size_t cap = history_room_length(he->room);
+    room_retention_first_use(he->room); /* RETAIN-1 */
     recent_t *r = recent_get(room_jid, true);
     if (!r)
         return PV_PASS;
@@ -137,7 +138,13 @@ pv_verdict_t history_send(const pv_event_t *ev, void *payload, void *ud)
     if (!r->loaded)
         archive_load_recent(r, he->room, r->cap);
     history_limits_t lim;
-    history_limits_parse(he->history, pv_now_us(), &lim);
+    int64_t now_us = pv_now_us();
+    history_limits_parse(he->history, now_us, &lim);
+    long long keep = room_retention_s(he->room); /* RETAIN-1 */
+    if (keep == 0)
+        return PV_PASS;
+    if (keep > 0 && now_us - (int64_t)keep * 1000000 > lim.since_us)
+        lim.since_us = now_us - (int64_t)keep * 1000000;
     long maxstanzas = (long)cap;
     if (lim.maxstanzas >= 0 && lim.maxstanzas < maxstanzas)
         maxstanzas = lim.maxstanzas;

@@ -9,7 +9,7 @@ plugins_history_history_la_SOURCES = \
 	plugins/history/history_request.c plugins/history/archive.c plugins/history/mam.c \
 	plugins/history/rsm.c plugins/history/stanza_id.c plugins/history/retention.c \
 	plugins/history/disklog.c plugins/history/loading.c plugins/history/tags.c \
-	plugins/history/moderate.c
+	plugins/history/moderate.c plugins/history/room_retention.c
 plugins_history_history_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
@@ -18,6 +18,7 @@ HISTORY_TESTS = \
 	tests/history/test_mam.py tests/history/test_restart_retention.py \
 	tests/history/test_history_query_plan.py tests/history/test_restart_pgsql.sh \
 	tests/history/test_moderate.py tests/history/test_history_lazy.py \
+	tests/history/test_room_retention.py \
 	tests/history/test_store1_durable.py
 TESTS += $(HISTORY_TESTS)
 EXTRA_DIST += $(HISTORY_TESTS) tests/history/histutil.py tests/history/restart_pgsql.py \

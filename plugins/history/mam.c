@@ -573,6 +573,7 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     const char *why = may_query(room, ctx->from);
     if (why)
         return pv_stanza_fail(ctx, "auth", "forbidden", why);
+    room_retention_first_use(room); /* RETAIN-1 */
     if (!strcmp(ctx->type, "get"))
         return send_form(ctx);
     void *h;

@@ -116,6 +116,8 @@ static int hist_init(const pv_config_t *cfg, void **state)
         goto fail;
     if (retention_start(&rc) < 0)
         goto fail;
+    if (room_retention_start(rc.max_age_s) < 0) /* RETAIN-1 */
+        goto fail;
     if (loading_start() < 0) /* rooms loaded on demand (loading.c) */
         goto fail;
     return 0;
@@ -137,6 +139,7 @@ static void hist_shutdown(void *state)
     loading_stop();
     moderate_stop();
     retention_stop();
+    room_retention_stop();
     recent_free_all();
     disklog_close();
     free(s);
