@@ -53,6 +53,8 @@ TESTS += tests/integration/test_prosody_hats.py
 EXTRA_DIST += tests/integration/test_prosody_hats.py
 TESTS += tests/integration/test_prosody_ban_occupant_id.py
 EXTRA_DIST += tests/integration/test_prosody_ban_occupant_id.py
+TESTS += tests/integration/test_prosody_room_retention.py
+EXTRA_DIST += tests/integration/test_prosody_room_retention.py
 
 # A second client library: aioxmpp's own MUC API (aioclient.py) through a
 # real Prosody (skipped when prosody or python3-aioxmpp is not installed).
