@@ -10,12 +10,11 @@
  * VmHWM). --backend names the storage (sqlite in a temporary file unless
  * --database, pgsql through --conninfo) and --persistent configures every
  * room persistent with logging on before the messages (each message is then
- * archived: the default deployment). A --startup mode times start-up against an existing SQLite file;
- * a --first-join mode joins each of R rooms stored in one once (the first
- * use of a stored room, which loads it), reports the latency from the join
- * to the self-presence, and with --idle leaves them all and waits until
- * <hibernate-after> took them out of memory again (read from the service
- * admin's get-statistics command), printing the memory at each step.
+ * archived: the default deployment). A --startup mode times start-up against an existing SQLite
+ * file; a --first-join mode joins each of R rooms stored in one once (the first use of a stored
+ * room, which loads it), reports the latency from the join to the self-presence, and with --idle
+ * leaves them all and waits until <hibernate-after> took them out of memory again (read from the
+ * service admin's get-statistics command), printing the memory at each step.
  *
  * Incoming stanzas are not parsed as full XML: a small tag scanner finds
  * top-level element boundaries (quotes, comments and CDATA respected) and
@@ -592,8 +591,7 @@ static void phase_configure(void)
             die("palaver went away while rooms were configured (see %s/palaver.log)", tmpdir);
     }
     if (configure_errors)
-        die("%ld rooms refused the configuration; first error: %s", configure_errors,
-            first_error);
+        die("%ld rooms refused the configuration; first error: %s", configure_errors, first_error);
     drain(0.3);
     printf("configure: %d rooms persistent with logging on (backend %s) in %.3f s; palaver CPU "
            "%.3f s\n",
@@ -1024,8 +1022,8 @@ int main(int argc, char **argv)
     }
     if (O.rooms < 1 || O.occupants < 1 || O.window < 1 || O.join_window < 1 || O.messages < 0 ||
         O.hibernate_after < 0 || O.stored < 0 || (O.startup && O.first_join) ||
-        (strcmp(O.backend, "memory") && strcmp(O.backend, "sqlite") &&
-         strcmp(O.backend, "spool") && strcmp(O.backend, "pgsql")) ||
+        (strcmp(O.backend, "memory") && strcmp(O.backend, "sqlite") && strcmp(O.backend, "spool") &&
+         strcmp(O.backend, "pgsql")) ||
         (!strcmp(O.backend, "pgsql") && !O.conninfo))
         usage();
     if (!O.palaver)

@@ -32,8 +32,8 @@
 #define CONFIG_MAX_BYTES (4L * 1024 * 1024)
 
 /* The plugins loaded when the config has no <plugins>, in load order. */
-static const char *const default_plugins[] = {"muc-core", "history", "disco-extended",
-                                              "game-rooms", NULL};
+static const char *const default_plugins[] = {"muc-core", "history", "disco-extended", "game-rooms",
+                                              NULL};
 
 /* Palaver 0.6's Python hook points (<plugins><HOOK>python.module</HOOK>). */
 static const char *const python_hooks[] = {"create-room", "join-room", "groupchat",
@@ -43,7 +43,7 @@ typedef struct cfg {
     pv_settings_t *s;
     const char *file;
     int errors;
-    const pv_el_t *seen[32];  /* first occurrence of each table row */
+    const pv_el_t *seen[32]; /* first occurrence of each table row */
 } cfg_t;
 
 static void cfg_err(cfg_t *c, const pv_el_t *el, const char *fmt, ...)
@@ -69,8 +69,8 @@ static const char *leaf_text(cfg_t *c, const pv_el_t *el)
 {
     const pv_el_t *sub = pv_el_first_element(el);
     if (sub) {
-        cfg_err(c, sub, "<%s> holds an element <%s>; write plain text: <%s>value</%s>",
-                el->name, sub->name, el->name, el->name);
+        cfg_err(c, sub, "<%s> holds an element <%s>; write plain text: <%s>value</%s>", el->name,
+                sub->name, el->name, el->name);
         return NULL;
     }
     const char *t = pv_el_text(el);
@@ -80,8 +80,8 @@ static const char *leaf_text(cfg_t *c, const pv_el_t *el)
     while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\n' || t[n - 1] == '\r'))
         n--;
     if (n == 0) {
-        cfg_err(c, el, "<%s> is empty; write a value, e.g. <%s>...</%s>, or remove it",
-                el->name, el->name, el->name);
+        cfg_err(c, el, "<%s> is empty; write a value, e.g. <%s>...</%s>, or remove it", el->name,
+                el->name, el->name);
         return NULL;
     }
     char *copy = arena_strndup(el->arena, t, n);
@@ -117,15 +117,17 @@ static int parse_number(cfg_t *c, const pv_el_t *el, long min, long max, bool si
     errno = 0;
     long long n = (*v >= '0' && *v <= '9') ? strtoll(v, &end, 10) : -1;
     long long mult = 1;
-    if (n >= 0 && sizes && (*end == 'K' || *end == 'k' || *end == 'M' || *end == 'm' ||
-                            *end == 'G' || *end == 'g')) {
-        mult = (*end == 'K' || *end == 'k') ? 1024 : (*end == 'M' || *end == 'm') ? 1048576
-                                                                                    : 1073741824;
+    if (n >= 0 && sizes &&
+        (*end == 'K' || *end == 'k' || *end == 'M' || *end == 'm' || *end == 'G' || *end == 'g')) {
+        mult = (*end == 'K' || *end == 'k')   ? 1024
+               : (*end == 'M' || *end == 'm') ? 1048576
+                                              : 1073741824;
         end++;
     }
     if (n < 0 || errno || *end || n > max / mult || n * mult < min) {
         if (sizes)
-            cfg_err(c, el, "<%s> must be a size in bytes between %ld and %ld, not '%s'; write "
+            cfg_err(c, el,
+                    "<%s> must be a size in bytes between %ld and %ld, not '%s'; write "
                     "e.g. <%s>%ld</%s> (a K or M suffix is allowed)",
                     el->name, min, max, v, el->name, example, el->name);
         else
@@ -141,7 +143,7 @@ static int parse_number(cfg_t *c, const pv_el_t *el, long min, long max, bool si
  * outside its element, or a lost '<'): say so rather than drop it. */
 static void check_stray_text(cfg_t *c, const pv_el_t *el)
 {
-    const pv_el_t *near = el;  /* text nodes may carry no line: use the element before */
+    const pv_el_t *near = el; /* text nodes may carry no line: use the element before */
     for (const pv_el_t *t = el->children; t; t = t->next) {
         if (t->kind != PV_EL_TEXT) {
             near = t;
@@ -154,8 +156,10 @@ static void check_stray_text(cfg_t *c, const pv_el_t *el)
             size_t n = t->text_len - i < 40 ? t->text_len - i : 40;
             while (n && strchr(" \t\r\n", t->text[i + n - 1]))
                 n--;
-            cfg_err(c, t->line ? t : near, "stray text '%.*s' in <%s>; put it inside an element "
-                    "or remove it", (int)n, t->text + i, el->name);
+            cfg_err(c, t->line ? t : near,
+                    "stray text '%.*s' in <%s>; put it inside an element "
+                    "or remove it",
+                    (int)n, t->text + i, el->name);
             return;
         }
     }
@@ -167,8 +171,8 @@ static void unknown_element(cfg_t *c, const pv_el_t *el, const pv_el_t *parent,
 {
     const char *near = suggest_name(el->name, known);
     if (near) {
-        cfg_err(c, el, "unknown element <%s> in <%s>; did you mean <%s>?", el->name,
-                parent->name, near);
+        cfg_err(c, el, "unknown element <%s> in <%s>; did you mean <%s>?", el->name, parent->name,
+                near);
     } else {
         char list[512];
         suggest_list(known, list, sizeof list);
@@ -179,11 +183,26 @@ static void unknown_element(cfg_t *c, const pv_el_t *el, const pv_el_t *parent,
 
 /* ---- One reader per element ---- */
 
-static void read_name(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->jid); }
-static void read_ip(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->rhost); }
-static void read_secret(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->secret); }
-static void read_spool(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->spool); }
-static void read_moddir(cfg_t *c, const pv_el_t *el) { set_string(c, el, &c->s->moddir); }
+static void read_name(cfg_t *c, const pv_el_t *el)
+{
+    set_string(c, el, &c->s->jid);
+}
+static void read_ip(cfg_t *c, const pv_el_t *el)
+{
+    set_string(c, el, &c->s->rhost);
+}
+static void read_secret(cfg_t *c, const pv_el_t *el)
+{
+    set_string(c, el, &c->s->secret);
+}
+static void read_spool(cfg_t *c, const pv_el_t *el)
+{
+    set_string(c, el, &c->s->spool);
+}
+static void read_moddir(cfg_t *c, const pv_el_t *el)
+{
+    set_string(c, el, &c->s->moddir);
+}
 
 static void read_port(cfg_t *c, const pv_el_t *el)
 {
@@ -194,8 +213,7 @@ static void read_port(cfg_t *c, const pv_el_t *el)
 
 static void read_keepalive(cfg_t *c, const pv_el_t *el)
 {
-    parse_number(c, el, 0, 86400, false, "a number of seconds (0 = off)", 60,
-                 &c->s->keepalive);
+    parse_number(c, el, 0, 86400, false, "a number of seconds (0 = off)", 60, &c->s->keepalive);
 }
 
 static void read_reconnect(cfg_t *c, const pv_el_t *el)
@@ -221,8 +239,10 @@ static int check_attrs(cfg_t *c, const pv_el_t *el, const char *const *attrs)
             cfg_err(c, el, "<%s> has an unknown attribute '%s'; did you mean '%s'?", el->name,
                     a->name, near);
         else
-            cfg_err(c, el, "<%s> has an unknown attribute '%s'; remove it (known attributes: "
-                    "%s)", el->name, a->name, list);
+            cfg_err(c, el,
+                    "<%s> has an unknown attribute '%s'; remove it (known attributes: "
+                    "%s)",
+                    el->name, a->name, list);
         bad++;
     }
     return bad;
@@ -239,24 +259,29 @@ static void read_log(cfg_t *c, const pv_el_t *el)
     const char *sock = pv_el_attr(el, "socket");
     bool syslog = c->s->log_path && log_dest_is_syslog(c->s->log_path);
     if ((fac || sock) && c->s->log_path && !syslog)
-        pv_log(PV_LOG_WARN, "config", "%s:%u: the attributes facility and socket of <log> apply "
-               "to syslog only (<log>syslog</log>); ignored for the file %s", c->file, el->line,
-               c->s->log_path);
+        pv_log(PV_LOG_WARN, "config",
+               "%s:%u: the attributes facility and socket of <log> apply "
+               "to syslog only (<log>syslog</log>); ignored for the file %s",
+               c->file, el->line, c->s->log_path);
     if (fac) {
         int f = log_facility_by_name(fac);
         if (f < 0) {
             char list[256];
             suggest_list(log_facility_names, list, sizeof list);
-            cfg_err(c, el, "<log facility='%s'> is not a syslog facility; write one of %s "
-                    "(default daemon)", fac, list);
+            cfg_err(c, el,
+                    "<log facility='%s'> is not a syslog facility; write one of %s "
+                    "(default daemon)",
+                    fac, list);
         } else {
             c->s->log_facility = f;
         }
     }
     if (sock) {
         if (*sock != '/' || strlen(sock) >= 108) {
-            cfg_err(c, el, "<log socket='%s'> must be an absolute path of the system logger's "
-                    "socket, shorter than 108 bytes; write e.g. socket='/dev/log'", sock);
+            cfg_err(c, el,
+                    "<log socket='%s'> must be an absolute path of the system logger's "
+                    "socket, shorter than 108 bytes; write e.g. socket='/dev/log'",
+                    sock);
             return;
         }
         char *copy = strdup(sock);
@@ -285,8 +310,10 @@ static void read_statistics(cfg_t *c, const pv_el_t *el)
     errno = 0;
     long n = v && *v >= '0' && *v <= '9' ? strtol(v, &end, 10) : -1;
     if (!v || n < 0 || errno || *end || n > 86400) {
-        cfg_err(c, el, "<statistics> needs an interval in seconds between 0 (off) and 86400, "
-                "not '%s'; write e.g. <statistics interval='60'/>", v ? v : "(none)");
+        cfg_err(c, el,
+                "<statistics> needs an interval in seconds between 0 (off) and 86400, "
+                "not '%s'; write e.g. <statistics interval='60'/>",
+                v ? v : "(none)");
         return;
     }
     c->s->stats_interval = n;
@@ -307,13 +334,16 @@ static void read_metrics(cfg_t *c, const pv_el_t *el)
     socklen_t sslen;
     char why[160];
     if (!v) {
-        cfg_err(c, el, "<metrics> needs the address to listen on; write e.g. "
+        cfg_err(c, el,
+                "<metrics> needs the address to listen on; write e.g. "
                 "<metrics listen='127.0.0.1:9470'/> (remove <metrics> to turn it off)");
         return;
     }
     if (metrics_listen_parse(v, &ss, &sslen, why, sizeof why) < 0) {
-        cfg_err(c, el, "<metrics listen='%s'>: %s; write an IP address and a port, e.g. "
-                "listen='127.0.0.1:9470' or listen='[::1]:9470'", v, why);
+        cfg_err(c, el,
+                "<metrics listen='%s'>: %s; write an IP address and a port, e.g. "
+                "listen='127.0.0.1:9470' or listen='[::1]:9470'",
+                v, why);
         return;
     }
     char *copy = strdup(v);
@@ -338,8 +368,10 @@ static void read_loglevel(cfg_t *c, const pv_el_t *el)
             return;
         }
     }
-    cfg_err(c, el, "<loglevel> must be 0 (info), 1 (debug) or 2 (traffic), like the number of "
-            "-v, not '%s'; write e.g. <loglevel>1</loglevel>", v);
+    cfg_err(c, el,
+            "<loglevel> must be 0 (info), 1 (debug) or 2 (traffic), like the number of "
+            "-v, not '%s'; write e.g. <loglevel>1</loglevel>",
+            v);
 }
 
 static void read_limits(cfg_t *c, const pv_el_t *el)
@@ -350,14 +382,15 @@ static void read_limits(cfg_t *c, const pv_el_t *el)
         if (strcmp(k->name, "stanza-size") == 0)
             parse_number(c, k, 4096, 64L * 1048576, true, NULL, 262144, &c->s->max_stanza);
         else if (strcmp(k->name, "output-buffer") == 0)
-            parse_number(c, k, 65536, 1024L * 1048576, true, NULL, 16777216,
-                         &c->s->max_outbuf);
+            parse_number(c, k, 65536, 1024L * 1048576, true, NULL, 16777216, &c->s->max_outbuf);
         else
             unknown_element(c, k, el, known);
     }
     if (c->s->max_outbuf < c->s->max_stanza)
-        cfg_err(c, el, "<output-buffer> (%ld) is smaller than <stanza-size> (%ld); make it at "
-                "least as large", c->s->max_outbuf, c->s->max_stanza);
+        cfg_err(c, el,
+                "<output-buffer> (%ld) is smaller than <stanza-size> (%ld); make it at "
+                "least as large",
+                c->s->max_outbuf, c->s->max_stanza);
 }
 
 static void read_backend(cfg_t *c, const pv_el_t *el)
@@ -365,7 +398,8 @@ static void read_backend(cfg_t *c, const pv_el_t *el)
     check_stray_text(c, el);
     const pv_el_t *type = pv_el_child(el, NULL, "type");
     if (!type) {
-        cfg_err(c, el, "<backend> has no <type>; write <type>sqlite</type> (or memory, spool, "
+        cfg_err(c, el,
+                "<backend> has no <type>; write <type>sqlite</type> (or memory, spool, "
                 "pgsql)");
         return;
     }
@@ -374,8 +408,10 @@ static void read_backend(cfg_t *c, const pv_el_t *el)
         return;
     const char *now = settings_backend_alias(v);
     if (now) {
-        pv_log(PV_LOG_INFO, "config", "%s:%u: backend type '%s' (Palaver 0.6) is the '%s' "
-               "backend now; using %s", c->file, type->line, v, now, now);
+        pv_log(PV_LOG_INFO, "config",
+               "%s:%u: backend type '%s' (Palaver 0.6) is the '%s' "
+               "backend now; using %s",
+               c->file, type->line, v, now, now);
         v = now;
     }
     char *copy = strdup(v);
@@ -393,13 +429,14 @@ static void add_sadmin(cfg_t *c, const pv_el_t *el, const char *text)
 {
     pv_jid_t *jid = pv_jid_parse(text);
     if (!jid) {
-        cfg_err(c, el, "'%s' is not a valid JID; write a bare JID such as admin@example.org",
-                text);
+        cfg_err(c, el, "'%s' is not a valid JID; write a bare JID such as admin@example.org", text);
         return;
     }
     if (jid->resource)
-        pv_log(PV_LOG_WARN, "config", "%s:%u: service admin '%s' has a resource; using the bare "
-               "JID '%s'", c->file, el->line, text, jid->bare);
+        pv_log(PV_LOG_WARN, "config",
+               "%s:%u: service admin '%s' has a resource; using the bare "
+               "JID '%s'",
+               c->file, el->line, text, jid->bare);
     size_t n = 0;
     while (c->s->sadmins && c->s->sadmins[n])
         n++;
@@ -449,8 +486,10 @@ static void read_conference(cfg_t *c, const pv_el_t *el)
         if (strcmp(k->name, "sadmin") == 0)
             read_sadmin(c, k);
         else
-            pv_log(PV_LOG_INFO, "config", "%s:%u: <conference><%s> is a mu-conference setting "
-                   "Palaver does not use; ignored", c->file, k->line, k->name);
+            pv_log(PV_LOG_INFO, "config",
+                   "%s:%u: <conference><%s> is a mu-conference setting "
+                   "Palaver does not use; ignored",
+                   c->file, k->line, k->name);
     }
 }
 
@@ -495,10 +534,11 @@ static void read_plugins(cfg_t *c, const pv_el_t *el)
     }
     for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL)) {
         if (is_python_hook(k)) {
-            pv_log(PV_LOG_WARN, "config", "%s:%u: <%s>%s</%s> is a Palaver 0.6 Python hook and "
+            pv_log(PV_LOG_WARN, "config",
+                   "%s:%u: <%s>%s</%s> is a Palaver 0.6 Python hook and "
                    "cannot be loaded; ignored. Port it to a C plugin (README, \"Writing a "
-                   "plugin\") and list that plugin in <plugins> instead", c->file, k->line,
-                   k->name, pv_el_text(k), k->name);
+                   "plugin\") and list that plugin in <plugins> instead",
+                   c->file, k->line, k->name, pv_el_text(k), k->name);
             hooks++;
             continue;
         }
@@ -513,8 +553,10 @@ static void read_plugins(cfg_t *c, const pv_el_t *el)
         names[n++] = k->name;
     }
     if (n == 0 && hooks > 0) {
-        pv_log(PV_LOG_WARN, "config", "%s:%u: <plugins> lists no C plugin; loading the standard "
-               "set (muc-core, history, disco-extended, game-rooms)", c->file, el->line);
+        pv_log(PV_LOG_WARN, "config",
+               "%s:%u: <plugins> lists no C plugin; loading the standard "
+               "set (muc-core, history, disco-extended, game-rooms)",
+               c->file, el->line);
     } else {
         if (n == 0)
             pv_log(PV_LOG_INFO, "config", "%s:%u: <plugins> is empty: no plugin will be loaded",
@@ -534,14 +576,22 @@ static const struct {
     const char *name;
     reader_fn read;
 } top_level[] = {
-    {"name", read_name},        {"ip", read_ip},
-    {"port", read_port},        {"secret", read_secret},
-    {"backend", read_backend},  {"spool", read_spool},
-    {"conference", read_conference}, {"sadmin", read_sadmin},
-    {"plugins", read_plugins},  {"log", read_log},
-    {"loglevel", read_loglevel}, {"moduledir", read_moddir},
-    {"limits", read_limits},    {"keepalive", read_keepalive},
-    {"reconnect-max", read_reconnect}, {"statistics", read_statistics},
+    {"name", read_name},
+    {"ip", read_ip},
+    {"port", read_port},
+    {"secret", read_secret},
+    {"backend", read_backend},
+    {"spool", read_spool},
+    {"conference", read_conference},
+    {"sadmin", read_sadmin},
+    {"plugins", read_plugins},
+    {"log", read_log},
+    {"loglevel", read_loglevel},
+    {"moduledir", read_moddir},
+    {"limits", read_limits},
+    {"keepalive", read_keepalive},
+    {"reconnect-max", read_reconnect},
+    {"statistics", read_statistics},
     {"metrics", read_metrics},
 };
 #define N_TOP (sizeof top_level / sizeof top_level[0])
@@ -664,16 +714,19 @@ int config_load(pv_settings_t *s, const char *path, bool required)
     char *buf = read_file(path, &len, &err);
     if (!buf) {
         if (err == ENOENT && !required) {
-            pv_log(PV_LOG_INFO, "config", "no config file %s; using the command line only",
-                   path);
+            pv_log(PV_LOG_INFO, "config", "no config file %s; using the command line only", path);
             return default_moddir(s);
         }
         if (err == EFBIG)
-            fprintf(stderr, "%s: the config file is larger than %ld bytes; is this the right "
-                    "file? Give it with -c FILE\n", path, CONFIG_MAX_BYTES);
+            fprintf(stderr,
+                    "%s: the config file is larger than %ld bytes; is this the right "
+                    "file? Give it with -c FILE\n",
+                    path, CONFIG_MAX_BYTES);
         else
-            fprintf(stderr, "%s: cannot read the config file: %s; give a readable file with "
-                    "-c FILE\n", path, strerror(err));
+            fprintf(stderr,
+                    "%s: cannot read the config file: %s; give a readable file with "
+                    "-c FILE\n",
+                    path, strerror(err));
         return -1;
     }
     if (!(s->config_path = strdup(path))) {
@@ -691,18 +744,24 @@ int config_load(pv_settings_t *s, const char *path, bool required)
     free(buf);
     if (!s->root) {
         if (line)
-            fprintf(stderr, "%s:%u: malformed XML: %s; fix the XML syntax (every element "
-                    "closed, attribute values quoted)\n", path, line, msg);
+            fprintf(stderr,
+                    "%s:%u: malformed XML: %s; fix the XML syntax (every element "
+                    "closed, attribute values quoted)\n",
+                    path, line, msg);
         else
-            fprintf(stderr, "%s: malformed XML: %s; fix the XML syntax (every element closed, "
-                    "attribute values quoted)\n", path, msg);
+            fprintf(stderr,
+                    "%s: malformed XML: %s; fix the XML syntax (every element closed, "
+                    "attribute values quoted)\n",
+                    path, msg);
         return -1;
     }
 
     cfg_t c = {.s = s, .file = s->config_path};
     if (strcmp(s->root->name, "muc") != 0 && strcmp(s->root->name, "palaver") != 0) {
-        cfg_err(&c, s->root, "the root element is <%s>; write <palaver> ... </palaver> (or "
-                "<muc>, as in Palaver 0.6)", s->root->name);
+        cfg_err(&c, s->root,
+                "the root element is <%s>; write <palaver> ... </palaver> (or "
+                "<muc>, as in Palaver 0.6)",
+                s->root->name);
         return -1;
     }
     read_root(&c, s->root);

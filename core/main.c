@@ -22,10 +22,10 @@
 #include <palaver/util.h>
 
 #include "log_internal.h"
+#include "metrics_http.h"
 #include "modules.h"
 #include "router_internal.h"
 #include "settings.h"
-#include "metrics_http.h"
 #include "stats.h"
 #include "stream.h"
 

@@ -18,8 +18,14 @@
 
 static pv_settings_t *current;
 
-void settings_set_current(pv_settings_t *s) { current = s; }
-pv_settings_t *settings_current(void) { return current; }
+void settings_set_current(pv_settings_t *s)
+{
+    current = s;
+}
+pv_settings_t *settings_current(void)
+{
+    return current;
+}
 
 static int replace(char **dst, const char *v)
 {
@@ -103,19 +109,23 @@ int settings_apply_cli(pv_settings_t *s, const pv_cli_t *cli)
     if (cli->moddir)
         rc |= replace(&s->moddir, cli->moddir);
     if (cli->rport != -1)
-        s->rport = cli->rport;  /* checked by settings_validate */
+        s->rport = cli->rport; /* checked by settings_validate */
     if (cli->verbosity > 0)
         s->verbosity = cli->verbosity;
     if (cli->backend) {
         const char *name = cli->backend, *now = settings_backend_alias(name);
         if (now) {
-            pv_log(PV_LOG_INFO, "config", "--backend %s (Palaver 0.6) is the '%s' backend "
-                   "now; using %s", name, now, now);
+            pv_log(PV_LOG_INFO, "config",
+                   "--backend %s (Palaver 0.6) is the '%s' backend "
+                   "now; using %s",
+                   name, now, now);
             name = now;
         }
         if (config_backend_type(s) && !file_backend_is(s, name))
-            pv_log(PV_LOG_INFO, "config", "--backend %s overrides the config's <backend> (%s); "
-                   "its options are not used", name, s->backend ? s->backend : "?");
+            pv_log(PV_LOG_INFO, "config",
+                   "--backend %s overrides the config's <backend> (%s); "
+                   "its options are not used",
+                   name, s->backend ? s->backend : "?");
         rc |= replace(&s->backend, name);
     }
     return rc ? -1 : 0;
@@ -137,50 +147,65 @@ int settings_validate(const pv_settings_t *s)
     const char *file = s->config_path ? s->config_path : "the config file";
     int bad = 0;
     if (!s->jid) {
-        fprintf(stderr, "palaver: no component domain; write <name>conference.example.org</name> "
-                "in %s, or give --jid conference.example.org\n", file);
+        fprintf(stderr,
+                "palaver: no component domain; write <name>conference.example.org</name> "
+                "in %s, or give --jid conference.example.org\n",
+                file);
         bad++;
     } else {
         pv_jid_t *j = pv_jid_parse(s->jid);
         if (!j || j->node || j->resource) {
-            fprintf(stderr, "palaver: the component domain '%s' is not a plain domain; write "
-                    "one such as conference.example.org (<name> in %s, or --jid)\n", s->jid,
-                    file);
+            fprintf(stderr,
+                    "palaver: the component domain '%s' is not a plain domain; write "
+                    "one such as conference.example.org (<name> in %s, or --jid)\n",
+                    s->jid, file);
             bad++;
         }
         pv_jid_free(j);
     }
     if (!s->secret) {
-        fprintf(stderr, "palaver: no component secret; write <secret>...</secret> in %s (the "
-                "server's component password), or give --secret\n", file);
+        fprintf(stderr,
+                "palaver: no component secret; write <secret>...</secret> in %s (the "
+                "server's component password), or give --secret\n",
+                file);
         bad++;
     }
     if (!s->rhost || !*s->rhost) {
-        fprintf(stderr, "palaver: no server host; write <ip>localhost</ip> in %s, or give "
-                "--rhost\n", file);
+        fprintf(stderr,
+                "palaver: no server host; write <ip>localhost</ip> in %s, or give "
+                "--rhost\n",
+                file);
         bad++;
     }
     if (s->rport < 1 || s->rport > 65535) {
-        fprintf(stderr, "palaver: the server port %d is not between 1 and 65535; give e.g. "
-                "--rport 5347\n", s->rport);
+        fprintf(stderr,
+                "palaver: the server port %d is not between 1 and 65535; give e.g. "
+                "--rport 5347\n",
+                s->rport);
         bad++;
     }
     if (!s->backend || !module_name_ok(s->backend)) {
-        fprintf(stderr, "palaver: the backend name '%s' is not a module name; write "
+        fprintf(stderr,
+                "palaver: the backend name '%s' is not a module name; write "
                 "<backend><type>sqlite</type></backend> (or memory, spool, pgsql), or give "
-                "--backend\n", s->backend ? s->backend : "");
+                "--backend\n",
+                s->backend ? s->backend : "");
         bad++;
     }
     for (size_t i = 0; s->plugins && s->plugins[i]; i++) {
         if (!module_name_ok(s->plugins[i])) {
-            fprintf(stderr, "palaver: '%s' in <plugins> is not a module name (letters, digits, "
-                    "'-', '_', '.'); rename it\n", s->plugins[i]);
+            fprintf(stderr,
+                    "palaver: '%s' in <plugins> is not a module name (letters, digits, "
+                    "'-', '_', '.'); rename it\n",
+                    s->plugins[i]);
             bad++;
         }
     }
     if (!s->moddir || !*s->moddir) {
-        fprintf(stderr, "palaver: no module directory; write <moduledir>DIR</moduledir> in %s, "
-                "or give --moduledir DIR\n", file);
+        fprintf(stderr,
+                "palaver: no module directory; write <moduledir>DIR</moduledir> in %s, "
+                "or give --moduledir DIR\n",
+                file);
         bad++;
     }
     return bad ? -1 : 0;
@@ -201,17 +226,18 @@ static void copy_lines(pv_el_t *dst, const pv_el_t *src)
  * unknown, so they are dropped here, each with one line saying so. */
 static void drop_pgsql_options(const pv_settings_t *s, pv_el_t *b)
 {
-    static const char *const pgsql_only[] = {"dbuser", "dbname", "dbpass", "dbhostname",
-                                             "dbport", NULL};
+    static const char *const pgsql_only[] = {"dbuser",     "dbname", "dbpass",
+                                             "dbhostname", "dbport", NULL};
     if (!s->backend || strcmp(s->backend, "pgsql") == 0)
         return;
     for (size_t i = 0; pgsql_only[i]; i++) {
         const pv_el_t *opt = pv_el_child(b, NULL, pgsql_only[i]);
         if (!opt)
             continue;
-        pv_log(PV_LOG_INFO, "config", "%s:%u: <%s> is a pgsql option; the %s backend does not "
-               "use it (ignored)", s->config_path ? s->config_path : "(config)", opt->line,
-               pgsql_only[i], s->backend);
+        pv_log(PV_LOG_INFO, "config",
+               "%s:%u: <%s> is a pgsql option; the %s backend does not "
+               "use it (ignored)",
+               s->config_path ? s->config_path : "(config)", opt->line, pgsql_only[i], s->backend);
         pv_el_remove_children(b, NULL, pgsql_only[i]);
     }
 }
@@ -227,7 +253,7 @@ const pv_el_t *settings_backend_config(pv_settings_t *s)
         if (b)
             copy_lines(b, file_backend);
         const pv_el_t *t = config_backend_type(s);
-        if (b && file_alias_of(s, s->backend)) {  /* Palaver 0.6's name: say what is loaded */
+        if (b && file_alias_of(s, s->backend)) { /* Palaver 0.6's name: say what is loaded */
             pv_el_remove_children(b, NULL, "type");
             pv_el_t *nt = pv_el_add_text_child(b, NULL, "type", s->backend);
             if (nt)

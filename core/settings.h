@@ -10,37 +10,37 @@
 #ifndef PV_CORE_SETTINGS_H
 #define PV_CORE_SETTINGS_H
 
-#include <stdbool.h>
 #include <palaver/xml.h>
+#include <stdbool.h>
 
 typedef struct pv_settings {
-    char *config_path;      /* file read, or NULL */
-    char *jid;              /* component domain (<name>, --jid) */
-    char *rhost;            /* server host (<ip>, --rhost), default "localhost" */
-    int rport;              /* server component port (<port>, --rport), default 5347 */
-    char *secret;           /* handshake secret (<secret>, --secret) */
-    char *backend;          /* backend module name (<backend><type>, --backend), default "sqlite";
-                               Palaver 0.6's "dir" means "spool" */
-    char *spool;            /* <spool>, --spool */
-    char *log_path;         /* <log>, --log; NULL or "stderr" = stderr, "syslog" = syslog */
-    int verbosity;          /* -v count, or <loglevel> (0-2, or info, debug, traffic) */
-    char *moddir;           /* <moduledir>, --moduledir, or PALAVER_MODULE_DIR env, else the install path */
-    long max_stanza;        /* <limits><stanza-size> bytes, default 262144 */
-    long max_outbuf;        /* <limits><output-buffer> bytes, default 16 MiB */
-    long keepalive;         /* <keepalive> seconds, default 60 (0 = off) */
-    long reconnect_max;     /* <reconnect-max> seconds, default 60 */
-    char **plugins;         /* NULL-terminated names, in load order */
-    pv_el_t *root;          /* the parsed config (owned), or NULL */
+    char *config_path; /* file read, or NULL */
+    char *jid;         /* component domain (<name>, --jid) */
+    char *rhost;       /* server host (<ip>, --rhost), default "localhost" */
+    int rport;         /* server component port (<port>, --rport), default 5347 */
+    char *secret;      /* handshake secret (<secret>, --secret) */
+    char *backend;     /* backend module name (<backend><type>, --backend), default "sqlite";
+                          Palaver 0.6's "dir" means "spool" */
+    char *spool;       /* <spool>, --spool */
+    char *log_path;    /* <log>, --log; NULL or "stderr" = stderr, "syslog" = syslog */
+    int verbosity;     /* -v count, or <loglevel> (0-2, or info, debug, traffic) */
+    char *moddir; /* <moduledir>, --moduledir, or PALAVER_MODULE_DIR env, else the install path */
+    long max_stanza;    /* <limits><stanza-size> bytes, default 262144 */
+    long max_outbuf;    /* <limits><output-buffer> bytes, default 16 MiB */
+    long keepalive;     /* <keepalive> seconds, default 60 (0 = off) */
+    long reconnect_max; /* <reconnect-max> seconds, default 60 */
+    char **plugins;     /* NULL-terminated names, in load order */
+    pv_el_t *root;      /* the parsed config (owned), or NULL */
     /* Appended by config_load / settings_backend_config; all owned by s. */
-    char **sadmins;         /* service admins, normalised bare JIDs, NULL-terminated */
-    pv_el_t *backend_cfg;   /* built by settings_backend_config(), or NULL */
-    bool plugins_default;   /* true when no <plugins> was given (standard set) */
+    char **sadmins;       /* service admins, normalised bare JIDs, NULL-terminated */
+    pv_el_t *backend_cfg; /* built by settings_backend_config(), or NULL */
+    bool plugins_default; /* true when no <plugins> was given (standard set) */
     /* Appended for syslog and statistics. */
-    int log_facility;       /* <log facility="...">: a LOG_* value, default LOG_DAEMON */
-    char *log_socket;       /* <log socket="...">: the logger's socket, NULL = /dev/log */
-    long stats_interval;    /* <statistics interval="N">: seconds, 0 (the default) = off */
+    int log_facility;    /* <log facility="...">: a LOG_* value, default LOG_DAEMON */
+    char *log_socket;    /* <log socket="...">: the logger's socket, NULL = /dev/log */
+    long stats_interval; /* <statistics interval="N">: seconds, 0 (the default) = off */
     /* Appended for the metrics endpoint. */
-    char *metrics_listen;   /* <metrics listen="ADDR:PORT">: NULL (the default) = off */
+    char *metrics_listen; /* <metrics listen="ADDR:PORT">: NULL (the default) = off */
 } pv_settings_t;
 
 /* Options given on the command line; NULL / -1 when not given. */
@@ -48,7 +48,7 @@ typedef struct pv_cli {
     const char *config_path;
     const char *jid, *rhost, *secret, *backend, *spool, *log_path, *moddir;
     int rport;
-    int verbosity;          /* number of -v */
+    int verbosity; /* number of -v */
 } pv_cli_t;
 
 /* Reads path into s (zeroed first). A missing file is an error when

@@ -144,8 +144,7 @@ static void entries_cb(int status, const char *error, const pv_store_room_entry_
         cb(status, error, rooms, n, count, cud);
 }
 
-static void acquired_cb(int status, const char *error, int64_t epoch, const char *holder,
-                        void *ud)
+static void acquired_cb(int status, const char *error, int64_t epoch, const char *holder, void *ud)
 {
     pending_t *p = ud;
     void (*cb)(int, const char *, int64_t, const char *, void *) = p->cb.acquired;
@@ -268,8 +267,8 @@ static void t_lease_renew(void *h, const char *instance, int ttl_ms,
     TIMED(lease_renew, renewed, renewed_cb, h, instance, ttl_ms);
 }
 
-static void t_lease_release(void *h, const char *room, const char *instance,
-                            pv_store_done_fn cb, void *ud)
+static void t_lease_release(void *h, const char *room, const char *instance, pv_store_done_fn cb,
+                            void *ud)
 {
     TIMED(lease_release, done, done_cb, h, room, instance);
 }

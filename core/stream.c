@@ -95,15 +95,15 @@ static struct {
     ev_timer retry, keep, closing;
     void (*shutdown_done)(void);
     bool shutting_down;
-    unsigned holds;     /* pv_connect_hold()s not released yet */
-    struct {            /* pv_output_hold()s, oldest first */
+    unsigned holds;       /* pv_connect_hold()s not released yet */
+    struct {              /* pv_output_hold()s, oldest first */
         uint64_t id, pos; /* pos: queued_total when taken */
         bool released;
     } * oholds;
     size_t noholds, caponholds;
-    uint64_t ohold_next;    /* the next token */
-    uint64_t allowed;       /* with holds: bytes up to here may go */
-    bool start_pending; /* stream_start found a hold: connect at the last release */
+    uint64_t ohold_next;   /* the next token */
+    uint64_t allowed;      /* with holds: bytes up to here may go */
+    bool start_pending;    /* stream_start found a hold: connect at the last release */
     bool in_feed;          /* inside xs_feed: the parser must not be freed now */
     char pending_why[512]; /* a reconnect requested from inside xs_feed */
 } S = {.fd = -1};

@@ -1,8 +1,8 @@
 /*
  * backends/pgsql/archive.c: the message archive as queued statements.
  * Appends are batched (below): one INSERT of many rows (palaver_room_id
- * finds or adds each room's row) per round trip; a query is one call of palaver_archive_query asking for max+1 rows, the
- * extra row telling that the page is not complete.
+ * finds or adds each room's row) per round trip; a query is one call of palaver_archive_query
+ * asking for max+1 rows, the extra row telling that the page is not complete.
  */
 #include <inttypes.h>
 #include <stdbool.h>

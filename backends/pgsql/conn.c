@@ -331,8 +331,7 @@ void pg_drain(pg_store_t *s)
         /* Blocking from here on: finish what was asked before close. */
         while (s->head && s->conn) {
             pg_op_t *op = s->head;
-            if (!s->sent &&
-                (pg_fence_bind(s, op) < 0 || (op->prepare && op->prepare(s, op) < 0)))
+            if (!s->sent && (pg_fence_bind(s, op) < 0 || (op->prepare && op->prepare(s, op) < 0)))
                 break;
             if (!s->sent && !PQsendQueryParams(s->conn, op->sql, op->nparams, NULL,
                                                (const char *const *)op->params, NULL, NULL, 0))

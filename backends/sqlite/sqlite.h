@@ -85,13 +85,13 @@ typedef struct sq_store {
     ev_timer idle;               /* idle.c */
     bool idle_on;
     /* group.c: the group transaction of this event-loop iteration */
-    bool wtx;                  /* BEGIN IMMEDIATE done, COMMIT pending */
-    int sp;                    /* savepoints open inside it (sq_begin...) */
-    struct sq_pending *q;      /* completions waiting for the COMMIT, in call order */
+    bool wtx;             /* BEGIN IMMEDIATE done, COMMIT pending */
+    int sp;               /* savepoints open inside it (sq_begin...) */
+    struct sq_pending *q; /* completions waiting for the COMMIT, in call order */
     size_t nq, capq;
-    struct ev_loop *loop;      /* the loop the watchers run on, NULL: none */
-    ev_check commit_w;         /* commits at the end of the iteration */
-    ev_idle awake_w;           /* keeps the loop from blocking while open */
+    struct ev_loop *loop; /* the loop the watchers run on, NULL: none */
+    ev_check commit_w;    /* commits at the end of the iteration */
+    ev_idle awake_w;      /* keeps the loop from blocking while open */
 } sq_store_t;
 
 /* group.c: writes issued during one event-loop iteration share one
@@ -99,15 +99,15 @@ typedef struct sq_store {
  * visible). sq_group_flush commits now (close, a full batch). */
 void sq_group_flush(sq_store_t *s);
 void sq_group_stop(sq_store_t *s); /* close: flush, stop the watchers */
-void sqg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
-                  pv_store_done_fn cb, void *ud);
+void sqg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                  void *ud);
 void sqg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
 void sqg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
                   pv_store_done_fn cb, void *ud);
-void sqg_reg_set(void *h, const char *room, const char *jid, const char *nick,
-                 pv_store_done_fn cb, void *ud);
-void sqg_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
-                        pv_store_done_fn cb, void *ud);
+void sqg_reg_set(void *h, const char *room, const char *jid, const char *nick, pv_store_done_fn cb,
+                 void *ud);
+void sqg_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
+                        void *ud);
 void sqg_archive_replace(void *h, const char *room, const char *id, const char *xml,
                          pv_store_done_fn cb, void *ud);
 void sqg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud);

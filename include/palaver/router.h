@@ -23,9 +23,9 @@
 #ifndef PALAVER_ROUTER_H
 #define PALAVER_ROUTER_H
 
-#include <stdint.h>
-#include <palaver/xml.h>
 #include <palaver/jid.h>
+#include <palaver/xml.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,36 +34,31 @@ extern "C" {
 typedef enum { PV_PASS = 0, PV_HANDLED = 1, PV_ERROR = 2, PV_AGAIN = 3 } pv_verdict_t;
 
 /* Stanza kinds (bit flags so a hook can take several). */
-enum {
-    PV_KIND_MESSAGE = 1 << 0,
-    PV_KIND_PRESENCE = 1 << 1,
-    PV_KIND_IQ = 1 << 2,
-    PV_KIND_ANY = 7
-};
+enum { PV_KIND_MESSAGE = 1 << 0, PV_KIND_PRESENCE = 1 << 1, PV_KIND_IQ = 1 << 2, PV_KIND_ANY = 7 };
 
 /* Addressing classes of the stanza's `to` (bit flags). */
 enum {
-    PV_TO_SERVICE = 1 << 0,  /* the component domain itself (with or without resource) */
-    PV_TO_BARE = 1 << 1,     /* node@domain, e.g. a room */
-    PV_TO_FULL = 1 << 2,     /* node@domain/resource, e.g. an occupant */
+    PV_TO_SERVICE = 1 << 0, /* the component domain itself (with or without resource) */
+    PV_TO_BARE = 1 << 1,    /* node@domain, e.g. a room */
+    PV_TO_FULL = 1 << 2,    /* node@domain/resource, e.g. an occupant */
     PV_TO_ANY = 7
 };
 
 /* What a handler is given. Everything is borrowed for the call. */
 typedef struct pv_stanza_ctx {
-    pv_el_t *stanza;         /* the stanza; handlers may read, not free */
-    int kind;                /* one PV_KIND_* */
-    int to_class;            /* one PV_TO_* */
-    const char *type;        /* the type attribute, or "" (never NULL) */
-    const pv_jid_t *from;    /* normalised sender */
-    const pv_jid_t *to;      /* normalised recipient (within the component domain) */
-    pv_el_t *payload;        /* IQs: the first child element; else NULL */
-    const char *payload_ns;  /* IQs: its namespace; else NULL */
+    pv_el_t *stanza;        /* the stanza; handlers may read, not free */
+    int kind;               /* one PV_KIND_* */
+    int to_class;           /* one PV_TO_* */
+    const char *type;       /* the type attribute, or "" (never NULL) */
+    const pv_jid_t *from;   /* normalised sender */
+    const pv_jid_t *to;     /* normalised recipient (within the component domain) */
+    pv_el_t *payload;       /* IQs: the first child element; else NULL */
+    const char *payload_ns; /* IQs: its namespace; else NULL */
     /* Set by pv_stanza_fail(); read by the core after a PV_ERROR verdict. */
     const char *err_type;
     const char *err_condition;
     const char *err_text;
-    pv_el_t *err_extra;      /* optional application-specific condition element */
+    pv_el_t *err_extra; /* optional application-specific condition element */
 } pv_stanza_ctx_t;
 
 typedef pv_verdict_t (*pv_stanza_fn)(pv_stanza_ctx_t *ctx, void *ud);
@@ -74,8 +69,8 @@ typedef struct pv_hook pv_hook_t;
  * class is in `to_classes`. For IQs, payload_ns restricts to that payload
  * namespace (NULL: any IQ). `owner` names the plugin (for logs).
  * Returns a handle for pv_hook_remove, or NULL on allocation failure. */
-pv_hook_t *pv_hook_stanza(int kinds, int to_classes, const char *payload_ns,
-                          int priority, pv_stanza_fn fn, void *ud, const char *owner);
+pv_hook_t *pv_hook_stanza(int kinds, int to_classes, const char *payload_ns, int priority,
+                          pv_stanza_fn fn, void *ud, const char *owner);
 
 /* Removes a handler (plugins call this in shutdown). NULL is fine. */
 void pv_hook_remove(pv_hook_t *hook);
@@ -85,8 +80,8 @@ void pv_hook_remove(pv_hook_t *hook);
  * RFC 6120 defined condition ("item-not-found"); text: human-readable text
  * (may be NULL). The strings must outlive the call (use literals or copy into
  * the stanza's arena). Always returns PV_ERROR, so `return pv_stanza_fail(...)`. */
-pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type,
-                            const char *condition, const char *text);
+pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type, const char *condition,
+                            const char *text);
 
 /* ---- Parking: stanzas that wait for a load (ABI 1.1) ----
  *
@@ -157,8 +152,7 @@ void pv_park_release(const char *key);
  * (type NULL: "wait"; condition NULL: "internal-server-error"; text may be
  * NULL) except errors and IQ results, which are dropped; all are freed and
  * the queue is gone. A key with nothing parked is ignored. */
-void pv_park_fail(const char *key, const char *type, const char *condition,
-                  const char *text);
+void pv_park_fail(const char *key, const char *type, const char *condition, const char *text);
 
 /* ---- Output ---- */
 
@@ -180,8 +174,7 @@ pv_el_t *pv_error_new(const pv_el_t *orig, const char *type, const char *conditi
                       const char *text);
 
 /* pv_error_new + pv_send + free. Returns 0 or -1. */
-int pv_send_error(const pv_el_t *orig, const char *type, const char *condition,
-                  const char *text);
+int pv_send_error(const pv_el_t *orig, const char *type, const char *condition, const char *text);
 
 /* Builds an empty IQ result to `iq` (to/from swapped, same id). Caller frees. */
 pv_el_t *pv_iq_result_new(const pv_el_t *iq);

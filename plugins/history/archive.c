@@ -100,9 +100,9 @@ static void appended(int status, const char *error, void *ud)
 
 /* Serialises msg (with tags) and hands it to the backend; cb(ud) is called
  * once. -1 (logged, cb not called) when the message cannot be serialised. */
-static int append_start(const char *room_name, const char *id, int64_t stamp_us,
-                        const char *nick, const char *bare_jid, pv_el_t *msg, const tags_t *tags,
-                        pv_store_done_fn cb, void *ud, bool logged)
+static int append_start(const char *room_name, const char *id, int64_t stamp_us, const char *nick,
+                        const char *bare_jid, pv_el_t *msg, const tags_t *tags, pv_store_done_fn cb,
+                        void *ud, bool logged)
 {
     void *h;
     const pv_store_t *st = pv_store(&h);
@@ -135,8 +135,7 @@ void archive_append(const char *room_name, const char *id, int64_t stamp_us, con
     char *what = malloc(len);
     if (what)
         snprintf(what, len, "message %s in room %s", id, room_name);
-    if (append_start(room_name, id, stamp_us, nick, bare_jid, msg, tags, appended, what,
-                     true) < 0)
+    if (append_start(room_name, id, stamp_us, nick, bare_jid, msg, tags, appended, what, true) < 0)
         free(what);
 }
 
@@ -240,8 +239,7 @@ static bool can_wait(const pv_muc_message_event_t *me)
 }
 
 /* Keeps what the deferred reflection needs; false when out of memory. */
-static bool wait_keep(append_wait_t *w, pv_muc_message_event_t *me, const char *nick,
-                      tags_t *tags)
+static bool wait_keep(append_wait_t *w, pv_muc_message_event_t *me, const char *nick, tags_t *tags)
 {
     w->room_jid = strdup(muc_api->room_jid(me->room));
     w->room_name = strdup(muc_api->room_name(me->room));
@@ -274,8 +272,8 @@ static pv_verdict_t archive_and_release(pv_muc_message_event_t *me, const char *
         snprintf(w->what, sizeof w->what, "message %s in room %s", id, name);
         w->logged = logged;
     }
-    if (!w || append_start(store_name, id, now, nick, bare, me->message, tags, stored, w,
-                           logged) < 0) {
+    if (!w ||
+        append_start(store_name, id, now, nick, bare, me->message, tags, stored, w, logged) < 0) {
         free(w); /* not archived (logged, or no archive): reflected as before */
         w = NULL;
     } else if (w->done && w->status != PV_STORE_OK) {

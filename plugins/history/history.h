@@ -71,17 +71,17 @@ typedef struct recent_msg {
 } recent_msg_t;
 
 typedef struct recent {
-    char *room;          /* room bare JID (key); owned */
-    recent_msg_t *msgs;  /* ring buffer of `cap` slots */
-    size_t cap, n, head; /* head: index of the oldest */
-    bool loaded;         /* the archive was consulted since the room came into memory */
-    bool loading;        /* an asynchronous load is under way */
-    bool parked;         /* joins wait under history_park_key() for that load */
-    uint64_t serial;     /* tells this ring from a later one of the same room */
-    int64_t retry_us;    /* after a failed load, no other before this time */
-    size_t since_trim;   /* messages stored since the private archive was trimmed */
+    char *room;                   /* room bare JID (key); owned */
+    recent_msg_t *msgs;           /* ring buffer of `cap` slots */
+    size_t cap, n, head;          /* head: index of the oldest */
+    bool loaded;                  /* the archive was consulted since the room came into memory */
+    bool loading;                 /* an asynchronous load is under way */
+    bool parked;                  /* joins wait under history_park_key() for that load */
+    uint64_t serial;              /* tells this ring from a later one of the same room */
+    int64_t retry_us;             /* after a failed load, no other before this time */
+    size_t since_trim;            /* messages stored since the private archive was trimmed */
     int64_t retention_trimmed_us; /* when room_retention.c last trimmed its archive */
-    struct recent *next; /* hash chain */
+    struct recent *next;          /* hash chain */
 } recent_t;
 
 /* The ring of room_jid, created when `create` (NULL when absent, or on
@@ -158,7 +158,7 @@ bool archive_storable(const pv_el_t *msg);
  * archive of `room_name` (msg is left as it was). */
 void archive_append(const char *room_name, const char *id, int64_t stamp_us, const char *nick,
                     const char *bare_jid, pv_el_t *msg, const tags_t *tags);
-#define STORE_NAME_MAX 1100 /* a room node (at most 1023 bytes) and a suffix */
+#define STORE_NAME_MAX 1100     /* a room node (at most 1023 bytes) and a suffix */
 #define RECENT_SUFFIX "@recent" /* the private join history of a room that does not log */
 /* Where the room's messages are stored (archive.c explains): its name when
  * it logs, NAME@recent (written into buf) for a persistent room that does

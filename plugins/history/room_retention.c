@@ -54,8 +54,8 @@ static void trimmed(int status, const char *error, void *ud)
 {
     char *name = ud;
     if (status != PV_STORE_OK && status != PV_STORE_ENOTFOUND)
-        pv_log(PV_LOG_WARN, HIST, "room %s: trimming its history to its retention failed: %s",
-               name, error ? error : "unknown error");
+        pv_log(PV_LOG_WARN, HIST, "room %s: trimming its history to its retention failed: %s", name,
+               error ? error : "unknown error");
     free(name);
 }
 

@@ -65,8 +65,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RETRY_S 0.2 /* between two tries of a lease another instance holds */
-#define ASK_EVERY 5 /* tries between two asks */
+#define RETRY_S 0.2    /* between two tries of a lease another instance holds */
+#define ASK_EVERY 5    /* tries between two asks */
 #define SAFE_PART 0.75 /* of a lease's time: past it without a renewal, rooms are dropped */
 
 typedef struct lease {
@@ -84,9 +84,9 @@ typedef struct acq {
 } acq_t;
 
 typedef struct croom {
-    map_t recs;   /* nick -> char * (owned): the record as stored */
-    bool marked;  /* in the flush list */
-    bool forget;  /* dropped from memory: keep its records, write nothing */
+    map_t recs;  /* nick -> char * (owned): the record as stored */
+    bool marked; /* in the flush list */
+    bool forget; /* dropped from memory: keep its records, write nothing */
     char name[]; /* the room node */
 } croom_t;
 
@@ -94,11 +94,11 @@ static struct {
     bool on, started;
     char *instance;
     long lease_s, heartbeat_s;
-    map_t held;        /* name -> lease_t */
-    map_t crooms;      /* name -> croom_t */
-    croom_t **marked;  /* rooms to flush at the end of the iteration */
+    map_t held;       /* name -> lease_t */
+    map_t crooms;     /* name -> croom_t */
+    croom_t **marked; /* rooms to flush at the end of the iteration */
     size_t nmarked, cap;
-    acq_t *waiting;    /* acquires waiting to try again */
+    acq_t *waiting; /* acquires waiting to try again */
     ev_timer beat;
     ev_timer deadline; /* SAFE_PART of a lease after the last good renewal */
     ev_prepare flush;
@@ -106,10 +106,10 @@ static struct {
     double renew_sent, last_ok; /* ev_now of the renew in flight, of the last good one's send */
     bool failing;
     size_t takeovers, lost, asked;
-    long slots;          /* <slots>: 0, connect at once */
-    long slot;           /* the slot held (1..slots), 0: none yet */
-    bool slot_trying;    /* an acquire of a slot in flight */
-    bool slot_waiting;   /* "waiting for a slot" was logged */
+    long slots;        /* <slots>: 0, connect at once */
+    long slot;         /* the slot held (1..slots), 0: none yet */
+    bool slot_trying;  /* an acquire of a slot in flight */
+    bool slot_waiting; /* "waiting for a slot" was logged */
 } cl;
 
 static const char *const known[] = {"instance", "lease-time", "heartbeat", "slots", NULL};
@@ -189,7 +189,7 @@ int cluster_configure(const pv_config_t *cfg)
 /* The writes of one flush. What was sent before them (a join's presences,
  * say) is held back until every one completed: durable before visible. */
 typedef struct batch {
-    uint64_t hold; /* pv_output_hold's token, 0: none */
+    uint64_t hold;    /* pv_output_hold's token, 0: none */
     unsigned pending; /* writes in flight, +1 while they are being issued */
 } batch_t;
 
@@ -315,7 +315,7 @@ static void flush_all(void)
 {
     batch_t *b = calloc(1, sizeof *b);
     if (b) {
-        b->pending = 1; /* until every write was issued */
+        b->pending = 1;             /* until every write was issued */
         b->hold = pv_output_hold(); /* this iteration's stanzas wait for the writes */
     }
     for (size_t k = 0; k < cl.nmarked; k++) {
@@ -389,8 +389,10 @@ static void restored(int status, const char *error, const pv_kv_t *occ, size_t n
     restore_t *rs = ud;
     room_t *r = muc && cl.on ? rooms_get(rs->name) : NULL;
     if (status != PV_STORE_OK) {
-        pv_log(PV_LOG_WARN, MUC, "the live occupants of room %s could not be read (%s): they "
-               "rejoin after XEP-0410 self-ping", rs->name, error ? error : "unknown error");
+        pv_log(PV_LOG_WARN, MUC,
+               "the live occupants of room %s could not be read (%s): they "
+               "rejoin after XEP-0410 self-ping",
+               rs->name, error ? error : "unknown error");
     } else if (r) {
         croom_t *c = croom_get(r->name, true);
         size_t back = 0;
@@ -620,8 +622,7 @@ static void slot_name(char *buf, size_t size, long k)
 
 static void slot_try_from(long k);
 
-static void slot_answer(int status, const char *error, int64_t epoch, const char *holder,
-                        void *ud)
+static void slot_answer(int status, const char *error, int64_t epoch, const char *holder, void *ud)
 {
     (void)epoch;
     long k = (long)(intptr_t)ud;
@@ -694,8 +695,7 @@ static void drop_all(const char *why)
         drop(e->key, why);
 }
 
-static void renewed(int status, const char *error, const char *const *lost, size_t nlost,
-                    void *ud)
+static void renewed(int status, const char *error, const char *const *lost, size_t nlost, void *ud)
 {
     (void)ud;
     if (!cl.on || !muc)

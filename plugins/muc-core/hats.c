@@ -35,8 +35,8 @@
 
 /* Calls fn for each hat of `text` (bare, uri, title, each NUL-terminated in
  * a scratch copy); stops when fn returns false. */
-static void each_hat(const char *text, bool (*fn)(const char *bare, const char *uri,
-                                                    const char *title, void *ud),
+static void each_hat(const char *text,
+                     bool (*fn)(const char *bare, const char *uri, const char *title, void *ud),
                      void *ud)
 {
     char *copy = text && *text ? xstrdup(text) : NULL;
@@ -330,8 +330,8 @@ static pv_verdict_t change(pv_stanza_ctx_t *ctx, room_t *r, const char *node, co
     op->node = node;
     ext_config_load(r, HATS_KEY, e.out ? e.out : "");
     free(e.out);
-    pv_log(PV_LOG_INFO, MUC, "room %s: hat %s %s %s by %s", r->jid, uri, don ? "put on" : "taken off",
-           op->bare, ctx->from->full);
+    pv_log(PV_LOG_INFO, MUC, "room %s: hat %s %s %s by %s", r->jid, uri,
+           don ? "put on" : "taken off", op->bare, ctx->from->full);
     if (room_cfg_bool(r, CF_PERSISTENT) && r->stored)
         persist_config(r, NULL, r->subject, r->subject_from, NULL, 0, stored, op);
     else
@@ -385,7 +385,8 @@ static bool may_manage(const room_t *r, const pv_jid_t *from)
 
 static bool is_hat_node(const char *node)
 {
-    return node && (!strcmp(node, NODE_DON) || !strcmp(node, NODE_DOFF) || !strcmp(node, NODE_DLIST));
+    return node &&
+           (!strcmp(node, NODE_DON) || !strcmp(node, NODE_DOFF) || !strcmp(node, NODE_DLIST));
 }
 
 pv_verdict_t hats_command_handler(pv_stanza_ctx_t *ctx, void *ud)

@@ -18,7 +18,7 @@
 #define MAX_PER_ROOM 1000
 
 typedef struct left {
-    double at;  /* ev_now when it left */
+    double at;   /* ev_now when it left */
     char bare[]; /* its real bare JID */
 } left_t;
 

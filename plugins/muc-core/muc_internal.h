@@ -385,8 +385,7 @@ pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud); /* the command
  * known: the node is one of them; run: executes it (the sender is a service
  * admin; sid is the session id); items: adds them to a command list. */
 bool adhoc_admin_known(const char *node);
-pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node,
-                             const char *sid);
+pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node, const char *sid);
 void adhoc_admin_items(pv_el_t *query);
 /* unused_rooms.c (ADHOC-2): destroy-unused-rooms. init notes the start-up
  * time (rooms without an archived message count as used then); run: a

@@ -168,8 +168,8 @@ static int muc_init(const pv_config_t *cfg, void **state)
     map_init(&muc->rooms, false);
     *state = muc;
     if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
-        throttle_configure(cfg) < 0 /* LIMIT-1 */ || multicast_init(cfg) < 0 ||
-        events_init() < 0 || api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
+        throttle_configure(cfg) < 0 /* LIMIT-1 */ || multicast_init(cfg) < 0 || events_init() < 0 ||
+        api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
         notices_init() < 0 /* join/leave/rename texts, notices.c */ ||
         rtbl_init(cfg) < 0 /* RTBL-1: real-time block lists, rtbl.c */)
         goto fail;
@@ -207,15 +207,21 @@ static int muc_init(const pv_config_t *cfg, void **state)
         hook(PV_KIND_IQ, PV_TO_FULL, NULL, -100, iq_occupant_handler) < 0)
         goto fail;
     pv_disco_add_identity("conference", "text", "Chatrooms");
-    static const char *const features[] = {
-        NS_MUC,      NS_MUC_UNIQUE,  NS_REGISTER,       NS_PING,
-        NS_SELFPING, NS_OCCUPANT_ID, PV_NS_DISCO_ITEMS, "http://jabber.org/protocol/commands",
-        "urn:xmpp:hats:0", NULL};
+    static const char *const features[] = {NS_MUC,
+                                           NS_MUC_UNIQUE,
+                                           NS_REGISTER,
+                                           NS_PING,
+                                           NS_SELFPING,
+                                           NS_OCCUPANT_ID,
+                                           PV_NS_DISCO_ITEMS,
+                                           "http://jabber.org/protocol/commands",
+                                           "urn:xmpp:hats:0",
+                                           NULL};
     for (const char *const *f = features; *f; f++)
         pv_disco_add_feature(*f);
     /* No stored room is loaded here: each comes at its first stanza
      * (room_load.c), except the rooms of the restored occupants. */
-    restart_restore(); /* the occupants saved at the last clean shutdown (restart.c) */
+    restart_restore();       /* the occupants saved at the last clean shutdown (restart.c) */
     if (cluster_start() < 0) /* the heartbeat, and the asks of the other instances */
         goto fail;
     return 0;

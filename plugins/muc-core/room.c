@@ -1,7 +1,7 @@
 /*
  * room.c: one room: its configuration values (indexed by the field table;
- * only values that differ from the default are kept), its subject, affiliation list and nick registrations. Occupants are in
- * occupant.c; the table of all rooms in room_table.c.
+ * only values that differ from the default are kept), its subject, affiliation list and nick
+ * registrations. Occupants are in occupant.c; the table of all rooms in room_table.c.
  */
 #include "muc_internal.h"
 #include <stdint.h>
@@ -48,11 +48,9 @@ void room_free(room_t *r)
         free(e->val);
     for (map_entry_t *e = map_first(&r->reg_nicks, &i); e; e = map_next(&r->reg_nicks, e, &i))
         free(e->val);
-    for (map_entry_t *e = map_first(&r->aff_reasons, &i); e;
-         e = map_next(&r->aff_reasons, e, &i))
+    for (map_entry_t *e = map_first(&r->aff_reasons, &i); e; e = map_next(&r->aff_reasons, e, &i))
         free(e->val);
-    for (map_entry_t *e = map_first(&r->reg_pending, &i); e;
-         e = map_next(&r->reg_pending, e, &i))
+    for (map_entry_t *e = map_first(&r->reg_pending, &i); e; e = map_next(&r->reg_pending, e, &i))
         free(e->val);
     map_clear(&r->reg_pending);
     map_clear(&r->aff_reasons);

@@ -29,13 +29,12 @@ pv_verdict_t status_handle(pv_stanza_ctx_t *ctx, room_t *r, session_t *s)
         if (changed) /* only show, status and the like: never the password */
             occupant_set_presence(o, ctx->stanza);
         enter_resync(r, s, mucx); /* that session: the room's state, its new presence */
-        if (changed) { /* everyone else: a status change (STATUS-1) */
+        if (changed) {            /* everyone else: a status change (STATUS-1) */
             pres_opts_t opt = {.self_codes = self110, .except = o};
             presence_broadcast(o, &opt);
             for (session_t *t = o->sessions; t; t = t->next)
                 if (t != s) {
-                    pres_opts_t own = {.self_codes = self110, .self_only = true,
-                                       .only_session = t};
+                    pres_opts_t own = {.self_codes = self110, .self_only = true, .only_session = t};
                     presence_broadcast(o, &own);
                 }
         }
