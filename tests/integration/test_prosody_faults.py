@@ -387,8 +387,13 @@ def test_kill_9_during_config_burst_keeps_every_acknowledged_change():
         print('# %d changes sent before the kill, %d acknowledged then, %d in the end; the rest: %s'
               % (state['sent_at_kill'], state['killed_at'], len(acked), others), flush=True)
         assert len(acked) >= KILL_AFTER, (len(acked), outcome)
-        # the acknowledged ones are a prefix: palaver answers in order
-        assert acked == list(range(len(acked))), acked
+        # Before the last acknowledged change, every other one was refused as
+        # a flood, never lost: while a change is being stored the room's
+        # next requests wait (at most 100 of them: resource-constraint for
+        # the rest, not applied), and with the storage writes of one loop
+        # turn committed together a pipelined burst fills that queue.
+        gaps = {outcome.get(i) for i in range(max(acked)) if outcome.get(i) != 'result'}
+        assert gaps <= {'error:resource-constraint'}, (gaps, acked)
         start_palaver()
         wait_component()
         # XEP-0410: after the crash alice is told she is not joined
