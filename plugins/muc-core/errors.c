@@ -22,23 +22,9 @@ pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond, co
     return pv_stanza_fail(ctx, type, cond, text);
 }
 
-/* Presence errors go back from the occupant JID the user addressed: the
- * core's reply swaps to/from, so this is the same as refuse(). */
-void presence_error(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text)
-{
-    if (!strcmp(ctx->type, "error"))
-        return;
-    pv_send_error(ctx->stanza, type, cond, text);
-}
-
 room_t *room_of(const pv_jid_t *to)
 {
     return to->node ? rooms_get(to->node) : NULL;
-}
-
-bool is_sadmin_jid(const pv_jid_t *j)
-{
-    return j && pv_is_sadmin(j->bare);
 }
 
 /* The core reads an error's text after the handler returned, before the next

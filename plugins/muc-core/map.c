@@ -155,11 +155,6 @@ char *xstrdup(const char *s)
     return d;
 }
 
-bool streq_ci(const char *a, const char *b)
-{
-    return a && b && strcasecmp(a, b) == 0;
-}
-
 /* ---- nick keys ----
  * Nicks are compared case-insensitively after resourceprep, for every script:
  * the key is the nick's nameprep form (Unicode case folding and NFKC, so

@@ -291,7 +291,6 @@ typedef struct pres_opts {
 pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pres_opts_t *opt);
 void presence_broadcast(occupant_t *o, const pres_opts_t *opt);
 void presence_send_to(const occupant_t *o, const char *to, bool with_jid, const pres_opts_t *opt);
-void presence_error(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text);
 
 /* enter.c, exit.c, nick.c, status.c */
 pv_verdict_t enter_handle(pv_stanza_ctx_t *ctx, room_t *r, const char *nick, bool *created_now);
@@ -486,7 +485,6 @@ void audit_config(const room_t *r, const pv_el_t *iq, char *const old[CF_COUNT],
 /* errors.c */
 /* Room lookup from a stanza's `to`: NULL when absent. */
 room_t *room_of(const pv_jid_t *to);
-bool is_sadmin_jid(const pv_jid_t *j);
 pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond, const char *text);
 /* Formats an error text into a static buffer valid until the next stanza. */
 const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -589,7 +587,6 @@ void ext_api_room_occupants(const pv_muc_room_t *r, bool (*fn)(pv_muc_occupant_t
 
 /* util */
 char *xstrdup(const char *s);
-bool streq_ci(const char *a, const char *b);
 
 /* multicast.c: fan-out through the host's XEP-0033 service (<multicast>).
  * A recipient list collects the JIDs (borrowed: they must outlive the flush)
@@ -605,8 +602,6 @@ typedef struct mc_rcpts {
 int multicast_init(const pv_config_t *cfg); /* 0, or -1 after logging the config error */
 void multicast_connected(void);             /* auto: discovery starts */
 void multicast_shutdown(void);
-bool multicast_active(void);
-const char *multicast_service(void); /* NULL: one copy per recipient */
 int mc_rcpts_add(mc_rcpts_t *l, const char *jid);
 void mc_flush(mc_rcpts_t *l, const pv_el_t *stanza, const pv_prepared_t *p);
 

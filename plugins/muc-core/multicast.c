@@ -39,16 +39,6 @@ static struct {
     pv_hook_t *iq_hook, *bounce_hook;
 } mc;
 
-bool multicast_active(void)
-{
-    return mc.service != NULL;
-}
-
-const char *multicast_service(void)
-{
-    return mc.service;
-}
-
 int mc_rcpts_add(mc_rcpts_t *l, const char *jid)
 {
     if (!mc.service)
