@@ -5,7 +5,7 @@ CORE_SOURCES += \
 	core/arena.c core/arena.h \
 	core/xml.c core/serialize.c core/xmlstream.c core/xmlstream.h \
 	core/jid.c core/router.c core/router_internal.h core/park.c core/event.c \
-	core/disco.c \
+	core/disco.c core/form.c \
 	core/services.c core/util.c core/log.c core/send.c \
 	core/output.c core/output.h \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \
@@ -17,6 +17,8 @@ CORE_SOURCES += \
 
 # The statistics SDK (sources registered by plugins, collection).
 pkginclude_HEADERS += include/palaver/stats.h
+# Data forms (XEP-0004): build and read jabber:x:data.
+pkginclude_HEADERS += include/palaver/form.h
 
 CORE_CFLAGS = $(XML_CFLAGS) $(IDN_CFLAGS) $(CRYPTO_CFLAGS) $(MHD_CFLAGS)
 CORE_LIBS = $(XML_LIBS) $(IDN_LIBS) $(CRYPTO_LIBS) $(MHD_LIBS) $(EV_LIBS) $(LTDL_LIBS)
@@ -47,4 +49,12 @@ TESTS += tests/unit/test_stats
 tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
 tests_unit_test_stats_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_stats_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+# Data forms: building, finding, reading, NULL and allocation failure.
+check_PROGRAMS += tests/unit/test_form
+TESTS += tests/unit/test_form
+tests_unit_test_form_SOURCES = tests/unit/test_form.c
+tests_unit_test_form_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_form_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+# malloc fails on demand: the builders' allocation failures.
+tests_unit_test_form_LDFLAGS = -Wl,--wrap=malloc
 endif

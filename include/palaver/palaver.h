@@ -19,5 +19,6 @@
 #include <palaver/store.h>
 #include <palaver/util.h>
 #include <palaver/stats.h>
+#include <palaver/form.h>
 
 #endif

@@ -30,8 +30,9 @@ extern "C" {
  * pv_park_release, pv_park_fail in palaver/router.h); 2 added muc-core's
  * rooms on demand (the ROOM_LOADED and ROOM_UNLOADED events, and
  * DISCO_ITEM's room NULL for rooms not in memory, in palaver/muc.h); 3
- * added pv_connect_hold and pv_connect_release (palaver/router.h). */
-#define PV_ABI_MINOR 3
+ * added pv_connect_hold and pv_connect_release (palaver/router.h).
+ * Minor 4 added the data forms of palaver/form.h (pv_form_*). */
+#define PV_ABI_MINOR 4
 
 typedef struct pv_plugin {
     unsigned abi_major;          /* PV_ABI_MAJOR at build time */
