@@ -19,6 +19,7 @@
 #define NODE_DESTROY "http://jabber.org/protocol/admin#destroy-room"
 #define NODE_ANNOUNCE "http://jabber.org/protocol/admin#announce"
 #define NODE_STATS "http://jabber.org/protocol/admin#get-statistics"
+#define NS_ADMIN "http://jabber.org/protocol/admin"
 
 static pv_el_t *reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, const char *status,
                       pv_el_t **cmd)
@@ -35,81 +36,26 @@ static pv_el_t *reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, c
     return res;
 }
 
-static pv_el_t *add_field(pv_el_t *x, const char *var, const char *type, const char *label,
-                          const char *value)
-{
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f)
-        return NULL;
-    pv_el_set_attr(f, "var", var);
-    pv_el_set_attr(f, "type", type);
-    if (label)
-        pv_el_set_attr(f, "label", label);
-    if (value)
-        pv_el_add_text_child(f, PV_NS_DATA, "value", value);
-    return f;
-}
-
-static const char *form_value(pv_el_t *x, const char *var)
-{
-    for (pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL; f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            return pv_el_child_text(f, PV_NS_DATA, "value");
-    }
-    return NULL;
-}
-
-/* The field's values joined by newlines (a text-multi's lines), or NULL
- * when the form has no such field or it is empty. Caller frees. */
-static char *form_lines(pv_el_t *x, const char *var)
-{
-    pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL;
-    for (; f; f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            break;
-    }
-    size_t len = 0;
-    for (pv_el_t *v = f ? pv_el_child(f, PV_NS_DATA, "value") : NULL; v;
-         v = pv_el_next(v, PV_NS_DATA, "value"))
-        len += strlen(pv_el_text(v)) + 1;
-    char *out = len > 1 ? calloc(1, len) : NULL;
-    bool first = true;
-    for (pv_el_t *v = out ? pv_el_child(f, PV_NS_DATA, "value") : NULL; v;
-         v = pv_el_next(v, PV_NS_DATA, "value"), first = false) {
-        if (!first)
-            strcat(out, "\n");
-        strcat(out, pv_el_text(v));
-    }
-    return out;
-}
-
 static pv_verdict_t send_form(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
                               const char *title, int which)
 {
     pv_el_t *cmd, *res = reply(ctx, node, sid, "executing", &cmd);
     pv_el_t *actions = res ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
-    pv_el_t *x = actions ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    pv_el_t *x = actions ? pv_form_new(cmd, "form", NS_ADMIN, title, NULL) : NULL;
     if (!x) {
         pv_el_free(res);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_el_set_attr(actions, "execute", "complete");
     pv_el_add(actions, NS_COMMANDS, "complete");
-    pv_el_set_attr(x, "type", "form");
-    pv_el_add_text_child(x, PV_NS_DATA, "title", title);
-    add_field(x, "FORM_TYPE", "hidden", NULL, "http://jabber.org/protocol/admin");
     if (which == 0) {
-        add_field(x, "room", "jid-single", "Room to destroy", NULL);
-        add_field(x, "reason", "text-single", "Reason", NULL);
-        add_field(x, "alternate", "jid-single", "Alternate venue", NULL);
+        pv_form_add_field(x, "room", "jid-single", "Room to destroy", NULL);
+        pv_form_add_field(x, "reason", "text-single", "Reason", NULL);
+        pv_form_add_field(x, "alternate", "jid-single", "Alternate venue", NULL);
     } else {
         /* XEP-0133's announce field: text-multi, as its registry gives it */
-        pv_el_t *f = add_field(x, "announcement", "text-multi", "Announcement", NULL);
-        if (f)
-            pv_el_add(f, PV_NS_DATA, "required");
+        pv_form_set_required(
+            pv_form_add_field(x, "announcement", "text-multi", "Announcement", NULL));
     }
     pv_send(res);
     pv_el_free(res);
@@ -133,16 +79,15 @@ static pv_verdict_t completed(pv_stanza_ctx_t *ctx, const char *node, const char
 static pv_verdict_t list_rooms(pv_stanza_ctx_t *ctx, const char *sid)
 {
     pv_el_t *cmd, *res = reply(ctx, NODE_LIST, sid, "completed", &cmd);
-    pv_el_t *x = res ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
-    pv_el_t *f = x ? add_field(x, "rooms", "jid-multi", "Rooms", NULL) : NULL;
+    pv_el_t *x = res ? pv_form_new(cmd, "result", NULL, NULL, NULL) : NULL;
+    pv_el_t *f = pv_form_add_field(x, "rooms", "jid-multi", "Rooms", NULL);
     if (!f) {
         pv_el_free(res);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
-    pv_el_set_attr(x, "type", "result");
     size_t i;
     for (map_entry_t *e = map_first(&muc->rooms, &i); e; e = map_next(&muc->rooms, e, &i))
-        pv_el_add_text_child(f, PV_NS_DATA, "value", ((room_t *)e->val)->jid);
+        pv_form_add_value(f, ((room_t *)e->val)->jid);
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;
@@ -150,19 +95,17 @@ static pv_verdict_t list_rooms(pv_stanza_ctx_t *ctx, const char *sid)
 
 static void add_stat(const char *name, const char *label, const char *value, void *ud)
 {
-    add_field(ud, name, "text-single", label, value);
+    pv_form_add_field(ud, name, "text-single", label, value);
 }
 
 static pv_verdict_t get_statistics(pv_stanza_ctx_t *ctx, const char *sid)
 {
     pv_el_t *cmd, *res = reply(ctx, NODE_STATS, sid, "completed", &cmd);
-    pv_el_t *x = res ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
-    if (!x || !add_field(x, "FORM_TYPE", "hidden", NULL, "http://jabber.org/protocol/admin")) {
+    pv_el_t *x = res ? pv_form_new(cmd, "result", NS_ADMIN, "Statistics", NULL) : NULL;
+    if (!x) {
         pv_el_free(res);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
-    pv_el_set_attr(x, "type", "result");
-    pv_el_add_text_child(x, PV_NS_DATA, "title", "Statistics");
     pv_stats_collect(add_stat, x);
     pv_send(res);
     pv_el_free(res);
@@ -201,7 +144,7 @@ static void destroyed(bool ok, const char *error, void *ud)
 
 static pv_verdict_t destroy_room(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
 {
-    const char *jid = form_value(x, "room");
+    const char *jid = pv_form_value(x, "room");
     pv_jid_t *j = jid ? pv_jid_parse(jid) : NULL;
     room_t *r = NULL;
     /* a stored room not in memory is loaded first: the command comes back then */
@@ -211,7 +154,7 @@ static pv_verdict_t destroy_room(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t 
         return v;
     if (!r)
         return refuse(ctx, "modify", "bad-request", errtext("No room %s", jid ? jid : ""));
-    const char *why = form_value(x, "reason"), *alt = form_value(x, "alternate");
+    const char *why = pv_form_value(x, "reason"), *alt = pv_form_value(x, "alternate");
     pv_el_t *d = pv_el_new(NS_MUC_OWNER, "destroy");
     destroy_ask_t *ask = calloc(1, sizeof *ask);
     if (!d || !ask || !(ask->iq = pv_el_clone(ctx->stanza)) || !(ask->sid = xstrdup(sid))) {
@@ -233,9 +176,11 @@ static pv_verdict_t destroy_room(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t 
 static pv_verdict_t announce(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
 {
     /* "body": the field's name before Palaver followed XEP-0133 */
-    char *body = form_lines(x, "announcement");
-    if (!body)
-        body = form_lines(x, "body");
+    char *body = pv_form_lines(x, "announcement");
+    if (!body || !*body) {
+        free(body);
+        body = pv_form_lines(x, "body");
+    }
     if (!body || !*body) {
         free(body);
         return refuse(ctx, "modify", "bad-request", "The announcement is empty");
@@ -302,9 +247,8 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
         return list_rooms(ctx, sid);
     if (!strcmp(node, NODE_STATS))
         return get_statistics(ctx, sid);
-    pv_el_t *x = pv_el_child(c, PV_NS_DATA, "x");
-    const char *xt = x ? pv_el_attr(x, "type") : NULL;
-    if (!x || !xt || strcmp(xt, "submit"))
+    pv_el_t *x = pv_form_submitted(c, NULL);
+    if (!x)
         return send_form(ctx, node, sid,
                          !strcmp(node, NODE_DESTROY) ? "Destroy a room" : "Announce to all rooms",
                          !strcmp(node, NODE_DESTROY) ? 0 : 1);

@@ -60,28 +60,6 @@ void adhoc_admin_items(pv_el_t *query)
 
 /* ---- forms ---- */
 
-static pv_el_t *add_field(pv_el_t *x, const char *var, const char *type, const char *label,
-                          const char *value)
-{
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f || pv_el_set_attr(f, "var", var) < 0 || (type && pv_el_set_attr(f, "type", type) < 0) ||
-        (label && pv_el_set_attr(f, "label", label) < 0) ||
-        (value && !pv_el_add_text_child(f, PV_NS_DATA, "value", value)))
-        return NULL;
-    return f;
-}
-
-static const char *form_value(const pv_el_t *x, const char *var)
-{
-    for (pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL; f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            return pv_el_child_text(f, PV_NS_DATA, "value");
-    }
-    return NULL;
-}
-
 /* An IQ result holding <command node sessionid status/>; *cmd set. Caller
  * frees; NULL when out of memory. */
 static pv_el_t *command_reply(const pv_el_t *iq, const char *node, const char *sid,
@@ -126,11 +104,9 @@ static pv_el_t *form_reply(pv_stanza_ctx_t *ctx, const char *node, const char *s
 {
     pv_el_t *cmd, *res = command_reply(ctx->stanza, node, sid, "executing", &cmd);
     pv_el_t *actions = res ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
-    *x = actions ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    *x = actions ? pv_form_new(cmd, "form", NS_ADMIN, title, NULL) : NULL;
     if (!*x || pv_el_set_attr(actions, "execute", "complete") < 0 ||
-        !pv_el_add(actions, NS_COMMANDS, "complete") || pv_el_set_attr(*x, "type", "form") < 0 ||
-        !pv_el_add_text_child(*x, PV_NS_DATA, "title", title) ||
-        !add_field(*x, "FORM_TYPE", "hidden", NULL, NS_ADMIN)) {
+        !pv_el_add(actions, NS_COMMANDS, "complete")) {
         pv_el_free(res);
         return NULL;
     }
@@ -139,8 +115,7 @@ static pv_el_t *form_reply(pv_stanza_ctx_t *ctx, const char *node, const char *s
 
 static bool add_room_field(pv_el_t *x)
 {
-    pv_el_t *f = add_field(x, "room", "jid-single", "Room", NULL);
-    return f && pv_el_add(f, PV_NS_DATA, "required");
+    return pv_form_set_required(pv_form_add_field(x, "room", "jid-single", "Room", NULL)) == 0;
 }
 
 /* The first stage of each command: the form to fill in. */
@@ -149,28 +124,28 @@ static pv_verdict_t ask(pv_stanza_ctx_t *ctx, const char *node, const char *sid)
     pv_el_t *x, *res = NULL;
     if (!strcmp(node, NODE_SETAFF)) {
         res = form_reply(ctx, node, sid, "Set an affiliation in a room", &x);
-        pv_el_t *f =
-            res && add_room_field(x) ? add_field(x, "jid", "jid-single", "User", NULL) : NULL;
-        pv_el_t *a = f && pv_el_add(f, PV_NS_DATA, "required")
-                         ? add_field(x, "affiliation", "list-single", "Affiliation", "member")
+        pv_el_t *f = res && add_room_field(x)
+                         ? pv_form_add_field(x, "jid", "jid-single", "User", NULL)
                          : NULL;
+        pv_el_t *a =
+            pv_form_set_required(f) == 0
+                ? pv_form_add_field(x, "affiliation", "list-single", "Affiliation", "member")
+                : NULL;
         static const char *const affs[] = {"owner", "admin", "member", "none", "outcast"};
-        for (size_t i = 0; a && i < sizeof affs / sizeof affs[0]; i++) {
-            pv_el_t *o = pv_el_add(a, PV_NS_DATA, "option");
-            if (!o || pv_el_set_attr(o, "label", affs[i]) < 0 ||
-                !pv_el_add_text_child(o, PV_NS_DATA, "value", affs[i]))
+        for (size_t i = 0; a && i < sizeof affs / sizeof affs[0]; i++)
+            if (!pv_form_add_option(a, affs[i], affs[i]))
                 a = NULL;
-        }
-        if (!a || !add_field(x, "reason", "text-single", "Reason", NULL)) {
+        if (!a || !pv_form_add_field(x, "reason", "text-single", "Reason", NULL)) {
             pv_el_free(res);
             res = NULL;
         }
     } else if (!strcmp(node, NODE_UNUSED)) {
         res = form_reply(ctx, node, sid, "Destroy the rooms unused for N days", &x);
         pv_el_t *f =
-            res ? add_field(x, "days", "text-single", "Unused for how many days", "30") : NULL;
-        if (!f || !pv_el_add(f, PV_NS_DATA, "required") ||
-            !add_field(x, "dry-run", "boolean", "Only list them", "0")) {
+            res ? pv_form_add_field(x, "days", "text-single", "Unused for how many days", "30")
+                : NULL;
+        if (pv_form_set_required(f) < 0 ||
+            !pv_form_add_field(x, "dry-run", "boolean", "Only list them", "0")) {
             pv_el_free(res);
             res = NULL;
         }
@@ -193,7 +168,7 @@ static pv_verdict_t ask(pv_stanza_ctx_t *ctx, const char *node, const char *sid)
 static pv_verdict_t named_room(pv_stanza_ctx_t *ctx, const pv_el_t *x, room_t **out)
 {
     *out = NULL;
-    const char *jid = form_value(x, "room");
+    const char *jid = pv_form_value(x, "room");
     pv_jid_t *j = jid && *jid ? pv_jid_parse(jid) : NULL;
     if (!j || !j->node || strcmp(j->domain, pv_service_domain())) {
         pv_jid_free(j);
@@ -212,8 +187,8 @@ static pv_verdict_t named_room(pv_stanza_ctx_t *ctx, const pv_el_t *x, room_t **
 static pv_verdict_t set_affiliation(pv_stanza_ctx_t *ctx, room_t *r, const pv_el_t *x,
                                     const char *sid)
 {
-    const char *jid = form_value(x, "jid"), *aff = form_value(x, "affiliation");
-    const char *reason = form_value(x, "reason");
+    const char *jid = pv_form_value(x, "jid"), *aff = pv_form_value(x, "affiliation");
+    const char *reason = pv_form_value(x, "reason");
     pv_muc_aff_t a;
     if (!jid || !*jid)
         return refuse(ctx, "modify", "bad-request", "The form names no user (field jid)");
@@ -241,10 +216,10 @@ static pv_verdict_t set_affiliation(pv_stanza_ctx_t *ctx, room_t *r, const pv_el
 static pv_el_t *reported(pv_el_t *x)
 {
     pv_el_t *rep = pv_el_add(x, PV_NS_DATA, "reported");
-    if (!rep || !add_field(rep, "nick", "text-single", "Nickname", NULL) ||
-        !add_field(rep, "jid", "jid-single", "Real JID", NULL) ||
-        !add_field(rep, "role", "text-single", "Role", NULL) ||
-        !add_field(rep, "affiliation", "text-single", "Affiliation", NULL))
+    if (!pv_form_add_field(rep, "nick", "text-single", "Nickname", NULL) ||
+        !pv_form_add_field(rep, "jid", "jid-single", "Real JID", NULL) ||
+        !pv_form_add_field(rep, "role", "text-single", "Role", NULL) ||
+        !pv_form_add_field(rep, "affiliation", "text-single", "Affiliation", NULL))
         return NULL;
     return rep;
 }
@@ -254,16 +229,15 @@ static pv_verdict_t list_occupants(pv_stanza_ctx_t *ctx, room_t *r, const char *
     pv_el_t *res = completed_reply(ctx, NODE_OCCUPANTS, sid,
                                    errtext("%zu occupants in %s", r->noccupants, r->jid));
     pv_el_t *cmd = res ? pv_el_child(res, NS_COMMANDS, "command") : NULL;
-    pv_el_t *x = cmd ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
-    bool ok = x && pv_el_set_attr(x, "type", "result") == 0 &&
-              pv_el_add_text_child(x, PV_NS_DATA, "title", r->jid) &&
-              add_field(x, "FORM_TYPE", "hidden", NULL, NS_ADMIN) && reported(x);
+    pv_el_t *x = cmd ? pv_form_new(cmd, "result", NS_ADMIN, r->jid, NULL) : NULL;
+    bool ok = x && reported(x);
     for (occupant_t *o = r->first; ok && o; o = o->next) {
         pv_el_t *item = pv_el_add(x, PV_NS_DATA, "item");
-        ok = item && add_field(item, "nick", NULL, NULL, o->nick) &&
-             add_field(item, "jid", NULL, NULL, o->sessions ? o->sessions->jid->full : o->bare) &&
-             add_field(item, "role", NULL, NULL, role_name(o->role)) &&
-             add_field(item, "affiliation", NULL, NULL, aff_name(occupant_aff(o)));
+        ok = pv_form_add_field(item, "nick", NULL, NULL, o->nick) &&
+             pv_form_add_field(item, "jid", NULL, NULL,
+                               o->sessions ? o->sessions->jid->full : o->bare) &&
+             pv_form_add_field(item, "role", NULL, NULL, role_name(o->role)) &&
+             pv_form_add_field(item, "affiliation", NULL, NULL, aff_name(occupant_aff(o)));
     }
     if (!ok) {
         pv_el_free(res);
@@ -281,9 +255,9 @@ static pv_verdict_t config_form(pv_stanza_ctx_t *ctx, room_t *r, const char *sid
     if (actions && pv_el_set_attr(actions, "execute", "complete") == 0 &&
         pv_el_add(actions, NS_COMMANDS, "complete")) {
         config_form_build(r, cmd); /* appends the <x/> */
-        x = pv_el_child(cmd, PV_NS_DATA, "x");
+        x = pv_form_find(cmd, NULL);
     }
-    if (!x || !add_field(x, "room", "hidden", NULL, r->jid)) {
+    if (!pv_form_add_field(x, "room", "hidden", NULL, r->jid)) {
         pv_el_free(res);
         res = NULL;
     }
@@ -303,15 +277,12 @@ static pv_verdict_t submit_config(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, c
 
 pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node, const char *sid)
 {
-    pv_el_t *x = pv_el_child(cmd, PV_NS_DATA, "x");
-    const char *xt = x ? pv_el_attr(x, "type") : NULL;
-    if (!x || !xt || strcmp(xt, "submit"))
+    pv_el_t *x = pv_form_submitted(cmd, NULL);
+    if (!x)
         return ask(ctx, node, sid);
-    if (!strcmp(node, NODE_UNUSED)) {
-        const char *dry = form_value(x, "dry-run");
-        return unused_rooms_run(ctx, form_value(x, "days"),
-                                dry && (!strcmp(dry, "1") || !strcmp(dry, "true")), sid);
-    }
+    if (!strcmp(node, NODE_UNUSED))
+        return unused_rooms_run(ctx, pv_form_value(x, "days"), pv_form_bool(x, "dry-run", 0) == 1,
+                                sid);
     room_t *r;
     pv_verdict_t v = named_room(ctx, x, &r);
     if (v != PV_PASS || !r)
@@ -320,7 +291,7 @@ pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *nod
         return set_affiliation(ctx, r, x, sid);
     if (!strcmp(node, NODE_OCCUPANTS))
         return list_occupants(ctx, r, sid);
-    const char *ft = form_value(x, "FORM_TYPE");
+    const char *ft = pv_form_value(x, "FORM_TYPE");
     if (ft && !strcmp(ft, NS_MUC_ROOMCONFIG))
         return submit_config(ctx, r, x, sid);
     return config_form(ctx, r, sid);
