@@ -15,6 +15,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/status.c plugins/muc-core/groupchat.c plugins/muc-core/subject.c \
 	plugins/muc-core/private_message.c plugins/muc-core/iq_forward.c \
 	plugins/muc-core/invite.c plugins/muc-core/register.c plugins/muc-core/reg_approval.c \
+	plugins/muc-core/offline_delivery.c \
 	plugins/muc-core/voice_request.c plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
 	plugins/muc-core/flood.c plugins/muc-core/throttle.c plugins/muc-core/extensions.c \
@@ -37,7 +38,7 @@ MUC_TESTS = \
 	tests/muc/test_enter.py tests/muc/test_exit_nick_status.py \
 	tests/muc/test_messages.py tests/muc/test_owner_create.py \
 	tests/muc/test_disco.py tests/muc/test_disco_items_stored.py \
-	tests/muc/test_invite_register_voice.py \
+	tests/muc/test_invite_register_voice.py tests/muc/test_offline_delivery.py \
 	tests/muc/test_persist.py tests/muc/test_owner_recovery.py \
 	tests/muc/test_hats.py tests/muc/test_ban_occupant_id.py \
 	tests/muc/test_room_defaults.py tests/muc/test_throttle.py \

@@ -74,6 +74,7 @@ VALGRIND_DAEMON_TESTS = tests/core/test_daemon.py tests/muc/test_enter.py \
 	tests/muc/test_invite_register_voice.py tests/muc/test_persist.py \
 	tests/muc/test_restart.py tests/muc/test_restart_check.py tests/muc/test_avatar.py \
 	tests/muc/test_lazy_rooms.py tests/muc/test_hats.py tests/muc/test_ban_occupant_id.py \
+	tests/muc/test_offline_delivery.py \
 	tests/muc/test_multicast.py tests/muc/test_notices.py tests/muc/test_rtbl.py \
 	tests/backends/test_store_failure.py tests/history/test_stanza_id_archive.py \
 	tests/history/test_mam.py tests/history/test_moderate.py tests/game/test_game_rooms.py \

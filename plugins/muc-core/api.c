@@ -38,6 +38,7 @@ static int api_room_broadcast(const pv_muc_room_t *r, const pv_el_t *stanza)
             if (mc_rcpts_add(&mc, s->jid->full) < 0)
                 pv_send_prepared(p, s->jid->full);
     mc_flush(&mc, stanza, p);
+    offline_deliver(r, stanza, p); /* a groupchat message whose reflection waited */
     pv_prepared_free(p);
     return n;
 }

@@ -106,6 +106,9 @@ const config_field_t config_fields[CF_COUNT] = {
     /* XEP-0045 §9.9: registrations wait for an admin's approval */
     [CF_REGAPPROVAL] = {"x-palaver#registration_approval", "registration_approval", FT_BOOL,
                         "Require an Admin's Approval of Registrations?", "0", NULL, NULL},
+    /* registered members may ask for messages while absent (offline_delivery.c) */
+    [CF_OFFLINEDELIVERY] = {"x-palaver#offlinedelivery", "offlinedelivery", FT_BOOL,
+                            "Send Messages to Absent Members Who Ask for Them?", "1", NULL, NULL},
 };
 
 int config_field_index(const char *var)

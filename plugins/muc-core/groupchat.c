@@ -6,7 +6,8 @@
  * from the sender's occupant JID to every occupant's every session, the
  * sender included, keeping the id and every extension, with the occupant-id;
  * serialised once (or sent once through the host's XEP-0033 service when
- * <multicast> is on, multicast.c). Other plugins see (and may veto or filter) each message
+ * <multicast> is on, multicast.c), and to the absent members who asked
+ * for it (offline_delivery.c). Other plugins see (and may veto or filter) each message
  * through the MESSAGE event before it goes out.
  */
 #include "muc_internal.h"
@@ -84,15 +85,19 @@ static pv_verdict_t reflect(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *sender,
         return refuse(ctx, "wait", "internal-server-error", "The message could not be sent");
     }
     size_t i = 0;
+    bool now = false; /* reflected now (not all skipped: another plugin may send it later) */
     mc_rcpts_t mc = {0}; /* XEP-0033: one stanza through the host (multicast.c) */
     for (occupant_t *o = r->first; o; o = o->next, i++) {
         if (i < ev.nrecipients && skip[i])
             continue;
+        now = true;
         for (session_t *s = o->sessions; s; s = s->next)
             if (mc_rcpts_add(&mc, s->jid->full) < 0)
                 pv_send_prepared(p, s->jid->full);
     }
     mc_flush(&mc, msg, p);
+    if (now)
+        offline_deliver(r, msg, p); /* the deferred copy: api.c's room_broadcast */
     pv_prepared_free(p);
     free(skip);
     return PV_HANDLED;

@@ -170,7 +170,7 @@ pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x)
         goto out;
     }
     if (naffs && room_cfg_bool(r, CF_PERSISTENT))
-        persist_changes(r, items, naffs, NULL, NULL, false, inv_stored, op);
+        persist_changes(r, items, naffs, NULL, NULL, false, -1, inv_stored, op);
     else
         inv_stored(true, op);
     if (d)

@@ -113,6 +113,7 @@ enum {
     CF_LEAVE_TEXT,
     CF_RENAME_TEXT,
     CF_REGAPPROVAL,
+    CF_OFFLINEDELIVERY,
     CF_COUNT
 };
 
@@ -159,6 +160,7 @@ typedef struct muc_room {
     map_t regs;        /* bare JID -> char *nick (owned) */
     map_t reg_nicks;   /* nick (ci) -> char *bare (borrowed from regs key) */
     map_t reg_pending; /* bare JID -> char *nick (owned): awaiting approval (stored) */
+    map_t offline;     /* bare JID -> (void *)1: members who get messages while absent */
     occupant_t *first, *last;
     size_t noccupants;
     unsigned busy;                        /* >0 while iterating: destruction deferred */
@@ -343,6 +345,26 @@ pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form)
 #define REG_PENDING_KEY "x-palaver#registration_pending"
 char *reg_pending_encode(const room_t *r, bool *oom);
 void reg_pending_load(room_t *r, const char *value);
+/* offline_delivery.c: registered members who are not in the room may ask
+ * (a field of the registration form, as Prosody's mod_muc_offline_delivery)
+ * for the room's messages at their bare JID; the room's owner can turn it
+ * off (x-palaver#offlinedelivery). The set is stored in the room's config
+ * under OFFLINE_KEY, a bare JID a line. */
+#define OFFLINE_KEY "x-palaver#offline_members"
+#define OFFLINE_FIELD "{http://tigase.org/protocol/muc}offline"
+bool offline_wanted(const room_t *r, const char *bare);
+int offline_set(room_t *r, const char *bare, bool on); /* 0, or -1 (out of memory) */
+/* The stored value with bare's choice replaced (on: listed), or the room's as
+ * it is (bare NULL); caller frees. NULL: empty (*oom false) or out of memory. */
+char *offline_encode(const room_t *r, const char *bare, bool on, bool *oom);
+void offline_load(room_t *r, const char *value); /* after the registrations */
+void offline_form_field(const room_t *r, const char *bare, pv_el_t *x);
+/* The submitted choice: 1 or 0, -1 when the form leaves it out, -2 invalid. */
+int offline_submitted(pv_el_t *x);
+/* A message stanza the room's occupants just got (or are about to get, in
+ * the same loop iteration): a groupchat message with a body goes to every
+ * absent member who asked for it. */
+void offline_deliver(const room_t *r, const pv_el_t *msg, pv_prepared_t *p);
 pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t disco_items_handler(pv_stanza_ctx_t *ctx, void *ud);
 /* unique.c: XEP-0307 unique room names (an IQ get to the service) */
@@ -424,10 +446,11 @@ typedef void (*persist_cb)(bool ok, void *ud);
 void persist_config(room_t *r, char *const cfg[CF_COUNT], const char *subject,
                     const char *subject_from, const pv_store_aff_t *affs, size_t naffs,
                     persist_cb cb, void *ud);
-/* A stored room: one affs_set, then (with_reg) reg_set (reg_nick NULL removes).
- * A room not stored: cb(true) at once. */
+/* A stored room: (offline 0 or 1) a room_put with reg_bare's offline delivery
+ * choice so, then (with_reg) reg_set (reg_nick NULL removes), then one
+ * affs_set; offline -1: no room_put. A room not stored: cb(true) at once. */
 void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const char *reg_bare,
-                     const char *reg_nick, bool with_reg, persist_cb cb, void *ud);
+                     const char *reg_nick, bool with_reg, int offline, persist_cb cb, void *ud);
 void persist_delete_then(room_t *r, persist_cb cb, void *ud); /* not stored: cb(true) now */
 /* A room built from its stored row (not in the table yet; the caller adds or
  * frees it), or NULL when out of memory (logged). *owners_back is set when

@@ -279,10 +279,13 @@ static char *owners_list(const room_t *r, bool *oom)
 
 /* The room's config as stored, with cfg[i] (when non-NULL) instead of the
  * room's value and the given subject: copied into *out (owned). */
-static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const cfg[CF_COUNT],
-                     const char *subject, const char *subject_from)
+/* ...and with off_bare's offline delivery choice replaced by off_on
+ * (off_bare NULL: as it is; offline_delivery.c). */
+static bool kv_build_with(pv_kv_t **out, size_t *nout, const room_t *r,
+                          char *const cfg[CF_COUNT], const char *subject,
+                          const char *subject_from, const char *off_bare, bool off_on)
 {
-    pv_kv_t kv[CF_COUNT + 4 + EXT_MAX_FIELDS];
+    pv_kv_t kv[CF_COUNT + 5 + EXT_MAX_FIELDS];
     size_t n = 0;
     *out = NULL;
     *nout = 0;
@@ -305,6 +308,14 @@ static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const c
     }
     if (pending)
         kv[n++] = (pv_kv_t){REG_PENDING_KEY, pending};
+    char *offline = offline_encode(r, off_bare, off_on, &oom); /* owned here */
+    if (oom) {
+        free(owners);
+        free(pending);
+        return false;
+    }
+    if (offline)
+        kv[n++] = (pv_kv_t){OFFLINE_KEY, offline};
     n += ext_config_kv(r, kv + n, EXT_MAX_FIELDS);
     bool ok = (*out = calloc(n, sizeof **out)) != NULL;
     for (size_t i = 0; ok && i < n; i++) {
@@ -313,7 +324,14 @@ static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const c
     }
     free(owners);
     free(pending);
+    free(offline);
     return ok;
+}
+
+static bool kv_build(pv_kv_t **out, size_t *nout, const room_t *r, char *const cfg[CF_COUNT],
+                     const char *subject, const char *subject_from)
+{
+    return kv_build_with(out, nout, r, cfg, subject, subject_from, NULL, false);
 }
 
 /* A room not yet stored gets every affiliation and registration it has,
@@ -369,7 +387,7 @@ void persist_config(room_t *r, char *const cfg[CF_COUNT], const char *subject,
 }
 
 void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const char *reg_bare,
-                     const char *reg_nick, bool with_reg, persist_cb cb, void *ud)
+                     const char *reg_nick, bool with_reg, int offline, persist_cb cb, void *ud)
 {
     if (!r->stored) {
         cb(true, ud);
@@ -381,8 +399,12 @@ void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const 
         c->undo_reg = true;
         c->old_nick = old ? xstrdup(old) : NULL;
     }
+    bool cfg = offline >= 0 && reg_bare;
     if (!c || !chain_affs(c, affs, naffs) || (with_reg && !chain_reg(c, reg_bare, reg_nick)) ||
-        (old && !c->old_nick)) {
+        (old && !c->old_nick) ||
+        (cfg && (!kv_build_with(&c->cfg, &c->ncfg, r, NULL, r->subject, r->subject_from, reg_bare,
+                                offline == 1) ||
+                 !kv_build(&c->old_cfg, &c->nold, r, NULL, r->subject, r->subject_from)))) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s", r->jid);
         if (c)
             chain_free(c);
@@ -516,6 +538,7 @@ room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back)
     int next = 0, f;
     const char *owners = NULL;  /* OWNERS_KEY's value, in sr */
     const char *pending = NULL; /* REG_PENDING_KEY's, in sr */
+    const char *offline = NULL; /* OFFLINE_KEY's, in sr */
     bool ok = true;
     for (size_t i = 0; i < sr->nconfig; i++) {
         const char *k = sr->config[i].key, *v = sr->config[i].value;
@@ -523,6 +546,8 @@ room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back)
             owners = v;
         } else if (!strcmp(k, REG_PENDING_KEY)) {
             pending = v;
+        } else if (!strcmp(k, OFFLINE_KEY)) {
+            offline = v;
         } else if (!strcmp(k, "subject")) {
             free(r->subject);
             ok &= (r->subject = xstrdup(v)) != NULL;
@@ -552,6 +577,7 @@ room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back)
         return NULL;
     }
     reg_pending_load(r, pending); /* after the registrations: answered ones are dropped */
+    offline_load(r, offline);     /* likewise */
     r->stored = true;
     *owners_back = !has_owner && owners_restore(r, owners);
     return r;

@@ -51,6 +51,7 @@ typedef struct reg_op {
     char *bare;   /* the user */
     char *nick;   /* new nick, NULL: unregister */
     bool aff_change; /* member (register) or none (unregister) too */
+    int offline;     /* the offline delivery choice: 1, 0, -1 unchanged */
     bool approved;   /* an admin approved it (§9.9): the user is told by message */
 } reg_op_t;
 
@@ -125,6 +126,7 @@ static void reg_apply(reg_op_t *op)
         return;
     }
     if (room_reg_set(r, op->bare, op->nick) < 0 ||
+        (op->offline >= 0 && offline_set(r, op->bare, op->offline == 1) < 0) ||
         (op->aff_change &&
          room_aff_set(r, op->bare, op->nick ? PV_MUC_AFF_MEMBER : PV_MUC_AFF_NONE) < 0)) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory registering %s in %s", op->bare, r->jid);
@@ -179,7 +181,7 @@ static void reg_stored(bool ok, void *ud)
 /* Stores (persistent rooms) then applies: bare gets nick (NULL removes) and,
  * with aff_change, membership (nick) or none (NULL). */
 static pv_verdict_t reg_change(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
-                               const char *nick, bool aff_change, bool approved)
+                               const char *nick, bool aff_change, bool approved, int offline)
 {
     reg_op_t *op = calloc(1, sizeof *op);
     if (!op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza)) ||
@@ -189,9 +191,15 @@ static pv_verdict_t reg_change(pv_stanza_ctx_t *ctx, room_t *r, const char *bare
     }
     op->aff_change = aff_change;
     op->approved = approved;
+    if (!nick && offline_wanted(r, bare))
+        offline = 0; /* the registration takes the choice with it */
+    else if (offline >= 0 && (offline == 1) == offline_wanted(r, bare))
+        offline = -1; /* unchanged */
+    op->offline = offline;
     pv_store_aff_t item = {bare, nick ? "member" : "none", NULL};
     if (room_cfg_bool(r, CF_PERSISTENT))
-        persist_changes(r, &item, aff_change ? 1 : 0, bare, nick, true, reg_stored, op);
+        persist_changes(r, &item, aff_change ? 1 : 0, bare, nick, true, offline, reg_stored,
+                        op);
     else
         reg_stored(true, op);
     return PV_HANDLED;
@@ -202,13 +210,13 @@ static pv_verdict_t unregister(pv_stanza_ctx_t *ctx, room_t *r)
     const char *bare = ctx->from->bare;
     if (!room_reg_nick(r, bare) && room_aff(r, bare) != PV_MUC_AFF_MEMBER)
         return refuse(ctx, "cancel", "item-not-found", "You are not registered with this room");
-    return reg_change(ctx, r, bare, NULL, room_aff(r, bare) == PV_MUC_AFF_MEMBER, false);
+    return reg_change(ctx, r, bare, NULL, room_aff(r, bare) == PV_MUC_AFF_MEMBER, false, -1);
 }
 
 pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
                                const char *nick)
 {
-    return reg_change(ctx, r, bare, nick, room_aff(r, bare) == PV_MUC_AFF_NONE, true);
+    return reg_change(ctx, r, bare, nick, room_aff(r, bare) == PV_MUC_AFF_NONE, true, -1);
 }
 
 pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
@@ -233,17 +241,20 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
         }
         const char *nick = room_reg_nick(r, bare);
         if (nick) {
+            /* XEP-0077 §3.2: the current registration, which a new
+             * submission changes (the nick, the offline delivery choice) */
             pv_el_add(q, NS_REGISTER, "registered");
             pv_el_add_text_child(q, NS_REGISTER, "username", nick);
         } else {
             pv_el_add_text_child(q, NS_REGISTER, "instructions",
                                  "Choose the nickname you want to reserve in this room.");
-            pv_el_t *x = pv_el_add(q, PV_NS_DATA, "x");
-            pv_el_set_attr(x, "type", "form");
-            pv_el_add_text_child(x, PV_NS_DATA, "title", "Room registration");
-            field(x, "FORM_TYPE", "hidden", NULL, NS_MUC_REGISTER, false);
-            field(x, "muc#register_roomnick", "text-single", "Desired Nickname", NULL, true);
         }
+        pv_el_t *x = pv_el_add(q, PV_NS_DATA, "x");
+        pv_el_set_attr(x, "type", "form");
+        pv_el_add_text_child(x, PV_NS_DATA, "title", "Room registration");
+        field(x, "FORM_TYPE", "hidden", NULL, NS_MUC_REGISTER, false);
+        field(x, "muc#register_roomnick", "text-single", "Desired Nickname", nick, true);
+        offline_form_field(r, bare, x);
         pv_send(res);
         pv_el_free(res);
         return PV_HANDLED;
@@ -264,6 +275,13 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
     const char *raw = x ? submitted(x, "muc#register_roomnick") : NULL;
     if (!raw || !*raw)
         return refuse(ctx, "modify", "bad-request", "The form must give muc#register_roomnick");
+    int offline = offline_submitted(x);
+    if (offline == -2)
+        return refuse(ctx, "modify", "bad-request",
+                      "The field " OFFLINE_FIELD " must be a boolean (1, 0, true or false)");
+    if (offline == 1 && !room_cfg_bool(r, CF_OFFLINEDELIVERY))
+        return refuse(ctx, "cancel", "not-allowed",
+                      "This room does not send messages to members who are not in it");
     char *nick = pv_resourceprep(raw);
     if (!nick)
         return refuse(ctx, "modify", "jid-malformed", "That nickname is not valid");
@@ -275,7 +293,7 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
     }
     pv_verdict_t v = aff == PV_MUC_AFF_NONE && room_cfg_bool(r, CF_REGAPPROVAL)
                          ? reg_approval_request(ctx, r, bare, nick)
-                         : reg_change(ctx, r, bare, nick, aff == PV_MUC_AFF_NONE, false);
+                         : reg_change(ctx, r, bare, nick, aff == PV_MUC_AFF_NONE, false, offline);
     free(nick);
     return v;
 }

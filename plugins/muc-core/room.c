@@ -34,6 +34,7 @@ room_t *room_new(const char *name)
     map_init(&r->regs, false);
     map_init(&r->reg_nicks, true);
     map_init(&r->reg_pending, false);
+    map_init(&r->offline, false);
     return r;
 }
 
@@ -53,6 +54,7 @@ void room_free(room_t *r)
     for (map_entry_t *e = map_first(&r->reg_pending, &i); e; e = map_next(&r->reg_pending, e, &i))
         free(e->val);
     map_clear(&r->reg_pending);
+    map_clear(&r->offline);
     map_clear(&r->aff_reasons);
     map_clear(&r->by_nick);
     map_clear(&r->by_bare);
