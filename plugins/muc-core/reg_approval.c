@@ -15,30 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *form_value(pv_el_t *form, const char *var)
-{
-    for (pv_el_t *f = pv_el_child(form, PV_NS_DATA, "field"); f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            return pv_el_child_text(f, PV_NS_DATA, "value");
-    }
-    return NULL;
-}
-
-static void add_field(pv_el_t *x, const char *var, const char *type, const char *label,
-                      const char *value)
-{
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f)
-        return;
-    pv_el_set_attr(f, "var", var);
-    pv_el_set_attr(f, "type", type);
-    if (label)
-        pv_el_set_attr(f, "label", label);
-    pv_el_add_text_child(f, PV_NS_DATA, "value", value);
-}
-
 /* The approval form for one request, to one admin. Caller frees. */
 static pv_el_t *approval_form(const room_t *r, const char *bare, const char *nick)
 {
@@ -50,22 +26,18 @@ static pv_el_t *approval_form(const room_t *r, const char *bare, const char *nic
                          errtext("%s asks to register with %s as %s; submit the form to approve "
                                  "or deny",
                                  bare, r->jid, nick));
-    pv_el_t *x = pv_el_add(m, PV_NS_DATA, "x");
+    pv_el_t *x = pv_form_new(m, "form", NS_MUC_REGISTER, "Registration request",
+                             "To approve this registration request, select the "
+                             "\"Allow this person to register with the room?\" checkbox and "
+                             "submit this form.");
     if (!x) {
         pv_el_free(m);
         return NULL;
     }
-    pv_el_set_attr(x, "type", "form");
-    pv_el_add_text_child(x, PV_NS_DATA, "title", "Registration request");
-    pv_el_add_text_child(x, PV_NS_DATA, "instructions",
-                         "To approve this registration request, select the "
-                         "\"Allow this person to register with the room?\" checkbox and "
-                         "submit this form.");
-    add_field(x, "FORM_TYPE", "hidden", NULL, NS_MUC_REGISTER);
-    add_field(x, "muc#jid", "jid-single", "User JID", bare);
-    add_field(x, "muc#register_roomnick", "text-single", "Desired Nickname", nick);
-    add_field(x, "muc#register_allow", "boolean", "Allow this person to register with the room?",
-              "0");
+    pv_form_add_field(x, "muc#jid", "jid-single", "User JID", bare);
+    pv_form_add_field(x, "muc#register_roomnick", "text-single", "Desired Nickname", nick);
+    pv_form_add_field(x, "muc#register_allow", "boolean",
+                      "Allow this person to register with the room?", "0");
     return m;
 }
 
@@ -209,7 +181,7 @@ pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form)
     pv_muc_aff_t aff = room_aff(r, ctx->from->bare);
     if (aff != PV_MUC_AFF_OWNER && aff != PV_MUC_AFF_ADMIN)
         return refuse(ctx, "auth", "forbidden", "Only admins may approve registrations");
-    const char *jid = form_value(form, "muc#jid");
+    const char *jid = pv_form_value(form, "muc#jid");
     pv_jid_t *j = jid ? pv_jid_parse(jid) : NULL;
     if (!j) {
         return refuse(ctx, "modify", "bad-request", "The form must give muc#jid");
@@ -222,8 +194,7 @@ pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form)
         return refuse(ctx, "cancel", "item-not-found",
                       "No registration request of that user is pending");
     }
-    const char *allow = form_value(form, "muc#register_allow");
-    bool yes = allow && (!strcmp(allow, "1") || !strcmp(allow, "true"));
+    bool yes = pv_form_bool(form, "muc#register_allow", 0) == 1;
     pv_verdict_t v = PV_HANDLED;
     if (yes) {
         const char *owner = room_reg_owner(r, pending);

@@ -8,43 +8,12 @@
 #include "muc_internal.h"
 #include <string.h>
 
-static const char *form_value(pv_el_t *form, const char *var)
-{
-    for (pv_el_t *f = pv_el_child(form, PV_NS_DATA, "field"); f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            return pv_el_child_text(f, PV_NS_DATA, "value");
-    }
-    return NULL;
-}
-
-/* Returns the field (owned by x), NULL when out of memory. */
-static pv_el_t *add_field(pv_el_t *x, const char *var, const char *type, const char *label,
-                          const char *value)
-{
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f)
-        return NULL;
-    pv_el_set_attr(f, "var", var);
-    if (type)
-        pv_el_set_attr(f, "type", type);
-    if (label)
-        pv_el_set_attr(f, "label", label);
-    pv_el_add_text_child(f, PV_NS_DATA, "value", value);
-    return f;
-}
-
 /* The one role a visitor can ask for, offered as the list-single's option
  * so that a client shows the value it is asked to approve. */
 static void add_role_field(pv_el_t *x)
 {
-    pv_el_t *f = add_field(x, "muc#role", "list-single", "Requested role", "participant");
-    pv_el_t *o = f ? pv_el_add(f, PV_NS_DATA, "option") : NULL;
-    if (o) {
-        pv_el_set_attr(o, "label", "Participant");
-        pv_el_add_text_child(o, PV_NS_DATA, "value", "participant");
-    }
+    pv_el_t *f = pv_form_add_field(x, "muc#role", "list-single", "Requested role", "participant");
+    pv_form_add_option(f, "Participant", "participant");
 }
 
 static void ask_moderators(room_t *r, occupant_t *o)
@@ -53,18 +22,18 @@ static void ask_moderators(room_t *r, occupant_t *o)
     if (!m)
         return;
     pv_el_set_attr(m, "from", r->jid);
-    pv_el_t *x = pv_el_add(m, PV_NS_DATA, "x");
-    pv_el_set_attr(x, "type", "form");
-    pv_el_add_text_child(x, PV_NS_DATA, "title", "Voice request");
-    pv_el_add_text_child(x, PV_NS_DATA, "instructions",
-                         "To approve this request for voice, select the \"Grant voice to this "
-                         "person?\" checkbox and submit this form.");
-    add_field(x, "FORM_TYPE", "hidden", NULL, NS_MUC_REQUEST);
+    pv_el_t *x = pv_form_new(m, "form", NS_MUC_REQUEST, "Voice request",
+                             "To approve this request for voice, select the \"Grant voice to "
+                             "this person?\" checkbox and submit this form.");
+    if (!x) {
+        pv_el_free(m);
+        return;
+    }
     add_role_field(x);
-    add_field(x, "muc#jid", "jid-single", "User ID",
-              o->sessions ? o->sessions->jid->full : o->bare);
-    add_field(x, "muc#roomnick", "text-single", "Room Nickname", o->nick);
-    add_field(x, "muc#request_allow", "boolean", "Grant voice to this person?", "false");
+    pv_form_add_field(x, "muc#jid", "jid-single", "User ID",
+                      o->sessions ? o->sessions->jid->full : o->bare);
+    pv_form_add_field(x, "muc#roomnick", "text-single", "Room Nickname", o->nick);
+    pv_form_add_field(x, "muc#request_allow", "boolean", "Grant voice to this person?", "false");
     pv_prepared_t *p = pv_prepare(m);
     for (occupant_t *q = r->first; p && q; q = q->next)
         if (q->role == PV_MUC_ROLE_MODERATOR)
@@ -83,10 +52,9 @@ pv_verdict_t voice_request_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form
     occupant_t *o = s->occ;
     const char *type = pv_el_attr(form, "type");
     if (type && !strcmp(type, "submit") && o->role == PV_MUC_ROLE_MODERATOR) {
-        const char *allow = form_value(form, "muc#request_allow");
-        if (!allow || (strcmp(allow, "1") && strcmp(allow, "true")))
+        if (pv_form_bool(form, "muc#request_allow", 0) != 1)
             return PV_HANDLED; /* denied: nothing to do */
-        const char *nick = form_value(form, "muc#roomnick");
+        const char *nick = pv_form_value(form, "muc#roomnick");
         occupant_t *t = nick ? occupant_by_nick(r, nick) : NULL;
         if (!t)
             return refuse(ctx, "cancel", "item-not-found",
