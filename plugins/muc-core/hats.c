@@ -199,33 +199,14 @@ static void stored(bool ok, void *ud)
 
 /* ---- the commands ---- */
 
+/* The value of the first of vars (a field's XEP-0317 name, then the names
+ * other clients give it) that the form has. */
 static const char *form_value(const pv_el_t *x, const char *const *vars)
 {
-    for (pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL; f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        for (const char *const *want = vars; v && *want; want++)
-            if (!strcmp(v, *want))
-                return pv_el_child_text(f, PV_NS_DATA, "value");
-    }
+    for (; *vars; vars++)
+        if (pv_form_field(x, *vars))
+            return pv_form_value(x, *vars);
     return NULL;
-}
-
-static pv_el_t *add_field(pv_el_t *x, const char *var, const char *type, const char *label,
-                          const char *value, bool required)
-{
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f)
-        return NULL;
-    pv_el_set_attr(f, "var", var);
-    pv_el_set_attr(f, "type", type);
-    if (label)
-        pv_el_set_attr(f, "label", label);
-    if (value)
-        pv_el_add_text_child(f, PV_NS_DATA, "value", value);
-    if (required)
-        pv_el_add(f, PV_NS_DATA, "required");
-    return f;
 }
 
 /* The first stage: the form to fill in (status executing). */
@@ -236,7 +217,11 @@ static pv_verdict_t send_form(pv_stanza_ctx_t *ctx, const char *node, bool don)
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *cmd = res ? pv_el_add(res, NS_COMMANDS, "command") : NULL;
     pv_el_t *actions = cmd ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
-    pv_el_t *x = actions ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    pv_el_t *x =
+        actions ? pv_form_new(cmd, "form", FORM_HATS, don ? "Assigning a Hat" : "Removing a Hat",
+                              don ? "Fill out this form to assign a hat."
+                                  : "Fill out this form to remove a hat.")
+                : NULL;
     if (!x) {
         pv_el_free(res);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
@@ -246,16 +231,10 @@ static pv_verdict_t send_form(pv_stanza_ctx_t *ctx, const char *node, bool don)
     pv_el_set_attr(cmd, "status", "executing");
     pv_el_set_attr(actions, "execute", "complete");
     pv_el_add(actions, NS_COMMANDS, "complete");
-    pv_el_set_attr(x, "type", "form");
-    pv_el_add_text_child(x, PV_NS_DATA, "title", don ? "Assigning a Hat" : "Removing a Hat");
-    pv_el_add_text_child(x, PV_NS_DATA, "instructions",
-                         don ? "Fill out this form to assign a hat."
-                             : "Fill out this form to remove a hat.");
-    add_field(x, "FORM_TYPE", "hidden", NULL, FORM_HATS, false);
-    add_field(x, "accountjid", "jid-single", "User Address", NULL, true);
-    add_field(x, "hat", "text-single", "The hat's URI", NULL, true);
+    pv_form_set_required(pv_form_add_field(x, "accountjid", "jid-single", "User Address", NULL));
+    pv_form_set_required(pv_form_add_field(x, "hat", "text-single", "The hat's URI", NULL));
     if (don)
-        add_field(x, "title", "text-single", "The hat's title (default: its URI)", NULL, false);
+        pv_form_add_field(x, "title", "text-single", "The hat's title (default: its URI)", NULL);
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;
@@ -345,9 +324,9 @@ static bool list_hat(const char *bare, const char *uri, const char *title, void 
     pv_el_t *item = pv_el_add(x, PV_NS_DATA, "item");
     if (!item)
         return false;
-    add_field(item, "accountjid", NULL, NULL, bare, false);
-    add_field(item, "hat", NULL, NULL, uri, false);
-    add_field(item, "title", NULL, NULL, title, false);
+    pv_form_add_field(item, "accountjid", NULL, NULL, bare);
+    pv_form_add_field(item, "hat", NULL, NULL, uri);
+    pv_form_add_field(item, "title", NULL, NULL, title);
     return true;
 }
 
@@ -355,7 +334,7 @@ static pv_verdict_t list(pv_stanza_ctx_t *ctx, room_t *r)
 {
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *cmd = res ? pv_el_add(res, NS_COMMANDS, "command") : NULL;
-    pv_el_t *x = cmd ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
+    pv_el_t *x = cmd ? pv_form_new(cmd, "result", NULL, "The room's hats", NULL) : NULL;
     pv_el_t *rep = x ? pv_el_add(x, PV_NS_DATA, "reported") : NULL;
     if (!rep) {
         pv_el_free(res);
@@ -366,11 +345,9 @@ static pv_verdict_t list(pv_stanza_ctx_t *ctx, room_t *r)
     pv_el_set_attr(cmd, "node", NODE_DLIST);
     pv_el_set_attr(cmd, "sessionid", sid);
     pv_el_set_attr(cmd, "status", "completed");
-    pv_el_set_attr(x, "type", "result");
-    pv_el_add_text_child(x, PV_NS_DATA, "title", "The room's hats");
-    add_field(rep, "accountjid", "jid-single", "User Address", NULL, false);
-    add_field(rep, "hat", "text-single", "The hat's URI", NULL, false);
-    add_field(rep, "title", "text-single", "The hat's title", NULL, false);
+    pv_form_add_field(rep, "accountjid", "jid-single", "User Address", NULL);
+    pv_form_add_field(rep, "hat", "text-single", "The hat's URI", NULL);
+    pv_form_add_field(rep, "title", "text-single", "The hat's title", NULL);
     each_hat(hats_text(r), list_hat, x);
     pv_send(res);
     pv_el_free(res);
@@ -411,9 +388,8 @@ pv_verdict_t hats_command_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (!strcmp(node, NODE_DLIST))
         return list(ctx, r);
     bool don = !strcmp(node, NODE_DON);
-    pv_el_t *x = pv_el_child(c, PV_NS_DATA, "x");
-    const char *xt = x ? pv_el_attr(x, "type") : NULL;
-    if (!x || !xt || strcmp(xt, "submit"))
+    pv_el_t *x = pv_form_submitted(c, NULL);
+    if (!x)
         return send_form(ctx, node, don);
     return change(ctx, r, don ? NODE_DON : NODE_DOFF, x, don);
 }
