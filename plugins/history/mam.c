@@ -461,59 +461,21 @@ static void next_id(mam_query_t *m)
 
 /* ---- the request ---- */
 
-static const char *form_value(const pv_el_t *x, const char *var)
-{
-    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            return pv_el_child_text(f, PV_NS_DATA, "value");
-    }
-    return NULL;
-}
-
-static pv_el_t *form_field(const pv_el_t *x, const char *var)
-{
-    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            return f;
-    }
-    return NULL;
-}
-
-static void add_field(pv_el_t *x, const char *var, const char *type, const char *label,
-                      const char *value)
-{
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f)
-        return;
-    pv_el_set_attr(f, "var", var);
-    pv_el_set_attr(f, "type", type);
-    if (label)
-        pv_el_set_attr(f, "label", label);
-    if (value)
-        pv_el_add_text_child(f, PV_NS_DATA, "value", value);
-}
-
 static pv_verdict_t send_form(pv_stanza_ctx_t *ctx)
 {
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *q = res ? pv_el_add(res, NS_MAM, "query") : NULL;
-    pv_el_t *x = q ? pv_el_add(q, PV_NS_DATA, "x") : NULL;
+    pv_el_t *x = q ? pv_form_new(q, "form", NS_MAM, NULL, NULL) : NULL;
     if (!x) {
         pv_el_free(res);
         return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
-    pv_el_set_attr(x, "type", "form");
-    add_field(x, "FORM_TYPE", "hidden", NULL, NS_MAM);
-    add_field(x, "with", "jid-single", "Sent by (occupant JID)", NULL);
-    add_field(x, "start", "text-single", "Sent at or after", NULL);
-    add_field(x, "end", "text-single", "Sent at or before", NULL);
-    add_field(x, "before-id", "text-single", "Sent before the message with this id", NULL);
-    add_field(x, "after-id", "text-single", "Sent after the message with this id", NULL);
-    add_field(x, "ids", "text-multi", "Only the messages with these ids", NULL);
+    pv_form_add_field(x, "with", "jid-single", "Sent by (occupant JID)", NULL);
+    pv_form_add_field(x, "start", "text-single", "Sent at or after", NULL);
+    pv_form_add_field(x, "end", "text-single", "Sent at or before", NULL);
+    pv_form_add_field(x, "before-id", "text-single", "Sent before the message with this id", NULL);
+    pv_form_add_field(x, "after-id", "text-single", "Sent after the message with this id", NULL);
+    pv_form_add_field(x, "ids", "text-multi", "Only the messages with these ids", NULL);
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;
@@ -539,7 +501,7 @@ static const char *may_query(const pv_muc_room_t *room, const pv_jid_t *who)
 
 static int parse_time(pv_stanza_ctx_t *ctx, const pv_el_t *x, const char *var, int64_t *out)
 {
-    const char *v = x ? form_value(x, var) : NULL;
+    const char *v = pv_form_value(x, var);
     if (!v)
         return 0;
     if (history_parse_datetime(v, out) < 0 || *out == 0) {
@@ -581,7 +543,7 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     if (!st || !st->archive_query)
         return pv_stanza_fail(ctx, "cancel", "service-unavailable", "No archive is available");
 
-    pv_el_t *x = pv_el_child(ctx->payload, PV_NS_DATA, "x");
+    pv_el_t *x = pv_form_find(ctx->payload, NULL);
     rsm_req_t rsm;
     if (rsm_parse(pv_el_child(ctx->payload, NS_RSM, "set"), &rsm) < 0)
         return pv_stanza_fail(ctx, "modify", "bad-request",
@@ -590,7 +552,7 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     int64_t start = 0, end = 0;
     if (parse_time(ctx, x, "start", &start) < 0 || parse_time(ctx, x, "end", &end) < 0)
         return PV_ERROR;
-    const char *with = x ? form_value(x, "with") : NULL;
+    const char *with = pv_form_value(x, "with");
     char *nick = NULL;
     if (with) {
         pv_jid_t *j = pv_jid_parse(with);
@@ -612,8 +574,8 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     m->room_jid = dup0(muc_api->room_jid(room));
     m->to = dup0(ctx->from->full);
     m->queryid = dup0(pv_el_attr(ctx->payload, "queryid"));
-    m->form_after = dup0(x ? form_value(x, "after-id") : NULL);
-    m->form_before = dup0(x ? form_value(x, "before-id") : NULL);
+    m->form_after = dup0(pv_form_value(x, "after-id"));
+    m->form_before = dup0(pv_form_value(x, "before-id"));
     m->rsm_after = dup0(rsm.after);
     m->rsm_before = rsm.before && *rsm.before ? strdup(rsm.before) : NULL;
     m->last = rsm.before != NULL;
@@ -627,19 +589,17 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
         mq_free(m);
         return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
-    pv_el_t *ids = x ? form_field(x, "ids") : NULL;
+    pv_el_t *ids = pv_form_field(x, "ids");
     if (ids) {
         size_t n = 0;
-        for (pv_el_t *v = pv_el_child(ids, PV_NS_DATA, "value"); v;
-             v = pv_el_next(v, PV_NS_DATA, "value"))
+        for (pv_el_t *v = pv_form_first_value(ids); v; v = pv_form_next_value(v))
             n++;
         if (n > IDS_MAX) {
             mq_free(m);
             return pv_stanza_fail(ctx, "modify", "policy-violation", "Too many ids in one query");
         }
         m->ids = calloc(n ? n : 1, sizeof *m->ids);
-        for (pv_el_t *v = pv_el_child(ids, PV_NS_DATA, "value"); m->ids && v;
-             v = pv_el_next(v, PV_NS_DATA, "value"))
+        for (pv_el_t *v = pv_form_first_value(ids); m->ids && v; v = pv_form_next_value(v))
             if (!(m->ids[m->nids++] = strdup(pv_el_text(v)))) {
                 mq_free(m);
                 return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
