@@ -3,7 +3,7 @@
 # backends/common holds code compiled into several modules (each module is
 # self-contained: no shared library between them).
 BACKEND_COMMON = \
-	backends/common/check.c backends/common/check.h \
+	backends/common/query.c backends/common/query.h \
 	backends/common/listing.c backends/common/listing.h \
 	backends/common/strmap.c backends/common/strmap.h \
 	backends/common/occlist.c backends/common/occlist.h

@@ -12,7 +12,7 @@ CORE_SOURCES += \
 	core/modules.c core/modules.h \
 	core/stream.c core/stream.h core/traffic_log.c core/traffic_log.h \
 	core/log_syslog.c \
-	core/stats.c core/stats.h core/store_timing.c \
+	core/stats.c core/stats.h core/store_timing.c core/store_check.c core/store_check.h \
 	core/metrics.c core/metrics.h core/metrics_text.c core/metrics_http.c core/metrics_http.h
 
 # The statistics SDK (sources registered by plugins, collection).
@@ -49,6 +49,12 @@ TESTS += tests/unit/test_stats
 tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
 tests_unit_test_stats_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_stats_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+# The storage interface's argument rules, applied once by the core's wrapper.
+check_PROGRAMS += tests/unit/test_store_check
+TESTS += tests/unit/test_store_check
+tests_unit_test_store_check_SOURCES = tests/unit/test_store_check.c
+tests_unit_test_store_check_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_check_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 # Data forms: building, finding, reading, NULL and allocation failure.
 check_PROGRAMS += tests/unit/test_form
 TESTS += tests/unit/test_form

@@ -39,7 +39,9 @@ void stats_log_line(void);
 void stats_shutdown(void);
 
 /* The backend as plugins see it through pv_store(): the same table with
- * every operation timed (stats_backend_time). The copy is rebuilt when the
+ * every operation's arguments checked (core/store_check.h: EINVAL without
+ * calling the backend) and every call that reaches it timed
+ * (stats_backend_time). The copy is rebuilt when the
  * backend changes; NULL gives NULL. */
 const pv_store_t *stats_store_wrap(const pv_store_t *real);
 

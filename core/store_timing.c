@@ -1,8 +1,11 @@
 /*
- * core/store_timing.c: the storage backend as plugins see it, timed.
+ * core/store_timing.c: the storage backend as plugins see it, its arguments
+ * checked and its operations timed.
  *
  * pv_store() hands plugins a copy of the backend's table in which each
- * operation records the time from the call to its completion callback
+ * operation first checks its arguments (core/store_check.c: a caller bug is
+ * answered PV_STORE_EINVAL at once, untimed, without calling the backend,
+ * so no backend repeats those checks), then records the time from the call to its completion callback
  * (stats_backend_time), then calls the plugin's callback unchanged. That is
  * the latency a plugin waits for, whether the backend answers before
  * returning (memory, spool, sqlite) or later from the event loop (pgsql).
@@ -19,6 +22,7 @@
 
 #include "metrics.h"
 #include "stats.h"
+#include "store_check.h"
 
 static const pv_store_t *real;
 static pv_store_t timed;
@@ -176,6 +180,19 @@ static void occupants_cb(int status, const char *error, const pv_kv_t *occupants
         cb(status, error, occupants, n, cud);
 }
 
+/* Answers a caller bug (bad: the message, or NULL when the arguments are
+ * fine) with PV_STORE_EINVAL and the callback's other arguments empty; the
+ * wrapper then returns without calling the backend. */
+#define REFUSE_IF(bad, ...)                                                                        \
+    do {                                                                                           \
+        const char *why_ = (bad);                                                                  \
+        if (why_) {                                                                                \
+            if (cb)                                                                                \
+                cb(PV_STORE_EINVAL, why_, __VA_ARGS__);                                            \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 /* Each wrapper: a record, then the backend's operation with our callback. */
 #define TIMED(field, kind, wrapcb, ...)                                                            \
     pending_t *p = start(ud, #field);                                                              \
@@ -193,70 +210,82 @@ static void t_room_list(void *h, pv_store_names_fn cb, void *ud)
 
 static void t_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_room(name), NULL, ud);
     TIMED(room_load, room, room_cb, h, name);
 }
 
 static void t_room_put(void *h, const char *name, const pv_kv_t *config, size_t n,
                        pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_room_put(name, config, n), ud);
     TIMED(room_put, done, done_cb, h, name, config, n);
 }
 
 static void t_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_room(name), ud);
     TIMED(room_delete, done, done_cb, h, name);
 }
 
 static void t_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
                        pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_affs_set(room, items, n), ud);
     TIMED(affs_set, done, done_cb, h, room, items, n);
 }
 
 static void t_reg_set(void *h, const char *room, const char *jid, const char *nick,
                       pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_reg_set(room, jid), ud);
     TIMED(reg_set, done, done_cb, h, room, jid, nick);
 }
 
 static void t_archive_append(void *h, const char *room, const pv_store_msg_t *msg,
                              pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_append(room, msg), ud);
     TIMED(archive_append, done, done_cb, h, room, msg);
 }
 
 static void t_archive_query(void *h, const char *room, const pv_store_query_t *q,
                             pv_store_msgs_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_room(room), NULL, 0, 0, ud);
     TIMED(archive_query, msgs, msgs_cb, h, room, q);
 }
 
 static void t_archive_replace(void *h, const char *room, const char *id, const char *xml,
                               pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_replace(room, id, xml), ud);
     TIMED(archive_replace, done, done_cb, h, room, id, xml);
 }
 
 static void t_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_room(room), ud);
     TIMED(archive_delete, done, done_cb, h, room);
 }
 
 static void t_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
                            pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_room(room), ud);
     TIMED(archive_trim, done, done_cb, h, room, before_us, keep_newest);
 }
 
 static void t_rooms_list(void *h, const char *after, size_t max, unsigned flags,
                          pv_store_entries_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_rooms_list(flags), NULL, 0, -1, ud);
     TIMED(rooms_list, entries, entries_cb, h, after, max, flags);
 }
 
 static void t_lease_acquire(void *h, const char *room, const char *instance, int ttl_ms,
                             void (*cb)(int, const char *, int64_t, const char *, void *), void *ud)
 {
+    REFUSE_IF(store_check_lease(room, instance, ttl_ms), 0, NULL, ud);
     TIMED(lease_acquire, acquired, acquired_cb, h, room, instance, ttl_ms);
 }
 
@@ -264,24 +293,28 @@ static void t_lease_renew(void *h, const char *instance, int ttl_ms,
                           void (*cb)(int, const char *, const char *const *, size_t, void *),
                           void *ud)
 {
+    REFUSE_IF(store_check_instance(instance, ttl_ms), NULL, 0, ud);
     TIMED(lease_renew, renewed, renewed_cb, h, instance, ttl_ms);
 }
 
 static void t_lease_release(void *h, const char *room, const char *instance, pv_store_done_fn cb,
                             void *ud)
 {
+    REFUSE_IF(store_check_lease(room, instance, 1), ud);
     TIMED(lease_release, done, done_cb, h, room, instance);
 }
 
 static void t_lease_ask(void *h, const char *room, const char *holder, pv_store_done_fn cb,
                         void *ud)
 {
+    REFUSE_IF(store_check_lease(room, holder, 1), ud);
     TIMED(lease_ask, done, done_cb, h, room, holder);
 }
 
 static void t_occupant_put(void *h, const char *room, const char *nick, const char *data,
                            pv_store_done_fn cb, void *ud)
 {
+    REFUSE_IF(store_check_occupant_put(room, nick), ud);
     TIMED(occupant_put, done, done_cb, h, room, nick, data);
 }
 
@@ -289,6 +322,7 @@ static void t_occupants_load(void *h, const char *room,
                              void (*cb)(int, const char *, const pv_kv_t *, size_t, void *),
                              void *ud)
 {
+    REFUSE_IF(store_check_room(room), NULL, 0, ud);
     TIMED(occupants_load, occupants, occupants_cb, h, room);
 }
 

@@ -35,14 +35,6 @@ size_t list_max(size_t max)
     return max ? max : LIST_DEFAULT_MAX;
 }
 
-const char *check_list(const char *after, unsigned flags)
-{
-    if (flags & ~(PV_STORE_LIST_PUBLIC | PV_STORE_LIST_COUNT))
-        return "unknown rooms_list flags";
-    (void)after; /* any string, stored or not, is a valid starting point */
-    return NULL;
-}
-
 static int cmp_entries(const void *a, const void *b)
 {
     return strcmp(((const pv_store_room_entry_t *)a)->name,

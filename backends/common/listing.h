@@ -21,8 +21,6 @@ const char *config_title(const pv_kv_t *config, size_t n);
 
 /* The effective page size. */
 size_t list_max(size_t max);
-/* NULL when the rooms_list arguments are fine, else the EINVAL message. */
-const char *check_list(const char *after, unsigned flags);
 
 /* Sorts v[0..n) by name (strcmp order) and returns the index of the first
  * entry strictly after `after` (0 for NULL). */

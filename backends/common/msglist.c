@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "query.h"
 
 msglist_t *msglist_new(void)
 {

@@ -29,7 +29,8 @@ void msglist_free(msglist_t *l);
 /* Nonzero when a message with this id is stored. */
 int msglist_has(const msglist_t *l, const char *id);
 
-/* Appends a copy of msg (which must have passed check_msg and have a new id).
+/* Appends a copy of msg (which must have passed core/store_check.c's
+ * store_check_append and have a new id).
  * 0, or -1 on allocation failure (nothing appended). */
 int msglist_append(msglist_t *l, const pv_store_msg_t *msg);
 

@@ -4,7 +4,6 @@
  */
 #include <palaver/log.h>
 
-#include "check.h"
 #include "memory.h"
 #include "msglist.h"
 
@@ -12,13 +11,6 @@ void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv
                         void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_msg(msg);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     msglist_t *l = strmap_get(s->archives, room), *fresh = NULL;
     if (!l) {
         l = fresh = msglist_new();
@@ -44,11 +36,6 @@ void mem_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_
                        void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, 0, ud);
-        return;
-    }
     msglist_query(strmap_get(s->archives, room), q, cb, ud);
 }
 
@@ -56,15 +43,6 @@ void mem_archive_replace(void *h, const char *room, const char *id, const char *
                          pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_id(id);
-    if (!bad && !xml)
-        bad = "replacement xml is NULL";
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     msglist_t *l = strmap_get(s->archives, room);
     int rc = l ? msglist_replace(l, id, xml) : PV_STORE_ENOTFOUND;
     if (rc == PV_STORE_ENOMEM)
@@ -75,11 +53,6 @@ void mem_archive_replace(void *h, const char *room, const char *id, const char *
 void mem_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     msglist_free(strmap_remove(s->archives, room));
     cb(PV_STORE_OK, NULL, ud);
 }
@@ -88,11 +61,6 @@ void mem_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_
                       pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     msglist_t *l = strmap_get(s->archives, room);
     if (l)
         msglist_trim(l, before_us, keep_newest);

@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 
-#include "check.h"
 #include "memory.h"
 #include "occlist.h"
 
@@ -14,13 +13,6 @@ void mem_occupant_put(void *h, const char *room, const char *nick, const char *d
                       pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_nick(nick);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     occlist_t *l = strmap_get(s->occupants, room);
     if (!l && !data) {
         cb(PV_STORE_OK, NULL, ud);
@@ -49,11 +41,6 @@ void mem_occupants_load(void *h, const char *room,
                         void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, ud);
-        return;
-    }
     const occlist_t *l = strmap_get(s->occupants, room);
     cb(PV_STORE_OK, NULL, l ? l->v : NULL, l ? l->n : 0, ud);
 }

@@ -10,7 +10,6 @@
 
 #include <palaver/log.h>
 
-#include "check.h"
 #include "listing.h"
 #include "memory.h"
 #include "msglist.h"
@@ -76,11 +75,6 @@ void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_s
                     void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_list(after, flags);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
-        return;
-    }
     size_t total = strmap_count(s->rooms);
     page_t pg = {total ? malloc(total * sizeof(*pg.v)) : NULL, 0, 0, after, flags};
     if (total && !pg.v) {
@@ -98,11 +92,6 @@ void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_s
 void mem_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, ud);
-        return;
-    }
     roomdata_t *r = strmap_get(s->rooms, name);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", NULL, ud);
@@ -117,13 +106,6 @@ void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv
                   void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(name);
-    if (!bad)
-        bad = check_config(config, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     roomdata_t *r = strmap_get(s->rooms, name), *fresh = NULL;
     if (!r) {
         r = fresh = roomdata_new(name);
@@ -145,11 +127,6 @@ nomem:
 void mem_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     roomdata_t *r = strmap_remove(s->rooms, name);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", ud);
@@ -164,13 +141,6 @@ void mem_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t
                   pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_affs(items, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     roomdata_t *r = strmap_get(s->rooms, room);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", ud);
@@ -188,13 +158,6 @@ void mem_reg_set(void *h, const char *room, const char *jid, const char *nick, p
                  void *ud)
 {
     mem_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_reg(jid);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     roomdata_t *r = strmap_get(s->rooms, room);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", ud);

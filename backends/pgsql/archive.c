@@ -12,7 +12,7 @@
 
 #include <palaver/log.h>
 
-#include "check.h"
+#include "query.h"
 #include "pgsql.h"
 
 static pg_op_t *new_op(pg_store_t *s, pg_kind_t kind, const char *sql, int nparams,
@@ -279,13 +279,6 @@ void pg_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_
                        void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_msg(msg);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     pg_op_t *op = s->append_open;
     if (op && (op != s->tail || ((append_batch_t *)op->batch)->n >= BATCH_MAX))
         op = s->append_open = NULL; /* something was queued after it, or it is full */
@@ -315,11 +308,6 @@ void pg_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_s
 {
     static const pv_store_query_t none;
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, 0, ud);
-        return;
-    }
     if (!q)
         q = &none;
     size_t max = query_max(q);
@@ -348,15 +336,6 @@ void pg_archive_replace(void *h, const char *room, const char *id, const char *x
                         pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_id(id);
-    if (!bad && !xml)
-        bad = "replacement xml is NULL";
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     submit_done(s,
                 "UPDATE archive SET xml = $3 WHERE (SELECT palaver_fence($1, $4, $5::bigint))"
                 " AND room_id = (SELECT id FROM rooms WHERE name = $1) AND msg_id = $2",
@@ -366,11 +345,6 @@ void pg_archive_replace(void *h, const char *room, const char *id, const char *x
 void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     submit_done(s,
                 "DELETE FROM archive WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
                 " AND room_id = (SELECT id FROM rooms WHERE name = $1)",
@@ -381,11 +355,6 @@ void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_n
                      pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     char before[24], keep[24];
     snprintf(before, sizeof(before), "%" PRId64, before_us);
     snprintf(keep, sizeof(keep), "%" PRId64,

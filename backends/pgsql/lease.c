@@ -51,7 +51,6 @@
 
 #include <palaver/log.h>
 
-#include "check.h"
 #include "pgsql.h"
 
 #define CHANNEL "palaver_lease"
@@ -144,15 +143,6 @@ static pg_op_t *custom_op(pg_store_t *s, const char *sql, int nparams, const cha
     return op;
 }
 
-static const char *check_instance(const char *instance, int ttl_ms)
-{
-    if (!instance || !*instance)
-        return "instance name is NULL or empty";
-    if (ttl_ms <= 0)
-        return "lease time must be positive";
-    return NULL;
-}
-
 /* ---- lease_acquire ---- */
 
 static void acquire_fail(pg_op_t *op, int status, const char *msg)
@@ -192,13 +182,6 @@ void pg_lease_acquire(void *h, const char *room, const char *instance, int ttl_m
                       void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_instance(instance, ttl_ms);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, 0, NULL, ud);
-        return;
-    }
     char ttl[16];
     snprintf(ttl, sizeof(ttl), "%d", ttl_ms);
     pg_op_t *op = custom_op(s, "SELECT * FROM palaver_lease_acquire($1, $2, $3)", 3,
@@ -278,11 +261,6 @@ static void renew_result(pg_op_t *op, const PGresult *r)
 void pg_lease_renew(void *h, const char *instance, int ttl_ms, renew_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_instance(instance, ttl_ms);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, ud);
-        return;
-    }
     size_t cap = strmap_count(s->leases);
     held_t held = {instance, calloc(cap + 1, sizeof(char *)), calloc(cap + 1, sizeof(char *)), 0,
                    0};
@@ -344,13 +322,6 @@ void pg_lease_release(void *h, const char *room, const char *instance, pv_store_
                       void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_instance(instance, 1);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     pg_op_t *op = custom_op(s,
                             "UPDATE leases SET holder = NULL, expires = clock_timestamp()"
                             " WHERE room = $1 AND holder = $2",
@@ -382,13 +353,6 @@ static void done_result(pg_op_t *op, const PGresult *r)
 void pg_lease_ask(void *h, const char *room, const char *holder, pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_instance(holder, 1);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     pg_op_t *op = custom_op(s,
                             "SELECT pg_notify('" CHANNEL "',"
                             " octet_length($2::text) || ':' || $2 || $1)",

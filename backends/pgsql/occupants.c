@@ -14,7 +14,6 @@
 
 #include <palaver/log.h>
 
-#include "check.h"
 #include "pgsql.h"
 
 typedef void (*occupants_fn)(int status, const char *error, const pv_kv_t *occupants, size_t n,
@@ -32,13 +31,6 @@ void pg_occupant_put(void *h, const char *room, const char *nick, const char *da
                      pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_nick(nick);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     pg_op_t *op =
         data ? pg_op_new(PG_DONE, put_sql, 5, (const char *const[]){room, nick, data, NULL, NULL})
              : pg_op_new(PG_DONE, remove_sql, 4, (const char *const[]){room, nick, NULL, NULL});
@@ -82,11 +74,6 @@ static void load_result(pg_op_t *op, const PGresult *r)
 void pg_occupants_load(void *h, const char *room, occupants_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, ud);
-        return;
-    }
     pg_op_t *op =
         pg_op_new(PG_CUSTOM, "SELECT nick, data FROM occupants WHERE room = $1 ORDER BY pos", 1,
                   (const char *const[]){room});

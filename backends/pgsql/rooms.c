@@ -8,7 +8,6 @@
 
 #include <palaver/log.h>
 
-#include "check.h"
 #include "listing.h"
 #include "pgsql.h"
 
@@ -91,11 +90,6 @@ void pg_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_st
                    void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_list(after, flags);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
-        return;
-    }
     char limit[32];
     snprintf(limit, sizeof(limit), "%zu", list_max(max) > 100000 ? (size_t)100000 : list_max(max));
     const char *params[3] = {after ? after : "", limit, (flags & PV_STORE_LIST_COUNT) ? "t" : "f"};
@@ -124,11 +118,6 @@ static const char load_sql[] =
 void pg_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, ud);
-        return;
-    }
     pg_op_t *op = op_for(s, PG_ROOM, load_sql, 1, (const char *const[]){name}, name);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, NULL, ud);
@@ -173,13 +162,6 @@ void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
                  void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(name);
-    if (!bad)
-        bad = check_config(config, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     char *keys = pg_text_array(n, kv_key, config), *values = pg_text_array(n, kv_value, config);
     if (!keys || !values) {
         free(keys);
@@ -198,11 +180,6 @@ void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
 void pg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     submit_done(s,
                 "DELETE FROM rooms WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
                 " AND name = $1 AND stored RETURNING id",
@@ -228,13 +205,6 @@ void pg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
                  pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_affs(items, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     char *jids = pg_text_array(n, aff_jid, items), *affs = pg_text_array(n, aff_aff, items),
          *reasons = pg_text_array(n, aff_reason, items);
     if (!jids || !affs || !reasons)
@@ -254,13 +224,6 @@ void pg_reg_set(void *h, const char *room, const char *jid, const char *nick, pv
                 void *ud)
 {
     pg_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_reg(jid);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     submit_done(s,
                 "SELECT palaver_reg_set($1, $2, $3)"
                 " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",

@@ -29,7 +29,6 @@
 #include <palaver/log.h>
 #include <palaver/xml.h>
 
-#include "check.h"
 #include "msglist.h"
 #include "spool.h"
 
@@ -191,13 +190,6 @@ void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg, 
                           void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_msg(msg);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     msglist_t *l;
     int rc = get_list(s, room, &l);
     if (rc) {
@@ -231,11 +223,6 @@ void spool_archive_query(void *h, const char *room, const pv_store_query_t *q, p
                          void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, 0, ud);
-        return;
-    }
     msglist_t *l;
     int rc = get_list(s, room, &l);
     if (rc) {
@@ -249,15 +236,6 @@ void spool_archive_replace(void *h, const char *room, const char *id, const char
                            pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_id(id);
-    if (!bad && !xml)
-        bad = "replacement xml is NULL";
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     msglist_t *l;
     int rc = get_list(s, room, &l);
     if (rc) {
@@ -286,11 +264,6 @@ void spool_archive_replace(void *h, const char *room, const char *id, const char
 void spool_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     char *path = archive_path(s, room);
     if (!path) {
         cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory"), ud);
@@ -350,11 +323,6 @@ void spool_archive_trim(void *h, const char *room, int64_t before_us, size_t kee
                         pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     msglist_t *l;
     int rc = get_list(s, room, &l);
     if (rc) {

@@ -17,7 +17,6 @@
 
 #include <palaver/xml.h>
 
-#include "check.h"
 #include "occlist.h"
 #include "spool.h"
 
@@ -125,13 +124,6 @@ void spool_occupant_put(void *h, const char *room, const char *nick, const char 
                         pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_nick(nick);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     char file[300];
     if (spool_file_name(room, ".occupants", file, sizeof(file)) < 0) {
         cb(PV_STORE_EIO, spool_error(s, room, 0, "cannot make a file name for the room"), ud);
@@ -154,11 +146,6 @@ void spool_occupants_load(void *h, const char *room,
                           void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, ud);
-        return;
-    }
     char file[300];
     if (spool_file_name(room, ".occupants", file, sizeof(file)) < 0) {
         cb(PV_STORE_EIO, spool_error(s, room, 0, "cannot make a file name for the room"), NULL, 0,

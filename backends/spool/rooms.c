@@ -18,7 +18,6 @@
 #include <palaver/log.h>
 #include <palaver/xml.h>
 
-#include "check.h"
 #include "listing.h"
 #include "spool.h"
 
@@ -201,11 +200,6 @@ void spool_rooms_list(void *h, const char *after, size_t max, unsigned flags,
                       pv_store_entries_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_list(after, flags);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
-        return;
-    }
     max = list_max(max);
     names_t nm = {0};
     int status = read_names(s, &nm);
@@ -245,11 +239,6 @@ void spool_rooms_list(void *h, const char *after, size_t max, unsigned flags,
 void spool_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, ud);
-        return;
-    }
     roomdata_t *r = NULL;
     int rc = spool_room_read(s, name, &r);
     if (rc) {
@@ -266,13 +255,6 @@ void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, 
                     void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(name);
-    if (!bad)
-        bad = check_config(config, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     /* A damaged file is not replaced: it may hold bans that a fresh file
      * would silently lift. It stays as it is until repaired or deleted. */
     roomdata_t *r = NULL;
@@ -296,11 +278,6 @@ void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, 
 void spool_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     char file[300], afile[300];
     if (spool_file_name(name, ".room", file, sizeof(file)) < 0 ||
         spool_file_name(name, ".archive", afile, sizeof(afile)) < 0) {
@@ -339,13 +316,6 @@ void spool_affs_set(void *h, const char *room, const pv_store_aff_t *items, size
                     pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_affs(items, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     roomdata_t *r = NULL;
     int rc = spool_room_read(s, room, &r);
     if (!rc && roomdata_apply_affs(r, items, n) < 0) {
@@ -362,13 +332,6 @@ void spool_reg_set(void *h, const char *room, const char *jid, const char *nick,
                    pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_reg(jid);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     roomdata_t *r = NULL;
     int rc = spool_room_read(s, room, &r);
     if (!rc && roomdata_set_reg(r, jid, nick) < 0) {

@@ -11,7 +11,7 @@
 
 #include <palaver/log.h>
 
-#include "check.h"
+#include "query.h"
 #include "sqlite.h"
 
 /* The room's row id for an append, creating an unstored row when the room
@@ -41,13 +41,6 @@ void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_
 {
     sq_store_t *s = h;
     sq_batch_end(s); /* a write: not inside room_list's read transaction */
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_msg(msg);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     int64_t id;
     sqlite3_stmt *st;
     if (archive_room(s, room, &id) < 0 || !(st = sq_stmt(s, ST_MSG_INSERT))) {
@@ -170,11 +163,6 @@ void sq_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_s
 {
     static const pv_store_query_t none;
     sq_store_t *s = h;
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, 0, ud);
-        return;
-    }
     if (!q)
         q = &none;
     int64_t room_id = 0, lo = 0, hi = INT64_MAX;
@@ -229,15 +217,6 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
 {
     sq_store_t *s = h;
     sq_batch_end(s); /* a write: not inside room_list's read transaction */
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_id(id);
-    if (!bad && !xml)
-        bad = "replacement xml is NULL";
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     int64_t room_id;
     int stored;
     int found = sq_room_id(s, room, &room_id, &stored);
@@ -274,11 +253,6 @@ void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
     sq_batch_end(s); /* a write: not inside room_list's read transaction */
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     int64_t room_id;
     int stored;
     int found = sq_room_id(s, room, &room_id, &stored);
@@ -326,11 +300,6 @@ void sq_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_n
 {
     sq_store_t *s = h;
     sq_batch_end(s); /* a write: not inside room_list's read transaction */
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     int64_t room_id;
     int stored;
     int found = sq_room_id(s, room, &room_id, &stored);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "sqlite.h"
 
 void sq_occupant_put(void *h, const char *room, const char *nick, const char *data,
@@ -19,13 +18,6 @@ void sq_occupant_put(void *h, const char *room, const char *nick, const char *da
 {
     sq_store_t *s = h;
     sq_batch_end(s); /* a write: not inside room_list's read transaction */
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_nick(nick);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     sqlite3_stmt *st = sq_stmt(s, data ? ST_OCC_PUT : ST_OCC_DELETE);
     if (!st) {
         cb(PV_STORE_EIO, s->err, ud);
@@ -58,11 +50,6 @@ void sq_occupants_load(void *h, const char *room,
 {
     sq_store_t *s = h;
     sq_batch_end(s);
-    const char *bad = check_room_name(room);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, ud);
-        return;
-    }
     sqlite3_stmt *st = sq_stmt(s, ST_OCC_LOAD);
     if (!st) {
         cb(PV_STORE_EIO, s->err, NULL, 0, ud);

@@ -13,7 +13,6 @@
 
 #include <palaver/log.h>
 
-#include "check.h"
 #include "listing.h"
 #include "roomdata.h"
 #include "sqlite.h"
@@ -215,11 +214,6 @@ static int load_rows(sq_store_t *s, roomdata_t *r, int64_t id, enum sq_stmt whic
 void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
 {
     sq_store_t *s = h;
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, ud);
-        return;
-    }
     if (load_listed(s, name, cb, ud))
         return;
     int64_t id;
@@ -334,11 +328,6 @@ void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_st
 {
     sq_store_t *s = h;
     sq_batch_end(s);
-    const char *bad = check_list(after, flags);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, NULL, 0, -1, ud);
-        return;
-    }
     max = list_max(max);
     if (max > 100000) /* one page is held in memory */
         max = 100000;
@@ -418,13 +407,6 @@ void sq_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
 {
     sq_store_t *s = h;
     sq_batch_end(s);
-    const char *bad = check_room_name(name);
-    if (!bad)
-        bad = check_config(config, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     if (sq_begin(s, name) < 0 || put_rows(s, name, config, n) < 0 || sq_commit(s, name) < 0) {
         sq_rollback(s);
         cb(PV_STORE_EIO, s->err, ud);
@@ -437,11 +419,6 @@ void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
     sq_batch_end(s);
-    const char *bad = check_room_name(name);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     int64_t id;
     int stored;
     int found = sq_room_id(s, name, &id, &stored);
@@ -508,13 +485,6 @@ void sq_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
 {
     sq_store_t *s = h;
     sq_batch_end(s);
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_affs(items, n);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     if (sq_begin(s, room) < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
@@ -537,13 +507,6 @@ void sq_reg_set(void *h, const char *room, const char *jid, const char *nick, pv
 {
     sq_store_t *s = h;
     sq_batch_end(s);
-    const char *bad = check_room_name(room);
-    if (!bad)
-        bad = check_reg(jid);
-    if (bad) {
-        cb(PV_STORE_EINVAL, bad, ud);
-        return;
-    }
     int64_t id;
     if (!stored_room(s, room, &id, cb, ud))
         return;

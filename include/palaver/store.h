@@ -19,6 +19,10 @@
  * pgsql calls it later from the event loop. Callers must handle both. Data
  * passed to a callback is borrowed for the duration of the callback.
  * Strings passed in are copied by the backend before the call returns.
+ * Caller bugs (a NULL or empty room name, a config pair or affiliation
+ * without a key, a message without an id or XML, unknown flags...) get
+ * PV_STORE_EINVAL from the table pv_store() hands out, before the backend
+ * is called: a backend may take its arguments as valid.
  *
  * ABI: `size` is sizeof(pv_store_t) as the backend was built; the core only
  * calls entries that lie within it, so entries are only ever appended. A

@@ -43,13 +43,16 @@
 typedef struct backend {
     const char *name;
     lt_dlhandle mod;
-    const pv_store_t *st;
+    const pv_store_t *st; /* the module's own table */
     int persistent; /* data survives close/open */
     int files;      /* keeps its data under a directory we create */
 } backend_t;
 
 typedef struct ctx {
     backend_t *be;
+    /* The backend as plugins see it (pv_store(): arguments checked by the
+     * core, calls timed), set by open_store: the tests call through it. */
+    const pv_store_t *st;
     char dir[PATH_MAX]; /* fresh temporary directory of this test */
     pv_el_t *cfg;
     void *h;
@@ -77,6 +80,9 @@ typedef struct res {
     size_t nmsgs;
     int complete;
 } res_t;
+
+/* core/store_timing.c: the table pv_store() hands plugins. */
+const pv_store_t *stats_store_wrap(const pv_store_t *real);
 
 /* ---- test_store_util.c ---- */
 
@@ -110,6 +116,7 @@ const char *find_reg(const res_t *r, const char *jid);
 void assert_ids(const res_t *r, ...);
 /* Fixtures. */
 void add_opt(pv_el_t *cfg, const char *name, const char *value);
+/* Sets c->st, then opens the backend with c->cfg into c->h: its result. */
 int open_store(ctx_t *c);
 void close_store(ctx_t *c);
 /* Appends m1..m10 to room: stamps 1000..10000, nicks alternating Ann/Bob,

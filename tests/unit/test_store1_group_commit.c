@@ -215,7 +215,7 @@ static void answer_cb(int status, const char *error, void *ud)
 static void append(ctx_t *c, const char *room, const char *id, answer_t *a)
 {
     pv_store_msg_t m = {.id = id, .stamp_us = 1000, .nick = "n", .xml = "<message/>"};
-    c->be->st->archive_append(c->h, room, &m, answer_cb, a);
+    c->st->archive_append(c->h, room, &m, answer_cb, a);
 }
 
 /* Messages of `room` another connection sees (committed ones only). */
@@ -253,7 +253,7 @@ static void test_writes_complete_after_the_commit_in_order(void **state)
     answer_t put = {0};
     answers_seen = 0;
     append(c, "r", "m1", &a[0]);
-    c->be->st->room_put(c->h, "r", NULL, 0, answer_cb, &put);
+    c->st->room_put(c->h, "r", NULL, 0, answer_cb, &put);
     append(c, "r", "m2", &a[1]);
     append(c, "r", "m3", &a[2]);
     /* nothing answered, nothing visible outside before the iteration ends */
@@ -288,7 +288,7 @@ static void test_failed_commit_fails_every_write_and_stores_none(void **state)
     append(c, "r", "m1", &a[0]);
     append(c, "r", "m2", &a[1]);
     const pv_kv_t kv[] = {{"persistent", "1"}};
-    c->be->st->room_put(c->h, "r", kv, 1, answer_cb, &put);
+    c->st->room_put(c->h, "r", kv, 1, answer_cb, &put);
     append(c, "other", "m3", &a[2]);
     run_once();
     fail_wal = 0;

@@ -261,7 +261,7 @@ void test_archive_append_burst(void **state)
     for (int i = 0; i < N; i++) {
         snprintf(id, sizeof id, "b%d", i == DUP ? DUP - 2 : i); /* DUP repeats DUP-2's id */
         pv_store_msg_t m = {.id = id, .stamp_us = 1000 + i, .nick = "n", .xml = "<m/>"};
-        c->be->st->archive_append(c->h, i % 2 ? "burst-a" : "burst-b", &m, burst_cb, &b[i]);
+        c->st->archive_append(c->h, i % 2 ? "burst-a" : "burst-b", &m, burst_cb, &b[i]);
     }
     wait_for(&b[N - 1].fired);
     for (int i = 0; i < N; i++) {
@@ -288,7 +288,7 @@ void test_archive_append_burst(void **state)
         snprintf(id, sizeof id, "c%d", i);
         pv_store_msg_t m = {.id = id, .stamp_us = 5000 + i, .nick = i % 3 ? "n" : NULL,
                             .jid = i % 2 ? "a@b" : NULL, .xml = "<m a='\"{,}\\'/>"};
-        c->be->st->archive_append(c->h, i % 3 ? "burst-c" : "burst-d", &m, burst_cb, &b[i]);
+        c->st->archive_append(c->h, i % 3 ? "burst-c" : "burst-d", &m, burst_cb, &b[i]);
     }
     wait_for(&b[49].fired);
     for (int i = 0; i < 50; i++) {
@@ -382,7 +382,7 @@ void test_archive_temporary_room(void **state)
 static int do_trim(ctx_t *c, const char *room, int64_t before_us, size_t keep)
 {
     res_t r = {0};
-    c->be->st->archive_trim(c->h, room, before_us, keep, done_cb, &r);
+    c->st->archive_trim(c->h, room, before_us, keep, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -392,7 +392,7 @@ static int do_trim(ctx_t *c, const char *room, int64_t before_us, size_t keep)
 void test_archive_trim(void **state)
 {
     ctx_t *c = *state;
-    const pv_store_t *st = c->be->st;
+    const pv_store_t *st = c->st;
     assert_true(st->size >= offsetof(pv_store_t, archive_trim) + sizeof(st->archive_trim));
     assert_non_null(st->archive_trim);
     fill_archive(c, "lounge");

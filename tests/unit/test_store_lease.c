@@ -99,7 +99,7 @@ static void check_has_leases(const pv_store_t *st)
 void test_lease_acquire_busy_takeover(void **state)
 {
     ctx_t *c = *state;
-    const pv_store_t *st = c->be->st;
+    const pv_store_t *st = c->st;
     check_has_leases(st);
     void *hb = open_other(c);
     char room[96], ia[96], ib[96];
@@ -167,7 +167,7 @@ static void asked_cb(const char *room, void *ud)
 void test_lease_ask_watch(void **state)
 {
     ctx_t *c = *state;
-    const pv_store_t *st = c->be->st;
+    const pv_store_t *st = c->st;
     check_has_leases(st);
     void *hb = open_other(c);
     char room[96], ia[96], ib[96];
@@ -222,7 +222,7 @@ void test_lease_ask_watch(void **state)
 void test_lease_fencing(void **state)
 {
     ctx_t *c = *state;
-    const pv_store_t *st = c->be->st;
+    const pv_store_t *st = c->st;
     check_has_leases(st);
     void *hb = open_other(c);
     ctx_t cb = *c;

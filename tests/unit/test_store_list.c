@@ -9,9 +9,6 @@
  */
 #include "test_store.h"
 
-/* core/store_timing.c (what pv_store() hands plugins). */
-const pv_store_t *stats_store_wrap(const pv_store_t *real);
-
 /* One page, deep-copied out of the callback. */
 typedef struct page {
     int fired, status;
@@ -65,7 +62,7 @@ static void do_page(ctx_t *c, const char *after, size_t max, unsigned flags, pag
 {
     memset(p, 0, sizeof(*p));
     assert_true(PV_STORE_HAS(c->be->st, rooms_list));
-    c->be->st->rooms_list(c->h, after, max, flags, page_cb, p);
+    c->st->rooms_list(c->h, after, max, flags, page_cb, p);
     wait_for(&p->fired);
 }
 
@@ -158,7 +155,7 @@ static void put_many(ctx_t *c, int n)
         const pv_kv_t kv[] = {{"persistent", "1"},
                               {"public", i % 3 == 0 ? "1" : "0"},
                               {"roomname", i % 5 == 0 ? "" : title}};
-        c->be->st->room_put(c->h, name, kv, 3, tally_cb, &t);
+        c->st->room_put(c->h, name, kv, 3, tally_cb, &t);
     }
     wait_tally(&t, (size_t)n);
 }
@@ -169,7 +166,7 @@ static void delete_many(ctx_t *c, int n)
     char name[32];
     for (int i = 0; i < n; i++) {
         snprintf(name, sizeof(name), "list-%05d", i);
-        c->be->st->room_delete(c->h, name, tally_cb, &t);
+        c->st->room_delete(c->h, name, tally_cb, &t);
     }
     wait_tally(&t, (size_t)n);
 }

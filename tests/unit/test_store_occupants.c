@@ -49,7 +49,7 @@ static int do_occ_put(ctx_t *c, const char *room, const char *nick, const char *
 {
     res_t r = {0};
     assert_true(PV_STORE_HAS(c->be->st, occupant_put));
-    c->be->st->occupant_put(c->h, room, nick, data, done_cb, &r);
+    c->st->occupant_put(c->h, room, nick, data, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -58,7 +58,7 @@ static void do_occ_load(ctx_t *c, const char *room, occ_t *o)
 {
     memset(o, 0, sizeof(*o));
     assert_true(PV_STORE_HAS(c->be->st, occupants_load));
-    c->be->st->occupants_load(c->h, room, occ_cb, o);
+    c->st->occupants_load(c->h, room, occ_cb, o);
     wait_for(&o->fired);
 }
 

@@ -166,10 +166,10 @@ void test_close_completes_pending(void **state)
         char id[8];
         snprintf(id, sizeof(id), "p%d", i);
         pv_store_msg_t m = {id, i + 1, "n", NULL, "<m/>"};
-        c->be->st->archive_append(c->h, "lounge", &m, done_cb, &r[i]);
+        c->st->archive_append(c->h, "lounge", &m, done_cb, &r[i]);
     }
     const pv_store_aff_t a[] = {{"o@example.org", "owner", NULL}};
-    c->be->st->affs_set(c->h, "lounge", a, 1, done_cb, &r[3]);
+    c->st->affs_set(c->h, "lounge", a, 1, done_cb, &r[3]);
     close_store(c);
     for (int i = 0; i < 4; i++) {
         assert_true(r[i].fired);
@@ -331,7 +331,7 @@ void test_failing_writes(void **state)
     writes_fail(1);
     const pv_kv_t kv[] = {{"title", "after"}};
     res_t r = {0};
-    c->be->st->room_put(c->h, "lounge", kv, 1, done_cb, &r);
+    c->st->room_put(c->h, "lounge", kv, 1, done_cb, &r);
     wait_for(&r.fired);
     int put = r.status;
     const pv_store_aff_t a[] = {{"o@example.org", "none", NULL}, {"n@example.org", "admin", NULL}};
@@ -487,7 +487,7 @@ void test_slow_database(void **state)
     usleep(500 * 1000); /* let it take the lock */
     res_t r = {0};
     const pv_kv_t kv[] = {{"title", "after the lock"}};
-    c->be->st->room_put(c->h, "lounge", kv, 1, done_cb, &r);
+    c->st->room_put(c->h, "lounge", kv, 1, done_cb, &r);
     assert_false(r.fired); /* pgsql answers from the loop, never inside the call */
     struct ev_loop *loop = pv_loop();
     ev_timer tick;
@@ -515,7 +515,7 @@ void test_reconnect(void **state)
                           0),
                      0);
     res_t r = {0};
-    c->be->st->room_load(c->h, "lounge", room_cb, &r);
+    c->st->room_load(c->h, "lounge", room_cb, &r);
     wait_for(&r.fired);
     assert_int_equal(r.status, PV_STORE_EIO);
     assert_non_null(strstr(r.err, "connection"));

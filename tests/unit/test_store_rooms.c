@@ -188,7 +188,7 @@ void test_affs_set_is_atomic(void **state)
         {NULL, "member", NULL},
     };
     res_t r = {0};
-    c->be->st->affs_set(c->h, "lounge", bad_jid, 3, done_cb, &r);
+    c->st->affs_set(c->h, "lounge", bad_jid, 3, done_cb, &r);
     wait_for(&r.fired);
     assert_int_equal(r.status, PV_STORE_EINVAL);
     assert_true(strlen(r.err) > 0);

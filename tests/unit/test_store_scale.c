@@ -50,7 +50,7 @@ void test_ten_thousand_rooms(void **state)
         room_name(name, sizeof(name), i);
         snprintf(title, sizeof(title), "Room %d", i);
         const pv_kv_t kv[] = {{"roomname", title}, {"persistentroom", "1"}};
-        c->be->st->room_put(c->h, name, kv, 2, tally_cb, &t);
+        c->st->room_put(c->h, name, kv, 2, tally_cb, &t);
     }
     wait_tally(&t, NROOMS);
     if (t.failed)
@@ -109,7 +109,7 @@ void test_ten_thousand_rooms(void **state)
     memset(&t, 0, sizeof(t));
     for (int i = 0; i < NROOMS; i++) {
         room_name(name, sizeof(name), i);
-        c->be->st->room_delete(c->h, name, tally_cb, &t);
+        c->st->room_delete(c->h, name, tally_cb, &t);
     }
     wait_tally(&t, NROOMS);
     if (t.failed)

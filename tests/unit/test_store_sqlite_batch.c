@@ -152,7 +152,7 @@ typedef struct inside {
 
 static void load_into(inside_t *in, size_t i)
 {
-    in->c->be->st->room_load(in->c->h, in->names[i], room_cb, &in->loads[i]);
+    in->c->st->room_load(in->c->h, in->names[i], room_cb, &in->loads[i]);
     assert_int_equal(in->loads[i].fired, 1); /* SQLite answers before returning */
 }
 
@@ -169,7 +169,7 @@ static void list_cb(int status, const char *error, const char *const *names, siz
     for (size_t k = 0; k < n; k++) {
         size_t i = in->mode == REVERSED ? n - 1 - k : k;
         if (in->mode == WITH_UNKNOWN && k == 2) {
-            in->c->be->st->room_load(in->c->h, "nosuch", room_cb, &in->unknown);
+            in->c->st->room_load(in->c->h, "nosuch", room_cb, &in->unknown);
             assert_int_equal(in->unknown.fired, 1);
         }
         load_into(in, i);
@@ -185,7 +185,7 @@ static void run_inside(ctx_t *c, enum mode mode)
 {
     populate(c);
     inside_t in = {.c = c, .mode = mode, .write_status = -1};
-    c->be->st->room_list(c->h, list_cb, &in);
+    c->st->room_list(c->h, list_cb, &in);
     assert_int_equal(in.listed, 1);
     assert_int_equal(in.n, NROOMS);
     for (size_t i = 0; i < NROOMS; i++) {
@@ -274,7 +274,7 @@ static void many_cb(int status, const char *error, const char *const *names, siz
     m->n = n;
     for (size_t i = 0; i < n; i++) {
         res_t r = {0};
-        m->c->be->st->room_load(m->c->h, names[i], room_cb, &r);
+        m->c->st->room_load(m->c->h, names[i], room_cb, &r);
         assert_int_equal(r.status, PV_STORE_OK);
         char title[48], jid[64];
         snprintf(title, sizeof title, "Title %s", names[i]);
@@ -304,7 +304,7 @@ static void test_many_rooms_each_gets_its_rows(void **state)
             assert_int_equal(do_delete(c, name), 0);
     }
     many_t m = {c, 0, 0};
-    c->be->st->room_list(c->h, many_cb, &m);
+    c->st->room_list(c->h, many_cb, &m);
     assert_int_equal(m.n, 200);
     assert_int_equal(m.ok, 200);
 }

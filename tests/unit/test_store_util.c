@@ -154,7 +154,7 @@ void msgs_cb(int status, const char *error, const pv_store_msg_t *msgs, size_t n
 int do_put(ctx_t *c, const char *room, const pv_kv_t *kv, size_t n)
 {
     res_t r = {0};
-    c->be->st->room_put(c->h, room, kv, n, done_cb, &r);
+    c->st->room_put(c->h, room, kv, n, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -162,7 +162,7 @@ int do_put(ctx_t *c, const char *room, const pv_kv_t *kv, size_t n)
 int do_delete(ctx_t *c, const char *room)
 {
     res_t r = {0};
-    c->be->st->room_delete(c->h, room, done_cb, &r);
+    c->st->room_delete(c->h, room, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -170,7 +170,7 @@ int do_delete(ctx_t *c, const char *room)
 int do_affs(ctx_t *c, const char *room, const pv_store_aff_t *items, size_t n)
 {
     res_t r = {0};
-    c->be->st->affs_set(c->h, room, items, n, done_cb, &r);
+    c->st->affs_set(c->h, room, items, n, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -178,7 +178,7 @@ int do_affs(ctx_t *c, const char *room, const pv_store_aff_t *items, size_t n)
 int do_reg(ctx_t *c, const char *room, const char *jid, const char *nick)
 {
     res_t r = {0};
-    c->be->st->reg_set(c->h, room, jid, nick, done_cb, &r);
+    c->st->reg_set(c->h, room, jid, nick, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -188,7 +188,7 @@ int do_append(ctx_t *c, const char *room, const char *id, int64_t stamp, const c
 {
     res_t r = {0};
     pv_store_msg_t m = {id, stamp, nick, jid, xml};
-    c->be->st->archive_append(c->h, room, &m, done_cb, &r);
+    c->st->archive_append(c->h, room, &m, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -196,7 +196,7 @@ int do_append(ctx_t *c, const char *room, const char *id, int64_t stamp, const c
 int do_replace(ctx_t *c, const char *room, const char *id, const char *xml)
 {
     res_t r = {0};
-    c->be->st->archive_replace(c->h, room, id, xml, done_cb, &r);
+    c->st->archive_replace(c->h, room, id, xml, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -204,7 +204,7 @@ int do_replace(ctx_t *c, const char *room, const char *id, const char *xml)
 int do_archive_delete(ctx_t *c, const char *room)
 {
     res_t r = {0};
-    c->be->st->archive_delete(c->h, room, done_cb, &r);
+    c->st->archive_delete(c->h, room, done_cb, &r);
     wait_for(&r.fired);
     return r.status;
 }
@@ -213,21 +213,21 @@ int do_archive_delete(ctx_t *c, const char *room)
 void do_load(ctx_t *c, const char *room, res_t *r)
 {
     memset(r, 0, sizeof(*r));
-    c->be->st->room_load(c->h, room, room_cb, r);
+    c->st->room_load(c->h, room, room_cb, r);
     wait_for(&r->fired);
 }
 
 void do_list(ctx_t *c, res_t *r)
 {
     memset(r, 0, sizeof(*r));
-    c->be->st->room_list(c->h, names_cb, r);
+    c->st->room_list(c->h, names_cb, r);
     wait_for(&r->fired);
 }
 
 void do_query(ctx_t *c, const char *room, const pv_store_query_t *q, res_t *r)
 {
     memset(r, 0, sizeof(*r));
-    c->be->st->archive_query(c->h, room, q, msgs_cb, r);
+    c->st->archive_query(c->h, room, q, msgs_cb, r);
     wait_for(&r->fired);
 }
 
@@ -280,7 +280,8 @@ void add_opt(pv_el_t *cfg, const char *name, const char *value)
 
 int open_store(ctx_t *c)
 {
-    return c->be->st->open(c->cfg, &c->h);
+    c->st = stats_store_wrap(c->be->st);
+    return c->st->open(c->cfg, &c->h);
 }
 
 void close_store(ctx_t *c)
