@@ -23,9 +23,9 @@
 static pv_el_t *put(pv_el_t *form, const char *var, const char *type, const char *label,
                     const char *value, bool *added)
 {
-    pv_el_t *f = pv_dataform_field(form, var);
+    pv_el_t *f = pv_form_field(form, var);
     *added = f == NULL;
-    return f ? f : pv_dataform_add(form, var, type, label, value);
+    return f ? f : pv_form_add_field(form, var, type, label, value);
 }
 
 static int put_value(pv_el_t *form, const char *var, const char *type, const char *label,
@@ -50,7 +50,7 @@ static int put_template(pv_el_t *form, const char *var, const char *label, const
 #ifdef PV_MUC_API_ROOM_AFFILIATIONS
 static bool add_contact(const char *bare_jid, void *ud)
 {
-    return pv_dataform_add_value(ud, bare_jid) == 0;
+    return pv_form_add_value(ud, bare_jid) == 0;
 }
 
 /* muc#roominfo_contactjid: the room's owners, when muc-core can list them. */
@@ -145,8 +145,8 @@ static int fill(pv_el_t *form, const settings_t *s, const pv_muc_api_t *api, pv_
 int dx_roominfo_add(const settings_t *s, const pv_muc_api_t *api, pv_muc_room_t *room,
                     const pv_jid_t *requester, pv_el_t *query)
 {
-    pv_el_t *form = pv_dataform_find(query, PV_NS_MUC_ROOMINFO);
-    if (!form && !(form = pv_dataform_new_result(query, PV_NS_MUC_ROOMINFO)))
+    pv_el_t *form = pv_form_find(query, PV_NS_MUC_ROOMINFO);
+    if (!form && !(form = pv_form_new(query, "result", PV_NS_MUC_ROOMINFO, NULL, NULL)))
         return -1;
     if (fill(form, s, api, room) < 0)
         return -1;
@@ -160,13 +160,12 @@ int dx_roominfo_add(const settings_t *s, const pv_muc_api_t *api, pv_muc_room_t 
 
 int dx_roominfo_item_form(const pv_muc_api_t *api, pv_muc_room_t *room, pv_el_t *item)
 {
-    pv_el_t *x = pv_el_add(item, PV_NS_DATA, "x");
+    pv_el_t *x = pv_form_new(item, "result", NULL, NULL, NULL);
     const char *desc = api->room_config(room, "muc#roomconfig_roomdesc");
     const char *subject = api->room_subject(room);
-    if (!x || pv_el_set_attr(x, "type", "result") < 0 ||
-        !pv_dataform_add(x, "muc#roominfo_description", NULL, NULL, desc ? desc : ""))
+    if (!pv_form_add_field(x, "muc#roominfo_description", NULL, NULL, desc ? desc : ""))
         return -1;
-    if (subject && *subject && !pv_dataform_add(x, "muc#roominfo_subject", NULL, NULL, subject))
+    if (subject && *subject && !pv_form_add_field(x, "muc#roominfo_subject", NULL, NULL, subject))
         return -1;
     return 0;
 }

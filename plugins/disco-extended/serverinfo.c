@@ -11,7 +11,7 @@ int dx_serverinfo_add(const settings_t *s, pv_el_t *query)
 {
     for (size_t i = 0; i < s->nforms; i++) {
         const site_form_t *f = &s->forms[i];
-        pv_el_t *x = pv_dataform_new_result(query, f->form_type);
+        pv_el_t *x = pv_form_new(query, "result", f->form_type, NULL, NULL);
         if (!x)
             return -1;
         bool addresses = strcmp(f->form_type, NS_SERVERINFO) == 0;
@@ -21,11 +21,11 @@ int dx_serverinfo_add(const settings_t *s, pv_el_t *query)
              * nothing about their type: text-single, or text-multi when
              * the config gave several values. */
             const char *type = addresses ? "list-multi" : fl->nvalues > 1 ? "text-multi" : NULL;
-            pv_el_t *field = pv_dataform_add(x, fl->var, type, NULL, NULL);
+            pv_el_t *field = pv_form_add_field(x, fl->var, type, NULL, NULL);
             if (!field)
                 return -1;
             for (size_t k = 0; k < fl->nvalues; k++)
-                if (pv_dataform_add_value(field, fl->values[k]) < 0)
+                if (pv_form_add_value(field, fl->values[k]) < 0)
                     return -1;
         }
     }

@@ -327,11 +327,11 @@ static pv_verdict_t on_disco_form(const pv_event_t *ev, void *payload, void *ud)
     if (!hash)
         return PV_PASS;
     /* disco-extended's form when it built one, else a form of our own */
-    pv_el_t *form = pv_dataform_find(info->query, PV_NS_MUC_ROOMINFO);
+    pv_el_t *form = pv_form_find(info->query, PV_NS_MUC_ROOMINFO);
     if (!form)
-        form = pv_dataform_new_result(info->query, PV_NS_MUC_ROOMINFO);
-    if (form && !pv_dataform_field(form, "muc#roominfo_avatarhash") &&
-        !pv_dataform_add(form, "muc#roominfo_avatarhash", "text-multi", "Avatar Hash", hash))
+        form = pv_form_new(info->query, "result", PV_NS_MUC_ROOMINFO, NULL, NULL);
+    if (form && !pv_form_field(form, "muc#roominfo_avatarhash") &&
+        !pv_form_add_field(form, "muc#roominfo_avatarhash", "text-multi", "Avatar Hash", hash))
         form = NULL;
     if (!form)
         pv_log(PV_LOG_ERROR, MUC, "room %s: out of memory adding its avatar hash", r->jid);
