@@ -293,15 +293,14 @@ static pv_verdict_t answer(pv_stanza_ctx_t *ctx, job_t *j)
     snprintf(note, sizeof note, "%zu unused rooms %s", j->ngone,
              j->dry_run ? "found (none destroyed)" : "destroyed");
     pv_el_t *n = cmd ? pv_el_add_text_child(cmd, NS_COMMANDS, "note", note) : NULL;
-    pv_el_t *x = n ? pv_el_add(cmd, PV_NS_DATA, "x") : NULL;
-    pv_el_t *f = x ? pv_el_add(x, PV_NS_DATA, "field") : NULL;
+    pv_el_t *x = n ? pv_form_new(cmd, "result", NULL, NULL, NULL) : NULL;
+    pv_el_t *f = pv_form_add_field(x, "rooms", "jid-multi", NULL, NULL);
     bool ok = f && pv_el_set_attr(cmd, "node", pv_el_attr(ctx->payload, "node")) == 0 &&
               pv_el_set_attr(cmd, "sessionid", j->sid) == 0 &&
               pv_el_set_attr(cmd, "status", "completed") == 0 &&
-              pv_el_set_attr(n, "type", "info") == 0 && pv_el_set_attr(x, "type", "result") == 0 &&
-              pv_el_set_attr(f, "var", "rooms") == 0 && pv_el_set_attr(f, "type", "jid-multi") == 0;
+              pv_el_set_attr(n, "type", "info") == 0;
     for (size_t i = 0; ok && i < j->ngone; i++)
-        ok = pv_el_add_text_child(f, PV_NS_DATA, "value", j->gone[i]) != NULL;
+        ok = pv_form_add_value(f, j->gone[i]) == 0;
     pv_log(PV_LOG_INFO, MUC, "%s: %s (unused for %lld days)", ctx->from->full, note,
            (long long)((pv_now_us() - j->before_us) / 86400000000LL));
     job_forget(j);
