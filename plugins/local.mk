@@ -15,7 +15,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/status.c plugins/muc-core/groupchat.c plugins/muc-core/subject.c \
 	plugins/muc-core/private_message.c plugins/muc-core/iq_forward.c \
 	plugins/muc-core/invite.c plugins/muc-core/register.c plugins/muc-core/reg_approval.c \
-	plugins/muc-core/offline_delivery.c \
+	plugins/muc-core/offline_delivery.c plugins/muc-core/broadcast.c \
 	plugins/muc-core/voice_request.c plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
 	plugins/muc-core/flood.c plugins/muc-core/throttle.c plugins/muc-core/extensions.c \

@@ -252,6 +252,12 @@ static bool aff_matches(const change_t *c, const char *bare)
     return !strchr(c->jid, '@') && at && !strcmp(at + 1, c->jid); /* domain */
 }
 
+static bool sees_jids(const occupant_t *o, void *ud)
+{
+    (void)ud;
+    return may_see_jid(o->room, o);
+}
+
 static void tell_absent(room_t *r, const change_t *c)
 {
     /* the occupants who may see real JIDs learn of it (§9.3, §9.5) */
@@ -267,12 +273,7 @@ static void tell_absent(room_t *r, const change_t *c)
         if (c->reason)
             pv_el_add_text_child(it, NS_MUC_USER, "reason", c->reason);
     }
-    pv_prepared_t *p = pv_prepare(m);
-    for (occupant_t *o = r->first; p && o; o = o->next)
-        if (may_see_jid(r, o))
-            for (session_t *s = o->sessions; s; s = s->next)
-                pv_send_prepared(p, s->jid->full);
-    pv_prepared_free(p);
+    room_broadcast(r, m, NULL, &(bcast_t){.want = sees_jids});
     /* and the user, out of band, with 101 (not a whole domain) */
     if (it && strchr(c->jid, '@')) {
         pv_el_t *st = pv_el_add(x, NS_MUC_USER, "status");

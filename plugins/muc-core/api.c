@@ -31,13 +31,7 @@ static int api_room_broadcast(const pv_muc_room_t *r, const pv_el_t *stanza)
                r->jid);
         return -1;
     }
-    int n = 0;
-    mc_rcpts_t mc = {0}; /* XEP-0033: one stanza through the host (multicast.c) */
-    for (occupant_t *o = r->first; o; o = o->next)
-        for (session_t *s = o->sessions; s; s = s->next, n++)
-            if (mc_rcpts_add(&mc, s->jid->full) < 0)
-                pv_send_prepared(p, s->jid->full);
-    mc_flush(&mc, stanza, p);
+    int n = room_broadcast((room_t *)r, stanza, p, NULL);
     offline_deliver(r, stanza, p); /* a groupchat message whose reflection waited */
     pv_prepared_free(p);
     return n;

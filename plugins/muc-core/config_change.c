@@ -34,11 +34,7 @@ static void send_codes(room_t *r, const int *codes, size_t n)
         if (st)
             pv_el_set_attrf(st, "code", "%d", codes[i]);
     }
-    pv_prepared_t *p = pv_prepare(m);
-    for (occupant_t *o = r->first; p && o; o = o->next)
-        for (session_t *s = o->sessions; s; s = s->next)
-            pv_send_prepared(p, s->jid->full);
-    pv_prepared_free(p);
+    room_broadcast(r, m, NULL, NULL);
     pv_el_free(m);
 }
 

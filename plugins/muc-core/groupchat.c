@@ -59,6 +59,23 @@ pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
     return PV_PASS;
 }
 
+/* The MESSAGE event's skip[] (by position in the room), as a broadcast filter. */
+typedef struct skipping {
+    const unsigned char *skip;
+    size_t n, i;
+    bool any; /* somebody is not skipped */
+} skipping_t;
+
+static bool not_skipped(const occupant_t *o, void *ud)
+{
+    (void)o;
+    skipping_t *sk = ud;
+    size_t i = sk->i++;
+    bool want = !(i < sk->n && sk->skip[i]);
+    sk->any |= want;
+    return want;
+}
+
 /* Reflects `msg` (from already set) to the room, after the MESSAGE event. */
 static pv_verdict_t reflect(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *sender, pv_el_t *msg)
 {
@@ -84,19 +101,9 @@ static pv_verdict_t reflect(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *sender,
                r->jid);
         return refuse(ctx, "wait", "internal-server-error", "The message could not be sent");
     }
-    size_t i = 0;
-    bool now = false; /* reflected now (not all skipped: another plugin may send it later) */
-    mc_rcpts_t mc = {0}; /* XEP-0033: one stanza through the host (multicast.c) */
-    for (occupant_t *o = r->first; o; o = o->next, i++) {
-        if (i < ev.nrecipients && skip[i])
-            continue;
-        now = true;
-        for (session_t *s = o->sessions; s; s = s->next)
-            if (mc_rcpts_add(&mc, s->jid->full) < 0)
-                pv_send_prepared(p, s->jid->full);
-    }
-    mc_flush(&mc, msg, p);
-    if (now)
+    skipping_t sk = {skip, ev.nrecipients, 0, false};
+    room_broadcast(r, msg, p, &(bcast_t){.want = not_skipped, .ud = &sk});
+    if (sk.any) /* reflected now (when all were skipped, a plugin sends it later) */
         offline_deliver(r, msg, p); /* the deferred copy: api.c's room_broadcast */
     pv_prepared_free(p);
     free(skip);

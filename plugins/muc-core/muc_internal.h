@@ -34,28 +34,41 @@
 #define NS_CONFERENCE "jabber:x:conference"
 #define NS_VERSION "jabber:iq:version"
 
-/* ---- map.c: string-keyed hash table ---- */
-typedef struct map_entry {
-    void *val;
-    struct map_entry *next;
-    char key[]; /* NUL-terminated, in the entry's own allocation */
-} map_entry_t;
+/* ---- The core's string-keyed hash table (palaver/map.h) under short names ----
+ * 16 bytes embedded (a room holds eight), nothing allocated while empty. */
+typedef pv_map_t map_t;
+typedef pv_map_entry_t map_entry_t;
 
-typedef struct map {       /* 16 bytes: a room holds eight */
-    map_entry_t **buckets; /* nbuckets (a power of two) of them, or NULL while empty */
-    uint32_t count;
-    unsigned nbuckets : 31;
-    unsigned ci : 1; /* keys compared ASCII case-insensitively */
-} map_t;
-
-void map_init(map_t *m, bool ci);
-void map_clear(map_t *m);                          /* frees entries (not values) */
-int map_put(map_t *m, const char *key, void *val); /* replaces; 0 or -1 */
-void *map_get(const map_t *m, const char *key);
-void *map_del(map_t *m, const char *key); /* returns the old value */
+static inline void map_init(map_t *m, bool ci)
+{
+    pv_map_init(m, ci ? PV_MAP_CI : 0);
+}
+static inline void map_clear(map_t *m) /* frees entries (not values) */
+{
+    pv_map_clear(m, NULL);
+}
+static inline int map_put(map_t *m, const char *key, void *val) /* replaces; 0 or -1 */
+{
+    return pv_map_put(m, key, val);
+}
+static inline void *map_get(const map_t *m, const char *key)
+{
+    return pv_map_get(m, key);
+}
+static inline void *map_del(map_t *m, const char *key) /* returns the old value */
+{
+    return pv_map_del(m, key);
+}
 /* Iteration: for (e = map_first(m, &i); e; e = map_next(m, e, &i)) */
-map_entry_t *map_first(const map_t *m, size_t *i);
-map_entry_t *map_next(const map_t *m, map_entry_t *e, size_t *i);
+static inline map_entry_t *map_first(const map_t *m, size_t *i)
+{
+    return pv_map_first(m, i);
+}
+static inline map_entry_t *map_next(const map_t *m, map_entry_t *e, size_t *i)
+{
+    return pv_map_next(m, e, i);
+}
+/* map.c: */
 /* The same with nick keys: folded (Unicode case, NFKC) before hashing. */
 void *map_get_nick(const map_t *m, const char *nick);
 int map_put_nick(map_t *m, const char *nick, void *val);
@@ -627,6 +640,20 @@ void multicast_connected(void);             /* auto: discovery starts */
 void multicast_shutdown(void);
 int mc_rcpts_add(mc_rcpts_t *l, const char *jid);
 void mc_flush(mc_rcpts_t *l, const pv_el_t *stanza, const pv_prepared_t *p);
+
+/* broadcast.c: one stanza to the room's occupants (every session of each),
+ * multicast when on. how NULL: everyone. want (NULL: everyone) is asked once
+ * per occupant, in room order; with a kind, the DELIVER event decides too
+ * (sender: on whose behalf, may be NULL). prepared: the stanza already
+ * serialised, or NULL. The number of sessions, or -1 (not serialised, logged). */
+typedef struct bcast {
+    bool (*want)(const occupant_t *o, void *ud);
+    void *ud;
+    occupant_t *sender;
+    const char *kind;
+} bcast_t;
+int room_broadcast(room_t *r, const pv_el_t *stanza, const pv_prepared_t *prepared,
+                   const bcast_t *how);
 
 /* restart.c (RESTART-1): the live occupants across a clean restart.
  * restart_configure reads <keep-occupants> and <restart-state> (0, or -1

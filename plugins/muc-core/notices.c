@@ -15,6 +15,11 @@
 
 static pv_subscription_t *subs[3];
 
+static bool not_except(const occupant_t *o, void *except)
+{
+    return o != except;
+}
+
 /* Sends `body` from the room to every occupant but `except`, each one that
  * the DELIVER event lets receive a notice on behalf of `sender`. */
 static void notice_send(room_t *r, occupant_t *sender, const occupant_t *except,
@@ -34,15 +39,9 @@ static void notice_send(room_t *r, occupant_t *sender, const occupant_t *except,
         pv_el_free(m);
         return;
     }
-    mc_rcpts_t mc = {0}; /* XEP-0033: one stanza through the host (multicast.c) */
-    for (occupant_t *q = r->first; q; q = q->next) {
-        if (q == except || !ext_may_deliver(r, sender, q, m, "notice"))
-            continue;
-        for (session_t *s = q->sessions; s; s = s->next)
-            if (mc_rcpts_add(&mc, s->jid->full) < 0 && pv_send_prepared(p, s->jid->full) < 0)
-                pv_log(PV_LOG_WARN, MUC, "room %s: notice to %s not sent", r->jid, s->jid->full);
-    }
-    mc_flush(&mc, m, p);
+    room_broadcast(r, m, p,
+                   &(bcast_t){.want = not_except, .ud = (void *)except, .sender = sender,
+                              .kind = "notice"});
     pv_prepared_free(p);
     pv_el_free(m);
 }
