@@ -5,7 +5,6 @@
 BACKEND_COMMON = \
 	backends/common/query.c backends/common/query.h \
 	backends/common/listing.c backends/common/listing.h \
-	backends/common/strmap.c backends/common/strmap.h \
 	backends/common/occlist.c backends/common/occlist.h
 BACKEND_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backends/common
 

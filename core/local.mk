@@ -6,7 +6,7 @@ CORE_SOURCES += \
 	core/xml.c core/serialize.c core/xmlstream.c core/xmlstream.h \
 	core/jid.c core/router.c core/router_internal.h core/park.c core/event.c \
 	core/disco.c core/form.c \
-	core/services.c core/util.c core/log.c core/send.c \
+	core/services.c core/util.c core/map.c core/log.c core/send.c \
 	core/output.c core/output.h \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \
 	core/modules.c core/modules.h \
@@ -19,6 +19,8 @@ CORE_SOURCES += \
 pkginclude_HEADERS += include/palaver/stats.h
 # Data forms (XEP-0004): build and read jabber:x:data.
 pkginclude_HEADERS += include/palaver/form.h
+# The string-keyed hash table (core, plugins and backends).
+pkginclude_HEADERS += include/palaver/map.h
 
 CORE_CFLAGS = $(XML_CFLAGS) $(IDN_CFLAGS) $(CRYPTO_CFLAGS) $(MHD_CFLAGS)
 CORE_LIBS = $(XML_LIBS) $(IDN_LIBS) $(CRYPTO_LIBS) $(MHD_LIBS) $(EV_LIBS) $(LTDL_LIBS)
@@ -55,6 +57,12 @@ TESTS += tests/unit/test_store_check
 tests_unit_test_store_check_SOURCES = tests/unit/test_store_check.c
 tests_unit_test_store_check_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_check_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+# The hash table of palaver/map.h.
+check_PROGRAMS += tests/unit/test_map
+TESTS += tests/unit/test_map
+tests_unit_test_map_SOURCES = tests/unit/test_map.c
+tests_unit_test_map_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_map_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 # Data forms: building, finding, reading, NULL and allocation failure.
 check_PROGRAMS += tests/unit/test_form
 TESTS += tests/unit/test_form

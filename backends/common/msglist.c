@@ -21,7 +21,7 @@ msglist_t *msglist_new(void)
     msglist_t *l = calloc(1, sizeof(*l));
     if (!l)
         return NULL;
-    l->byid = strmap_new();
+    l->byid = pv_map_new(0);
     if (!l->byid) {
         free(l);
         return NULL;
@@ -44,14 +44,14 @@ void msglist_free(msglist_t *l)
     for (size_t i = 0; i < l->n; i++)
         free_msg(&l->msgs[i]);
     free(l->msgs);
-    strmap_free(l->byid, NULL);
+    pv_map_free(l->byid, NULL);
     free(l);
 }
 
 /* Index of id, or -1 when absent. */
 static long index_of(const msglist_t *l, const char *id)
 {
-    uintptr_t v = (uintptr_t)strmap_get(l->byid, id);
+    uintptr_t v = (uintptr_t)pv_map_get(l->byid, id);
     return v ? (long)(v - 1) : -1;
 }
 
@@ -88,7 +88,7 @@ int msglist_append(msglist_t *l, const pv_store_msg_t *msg)
         .jid = dup_opt(msg->jid, &ok),
         .xml = dup_opt(msg->xml, &ok),
     };
-    if (!ok || strmap_put(l->byid, c.id, (void *)(uintptr_t)(l->n + 1)) < 0) {
+    if (!ok || pv_map_put(l->byid, c.id, (void *)(uintptr_t)(l->n + 1)) < 0) {
         free_msg(&c);
         return -1;
     }
@@ -150,11 +150,11 @@ size_t msglist_trim(msglist_t *l, int64_t before_us, size_t keep)
         if (!old && seen++ >= drop_oldest) {
             l->msgs[w] = *m;
             /* replacing an existing key's value does not allocate */
-            strmap_put(l->byid, m->id, (void *)(uintptr_t)(w + 1));
+            pv_map_put(l->byid, m->id, (void *)(uintptr_t)(w + 1));
             w++;
             continue;
         }
-        strmap_remove(l->byid, m->id);
+        pv_map_del(l->byid, m->id);
         free_msg(m);
     }
     size_t removed = l->n - w;

@@ -12,12 +12,12 @@
 
 #include <palaver/store.h>
 
-#include "strmap.h"
+#include <palaver/map.h>
 
 typedef struct msglist {
     pv_store_msg_t *msgs; /* strings owned */
     size_t n, cap;
-    strmap_t *byid; /* id -> (uintptr_t)(index + 1) */
+    pv_map_t *byid; /* id -> (uintptr_t)(index + 1) */
 } msglist_t;
 
 /* New empty list, or NULL on allocation failure. */

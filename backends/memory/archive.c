@@ -11,10 +11,10 @@ void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv
                         void *ud)
 {
     mem_store_t *s = h;
-    msglist_t *l = strmap_get(s->archives, room), *fresh = NULL;
+    msglist_t *l = pv_map_get(s->archives, room), *fresh = NULL;
     if (!l) {
         l = fresh = msglist_new();
-        if (!l || strmap_put(s->archives, room, l) < 0)
+        if (!l || pv_map_put(s->archives, room, l) < 0)
             goto nomem;
     }
     if (msglist_has(l, msg->id)) {
@@ -26,7 +26,7 @@ void mem_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv
     cb(PV_STORE_OK, NULL, ud);
     return;
 nomem:
-    if (fresh && strmap_get(s->archives, room) != fresh)
+    if (fresh && pv_map_get(s->archives, room) != fresh)
         msglist_free(fresh);
     pv_log(PV_LOG_ERROR, "memory", "room %s: out of memory archiving message %s", room, msg->id);
     cb(PV_STORE_ENOMEM, "out of memory", ud);
@@ -36,14 +36,14 @@ void mem_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_
                        void *ud)
 {
     mem_store_t *s = h;
-    msglist_query(strmap_get(s->archives, room), q, cb, ud);
+    msglist_query(pv_map_get(s->archives, room), q, cb, ud);
 }
 
 void mem_archive_replace(void *h, const char *room, const char *id, const char *xml,
                          pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    msglist_t *l = strmap_get(s->archives, room);
+    msglist_t *l = pv_map_get(s->archives, room);
     int rc = l ? msglist_replace(l, id, xml) : PV_STORE_ENOTFOUND;
     if (rc == PV_STORE_ENOMEM)
         pv_log(PV_LOG_ERROR, "memory", "room %s: out of memory replacing message %s", room, id);
@@ -53,7 +53,7 @@ void mem_archive_replace(void *h, const char *room, const char *id, const char *
 void mem_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    msglist_free(strmap_remove(s->archives, room));
+    msglist_free(pv_map_del(s->archives, room));
     cb(PV_STORE_OK, NULL, ud);
 }
 
@@ -61,7 +61,7 @@ void mem_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_
                       pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    msglist_t *l = strmap_get(s->archives, room);
+    msglist_t *l = pv_map_get(s->archives, room);
     if (l)
         msglist_trim(l, before_us, keep_newest);
     cb(PV_STORE_OK, NULL, ud);

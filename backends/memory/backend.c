@@ -21,16 +21,16 @@ static int mem_open(const pv_config_t *cfg, void **handle)
         return -1;
     mem_store_t *s = calloc(1, sizeof(*s));
     if (s) {
-        s->rooms = strmap_new();
-        s->archives = strmap_new();
-        s->occupants = strmap_new();
+        s->rooms = pv_map_new(0);
+        s->archives = pv_map_new(0);
+        s->occupants = pv_map_new(0);
     }
     if (!s || !s->rooms || !s->archives || !s->occupants) {
         pv_log(PV_LOG_ERROR, "memory", "out of memory opening the store");
         if (s) {
-            strmap_free(s->rooms, NULL);
-            strmap_free(s->archives, NULL);
-            strmap_free(s->occupants, NULL);
+            pv_map_free(s->rooms, NULL);
+            pv_map_free(s->archives, NULL);
+            pv_map_free(s->occupants, NULL);
         }
         free(s);
         return -1;
@@ -59,9 +59,9 @@ static void mem_close(void *handle)
     mem_store_t *s = handle;
     if (!s)
         return;
-    strmap_free(s->rooms, free_room);
-    strmap_free(s->archives, free_archive);
-    strmap_free(s->occupants, free_occupants);
+    pv_map_free(s->rooms, free_room);
+    pv_map_free(s->archives, free_archive);
+    pv_map_free(s->occupants, free_occupants);
     free(s);
 }
 

@@ -10,12 +10,12 @@
 
 #include <palaver/store.h>
 
-#include "strmap.h"
+#include <palaver/map.h>
 
 typedef struct mem_store {
-    strmap_t *rooms;     /* name -> roomdata_t (owned) */
-    strmap_t *archives;  /* room name -> msglist_t (owned) */
-    strmap_t *occupants; /* room name -> occlist_t (owned), rooms with occupants */
+    pv_map_t *rooms;     /* name -> roomdata_t (owned) */
+    pv_map_t *archives;  /* room name -> msglist_t (owned) */
+    pv_map_t *occupants; /* room name -> occlist_t (owned), rooms with occupants */
 } mem_store_t;
 
 void mem_room_list(void *h, pv_store_names_fn cb, void *ud);

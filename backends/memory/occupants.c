@@ -13,25 +13,25 @@ void mem_occupant_put(void *h, const char *room, const char *nick, const char *d
                       pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    occlist_t *l = strmap_get(s->occupants, room);
+    occlist_t *l = pv_map_get(s->occupants, room);
     if (!l && !data) {
         cb(PV_STORE_OK, NULL, ud);
         return;
     }
     int fresh = !l;
-    if (fresh && (!(l = occlist_new()) || strmap_put(s->occupants, room, l) < 0)) {
+    if (fresh && (!(l = occlist_new()) || pv_map_put(s->occupants, room, l) < 0)) {
         occlist_free(l);
         cb(PV_STORE_ENOMEM, "out of memory storing an occupant", ud);
         return;
     }
     if (occlist_put(l, nick, data) < 0) {
         if (fresh)
-            occlist_free(strmap_remove(s->occupants, room));
+            occlist_free(pv_map_del(s->occupants, room));
         cb(PV_STORE_ENOMEM, "out of memory storing an occupant", ud);
         return;
     }
     if (l->n == 0)
-        occlist_free(strmap_remove(s->occupants, room));
+        occlist_free(pv_map_del(s->occupants, room));
     cb(PV_STORE_OK, NULL, ud);
 }
 
@@ -41,6 +41,6 @@ void mem_occupants_load(void *h, const char *room,
                         void *ud)
 {
     mem_store_t *s = h;
-    const occlist_t *l = strmap_get(s->occupants, room);
+    const occlist_t *l = pv_map_get(s->occupants, room);
     cb(PV_STORE_OK, NULL, l ? l->v : NULL, l ? l->n : 0, ud);
 }

@@ -35,14 +35,14 @@ static int cmp_names(const void *a, const void *b)
 void mem_room_list(void *h, pv_store_names_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    size_t count = strmap_count(s->rooms);
+    size_t count = pv_map_count(s->rooms);
     names_t nm = {count ? malloc(count * sizeof(char *)) : NULL, 0};
     if (count && !nm.v) {
         pv_log(PV_LOG_ERROR, "memory", "out of memory listing %zu rooms", count);
         cb(PV_STORE_ENOMEM, "out of memory", NULL, 0, ud);
         return;
     }
-    strmap_each(s->rooms, collect, &nm);
+    pv_map_each(s->rooms, collect, &nm);
     if (nm.n)
         qsort(nm.v, nm.n, sizeof(char *), cmp_names);
     cb(PV_STORE_OK, NULL, nm.v, nm.n, ud);
@@ -75,14 +75,14 @@ void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_s
                     void *ud)
 {
     mem_store_t *s = h;
-    size_t total = strmap_count(s->rooms);
+    size_t total = pv_map_count(s->rooms);
     page_t pg = {total ? malloc(total * sizeof(*pg.v)) : NULL, 0, 0, after, flags};
     if (total && !pg.v) {
         pv_log(PV_LOG_ERROR, "memory", "out of memory listing %zu rooms", total);
         cb(PV_STORE_ENOMEM, "out of memory", NULL, 0, -1, ud);
         return;
     }
-    strmap_each(s->rooms, collect_entry, &pg);
+    pv_map_each(s->rooms, collect_entry, &pg);
     list_sort_after(pg.v, pg.n, NULL); /* all collected are after `after` */
     size_t n = pg.n < list_max(max) ? pg.n : list_max(max);
     cb(PV_STORE_OK, NULL, pg.v, n, pg.count, ud);
@@ -92,7 +92,7 @@ void mem_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_s
 void mem_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    roomdata_t *r = strmap_get(s->rooms, name);
+    roomdata_t *r = pv_map_get(s->rooms, name);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", NULL, ud);
         return;
@@ -106,7 +106,7 @@ void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv
                   void *ud)
 {
     mem_store_t *s = h;
-    roomdata_t *r = strmap_get(s->rooms, name), *fresh = NULL;
+    roomdata_t *r = pv_map_get(s->rooms, name), *fresh = NULL;
     if (!r) {
         r = fresh = roomdata_new(name);
         if (!r)
@@ -114,7 +114,7 @@ void mem_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv
     }
     if (roomdata_set_config(r, config, n) < 0)
         goto nomem;
-    if (fresh && strmap_put(s->rooms, name, fresh) < 0)
+    if (fresh && pv_map_put(s->rooms, name, fresh) < 0)
         goto nomem;
     cb(PV_STORE_OK, NULL, ud);
     return;
@@ -127,13 +127,13 @@ nomem:
 void mem_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    roomdata_t *r = strmap_remove(s->rooms, name);
+    roomdata_t *r = pv_map_del(s->rooms, name);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", ud);
         return;
     }
     roomdata_free(r);
-    msglist_free(strmap_remove(s->archives, name));
+    msglist_free(pv_map_del(s->archives, name));
     cb(PV_STORE_OK, NULL, ud);
 }
 
@@ -141,7 +141,7 @@ void mem_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t
                   pv_store_done_fn cb, void *ud)
 {
     mem_store_t *s = h;
-    roomdata_t *r = strmap_get(s->rooms, room);
+    roomdata_t *r = pv_map_get(s->rooms, room);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", ud);
         return;
@@ -158,7 +158,7 @@ void mem_reg_set(void *h, const char *room, const char *jid, const char *nick, p
                  void *ud)
 {
     mem_store_t *s = h;
-    roomdata_t *r = strmap_get(s->rooms, room);
+    roomdata_t *r = pv_map_get(s->rooms, room);
     if (!r) {
         cb(PV_STORE_ENOTFOUND, "no such room", ud);
         return;

@@ -77,13 +77,13 @@ static void lease_free(void *p)
 
 int pg_lease_init(pg_store_t *s)
 {
-    s->leases = strmap_new();
+    s->leases = pv_map_new(0);
     return s->leases ? 0 : -1;
 }
 
 void pg_lease_free(pg_store_t *s)
 {
-    strmap_free(s->leases, lease_free);
+    pv_map_free(s->leases, lease_free);
     s->leases = NULL;
     free(s->watch_instance);
     s->watch_instance = NULL;
@@ -98,8 +98,8 @@ static int remember(pg_store_t *s, const char *room, const char *holder, int64_t
         return -1;
     }
     l->epoch = epoch;
-    pg_lease_t *old = strmap_get(s->leases, room);
-    if (strmap_put(s->leases, room, l) < 0) {
+    pg_lease_t *old = pv_map_get(s->leases, room);
+    if (pv_map_put(s->leases, room, l) < 0) {
         lease_free(l);
         return -1;
     }
@@ -115,7 +115,7 @@ int pg_fence_bind(pg_store_t *s, pg_op_t *op)
     free(op->params[i]);
     free(op->params[i + 1]);
     op->params[i] = op->params[i + 1] = NULL;
-    const pg_lease_t *l = strmap_get(s->leases, op->room);
+    const pg_lease_t *l = pv_map_get(s->leases, op->room);
     if (!l)
         return 0;
     char epoch[24];
@@ -244,7 +244,7 @@ static void renew_result(pg_op_t *op, const PGresult *r)
     }
     size_t k = 0;
     for (int i = 0; i < n; i++) {
-        pg_lease_t *l = strmap_get(s->leases, PQgetvalue(r, i, 0));
+        pg_lease_t *l = pv_map_get(s->leases, PQgetvalue(r, i, 0));
         if (!l || l->epoch != strtoll(PQgetvalue(r, i, 1), NULL, 10) ||
             strcmp(l->holder, op->arg) != 0)
             continue; /* released or acquired again meanwhile */
@@ -261,13 +261,13 @@ static void renew_result(pg_op_t *op, const PGresult *r)
 void pg_lease_renew(void *h, const char *instance, int ttl_ms, renew_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    size_t cap = strmap_count(s->leases);
+    size_t cap = pv_map_count(s->leases);
     held_t held = {instance, calloc(cap + 1, sizeof(char *)), calloc(cap + 1, sizeof(char *)), 0,
                    0};
     char *rooms = NULL, *epochs = NULL;
     pg_op_t *op = NULL;
     if (held.rooms && held.epochs) {
-        strmap_each(s->leases, collect, &held);
+        pv_map_each(s->leases, collect, &held);
         rooms = pg_text_array(held.n, held_room, held.rooms);
         epochs = pg_text_array(held.n, held_room, held.epochs);
     }
@@ -300,9 +300,9 @@ void pg_lease_renew(void *h, const char *instance, int ttl_ms, renew_fn cb, void
 static void forget(pg_op_t *op)
 {
     pg_store_t *s = op->store;
-    pg_lease_t *l = strmap_get(s->leases, op->room);
+    pg_lease_t *l = pv_map_get(s->leases, op->room);
     if (l && strcmp(l->holder, op->arg) == 0)
-        lease_free(strmap_remove(s->leases, op->room));
+        lease_free(pv_map_del(s->leases, op->room));
 }
 
 static void release_fail(pg_op_t *op, int status, const char *msg)

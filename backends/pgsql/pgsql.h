@@ -21,7 +21,7 @@
 
 #include <palaver/store.h>
 
-#include "strmap.h"
+#include <palaver/map.h>
 
 #define PG_MAX_PARAMS 8
 
@@ -98,7 +98,7 @@ typedef struct pg_store {
     char err[1024];
     /* lease.c: the leases this handle holds, room -> pg_lease_t (owned),
      * and who is told of asks (lease_watch). */
-    strmap_t *leases;
+    pv_map_t *leases;
     char *watch_instance; /* owned; NULL: not watching */
     void (*watch_asked)(const char *room, void *ud);
     void *watch_ud;

@@ -119,7 +119,7 @@ static int load(spool_t *s, const char *room, msglist_t **out)
 /* The room's cached archive, loading it on first use. 0, or a status. */
 static int get_list(spool_t *s, const char *room, msglist_t **out)
 {
-    msglist_t *l = strmap_get(s->archives, room);
+    msglist_t *l = pv_map_get(s->archives, room);
     if (l) {
         *out = l;
         return 0;
@@ -127,7 +127,7 @@ static int get_list(spool_t *s, const char *room, msglist_t **out)
     int rc = load(s, room, &l);
     if (rc)
         return rc;
-    if (strmap_put(s->archives, room, l) < 0) {
+    if (pv_map_put(s->archives, room, l) < 0) {
         msglist_free(l);
         spool_error(s, room, 0, "out of memory caching the archive");
         return PV_STORE_ENOMEM;
@@ -138,7 +138,7 @@ static int get_list(spool_t *s, const char *room, msglist_t **out)
 
 void spool_archive_forget(spool_t *s, const char *room)
 {
-    msglist_free(strmap_remove(s->archives, room));
+    msglist_free(pv_map_del(s->archives, room));
 }
 
 /* Appends one serialized line to the room's archive file. 0 or a status. */

@@ -38,8 +38,8 @@ static void spool_close(void *handle)
         return;
     if (s->dirfd >= 0)
         close(s->dirfd);
-    strmap_free(s->archives, free_list);
-    strmap_free(s->occupants, free_occupants);
+    pv_map_free(s->archives, free_list);
+    pv_map_free(s->occupants, free_occupants);
     free(s->dir);
     free(s);
 }
@@ -90,8 +90,8 @@ static int spool_open(const pv_config_t *cfg, void **handle)
         return -1;
     }
     s->dirfd = -1;
-    if (!(s->dir = strdup(dir)) || !(s->archives = strmap_new()) ||
-        !(s->occupants = strmap_new())) {
+    if (!(s->dir = strdup(dir)) || !(s->archives = pv_map_new(0)) ||
+        !(s->occupants = pv_map_new(0))) {
         pv_log(PV_LOG_ERROR, "spool", "out of memory opening %s", dir);
         spool_close(s);
         return -1;

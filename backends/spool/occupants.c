@@ -71,12 +71,12 @@ static int read_file(spool_t *s, const char *room, const char *file, occlist_t *
 /* The room's cached list, read on first use. 0 or PV_STORE_E*. */
 static int get_list(spool_t *s, const char *room, const char *file, occlist_t **out)
 {
-    if ((*out = strmap_get(s->occupants, room)))
+    if ((*out = pv_map_get(s->occupants, room)))
         return 0;
     int rc = read_file(s, room, file, out);
     if (rc)
         return rc;
-    if (strmap_put(s->occupants, room, *out) < 0) {
+    if (pv_map_put(s->occupants, room, *out) < 0) {
         occlist_free(*out);
         spool_error(s, room, 0, "out of memory caching the occupants");
         return PV_STORE_ENOMEM;
@@ -135,7 +135,7 @@ void spool_occupant_put(void *h, const char *room, const char *nick, const char 
         spool_error(s, room, 0, "out of memory storing an occupant");
         rc = PV_STORE_ENOMEM;
     } else if (!rc && (rc = write_file(s, room, file, l)) != 0) {
-        occlist_free(strmap_remove(s->occupants, room)); /* read it again next time */
+        occlist_free(pv_map_del(s->occupants, room)); /* read it again next time */
     }
     cb(rc, rc ? s->err : NULL, ud);
 }

@@ -20,15 +20,15 @@
 #include <palaver/store.h>
 
 #include "roomdata.h"
-#include "strmap.h"
+#include <palaver/map.h>
 
 #define SPOOL_NS "urn:palaver:spool:1"
 
 typedef struct spool {
     char *dir;           /* owned */
     int dirfd;           /* open on dir, for fsync after renames */
-    strmap_t *archives;  /* room name -> msglist_t, loaded on first use (owned) */
-    strmap_t *occupants; /* room name -> occlist_t, loaded on first use (owned) */
+    pv_map_t *archives;  /* room name -> msglist_t, loaded on first use (owned) */
+    pv_map_t *occupants; /* room name -> occlist_t, loaded on first use (owned) */
     char err[1024];      /* message of the last failure handed to a callback */
 } spool_t;
 

@@ -20,5 +20,6 @@
 #include <palaver/util.h>
 #include <palaver/stats.h>
 #include <palaver/form.h>
+#include <palaver/map.h>
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * plugins/history/recent.c: the discussion history kept in memory, one ring
- * buffer of recent messages per room, keyed by the room's bare JID in a small
- * chained hash table. A join reads the ring (no backend query); the archive
- * is consulted once each time the room comes into memory to refill it
- * (archive.c, loading.c), and the ring goes when the room leaves. Each
+ * buffer of recent messages per room, keyed by the room's bare JID in the
+ * core's hash table (palaver/map.h, growing with the rooms in memory). A
+ * join reads the ring (no backend query); the archive is consulted once
+ * each time the room comes into memory to refill it (archive.c,
+ * loading.c), and the ring goes when the room leaves. Each
  * entry owns a clone of the reflected stanza (never with the private tags
  * element: a stored stanza's tags are moved into the entry's tags_t) and its
  * tags; the table owns the rings.
@@ -12,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NBUCKETS 256
-
-static recent_t *buckets[NBUCKETS];
+/* room bare JID -> recent_t (owned); zeroed: an empty case-sensitive table. */
+static pv_map_t rings;
 
 static void msg_clear(recent_msg_t *m)
 {
@@ -26,24 +26,21 @@ static void msg_clear(recent_msg_t *m)
 
 recent_t *recent_get(const char *room_jid, bool create)
 {
-    uint32_t b = pv_hash_str(room_jid) % NBUCKETS;
-    for (recent_t *r = buckets[b]; r; r = r->next)
-        if (!strcmp(r->room, room_jid))
-            return r;
-    if (!create)
-        return NULL;
-    recent_t *r = calloc(1, sizeof *r);
+    recent_t *r = pv_map_get(&rings, room_jid);
+    if (r || !create)
+        return r;
+    r = calloc(1, sizeof *r);
     if (r)
         r->room = strdup(room_jid);
-    if (!r || !r->room) {
+    if (!r || !r->room || pv_map_put(&rings, room_jid, r) < 0) {
+        if (r)
+            free(r->room);
         free(r);
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory keeping its history", room_jid);
         return NULL;
     }
     static uint64_t serials;
     r->serial = ++serials;
-    r->next = buckets[b];
-    buckets[b] = r;
     return r;
 }
 
@@ -164,8 +161,9 @@ int recent_replace(recent_t *r, recent_msg_t *m, const pv_el_t *stanza)
     return 0;
 }
 
-static void ring_free(recent_t *r)
+static void ring_free(void *ring)
 {
+    recent_t *r = ring;
     for (size_t i = 0; i < r->n; i++)
         msg_clear(&r->msgs[(r->head + i) % r->cap]);
     free(r->msgs);
@@ -175,26 +173,15 @@ static void ring_free(recent_t *r)
 
 void recent_drop(const char *room_jid)
 {
-    uint32_t b = pv_hash_str(room_jid) % NBUCKETS;
-    for (recent_t **p = &buckets[b]; *p; p = &(*p)->next) {
-        if (!strcmp((*p)->room, room_jid)) {
-            recent_t *r = *p;
-            *p = r->next;
-            if (r->parked) /* the load's answer will find no ring: let them go now */
-                history_unpark(r);
-            ring_free(r);
-            return;
-        }
-    }
+    recent_t *r = pv_map_del(&rings, room_jid);
+    if (!r)
+        return;
+    if (r->parked) /* the load's answer will find no ring: let them go now */
+        history_unpark(r);
+    ring_free(r);
 }
 
 void recent_free_all(void)
 {
-    for (size_t b = 0; b < NBUCKETS; b++) {
-        while (buckets[b]) {
-            recent_t *r = buckets[b];
-            buckets[b] = r->next;
-            ring_free(r);
-        }
-    }
+    pv_map_clear(&rings, ring_free);
 }

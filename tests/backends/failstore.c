@@ -259,8 +259,8 @@ static void fs_close(void *handle)
     if (!s)
         return;
     slow_fail_all(s);
-    strmap_free(s->mem.rooms, free_room);
-    strmap_free(s->mem.archives, free_archive);
+    pv_map_free(s->mem.rooms, free_room);
+    pv_map_free(s->mem.archives, free_archive);
     free(s->failfile);
     free(s->load_failfile);
     free(s);
@@ -285,8 +285,8 @@ static int fs_open(const pv_config_t *cfg, void **handle)
         return -1;
     failstore_t *s = calloc(1, sizeof(*s));
     if (!s || opt_path(cfg, "failfile", &s->failfile) < 0 ||
-        opt_path(cfg, "load-failfile", &s->load_failfile) < 0 || !(s->mem.rooms = strmap_new()) ||
-        !(s->mem.archives = strmap_new())) {
+        opt_path(cfg, "load-failfile", &s->load_failfile) < 0 || !(s->mem.rooms = pv_map_new(0)) ||
+        !(s->mem.archives = pv_map_new(0))) {
         pv_log(PV_LOG_ERROR, "failstore", "out of memory opening the store");
         fs_close(s);
         return -1;

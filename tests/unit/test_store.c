@@ -149,6 +149,9 @@ static volatile any_fn core_for_backends[] = {
     (any_fn)pv_el_free,      (any_fn)pv_el_add,     (any_fn)pv_el_set_attr,
     (any_fn)pv_el_attr,      (any_fn)pv_el_child,   (any_fn)pv_el_next,
     (any_fn)pv_el_serialize, (any_fn)pv_el_parse,   (any_fn)pv_el_text,
+    (any_fn)pv_map_new,      (any_fn)pv_map_free,   (any_fn)pv_map_get,
+    (any_fn)pv_map_put,      (any_fn)pv_map_del,    (any_fn)pv_map_count,
+    (any_fn)pv_map_each,
 };
 
 /* Which backends a test applies to (cmocka's skip() prints "not ok # SKIP",

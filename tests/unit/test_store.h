@@ -35,6 +35,7 @@
 
 #include <palaver/config.h>
 #include <palaver/log.h>
+#include <palaver/map.h>
 #include <palaver/store.h>
 #include <palaver/util.h>
 #include <palaver/xml.h>
