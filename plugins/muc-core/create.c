@@ -83,25 +83,15 @@ static const char *field_type_name(field_type_t t)
 
 void config_form_build(const room_t *r, pv_el_t *query)
 {
-    pv_el_t *x = pv_el_add(query, PV_NS_DATA, "x");
+    pv_el_t *x = pv_form_new(query, "form", NS_MUC_ROOMCONFIG, "Room configuration",
+                             "Complete this form to configure the room.");
     if (!x)
         return;
-    pv_el_set_attr(x, "type", "form");
-    pv_el_add_text_child(x, PV_NS_DATA, "title", "Room configuration");
-    pv_el_add_text_child(x, PV_NS_DATA, "instructions",
-                         "Complete this form to configure the room.");
-    pv_el_t *ft = pv_el_add(x, PV_NS_DATA, "field");
-    pv_el_set_attr(ft, "var", "FORM_TYPE");
-    pv_el_set_attr(ft, "type", "hidden");
-    pv_el_add_text_child(ft, PV_NS_DATA, "value", NS_MUC_ROOMCONFIG);
     for (int i = 0; i < CF_COUNT; i++) {
         const config_field_t *f = &config_fields[i];
-        pv_el_t *fe = pv_el_add(x, PV_NS_DATA, "field");
+        pv_el_t *fe = pv_form_add_field(x, f->var, field_type_name(f->type), f->label, NULL);
         if (!fe)
             return;
-        pv_el_set_attr(fe, "var", f->var);
-        pv_el_set_attr(fe, "type", field_type_name(f->type));
-        pv_el_set_attr(fe, "label", f->label);
         if (room_defaults_admin_only(i)) /* kept in the form: a whole-form submit stays fine */
             pv_el_add_text_child(fe, PV_NS_DATA, "desc",
                                  "Only a service administrator may change this value");
@@ -111,16 +101,13 @@ void config_form_build(const room_t *r, pv_el_t *query)
             const char *sep = f->type == FT_LIST_MULTI ? " " : "\n";
             for (char *t = dup ? strtok_r(dup, sep, &save) : NULL; t;
                  t = strtok_r(NULL, sep, &save))
-                pv_el_add_text_child(fe, PV_NS_DATA, "value", t);
+                pv_form_add_value(fe, t);
             free(dup);
         } else {
-            pv_el_add_text_child(fe, PV_NS_DATA, "value", v);
+            pv_form_add_value(fe, v);
         }
-        for (const char *const *o = f->options; o && *o; o++) {
-            pv_el_t *opt = pv_el_add(fe, PV_NS_DATA, "option");
-            pv_el_set_attr(opt, "label", *o);
-            pv_el_add_text_child(opt, PV_NS_DATA, "value", *o);
-        }
+        for (const char *const *o = f->options; o && *o; o++)
+            pv_form_add_option(fe, *o, *o);
     }
     config_lists_form(r, x);
     ext_form_fields(r, x);
@@ -301,7 +288,7 @@ pv_verdict_t owner_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         pv_el_free(res);
         return PV_HANDLED;
     }
-    pv_el_t *x = pv_el_child(q, PV_NS_DATA, "x");
+    pv_el_t *x = pv_form_find(q, NULL);
     if (!x)
         return refuse(ctx, "modify", "bad-request", "Expected a jabber:x:data form");
     const char *t = pv_el_attr(x, "type");
