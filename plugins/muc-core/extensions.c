@@ -269,16 +269,11 @@ void ext_form_fields(const room_t *r, pv_el_t *x)
         const pv_muc_extra_field_t *d = reg_fields[i];
         if (!d)
             continue;
-        pv_el_t *fe = pv_el_add(x, PV_NS_DATA, "field");
-        if (!fe) {
+        pv_el_t *fe = pv_form_add_field(x, d->var, d->type, d->label, NULL);
+        if (pv_form_add_value(fe, ext_config_get(r, d->var)) < 0) {
             pv_log(PV_LOG_ERROR, MUC, "out of memory building the form of %s", r->jid);
             return;
         }
-        pv_el_set_attr(fe, "var", d->var);
-        pv_el_set_attr(fe, "type", d->type);
-        if (d->label)
-            pv_el_set_attr(fe, "label", d->label);
-        pv_el_add_text_child(fe, PV_NS_DATA, "value", ext_config_get(r, d->var));
     }
 }
 
