@@ -59,7 +59,10 @@ static void out(const char *s, size_t n)
     outlen += n;
 }
 
-static void outs(const char *s) { out(s, strlen(s)); }
+static void outs(const char *s)
+{
+    out(s, strlen(s));
+}
 
 static void flush_all(void)
 {

@@ -14,27 +14,27 @@
  * Ownership: arena_new() returns an arena the caller frees with arena_free();
  * every pointer handed out dies with it. Nothing is freed one by one.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stddef.h>
 
 #include "arena.h"
 
-#define ALIGN ((size_t)_Alignof(max_align_t))
+#define ALIGN ((size_t) _Alignof(max_align_t))
 #define FIRST_CHUNK 2048
 #define CHUNK_MAX (64 * 1024)
 
 struct chunk {
     struct chunk *next;
-    size_t cap;   /* usable bytes after the (aligned) header */
+    size_t cap; /* usable bytes after the (aligned) header */
     size_t used;
 };
 
 struct pv_arena {
-    struct chunk *head;   /* chunk currently being filled */
-    size_t total;         /* bytes held, headers included */
-    size_t next_cap;      /* capacity of the next ordinary chunk */
+    struct chunk *head; /* chunk currently being filled */
+    size_t total;       /* bytes held, headers included */
+    size_t next_cap;    /* capacity of the next ordinary chunk */
 };
 
 static size_t round_up(size_t n)

@@ -8,8 +8,8 @@
 #ifndef PV_CORE_ARENA_H
 #define PV_CORE_ARENA_H
 
-#include <stddef.h>
 #include <palaver/xml.h>
+#include <stddef.h>
 
 /* New empty arena, or NULL on allocation failure. Free with arena_free. */
 pv_arena_t *arena_new(void);

@@ -24,7 +24,7 @@
 #include "log_internal.h"
 #include <palaver/log.h>
 
-static FILE *log_fp;   /* NULL: stderr (or syslog, when to_syslog) */
+static FILE *log_fp; /* NULL: stderr (or syslog, when to_syslog) */
 static bool to_syslog;
 static char *log_path; /* copy of the open file's path, for log_reopen */
 static int log_max = PV_LOG_INFO;

@@ -19,8 +19,8 @@
 #include <ev.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -35,7 +35,7 @@
 
 #define DEFAULT_SOCKET "/dev/log"
 #define IDENT "palaver"
-#define BACKLOG_MAX (1024 * 1024)  /* bytes of lines waiting for the logger */
+#define BACKLOG_MAX (1024 * 1024) /* bytes of lines waiting for the logger */
 #define EXIT_FLUSH_MS 2000
 
 /* A line waiting for the logger. */
@@ -47,29 +47,29 @@ typedef struct held {
 
 static struct {
     int fd;
-    int type;               /* SOCK_DGRAM or SOCK_STREAM once connected */
+    int type; /* SOCK_DGRAM or SOCK_STREAM once connected */
     int facility;
-    char path[sizeof ((struct sockaddr_un *)0)->sun_path];
-    unsigned long dropped;  /* lines dropped (backlog full) */
-    time_t last_try;        /* last failed connection attempt */
-    held_t *head, *tail;    /* the backlog, oldest first */
+    char path[sizeof((struct sockaddr_un *)0)->sun_path];
+    unsigned long dropped; /* lines dropped (backlog full) */
+    time_t last_try;       /* last failed connection attempt */
+    held_t *head, *tail;   /* the backlog, oldest first */
     size_t held_bytes;
-    ev_io wio;              /* active while the backlog is not empty */
+    ev_io wio; /* active while the backlog is not empty */
 } C = {.fd = -1, .facility = LOG_DAEMON};
 
 static void flush_backlog(void);
 
-const char *const log_facility_names[] = {
-    "daemon", "user", "local0", "local1", "local2", "local3", "local4", "local5",
-    "local6", "local7", "auth", "authpriv", "cron", "ftp", "lpr", "mail", "news", "syslog",
-    "uucp", NULL};
+const char *const log_facility_names[] = {"daemon", "user",     "local0", "local1", "local2",
+                                          "local3", "local4",   "local5", "local6", "local7",
+                                          "auth",   "authpriv", "cron",   "ftp",    "lpr",
+                                          "mail",   "news",     "syslog", "uucp",   NULL};
 
 int log_facility_by_name(const char *name)
 {
-    static const int values[] = {LOG_DAEMON, LOG_USER, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2,
-                                 LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
-                                 LOG_AUTH, LOG_AUTHPRIV, LOG_CRON, LOG_FTP, LOG_LPR, LOG_MAIL,
-                                 LOG_NEWS, LOG_SYSLOG, LOG_UUCP};
+    static const int values[] = {LOG_DAEMON, LOG_USER,     LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2,
+                                 LOG_LOCAL3, LOG_LOCAL4,   LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
+                                 LOG_AUTH,   LOG_AUTHPRIV, LOG_CRON,   LOG_FTP,    LOG_LPR,
+                                 LOG_MAIL,   LOG_NEWS,     LOG_SYSLOG, LOG_UUCP};
     for (size_t i = 0; name && log_facility_names[i]; i++)
         if (strcmp(name, log_facility_names[i]) == 0)
             return values[i];
@@ -79,10 +79,14 @@ int log_facility_by_name(const char *name)
 static int severity(pv_log_level_t level)
 {
     switch (level) {
-    case PV_LOG_ERROR: return LOG_ERR;
-    case PV_LOG_WARN: return LOG_WARNING;
-    case PV_LOG_INFO: return LOG_INFO;
-    default: return LOG_DEBUG;  /* debug and traffic */
+    case PV_LOG_ERROR:
+        return LOG_ERR;
+    case PV_LOG_WARN:
+        return LOG_WARNING;
+    case PV_LOG_INFO:
+        return LOG_INFO;
+    default:
+        return LOG_DEBUG; /* debug and traffic */
     }
 }
 
@@ -190,8 +194,10 @@ int syslog_client_open(int facility, const char *path)
     C.last_try = 0;
     if (connect_logger() < 0) {
         C.last_try = time(NULL);
-        fprintf(stderr, "palaver: cannot reach the system logger at %s (%s); logging to "
-                "standard error until it can be reached\n", C.path, strerror(errno));
+        fprintf(stderr,
+                "palaver: cannot reach the system logger at %s (%s); logging to "
+                "standard error until it can be reached\n",
+                C.path, strerror(errno));
     }
     return 0;
 }
@@ -234,8 +240,10 @@ static void report_dropped(void)
         return;
     char note[160];
     size_t h = syslog_client_header(note, sizeof note, PV_LOG_WARN);
-    int m = snprintf(note + h, sizeof note - h, "WARN core: %lu log lines were dropped: the "
-                     "system logger was not reading", C.dropped);
+    int m = snprintf(note + h, sizeof note - h,
+                     "WARN core: %lu log lines were dropped: the "
+                     "system logger was not reading",
+                     C.dropped);
     if (m > 0 && h + (size_t)m < sizeof note && send_once(note, h + (size_t)m) == 0)
         C.dropped = 0;
 }
@@ -267,8 +275,8 @@ static void spill_backlog(void)
     while (C.head) {
         /* Without the syslog header, as log.c does for a line it cannot send. */
         const char *text = memchr(C.head->msg, ']', C.head->len);
-        size_t skip = text && text + 3 <= C.head->msg + C.head->len
-                          ? (size_t)(text + 3 - C.head->msg) : 0;
+        size_t skip =
+            text && text + 3 <= C.head->msg + C.head->len ? (size_t)(text + 3 - C.head->msg) : 0;
         fprintf(stderr, "%.*s\n", (int)(C.head->len - skip), C.head->msg + skip);
         pop();
     }
@@ -306,13 +314,13 @@ int syslog_client_send(const char *msg, size_t len)
         }
         flush_backlog();
     }
-    if (C.head) {  /* keep the order: behind the lines already waiting */
+    if (C.head) { /* keep the order: behind the lines already waiting */
         hold(msg, len);
         return 0;
     }
     int rc = deliver(msg, len);
     if (rc == 1) {
-        hold(msg, len);  /* the logger is behind: never stall the daemon for it */
+        hold(msg, len); /* the logger is behind: never stall the daemon for it */
         return 0;
     }
     if (rc == 0)
@@ -339,8 +347,8 @@ void syslog_client_close(void)
     while (C.head && C.fd >= 0) {
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
-        long left = EXIT_FLUSH_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-                                     (t.tv_nsec - t0.tv_nsec) / 1000000);
+        long left =
+            EXIT_FLUSH_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
         struct pollfd pfd = {.fd = C.fd, .events = POLLOUT};
         if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
             break;

@@ -34,7 +34,10 @@ const pv_config_t *pv_config_root(void)
     return s ? s->root : NULL;
 }
 
-static bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
 
 /* Trimmed text of el, in el's arena (or the untrimmed text if out of memory). */
 static const char *trimmed(const pv_el_t *el)
@@ -89,8 +92,7 @@ int pv_config_int(const pv_config_t *c, const char *name, long def, long min, lo
     return -1;
 }
 
-int pv_config_bool(const pv_config_t *c, const char *name, bool def, const char *owner,
-                   bool *out)
+int pv_config_bool(const pv_config_t *c, const char *name, bool def, const char *owner, bool *out)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"};
     static const char *const no[] = {"0", "false", "no", "off"};
@@ -111,8 +113,10 @@ int pv_config_bool(const pv_config_t *c, const char *name, bool def, const char 
         }
     }
     char at[512];
-    pv_log(PV_LOG_ERROR, owner, "%s: %s: %s must be a boolean (true/false, yes/no, on/off, 1/0), "
-           "not '%s'", where(el, at, sizeof at), owner, name, v);
+    pv_log(PV_LOG_ERROR, owner,
+           "%s: %s: %s must be a boolean (true/false, yes/no, on/off, 1/0), "
+           "not '%s'",
+           where(el, at, sizeof at), owner, name, v);
     return -1;
 }
 
@@ -130,8 +134,10 @@ int pv_config_check_known(const pv_config_t *c, const char *const *known, const 
         suggest_list(known, list, sizeof list);
         const char *near = suggest_name(k->name, known);
         if (near)
-            pv_log(PV_LOG_ERROR, owner, "%s: %s: unknown element <%s> (known: %s); did you mean "
-                   "<%s>?", where(k, at, sizeof at), owner, k->name, list, near);
+            pv_log(PV_LOG_ERROR, owner,
+                   "%s: %s: unknown element <%s> (known: %s); did you mean "
+                   "<%s>?",
+                   where(k, at, sizeof at), owner, k->name, list, near);
         else
             pv_log(PV_LOG_ERROR, owner, "%s: %s: unknown element <%s> (known: %s)",
                    where(k, at, sizeof at), owner, k->name, list);

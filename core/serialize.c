@@ -179,25 +179,38 @@ static void sb_puts(sbuf_t *b, const char *s)
 static const char *text_ref(unsigned char c)
 {
     switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '\r': return "&#13;";
-    default: return NULL;
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '\r':
+        return "&#13;";
+    default:
+        return NULL;
     }
 }
 
 static const char *attr_ref(unsigned char c)
 {
     switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '\'': return "&apos;";
-    case '"': return "&quot;";
-    case '\t': return "&#9;";
-    case '\n': return "&#10;";
-    case '\r': return "&#13;";
-    default: return NULL;
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '\'':
+        return "&apos;";
+    case '"':
+        return "&quot;";
+    case '\t':
+        return "&#9;";
+    case '\n':
+        return "&#10;";
+    case '\r':
+        return "&#13;";
+    default:
+        return NULL;
     }
 }
 
@@ -220,8 +233,8 @@ static void sb_escape(sbuf_t *b, const char *s, size_t n, const char *(*ref)(uns
 
 typedef struct ser {
     sbuf_t out;
-    bool slot;          /* fan-out: leave a slot for the top element's `to` */
-    size_t slot_off;    /* where the value of `to` goes */
+    bool slot;       /* fan-out: leave a slot for the top element's `to` */
+    size_t slot_off; /* where the value of `to` goes */
 } ser_t;
 
 /* Printable ASCII copy of a name for logs (other bytes as \xNN). */
@@ -251,7 +264,8 @@ static int refuse(const pv_el_t *el, const pv_el_t *parent, const char *what)
         pv_log(PV_LOG_ERROR, "core", "refusing to serialize <%s/>: %s is not valid XML 1.0",
                log_name(parent->name, nb, sizeof nb), what);
     else
-        pv_log(PV_LOG_ERROR, "core", "refusing to serialize a stanza: %s is not valid XML 1.0", what);
+        pv_log(PV_LOG_ERROR, "core", "refusing to serialize a stanza: %s is not valid XML 1.0",
+               what);
     return -1;
 }
 
@@ -402,10 +416,10 @@ char *pv_el_serialize(const pv_el_t *el, size_t *len)
 /* ---- fan-out ---- */
 
 struct pv_prepared {
-    char *buf;          /* whole serialization, `to` value left out */
-    size_t slot;        /* prefix = buf[0, slot) */
-    size_t len;         /* suffix = buf[slot, len) */
-    char name[32];      /* element name, for logs */
+    char *buf;     /* whole serialization, `to` value left out */
+    size_t slot;   /* prefix = buf[0, slot) */
+    size_t len;    /* suffix = buf[slot, len) */
+    char name[32]; /* element name, for logs */
 };
 
 pv_prepared_t *pv_prepare(const pv_el_t *stanza)
@@ -468,8 +482,9 @@ int pv_send_prepared(const pv_prepared_t *p, const char *to)
     size_t lens[3] = {p->slot, esc_len, p->len - p->slot};
     int rc = output_writev(parts, lens, 3);
     if (rc < 0)
-        pv_log(PV_LOG_DEBUG, "core", "output refused <%s/> to %s (disconnected or over the high-water mark)",
-               p->name, to);
+        pv_log(PV_LOG_DEBUG, "core",
+               "output refused <%s/> to %s (disconnected or over the high-water mark)", p->name,
+               to);
     if (esc != stackbuf)
         free(esc);
     return rc < 0 ? -1 : 0;

@@ -38,18 +38,18 @@ typedef struct stat_item {
 struct pv_stats {
     stat_item_t *items;
     size_t n, cap;
-    const char *owner;  /* the source being asked, for messages */
+    const char *owner; /* the source being asked, for messages */
 };
 
 static struct {
     bool started;
-    double start, win_start;           /* monotonic seconds */
-    uint64_t in, out, dropped;         /* totals */
-    uint64_t win_in0, win_out0;        /* totals when the interval started */
+    double start, win_start;    /* monotonic seconds */
+    uint64_t in, out, dropped;  /* totals */
+    uint64_t win_in0, win_out0; /* totals when the interval started */
     size_t queue_bytes, queue_stanzas;
-    size_t peak_bytes, peak_stanzas;   /* in the interval */
-    uint64_t be_ops;                   /* backend operations in the interval */
-    double be_sum, be_max;             /* seconds */
+    size_t peak_bytes, peak_stanzas; /* in the interval */
+    uint64_t be_ops;                 /* backend operations in the interval */
+    double be_sum, be_max;           /* seconds */
     long interval;
     ev_timer timer;
     pv_stats_source_t *sources, *last;
@@ -70,9 +70,18 @@ static void ensure_started(void)
     }
 }
 
-void stats_stanza_in(void) { T.in++; }
-void stats_stanza_out(void) { T.out++; }
-void stats_stanza_dropped(void) { T.dropped++; }
+void stats_stanza_in(void)
+{
+    T.in++;
+}
+void stats_stanza_out(void)
+{
+    T.out++;
+}
+void stats_stanza_dropped(void)
+{
+    T.dropped++;
+}
 
 void stats_queue(size_t bytes, size_t stanzas)
 {
@@ -101,8 +110,8 @@ pv_stats_source_t *pv_stats_register(const char *owner, pv_stats_fn fn, void *ud
     pv_stats_source_t *s = calloc(1, sizeof *s);
     if (!s || !fn || !(s->owner = strdup(owner ? owner : "?"))) {
         free(s);
-        pv_log(PV_LOG_ERROR, WHO, "cannot register the statistics of %s: %s",
-               owner ? owner : "?", fn ? "out of memory" : "no function");
+        pv_log(PV_LOG_ERROR, WHO, "cannot register the statistics of %s: %s", owner ? owner : "?",
+               fn ? "out of memory" : "no function");
         return NULL;
     }
     s->fn = fn;
@@ -149,8 +158,10 @@ int pv_stats_add(pv_stats_t *st, const char *name, const char *label, const char
     if (!st)
         return -1;
     if (!name_ok(name)) {
-        pv_log(PV_LOG_ERROR, WHO, "%s: statistic name '%s' refused: use lower-case letters, "
-               "digits and '-'", st->owner, name ? name : "(null)");
+        pv_log(PV_LOG_ERROR, WHO,
+               "%s: statistic name '%s' refused: use lower-case letters, "
+               "digits and '-'",
+               st->owner, name ? name : "(null)");
         return -1;
     }
     if (st->n == st->cap) {
@@ -207,8 +218,7 @@ static void core_stats(pv_stats_t *st)
                  (double)(T.out - T.win_out0) / rate_div);
     pv_stats_add(st, "queue-bytes", "Bytes waiting for the server", "%zu", T.queue_bytes);
     pv_stats_add(st, "queue-stanzas", "Stanzas waiting for the server", "%zu", T.queue_stanzas);
-    pv_stats_add(st, "queue-bytes-max", "Most bytes waiting in the interval", "%zu",
-                 T.peak_bytes);
+    pv_stats_add(st, "queue-bytes-max", "Most bytes waiting in the interval", "%zu", T.peak_bytes);
     pv_stats_add(st, "queue-stanzas-max", "Most stanzas waiting in the interval", "%zu",
                  T.peak_stanzas);
     pv_stats_add(st, "backend-operations", "Storage operations in the interval", "%llu",
@@ -270,8 +280,8 @@ static void append_stat(const char *name, const char *label, const char *value, 
         l->buf = grown;
         l->cap = ncap;
     }
-    l->len += (size_t)snprintf(l->buf + l->len, l->cap - l->len, "%s%s=%s", l->len ? " " : "",
-                               name, value);
+    l->len += (size_t)snprintf(l->buf + l->len, l->cap - l->len, "%s%s=%s", l->len ? " " : "", name,
+                               value);
 }
 
 static void new_interval(void)

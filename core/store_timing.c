@@ -5,9 +5,9 @@
  * pv_store() hands plugins a copy of the backend's table in which each
  * operation first checks its arguments (core/store_check.c: a caller bug is
  * answered PV_STORE_EINVAL at once, untimed, without calling the backend,
- * so no backend repeats those checks), then records the time from the call to its completion callback
- * (stats_backend_time), then calls the plugin's callback unchanged. That is
- * the latency a plugin waits for, whether the backend answers before
+ * so no backend repeats those checks), then records the time from the call
+ * to its completion callback (stats_backend_time), then calls the plugin's
+ * callback unchanged. That is the latency a plugin waits for, whether the backend answers before
  * returning (memory, spool, sqlite) or later from the event loop (pgsql).
  * open and close are the backend's own (only the core calls them). When a
  * timing record cannot be allocated the call goes through untimed. Records

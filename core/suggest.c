@@ -66,7 +66,7 @@ void suggest_list(const char *const *known, char *buf, size_t len)
     for (size_t i = 0; known && known[i]; i++) {
         const char *sep = i ? ", " : "";
         size_t ls = strlen(sep), ln = strlen(known[i]);
-        if (used + ls + ln + 6 > len) {  /* keep room for ", ..." and the NUL */
+        if (used + ls + ln + 6 > len) { /* keep room for ", ..." and the NUL */
             memcpy(buf + used, i ? ", ..." : "...", i ? 6 : 4);
             return;
         }

@@ -37,8 +37,8 @@ static void redact_text(pv_el_t *el)
 
 static bool secret_var(const char *var)
 {
-    return var && (strcasestr(var, "secret") || strcasestr(var, "password") ||
-                   strcasestr(var, "passwd"));
+    return var &&
+           (strcasestr(var, "secret") || strcasestr(var, "password") || strcasestr(var, "passwd"));
 }
 
 static void redact(pv_el_t *el)
@@ -51,7 +51,8 @@ static void redact(pv_el_t *el)
     }
     if (!strcmp(el->name, "field") && el->ns && !strcmp(el->ns, PV_NS_DATA) &&
         secret_var(pv_el_attr(el, "var"))) {
-        for (pv_el_t *v = pv_el_child(el, PV_NS_DATA, "value"); v; v = pv_el_next(v, PV_NS_DATA, "value"))
+        for (pv_el_t *v = pv_el_child(el, PV_NS_DATA, "value"); v;
+             v = pv_el_next(v, PV_NS_DATA, "value"))
             redact_text(v);
         return;
     }
@@ -83,9 +84,9 @@ void traffic_log_bytes(const char *dir, const char *buf, size_t len)
     size_t i = 0;
     while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t'))
         i++;
-    if (i == len || (len - i >= 8 && (!strncmp(buf + i, "<?xml", 5) ||
-                                      !strncmp(buf + i, "<stream:", 8) ||
-                                      !strncmp(buf + i, "</stream", 8)))) {
+    if (i == len ||
+        (len - i >= 8 && (!strncmp(buf + i, "<?xml", 5) || !strncmp(buf + i, "<stream:", 8) ||
+                          !strncmp(buf + i, "</stream", 8)))) {
         if (!memmem(buf, len, "<handshake", 10)) {
             pv_log(PV_LOG_TRAFFIC, "stream", "%s %.*s", dir, (int)len, buf);
             return;

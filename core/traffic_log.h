@@ -4,8 +4,8 @@
 #ifndef PV_CORE_TRAFFIC_LOG_H
 #define PV_CORE_TRAFFIC_LOG_H
 
-#include <stddef.h>
 #include <palaver/xml.h>
+#include <stddef.h>
 
 /* Logs a stanza ("RECV"/"SEND") at PV_LOG_TRAFFIC with passwords, form
  * secrets and the handshake replaced by "(redacted)". Borrowed; no-op below -vv. */

@@ -31,8 +31,9 @@ static bool str_eq(const char *a, const char *b)
 static const char *ns_known(const char *ns)
 {
     static const char *const known[] = {
-        PV_NS_STANZA, PV_NS_CLIENT, PV_NS_STREAMS, PV_NS_STANZAS, PV_NS_XML,
-        PV_NS_DISCO_INFO, PV_NS_DISCO_ITEMS, PV_NS_DATA, "",
+        PV_NS_STANZA,      PV_NS_CLIENT, PV_NS_STREAMS,
+        PV_NS_STANZAS,     PV_NS_XML,    PV_NS_DISCO_INFO,
+        PV_NS_DISCO_ITEMS, PV_NS_DATA,   "",
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(ns, known[i]) == 0)
@@ -126,8 +127,7 @@ oom:
     return NULL;
 }
 
-pv_el_t *pv_el_add_text_child(pv_el_t *parent, const char *ns, const char *name,
-                              const char *text)
+pv_el_t *pv_el_add_text_child(pv_el_t *parent, const char *ns, const char *name, const char *text)
 {
     pv_el_t *el = pv_el_add(parent, ns, name);
     if (!el)

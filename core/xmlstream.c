@@ -65,25 +65,25 @@ struct xs_parser {
     xs_callbacks_t cb;
     void *ud;
 
-    unsigned depth;          /* open elements, the stream root included */
-    size_t piece_bytes;      /* bytes fed since the last stanza ended (see top) */
-    bool stanza_ended;       /* a stanza ended during the current piece */
-    bool closed;             /* </stream:stream> or the document's end seen */
-    bool recycling;          /* replaying the stream header into a new context */
-    char *header;            /* "<stream:stream xmlns...>" to replay (malloc'd) */
+    unsigned depth;     /* open elements, the stream root included */
+    size_t piece_bytes; /* bytes fed since the last stanza ended (see top) */
+    bool stanza_ended;  /* a stanza ended during the current piece */
+    bool closed;        /* </stream:stream> or the document's end seen */
+    bool recycling;     /* replaying the stream header into a new context */
+    char *header;       /* "<stream:stream xmlns...>" to replay (malloc'd) */
     size_t header_len;
-    char *carry;             /* unparsed bytes moving to a fresh context (malloc'd) */
+    char *carry; /* unparsed bytes moving to a fresh context (malloc'd) */
     size_t carry_len;
 
-    pv_el_t *root;           /* stanza (stream) or document root being built */
-    pv_el_t *cur;            /* innermost open element of root */
+    pv_el_t *root; /* stanza (stream) or document root being built */
+    pv_el_t *cur;  /* innermost open element of root */
 
-    char *text;              /* pending character data (malloc'd, reused) */
+    char *text; /* pending character data (malloc'd, reused) */
     size_t text_len, text_cap;
 
-    bool failed;             /* an error was recorded; libxml2 is stopped */
-    bool reported;           /* the error callback ran */
-    const char *condition;   /* stream error condition (static string) */
+    bool failed;           /* an error was recorded; libxml2 is stopped */
+    bool reported;         /* the error callback ran */
+    const char *condition; /* stream error condition (static string) */
     char message[256];
     unsigned err_line;
 };
@@ -173,8 +173,8 @@ static int add_attrs(xs_parser_t *p, pv_el_t *el, int nb, const xmlChar **attrs)
         const char *vend = (const char *)attrs[i * 5 + 4];
         size_t vlen = (size_t)(vend - vstart);
         if (vlen > p->lim.max_text) {
-            fail(p, "policy-violation", "attribute %s of <%s/> exceeds %zu bytes", local,
-                 el->name, p->lim.max_text);
+            fail(p, "policy-violation", "attribute %s of <%s/> exceeds %zu bytes", local, el->name,
+                 p->lim.max_text);
             return -1;
         }
         if (!pv_xml_text_valid(vstart, vlen)) {
@@ -245,9 +245,9 @@ static int record_header(xs_parser_t *p, const char *prefix, int nb, const xmlCh
     return 0;
 }
 
-static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix,
-                     const xmlChar *URI, int nb_namespaces, const xmlChar **namespaces,
-                     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *URI,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attributes)
 {
     xs_parser_t *p = ud;
     const char *name = (const char *)localname, *uri = (const char *)URI;
@@ -403,13 +403,21 @@ static void refuse_pi(void *ud, const xmlChar *target, const xmlChar *data)
 static bool restricted_code(int code)
 {
     switch (code) {
-    case XML_ERR_ENTITYREF_AT_EOF: case XML_ERR_ENTITYREF_IN_PROLOG:
-    case XML_ERR_ENTITYREF_IN_EPILOG: case XML_ERR_ENTITYREF_IN_DTD:
-    case XML_ERR_PEREF_AT_EOF: case XML_ERR_PEREF_IN_PROLOG: case XML_ERR_PEREF_IN_EPILOG:
-    case XML_ERR_PEREF_IN_INT_SUBSET: case XML_ERR_UNDECLARED_ENTITY:
-    case XML_WAR_UNDECLARED_ENTITY: case XML_ERR_ENTITY_IS_EXTERNAL:
-    case XML_ERR_ENTITY_IS_PARAMETER: case XML_ERR_ENTITY_LOOP:
-    case XML_ERR_ENTITY_PE_INTERNAL: case XML_ERR_ENTITY_PROCESSING:
+    case XML_ERR_ENTITYREF_AT_EOF:
+    case XML_ERR_ENTITYREF_IN_PROLOG:
+    case XML_ERR_ENTITYREF_IN_EPILOG:
+    case XML_ERR_ENTITYREF_IN_DTD:
+    case XML_ERR_PEREF_AT_EOF:
+    case XML_ERR_PEREF_IN_PROLOG:
+    case XML_ERR_PEREF_IN_EPILOG:
+    case XML_ERR_PEREF_IN_INT_SUBSET:
+    case XML_ERR_UNDECLARED_ENTITY:
+    case XML_WAR_UNDECLARED_ENTITY:
+    case XML_ERR_ENTITY_IS_EXTERNAL:
+    case XML_ERR_ENTITY_IS_PARAMETER:
+    case XML_ERR_ENTITY_LOOP:
+    case XML_ERR_ENTITY_PE_INTERNAL:
+    case XML_ERR_ENTITY_PROCESSING:
         return true;
     default:
         return false;
@@ -469,7 +477,6 @@ static xmlParserCtxtPtr new_context(xs_parser_t *p)
     xmlCtxtUseOptions(ctxt, XML_PARSE_NOENT | XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
     return ctxt;
 }
-
 
 static xs_parser_t *parser_new(xs_mode_t mode, const xs_limits_t *lim, const xs_callbacks_t *cb,
                                void *ud)

@@ -9,14 +9,14 @@
 #ifndef PV_CORE_XMLSTREAM_H
 #define PV_CORE_XMLSTREAM_H
 
-#include <stddef.h>
 #include <palaver/xml.h>
+#include <stddef.h>
 
 typedef struct xs_limits {
-    size_t max_stanza_bytes;   /* bytes of one stanza (default 256 KiB) */
-    unsigned max_depth;        /* element nesting inside a stanza (default 32) */
-    unsigned max_attrs;        /* attributes per element (default 64) */
-    size_t max_text;           /* bytes of text in one node (default = max_stanza_bytes) */
+    size_t max_stanza_bytes; /* bytes of one stanza (default 256 KiB) */
+    unsigned max_depth;      /* element nesting inside a stanza (default 32) */
+    unsigned max_attrs;      /* attributes per element (default 64) */
+    size_t max_text;         /* bytes of text in one node (default = max_stanza_bytes) */
 } xs_limits_t;
 
 /* Fills the defaults above. */
@@ -54,7 +54,7 @@ void xs_free(xs_parser_t *p);
  * allowed and dropped; DOCTYPE, entities and processing instructions are
  * refused. Every element gets its line number. Returns the root (caller frees)
  * or NULL with a message in err and the line in *errline (0 if unknown). */
-pv_el_t *xs_parse_document(const char *buf, size_t len, const xs_limits_t *lim,
-                           char *err, size_t errlen, unsigned *errline);
+pv_el_t *xs_parse_document(const char *buf, size_t len, const xs_limits_t *lim, char *err,
+                           size_t errlen, unsigned *errline);
 
 #endif

@@ -12,8 +12,8 @@
 
 #include <palaver/log.h>
 
-#include "query.h"
 #include "pgsql.h"
+#include "query.h"
 
 static pg_op_t *new_op(pg_store_t *s, pg_kind_t kind, const char *sql, int nparams,
                        const char *const *params, const char *room)

@@ -11,8 +11,8 @@
 #ifndef PALAVER_CONFIG_H
 #define PALAVER_CONFIG_H
 
-#include <stdbool.h>
 #include <palaver/xml.h>
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,8 +40,7 @@ int pv_config_int(const pv_config_t *c, const char *name, long def, long min, lo
 
 /* Boolean child: accepts 1/0, true/false, yes/no, on/off (any case). Absent:
  * def. Other text: logs FILE:LINE and returns -1. */
-int pv_config_bool(const pv_config_t *c, const char *name, bool def, const char *owner,
-                   bool *out);
+int pv_config_bool(const pv_config_t *c, const char *name, bool def, const char *owner, bool *out);
 
 /* Checks that every child element of c is in `known` (NULL-terminated). For
  * each unknown one logs "FILE:LINE: <owner>: unknown element <x> (known: a, b, c)"

@@ -21,11 +21,11 @@ extern "C" {
 #define PV_EVENT_DISCO_INFO "disco-info"
 
 typedef struct pv_disco_info {
-    const pv_jid_t *target;     /* the JID asked about (service, room, ...) */
-    const char *node;           /* the node attribute, or NULL */
-    const pv_jid_t *requester;  /* who asked */
-    pv_el_t *query;             /* the <query/> being built: append to it */
-    void *subject;              /* publisher-defined object (muc-core: the room), or NULL */
+    const pv_jid_t *target;    /* the JID asked about (service, room, ...) */
+    const char *node;          /* the node attribute, or NULL */
+    const pv_jid_t *requester; /* who asked */
+    pv_el_t *query;            /* the <query/> being built: append to it */
+    void *subject;             /* publisher-defined object (muc-core: the room), or NULL */
 } pv_disco_info_t;
 
 /* Adds an identity to the service's own disco#info. Strings are copied.

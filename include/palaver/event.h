@@ -34,8 +34,8 @@ const char *pv_event_name(const pv_event_t *ev);
 
 /* Subscribes fn to ev. `owner` names the plugin (for logs). Returns a handle
  * for pv_event_unsubscribe, or NULL on allocation failure. */
-pv_subscription_t *pv_event_subscribe(pv_event_t *ev, int priority, pv_event_fn fn,
-                                      void *ud, const char *owner);
+pv_subscription_t *pv_event_subscribe(pv_event_t *ev, int priority, pv_event_fn fn, void *ud,
+                                      const char *owner);
 
 void pv_event_unsubscribe(pv_subscription_t *sub);
 

@@ -16,11 +16,11 @@ extern "C" {
 #endif
 
 typedef struct pv_jid {
-    const char *node;      /* NULL when absent */
-    const char *domain;    /* never NULL */
-    const char *resource;  /* NULL when absent */
-    const char *bare;      /* node@domain or domain */
-    const char *full;      /* bare[/resource] */
+    const char *node;     /* NULL when absent */
+    const char *domain;   /* never NULL */
+    const char *resource; /* NULL when absent */
+    const char *bare;     /* node@domain or domain */
+    const char *full;     /* bare[/resource] */
 } pv_jid_t;
 
 /* Parses and normalises s. Returns a new JID (one allocation; free with

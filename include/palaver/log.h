@@ -18,8 +18,8 @@ typedef enum {
     PV_LOG_ERROR = 0,
     PV_LOG_WARN = 1,
     PV_LOG_INFO = 2,
-    PV_LOG_DEBUG = 3,   /* shown with -v */
-    PV_LOG_TRAFFIC = 4  /* raw stream bytes, shown with -vv */
+    PV_LOG_DEBUG = 3,  /* shown with -v */
+    PV_LOG_TRAFFIC = 4 /* raw stream bytes, shown with -vv */
 } pv_log_level_t;
 
 /* Logs one line. `who` names the module ("core", "muc-core", "sqlite"...). */

@@ -8,18 +8,18 @@
 #ifndef PALAVER_PALAVER_H
 #define PALAVER_PALAVER_H
 
-#include <palaver/xml.h>
+#include <palaver/config.h>
+#include <palaver/disco.h>
+#include <palaver/event.h>
+#include <palaver/form.h>
 #include <palaver/jid.h>
 #include <palaver/log.h>
-#include <palaver/router.h>
-#include <palaver/event.h>
-#include <palaver/disco.h>
-#include <palaver/config.h>
+#include <palaver/map.h>
 #include <palaver/plugin.h>
+#include <palaver/router.h>
+#include <palaver/stats.h>
 #include <palaver/store.h>
 #include <palaver/util.h>
-#include <palaver/stats.h>
-#include <palaver/form.h>
-#include <palaver/map.h>
+#include <palaver/xml.h>
 
 #endif

@@ -48,8 +48,7 @@ int pv_stats_add(pv_stats_t *st, const char *name, const char *label, const char
     __attribute__((format(printf, 4, 5)));
 
 /* Receives one statistic; the strings are borrowed for the call. */
-typedef void (*pv_stats_visit_fn)(const char *name, const char *label, const char *value,
-                                  void *ud);
+typedef void (*pv_stats_visit_fn)(const char *name, const char *label, const char *value, void *ud);
 
 /* Collects every statistic now (the core's, then each source's) and calls
  * visit for each, in order. Returns how many were visited. Collecting does

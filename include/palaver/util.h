@@ -23,8 +23,7 @@ struct ev_loop *pv_loop(void);
 int pv_sha1_hex(const void *data, size_t len, char out[41]);
 
 /* Lowercase hex HMAC-SHA-256 of data with key into out (65 bytes). Returns 0 or -1. */
-int pv_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
-                       char out[65]);
+int pv_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len, char out[65]);
 
 /* Fills out with `len` random URL-safe characters and a NUL (out must hold
  * len+1 bytes). Uses getrandom(). */

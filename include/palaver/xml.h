@@ -16,46 +16,46 @@
 #ifndef PALAVER_XML_H
 #define PALAVER_XML_H
 
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define PV_NS_STANZA     "jabber:component:accept"
-#define PV_NS_CLIENT     "jabber:client"
-#define PV_NS_STREAMS    "http://etherx.jabber.org/streams"
-#define PV_NS_STANZAS    "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define PV_NS_XML        "http://www.w3.org/XML/1998/namespace"
+#define PV_NS_STANZA "jabber:component:accept"
+#define PV_NS_CLIENT "jabber:client"
+#define PV_NS_STREAMS "http://etherx.jabber.org/streams"
+#define PV_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define PV_NS_XML "http://www.w3.org/XML/1998/namespace"
 #define PV_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define PV_NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define PV_NS_DATA       "jabber:x:data"
+#define PV_NS_DATA "jabber:x:data"
 
 typedef struct pv_arena pv_arena_t;
 
 typedef enum { PV_EL_ELEMENT = 0, PV_EL_TEXT = 1 } pv_el_kind_t;
 
 typedef struct pv_attr {
-    const char *name;      /* local name; "xml:lang" for the xml namespace */
-    const char *ns;        /* NULL for an unqualified attribute (the usual case) */
-    const char *value;     /* unescaped UTF-8 */
+    const char *name;  /* local name; "xml:lang" for the xml namespace */
+    const char *ns;    /* NULL for an unqualified attribute (the usual case) */
+    const char *value; /* unescaped UTF-8 */
     struct pv_attr *next;
 } pv_attr_t;
 
 typedef struct pv_el {
     pv_el_kind_t kind;
-    const char *name;      /* element local name; NULL for text nodes */
-    const char *ns;        /* namespace URI (never NULL for elements) */
-    const char *text;      /* text nodes: unescaped UTF-8 content; elements: NULL */
-    size_t text_len;       /* text nodes: length of text in bytes */
-    pv_attr_t *attrs;      /* first attribute, in document order */
+    const char *name; /* element local name; NULL for text nodes */
+    const char *ns;   /* namespace URI (never NULL for elements) */
+    const char *text; /* text nodes: unescaped UTF-8 content; elements: NULL */
+    size_t text_len;  /* text nodes: length of text in bytes */
+    pv_attr_t *attrs; /* first attribute, in document order */
     struct pv_el *parent;
-    struct pv_el *children;   /* first child (element or text) */
+    struct pv_el *children; /* first child (element or text) */
     struct pv_el *last_child;
-    struct pv_el *next;       /* next sibling */
-    unsigned line;         /* source line (config files); 0 when unknown */
-    pv_arena_t *arena;     /* arena that owns this node; shared by the whole tree */
+    struct pv_el *next; /* next sibling */
+    unsigned line;      /* source line (config files); 0 when unknown */
+    pv_arena_t *arena;  /* arena that owns this node; shared by the whole tree */
 } pv_el_t;
 
 /* ---- Construction (all strings are copied into the tree's arena) ---- */
@@ -75,8 +75,7 @@ pv_el_t *pv_el_add(pv_el_t *parent, const char *ns, const char *name);
 
 /* Appends a child element holding text (e.g. <body>text</body>). text may be NULL
  * for an empty element. Returns the child or NULL. */
-pv_el_t *pv_el_add_text_child(pv_el_t *parent, const char *ns, const char *name,
-                              const char *text);
+pv_el_t *pv_el_add_text_child(pv_el_t *parent, const char *ns, const char *name, const char *text);
 
 /* Appends a text node to an element. Returns 0, or -1 on allocation failure. */
 int pv_el_add_text(pv_el_t *el, const char *text, size_t len);

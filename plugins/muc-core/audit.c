@@ -38,11 +38,11 @@ void audit_role(const room_t *r, const char *actor, const char *nick, pv_muc_rol
     char why[600];
     const char *rp = reason_part(why, sizeof why, reason);
     if (to == PV_MUC_ROLE_NONE)
-        pv_log(PV_LOG_INFO, MUC, "room %s: %s kicked '%s' (role %s -> none)%s", r->jid, actor,
-               nick, role_name(from), rp);
+        pv_log(PV_LOG_INFO, MUC, "room %s: %s kicked '%s' (role %s -> none)%s", r->jid, actor, nick,
+               role_name(from), rp);
     else
-        pv_log(PV_LOG_INFO, MUC, "room %s: %s changed the role of '%s': %s -> %s%s", r->jid,
-               actor, nick, role_name(from), role_name(to), rp);
+        pv_log(PV_LOG_INFO, MUC, "room %s: %s changed the role of '%s': %s -> %s%s", r->jid, actor,
+               nick, role_name(from), role_name(to), rp);
 }
 
 void audit_aff(const room_t *r, const char *actor, const char *jid, pv_muc_aff_t from,
@@ -54,8 +54,8 @@ void audit_aff(const room_t *r, const char *actor, const char *jid, pv_muc_aff_t
         pv_log(PV_LOG_INFO, MUC, "room %s: %s banned %s (affiliation %s -> outcast)%s", r->jid,
                actor, jid, aff_name(from), rp);
     else
-        pv_log(PV_LOG_INFO, MUC, "room %s: %s changed the affiliation of %s: %s -> %s%s",
-               r->jid, actor, jid, aff_name(from), aff_name(to), rp);
+        pv_log(PV_LOG_INFO, MUC, "room %s: %s changed the affiliation of %s: %s -> %s%s", r->jid,
+               actor, jid, aff_name(from), aff_name(to), rp);
 }
 
 /* Appends ", name" (or "name" first) to the list in buf; "..." once full. */

@@ -179,16 +179,8 @@ static void read_limits(const pv_el_t *query)
 {
     long msg = DEFAULT_LIMIT, pres = DEFAULT_LIMIT;
     for (pv_el_t *x = pv_el_child(query, PV_NS_DATA, "x"); x; x = pv_el_next(x, PV_NS_DATA, "x")) {
-        bool ours = false;
-        for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
-             f = pv_el_next(f, PV_NS_DATA, "field")) {
-            const char *var = pv_el_attr(f, "var"), *v = pv_el_child_text(f, PV_NS_DATA, "value");
-            if (!var || !v)
-                continue;
-            if (!strcmp(var, "FORM_TYPE"))
-                ours = !strcmp(v, NS_ADDRESS);
-        }
-        if (!ours)
+        const char *ft = pv_form_value(x, "FORM_TYPE");
+        if (!ft || strcmp(ft, NS_ADDRESS))
             continue;
         for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
              f = pv_el_next(f, PV_NS_DATA, "field")) {

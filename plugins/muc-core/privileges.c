@@ -11,10 +11,10 @@
 static const pv_muc_role_t min_role[PRIV_COUNT] = {
     [PRIV_SEE_JID] = PV_MUC_ROLE_MODERATOR,
     [PRIV_SEND_GROUPCHAT] = PV_MUC_ROLE_PARTICIPANT, /* visitors have no voice (§5.1.1) */
-    [PRIV_CHANGE_SUBJECT] = PV_MUC_ROLE_MODERATOR, /* changesubject: participant */
-    [PRIV_SEND_PM] = PV_MUC_ROLE_VISITOR,          /* allowpm decides */
-    [PRIV_INVITE] = PV_MUC_ROLE_MODERATOR,         /* allowinvites: participant */
-    [PRIV_CONFIGURE] = PV_MUC_ROLE_NONE,           /* affiliation owner, see below */
+    [PRIV_CHANGE_SUBJECT] = PV_MUC_ROLE_MODERATOR,   /* changesubject: participant */
+    [PRIV_SEND_PM] = PV_MUC_ROLE_VISITOR,            /* allowpm decides */
+    [PRIV_INVITE] = PV_MUC_ROLE_MODERATOR,           /* allowinvites: participant */
+    [PRIV_CONFIGURE] = PV_MUC_ROLE_NONE,             /* affiliation owner, see below */
     [PRIV_REQUEST_VOICE] = PV_MUC_ROLE_VISITOR,
     [PRIV_GRANT_VOICE] = PV_MUC_ROLE_MODERATOR,
 };
@@ -110,8 +110,8 @@ static const role_rule_t role_rules[4] = {
     [PV_MUC_ROLE_PARTICIPANT] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_OUTCAST, PV_MUC_AFF_ADMIN, false,
                                  PV_MUC_AFF_ADMIN},
     /* grant moderator (§9.6): admins and owners */
-    [PV_MUC_ROLE_MODERATOR] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_ADMIN, PV_MUC_AFF_OWNER + 1,
-                               false, PV_MUC_AFF_ADMIN},
+    [PV_MUC_ROLE_MODERATOR] = {PV_MUC_ROLE_MODERATOR, PV_MUC_AFF_ADMIN, PV_MUC_AFF_OWNER + 1, false,
+                               PV_MUC_AFF_ADMIN},
 };
 
 /* The affiliation needed to give each affiliation (§9.1-9.8, §10.3-10.7). */
@@ -125,9 +125,8 @@ static const pv_muc_aff_t aff_need[5] = {
  * cannot touch admins or owners (ADMIN-6); owners may change anyone (the
  * last owner is protected by the caller: conflict). */
 static const bool aff_reach[5][5] = {
-    [PV_MUC_AFF_ADMIN] = {[PV_MUC_AFF_OUTCAST] = true,
-                          [PV_MUC_AFF_NONE] = true,
-                          [PV_MUC_AFF_MEMBER] = true},
+    [PV_MUC_AFF_ADMIN] =
+        {[PV_MUC_AFF_OUTCAST] = true, [PV_MUC_AFF_NONE] = true, [PV_MUC_AFF_MEMBER] = true},
     [PV_MUC_AFF_OWNER] = {true, true, true, true, true},
 };
 
@@ -201,7 +200,8 @@ bool priv_list_role(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor
                     pv_muc_role_t role)
 {
     (void)r;
-    return (unsigned)role <= PV_MUC_ROLE_MODERATOR && list_ok(&role_lists[role], actor_aff, actor_role);
+    return (unsigned)role <= PV_MUC_ROLE_MODERATOR &&
+           list_ok(&role_lists[role], actor_aff, actor_role);
 }
 
 bool priv_list_aff(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,

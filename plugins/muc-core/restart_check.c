@@ -117,14 +117,14 @@ int restart_check_configure(const pv_config_t *cfg)
 {
     long timeout, parallel;
     if (pv_config_int(cfg, "restart-check-timeout", DEFAULT_TIMEOUT, 0, 3600, MUC, &timeout) < 0 ||
-        pv_config_int(cfg, "restart-check-parallel", DEFAULT_PARALLEL, 1, 1024, MUC, &parallel) <
-            0)
+        pv_config_int(cfg, "restart-check-parallel", DEFAULT_PARALLEL, 1, 1024, MUC, &parallel) < 0)
         return -1;
     ck.timeout = timeout;
     ck.parallel = parallel;
     if (!timeout && (ck.waiting.head || ck.flying.head)) { /* turned off by SIGHUP: all stay */
-        pv_log(PV_LOG_INFO, MUC, "<restart-check-timeout> is 0: the restored sessions not "
-                                 "checked yet stay unchecked");
+        pv_log(PV_LOG_INFO, MUC,
+               "<restart-check-timeout> is 0: the restored sessions not "
+               "checked yet stay unchecked");
         restart_check_shutdown();
     }
     return 0;

@@ -97,8 +97,8 @@ static void be_trim(void *h, const char *room, int64_t before, size_t keep, pv_s
     be_done(cb, ud);
 }
 
-static void be_list(void *h, const char *after, size_t max, unsigned flags,
-                    pv_store_entries_fn cb, void *ud)
+static void be_list(void *h, const char *after, size_t max, unsigned flags, pv_store_entries_fn cb,
+                    void *ud)
 {
     (void)h, (void)after, (void)max, (void)flags;
     calls++;
@@ -198,20 +198,18 @@ static void on_msgs(int status, const char *error, const pv_store_msg_t *msgs, s
     record(ud, status, error, !msgs && !n && !complete);
 }
 
-static void on_entries(int status, const char *error, const pv_store_room_entry_t *rooms,
-                       size_t n, long long count, void *ud)
+static void on_entries(int status, const char *error, const pv_store_room_entry_t *rooms, size_t n,
+                       long long count, void *ud)
 {
     record(ud, status, error, !rooms && !n && count == -1);
 }
 
-static void on_acquired(int status, const char *error, int64_t epoch, const char *holder,
-                        void *ud)
+static void on_acquired(int status, const char *error, int64_t epoch, const char *holder, void *ud)
 {
     record(ud, status, error, !epoch && !holder);
 }
 
-static void on_renewed(int status, const char *error, const char *const *lost, size_t n,
-                       void *ud)
+static void on_renewed(int status, const char *error, const char *const *lost, size_t n, void *ud)
 {
     record(ud, status, error, !lost && !n);
 }
@@ -291,8 +289,7 @@ static void test_each_rule_has_its_message(void **state)
     CALL(st->archive_replace(NULL, "r", "", "<m/>", on_done, &g), "message id is NULL or empty");
     CALL(st->archive_replace(NULL, "r", "1", NULL, on_done, &g), "replacement xml is NULL");
     CALL(st->rooms_list(NULL, NULL, 10, 4, on_entries, &g), "unknown rooms_list flags");
-    CALL(st->lease_acquire(NULL, "r", "", 1000, on_acquired, &g),
-         "instance name is NULL or empty");
+    CALL(st->lease_acquire(NULL, "r", "", 1000, on_acquired, &g), "instance name is NULL or empty");
     CALL(st->lease_acquire(NULL, "r", "i1", 0, on_acquired, &g), "lease time must be positive");
     CALL(st->lease_renew(NULL, NULL, 1000, on_renewed, &g), "instance name is NULL or empty");
     CALL(st->lease_renew(NULL, "i1", -5, on_renewed, &g), "lease time must be positive");
