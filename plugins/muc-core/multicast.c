@@ -34,8 +34,8 @@ static struct {
     char *configured; /* the JID from the config, or NULL for auto (owned) */
     char *service;    /* the service in use, or NULL: one copy each (owned) */
     long limit_msg, limit_pres;
-    unsigned gen;     /* discovery round: stale answers are ignored */
-    size_t pending;   /* disco#info to items still unanswered */
+    unsigned gen;   /* discovery round: stale answers are ignored */
+    size_t pending; /* disco#info to items still unanswered */
     pv_hook_t *iq_hook, *bounce_hook;
 } mc;
 
@@ -145,8 +145,7 @@ static pv_verdict_t bounce_handler_mc(pv_stanza_ctx_t *ctx, void *ud)
             n++;
         }
     }
-    pv_log(PV_LOG_INFO, MUC, "multicast: the refused <%s/> went out as %zu copies",
-           copy->name, n);
+    pv_log(PV_LOG_INFO, MUC, "multicast: the refused <%s/> went out as %zu copies", copy->name, n);
     pv_prepared_free(p);
     pv_el_free(copy);
     return PV_HANDLED;
@@ -158,8 +157,8 @@ static void send_disco(const char *to, const char *ns, const char *what)
     pv_el_t *iq = pv_el_new(NULL, "iq");
     if (!iq || pv_el_set_attr(iq, "type", "get") < 0 ||
         pv_el_set_attrf(iq, "id", "pv-mc-%u-%s", mc.gen, what) < 0 ||
-        pv_el_set_attr(iq, "to", to) < 0 ||
-        pv_el_set_attr(iq, "from", pv_service_domain()) < 0 || !pv_el_add(iq, ns, "query")) {
+        pv_el_set_attr(iq, "to", to) < 0 || pv_el_set_attr(iq, "from", pv_service_domain()) < 0 ||
+        !pv_el_add(iq, ns, "query")) {
         pv_log(PV_LOG_ERROR, MUC, "multicast: out of memory asking %s", to);
     } else if (pv_send(iq) < 0) {
         pv_log(PV_LOG_WARN, MUC, "multicast: cannot ask %s", to);
@@ -262,14 +261,18 @@ static pv_verdict_t iq_handler_mc(pv_stanza_ctx_t *ctx, void *ud)
         }
         mc.pending = n;
         if (!n)
-            pv_log(PV_LOG_WARN, MUC, "multicast: %s offers no XEP-0033 service: one copy "
-                   "per recipient", host_domain());
+            pv_log(PV_LOG_WARN, MUC,
+                   "multicast: %s offers no XEP-0033 service: one copy "
+                   "per recipient",
+                   host_domain());
     } else if (!strcmp(what, "item")) {
         if (result && q && pv_el_is(q, PV_NS_DISCO_INFO, "query") && has_address_feature(q))
             found(ctx->from->full, q);
         else if (mc.pending && --mc.pending == 0)
-            pv_log(PV_LOG_WARN, MUC, "multicast: no item of %s offers XEP-0033: one copy "
-                   "per recipient", host_domain());
+            pv_log(PV_LOG_WARN, MUC,
+                   "multicast: no item of %s offers XEP-0033: one copy "
+                   "per recipient",
+                   host_domain());
     }
     return PV_HANDLED;
 }
@@ -309,7 +312,8 @@ int multicast_init(const pv_config_t *cfg)
         if (!j)
             return pv_config_error(pv_el_child(cfg, NULL, "multicast"), MUC,
                                    "<multicast> must be auto, off or the JID of the host's "
-                                   "XEP-0033 service, not '%s'", v);
+                                   "XEP-0033 service, not '%s'",
+                                   v);
         mc.configured = xstrdup(j->full);
         pv_jid_free(j);
         if (!mc.configured)
