@@ -655,20 +655,6 @@ typedef struct bcast {
 int room_broadcast(room_t *r, const pv_el_t *stanza, const pv_prepared_t *prepared,
                    const bcast_t *how);
 
-/* broadcast.c: one stanza to the room's occupants (every session of each),
- * multicast when on. how NULL: everyone. want (NULL: everyone) is asked once
- * per occupant, in room order; with a kind, the DELIVER event decides too
- * (sender: on whose behalf, may be NULL). prepared: the stanza already
- * serialised, or NULL. The number of sessions, or -1 (not serialised, logged). */
-typedef struct bcast {
-    bool (*want)(const occupant_t *o, void *ud);
-    void *ud;
-    occupant_t *sender;
-    const char *kind;
-} bcast_t;
-int room_broadcast(room_t *r, const pv_el_t *stanza, const pv_prepared_t *prepared,
-                   const bcast_t *how);
-
 /* restart.c (RESTART-1): the live occupants across a clean restart.
  * restart_configure reads <keep-occupants> and <restart-state> (0, or -1
  * logged); restart_restore, the last step of a successful start, reads the
