@@ -97,30 +97,17 @@ void offline_form_field(const room_t *r, const char *bare, pv_el_t *x)
 {
     if (!room_cfg_bool(r, CF_OFFLINEDELIVERY))
         return;
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f)
-        return;
-    pv_el_set_attr(f, "var", OFFLINE_FIELD);
-    pv_el_set_attr(f, "type", "boolean");
-    pv_el_set_attr(f, "label", "Receive messages while not connected to the room");
-    pv_el_add_text_child(f, PV_NS_DATA, "value", offline_wanted(r, bare) ? "1" : "0");
+    pv_form_add_field(x, OFFLINE_FIELD, "boolean",
+                      "Receive messages while not connected to the room",
+                      offline_wanted(r, bare) ? "1" : "0");
 }
 
 int offline_submitted(pv_el_t *x)
 {
-    for (pv_el_t *f = x ? pv_el_child(x, PV_NS_DATA, "field") : NULL; f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *var = pv_el_attr(f, "var");
-        if (!var || strcmp(var, OFFLINE_FIELD))
-            continue;
-        const char *v = pv_el_child_text(f, PV_NS_DATA, "value");
-        if (!v || !strcmp(v, "0") || !strcmp(v, "false"))
-            return 0;
-        if (!strcmp(v, "1") || !strcmp(v, "true"))
-            return 1;
-        return -2;
-    }
-    return -1;
+    if (!pv_form_field(x, OFFLINE_FIELD))
+        return -1;
+    int b = pv_form_bool(x, OFFLINE_FIELD, 0); /* no <value/>: false */
+    return b < 0 ? -2 : b;
 }
 
 /* Messages worth a copy: what the room's history would keep. */
