@@ -14,12 +14,49 @@
 #include "query.h"
 #include "sqlite.h"
 
+/* The cache slot of a room name (FNV-1a). */
+static struct sq_room_slot *room_slot(sq_store_t *s, const char *room)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)room; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return &s->room_ids[h % (sizeof s->room_ids / sizeof s->room_ids[0])];
+}
+
+void sq_room_ids_clear(sq_store_t *s)
+{
+    for (size_t i = 0; i < sizeof s->room_ids / sizeof s->room_ids[0]; i++) {
+        free(s->room_ids[i].name);
+        s->room_ids[i].name = NULL;
+    }
+}
+
+/* Remembers a room's id (out of memory: not remembered). */
+static void room_slot_set(sq_store_t *s, const char *room, int64_t id)
+{
+    struct sq_room_slot *slot = room_slot(s, room);
+    char *name = strdup(room);
+    if (!name)
+        return;
+    free(slot->name);
+    slot->name = name;
+    slot->id = id;
+}
+
 /* The room's row id for an append, creating an unstored row when the room
- * has none (temporary rooms keep archives too). 0, or -1 (s->err set). */
+ * has none (temporary rooms keep archives too). 0, or -1 (s->err set).
+ * Every message looks its room up: the ids are cached. */
 static int archive_room(sq_store_t *s, const char *room, int64_t *id)
 {
+    struct sq_room_slot *slot = room_slot(s, room);
+    if (slot->name && strcmp(slot->name, room) == 0) {
+        *id = slot->id;
+        return 0;
+    }
     int stored;
     int found = sq_room_id(s, room, id, &stored);
+    if (found > 0)
+        room_slot_set(s, room, *id);
     if (found)
         return found < 0 ? -1 : 0;
     sqlite3_stmt *st = sq_stmt(s, ST_ROOM_ADD_UNSTORED);
@@ -33,6 +70,7 @@ static int archive_room(sq_store_t *s, const char *room, int64_t *id)
     }
     sqlite3_reset(st);
     *id = sqlite3_last_insert_rowid(s->db);
+    room_slot_set(s, room, *id);
     return 0;
 }
 

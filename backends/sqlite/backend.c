@@ -69,6 +69,7 @@ static void sq_close(void *handle)
         sq_group_stop(s); /* the last group commits, its callbacks run */
     sq_idle_stop(s);
     sq_finalize_all(s);
+    sq_room_ids_clear(s);
     free(s->q);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         pv_log(PV_LOG_ERROR, "sqlite", "%s: closing: %s", s->path, sqlite3_errmsg(s->db));
@@ -104,6 +105,7 @@ static int sq_open(const pv_config_t *cfg, void **handle)
         sq_close(s);
         return -1;
     }
+    sqlite3_wal_hook(s->db, sq_wal_hook, s); /* the checkpoints, group.c */
     pv_log(PV_LOG_DEBUG, "sqlite", "opened %s", s->path);
     sq_idle_start(s);
     *handle = s;

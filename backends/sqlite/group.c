@@ -55,6 +55,8 @@ static void capture(int status, const char *error, void *ud)
     snprintf(c->err, sizeof c->err, "%s", error ? error : "");
 }
 
+static void checkpoint(sq_store_t *s);
+
 static void watchers_stop(sq_store_t *s)
 {
     if (!s->loop)
@@ -93,11 +95,46 @@ static void group_lost(sq_store_t *s, const char *why)
     char err[600];
     snprintf(err, sizeof err, "the transaction of this write was rolled back: %s", why);
     pv_log(PV_LOG_ERROR, "sqlite", "%s: %s", s->path, err);
+    sq_room_ids_clear(s); /* rooms added by the group are gone */
     s->wtx = false;
     s->sp = 0;
     size_t n;
     sq_pending_t *q = take_queue(s, &n);
     complete(q, n, PV_STORE_EIO, err);
+}
+
+/* A checkpoint copies the WAL's pages into the database; run inside a
+ * COMMIT (SQLite's default) it would delay the group's callbacks, and with
+ * them the reflections, by the copy and its fsyncs. A larger WAL also
+ * copies a page written by many groups (an index leaf, the table's last
+ * page) once instead of once per checkpoint. */
+int sq_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
+{
+    sq_store_t *s = ud;
+    s->wal_pages = pages;
+    if (!s->grouping && pages >= SQ_CHECKPOINT_PAGES)
+        checkpoint(s);
+    (void)db;
+    (void)name;
+    return SQLITE_OK;
+}
+
+static void checkpoint(sq_store_t *s)
+{
+    if (s->wal_pages < SQ_CHECKPOINT_PAGES || s->wtx || s->batch)
+        return;
+    s->wal_pages = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        pv_log(PV_LOG_ERROR, "sqlite", "%s: checkpoint: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+static int commit_group(sq_store_t *s)
+{
+    s->grouping = true;
+    int rc = sq_exec(s, ST_COMMIT);
+    s->grouping = false;
+    return rc;
 }
 
 /* Commits the open group and runs its callbacks; once more while they
@@ -114,7 +151,7 @@ void sq_group_flush(sq_store_t *s)
         if (sqlite3_get_autocommit(s->db)) { /* rolled back by SQLite meanwhile */
             status = PV_STORE_EIO;
             snprintf(err, sizeof err, "the transaction was rolled back");
-        } else if (!sq_stmt(s, ST_COMMIT) || sq_exec(s, ST_COMMIT) != SQLITE_DONE) {
+        } else if (!sq_stmt(s, ST_COMMIT) || commit_group(s) != SQLITE_DONE) {
             status = PV_STORE_EIO;
             snprintf(err, sizeof err, "%s", sq_error(s, NULL, "committing a group of writes"));
             if (!sqlite3_get_autocommit(s->db) &&
@@ -122,11 +159,14 @@ void sq_group_flush(sq_store_t *s)
                 pv_log(PV_LOG_ERROR, "sqlite", "%s: rolling back: %s", s->path,
                        sqlite3_errmsg(s->db));
         }
-        if (status)
+        if (status) {
+            sq_room_ids_clear(s); /* rooms added by the group are gone */
             pv_log(PV_LOG_ERROR, "sqlite", "%s: %zu write(s) failed with their group", s->path, n);
+        }
         complete(q, n, status, err);
     }
     watchers_stop(s);
+    checkpoint(s);
 }
 
 static void on_check(struct ev_loop *loop, ev_check *w, int revents)

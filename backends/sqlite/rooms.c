@@ -436,6 +436,7 @@ void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
         return;
     }
     sqlite3_bind_int64(st, 1, id);
+    sq_room_ids_clear(s); /* its id is gone (and may come back for another room) */
     if (step_write(s, st, name, "deleting the room") < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;

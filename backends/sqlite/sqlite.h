@@ -92,6 +92,15 @@ typedef struct sq_store {
     struct ev_loop *loop; /* the loop the watchers run on, NULL: none */
     ev_check commit_w;    /* commits at the end of the iteration */
     ev_idle awake_w;      /* keeps the loop from blocking while open */
+    bool grouping;        /* the group's COMMIT is running (the WAL hook waits) */
+    int wal_pages;        /* frames in the WAL after the last commit (sq_wal_hook) */
+    /* archive.c: room name -> rooms.id for archive_append, direct-mapped;
+     * emptied by sq_room_ids_clear whenever a row may have gone (a room
+     * deleted, anything rolled back). Names owned. */
+    struct sq_room_slot {
+        char *name;
+        int64_t id;
+    } room_ids[256];
 } sq_store_t;
 
 /* group.c: writes issued during one event-loop iteration share one
@@ -99,6 +108,12 @@ typedef struct sq_store {
  * visible). sq_group_flush commits now (close, a full batch). */
 void sq_group_flush(sq_store_t *s);
 void sq_group_stop(sq_store_t *s); /* close: flush, stop the watchers */
+/* The WAL checkpoints (installed by open): a commit of its own checkpoints
+ * once the WAL holds SQ_CHECKPOINT_PAGES frames; the group's COMMIT leaves
+ * that to sq_group_flush, after the group's callbacks (the reflections are
+ * sent before the checkpoint's writes). */
+#define SQ_CHECKPOINT_PAGES 2000
+int sq_wal_hook(void *ud, sqlite3 *db, const char *name, int pages);
 void sqg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                   void *ud);
 void sqg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud);
@@ -149,7 +164,8 @@ void sq_rollback(sq_store_t *s);
  * held in it, a failure must not roll back anything else). */
 int sq_batch_begin(sq_store_t *s); /* 0, or -1 (logged): then no batch */
 void sq_batch_end(sq_store_t *s);
-void sq_scans_clear(sq_store_t *s); /* rooms.c: drops the scans and ids */
+void sq_scans_clear(sq_store_t *s);    /* rooms.c: drops the scans and ids */
+void sq_room_ids_clear(sq_store_t *s); /* archive.c: forgets the cached room ids */
 
 /* Formats "room R: WHAT: <sqlite message>" into s->err, logs it at error
  * level and returns s->err (for the callback). room may be NULL. */

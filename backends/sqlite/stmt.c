@@ -189,6 +189,7 @@ void sq_batch_end(sq_store_t *s)
 
 void sq_rollback(sq_store_t *s)
 {
+    sq_room_ids_clear(s); /* a room row added by what is undone goes too */
     if (s->batch) {
         s->batch = 0;
         sq_scans_clear(s);
