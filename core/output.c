@@ -13,12 +13,19 @@
 #include "output.h"
 
 static output_sink_fn sink_fn;
+static output_sinkv_fn sinkv_fn;
 static void *sink_ud;
+
+void output_set_sinks(output_sink_fn fn, output_sinkv_fn fnv, void *ud)
+{
+    sink_fn = fn;
+    sinkv_fn = fn ? fnv : NULL;
+    sink_ud = ud;
+}
 
 void output_set_sink(output_sink_fn fn, void *ud)
 {
-    sink_fn = fn;
-    sink_ud = ud;
+    output_set_sinks(fn, NULL, ud);
 }
 
 int output_write(const char *buf, size_t len)
@@ -37,8 +44,10 @@ int output_writev(const char *const *parts, const size_t *lens, int nparts)
         return -1;
     if (nparts == 1)
         return sink_fn(parts[0], lens[0], sink_ud);
+    if (sinkv_fn) /* copied once, into the sink's own buffer */
+        return sinkv_fn(parts, lens, nparts, sink_ud);
     /* Small stanzas: join on the stack so the sink sees one stanza. */
-    char stackbuf[4096] = "";
+    char stackbuf[4096] = ""; /* (only sinks without a vectored form: tests) */
     char *buf = total <= sizeof stackbuf ? stackbuf : malloc(total);
     if (!buf)
         return -1;

@@ -14,8 +14,15 @@
 /* Writes len bytes; returns 0, or -1 when refused (over the high-water mark). */
 typedef int (*output_sink_fn)(const char *buf, size_t len, void *ud);
 
-/* Sets the sink (NULL: drop everything). */
+/* The same for a stanza in parts (a prepared fan-out copy: prefix, the
+ * recipient, suffix), so that a sink copies them straight into its buffer. */
+typedef int (*output_sinkv_fn)(const char *const *parts, const size_t *lens, int nparts,
+                               void *ud);
+
+/* Sets the sink (NULL: drop everything); output_writev joins the parts for it. */
 void output_set_sink(output_sink_fn fn, void *ud);
+/* Sets both (the component stream); fnv NULL: as output_set_sink. */
+void output_set_sinks(output_sink_fn fn, output_sinkv_fn fnv, void *ud);
 
 /* Sends bytes to the sink. Returns the sink's answer, -1 when there is none. */
 int output_write(const char *buf, size_t len);

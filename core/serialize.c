@@ -450,7 +450,24 @@ int pv_send_prepared(const pv_prepared_t *p, const char *to)
         pv_log(PV_LOG_ERROR, "core", "pv_send_prepared: %s", p ? "no recipient" : "no stanza");
         return -1;
     }
-    size_t tolen = strlen(to);
+    /* The common recipient, printable ASCII with nothing to escape, goes
+     * as it is: one pass, no copy. */
+    size_t tolen = 0;
+    for (unsigned char c; (c = (unsigned char)to[tolen]) >= 0x20 && c < 0x7f && c != '&' &&
+                          c != '<' && c != '\'' && c != '"';)
+        tolen++;
+    if (tolen && !to[tolen]) {
+        const char *parts[3] = {p->buf, to, p->buf + p->slot};
+        size_t lens[3] = {p->slot, tolen, p->len - p->slot};
+        if (output_writev(parts, lens, 3) < 0) {
+            pv_log(PV_LOG_DEBUG, "core",
+                   "output refused <%s/> to %s (disconnected or over the high-water mark)",
+                   p->name, to);
+            return -1;
+        }
+        return 0;
+    }
+    tolen += strlen(to + tolen);
     if (tolen == 0 || !pv_xml_text_valid(to, tolen)) {
         pv_log(PV_LOG_ERROR, "core", "refusing to send <%s/>: the recipient is not valid XML 1.0",
                p->name);

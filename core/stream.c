@@ -244,12 +244,15 @@ static int flush_out(void)
     return 0;
 }
 
-/* Queues bytes for the server. `force` skips the high-water check (stream
- * header, handshake, stream errors). */
-static int queue_bytes(const char *buf, size_t len, bool force)
+/* Queues bytes for the server, given in parts (one stanza). `force` skips
+ * the high-water check (stream header, handshake, stream errors). */
+static int queue_parts(const char *const *parts, const size_t *lens, int nparts, bool force)
 {
     if (S.fd < 0)
         return -1;
+    size_t len = 0;
+    for (int i = 0; i < nparts; i++)
+        len += lens[i];
     if (!force && S.out.len + len > S.max_out) {
         if (!S.overflow_logged) {
             pv_log(PV_LOG_WARN, WHO,
@@ -260,10 +263,17 @@ static int queue_bytes(const char *buf, size_t len, bool force)
         }
         return -1;
     }
+    size_t done = 0; /* appended so far: taken back when a part does not fit */
+    for (int i = 0; i < nparts; i++) {
+        if (outbuf_append(parts[i], lens[i]) < 0) {
+            S.out.len -= done;
+            S.queued_total -= done;
+            return -1;
+        }
+        done += lens[i];
+    }
     if (pv_log_enabled(PV_LOG_TRAFFIC))
-        traffic_log_bytes("SEND", buf, len);
-    if (outbuf_append(buf, len) < 0)
-        return -1;
+        traffic_log_bytes("SEND", S.out.data + S.out.head + S.out.len - len, len);
     report_queue();
     if (!S.reading_paused && S.out.len > S.max_out / 2) {
         S.reading_paused = true;
@@ -280,19 +290,30 @@ static int queue_bytes(const char *buf, size_t len, bool force)
     return 0;
 }
 
-static int sink(const char *buf, size_t len, void *ud)
+static int queue_bytes(const char *buf, size_t len, bool force)
+{
+    return queue_parts(&buf, &len, 1, force);
+}
+
+/* A stanza in parts (its first part begins with the element's name). */
+static int sinkv(const char *const *parts, const size_t *lens, int nparts, void *ud)
 {
     (void)ud;
     if (S.state != ST_UP)
         return -1;
-    if (queue_bytes(buf, len, false) < 0) {
+    if (queue_parts(parts, lens, nparts, false) < 0) {
         stats_stanza_dropped();
         return -1;
     }
     stats_stanza_out();
-    metrics_stanza_out(buf, len);
+    metrics_stanza_out(parts[0], lens[0]);
     note_stanza_end();
     return 0;
+}
+
+static int sink(const char *buf, size_t len, void *ud)
+{
+    return sinkv(&buf, &len, 1, ud);
 }
 
 /* ---------------------------------------------------------------- teardown */
@@ -457,7 +478,7 @@ static void on_stanza(void *ud, pv_el_t *el)
         if (!strcmp(el->name, "handshake")) {
             S.state = ST_UP;
             S.attempts = 0;
-            output_set_sink(sink, NULL);
+            output_set_sinks(sink, sinkv, NULL);
             pv_log(PV_LOG_INFO, WHO, "connected to %s:%d as component %s", S.host, S.port,
                    S.domain);
             if (S.keepalive > 0) {
