@@ -196,11 +196,7 @@ static pv_verdict_t announce(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
         pv_el_set_attr(m, "from", r->jid);
         pv_el_set_attr(m, "type", "groupchat");
         pv_el_add_text_child(m, PV_NS_STANZA, "body", body);
-        pv_prepared_t *p = pv_prepare(m);
-        for (occupant_t *o = r->first; p && o; o = o->next)
-            for (session_t *s = o->sessions; s; s = s->next)
-                pv_send_prepared(p, s->jid->full);
-        pv_prepared_free(p);
+        room_broadcast(r, m, NULL, NULL);
         pv_el_free(m);
         nrooms++;
     }

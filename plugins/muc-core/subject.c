@@ -68,11 +68,7 @@ static void subj_apply(subj_op_t *op)
     pv_el_set_attrf(m, "from", "%s/%s", r->jid, o->nick);
     pv_el_set_attr(m, "to", NULL);
     occupant_id_add(m, o);
-    pv_prepared_t *p = pv_prepare(m);
-    for (occupant_t *q = r->first; p && q; q = q->next)
-        for (session_t *t = q->sessions; t && ext_may_deliver(r, o, q, m, "subject"); t = t->next)
-            pv_send_prepared(p, t->jid->full);
-    pv_prepared_free(p);
+    room_broadcast(r, m, NULL, &(bcast_t){.sender = o, .kind = "subject"});
 }
 
 static void subj_stored(bool ok, void *ud)

@@ -16,6 +16,12 @@ static void add_role_field(pv_el_t *x)
     pv_form_add_option(f, "Participant", "participant");
 }
 
+static bool is_moderator(const occupant_t *o, void *ud)
+{
+    (void)ud;
+    return o->role == PV_MUC_ROLE_MODERATOR;
+}
+
 static void ask_moderators(room_t *r, occupant_t *o)
 {
     pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
@@ -34,12 +40,7 @@ static void ask_moderators(room_t *r, occupant_t *o)
                       o->sessions ? o->sessions->jid->full : o->bare);
     pv_form_add_field(x, "muc#roomnick", "text-single", "Room Nickname", o->nick);
     pv_form_add_field(x, "muc#request_allow", "boolean", "Grant voice to this person?", "false");
-    pv_prepared_t *p = pv_prepare(m);
-    for (occupant_t *q = r->first; p && q; q = q->next)
-        if (q->role == PV_MUC_ROLE_MODERATOR)
-            for (session_t *s = q->sessions; s; s = s->next)
-                pv_send_prepared(p, s->jid->full);
-    pv_prepared_free(p);
+    room_broadcast(r, m, NULL, &(bcast_t){.want = is_moderator});
     pv_el_free(m);
 }
 
