@@ -14,24 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool has_form(pv_el_t *m, const char *form_type, pv_el_t **form)
-{
-    for (pv_el_t *x = pv_el_child(m, PV_NS_DATA, "x"); x; x = pv_el_next(x, PV_NS_DATA, "x")) {
-        for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
-             f = pv_el_next(f, PV_NS_DATA, "field")) {
-            const char *var = pv_el_attr(f, "var");
-            if (var && !strcmp(var, "FORM_TYPE")) {
-                const char *v = pv_el_child_text(f, PV_NS_DATA, "value");
-                if (v && !strcmp(v, form_type)) {
-                    *form = x;
-                    return true;
-                }
-            }
-        }
-    }
-    return false;
-}
-
 pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
 {
     (void)ud;
@@ -49,10 +31,10 @@ pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
     pv_el_t *x = pv_el_child(ctx->stanza, NS_MUC_USER, "x");
     if (x && (pv_el_child(x, NS_MUC_USER, "invite") || pv_el_child(x, NS_MUC_USER, "decline")))
         return invite_handle(ctx, r, x);
-    pv_el_t *form = NULL;
-    if (has_form(ctx->stanza, NS_MUC_REQUEST, &form))
+    pv_el_t *form = pv_form_find(ctx->stanza, NS_MUC_REQUEST);
+    if (form)
         return voice_request_handle(ctx, r, form);
-    if (has_form(ctx->stanza, NS_MUC_REGISTER, &form))
+    if ((form = pv_form_find(ctx->stanza, NS_MUC_REGISTER)))
         return reg_approval_handle(ctx, r, form);
     if (!strcmp(ctx->type, "groupchat"))
         return groupchat_handle(ctx, r);

@@ -17,33 +17,6 @@ static pv_el_t *result_query(pv_stanza_ctx_t *ctx, pv_el_t **res)
     return *res ? pv_el_add(*res, NS_REGISTER, "query") : NULL;
 }
 
-static void field(pv_el_t *x, const char *var, const char *type, const char *label,
-                  const char *value, bool required)
-{
-    pv_el_t *f = pv_el_add(x, PV_NS_DATA, "field");
-    if (!f)
-        return;
-    pv_el_set_attr(f, "var", var);
-    pv_el_set_attr(f, "type", type);
-    if (label)
-        pv_el_set_attr(f, "label", label);
-    if (value)
-        pv_el_add_text_child(f, PV_NS_DATA, "value", value);
-    if (required)
-        pv_el_add(f, PV_NS_DATA, "required");
-}
-
-static const char *submitted(pv_el_t *x, const char *var)
-{
-    for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *v = pv_el_attr(f, "var");
-        if (v && !strcmp(v, var))
-            return pv_el_child_text(f, PV_NS_DATA, "value");
-    }
-    return NULL;
-}
-
 /* A registration change waiting for the backend (stored rooms). */
 typedef struct reg_op {
     char *room;   /* node */
@@ -249,12 +222,11 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
             pv_el_add_text_child(q, NS_REGISTER, "instructions",
                                  "Choose the nickname you want to reserve in this room.");
         }
-        pv_el_t *x = pv_el_add(q, PV_NS_DATA, "x");
-        pv_el_set_attr(x, "type", "form");
-        pv_el_add_text_child(x, PV_NS_DATA, "title", "Room registration");
-        field(x, "FORM_TYPE", "hidden", NULL, NS_MUC_REGISTER, false);
-        field(x, "muc#register_roomnick", "text-single", "Desired Nickname", nick, true);
-        offline_form_field(r, bare, x);
+        pv_el_t *x = pv_form_new(q, "form", NS_MUC_REGISTER, "Room registration", NULL);
+        pv_form_set_required(
+            pv_form_add_field(x, "muc#register_roomnick", "text-single", "Desired Nickname", nick));
+        if (x)
+            offline_form_field(r, bare, x);
         pv_send(res);
         pv_el_free(res);
         return PV_HANDLED;
@@ -262,7 +234,7 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
     pv_el_t *q = ctx->payload;
     if (pv_el_child(q, NS_REGISTER, "remove"))
         return unregister(ctx, r);
-    pv_el_t *x = pv_el_child(q, PV_NS_DATA, "x");
+    pv_el_t *x = pv_form_find(q, NULL);
     const char *type = x ? pv_el_attr(x, "type") : NULL;
     if (type && !strcmp(type, "cancel")) {
         pv_el_t *res = pv_iq_result_new(ctx->stanza);
@@ -272,7 +244,7 @@ pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud)
         }
         return PV_HANDLED;
     }
-    const char *raw = x ? submitted(x, "muc#register_roomnick") : NULL;
+    const char *raw = pv_form_value(x, "muc#register_roomnick");
     if (!raw || !*raw)
         return refuse(ctx, "modify", "bad-request", "The form must give muc#register_roomnick");
     int offline = offline_submitted(x);
