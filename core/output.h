@@ -16,8 +16,7 @@ typedef int (*output_sink_fn)(const char *buf, size_t len, void *ud);
 
 /* The same for a stanza in parts (a prepared fan-out copy: prefix, the
  * recipient, suffix), so that a sink copies them straight into its buffer. */
-typedef int (*output_sinkv_fn)(const char *const *parts, const size_t *lens, int nparts,
-                               void *ud);
+typedef int (*output_sinkv_fn)(const char *const *parts, const size_t *lens, int nparts, void *ud);
 
 /* Sets the sink (NULL: drop everything); output_writev joins the parts for it. */
 void output_set_sink(output_sink_fn fn, void *ud);

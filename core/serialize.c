@@ -461,8 +461,8 @@ int pv_send_prepared(const pv_prepared_t *p, const char *to)
         size_t lens[3] = {p->slot, tolen, p->len - p->slot};
         if (output_writev(parts, lens, 3) < 0) {
             pv_log(PV_LOG_DEBUG, "core",
-                   "output refused <%s/> to %s (disconnected or over the high-water mark)",
-                   p->name, to);
+                   "output refused <%s/> to %s (disconnected or over the high-water mark)", p->name,
+                   to);
             return -1;
         }
         return 0;

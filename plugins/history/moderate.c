@@ -111,8 +111,8 @@ static pv_el_t *tombstone(const mod_op_t *op)
     pv_el_t *rt0 = m0 ? pv_el_add(m0, NS_RETRACT0, "retracted") : NULL;
     bool ok = rt0 && (!from || pv_el_set_attr(t, "from", from) == 0) &&
               pv_el_set_attr(t, "type", "groupchat") == 0 &&
-              (!id || pv_el_set_attr(t, "id", id) == 0) && pv_el_set_attr(rt, "stamp", stamp) == 0 &&
-              add_moderated(rt, NS_MODERATE1, op) &&
+              (!id || pv_el_set_attr(t, "id", id) == 0) &&
+              pv_el_set_attr(rt, "stamp", stamp) == 0 && add_moderated(rt, NS_MODERATE1, op) &&
               (!op->reason || pv_el_add_text_child(rt, NS_RETRACT1, "reason", op->reason)) &&
               (!op->by || pv_el_set_attr(m0, "by", op->by) == 0) &&
               pv_el_set_attr(rt0, "stamp", stamp) == 0 &&
@@ -211,8 +211,8 @@ static void replaced(int status, const char *error, void *ud)
     } else if (status == PV_STORE_ENOTFOUND) {
         op_fail(op, "cancel", "item-not-found", "No message with this id in the room's archive");
     } else {
-        pv_log(PV_LOG_ERROR, HIST, "room %s: storing the tombstone of %s failed: %s",
-               op->room_jid, op->id, error ? error : "unknown error");
+        pv_log(PV_LOG_ERROR, HIST, "room %s: storing the tombstone of %s failed: %s", op->room_jid,
+               op->id, error ? error : "unknown error");
         op_fail(op, "wait", "internal-server-error", "The retraction could not be stored");
     }
     pv_el_free(tomb);
@@ -253,8 +253,8 @@ static void retract(mod_op_t *op)
 
 /* ---- step 1 for messages no longer in the ring: the archive ---- */
 
-static void found(int status, const char *error, const pv_store_msg_t *msgs, size_t n,
-                  int complete, void *ud)
+static void found(int status, const char *error, const pv_store_msg_t *msgs, size_t n, int complete,
+                  void *ud)
 {
     (void)complete;
     mod_op_t *op = ud;
@@ -380,8 +380,7 @@ static pv_verdict_t moderate1_iq(pv_stanza_ctx_t *ctx, void *ud)
         if (!muc_api->room_find(ctx->to->bare))
             return pv_stanza_fail(ctx, "cancel", "item-not-found", "No such room");
         return pv_stanza_fail(ctx, "modify", "bad-request",
-                              "Only retraction (<retract xmlns='" NS_RETRACT1
-                              "'/>) is supported");
+                              "Only retraction (<retract xmlns='" NS_RETRACT1 "'/>) is supported");
     }
     return handle(ctx, pv_el_attr(ctx->payload, "id"),
                   pv_el_child_text(ctx->payload, NS_MODERATE1, "reason"));

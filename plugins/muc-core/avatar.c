@@ -137,8 +137,8 @@ static void announce(const room_t *r)
     pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
     pv_el_t *x = m ? pv_el_add(m, NS_MUC_USER, "x") : NULL;
     pv_el_t *st = x ? pv_el_add(x, NS_MUC_USER, "status") : NULL;
-    if (!st || pv_el_set_attr(m, "from", r->jid) < 0 || pv_el_set_attr(m, "type", "groupchat") < 0 ||
-        pv_el_set_attr(st, "code", "104") < 0)
+    if (!st || pv_el_set_attr(m, "from", r->jid) < 0 ||
+        pv_el_set_attr(m, "type", "groupchat") < 0 || pv_el_set_attr(st, "code", "104") < 0)
         pv_log(PV_LOG_ERROR, MUC, "room %s: out of memory announcing its avatar", r->jid);
     else if (api)
         api->room_broadcast(r, m);
@@ -170,9 +170,9 @@ static pv_verdict_t vcard_get(pv_stanza_ctx_t *ctx, room_t *r)
 
 /* A change waiting for the backend: the request and the values to put back. */
 typedef struct avatar_op {
-    char *room;     /* node; owned */
-    pv_el_t *iq;    /* clone of the request; owned */
-    char *old[3];   /* previous type, data, hash (owned; NULL: none) */
+    char *room;   /* node; owned */
+    pv_el_t *iq;  /* clone of the request; owned */
+    char *old[3]; /* previous type, data, hash (owned; NULL: none) */
 } avatar_op_t;
 
 static const char *const keys[3] = {KEY_TYPE, KEY_DATA, KEY_HASH};
@@ -271,8 +271,8 @@ static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, room_t *r)
         ext_config_load(r, keys[i], vals[i] ? vals[i] : "");
         free(vals[i]);
     }
-    pv_log(PV_LOG_INFO, MUC, "room %s: avatar %s by %s", r->jid,
-           photo_hash(r) ? "set" : "removed", ctx->from->full);
+    pv_log(PV_LOG_INFO, MUC, "room %s: avatar %s by %s", r->jid, photo_hash(r) ? "set" : "removed",
+           ctx->from->full);
     if (room_cfg_bool(r, CF_PERSISTENT) && r->stored)
         persist_config(r, NULL, r->subject, r->subject_from, NULL, 0, stored, op);
     else

@@ -95,10 +95,10 @@ const config_field_t config_fields[CF_COUNT] = {
      * vCard, version and ping queries between occupants work as in other
      * services; rooms brought over from 0.6 keep what they had (0 there). */
     [CF_PRIVACY] = {"x-palaver#privacy", "privacy", FT_BOOL,
-                    "Allow Occupants to Send IQs (vCard, Version, Ping) to Each Other?", "1",
-                    NULL, NULL},
-    [CF_JOIN_TEXT] = {"x-palaver#join", "join", FT_TEXT, "Message for Users Joining the Room",
-                      "", NULL, NULL},
+                    "Allow Occupants to Send IQs (vCard, Version, Ping) to Each Other?", "1", NULL,
+                    NULL},
+    [CF_JOIN_TEXT] = {"x-palaver#join", "join", FT_TEXT, "Message for Users Joining the Room", "",
+                      NULL, NULL},
     [CF_LEAVE_TEXT] = {"x-palaver#leave", "leave", FT_TEXT, "Message for Users Leaving the Room",
                        "", NULL, NULL},
     [CF_RENAME_TEXT] = {"x-palaver#rename", "rename", FT_TEXT,

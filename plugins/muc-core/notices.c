@@ -22,12 +22,10 @@ static bool not_except(const occupant_t *o, void *except)
 
 /* Sends `body` from the room to every occupant but `except`, each one that
  * the DELIVER event lets receive a notice on behalf of `sender`. */
-static void notice_send(room_t *r, occupant_t *sender, const occupant_t *except,
-                        const char *body)
+static void notice_send(room_t *r, occupant_t *sender, const occupant_t *except, const char *body)
 {
     pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
-    if (!m || pv_el_set_attr(m, "from", r->jid) < 0 ||
-        pv_el_set_attr(m, "type", "groupchat") < 0 ||
+    if (!m || pv_el_set_attr(m, "from", r->jid) < 0 || pv_el_set_attr(m, "type", "groupchat") < 0 ||
         !pv_el_add_text_child(m, PV_NS_STANZA, "body", body)) {
         pv_log(PV_LOG_ERROR, MUC, "room %s: out of memory building a notice", r->jid);
         pv_el_free(m);
@@ -39,9 +37,9 @@ static void notice_send(room_t *r, occupant_t *sender, const occupant_t *except,
         pv_el_free(m);
         return;
     }
-    room_broadcast(r, m, p,
-                   &(bcast_t){.want = not_except, .ud = (void *)except, .sender = sender,
-                              .kind = "notice"});
+    room_broadcast(
+        r, m, p,
+        &(bcast_t){.want = not_except, .ud = (void *)except, .sender = sender, .kind = "notice"});
     pv_prepared_free(p);
     pv_el_free(m);
 }

@@ -35,8 +35,7 @@ int offline_set(room_t *r, const char *bare, bool on)
         return 0;
     }
     if (map_put(&r->offline, bare, LISTED) < 0) {
-        pv_log(PV_LOG_ERROR, MUC, "out of memory noting %s's offline delivery in %s", bare,
-               r->jid);
+        pv_log(PV_LOG_ERROR, MUC, "out of memory noting %s's offline delivery in %s", bare, r->jid);
         return -1;
     }
     return 0;
@@ -114,8 +113,7 @@ int offline_submitted(pv_el_t *x)
 static bool deliverable(const pv_el_t *msg)
 {
     const char *type = pv_el_attr(msg, "type");
-    return type && !strcmp(type, "groupchat") &&
-           pv_el_child(msg, PV_NS_STANZA, "body") != NULL;
+    return type && !strcmp(type, "groupchat") && pv_el_child(msg, PV_NS_STANZA, "body") != NULL;
 }
 
 void offline_deliver(const room_t *r, const pv_el_t *msg, pv_prepared_t *p)
@@ -128,7 +126,7 @@ void offline_deliver(const room_t *r, const pv_el_t *msg, pv_prepared_t *p)
         if (aff < PV_MUC_AFF_MEMBER || !room_reg_nick(r, e->key) || occupant_by_bare(r, e->key))
             continue;
         if (pv_send_prepared(p, e->key) < 0)
-            pv_log(PV_LOG_WARN, MUC, "room %s: a message for absent member %s was not sent",
-                   r->jid, e->key);
+            pv_log(PV_LOG_WARN, MUC, "room %s: a message for absent member %s was not sent", r->jid,
+                   e->key);
     }
 }

@@ -281,9 +281,9 @@ static char *owners_list(const room_t *r, bool *oom)
  * room's value and the given subject: copied into *out (owned). */
 /* ...and with off_bare's offline delivery choice replaced by off_on
  * (off_bare NULL: as it is; offline_delivery.c). */
-static bool kv_build_with(pv_kv_t **out, size_t *nout, const room_t *r,
-                          char *const cfg[CF_COUNT], const char *subject,
-                          const char *subject_from, const char *off_bare, bool off_on)
+static bool kv_build_with(pv_kv_t **out, size_t *nout, const room_t *r, char *const cfg[CF_COUNT],
+                          const char *subject, const char *subject_from, const char *off_bare,
+                          bool off_on)
 {
     pv_kv_t kv[CF_COUNT + 5 + EXT_MAX_FIELDS];
     size_t n = 0;

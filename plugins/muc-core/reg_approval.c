@@ -55,11 +55,11 @@ static void tell_user(const room_t *r, const char *bare, const char *text)
 
 /* A request being stored: what is needed to answer once the backend did. */
 typedef struct {
-    char *room;    /* owned */
-    pv_el_t *iq;   /* owned: the user's submission */
-    char *bare;    /* owned */
-    char *nick;    /* owned */
-    char *old;     /* owned: the nick an earlier pending request of bare had, or NULL */
+    char *room;  /* owned */
+    pv_el_t *iq; /* owned: the user's submission */
+    char *bare;  /* owned */
+    char *nick;  /* owned */
+    char *old;   /* owned: the nick an earlier pending request of bare had, or NULL */
 } req_op_t;
 
 static void req_op_free(req_op_t *op)
@@ -73,8 +73,7 @@ static void req_op_free(req_op_t *op)
 }
 
 /* The request is kept: every owner and admin gets the form, the user the result. */
-static void request_announce(const room_t *r, const pv_el_t *iq, const char *bare,
-                             const char *nick)
+static void request_announce(const room_t *r, const pv_el_t *iq, const char *bare, const char *nick)
 {
     pv_el_t *m = approval_form(r, bare, nick);
     size_t i, n = 0;
@@ -229,8 +228,7 @@ char *reg_pending_encode(const room_t *r, bool *oom)
         *oom = true;
         return NULL;
     }
-    for (map_entry_t *e = map_first(&r->reg_pending, &i); e;
-         e = map_next(&r->reg_pending, e, &i)) {
+    for (map_entry_t *e = map_first(&r->reg_pending, &i); e; e = map_next(&r->reg_pending, e, &i)) {
         /* A bare JID has no space and a nick no line break (resourceprep
          * prohibits control characters): "bare nick" lines parse back. */
         p += sprintf(p, "%s%s %s", p == s ? "" : "\n", e->key, (const char *)e->val);

@@ -19,10 +19,10 @@ static pv_el_t *result_query(pv_stanza_ctx_t *ctx, pv_el_t **res)
 
 /* A registration change waiting for the backend (stored rooms). */
 typedef struct reg_op {
-    char *room;   /* node */
-    pv_el_t *iq;  /* copy of the request (owned) */
-    char *bare;   /* the user */
-    char *nick;   /* new nick, NULL: unregister */
+    char *room;      /* node */
+    pv_el_t *iq;     /* copy of the request (owned) */
+    char *bare;      /* the user */
+    char *nick;      /* new nick, NULL: unregister */
     bool aff_change; /* member (register) or none (unregister) too */
     int offline;     /* the offline delivery choice: 1, 0, -1 unchanged */
     bool approved;   /* an admin approved it (§9.9): the user is told by message */
@@ -109,17 +109,16 @@ static void reg_apply(reg_op_t *op)
     bool lost = op->aff_change && !op->nick;
     size_t nleaving = 0;
     r->busy++;
-    leaving_t *leaving = lost && room_cfg_bool(r, CF_MEMBERSONLY)
-                             ? leaving_start(r, op->bare, &nleaving)
-                             : NULL;
+    leaving_t *leaving =
+        lost && room_cfg_bool(r, CF_MEMBERSONLY) ? leaving_start(r, op->bare, &nleaving) : NULL;
     if (op->approved) {
         pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
         if (m) {
             pv_el_set_attr(m, "from", r->jid);
             pv_el_set_attr(m, "to", op->bare);
-            pv_el_add_text_child(m, PV_NS_STANZA, "body",
-                                 errtext("Your registration with %s as %s was approved", r->jid,
-                                         op->nick));
+            pv_el_add_text_child(
+                m, PV_NS_STANZA, "body",
+                errtext("Your registration with %s as %s was approved", r->jid, op->nick));
             pv_send(m);
             pv_el_free(m);
         }
@@ -153,8 +152,8 @@ static void reg_stored(bool ok, void *ud)
 
 /* Stores (persistent rooms) then applies: bare gets nick (NULL removes) and,
  * with aff_change, membership (nick) or none (NULL). */
-static pv_verdict_t reg_change(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
-                               const char *nick, bool aff_change, bool approved, int offline)
+static pv_verdict_t reg_change(pv_stanza_ctx_t *ctx, room_t *r, const char *bare, const char *nick,
+                               bool aff_change, bool approved, int offline)
 {
     reg_op_t *op = calloc(1, sizeof *op);
     if (!op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza)) ||
@@ -171,8 +170,7 @@ static pv_verdict_t reg_change(pv_stanza_ctx_t *ctx, room_t *r, const char *bare
     op->offline = offline;
     pv_store_aff_t item = {bare, nick ? "member" : "none", NULL};
     if (room_cfg_bool(r, CF_PERSISTENT))
-        persist_changes(r, &item, aff_change ? 1 : 0, bare, nick, true, offline, reg_stored,
-                        op);
+        persist_changes(r, &item, aff_change ? 1 : 0, bare, nick, true, offline, reg_stored, op);
     else
         reg_stored(true, op);
     return PV_HANDLED;
@@ -186,8 +184,7 @@ static pv_verdict_t unregister(pv_stanza_ctx_t *ctx, room_t *r)
     return reg_change(ctx, r, bare, NULL, room_aff(r, bare) == PV_MUC_AFF_MEMBER, false, -1);
 }
 
-pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
-                               const char *nick)
+pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare, const char *nick)
 {
     return reg_change(ctx, r, bare, nick, room_aff(r, bare) == PV_MUC_AFF_NONE, true, -1);
 }
