@@ -76,6 +76,7 @@ static struct {
     char *host, *domain, *secret;
     int port;
     double keepalive;
+    ev_tstamp last_out; /* when bytes were last queued: the keepalive counts from there */
     double backoff_max;
     size_t max_out;
     xs_limits_t limits;
@@ -279,8 +280,7 @@ static int queue_parts(const char *const *parts, const size_t *lens, int nparts,
         S.reading_paused = true;
         pv_log(PV_LOG_WARN, WHO, "%zu bytes queued for the server: pausing input", S.out.len);
     }
-    if (S.keepalive > 0 && S.state == ST_UP)
-        ev_timer_again(pv_loop(), &S.keep);
+    S.last_out = ev_now(pv_loop()); /* (the timer is not moved per stanza: on_keepalive) */
     /* Batch: everything produced while handling one read goes out in one
      * send() when the loop comes round (the write watcher), unless a lot is
      * queued already. One send() per stanza was most of the CPU of a fan-out. */
@@ -683,13 +683,21 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
     start_connect();
 }
 
+/* Fires at most `keepalive` seconds after the last output: a whitespace ping
+ * when the link was quiet that long, else it waits for the rest. */
 static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    (void)loop;
-    (void)w;
     (void)revents;
+    ev_tstamp quiet = ev_now(loop) - S.last_out;
+    if (quiet < S.keepalive) {
+        w->repeat = S.keepalive - quiet;
+        ev_timer_again(loop, w);
+        return;
+    }
     if (S.state == ST_UP && S.out.len == 0)
         queue_bytes(" ", 1, true);
+    w->repeat = S.keepalive;
+    ev_timer_again(loop, w);
 }
 
 static void on_closing_timeout(struct ev_loop *loop, ev_timer *w, int revents)
