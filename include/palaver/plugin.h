@@ -31,7 +31,8 @@ extern "C" {
  * rooms on demand (the ROOM_LOADED and ROOM_UNLOADED events, and
  * DISCO_ITEM's room NULL for rooms not in memory, in palaver/muc.h); 3
  * added pv_connect_hold and pv_connect_release (palaver/router.h).
- * Minor 4 added the data forms of palaver/form.h (pv_form_*). */
+ * Minor 4 added the data forms of palaver/form.h (pv_form_*) and the hash
+ * table of palaver/map.h (pv_map_*). */
 #define PV_ABI_MINOR 4
 
 typedef struct pv_plugin {
