@@ -10,8 +10,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <ev.h>
 #include <openssl/evp.h>
@@ -19,8 +21,38 @@
 #include <palaver/log.h>
 #include <palaver/util.h>
 
+/* libev's own allocator aborts the process at the first failed allocation
+ * (a watcher array growing by 32 bytes). A short shortage should not end
+ * the service: retry for about a second, then give up as libev would. */
+static void *loop_realloc(void *ptr, long size)
+{
+    if (size <= 0) {
+        free(ptr);
+        return NULL;
+    }
+    for (int tries = 0; tries < 100; tries++) {
+        void *p = realloc(ptr, (size_t)size);
+        if (p)
+            return p;
+        if (tries == 0)
+            pv_log(PV_LOG_ERROR, "core", "out of memory in the event loop (%ld bytes); retrying",
+                   size);
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    pv_log(PV_LOG_ERROR, "core",
+           "out of memory in the event loop (%ld bytes) for a second; "
+           "stopping",
+           size);
+    abort();
+}
+
 struct ev_loop *pv_loop(void)
 {
+    static int allocator_set;
+    if (!allocator_set) { /* before the loop's first allocation */
+        ev_set_allocator(loop_realloc);
+        allocator_set = 1;
+    }
     return ev_default_loop(0);
 }
 
