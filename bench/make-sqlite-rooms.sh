@@ -76,7 +76,7 @@ INSERT INTO fields VALUES
   (17, 'changenick', '1'), (18, 'voicerequests', '1'), (19, 'registration', '1'),
   (20, 'message_size', '0'), (21, 'pubsub', ''), (22, 'history', '20'), (23, 'privacy', '1'),
   (24, 'join', ''), (25, 'leave', ''), (26, 'rename', ''), (27, 'registration_approval', '0'),
-  (28, 'x-palaver#owners', NULL);
+  (28, 'offlinedelivery', '1'), (29, 'x-palaver#owners', NULL);
 BEGIN;
 WITH RECURSIVE c(i) AS (SELECT 0 WHERE $n > 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < $n)
   INSERT INTO rooms (id, name, stored, public, title)
