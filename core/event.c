@@ -25,6 +25,7 @@ struct pv_subscription {
     pv_event_fn fn;
     void *ud;
     char *owner;
+    const void *tag;              /* the plugin handle it was made through, or NULL */
     pv_subscription_t *next;      /* in ev's sorted list */
     pv_subscription_t *next_dead; /* in the graveyard, while firing */
 };
@@ -165,6 +166,24 @@ void event_dump(void)
         for (const pv_subscription_t *s = e->subs; s; s = s->next)
             if (!s->dead)
                 pv_log(PV_LOG_DEBUG, "core", "  %d %s", s->priority, s->owner);
+    }
+}
+
+void event_sub_set_tag(pv_subscription_t *sub, const void *tag)
+{
+    if (sub)
+        sub->tag = tag;
+}
+
+void event_remove_tagged(const void *tag)
+{
+    for (pv_event_t *e = events; e; e = e->next) {
+        pv_subscription_t *next;
+        for (pv_subscription_t *s = e->subs; s; s = next) {
+            next = s->next; /* s may be unlinked and freed below */
+            if (s->tag == tag && !s->dead)
+                pv_event_unsubscribe(s);
+        }
     }
 }
 

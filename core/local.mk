@@ -9,6 +9,7 @@ CORE_SOURCES += \
 	core/services.c core/util.c core/map.c core/log.c core/send.c \
 	core/output.c core/output.h \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \
+	core/plugin_handle.c core/plugin_handle.h core/plugin_keys.c \
 	core/modules.c core/modules.h \
 	core/stream.c core/stream.h core/traffic_log.c core/traffic_log.h \
 	core/log_syslog.c \

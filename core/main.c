@@ -44,6 +44,7 @@ static void usage(FILE *out)
         "Palaver %s, an XMPP multi-user chat service (XEP-0045) run as a component.\n\n"
         "  -c, --config FILE     config file (default %s/palaver.xml)\n"
         "      --check-config    validate the config, load the modules, and exit\n"
+        "      --list-options[=roff]  print the listed plugins' configuration elements\n"
         "      --jid DOMAIN      component domain, e.g. conference.example.org (<name>)\n"
         "      --rhost HOST      XMPP server host or address (<ip>)\n"
         "      --rport PORT      XMPP server component port (<port>, default 5347)\n"
@@ -67,25 +68,30 @@ enum {
     OPT_SECRET,
     OPT_BACKEND,
     OPT_SPOOL,
-    OPT_MODDIR
+    OPT_MODDIR,
+    OPT_LIST_OPTIONS
 };
+
+static int list_options; /* --list-options: 1 text, 2 roff */
 
 static int parse_args(int argc, char **argv, bool *check_only)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"check-config", no_argument, NULL, OPT_CHECK},
-                                         {"jid", required_argument, NULL, OPT_JID},
-                                         {"rhost", required_argument, NULL, OPT_RHOST},
-                                         {"rport", required_argument, NULL, OPT_RPORT},
-                                         {"secret", required_argument, NULL, OPT_SECRET},
-                                         {"backend", required_argument, NULL, OPT_BACKEND},
-                                         {"spool", required_argument, NULL, OPT_SPOOL},
-                                         {"moduledir", required_argument, NULL, OPT_MODDIR},
-                                         {"log", required_argument, NULL, 'l'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"jid", required_argument, NULL, OPT_JID},
+        {"rhost", required_argument, NULL, OPT_RHOST},
+        {"rport", required_argument, NULL, OPT_RPORT},
+        {"secret", required_argument, NULL, OPT_SECRET},
+        {"backend", required_argument, NULL, OPT_BACKEND},
+        {"spool", required_argument, NULL, OPT_SPOOL},
+        {"moduledir", required_argument, NULL, OPT_MODDIR},
+        {"list-options", optional_argument, NULL, OPT_LIST_OPTIONS},
+        {"log", required_argument, NULL, 'l'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     memset(&cli, 0, sizeof cli);
     cli.rport = -1;
     cli.verbosity = -1;
@@ -127,6 +133,14 @@ static int parse_args(int argc, char **argv, bool *check_only)
             break;
         case OPT_MODDIR:
             cli.moddir = optarg;
+            break;
+        case OPT_LIST_OPTIONS:
+            if (optarg && strcmp(optarg, "roff") != 0) {
+                fprintf(stderr, "palaver: --list-options takes no value or =roff, not '%s'\n",
+                        optarg);
+                return -1;
+            }
+            list_options = optarg ? 2 : 1;
             break;
         case 'l':
             cli.log_path = optarg;
@@ -318,6 +332,25 @@ static bool check_plugins_anyway(void)
     return true;
 }
 
+/* --list-options: needs only the plugin list and the module directories
+ * (no component domain, secret or backend). Returns the exit status. */
+static int print_plugin_options(void)
+{
+    int rc = 1;
+    if (config_load(&settings, config_arg, config_required) == 0 &&
+        settings_apply_cli(&settings, &cli) == 0) {
+        settings_set_current(&settings);
+        if (modules_init(settings.moddir) == 0) {
+            rc = modules_print_options(&settings, list_options == 2) == 0 ? 0 : 1;
+            modules_shutdown();
+        }
+    }
+    settings_free(&settings);
+    log_close();
+    xmlCleanupParser();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     bool check_only = false;
@@ -326,6 +359,8 @@ int main(int argc, char **argv)
 
     xmlInitParser();
     signal(SIGPIPE, SIG_IGN);
+    if (list_options)
+        return print_plugin_options();
 
     int rc = 1;
     bool modules_up = false, ran = false;

@@ -33,6 +33,7 @@
 #include <palaver/store.h>
 
 #include "modules.h"
+#include "plugin_handle.h"
 #include "stats.h"
 #include "suggest.h"
 
@@ -41,7 +42,8 @@ typedef struct module {
     lt_dlhandle handle;
     const pv_plugin_t *desc;
     void *state;
-    int mark; /* topological sort: 0 new, 1 visiting, 2 done */
+    pv_plugin_handle_t *h; /* made before init/start; owned */
+    int mark;              /* topological sort: 0 new, 1 visiting, 2 done */
     bool initialised;
 } module_t;
 
@@ -326,6 +328,18 @@ bool pv_plugin_loaded(const char *name)
     return false;
 }
 
+/* The minor-5 fields, read only from a descriptor built for minor 5 or later
+ * (an older plugin's descriptor ends before them). */
+static const pv_config_key_t *keys_of(const pv_plugin_t *d)
+{
+    return d && d->abi_minor >= 5 ? d->config_keys : NULL;
+}
+
+static int (*start_of(const pv_plugin_t *d))(pv_plugin_handle_t *, const pv_config_t *, void **)
+{
+    return d && d->abi_minor >= 5 ? d->start : NULL;
+}
+
 static int check_plugin(module_t *m, const char *config_file)
 {
     const pv_plugin_t *d = m->desc;
@@ -353,9 +367,9 @@ static int check_plugin(module_t *m, const char *config_file)
                d->name ? d->name : "NAME");
         return -1;
     }
-    if (!d->init) {
-        pv_log(PV_LOG_ERROR, "core", "plugin '%s' (%s): its descriptor has no init function",
-               m->name, file);
+    if (!d->init && !start_of(d)) {
+        pv_log(PV_LOG_ERROR, "core",
+               "plugin '%s' (%s): its descriptor has no init (or start) function", m->name, file);
         return -1;
     }
     for (size_t i = 0; d->requires && d->requires[i]; i++) {
@@ -419,6 +433,10 @@ static void stop_plugins(void)
             pv_log(PV_LOG_DEBUG, "core", "plugin '%s': shutting down", m->name);
             m->desc->shutdown(m->state);
         }
+        size_t timers = plugin_handle_release(m->h);
+        if (timers)
+            pv_log(PV_LOG_DEBUG, "core", "plugin '%s': %zu timer(s) stopped after its shutdown",
+                   m->name, timers);
         m->initialised = false;
     }
 }
@@ -428,6 +446,7 @@ static void stop_plugins(void)
 static void unload_plugins(void)
 {
     for (size_t i = 0; i < M.nmods; i++) {
+        plugin_handle_free(M.mods[i].h);
         if (M.mods[i].handle)
             lt_dlclose(M.mods[i].handle);
         free(M.mods[i].name);
@@ -496,7 +515,11 @@ static int init_plugins(pv_settings_t *s)
         }
         pv_log(PV_LOG_DEBUG, "core", "plugin '%s' %s (%s): init", m->name,
                m->desc->version ? m->desc->version : "", file);
-        if (m->desc->init(settings_plugin_config(s, m->name), &m->state) != 0) {
+        const pv_config_t *cfg = settings_plugin_config(s, m->name);
+        int (*start)(pv_plugin_handle_t *, const pv_config_t *, void **) = start_of(m->desc);
+        if (!(m->h = plugin_handle_new(m->name, keys_of(m->desc))) ||
+            (start ? start(m->h, cfg, &m->state) : m->desc->init(cfg, &m->state)) != 0) {
+            plugin_handle_release(m->h); /* what it registered before failing */
             char where[1100];
             where_of(s, settings_plugin_config(s, m->name), where, sizeof where);
             pv_log(PV_LOG_ERROR, "core",
@@ -511,10 +534,28 @@ static int init_plugins(pv_settings_t *s)
     return rc;
 }
 
-/* Both entry points: every pass reports every problem it finds before
- * start-up stops; `init` false stops after the ordering pass. */
-static int load_plugins(pv_settings_t *s, bool init)
+typedef enum { LOAD_INIT, LOAD_CHECK, LOAD_PRINT, LOAD_PRINT_ROFF } load_mode_t;
+
+/* --list-options: every listed plugin's declared elements, in list order. */
+static void print_options(FILE *out, bool roff)
 {
+    for (size_t i = 0; i < M.nmods; i++) {
+        const pv_config_key_t *keys = keys_of(M.mods[i].desc);
+        bool none = !keys || keys[0].type == PV_KEY_END;
+        if (roff)
+            plugin_keys_print_heading(out, M.mods[i].name, none);
+        else if (none)
+            fprintf(out, "%s\t%s\n", M.mods[i].name,
+                    keys ? "(no elements)" : "(no declared elements: it checks its own)");
+        plugin_keys_print(out, M.mods[i].name, keys, roff);
+    }
+}
+
+/* Every entry point: every pass reports every problem it finds before
+ * start-up stops; modes other than LOAD_INIT stop after the ordering pass. */
+static int load_plugins(pv_settings_t *s, load_mode_t mode)
+{
+    bool init = mode == LOAD_INIT;
     size_t n = 0;
     while (s->plugins && s->plugins[n])
         n++;
@@ -535,12 +576,18 @@ static int load_plugins(pv_settings_t *s, bool init)
     for (size_t i = 0; i < M.nmods && bad >= 0; i++)
         if (M.mods[i].desc && check_plugin(&M.mods[i], config_file) < 0)
             bad++;
+    for (size_t i = 0; i < M.nmods && bad >= 0; i++) /* declared elements (minor 5) */
+        if (M.mods[i].desc && plugin_keys_check(M.mods[i].name, keys_of(M.mods[i].desc),
+                                                settings_plugin_config(s, M.mods[i].name)) > 0)
+            bad++;
     int rc = bad ? -1 : 0;
     for (size_t i = 0; i < M.nmods && rc == 0; i++)
         rc = visit(&M.mods[i], path, 0);
     free(path);
     if (rc == 0 && init)
         rc = init_plugins(s);
+    if (rc == 0 && (mode == LOAD_PRINT || mode == LOAD_PRINT_ROFF))
+        print_options(stdout, mode == LOAD_PRINT_ROFF);
     if (rc != 0 || !init) {
         shutdown_plugins();
         return rc;
@@ -552,12 +599,17 @@ static int load_plugins(pv_settings_t *s, bool init)
 
 int modules_load_plugins(pv_settings_t *s)
 {
-    return load_plugins(s, true);
+    return load_plugins(s, LOAD_INIT);
 }
 
 int modules_check_plugins(pv_settings_t *s)
 {
-    return load_plugins(s, false);
+    return load_plugins(s, LOAD_CHECK);
+}
+
+int modules_print_options(pv_settings_t *s, bool roff)
+{
+    return load_plugins(s, roff ? LOAD_PRINT_ROFF : LOAD_PRINT);
 }
 
 void modules_connected(void)
@@ -569,11 +621,23 @@ void modules_connected(void)
 
 void modules_reconfigure(pv_settings_t *s)
 {
+    const pv_settings_t *old = settings_current();
     for (size_t i = 0; i < M.norder; i++) {
         module_t *m = M.order[i];
         if (!m->initialised || !m->desc->reconfigure)
             continue;
-        if (m->desc->reconfigure(m->state, settings_plugin_config(s, m->name)) != 0)
+        const pv_config_t *cfg = settings_plugin_config(s, m->name);
+        if (plugin_keys_check(m->name, keys_of(m->desc), cfg) > 0) {
+            pv_log(PV_LOG_WARN, "core",
+                   "plugin '%s': the new configuration has errors (see above); it keeps the "
+                   "old one",
+                   m->name);
+            continue;
+        }
+        if (old)
+            plugin_keys_warn_restart(m->name, keys_of(m->desc),
+                                     settings_plugin_config(old, m->name), cfg);
+        if (m->desc->reconfigure(m->state, cfg) != 0)
             pv_log(PV_LOG_WARN, "core",
                    "plugin '%s': the new configuration was refused; it "
                    "keeps the old one",

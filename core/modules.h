@@ -27,6 +27,12 @@ int modules_load_plugins(pv_settings_t *s);
  * checked, then all are unloaded. Returns 0 or -1 (logged). */
 int modules_check_plugins(pv_settings_t *s);
 
+/* The checks of modules_check_plugins(), then prints on standard output
+ * each listed plugin's declared configuration elements (palaver/plugin.h's
+ * config_keys): one tab-separated line each, or roff paragraphs for the
+ * manual. Returns 0 or -1 (logged). */
+int modules_print_options(pv_settings_t *s, bool roff);
+
 /* Calls every plugin's connected() after a successful handshake. */
 void modules_connected(void);
 

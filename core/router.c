@@ -46,6 +46,7 @@ struct pv_hook {
     pv_stanza_fn fn;
     void *ud;
     char *owner;
+    const void *tag; /* the plugin handle it was made through, or NULL */
     bool dead;
     pv_hook_t *next[NCHAINS]; /* next in each chain it belongs to */
     pv_hook_t *next_all;      /* registry of every hook, for cleanup */
@@ -177,6 +178,22 @@ void pv_hook_remove(pv_hook_t *hook)
     }
     unlink_hook(hook);
     free_hook(hook);
+}
+
+void router_hook_set_tag(pv_hook_t *hook, const void *tag)
+{
+    if (hook)
+        hook->tag = tag;
+}
+
+void router_remove_tagged(const void *tag)
+{
+    pv_hook_t *next;
+    for (pv_hook_t *h = all_hooks; h; h = next) {
+        next = h->next_all; /* h may be unlinked and freed below */
+        if (h->tag == tag && !h->dead)
+            pv_hook_remove(h);
+    }
 }
 
 static void bury_dead(void)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <palaver/router.h>
 #include <palaver/xml.h>
 
 /* Sets the component domain (normalised copy kept). Returns 0 or -1. */
@@ -19,6 +20,12 @@ void router_dispatch(pv_el_t *stanza);
 
 /* Logs every chain's order (with -v). */
 void router_dump_chains(void);
+
+/* Marks a hook as made through plugin handle `tag` (plugin_handle.c). */
+void router_hook_set_tag(pv_hook_t *hook, const void *tag);
+
+/* Removes every live hook marked with `tag` (a plugin's, after its shutdown). */
+void router_remove_tagged(const void *tag);
 
 /* Frees all hooks and events (at exit, after plugins shut down). */
 void router_cleanup(void);

@@ -52,7 +52,10 @@ typedef struct settings {
 
 /* settings.c: parses the plugin's element (NULL: defaults). Returns a new
  * settings_t (free with dx_settings_free) or NULL after logging FILE:LINE. */
-settings_t *dx_settings_parse(const pv_config_t *cfg);
+settings_t *dx_settings_parse(const pv_plugin_handle_t *h, const pv_config_t *cfg);
+
+/* The plugin's declared configuration elements (settings.c). */
+extern const pv_config_key_t dx_config_keys[];
 void dx_settings_free(settings_t *s);
 /* The ldapgroup configured for a room node, or NULL. */
 const char *dx_settings_ldapgroup(const settings_t *s, const char *room);

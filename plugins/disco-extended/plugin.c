@@ -17,8 +17,7 @@
 
 typedef struct state {
     settings_t *settings;
-    pv_subscription_t *disco_sub;
-    pv_subscription_t *items_sub;
+    pv_plugin_handle_t *h; /* its subscriptions end after dx_shutdown */
 } state_t;
 
 /* True when the answer is about the room muc-core handed us as subject. */
@@ -80,7 +79,7 @@ static pv_verdict_t on_disco_item(const pv_event_t *ev, void *payload, void *ud)
 
 static void dx_shutdown(void *state);
 
-static int dx_init(const pv_config_t *cfg, void **state)
+static int dx_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state)
 {
     state_t *st = calloc(1, sizeof *st);
     if (!st) {
@@ -88,16 +87,17 @@ static int dx_init(const pv_config_t *cfg, void **state)
         return -1;
     }
     *state = st;
-    if (!(st->settings = dx_settings_parse(cfg)))
+    st->h = h;
+    if (!(st->settings = dx_settings_parse(h, cfg)))
         goto fail;
     pv_event_t *ev = pv_event(PV_EVENT_DISCO_INFO);
-    if (!ev || !(st->disco_sub = pv_event_subscribe(ev, 0, on_disco_info, st, DX))) {
+    if (!ev || !pv_plugin_subscribe(h, ev, 0, on_disco_info, st)) {
         pv_log(PV_LOG_ERROR, DX, "cannot subscribe to %s", PV_EVENT_DISCO_INFO);
         goto fail;
     }
 #ifdef PV_MUC_EVENT_DISCO_ITEM
     ev = pv_event(PV_MUC_EVENT_DISCO_ITEM);
-    if (!ev || !(st->items_sub = pv_event_subscribe(ev, 0, on_disco_item, st, DX))) {
+    if (!ev || !pv_plugin_subscribe(h, ev, 0, on_disco_item, st)) {
         pv_log(PV_LOG_ERROR, DX, "cannot subscribe to %s", PV_MUC_EVENT_DISCO_ITEM);
         goto fail;
     }
@@ -118,7 +118,7 @@ fail:
 static int dx_reconfigure(void *state, const pv_config_t *cfg)
 {
     state_t *st = state;
-    settings_t *s = dx_settings_parse(cfg);
+    settings_t *s = dx_settings_parse(st->h, cfg);
     if (!s) {
         pv_log(PV_LOG_ERROR, DX, "keeping the previous settings");
         return -1;
@@ -133,8 +133,6 @@ static void dx_shutdown(void *state)
     state_t *st = state;
     if (!st)
         return;
-    pv_event_unsubscribe(st->disco_sub);
-    pv_event_unsubscribe(st->items_sub);
     dx_settings_free(st->settings);
     free(st);
 }
@@ -145,8 +143,9 @@ PV_PLUGIN_DEFINE(disco_extended) = {
     .name = "disco-extended",
     .version = "1.0",
     .requires = NULL,
-    .init = dx_init,
     .reconfigure = dx_reconfigure,
     .connected = NULL,
     .shutdown = dx_shutdown,
+    .config_keys = dx_config_keys,
+    .start = dx_start,
 };

@@ -26,8 +26,23 @@
 static const char *const contact_types[] = {"abuse",    "admin",  "feedback", "sales",
                                             "security", "status", "support",  NULL};
 
-static const char *const known[] = {
-    "contact", "form", "items-form", "logs-url", "pubsub", "max-history-fetch", "ldapgroup", NULL};
+/* The plugin's configuration elements: the core checks them against this
+ * table (names, repeats, the scalar values) before start and at SIGHUP. */
+const pv_config_key_t dx_config_keys[] = {
+    {"contact", PV_KEY_ELEMENT, NULL, 0, 0, NULL,
+     "a contact address of the service (XEP-0157), by type", PV_KEY_REPEAT},
+    {"form", PV_KEY_ELEMENT, NULL, 0, 0, NULL, "a site form added to the service's disco#info",
+     PV_KEY_REPEAT},
+    {"items-form", PV_KEY_BOOL, "false", 0, 0, NULL,
+     "put each room's muc#roominfo form in its disco#items entry", 0},
+    {"logs-url", PV_KEY_STR, NULL, 0, 0, NULL, "URL template of a room's public logs", 0},
+    {"pubsub", PV_KEY_STR, NULL, 0, 0, NULL, "JID template of a room's pubsub node", 0},
+    {"max-history-fetch", PV_KEY_INT, NULL, 0, 1000000, NULL,
+     "muc#maxhistoryfetch shown for rooms that do not set it", 0},
+    {"ldapgroup", PV_KEY_ELEMENT, NULL, 0, 0, NULL, "a room's LDAP group (muc#roominfo_ldapgroup)",
+     PV_KEY_REPEAT},
+    {NULL, PV_KEY_END, NULL, 0, 0, NULL, NULL, 0},
+};
 
 /* Copy of an element's text without surrounding white space (caller frees). */
 static char *trimmed_text(const pv_el_t *el)
@@ -190,7 +205,7 @@ static int parse_ldapgroup(settings_t *s, const pv_el_t *el)
     return 0;
 }
 
-settings_t *dx_settings_parse(const pv_config_t *cfg)
+settings_t *dx_settings_parse(const pv_plugin_handle_t *h, const pv_config_t *cfg)
 {
     settings_t *s = calloc(1, sizeof *s);
     if (!s) {
@@ -200,8 +215,6 @@ settings_t *dx_settings_parse(const pv_config_t *cfg)
     s->max_history_fetch = -1;
     if (!cfg)
         return s;
-    if (pv_config_check_known(cfg, known, DX) > 0)
-        goto fail;
     for (pv_el_t *c = pv_el_child(cfg, NULL, "contact"); c; c = pv_el_next(c, NULL, "contact"))
         if (parse_contact(s, c) < 0)
             goto fail;
@@ -211,9 +224,10 @@ settings_t *dx_settings_parse(const pv_config_t *cfg)
     for (pv_el_t *g = pv_el_child(cfg, NULL, "ldapgroup"); g; g = pv_el_next(g, NULL, "ldapgroup"))
         if (parse_ldapgroup(s, g) < 0)
             goto fail;
-    if (pv_config_bool(cfg, "items-form", false, DX, &s->items_form) < 0 ||
-        pv_config_int(cfg, "max-history-fetch", -1, 0, 1000000, DX, &s->max_history_fetch) < 0 ||
-        parse_template(cfg, "logs-url", &s->logs_url) < 0 ||
+    s->items_form = pv_key_bool(h, cfg, "items-form");
+    if (pv_el_child(cfg, NULL, "max-history-fetch")) /* absent: -1, the room's own value */
+        s->max_history_fetch = pv_key_int(h, cfg, "max-history-fetch");
+    if (parse_template(cfg, "logs-url", &s->logs_url) < 0 ||
         parse_template(cfg, "pubsub", &s->pubsub) < 0)
         goto fail;
     return s;

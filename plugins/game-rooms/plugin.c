@@ -4,8 +4,9 @@
  * extra affiliation `player` (role `player`, ranking as participant, granted
  * by owners) and the room options `game` and `ignore_player`, then subscribes
  * to the events that carry the rules (rules.c: muc-core's and the history
- * plugin's; roominfo.c: disco-extended's). At shutdown it takes all of it
- * back. It has no configuration of its own.
+ * plugin's; roominfo.c: disco-extended's), through its handle. At shutdown
+ * it takes the affiliation and the options back; the core ends the
+ * subscriptions. It has no configuration of its own (an empty table).
  */
 #include "game.h"
 #include <palaver/disco_extended.h>
@@ -27,18 +28,16 @@ static const pv_muc_extra_field_t opt_ignore = {.var = GAME_OPT_IGNORE,
                                                 .label = "Ignore Player Checks for Games?",
                                                 .def = "0"};
 
-#define NSUBS 5
-
 typedef struct game_state {
-    pv_subscription_t *subs[NSUBS];
     bool aff, game, ignore; /* what was registered */
 } game_state_t;
 
-static int subscribe(game_state_t *s, int i, const char *name, int prio, pv_event_fn fn)
+static const pv_config_key_t no_keys[] = {{NULL, PV_KEY_END, NULL, 0, 0, NULL, NULL, 0}};
+
+static int subscribe(pv_plugin_handle_t *h, const char *name, int prio, pv_event_fn fn)
 {
     pv_event_t *ev = pv_event(name);
-    s->subs[i] = ev ? pv_event_subscribe(ev, prio, fn, NULL, GAME) : NULL;
-    if (!s->subs[i]) {
+    if (!ev || !pv_plugin_subscribe(h, ev, prio, fn, NULL)) {
         pv_log(PV_LOG_ERROR, GAME, "cannot subscribe to %s (out of memory)", name);
         return -1;
     }
@@ -47,11 +46,9 @@ static int subscribe(game_state_t *s, int i, const char *name, int prio, pv_even
 
 static void game_shutdown(void *state);
 
-static int game_init(const pv_config_t *cfg, void **state)
+static int game_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state)
 {
-    static const char *const known[] = {NULL};
-    if (cfg && pv_config_check_known(cfg, known, GAME) > 0)
-        return -1;
+    (void)cfg; /* checked against no_keys: empty */
     game_state_t *s = calloc(1, sizeof *s);
     if (!s) {
         pv_log(PV_LOG_ERROR, GAME, "out of memory at start");
@@ -77,11 +74,11 @@ static int game_init(const pv_config_t *cfg, void **state)
     /* The delivery filter runs before other MESSAGE subscribers. The history
      * events exist only with the history plugin loaded; subscribing to them
      * costs nothing otherwise. */
-    if (subscribe(s, 0, PV_MUC_EVENT_MESSAGE, 50, game_on_message) < 0 ||
-        subscribe(s, 1, PV_MUC_EVENT_DELIVER, 0, game_on_deliver) < 0 ||
-        subscribe(s, 2, PV_HISTORY_EVENT_TAG, 0, game_on_history_tag) < 0 ||
-        subscribe(s, 3, PV_HISTORY_EVENT_FILTER, 0, game_on_history_filter) < 0 ||
-        subscribe(s, 4, PV_DISCO_EXT_EVENT_ROOMINFO, 0, game_on_roominfo) < 0)
+    if (subscribe(h, PV_MUC_EVENT_MESSAGE, 50, game_on_message) < 0 ||
+        subscribe(h, PV_MUC_EVENT_DELIVER, 0, game_on_deliver) < 0 ||
+        subscribe(h, PV_HISTORY_EVENT_TAG, 0, game_on_history_tag) < 0 ||
+        subscribe(h, PV_HISTORY_EVENT_FILTER, 0, game_on_history_filter) < 0 ||
+        subscribe(h, PV_DISCO_EXT_EVENT_ROOMINFO, 0, game_on_roominfo) < 0)
         goto fail;
     return 0;
 fail:
@@ -95,9 +92,6 @@ static void game_shutdown(void *state)
     game_state_t *s = state;
     if (!s)
         return;
-    for (size_t i = 0; i < NSUBS; i++)
-        if (s->subs[i])
-            pv_event_unsubscribe(s->subs[i]);
     if (s->aff)
         game_api->unregister_affiliation(&player);
     if (s->game)
@@ -115,8 +109,9 @@ PV_PLUGIN_DEFINE(game_rooms) = {
     .name = "game-rooms",
     .version = "1.0",
     .requires = requires_,
-    .init = game_init,
     .reconfigure = NULL,
     .connected = NULL,
     .shutdown = game_shutdown,
+    .config_keys = no_keys,
+    .start = game_start,
 };

@@ -6,7 +6,9 @@
  * starts XEP-0425 moderation (moderate.c), follows the rooms muc-core loads
  * and unloads (loading.c: a loaded room's history is filled from the
  * archive then, there is nothing to preload at start-up), and frees
- * everything at shutdown.
+ * everything at shutdown. Its elements are declared (hist_keys) and its
+ * hooks and subscriptions made through its handle: the core checks the
+ * first and removes the others.
  */
 #include "history.h"
 #include <stddef.h>
@@ -16,8 +18,7 @@
 const pv_muc_api_t *muc_api;
 
 typedef struct hist_state {
-    pv_subscription_t *subs[4];
-    pv_hook_t *mam_hook;
+    pv_plugin_handle_t *h; /* its subscriptions and hook end after hist_shutdown */
 } hist_state_t;
 
 /* A destroyed room loses its history; a temporary room that emptied is gone
@@ -38,18 +39,26 @@ static pv_verdict_t on_room_destroyed(const pv_event_t *ev, void *payload, void 
     return PV_PASS;
 }
 
-static const char *const known[] = {"max-age",         "max-count", "retention-interval",
-                                    "retention-batch", "disk-logs", NULL};
+/* The plugin's configuration elements: the core checks them against this
+ * table before start. */
+static const pv_config_key_t hist_keys[] = {
+    {"max-age", PV_KEY_INT, "0", 0, 100L * 365 * 86400, NULL,
+     "seconds after which archived messages are deleted (0: kept)", 0},
+    {"max-count", PV_KEY_INT, "0", 0, 1000000000L, NULL,
+     "archived messages each room keeps, the newest (0: no limit)", 0},
+    {"retention-interval", PV_KEY_INT, "60", 1, 86400, NULL, "seconds between retention passes", 0},
+    {"retention-batch", PV_KEY_INT, "20", 1, 100000, NULL, "rooms one retention pass trims", 0},
+    {"disk-logs", PV_KEY_ELEMENT, NULL, 0, 0, NULL,
+     "directory where logging rooms' messages are also written (format: text or html)", 0},
+    {NULL, PV_KEY_END, NULL, 0, 0, NULL, NULL, 0},
+};
 
-static int read_config(const pv_config_t *cfg, retention_cfg_t *rc)
+static int read_config(pv_plugin_handle_t *h, const pv_config_t *cfg, retention_cfg_t *rc)
 {
-    if (cfg && pv_config_check_known(cfg, known, HIST) > 0)
-        return -1;
-    if (pv_config_int(cfg, "max-age", 0, 0, 100L * 365 * 86400, HIST, &rc->max_age_s) < 0 ||
-        pv_config_int(cfg, "max-count", 0, 0, 1000000000L, HIST, &rc->max_count) < 0 ||
-        pv_config_int(cfg, "retention-interval", 60, 1, 86400, HIST, &rc->interval_s) < 0 ||
-        pv_config_int(cfg, "retention-batch", 20, 1, 100000, HIST, &rc->batch) < 0)
-        return -1;
+    rc->max_age_s = pv_key_int(h, cfg, "max-age");
+    rc->max_count = pv_key_int(h, cfg, "max-count");
+    rc->interval_s = pv_key_int(h, cfg, "retention-interval");
+    rc->batch = pv_key_int(h, cfg, "retention-batch");
     pv_el_t *dl = cfg ? pv_el_child(cfg, NULL, "disk-logs") : NULL;
     if (dl) {
         const char *fmt = pv_el_attr(dl, "format");
@@ -71,18 +80,17 @@ static int read_config(const pv_config_t *cfg, retention_cfg_t *rc)
 
 static void hist_shutdown(void *state);
 
-static int subscribe(hist_state_t *s, int i, const char *name, int prio, pv_event_fn fn)
+static int subscribe(hist_state_t *s, const char *name, int prio, pv_event_fn fn)
 {
     pv_event_t *ev = pv_event(name);
-    s->subs[i] = ev ? pv_event_subscribe(ev, prio, fn, NULL, HIST) : NULL;
-    if (!s->subs[i]) {
+    if (!ev || !pv_plugin_subscribe(s->h, ev, prio, fn, NULL)) {
         pv_log(PV_LOG_ERROR, HIST, "cannot subscribe to %s (out of memory)", name);
         return -1;
     }
     return 0;
 }
 
-static int hist_init(const pv_config_t *cfg, void **state)
+static int hist_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state)
 {
     hist_state_t *s = calloc(1, sizeof *s);
     if (!s) {
@@ -90,6 +98,7 @@ static int hist_init(const pv_config_t *cfg, void **state)
         return -1;
     }
     *state = s;
+    s->h = h;
     muc_api = pv_muc_api();
     /* the entries used here are those up to aff_name (the first table) */
     if (!muc_api || muc_api->size < offsetof(pv_muc_api_t, aff_name) + sizeof muc_api->aff_name) {
@@ -97,17 +106,16 @@ static int hist_init(const pv_config_t *cfg, void **state)
         goto fail;
     }
     retention_cfg_t rc = {0};
-    if (read_config(cfg, &rc) < 0)
+    if (read_config(h, cfg, &rc) < 0)
         goto fail;
     /* Low priority on MESSAGE: vetoes by other plugins run first, so a
      * refused message is neither stamped nor archived. */
-    if (subscribe(s, 0, PV_MUC_EVENT_MESSAGE, -100, archive_on_message) < 0 ||
-        subscribe(s, 1, PV_MUC_EVENT_SEND_HISTORY, 0, history_send) < 0 ||
-        subscribe(s, 2, PV_MUC_EVENT_ROOM_DESTROYED, 0, on_room_destroyed) < 0 ||
-        subscribe(s, 3, PV_EVENT_DISCO_INFO, 0, mam_disco) < 0)
+    if (subscribe(s, PV_MUC_EVENT_MESSAGE, -100, archive_on_message) < 0 ||
+        subscribe(s, PV_MUC_EVENT_SEND_HISTORY, 0, history_send) < 0 ||
+        subscribe(s, PV_MUC_EVENT_ROOM_DESTROYED, 0, on_room_destroyed) < 0 ||
+        subscribe(s, PV_EVENT_DISCO_INFO, 0, mam_disco) < 0)
         goto fail;
-    s->mam_hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_BARE, NS_MAM, 0, mam_iq, NULL, HIST);
-    if (!s->mam_hook) {
+    if (!pv_plugin_hook_stanza(h, PV_KIND_IQ, PV_TO_BARE, NS_MAM, 0, mam_iq, NULL)) {
         pv_log(PV_LOG_ERROR, HIST, "cannot register the MAM hook (out of memory)");
         goto fail;
     }
@@ -132,10 +140,6 @@ static void hist_shutdown(void *state)
     hist_state_t *s = state;
     if (!s)
         return;
-    for (size_t i = 0; i < sizeof s->subs / sizeof s->subs[0]; i++)
-        if (s->subs[i])
-            pv_event_unsubscribe(s->subs[i]);
-    pv_hook_remove(s->mam_hook);
     loading_stop();
     moderate_stop();
     retention_stop();
@@ -153,8 +157,9 @@ PV_PLUGIN_DEFINE(history) = {
     .name = "history",
     .version = "1.0",
     .requires = requires_,
-    .init = hist_init,
     .reconfigure = NULL,
     .connected = NULL,
     .shutdown = hist_shutdown,
+    .config_keys = hist_keys,
+    .start = hist_start,
 };

@@ -356,8 +356,7 @@ static pv_verdict_t on_joined(const pv_event_t *ev, void *payload, void *ud)
 
 int avatar_init(const pv_config_t *cfg)
 {
-    if (pv_config_int(cfg, "avatar-max-bytes", 65536, 0, 16L * 1024 * 1024, MUC, &max_bytes) < 0)
-        return -1;
+    max_bytes = pv_key_int(muc_handle, cfg, "avatar-max-bytes");
     pv_event_t *dev = pv_event(PV_EVENT_DISCO_INFO), *jev = pv_event(PV_MUC_EVENT_JOINED);
     vcard_hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_BARE, NS_VCARD, 0, avatar_iq_handler, NULL, MUC);
     /* the form after every other contribution, disco-extended's (priority 0) included */

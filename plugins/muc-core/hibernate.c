@@ -173,10 +173,8 @@ static void sweep_stop(void)
 
 int hibernate_configure(const pv_config_t *cfg)
 {
-    long after, cap;
-    if (pv_config_int(cfg, "hibernate-after", 300, 0, 31536000L, MUC, &after) < 0 ||
-        pv_config_int(cfg, "max-loaded-rooms", 0, 0, 1000000000L, MUC, &cap) < 0)
-        return -1;
+    long after = pv_key_int(muc_handle, cfg, "hibernate-after");
+    long cap = pv_key_int(muc_handle, cfg, "max-loaded-rooms");
     muc->hibernate_after = after;
     muc->max_loaded = cap;
     sweep_stop();

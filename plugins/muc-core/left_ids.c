@@ -26,10 +26,7 @@ static long remember_s = 86400;
 
 int left_ids_configure(const pv_config_t *cfg)
 {
-    long s = 86400;
-    if (pv_config_int(cfg, "remember-left-occupants", 86400, 0, 31536000, MUC, &s) < 0)
-        return -1;
-    remember_s = s;
+    remember_s = pv_key_int(muc_handle, cfg, "remember-left-occupants");
     return 0;
 }
 

@@ -196,10 +196,13 @@ typedef struct muc_state {
     long hibernate_after;  /* seconds an empty stored room stays loaded (0: for ever) */
     long max_loaded;       /* rooms in memory beyond which empty stored ones go (0: no cap) */
     map_t rooms;           /* name -> room_t */
-    pv_hook_t *hooks[24];
-    size_t nhooks;
 } muc_state_t;
 extern muc_state_t *muc;
+
+/* The plugin's handle (from start; config_keys.c) and its configuration
+ * elements: read them with pv_key_int(muc_handle, cfg, name) and friends. */
+extern pv_plugin_handle_t *muc_handle;
+extern const pv_config_key_t muc_config_keys[];
 
 /* room.c */
 room_t *room_new(const char *name); /* not yet in the table */
@@ -611,7 +614,13 @@ const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo);
 void ext_config_undo(room_t *r, ext_cfg_undo_t *u); /* restores (r non-NULL), frees u */
 void ext_config_undo_free(ext_cfg_undo_t *u);
 bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u); /* any value changed */
-pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud);
+/* muc#admin (admin.c): a registered extra affiliation by name, or NULL; the
+ * one a bare JID holds (NULL: none); granting one once stored (after
+ * room_aff_set(none)); the items of a get of its list. */
+const pv_muc_extra_aff_t *ext_aff_def(const char *name);
+const char *ext_aff_held(const room_t *r, const char *bare);
+void ext_aff_grant(room_t *r, const char *bare, const char *name);
+void ext_aff_list_items(const room_t *r, const char *name, pv_el_t *q);
 int ext_api_register_affiliation(const pv_muc_extra_aff_t *d);
 void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d);
 int ext_api_register_config_field(const pv_muc_extra_field_t *d);

@@ -296,10 +296,8 @@ void multicast_connected(void)
 int multicast_init(const pv_config_t *cfg)
 {
     memset(&mc, 0, sizeof mc);
-    const char *v = pv_config_str(cfg, "multicast", NULL);
-    long limit = DEFAULT_LIMIT;
-    if (pv_config_int(cfg, "multicast-limit", DEFAULT_LIMIT, 2, 100000, MUC, &limit) < 0)
-        return -1;
+    const char *v = pv_key_str(muc_handle, cfg, "multicast");
+    long limit = pv_key_int(muc_handle, cfg, "multicast-limit");
     mc.fixed_limit = cfg && pv_el_child(cfg, NULL, "multicast-limit") != NULL;
     mc.limit_msg = mc.limit_pres = limit;
     if (!v || !*v || !strcmp(v, "off"))

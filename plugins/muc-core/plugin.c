@@ -40,30 +40,6 @@ int events_init(void)
     return 0;
 }
 
-static const char *const known[] = {"create",
-                                    "allow",
-                                    "occupant-id-secret",
-                                    "flood-burst",
-                                    "flood-per-minute",
-                                    "load-timeout",
-                                    "multicast",
-                                    "multicast-limit",
-                                    "avatar-max-bytes",
-                                    "keep-occupants",
-                                    "restart-state",
-                                    "tombstone-expiry",
-                                    "restart-check-timeout",
-                                    "restart-check-parallel",
-                                    "hibernate-after",
-                                    "max-loaded-rooms",
-                                    "room-defaults",
-                                    "admin-only-fields",
-                                    "throttle",
-                                    "cluster",
-                                    "rtbl",
-                                    "remember-left-occupants",
-                                    NULL};
-
 static void free_allow(char **allow)
 {
     for (char **a = allow; a && *a; a++)
@@ -76,18 +52,12 @@ static void free_allow(char **allow)
  * what was allocated stays in `into` for the caller to free. */
 static int read_config(const pv_config_t *cfg, muc_state_t *into)
 {
-    if (cfg && pv_config_check_known(cfg, known, MUC) > 0)
-        return -1;
-    const char *c = pv_config_str(cfg, "create", "anyone");
+    const char *c = pv_key_str(muc_handle, cfg, "create"); /* checked: one of these */
     static const char *const names[] = {"anyone", "local", "list", "admins"};
-    int found = -1;
+    into->create = CREATE_ANYONE;
     for (int i = 0; i < 4; i++)
-        if (!strcmp(c, names[i]))
-            found = i;
-    if (found < 0)
-        return pv_config_error(pv_el_child(cfg, NULL, "create"), MUC,
-                               "<create> must be anyone, local, list or admins, not '%s'", c);
-    into->create = (create_policy_t)found;
+        if (c && !strcmp(c, names[i]))
+            into->create = (create_policy_t)i;
     size_t n = 0;
     for (pv_el_t *a = cfg ? pv_el_child(cfg, NULL, "allow") : NULL; a;
          a = pv_el_next(a, NULL, "allow"))
@@ -107,11 +77,10 @@ static int read_config(const pv_config_t *cfg, muc_state_t *into)
         if (!into->allow[n++])
             return -1;
     }
-    if (pv_config_int(cfg, "flood-burst", 10, 0, 100000, MUC, &into->flood_burst) < 0 ||
-        pv_config_int(cfg, "flood-per-minute", 120, 0, 6000000, MUC, &into->flood_per_minute) < 0 ||
-        pv_config_int(cfg, "load-timeout", 30, 1, 3600, MUC, &into->load_timeout) < 0)
-        return -1;
-    const char *secret = pv_config_str(cfg, "occupant-id-secret", NULL);
+    into->flood_burst = pv_key_int(muc_handle, cfg, "flood-burst");
+    into->flood_per_minute = pv_key_int(muc_handle, cfg, "flood-per-minute");
+    into->load_timeout = pv_key_int(muc_handle, cfg, "load-timeout");
+    const char *secret = pv_key_str(muc_handle, cfg, "occupant-id-secret");
     into->occupant_id_secret = xstrdup(secret ? secret : pv_service_domain());
     return into->occupant_id_secret ? 0 : -1;
 }
@@ -128,8 +97,7 @@ static int muc_reconfigure(void *state, const pv_config_t *cfg)
         pv_log(PV_LOG_ERROR, MUC, "new configuration refused: keeping the old one");
         return -1;
     }
-    if (strcmp(fresh.occupant_id_secret, m->occupant_id_secret) != 0)
-        pv_log(PV_LOG_WARN, MUC, "occupant-id-secret changes only at restart");
+    /* occupant-id-secret is PV_KEY_RESTART: the core said it waits for a restart */
     free(fresh.occupant_id_secret);
     free_allow(m->allow);
     m->allow = fresh.allow;
@@ -145,23 +113,22 @@ static int muc_reconfigure(void *state, const pv_config_t *cfg)
     return 0;
 }
 
+/* A stanza hook through the plugin's handle: the core removes it after
+ * muc_shutdown. */
 static int hook(int kinds, int to, const char *ns, int prio, pv_stanza_fn fn)
 {
-    if (muc->nhooks >= sizeof muc->hooks / sizeof muc->hooks[0])
-        return -1;
-    pv_hook_t *h = pv_hook_stanza(kinds, to, ns, prio, fn, NULL, MUC);
-    if (!h) {
+    if (!pv_plugin_hook_stanza(muc_handle, kinds, to, ns, prio, fn, NULL)) {
         pv_log(PV_LOG_ERROR, MUC, "cannot register a stanza hook");
         return -1;
     }
-    muc->hooks[muc->nhooks++] = h;
     return 0;
 }
 
 static void muc_shutdown(void *state);
 
-static int muc_init(const pv_config_t *cfg, void **state)
+static int muc_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state)
 {
+    muc_handle = h;
     muc = calloc(1, sizeof *muc);
     if (!muc)
         return -1;
@@ -191,7 +158,6 @@ static int muc_init(const pv_config_t *cfg, void **state)
         hook(PV_KIND_MESSAGE, PV_TO_BARE, NULL, 0, message_room_handler) < 0 ||
         hook(PV_KIND_MESSAGE, PV_TO_FULL, NULL, 0, message_occupant_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_OWNER, 0, owner_iq_handler) < 0 ||
-        hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_ADMIN, 10, ext_admin_iq_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_BARE, NS_MUC_ADMIN, 0, admin_iq_handler) < 0 ||
         hook(PV_KIND_IQ, PV_TO_SERVICE, "http://jabber.org/protocol/commands", 0, adhoc_handler) <
             0 ||
@@ -236,8 +202,6 @@ static void muc_shutdown(void *state)
     muc_state_t *m = state;
     if (!m)
         return;
-    for (size_t i = 0; i < m->nhooks; i++)
-        pv_hook_remove(m->hooks[i]);
     api_shutdown();
     avatar_shutdown();
     notices_shutdown();
@@ -279,8 +243,9 @@ PV_PLUGIN_DEFINE(muc_core) = {
     .name = "muc-core",
     .version = "1.0",
     .requires = no_requires,
-    .init = muc_init,
     .reconfigure = muc_reconfigure,
     .connected = muc_connected,
     .shutdown = muc_shutdown,
+    .config_keys = muc_config_keys,
+    .start = muc_start,
 };

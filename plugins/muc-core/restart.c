@@ -55,10 +55,8 @@ static const char *data_dir(void)
 
 int restart_configure(const pv_config_t *cfg)
 {
-    bool keep = true;
-    if (pv_config_bool(cfg, "keep-occupants", true, MUC, &keep) < 0)
-        return -1;
-    const char *p = pv_config_str(cfg, "restart-state", NULL);
+    bool keep = pv_key_bool(muc_handle, cfg, "keep-occupants");
+    const char *p = pv_key_str(muc_handle, cfg, "restart-state");
     char *path;
     if (p && *p) {
         path = xstrdup(p);

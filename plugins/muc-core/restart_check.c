@@ -115,10 +115,8 @@ static void free_list(plist_t *l)
 
 int restart_check_configure(const pv_config_t *cfg)
 {
-    long timeout, parallel;
-    if (pv_config_int(cfg, "restart-check-timeout", DEFAULT_TIMEOUT, 0, 3600, MUC, &timeout) < 0 ||
-        pv_config_int(cfg, "restart-check-parallel", DEFAULT_PARALLEL, 1, 1024, MUC, &parallel) < 0)
-        return -1;
+    long timeout = pv_key_int(muc_handle, cfg, "restart-check-timeout");
+    long parallel = pv_key_int(muc_handle, cfg, "restart-check-parallel");
     ck.timeout = timeout;
     ck.parallel = parallel;
     if (!timeout && (ck.waiting.head || ck.flying.head)) { /* turned off by SIGHUP: all stay */

@@ -38,10 +38,7 @@ static long tomb_seconds = 2592000; /* 30 days */
 
 int tomb_configure(const pv_config_t *cfg)
 {
-    long v;
-    if (pv_config_int(cfg, "tombstone-expiry", 2592000, 0, 3153600000L, MUC, &v) < 0)
-        return -1;
-    tomb_seconds = v;
+    tomb_seconds = pv_key_int(muc_handle, cfg, "tombstone-expiry");
     if (!tombs_ready) {
         map_init(&tombs, false);
         tombs_ready = true;

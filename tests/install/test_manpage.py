@@ -9,10 +9,12 @@ without groff warnings and that palaver(8) lists every long option of
 core/main.c, palaver-migrate(8) every option of tools/migrate/main.c.
 """
 
+import difflib
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.environ.get('PALAVER_SRCDIR', '.'), 'tests'))
 from taptest import run, skip  # noqa: E402
@@ -69,17 +71,57 @@ def test_nested_core_tables_are_documented():
     assert not missing, 'palaver.xml.5 lacks elements: %s' % missing
 
 
+PLUGINS = ('muc-core', 'history', 'disco-extended', 'game-rooms')
+
+
+def list_options(roff):
+    """What `palaver --list-options` prints for the standard plugins: their
+    declared elements (palaver/plugin.h's config_keys), from the built
+    modules."""
+    binary = os.environ.get('PALAVER_BIN')
+    moddir = os.environ.get('PALAVER_MODULE_DIR')
+    if not binary or not moddir:
+        skip('run through make check (PALAVER_BIN, PALAVER_MODULE_DIR)')
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, 'palaver.xml')
+        with open(cfg, 'w') as f:
+            f.write('<palaver><plugins>%s</plugins></palaver>\n' %
+                    ''.join('<%s/>' % p for p in PLUGINS))
+        p = subprocess.run([binary, '--list-options' + ('=roff' if roff else ''), '-c', cfg,
+                            '--moduledir', moddir], capture_output=True, text=True)
+    assert p.returncode == 0, 'palaver --list-options failed:\n' + p.stderr
+    return p.stdout
+
+
 def test_plugin_options_are_documented():
-    page = page_text('man/palaver.xml.5.in')
-    sources = ['plugins/muc-core/plugin.c', 'plugins/history/plugin.c',
-               'plugins/disco-extended/settings.c']
-    names = []
-    for rel in sources:
-        found = array(read(rel), 'known', rel)
-        assert found, 'empty known[] in ' + rel
-        names += found
+    """Every element a plugin declares has its paragraph in the page (not
+    only a line in the summary), and every plugin declares a table."""
+    text = list_options(False)
+    assert 'no declared elements' not in text, text
+    names = re.findall(r'^[a-z-]+\t<([a-z-]+)>\t', text, re.M)
+    assert len(names) >= 30, 'only %d declared elements: %r' % (len(names), names)
+    page = page_text('man/palaver.xml.5.in').replace('@PLUGIN_OPTIONS@', '')
     missing = missing_elements(names, page)
     assert not missing, 'palaver.xml.5 lacks plugin options: %s' % missing
+
+
+def test_option_summary_is_what_the_plugins_declare():
+    """man/plugin-options.roff, palaver.xml(5)'s summary, is exactly what
+    `palaver --list-options=roff` prints: written by `make man-options`."""
+    with open(os.path.join(SRC, 'man/plugin-options.roff'), encoding='utf-8') as f:
+        kept = f.read()
+    made = list_options(True)
+    assert kept == made, ('man/plugin-options.roff differs from the plugins\' declarations; '
+                          'run `make man-options`:\n' + '\n'.join(
+                              difflib.unified_diff(kept.split('\n'), made.split('\n'),
+                                                   'kept', 'declared', lineterm='')))
+    assert '@PLUGIN_OPTIONS@' in read('man/palaver.xml.5.in')
+    build = os.environ.get('PALAVER_BUILDDIR', '')
+    built = os.path.join(build, 'man/palaver.xml.5')
+    if build and os.path.exists(built):
+        with open(built, encoding='utf-8') as f:
+            page = f.read()
+        assert made in page and '@PLUGIN_OPTIONS@' not in page
 
 
 def test_backend_options_are_documented():

@@ -25,7 +25,9 @@
 
 #include <palaver/palaver.h>
 
+#include "log_internal.h"
 #include "modules.h"
+#include "router_internal.h"
 #include "settings.h"
 #include "stderr_capture.h"
 
@@ -375,6 +377,152 @@ static void test_plugin_config_errors_name_file_and_line(void **state)
     finish(&s, out);
 }
 
+/* ---- Plugin handles and declared elements (ABI minor 5) ---- */
+
+static void test_handle_plugin_reads_declared_values(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><handle><count>3</count><loud>yes</loud><mode>slow</mode>"
+                    "<tag>x</tag><peer>a</peer><peer>b</peer></handle></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    free(out);
+    modules_shutdown();
+    settings_free(&s);
+    load_config(&s, "<plugins><handle/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    finish(&s, out);
+    char *t = trace_text();
+    assert_string_equal(t, "start handle count=3 loud=1 mode=slow tag=x\n"
+                           "shutdown handle state=5\n"
+                           "start handle count=7 loud=0 mode=fast tag=(none)\n"
+                           "shutdown handle state=5\n");
+    free(t);
+}
+
+/* The hooks' and subscriptions' listing at debug level (caller frees). */
+static char *chains_text(void)
+{
+    log_set_verbosity(2);
+    capture_begin();
+    router_dump_chains();
+    char *out = capture_end();
+    log_set_verbosity(0);
+    return out;
+}
+
+static void test_handle_registrations_go_after_shutdown(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><handle/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    free(out);
+    pv_event_t *ev = pv_event("handle-test");
+    assert_true(pv_event_has_subscribers(ev));
+    pv_event_fire(ev, NULL);
+    char *chains = chains_text();
+    assert_contains(chains, "urn:test:handle");
+    free(chains);
+    log_set_verbosity(2);
+    capture_begin();
+    modules_shutdown(); /* the plugin's shutdown removes nothing itself */
+    out = capture_end();
+    log_set_verbosity(0);
+    assert_contains(out, "plugin 'handle': 1 timer(s) stopped after its shutdown");
+    assert_false(pv_event_has_subscribers(ev));
+    chains = chains_text();
+    if (strstr(chains, "urn:test:handle"))
+        fail_msg("the plugin's hook outlived it:\n%s", chains);
+    free(chains);
+    pv_event_fire(ev, NULL); /* would call into the unloaded plugin */
+    char *t = trace_text();
+    assert_string_equal(t, "start handle count=7 loud=0 mode=fast tag=(none)\n"
+                           "event handle\nshutdown handle state=5\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+}
+
+/* Loads body's plugins expecting a refusal that says "PATH:LINE: handle: msg";
+ * the plugin must not have started. */
+static void expect_refusal(const char *body, bool check_only, int line, const char *msg)
+{
+    pv_settings_t s;
+    char *out, want[2048];
+    load_config(&s, body);
+    capture_begin();
+    int rc = check_only ? modules_check_plugins(&s) : modules_load_plugins(&s);
+    out = capture_end();
+    assert_int_equal(rc, -1);
+    snprintf(want, sizeof want, "%s:%d: handle: %s", cfg_path, line, msg);
+    assert_contains(out, want);
+    char *t = trace_text();
+    assert_string_equal(t, "");
+    free(t);
+    finish(&s, out);
+}
+
+static void test_declared_elements_refuse_bad_config(void **state)
+{
+    (void)state;
+    expect_refusal("<plugins>\n<handle>\n<cuont>1</cuont>\n</handle>\n</plugins>\n", false,
+                   4, "unknown element <cuont> (known: count, loud, mode, tag, "
+                   "peer); did you mean <count>?");
+    expect_refusal("<plugins>\n<handle>\n<count>99</count>\n</handle>\n</plugins>\n", false,
+                   4, "count must be an integer between 1 and 50, not '99'");
+    expect_refusal("<plugins>\n<handle>\n<loud>maybe</loud>\n</handle>\n</plugins>\n", false,
+                   4, "loud must be a boolean");
+    expect_refusal("<plugins>\n<handle>\n<mode>quick</mode>\n</handle>\n</plugins>\n", false,
+                   4, "<mode> must be one of fast|slow, not 'quick'");
+    expect_refusal("<plugins>\n<handle>\n<tag>a</tag>\n<tag>b</tag>\n</handle>\n</plugins>\n",
+                   false, 5, "<tag> may appear only once (keep one)");
+    /* --check-config finds the same without starting anything */
+    expect_refusal("<plugins>\n<handle>\n<count>0</count>\n</handle>\n</plugins>\n", true,
+                   4, "count must be an integer between 1 and 50, not '0'");
+}
+
+static void test_declared_elements_checked_at_reconfigure(void **state)
+{
+    (void)state;
+    pv_settings_t s, bad, fresh;
+    char *out;
+    load_config(&s, "<plugins><handle><tag>a</tag></handle></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    free(out);
+    char *path = write_file(tmpdir, "bad.xml",
+                            "<palaver><plugins><handle><count>500</count></handle></plugins>"
+                            "</palaver>");
+    capture_begin();
+    assert_int_equal(config_load(&bad, path, true), 0);
+    modules_reconfigure(&bad);
+    out = capture_end();
+    assert_contains(out, "count must be an integer between 1 and 50, not '500'");
+    assert_contains(out, "plugin 'handle': the new configuration has errors (see above); it "
+                         "keeps the old one");
+    free(out);
+    free(path);
+    path = write_file(tmpdir, "new.xml",
+                      "<palaver><plugins><handle><count>9</count><tag>b</tag></handle></plugins>"
+                      "</palaver>");
+    capture_begin();
+    assert_int_equal(config_load(&fresh, path, true), 0);
+    modules_reconfigure(&fresh);
+    out = capture_end();
+    assert_contains(out, "handle: <tag> changed: the new value takes effect at restart");
+    char *t = trace_text();
+    assert_string_equal(t, "start handle count=7 loud=0 mode=fast tag=a\n"
+                           "reconfigure handle count=9 loud=0 mode=fast tag=b\n");
+    free(t);
+    free(out);
+    free(path);
+    settings_free(&bad);
+    settings_free(&fresh);
+    finish(&s, NULL);
+}
+
 /* ---- Backends ---- */
 
 static int load_backend(pv_settings_t *s, char **out)
@@ -488,6 +636,10 @@ int main(void)
         T(test_dependency_cycle_is_refused),
         T(test_init_failure_stops_and_unwinds),
         T(test_plugin_config_errors_name_file_and_line),
+        T(test_handle_plugin_reads_declared_values),
+        T(test_handle_registrations_go_after_shutdown),
+        T(test_declared_elements_refuse_bad_config),
+        T(test_declared_elements_checked_at_reconfigure),
         T(test_good_backend_opens_and_closes_last),
         T(test_short_backend_descriptor_is_refused),
         T(test_missing_backend_is_refused),
