@@ -4,14 +4,20 @@
  *
  * It answers <iq type='get'><hello xmlns='urn:example:hello'/></iq> sent to
  * the service with <hello xmlns='urn:example:hello'>world</hello> (or the
- * text of its own <greeting> config element).
+ * text of its own <greeting> config element). Its one element is declared
+ * in a table, which the core checks; its hook is made through its handle,
+ * which the core removes after shutdown, so it needs no shutdown at all.
  */
 #include <palaver/palaver.h>
 
 #define NS_HELLO "urn:example:hello"
 
-static pv_hook_t *hook;
 static const char *greeting = "world";
+
+static const pv_config_key_t keys[] = {
+    {"greeting", PV_KEY_STR, "world", 0, 0, NULL, "what hello answers", 0},
+    {NULL, PV_KEY_END, NULL, 0, 0, NULL, NULL, 0},
+};
 
 static pv_verdict_t on_hello(pv_stanza_ctx_t *ctx, void *ud)
 {
@@ -27,29 +33,18 @@ static pv_verdict_t on_hello(pv_stanza_ctx_t *ctx, void *ud)
     return PV_HANDLED;
 }
 
-static int init(const pv_config_t *cfg, void **state)
+static int start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state)
 {
-    static const char *const known[] = {"greeting", NULL};
     (void)state;
-    if (pv_config_check_known(cfg, known, "hello") != 0)
-        return -1;
-    greeting = pv_config_str(cfg, "greeting", "world");
-    hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_SERVICE, NS_HELLO, 0, on_hello, NULL, "hello");
-    if (!hook)
+    greeting = pv_key_str(h, cfg, "greeting"); /* borrowed from the config */
+    if (!pv_plugin_hook_stanza(h, PV_KIND_IQ, PV_TO_SERVICE, NS_HELLO, 0, on_hello, NULL))
         return -1;
     pv_log(PV_LOG_INFO, "hello", "answering %s on %s", NS_HELLO, pv_service_domain());
     return 0;
 }
 
-static void shutdown_(void *state)
-{
-    (void)state;
-    pv_hook_remove(hook);
-    hook = NULL;
-}
-
 PV_PLUGIN_DEFINE(hello) = {
     .abi_major = PV_ABI_MAJOR, .abi_minor = PV_ABI_MINOR,
     .name = "hello", .version = "1.0",
-    .init = init, .shutdown = shutdown_,
+    .config_keys = keys, .start = start,
 };
