@@ -13,6 +13,15 @@
  * users who are not in the room learn of their new affiliation by a message
  * with status 101 and the occupants who may see real JIDs by a message.
  * A failing backend gives internal-server-error and nothing is broadcast.
+ *
+ * An affiliation is a row: its name (as stored and shown), its rank for
+ * every standard check, who may grant and list it. The five of XEP-0045
+ * are muc-core's; the extra ones other plugins register (extensions.c,
+ * pv_muc_extra_aff_t) rank as none, are granted and listed from `grantor`
+ * up (listed from admin up at most), are never granted to oneself and are
+ * stored by name. Items of both kinds go through the same checks, the same
+ * single stored write and the same broadcast, in one request or several;
+ * an extra grant kicks nobody and is not announced to absent users.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -21,7 +30,8 @@
 typedef struct change {
     bool is_role;
     pv_muc_role_t role;
-    pv_muc_aff_t aff;
+    pv_muc_aff_t aff;   /* PV_MUC_AFF_NONE for an extra one */
+    char *extra;        /* an extra affiliation's name (owned), or NULL */
     char *nick;   /* role changes: the target occupant's nick */
     char *jid;    /* affiliation changes: bare JID or domain */
     char *reason; /* or NULL */
@@ -43,6 +53,7 @@ static void op_free(admin_op_t *op)
         return;
     for (size_t i = 0; i < op->n; i++) {
         free(op->c[i].nick);
+        free(op->c[i].extra);
         free(op->c[i].jid);
         free(op->c[i].reason);
     }
@@ -69,6 +80,25 @@ static void add_occupant_item(pv_el_t *q, const occupant_t *o, bool with_jid)
         pv_el_set_attr(it, "jid", o->sessions->jid->full);
 }
 
+/* A get of an extra affiliation's list: from its grantor up (admins at most). */
+static pv_verdict_t get_extra_list(pv_stanza_ctx_t *ctx, room_t *r, const pv_muc_extra_aff_t *d)
+{
+    pv_muc_aff_t need = d->grantor < PV_MUC_AFF_ADMIN ? d->grantor : PV_MUC_AFF_ADMIN;
+    if (room_aff(r, ctx->from->bare) < need)
+        return refuse(ctx, "auth", "forbidden",
+                      errtext("You may not read the %s list of this room", d->name));
+    pv_el_t *res = pv_iq_result_new(ctx->stanza);
+    pv_el_t *rq = res ? pv_el_add(res, NS_MUC_ADMIN, "query") : NULL;
+    if (!rq) {
+        pv_el_free(res);
+        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
+    ext_aff_list_items(r, d->name, rq);
+    pv_send(res);
+    pv_el_free(res);
+    return PV_HANDLED;
+}
+
 static pv_verdict_t get_list(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
 {
     pv_el_t *want = pv_el_child(q, NS_MUC_ADMIN, "item");
@@ -82,6 +112,9 @@ static pv_verdict_t get_list(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
     pv_muc_role_t role;
     pv_muc_aff_t aff;
     bool by_role = rs != NULL;
+    const pv_muc_extra_aff_t *extra = by_role ? NULL : ext_aff_def(as);
+    if (extra)
+        return get_extra_list(ctx, r, extra);
     if (by_role ? !role_parse(rs, &role) : !aff_parse(as, &aff))
         return refuse(ctx, "modify", "bad-request",
                       errtext("Unknown %s '%s'", by_role ? "role" : "affiliation",
@@ -139,6 +172,18 @@ static bool left_present(const room_t *r, const char *bare)
     return map_get(&r->by_bare, bare) != NULL;
 }
 
+/* Granting an extra affiliation: from its grantor up, never to oneself. */
+static pv_verdict_t check_extra(pv_stanza_ctx_t *ctx, const change_t *c,
+                                const pv_muc_extra_aff_t *d, pv_muc_aff_t actor_aff)
+{
+    if (actor_aff < d->grantor)
+        return refuse(ctx, "auth", "forbidden",
+                      errtext("You may not make %s a %s", c->jid, d->name));
+    if (!strcmp(c->jid, ctx->from->bare))
+        return refuse(ctx, "cancel", "not-allowed", "You cannot change your own affiliation");
+    return PV_PASS;
+}
+
 /* Parses and checks one item into c; on refusal returns the verdict. */
 static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, change_t *c,
                                pv_muc_aff_t actor_aff, pv_muc_role_t actor_role)
@@ -173,8 +218,14 @@ static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, cha
             return refuse(ctx, "wait", "internal-server-error", "Out of memory");
         return PV_PASS;
     }
-    if (!aff_parse(as, &c->aff))
+    const pv_muc_extra_aff_t *extra = ext_aff_def(as);
+    if (extra) {
+        c->aff = PV_MUC_AFF_NONE; /* its rank */
+        if (!(c->extra = xstrdup(extra->name)))
+            return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    } else if (!aff_parse(as, &c->aff)) {
         return refuse(ctx, "modify", "bad-request", errtext("Unknown affiliation '%s'", as));
+    }
     if (jid) {
         c->jid = bare_of(jid);
         if (!c->jid)
@@ -201,6 +252,8 @@ static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, cha
     if (pv_is_sadmin(c->jid))
         return refuse(ctx, "cancel", "not-allowed",
                       "Service administrators own every room; their affiliation cannot change");
+    if (extra)
+        return check_extra(ctx, c, extra, actor_aff);
     priv_answer_t a = priv_aff_change(actor_aff, actor_role, room_aff(r, c->jid), c->aff);
     if (a != PRIV_OK && by_id && c->aff == PV_MUC_AFF_OUTCAST &&
         actor_role == PV_MUC_ROLE_MODERATOR && room_aff(r, c->jid) == PV_MUC_AFF_NONE &&
@@ -293,6 +346,15 @@ typedef struct touched {
     const char *reason;
 } touched_t;
 
+/* Does an earlier item of op change the affiliation of item i's JID? */
+static bool changed_earlier(const admin_op_t *op, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (!op->c[k].is_role && !strcmp(op->c[k].jid, op->c[i].jid))
+            return true;
+    return false;
+}
+
 /* One INFO line per item, before anything changes (the old values are read
  * here); a role change of an occupant who left meanwhile is not logged. */
 static void log_changes(const room_t *r, const admin_op_t *op)
@@ -309,13 +371,27 @@ static void log_changes(const room_t *r, const admin_op_t *op)
             for (size_t k = 0; k < i; k++)
                 if (!op->c[k].is_role && !strcmp(op->c[k].jid, c->jid))
                     was = op->c[k].aff;
-            audit_aff(r, who, c->jid, was, c->aff, c->reason);
+            const char *held = changed_earlier(op, i) ? NULL : ext_aff_held(r, c->jid);
+            if (c->extra || held) /* audit.c knows the standard ones */
+                pv_log(PV_LOG_INFO, MUC, "room %s: %s changed the affiliation of %s: %s -> %s%s%s%s",
+                       r->jid, who, c->jid, held ? held : aff_name(was),
+                       c->extra ? c->extra : aff_name(c->aff), c->reason ? ", reason: '" : "",
+                       c->reason ? c->reason : "", c->reason ? "'" : "");
+            else
+                audit_aff(r, who, c->jid, was, c->aff, c->reason);
             continue;
         }
         const occupant_t *o = occupant_by_nick(r, c->nick);
         if (o)
             audit_role(r, who, o->nick, o->role, c->role, c->reason);
     }
+}
+
+/* The role an affiliation change gives a present occupant. */
+static pv_muc_role_t new_role(const room_t *r, const change_t *ac, pv_muc_aff_t a)
+{
+    const pv_muc_extra_aff_t *d = ac->extra ? ext_aff_def(ac->extra) : NULL;
+    return d ? d->base_role : role_for(r, a);
 }
 
 static void apply(admin_op_t *op)
@@ -335,11 +411,13 @@ static void apply(admin_op_t *op)
             pv_log(PV_LOG_ERROR, MUC, "out of memory setting %s's affiliation in %s", c->jid,
                    r->jid);
         room_aff_reason_set(r, c->jid, c->aff == PV_MUC_AFF_NONE ? NULL : c->reason);
+        if (c->extra)
+            ext_aff_grant(r, c->jid, c->extra);
     }
     bool *absent = calloc(op->n, sizeof *absent);
     for (size_t i = 0; absent && i < op->n; i++)
-        absent[i] =
-            !op->c[i].is_role && strchr(op->c[i].jid, '@') && !occupant_by_bare(r, op->c[i].jid);
+        absent[i] = !op->c[i].is_role && !op->c[i].extra && strchr(op->c[i].jid, '@') &&
+                    !occupant_by_bare(r, op->c[i].jid);
     touched_t *t = calloc(r->noccupants + 1, sizeof *t);
     size_t nt = 0;
     for (occupant_t *o = r->first; t && o; o = o->next) {
@@ -360,11 +438,11 @@ static void apply(admin_op_t *op)
             e->code = 301;
         else if (rc && rc->role == PV_MUC_ROLE_NONE)
             e->code = 307;
-        else if (ac && room_cfg_bool(r, CF_MEMBERSONLY) && a < PV_MUC_AFF_MEMBER)
+        else if (ac && !ac->extra && room_cfg_bool(r, CF_MEMBERSONLY) && a < PV_MUC_AFF_MEMBER)
             e->code = 321;
         e->reason = e->code == 307 || (rc && !ac) ? rc->reason : ac ? ac->reason : NULL;
         if (!e->code)
-            o->role = rc ? rc->role : role_for(r, a);
+            o->role = rc ? rc->role : new_role(r, ac, a);
     }
     /* 1. the removed hear it first */
     for (size_t i = 0; i < nt; i++)
@@ -425,6 +503,14 @@ static void stored(int status, const char *error, void *ud)
     op_free(op);
 }
 
+/* An extra affiliation is stored by its name, without a reason. */
+static pv_store_aff_t stored_item(const change_t *c)
+{
+    if (c->extra)
+        return (pv_store_aff_t){c->jid, c->extra, NULL};
+    return (pv_store_aff_t){c->jid, aff_name(c->aff), c->reason};
+}
+
 static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q, const pv_el_t *result)
 {
     size_t n = 0;
@@ -477,7 +563,7 @@ static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q, const
     size_t k = 0;
     for (size_t i = 0; i < op->n; i++)
         if (!op->c[i].is_role)
-            items[k++] = (pv_store_aff_t){op->c[i].jid, aff_name(op->c[i].aff), op->c[i].reason};
+            items[k++] = stored_item(&op->c[i]);
     room_pin(r);                                    /* stays in memory until stored() */
     st->affs_set(h, r->name, items, k, stored, op); /* owns op from here */
     free(items);

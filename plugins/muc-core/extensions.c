@@ -3,16 +3,15 @@
  * other plugins (palaver/muc.h, pv_muc_extra_aff_t and pv_muc_extra_field_t).
  * muc-core itself has no such affiliation or field: this file keeps the
  * registry, the per-room values (struct ext_room, hung on room_t), the
- * muc#admin requests that name an extra affiliation (grant, list, and taking
- * one back by granting a standard one), the extra form fields and their
- * storage with the room's configuration, and the DELIVER event. The rest of
- * muc-core calls in here at a few points (presence items, join role,
- * affiliation changes, form build and submit, persistence, subject).
- * As in admin.c, a change of a stored room is written first (one affs_set)
- * and only applied, answered and broadcast once the backend said yes; a
- * failure answers internal-server-error and changes nothing. Submitted
- * fields are set before persist_config stores them with the room, and
- * create.c puts them back (ext_config_undo) when that store fails.
+ * extra form fields and their storage with the room's configuration, and
+ * the DELIVER event. The rest of muc-core calls in here at a few points
+ * (presence items, join role, affiliation changes, form build and submit,
+ * persistence, subject). muc#admin requests naming an extra affiliation are
+ * admin.c's, in the same path and the same stored write as the standard
+ * ones: an extra affiliation is one more row there (ext_aff_def), granted
+ * with ext_aff_grant once stored and listed with ext_aff_list_items.
+ * Submitted fields are set before persist_config stores them with the room,
+ * and create.c puts them back (ext_config_undo) when that store fails.
  *
  * Ownership: per-room values are owned by the room (freed by ext_room_free);
  * extra affiliations are stored by name, so values loaded from storage before
@@ -389,7 +388,7 @@ const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo)
     return why;
 }
 
-/* ---- muc#admin: extra affiliations ---- */
+/* ---- muc#admin: extra affiliations (admin.c handles the requests) ---- */
 
 size_t ext_affs_list(const room_t *r, const pv_store_aff_t *skip, size_t nskip,
                      pv_store_aff_t **out)
@@ -415,278 +414,46 @@ size_t ext_affs_list(const room_t *r, const pv_store_aff_t *skip, size_t nskip,
     return n;
 }
 
-typedef struct ext_item {
-    char *bare;                      /* owned */
-    const pv_muc_extra_aff_t *grant; /* granting this extra affiliation */
-    char *gname;                     /* its name (owned): looked up again once stored */
-    pv_muc_aff_t std;                /* else: taking one back with this standard affiliation */
-} ext_item_t;
-
-static bool std_aff(const char *s, pv_muc_aff_t *out)
+const pv_muc_extra_aff_t *ext_aff_def(const char *name)
 {
-    for (int a = PV_MUC_AFF_OUTCAST; a <= PV_MUC_AFF_OWNER; a++)
-        if (s && !strcmp(aff_name((pv_muc_aff_t)a), s)) {
-            *out = (pv_muc_aff_t)a;
-            return true;
-        }
-    return false;
+    return aff_def(name);
 }
 
-/* The item's target bare JID (malloc'd), or NULL with *cond set. */
-static char *item_target(const room_t *r, pv_el_t *item, const char **cond)
+const char *ext_aff_held(const room_t *r, const char *bare)
 {
-    const char *j = pv_el_attr(item, "jid"), *nick = pv_el_attr(item, "nick");
-    if (j) {
-        pv_jid_t *jid = pv_jid_parse(j);
-        char *b = jid ? xstrdup(jid->bare) : NULL;
-        pv_jid_free(jid);
-        *cond = b ? NULL : "jid-malformed";
-        return b;
-    }
-    if (nick) {
-        occupant_t *o = occupant_by_nick(r, nick);
-        *cond = o ? NULL : "item-not-found";
-        return o ? xstrdup(o->bare) : NULL;
-    }
-    *cond = "bad-request";
-    return NULL;
+    const pv_muc_extra_aff_t *d = held(r, bare);
+    return d ? d->name : NULL;
 }
 
-/* In memory and announced: stored beforehand (or the room is not stored). */
-static void apply(room_t *r, const ext_item_t *it)
+/* admin.c has set the standard affiliation none first (room_aff_set, which
+ * cleared any extra one); the name is kept as stored even when no plugin
+ * registers it any more (it then shows as none). */
+void ext_aff_grant(room_t *r, const char *bare, const char *name)
 {
-    pv_muc_aff_t std = it->grant ? PV_MUC_AFF_NONE : it->std;
-    room_aff_set(r, it->bare, std); /* clears the extra one (ext_aff_cleared) */
-    if (it->grant) {
-        if (held_set(r, it->bare, it->grant->name) < 0)
-            pv_log(PV_LOG_ERROR, MUC, "cannot grant %s to %s in %s", it->grant->name, it->bare,
-                   r->jid);
-    }
-    for (occupant_t *o = occupant_by_bare(r, it->bare); o; o = o->bare_next)
-        o->role = it->grant ? it->grant->base_role : role_for(r, std);
-    occupant_announce_affiliation(r, it->bare);
-    pv_log(PV_LOG_DEBUG, MUC, "%s is now %s in %s", it->bare,
-           it->grant ? it->grant->name : aff_name(std), r->jid);
+    if (held_set(r, bare, name) < 0)
+        pv_log(PV_LOG_ERROR, MUC, "cannot grant %s to %s in %s", name, bare, r->jid);
+    if (!aff_def(name))
+        pv_log(PV_LOG_WARN, MUC, "%s of %s in %s stored, but %s is no longer registered", name,
+               bare, r->jid, name);
 }
 
-static pv_verdict_t list(pv_stanza_ctx_t *ctx, room_t *r, const pv_muc_extra_aff_t *d)
+void ext_aff_list_items(const room_t *r, const char *name, pv_el_t *q)
 {
-    pv_muc_aff_t need = d->grantor < PV_MUC_AFF_ADMIN ? d->grantor : PV_MUC_AFF_ADMIN;
-    if (room_aff(r, ctx->from->bare) < need)
-        return refuse(ctx, "auth", "forbidden",
-                      errtext("You may not list the %s affiliation of this room", d->name));
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
-    pv_el_t *q = res ? pv_el_add(res, NS_MUC_ADMIN, "query") : NULL;
-    if (!q) {
-        pv_el_free(res);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    }
     size_t i;
-    if (r->ext)
-        for (map_entry_t *e = map_first(&r->ext->affs, &i); e; e = map_next(&r->ext->affs, e, &i)) {
-            if (strcmp(e->val, d->name))
-                continue;
-            pv_el_t *item = pv_el_add(q, NS_MUC_ADMIN, "item");
-            if (!item)
-                break;
-            pv_el_set_attr(item, "affiliation", d->name);
-            pv_el_set_attr(item, "jid", e->key);
-            occupant_t *o = occupant_by_bare(r, e->key);
-            if (o)
-                pv_el_set_attr(item, "nick", o->nick);
-        }
-    pv_send(res);
-    pv_el_free(res);
-    return PV_HANDLED;
-}
-
-static void free_items(ext_item_t *items, size_t n)
-{
-    for (size_t i = 0; items && i < n; i++) {
-        free(items[i].bare);
-        free(items[i].gname);
-    }
-    free(items);
-}
-
-/* A muc#admin change of extra affiliations waiting for the backend. */
-typedef struct ext_op {
-    char *room;        /* room node (owned) */
-    pv_el_t *iq;       /* copy of the request (owned) */
-    ext_item_t *items; /* owned */
-    size_t n;
-} ext_op_t;
-
-static void op_free(ext_op_t *op)
-{
-    if (!op)
+    if (!r->ext)
         return;
-    free_items(op->items, op->n);
-    free(op->room);
-    pv_el_free(op->iq);
-    free(op);
-}
-
-/* Stored (or nothing to store): applied in memory, broadcast, answered. */
-static void settle(ext_op_t *op)
-{
-    room_t *r = rooms_get(op->room);
-    if (!r) {
-        pv_send_error(op->iq, "cancel", "item-not-found", "The room was destroyed meanwhile");
-        return;
-    }
-    r->busy++;
-    for (size_t k = 0; k < op->n; k++) {
-        ext_item_t *it = &op->items[k];
-        if (it->gname && !(it->grant = aff_def(it->gname))) {
-            pv_log(PV_LOG_WARN, MUC, "%s of %s in %s stored, but %s is no longer registered",
-                   it->gname, it->bare, r->jid, it->gname);
-            room_aff_set(r, it->bare, PV_MUC_AFF_NONE); /* as stored */
-            if (held_set(r, it->bare, it->gname) < 0)
-                pv_log(PV_LOG_ERROR, MUC, "cannot keep %s of %s in %s", it->gname, it->bare,
-                       r->jid);
+    for (map_entry_t *e = map_first(&r->ext->affs, &i); e; e = map_next(&r->ext->affs, e, &i)) {
+        if (strcmp(e->val, name))
             continue;
-        }
-        apply(r, it);
+        pv_el_t *item = pv_el_add(q, NS_MUC_ADMIN, "item");
+        if (!item)
+            return;
+        pv_el_set_attr(item, "affiliation", name);
+        pv_el_set_attr(item, "jid", e->key);
+        occupant_t *o = occupant_by_bare(r, e->key);
+        if (o)
+            pv_el_set_attr(item, "nick", o->nick);
     }
-    pv_el_t *res = pv_iq_result_new(op->iq);
-    if (res) {
-        pv_send(res);
-        pv_el_free(res);
-    }
-    r->busy--;
-    rooms_maybe_destroy(r);
-}
-
-static void stored(int status, const char *error, void *ud)
-{
-    ext_op_t *op = ud;
-    if (!muc) { /* the backend settled it after muc-core shut down */
-        op_free(op);
-        return;
-    }
-    if (status != PV_STORE_OK) {
-        pv_log(PV_LOG_ERROR, MUC, "storing extra affiliations of %s failed: %s", op->room,
-               error ? error : "unknown error");
-        pv_send_error(op->iq, "wait", "internal-server-error",
-                      "The change could not be stored; nothing was changed");
-    } else {
-        settle(op);
-    }
-    room_unpin(op->room);
-    op_free(op);
-}
-
-/* Handles muc#admin requests about extra affiliations; passes the rest on. */
-pv_verdict_t ext_admin_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
-{
-    (void)ud;
-    room_t *r = room_of(ctx->to);
-    pv_el_t *q = ctx->payload;
-    if (!r || !q || strcmp(q->name, "query"))
-        return PV_PASS;
-    bool get = !strcmp(ctx->type, "get");
-    if (!get && strcmp(ctx->type, "set"))
-        return PV_PASS;
-    if (get) {
-        pv_el_t *item = pv_el_child(q, NS_MUC_ADMIN, "item");
-        const pv_muc_extra_aff_t *d = item ? aff_def(pv_el_attr(item, "affiliation")) : NULL;
-        return d ? list(ctx, r, d) : PV_PASS;
-    }
-    size_t n = 0, ours = 0;
-    for (pv_el_t *it = pv_el_child(q, NS_MUC_ADMIN, "item"); it;
-         it = pv_el_next(it, NS_MUC_ADMIN, "item"))
-        n++;
-    ext_item_t *items = n ? calloc(n, sizeof *items) : NULL;
-    if (!items)
-        return PV_PASS;
-    const char *cond = NULL;
-    size_t k = 0;
-    for (pv_el_t *it = pv_el_child(q, NS_MUC_ADMIN, "item"); it;
-         it = pv_el_next(it, NS_MUC_ADMIN, "item"), k++) {
-        const char *a = pv_el_attr(it, "affiliation");
-        const pv_muc_extra_aff_t *d = aff_def(a);
-        pv_muc_aff_t std;
-        if (d) {
-            items[k].grant = d;
-            if (!(items[k].gname = xstrdup(d->name))) {
-                free_items(items, n);
-                return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-            }
-        } else if (a && !pv_el_attr(it, "role") && std_aff(a, &std) && std != PV_MUC_AFF_OUTCAST) {
-            items[k].std = std;
-        } else {
-            continue; /* not ours */
-        }
-        const char *c = NULL;
-        char *bare = item_target(r, it, &c);
-        if (!bare) {
-            if (d && !cond)
-                cond = c; /* an error matters only for our own items */
-            continue;
-        }
-        if (!d && !held(r, bare)) {
-            free(bare);
-            continue; /* a standard change of a standard holder */
-        }
-        items[k].bare = bare;
-        ours++;
-    }
-    pv_verdict_t v = PV_PASS;
-    if (!ours && !cond)
-        goto out;
-    if (cond) {
-        v = refuse(ctx, "modify", cond, "Cannot find the target of an item");
-        goto out;
-    }
-    if (ours != n) {
-        v = refuse(ctx, "modify", "bad-request",
-                   "Changes of extra affiliations must be sent in a request of their own");
-        goto out;
-    }
-    pv_muc_aff_t actor = room_aff(r, ctx->from->bare);
-    for (k = 0; k < n; k++) {
-        pv_muc_aff_t need = items[k].grant                     ? items[k].grant->grantor
-                            : items[k].std >= PV_MUC_AFF_ADMIN ? PV_MUC_AFF_OWNER
-                                                               : PV_MUC_AFF_ADMIN;
-        if (actor < need) {
-            v = refuse(ctx, "auth", "forbidden",
-                       "You are not allowed to change this affiliation in this room");
-            goto out;
-        }
-        if (!strcmp(items[k].bare, ctx->from->bare)) {
-            v = refuse(ctx, "cancel", "not-allowed", "You cannot change your own affiliation");
-            goto out;
-        }
-    }
-    void *h;
-    const pv_store_t *st = r->stored ? pv_store(&h) : NULL;
-    ext_op_t *op = calloc(1, sizeof *op);
-    pv_store_aff_t *sa = st ? calloc(n, sizeof *sa) : NULL;
-    if (!op || (st && !sa) || !(op->room = xstrdup(r->name)) ||
-        !(op->iq = pv_el_clone(ctx->stanza))) {
-        free(sa);
-        op_free(op);
-        v = refuse(ctx, "wait", "internal-server-error", "Out of memory");
-        goto out;
-    }
-    op->items = items; /* the op owns them from here */
-    op->n = n;
-    if (!st) {
-        settle(op);
-        op_free(op);
-        return PV_HANDLED;
-    }
-    for (k = 0; k < n; k++)
-        sa[k] = (pv_store_aff_t){items[k].bare,
-                                 items[k].gname ? items[k].gname : aff_name(items[k].std), NULL};
-    room_pin(r);                                 /* stays in memory until stored() */
-    st->affs_set(h, r->name, sa, n, stored, op); /* owns op from here */
-    free(sa);
-    return PV_HANDLED;
-out:
-    free_items(items, n);
-    return v;
 }
 
 /* ---- SDK entries (api.c puts them in the table) ---- */

@@ -120,6 +120,35 @@ def test_game_1_revoking_to_none():
         assert list_jids(admin_list(m, OWNER, 'g', 'player')) == []
 
 
+def test_game_1_player_and_standard_affiliations_in_one_request():
+    """An extra affiliation is one more affiliation of muc#admin: granted,
+    taken back and mixed with standard ones in a single request."""
+    with game_muc() as m:
+        game_room(m)
+        res = admin_set(m, OWNER, 'g', [{'nick': 'kibitz', 'affiliation': 'player'},
+                                         {'nick': 'white', 'affiliation': 'member'},
+                                         {'jid': 'black@localhost', 'affiliation': 'admin'}])
+        assert res.get('type') == 'result', tostring(res)
+        got = m.collect()
+        for nick, aff, role in (('kibitz', 'player', 'player'),
+                                ('white', 'member', 'participant')):
+            pres = presences_of(got, nick)
+            assert len(pres) == 3, describe(got)
+            assert all(item(p).get('affiliation') == aff and item(p).get('role') == role
+                       for p in pres), describe(got)
+        res = admin_list(m, OWNER, 'g', 'player')
+        assert list_jids(res) == ['kibitz@example.net'], tostring(res)
+        assert list_jids(admin_list(m, OWNER, 'g', 'member', id_='m')) == ['white@localhost']
+        assert list_jids(admin_list(m, OWNER, 'g', 'admin', id_='a')) == ['black@localhost']
+        # one refused item refuses the request: nothing changes
+        res = admin_set(m, KIBITZ, 'g', [{'nick': 'white', 'affiliation': 'player'},
+                                          {'jid': 'black@localhost', 'affiliation': 'none'}],
+                        id_='adm2')
+        assert cond(res) == ('auth', 'forbidden'), tostring(res)
+        assert presences_of(m.collect(), 'white') == []
+        assert list_jids(admin_list(m, OWNER, 'g', 'player', id_='p2')) == ['kibitz@example.net']
+
+
 # ---- message, subject and payload delivery ---------------------------------------
 
 def test_game_1_participant_message_withheld_from_players():
