@@ -82,7 +82,7 @@ static pv_verdict_t give_table(const pv_event_t *ev, void *payload, void *ud)
 int api_init(void)
 {
     pv_event_t *ev = pv_event(PV_MUC_EVENT_API);
-    sub = ev ? pv_event_subscribe(ev, 0, give_table, NULL, MUC) : NULL;
+    sub = ev ? pv_plugin_subscribe(muc_handle, ev, 0, give_table, NULL) : NULL;
     if (!sub) {
         pv_log(PV_LOG_ERROR, MUC, "cannot publish the muc-api table");
         return -1;

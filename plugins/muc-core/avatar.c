@@ -358,11 +358,12 @@ int avatar_init(const pv_config_t *cfg)
 {
     max_bytes = pv_key_int(muc_handle, cfg, "avatar-max-bytes");
     pv_event_t *dev = pv_event(PV_EVENT_DISCO_INFO), *jev = pv_event(PV_MUC_EVENT_JOINED);
-    vcard_hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_BARE, NS_VCARD, 0, avatar_iq_handler, NULL, MUC);
+    vcard_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_IQ, PV_TO_BARE, NS_VCARD, 0,
+                                       avatar_iq_handler, NULL);
     /* the form after every other contribution, disco-extended's (priority 0) included */
-    feature_sub = dev ? pv_event_subscribe(dev, 10, on_disco_feature, NULL, MUC) : NULL;
-    form_sub = dev ? pv_event_subscribe(dev, -100, on_disco_form, NULL, MUC) : NULL;
-    joined_sub = jev ? pv_event_subscribe(jev, 0, on_joined, NULL, MUC) : NULL;
+    feature_sub = dev ? pv_plugin_subscribe(muc_handle, dev, 10, on_disco_feature, NULL) : NULL;
+    form_sub = dev ? pv_plugin_subscribe(muc_handle, dev, -100, on_disco_form, NULL) : NULL;
+    joined_sub = jev ? pv_plugin_subscribe(muc_handle, jev, 0, on_joined, NULL) : NULL;
     if (!vcard_hook || !feature_sub || !form_sub || !joined_sub) {
         pv_log(PV_LOG_ERROR, MUC, "cannot register room avatars (out of memory)");
         avatar_shutdown();

@@ -317,9 +317,10 @@ int multicast_init(const pv_config_t *cfg)
         if (!mc.configured)
             return -1;
     }
-    mc.iq_hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_SERVICE, NULL, 1000, iq_handler_mc, NULL, MUC);
-    mc.bounce_hook = pv_hook_stanza(PV_KIND_MESSAGE | PV_KIND_PRESENCE, PV_TO_ANY, NULL, 1000,
-                                    bounce_handler_mc, NULL, MUC);
+    mc.iq_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_IQ, PV_TO_SERVICE, NULL, 1000,
+                                       iq_handler_mc, NULL);
+    mc.bounce_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_MESSAGE | PV_KIND_PRESENCE,
+                                           PV_TO_ANY, NULL, 1000, bounce_handler_mc, NULL);
     if (!mc.iq_hook || !mc.bounce_hook) {
         pv_log(PV_LOG_ERROR, MUC, "multicast: cannot register its stanza hooks");
         multicast_shutdown();

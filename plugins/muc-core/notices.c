@@ -107,9 +107,9 @@ static pv_verdict_t on_nick_changed(const pv_event_t *ev, void *payload, void *u
 int notices_init(void)
 {
     /* after every other subscriber: the notice follows what they send */
-    subs[0] = pv_event_subscribe(ev_joined, -100, on_joined, NULL, MUC);
-    subs[1] = pv_event_subscribe(ev_left, -100, on_left, NULL, MUC);
-    subs[2] = pv_event_subscribe(ev_nick_changed, -100, on_nick_changed, NULL, MUC);
+    subs[0] = pv_plugin_subscribe(muc_handle, ev_joined, -100, on_joined, NULL);
+    subs[1] = pv_plugin_subscribe(muc_handle, ev_left, -100, on_left, NULL);
+    subs[2] = pv_plugin_subscribe(muc_handle, ev_nick_changed, -100, on_nick_changed, NULL);
     if (!subs[0] || !subs[1] || !subs[2]) {
         pv_log(PV_LOG_ERROR, MUC, "cannot subscribe the join/leave/rename notices");
         notices_shutdown();

@@ -335,7 +335,8 @@ void restart_check_connected(void)
         return;
     }
     if (!ck.hook) {
-        ck.hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_FULL, NULL, 10, on_reply, NULL, MUC);
+        ck.hook =
+            pv_plugin_hook_stanza(muc_handle, PV_KIND_IQ, PV_TO_FULL, NULL, 10, on_reply, NULL);
         if (!ck.hook) {
             pv_log(PV_LOG_ERROR, MUC, "restored occupants are not checked (no stanza hook)");
             restart_check_shutdown();

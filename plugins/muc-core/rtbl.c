@@ -377,10 +377,11 @@ int rtbl_init(const pv_config_t *cfg)
             return -1;
         }
     }
-    rt.iq_hook = pv_hook_stanza(PV_KIND_IQ, PV_TO_SERVICE, NULL, 1000, iq_handler_rtbl, NULL, MUC);
-    rt.msg_hook =
-        pv_hook_stanza(PV_KIND_MESSAGE, PV_TO_SERVICE, NULL, 1000, msg_handler_rtbl, NULL, MUC);
-    rt.join_sub = pv_event_subscribe(ev_pre_join, 0, pre_join_rtbl, NULL, MUC);
+    rt.iq_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_IQ, PV_TO_SERVICE, NULL, 1000,
+                                       iq_handler_rtbl, NULL);
+    rt.msg_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_MESSAGE, PV_TO_SERVICE, NULL, 1000,
+                                        msg_handler_rtbl, NULL);
+    rt.join_sub = pv_plugin_subscribe(muc_handle, ev_pre_join, 0, pre_join_rtbl, NULL);
     if (!rt.iq_hook || !rt.msg_hook || !rt.join_sub) {
         pv_log(PV_LOG_ERROR, MUC, "rtbl: cannot register its stanza hooks");
         rtbl_shutdown();
