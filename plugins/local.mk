@@ -27,7 +27,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \
-	plugins/muc-core/config_keys.c \
+	plugins/muc-core/config_keys.c plugins/muc-core/key_list.c \
 	plugins/muc-core/hats.c plugins/muc-core/left_ids.c \
 	plugins/muc-core/tombstone.c plugins/muc-core/unique.c \
 	plugins/muc-core/room_defaults.c plugins/muc-core/rtbl.c

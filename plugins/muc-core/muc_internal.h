@@ -120,7 +120,6 @@ enum {
     CF_REGISTRATION,
     CF_MESSAGE_SIZE,
     CF_PUBSUB,
-    CF_MAXHISTORYFETCH,
     CF_PRIVACY,
     CF_JOIN_TEXT,
     CF_LEAVE_TEXT,
@@ -625,6 +624,13 @@ int ext_api_register_affiliation(const pv_muc_extra_aff_t *d);
 void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d);
 int ext_api_register_config_field(const pv_muc_extra_field_t *d);
 void ext_api_unregister_config_field(const pv_muc_extra_field_t *d);
+int ext_api_register_config_row(const pv_muc_config_row_t *r, size_t size);
+/* The storage key of a registered field (NULL: none); the fields whose
+ * form place follows `after` (NULL: those at the end); an error text for a
+ * value of a registered field (NULL: fine or not registered). */
+const char *ext_config_key(const char *var);
+void ext_form_fields_after(const room_t *r, pv_el_t *x, const char *after);
+const char *ext_config_check(const char *var, const char *value);
 const char *ext_api_extra_affiliation(const pv_muc_room_t *r, const char *bare);
 const char *ext_api_occupant_role_name(const pv_muc_occupant_t *o);
 void ext_api_room_occupants(const pv_muc_room_t *r, bool (*fn)(pv_muc_occupant_t *, size_t, void *),
@@ -740,7 +746,7 @@ int room_defaults_configure(const pv_config_t *cfg);
 void room_defaults_apply(room_t *r);
 bool room_defaults_admin_only(int f);
 const char *room_defaults_forbidden(const room_t *r, pv_el_t *x, const char *bare);
-int room_defaults_ext_check(const pv_muc_extra_field_t *d);
+int room_defaults_ext_check(const pv_muc_config_row_t *d);
 void room_defaults_connected(void);
 void room_defaults_free(void);
 
@@ -766,6 +772,24 @@ void tomb_free_all(void);
 int rtbl_init(const pv_config_t *cfg);
 void rtbl_connected(void);
 void rtbl_shutdown(void);
+
+/* key_list.c: a set of bare JIDs stored as one text value of a room's
+ * configuration. key_list_join joins the keys of m that keep(key, ud)
+ * accepts (all when keep is NULL), each as "key value" when with_values,
+ * separated by sep, then extra (when non-NULL). Returns the text (caller
+ * frees), or NULL: nothing to list (*oom false) or out of memory (*oom
+ * true; the caller logs). key_list_each_line calls fn for each non-empty
+ * line of text (NULL: none). */
+typedef struct key_list {
+    char sep;
+    bool with_values;
+    bool (*keep)(const char *key, const void *ud);
+    const void *ud;
+    const char *extra;
+} key_list_t;
+char *key_list_join(const map_t *m, const key_list_t *how, bool *oom);
+void key_list_each_line(const char *text, void (*fn)(const char *line, size_t len, void *ud),
+                        void *ud);
 
 /* notices.c: the x-palaver#join/#leave/#rename text notices, subscribed to
  * the JOINED, LEFT and NICK_CHANGED events (after events_init): 0, or -1

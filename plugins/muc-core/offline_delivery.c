@@ -41,55 +41,45 @@ int offline_set(room_t *r, const char *bare, bool on)
     return 0;
 }
 
+typedef struct {
+    const room_t *r;
+    const char *bare; /* the member whose choice the caller gives, or NULL */
+} listing_t;
+
 /* A listed member still counts while registered (a removed registration
  * takes the choice with it). */
-static bool listed(const room_t *r, const char *key, const char *bare)
+static bool listed(const char *key, const void *ud)
 {
-    if (bare && !strcmp(key, bare))
+    const listing_t *l = ud;
+    if (l->bare && !strcmp(key, l->bare))
         return false; /* replaced by the caller's choice */
-    return room_reg_nick(r, key) != NULL;
+    return room_reg_nick(l->r, key) != NULL;
 }
 
 char *offline_encode(const room_t *r, const char *bare, bool on, bool *oom)
 {
-    size_t len = 0, i;
-    *oom = false;
-    for (map_entry_t *e = map_first(&r->offline, &i); e; e = map_next(&r->offline, e, &i))
-        if (listed(r, e->key, bare))
-            len += strlen(e->key) + 1;
-    if (bare && on)
-        len += strlen(bare) + 1;
-    if (!len)
-        return NULL;
-    char *s = malloc(len), *p = s;
-    if (!s) {
+    key_list_t how = {.sep = '\n', .keep = listed, .ud = &(listing_t){r, bare}};
+    how.extra = bare && on ? bare : NULL;
+    char *s = key_list_join(&r->offline, &how, oom);
+    if (*oom)
         pv_log(PV_LOG_ERROR, MUC, "out of memory listing the offline members of %s", r->jid);
-        *oom = true;
-        return NULL;
-    }
-    /* bare JIDs have no line break: one a line parses back */
-    for (map_entry_t *e = map_first(&r->offline, &i); e; e = map_next(&r->offline, e, &i))
-        if (listed(r, e->key, bare))
-            p += sprintf(p, "%s%s", p == s ? "" : "\n", e->key);
-    if (bare && on)
-        sprintf(p, "%s%s", p == s ? "" : "\n", bare);
     return s;
+}
+
+static void load_line(const char *line, size_t len, void *ud)
+{
+    room_t *r = ud;
+    char *bare = strndup(line, len);
+    if (!bare)
+        pv_log(PV_LOG_ERROR, MUC, "out of memory loading the offline members of %s", r->jid);
+    else if (room_reg_nick(r, bare)) /* unregistered since: dropped */
+        offline_set(r, bare, true);
+    free(bare);
 }
 
 void offline_load(room_t *r, const char *value)
 {
-    const char *line = value;
-    while (line && *line) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        char *bare = len ? strndup(line, len) : NULL;
-        if (len && !bare)
-            pv_log(PV_LOG_ERROR, MUC, "out of memory loading the offline members of %s", r->jid);
-        else if (bare && room_reg_nick(r, bare)) /* unregistered since: dropped */
-            offline_set(r, bare, true);
-        free(bare);
-        line = end ? end + 1 : NULL;
-    }
+    key_list_each_line(value, load_line, r);
 }
 
 void offline_form_field(const room_t *r, const char *bare, pv_el_t *x)

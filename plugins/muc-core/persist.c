@@ -250,30 +250,16 @@ static bool chain_reg(chain_t *c, const char *bare, const char *nick)
 
 /* The room's owners' bare JIDs, space separated (caller frees), or NULL:
  * none (*oom false) or out of memory (*oom true, logged). */
+static bool is_owner(const char *bare, const void *room)
+{
+    return room_aff(room, bare) == PV_MUC_AFF_OWNER;
+}
+
 static char *owners_list(const room_t *r, bool *oom)
 {
-    size_t len = 0, i;
-    *oom = false;
-    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
-        if (room_aff(r, e->key) == PV_MUC_AFF_OWNER)
-            len += strlen(e->key) + 1;
-    if (!len)
-        return NULL;
-    char *s = malloc(len), *p = s;
-    if (!s) {
+    char *s = key_list_join(&r->affs, &(key_list_t){.sep = ' ', .keep = is_owner, .ud = r}, oom);
+    if (*oom)
         pv_log(PV_LOG_ERROR, MUC, "out of memory listing the owners of %s", r->jid);
-        *oom = true;
-        return NULL;
-    }
-    for (map_entry_t *e = map_first(&r->affs, &i); e; e = map_next(&r->affs, e, &i))
-        if (room_aff(r, e->key) == PV_MUC_AFF_OWNER) {
-            size_t l = strlen(e->key);
-            if (p != s)
-                *p++ = ' ';
-            memcpy(p, e->key, l);
-            p += l;
-        }
-    *p = '\0';
     return s;
 }
 

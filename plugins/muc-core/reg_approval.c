@@ -216,57 +216,42 @@ pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form)
 
 char *reg_pending_encode(const room_t *r, bool *oom)
 {
-    size_t len = 0, i;
-    *oom = false;
-    for (map_entry_t *e = map_first(&r->reg_pending, &i); e; e = map_next(&r->reg_pending, e, &i))
-        len += strlen(e->key) + 1 + strlen(e->val) + 1;
-    if (!len)
-        return NULL;
-    char *s = malloc(len), *p = s;
-    if (!s) {
+    /* "bare nick" lines (key_list.c) */
+    char *s = key_list_join(&r->reg_pending, &(key_list_t){.sep = '\n', .with_values = true}, oom);
+    if (*oom)
         pv_log(PV_LOG_ERROR, MUC, "out of memory listing the registration requests of %s", r->jid);
-        *oom = true;
-        return NULL;
-    }
-    for (map_entry_t *e = map_first(&r->reg_pending, &i); e; e = map_next(&r->reg_pending, e, &i)) {
-        /* A bare JID has no space and a nick no line break (resourceprep
-         * prohibits control characters): "bare nick" lines parse back. */
-        p += sprintf(p, "%s%s %s", p == s ? "" : "\n", e->key, (const char *)e->val);
-    }
     return s;
+}
+
+/* One "bare nick" line of the stored requests (key_list_each_line). */
+static void load_request(const char *line, size_t len, void *ud)
+{
+    room_t *r = ud;
+    const char *sp = memchr(line, ' ', len);
+    if (!sp || sp == line || sp + 1 == line + len) {
+        pv_log(PV_LOG_WARN, MUC, "stored room %s: a damaged registration request is ignored",
+               r->jid);
+        return;
+    }
+    char *bare = strndup(line, (size_t)(sp - line));
+    char *nick = strndup(sp + 1, len - (size_t)(sp + 1 - line));
+    if (!bare || !nick) {
+        pv_log(PV_LOG_ERROR, MUC, "out of memory loading the registration requests of %s", r->jid);
+    } else if (!room_reg_nick(r, bare)) { /* answered, removal not stored: nothing to ask */
+        char *before = map_get(&r->reg_pending, bare);
+        if (map_put(&r->reg_pending, bare, nick) == 0) {
+            free(before);
+            nick = NULL;
+        } else {
+            pv_log(PV_LOG_ERROR, MUC, "out of memory loading the registration requests of %s",
+                   r->jid);
+        }
+    }
+    free(bare);
+    free(nick);
 }
 
 void reg_pending_load(room_t *r, const char *value)
 {
-    const char *line = value;
-    while (line && *line) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        const char *sp = memchr(line, ' ', len);
-        if (!sp || sp == line || sp + 1 == line + len) {
-            pv_log(PV_LOG_WARN, MUC, "stored room %s: a damaged registration request is ignored",
-                   r->jid);
-        } else {
-            char *bare = strndup(line, (size_t)(sp - line));
-            char *nick = strndup(sp + 1, len - (size_t)(sp + 1 - line));
-            if (!bare || !nick) {
-                pv_log(PV_LOG_ERROR, MUC, "out of memory loading the registration requests of %s",
-                       r->jid);
-            } else if (room_reg_nick(r, bare)) {
-                /* answered, but the removal was not stored: nothing to ask */
-            } else {
-                char *before = map_get(&r->reg_pending, bare);
-                if (map_put(&r->reg_pending, bare, nick) == 0) {
-                    free(before);
-                    nick = NULL;
-                } else {
-                    pv_log(PV_LOG_ERROR, MUC,
-                           "out of memory loading the registration requests of %s", r->jid);
-                }
-            }
-            free(bare);
-            free(nick);
-        }
-        line = end ? end + 1 : NULL;
-    }
+    key_list_each_line(value, load_request, r);
 }
