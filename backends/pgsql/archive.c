@@ -15,41 +15,6 @@
 #include "pgsql.h"
 #include "query.h"
 
-static pg_op_t *new_op(pg_store_t *s, pg_kind_t kind, const char *sql, int nparams,
-                       const char *const *params, const char *room)
-{
-    pg_op_t *op = pg_op_new(kind, sql, nparams, params);
-    if (op && !(op->room = strdup(room))) {
-        pg_op_free(op);
-        op = NULL;
-    }
-    if (!op) {
-        snprintf(s->err, sizeof(s->err), "room %s: out of memory queueing an operation", room);
-        pv_log(PV_LOG_ERROR, "pgsql", "%s", s->err);
-    }
-    return op;
-}
-
-/* A write for room, fenced (lease.c): the statement takes the holder and
- * epoch as its two parameters after the nparams given. */
-static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
-                        const char *const *params, const char *room, pv_store_done_fn cb, void *ud)
-{
-    const char *all[PG_MAX_PARAMS] = {0};
-    for (int i = 0; i < nparams; i++)
-        all[i] = params[i];
-    pg_op_t *op = new_op(s, PG_DONE, sql, nparams + 2, all, room);
-    if (!op) {
-        cb(PV_STORE_ENOMEM, s->err, ud);
-        return;
-    }
-    op->flags = flags;
-    op->fence = nparams;
-    op->cb.done = cb;
-    op->ud = ud;
-    pg_submit(s, op);
-}
-
 /* ---- appends, batched ----
  * Appends queued behind a statement in flight join one INSERT of up to
  * BATCH_MAX rows (unnest of one array per column), sent when the queue
@@ -177,7 +142,7 @@ static void batch_done(pg_op_t *op, const PGresult *r)
 static pg_op_t *single_op(pg_store_t *s, append_row_t *row)
 {
     const char *p[8] = {row->v[0], row->v[1], row->v[2], row->v[3], row->v[4], row->v[5]};
-    pg_op_t *op = new_op(s, PG_DONE, SINGLE_SQL, 8, p, row->v[0]);
+    pg_op_t *op = pg_op_for_room(s, PG_DONE, SINGLE_SQL, 8, p, row->v[0]);
     if (!op)
         return NULL;
     op->flags = PG_EINVAL_IF_DUPLICATE;
@@ -316,11 +281,11 @@ void pg_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_s
     snprintf(end, sizeof(end), "%" PRId64, q->end_us ? q->end_us : INT64_MAX);
     snprintf(limit, sizeof(limit), "%zu", max < (size_t)INT64_MAX ? max + 1 : max);
     int back = query_backwards(q);
-    pg_op_t *op =
-        new_op(s, PG_MSGS, "SELECT * FROM palaver_archive_query($1, $2, $3, $4, $5, $6, $7, $8)", 8,
-               (const char *const[]){room, q->after_id, q->before_id, start, end, q->with_nick,
-                                     limit, back ? "t" : "f"},
-               room);
+    pg_op_t *op = pg_op_for_room(
+        s, PG_MSGS, "SELECT * FROM palaver_archive_query($1, $2, $3, $4, $5, $6, $7, $8)", 8,
+        (const char *const[]){room, q->after_id, q->before_id, start, end, q->with_nick, limit,
+                              back ? "t" : "f"},
+        room);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, NULL, 0, 0, ud);
         return;
@@ -336,19 +301,19 @@ void pg_archive_replace(void *h, const char *room, const char *id, const char *x
                         pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    submit_done(s,
-                "UPDATE archive SET xml = $3 WHERE (SELECT palaver_fence($1, $4, $5::bigint))"
-                " AND room_id = (SELECT id FROM rooms WHERE name = $1) AND msg_id = $2",
-                PG_NOTFOUND_IF_NO_CHANGE, 3, (const char *const[]){room, id, xml}, room, cb, ud);
+    pg_submit_done(s,
+                   "UPDATE archive SET xml = $3 WHERE (SELECT palaver_fence($1, $4, $5::bigint))"
+                   " AND room_id = (SELECT id FROM rooms WHERE name = $1) AND msg_id = $2",
+                   PG_NOTFOUND_IF_NO_CHANGE, 3, (const char *const[]){room, id, xml}, room, cb, ud);
 }
 
 void pg_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    submit_done(s,
-                "DELETE FROM archive WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
-                " AND room_id = (SELECT id FROM rooms WHERE name = $1)",
-                0, 1, (const char *const[]){room}, room, cb, ud);
+    pg_submit_done(s,
+                   "DELETE FROM archive WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
+                   " AND room_id = (SELECT id FROM rooms WHERE name = $1)",
+                   0, 1, (const char *const[]){room}, room, cb, ud);
 }
 
 void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,
@@ -359,8 +324,8 @@ void pg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_n
     snprintf(before, sizeof(before), "%" PRId64, before_us);
     snprintf(keep, sizeof(keep), "%" PRId64,
              keep_newest > (size_t)INT64_MAX ? INT64_MAX : (int64_t)keep_newest);
-    submit_done(s,
-                "SELECT palaver_archive_trim($1, $2, $3)"
-                " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
-                0, 3, (const char *const[]){room, before, keep}, room, cb, ud);
+    pg_submit_done(s,
+                   "SELECT palaver_archive_trim($1, $2, $3)"
+                   " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
+                   0, 3, (const char *const[]){room, before, keep}, room, cb, ud);
 }

@@ -36,6 +36,40 @@ pg_op_t *pg_op_new(pg_kind_t kind, const char *sql, int nparams, const char *con
     return op;
 }
 
+pg_op_t *pg_op_for_room(pg_store_t *s, pg_kind_t kind, const char *sql, int nparams,
+                        const char *const *params, const char *room)
+{
+    pg_op_t *op = pg_op_new(kind, sql, nparams, params);
+    if (op && room && !(op->room = strdup(room))) {
+        pg_op_free(op);
+        op = NULL;
+    }
+    if (!op) {
+        snprintf(s->err, sizeof(s->err), "room %s: out of memory queueing an operation",
+                 room ? room : "-");
+        pv_log(PV_LOG_ERROR, "pgsql", "%s", s->err);
+    }
+    return op;
+}
+
+void pg_submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
+                    const char *const *params, const char *room, pv_store_done_fn cb, void *ud)
+{
+    const char *all[PG_MAX_PARAMS] = {0};
+    for (int i = 0; i < nparams; i++)
+        all[i] = params[i];
+    pg_op_t *op = pg_op_for_room(s, PG_DONE, sql, nparams + 2, all, room);
+    if (!op) {
+        cb(PV_STORE_ENOMEM, s->err, ud);
+        return;
+    }
+    op->flags = flags;
+    op->fence = nparams;
+    op->cb.done = cb;
+    op->ud = ud;
+    pg_submit(s, op);
+}
+
 void pg_op_free(pg_op_t *op)
 {
     if (!op)

@@ -30,24 +30,10 @@ static const char remove_sql[] = "DELETE FROM occupants"
 void pg_occupant_put(void *h, const char *room, const char *nick, const char *data,
                      pv_store_done_fn cb, void *ud)
 {
-    pg_store_t *s = h;
-    pg_op_t *op =
-        data ? pg_op_new(PG_DONE, put_sql, 5, (const char *const[]){room, nick, data, NULL, NULL})
-             : pg_op_new(PG_DONE, remove_sql, 4, (const char *const[]){room, nick, NULL, NULL});
-    if (op && !(op->room = strdup(room))) {
-        pg_op_free(op);
-        op = NULL;
-    }
-    if (!op) {
-        snprintf(s->err, sizeof(s->err), "room %s: out of memory queueing an operation", room);
-        pv_log(PV_LOG_ERROR, "pgsql", "%s", s->err);
-        cb(PV_STORE_ENOMEM, s->err, ud);
-        return;
-    }
-    op->fence = data ? 3 : 2;
-    op->cb.done = cb;
-    op->ud = ud;
-    pg_submit(s, op);
+    if (data)
+        pg_submit_done(h, put_sql, 0, 3, (const char *const[]){room, nick, data}, room, cb, ud);
+    else
+        pg_submit_done(h, remove_sql, 0, 2, (const char *const[]){room, nick}, room, cb, ud);
 }
 
 static void load_fail(pg_op_t *op, int status, const char *msg)
@@ -74,16 +60,10 @@ static void load_result(pg_op_t *op, const PGresult *r)
 void pg_occupants_load(void *h, const char *room, occupants_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    pg_op_t *op =
-        pg_op_new(PG_CUSTOM, "SELECT nick, data FROM occupants WHERE room = $1 ORDER BY pos", 1,
-                  (const char *const[]){room});
-    if (op && !(op->room = strdup(room))) {
-        pg_op_free(op);
-        op = NULL;
-    }
+    pg_op_t *op = pg_op_for_room(s, PG_CUSTOM,
+                                 "SELECT nick, data FROM occupants WHERE room = $1 ORDER BY pos", 1,
+                                 (const char *const[]){room}, room);
     if (!op) {
-        snprintf(s->err, sizeof(s->err), "room %s: out of memory queueing an operation", room);
-        pv_log(PV_LOG_ERROR, "pgsql", "%s", s->err);
         cb(PV_STORE_ENOMEM, s->err, NULL, 0, ud);
         return;
     }

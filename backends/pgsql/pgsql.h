@@ -115,6 +115,15 @@ void pg_drain(pg_store_t *s); /* close: finish queued operations */
 void pg_submit(pg_store_t *s, pg_op_t *op);
 /* New operation; strings are copied. NULL on allocation failure. */
 pg_op_t *pg_op_new(pg_kind_t kind, const char *sql, int nparams, const char *const *params);
+/* pg_op_new for room (copied; NULL: none); on allocation failure NULL, with
+ * the reason in s->err (logged). */
+pg_op_t *pg_op_for_room(pg_store_t *s, pg_kind_t kind, const char *sql, int nparams,
+                        const char *const *params, const char *room);
+/* Queues a PG_DONE write for room, fenced (lease.c): the statement takes the
+ * holder and epoch as its two parameters after the nparams given. cb gets
+ * PV_STORE_ENOMEM at once when it cannot be queued. */
+void pg_submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
+                    const char *const *params, const char *room, pv_store_done_fn cb, void *ud);
 void pg_op_free(pg_op_t *op);
 /* Fails op with status and message (frees it). */
 void pg_op_fail(pg_op_t *op, int status, const char *msg);

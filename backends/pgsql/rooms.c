@@ -46,27 +46,11 @@ char *pg_text_array(size_t n, const char *(*get)(const void *arr, size_t i), con
     return out;
 }
 
-/* Creates an operation for room (copied) or fails the callback. */
-static pg_op_t *op_for(pg_store_t *s, pg_kind_t kind, const char *sql, int nparams,
-                       const char *const *params, const char *room)
-{
-    pg_op_t *op = pg_op_new(kind, sql, nparams, params);
-    if (op && room && !(op->room = strdup(room))) {
-        pg_op_free(op);
-        op = NULL;
-    }
-    if (!op) {
-        snprintf(s->err, sizeof(s->err), "out of memory queueing an operation");
-        pv_log(PV_LOG_ERROR, "pgsql", "room %s: %s", room ? room : "-", s->err);
-    }
-    return op;
-}
-
 void pg_room_list(void *h, pv_store_names_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    pg_op_t *op =
-        op_for(s, PG_NAMES, "SELECT name FROM rooms WHERE stored ORDER BY name", 0, NULL, NULL);
+    pg_op_t *op = pg_op_for_room(s, PG_NAMES, "SELECT name FROM rooms WHERE stored ORDER BY name",
+                                 0, NULL, NULL);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, NULL, 0, ud);
         return;
@@ -93,9 +77,9 @@ void pg_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_st
     char limit[32];
     snprintf(limit, sizeof(limit), "%zu", list_max(max) > 100000 ? (size_t)100000 : list_max(max));
     const char *params[3] = {after ? after : "", limit, (flags & PV_STORE_LIST_COUNT) ? "t" : "f"};
-    pg_op_t *op = op_for(s, PG_ENTRIES,
-                         (flags & PV_STORE_LIST_PUBLIC) ? PAGE_SQL("public") : PAGE_SQL("stored"),
-                         3, params, NULL);
+    pg_op_t *op = pg_op_for_room(
+        s, PG_ENTRIES, (flags & PV_STORE_LIST_PUBLIC) ? PAGE_SQL("public") : PAGE_SQL("stored"), 3,
+        params, NULL);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, NULL, 0, -1, ud);
         return;
@@ -118,7 +102,7 @@ static const char load_sql[] =
 void pg_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    pg_op_t *op = op_for(s, PG_ROOM, load_sql, 1, (const char *const[]){name}, name);
+    pg_op_t *op = pg_op_for_room(s, PG_ROOM, load_sql, 1, (const char *const[]){name}, name);
     if (!op) {
         cb(PV_STORE_ENOMEM, s->err, NULL, ud);
         return;
@@ -138,26 +122,6 @@ static const char *kv_value(const void *arr, size_t i)
     return ((const pv_kv_t *)arr)[i].value;
 }
 
-/* Queues a PG_DONE write for room, fenced (lease.c): the statement takes
- * the holder and epoch as its two parameters after the nparams given. */
-static void submit_done(pg_store_t *s, const char *sql, int flags, int nparams,
-                        const char *const *params, const char *room, pv_store_done_fn cb, void *ud)
-{
-    const char *all[PG_MAX_PARAMS] = {0};
-    for (int i = 0; i < nparams; i++)
-        all[i] = params[i];
-    pg_op_t *op = op_for(s, PG_DONE, sql, nparams + 2, all, room);
-    if (!op) {
-        cb(PV_STORE_ENOMEM, s->err, ud);
-        return;
-    }
-    op->flags = flags;
-    op->fence = nparams;
-    op->cb.done = cb;
-    op->ud = ud;
-    pg_submit(s, op);
-}
-
 void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                  void *ud)
 {
@@ -169,10 +133,10 @@ void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
         cb(PV_STORE_ENOMEM, "out of memory", ud);
         return;
     }
-    submit_done(s,
-                "SELECT palaver_room_put($1, $2::text[], $3::text[])"
-                " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
-                0, 3, (const char *const[]){name, keys, values}, name, cb, ud);
+    pg_submit_done(s,
+                   "SELECT palaver_room_put($1, $2::text[], $3::text[])"
+                   " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
+                   0, 3, (const char *const[]){name, keys, values}, name, cb, ud);
     free(keys);
     free(values);
 }
@@ -180,10 +144,10 @@ void pg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_
 void pg_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     pg_store_t *s = h;
-    submit_done(s,
-                "DELETE FROM rooms WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
-                " AND name = $1 AND stored RETURNING id",
-                PG_NOTFOUND_IF_NO_ROWS, 1, (const char *const[]){name}, name, cb, ud);
+    pg_submit_done(s,
+                   "DELETE FROM rooms WHERE (SELECT palaver_fence($1, $2, $3::bigint))"
+                   " AND name = $1 AND stored RETURNING id",
+                   PG_NOTFOUND_IF_NO_ROWS, 1, (const char *const[]){name}, name, cb, ud);
 }
 
 static const char *aff_jid(const void *arr, size_t i)
@@ -210,11 +174,11 @@ void pg_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t 
     if (!jids || !affs || !reasons)
         cb(PV_STORE_ENOMEM, "out of memory", ud);
     else
-        submit_done(s,
-                    "SELECT palaver_affs_set($1, $2::text[], $3::text[], $4::text[])"
-                    " WHERE (SELECT palaver_fence($1, $5, $6::bigint))",
-                    PG_NOTFOUND_IF_FALSE, 4, (const char *const[]){room, jids, affs, reasons}, room,
-                    cb, ud);
+        pg_submit_done(s,
+                       "SELECT palaver_affs_set($1, $2::text[], $3::text[], $4::text[])"
+                       " WHERE (SELECT palaver_fence($1, $5, $6::bigint))",
+                       PG_NOTFOUND_IF_FALSE, 4, (const char *const[]){room, jids, affs, reasons},
+                       room, cb, ud);
     free(jids);
     free(affs);
     free(reasons);
@@ -224,8 +188,8 @@ void pg_reg_set(void *h, const char *room, const char *jid, const char *nick, pv
                 void *ud)
 {
     pg_store_t *s = h;
-    submit_done(s,
-                "SELECT palaver_reg_set($1, $2, $3)"
-                " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
-                PG_NOTFOUND_IF_FALSE, 3, (const char *const[]){room, jid, nick}, room, cb, ud);
+    pg_submit_done(s,
+                   "SELECT palaver_reg_set($1, $2, $3)"
+                   " WHERE (SELECT palaver_fence($1, $4, $5::bigint))",
+                   PG_NOTFOUND_IF_FALSE, 3, (const char *const[]){room, jid, nick}, room, cb, ud);
 }
