@@ -312,13 +312,16 @@ void spool_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
     cb(rc, rc ? s->err : NULL, ud);
 }
 
-void spool_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
-                    pv_store_done_fn cb, void *ud)
+/* What one change does to a room's data; 0, or -1 when out of memory. */
+typedef int (*change_fn)(roomdata_t *r, const void *arg);
+
+/* Reads the room's file, applies the change, writes it back; then cb. */
+static void modify(spool_t *s, const char *room, change_fn change, const void *arg,
+                   pv_store_done_fn cb, void *ud)
 {
-    spool_t *s = h;
     roomdata_t *r = NULL;
     int rc = spool_room_read(s, room, &r);
-    if (!rc && roomdata_apply_affs(r, items, n) < 0) {
+    if (!rc && change(r, arg) < 0) {
         spool_error(s, room, 0, "out of memory");
         rc = PV_STORE_ENOMEM;
     }
@@ -328,18 +331,35 @@ void spool_affs_set(void *h, const char *room, const pv_store_aff_t *items, size
     cb(rc, rc ? s->err : NULL, ud);
 }
 
+typedef struct {
+    const pv_store_aff_t *items;
+    size_t n;
+} affs_arg_t;
+
+static int apply_affs(roomdata_t *r, const void *arg)
+{
+    const affs_arg_t *a = arg;
+    return roomdata_apply_affs(r, a->items, a->n);
+}
+
+void spool_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
+                    pv_store_done_fn cb, void *ud)
+{
+    modify(h, room, apply_affs, &(affs_arg_t){items, n}, cb, ud);
+}
+
+typedef struct {
+    const char *jid, *nick;
+} reg_arg_t;
+
+static int set_reg(roomdata_t *r, const void *arg)
+{
+    const reg_arg_t *a = arg;
+    return roomdata_set_reg(r, a->jid, a->nick);
+}
+
 void spool_reg_set(void *h, const char *room, const char *jid, const char *nick,
                    pv_store_done_fn cb, void *ud)
 {
-    spool_t *s = h;
-    roomdata_t *r = NULL;
-    int rc = spool_room_read(s, room, &r);
-    if (!rc && roomdata_set_reg(r, jid, nick) < 0) {
-        spool_error(s, room, 0, "out of memory");
-        rc = PV_STORE_ENOMEM;
-    }
-    if (!rc)
-        rc = spool_room_write(s, r);
-    roomdata_free(r);
-    cb(rc, rc ? s->err : NULL, ud);
+    modify(h, room, set_reg, &(reg_arg_t){jid, nick}, cb, ud);
 }
