@@ -253,6 +253,29 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
     return announce(ctx, sid, x);
 }
 
+pv_el_t *adhoc_items_result(const pv_stanza_ctx_t *ctx, pv_el_t **q)
+{
+    pv_el_t *res = pv_iq_result_new(ctx->stanza);
+    *q = res ? pv_el_add(res, PV_NS_DISCO_ITEMS, "query") : NULL;
+    if (!*q || pv_el_set_attr(*q, "node", NS_COMMANDS) < 0) {
+        pv_el_free(res);
+        return NULL;
+    }
+    return res;
+}
+
+void adhoc_add_items(pv_el_t *query, const char *jid, const char *const (*nodes)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        pv_el_t *it = pv_el_add(query, PV_NS_DISCO_ITEMS, "item");
+        if (!it)
+            return;
+        pv_el_set_attr(it, "jid", jid);
+        pv_el_set_attr(it, "node", nodes[i][0]);
+        pv_el_set_attr(it, "name", nodes[i][1]);
+    }
+}
+
 /* XEP-0050 §2.2: disco#items on the commands node lists the commands (for
  * service admins; others get an empty list). Other disco#items pass on. */
 pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
@@ -265,23 +288,13 @@ pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
                                            {NODE_DESTROY, "Destroy a room"},
                                            {NODE_ANNOUNCE, "Announce to all rooms"},
                                            {NODE_STATS, "Get statistics"}};
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
-    pv_el_t *q = res ? pv_el_add(res, PV_NS_DISCO_ITEMS, "query") : NULL;
-    if (!q) {
-        pv_el_free(res);
+    pv_el_t *q, *res = adhoc_items_result(ctx, &q);
+    if (!res)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    }
-    pv_el_set_attr(q, "node", NS_COMMANDS);
-    for (size_t i = 0; pv_is_sadmin(ctx->from->bare) && i < sizeof nodes / sizeof nodes[0]; i++) {
-        pv_el_t *it = pv_el_add(q, PV_NS_DISCO_ITEMS, "item");
-        if (!it)
-            break;
-        pv_el_set_attr(it, "jid", pv_service_domain());
-        pv_el_set_attr(it, "node", nodes[i][0]);
-        pv_el_set_attr(it, "name", nodes[i][1]);
-    }
-    if (pv_is_sadmin(ctx->from->bare))
+    if (pv_is_sadmin(ctx->from->bare)) {
+        adhoc_add_items(q, pv_service_domain(), nodes, sizeof nodes / sizeof nodes[0]);
         adhoc_admin_items(q);
+    }
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;

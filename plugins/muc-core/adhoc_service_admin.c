@@ -48,14 +48,7 @@ bool adhoc_admin_known(const char *node)
 
 void adhoc_admin_items(pv_el_t *query)
 {
-    for (size_t i = 0; i < NNODES; i++) {
-        pv_el_t *it = pv_el_add(query, PV_NS_DISCO_ITEMS, "item");
-        if (!it)
-            return;
-        pv_el_set_attr(it, "jid", pv_service_domain());
-        pv_el_set_attr(it, "node", nodes[i][0]);
-        pv_el_set_attr(it, "name", nodes[i][1]);
-    }
+    adhoc_add_items(query, pv_service_domain(), nodes, NNODES);
 }
 
 /* ---- forms ---- */

@@ -407,21 +407,11 @@ pv_verdict_t hats_items_handler(pv_stanza_ctx_t *ctx, void *ud)
         return refuse(ctx, "cancel", "item-not-found", "No such room");
     static const char *const nodes[][2] = {
         {NODE_DON, "Put a hat on"}, {NODE_DOFF, "Take a hat off"}, {NODE_DLIST, "List the hats"}};
-    pv_el_t *res = pv_iq_result_new(ctx->stanza);
-    pv_el_t *q = res ? pv_el_add(res, PV_NS_DISCO_ITEMS, "query") : NULL;
-    if (!q) {
-        pv_el_free(res);
+    pv_el_t *q, *res = adhoc_items_result(ctx, &q);
+    if (!res)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    }
-    pv_el_set_attr(q, "node", NS_COMMANDS);
-    for (size_t i = 0; may_manage(r, ctx->from) && i < 3; i++) {
-        pv_el_t *it = pv_el_add(q, PV_NS_DISCO_ITEMS, "item");
-        if (!it)
-            break;
-        pv_el_set_attr(it, "jid", r->jid);
-        pv_el_set_attr(it, "node", nodes[i][0]);
-        pv_el_set_attr(it, "name", nodes[i][1]);
-    }
+    if (may_manage(r, ctx->from))
+        adhoc_add_items(q, r->jid, nodes, sizeof nodes / sizeof nodes[0]);
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;

@@ -423,6 +423,11 @@ pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud); /* the command
 bool adhoc_admin_known(const char *node);
 pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node, const char *sid);
 void adhoc_admin_items(pv_el_t *query);
+/* XEP-0050 §2.2 answers (adhoc.c): a disco#items result on the commands
+ * node, *q its query (NULL when out of memory; caller frees); and items for
+ * n commands {node, name} of jid added to query. */
+pv_el_t *adhoc_items_result(const pv_stanza_ctx_t *ctx, pv_el_t **q);
+void adhoc_add_items(pv_el_t *query, const char *jid, const char *const (*nodes)[2], size_t n);
 /* unused_rooms.c (ADHOC-2): destroy-unused-rooms. init notes the start-up
  * time (rooms without an archived message count as used then); run: a
  * submitted form's days (text) and dry-run, answered when the work is done
