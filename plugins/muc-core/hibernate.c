@@ -26,8 +26,8 @@
 #define TRIM_AFTER_UNLOADS 1000 /* unloads after which free pages go back */
 
 static room_t *head, *tail; /* newest, oldest */
-static ev_timer sweep;
-static bool sweep_on, held;
+static pv_timer_t *sweep;   /* the plugin's (muc_handle); NULL: off */
+static bool held;
 static size_t unloads_total;
 
 size_t room_unloads_total(void)
@@ -151,11 +151,10 @@ void rooms_hold(bool hold)
         rooms_enforce_cap();
 }
 
-static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void sweep_cb(pv_timer_t *t, void *ud)
 {
-    (void)loop;
-    (void)w;
-    (void)revents;
+    (void)t;
+    (void)ud;
     if (!muc || held)
         return;
     if (muc->hibernate_after > 0)
@@ -165,10 +164,8 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void sweep_stop(void)
 {
-    struct ev_loop *loop = pv_loop();
-    if (sweep_on && loop)
-        ev_timer_stop(loop, &sweep);
-    sweep_on = false;
+    pv_timer_cancel(sweep);
+    sweep = NULL;
 }
 
 int hibernate_configure(const pv_config_t *cfg)
@@ -178,15 +175,14 @@ int hibernate_configure(const pv_config_t *cfg)
     muc->hibernate_after = after;
     muc->max_loaded = cap;
     sweep_stop();
-    struct ev_loop *loop = pv_loop();
-    if ((after > 0 || cap > 0) && loop) {
+    if (after > 0 || cap > 0) {
         /* a room goes at most a quarter of hibernate-after late; with only a
          * cap, the rooms emptied since the last load go within a second */
         double every = after > 0 ? (double)after / 4. : 1.;
         every = every < 0.25 ? 0.25 : every > 60. ? 60. : every;
-        ev_timer_init(&sweep, sweep_cb, every, every);
-        ev_timer_start(loop, &sweep);
-        sweep_on = true;
+        sweep = pv_plugin_timer(muc_handle, every, every, sweep_cb, NULL);
+        if (!sweep)
+            return -1;
     }
     rooms_enforce_cap();
     return 0;

@@ -48,8 +48,7 @@ static struct {
     long parallel; /* pings in flight at most */
     plist_t waiting, flying;
     pv_hook_t *hook;
-    ev_timer timer;
-    bool timer_init;
+    pv_timer_t *timer; /* the plugin's (muc_handle), made at the first check */
     size_t checked, removed;
 } ck = {.timeout = DEFAULT_TIMEOUT, .parallel = DEFAULT_PARALLEL};
 
@@ -197,23 +196,21 @@ static void finish(void)
                ck.removed);
     pv_hook_remove(ck.hook);
     ck.hook = NULL;
-    if (ck.timer_init)
-        ev_timer_stop(pv_loop(), &ck.timer);
+    pv_timer_set(ck.timer, -1., 0.); /* stopped */
     ck.checked = ck.removed = 0;
 }
 
 static void arm(bool retry)
 {
     struct ev_loop *loop = pv_loop();
-    ev_timer_stop(loop, &ck.timer);
+    pv_timer_set(ck.timer, -1., 0.);
     ev_tstamp at = ck.flying.head ? ck.flying.head->deadline : 0;
     if (retry && (!at || ev_now(loop) + RETRY_SEND < at))
         at = ev_now(loop) + RETRY_SEND;
     if (!at)
         return;
     ev_tstamp in = at - ev_now(loop);
-    ev_timer_set(&ck.timer, in > 0 ? in : 0, 0.);
-    ev_timer_start(loop, &ck.timer);
+    pv_timer_set(ck.timer, in > 0 ? in : 0, 0.);
 }
 
 static void pump(void)
@@ -248,11 +245,11 @@ static void settle(probe_t *p, bool keep, const char *why)
     probe_free(p);
 }
 
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_timer(pv_timer_t *t, void *ud)
 {
-    (void)w;
-    (void)revents;
-    ev_tstamp now = ev_now(loop);
+    (void)t;
+    (void)ud;
+    ev_tstamp now = ev_now(pv_loop());
     char why[48];
     snprintf(why, sizeof why, "no answer within %ld s", ck.timeout);
     while (ck.flying.head && ck.flying.head->deadline <= now)
@@ -345,9 +342,9 @@ void restart_check_connected(void)
         pv_log(PV_LOG_INFO, MUC, "checking %zu restored sessions (XEP-0199 ping, %ld s each)",
                ck.waiting.n, ck.timeout);
     }
-    if (!ck.timer_init) {
-        ev_timer_init(&ck.timer, on_timer, 0., 0.);
-        ck.timer_init = true;
+    if (!ck.timer && !(ck.timer = pv_plugin_timer(muc_handle, -1., 0., on_timer, NULL))) {
+        restart_check_shutdown();
+        return;
     }
     /* a reconnection: the old stream took what was in flight with it */
     while (ck.flying.tail) {
@@ -360,9 +357,8 @@ void restart_check_connected(void)
 
 void restart_check_shutdown(void)
 {
-    if (ck.timer_init && pv_loop())
-        ev_timer_stop(pv_loop(), &ck.timer);
-    ck.timer_init = false;
+    pv_timer_cancel(ck.timer);
+    ck.timer = NULL;
     pv_hook_remove(ck.hook);
     ck.hook = NULL;
     free_list(&ck.waiting);
