@@ -4,8 +4,10 @@
  * extensions, a muc#user <x> with the item (jid only for those allowed to see
  * it) and status codes, and the XEP-0421 occupant-id. A broadcast builds at
  * most three variants (with jid, without jid, self) and serialises each once;
- * with <multicast> on, the two shared ones go through the host's XEP-0033
- * service (multicast.c), the self variant (status codes) never does.
+ * the two shared ones go out through room_broadcast (broadcast.c: with
+ * <multicast> on, through the host's XEP-0033 service), each to the
+ * occupants it is for; the self variant (status codes) goes to the
+ * occupant's own sessions.
  */
 #include "muc_internal.h"
 #include <stdio.h>
@@ -92,62 +94,66 @@ void presence_send_to(const occupant_t *o, const char *to, bool with_jid, const 
     pv_el_free(p);
 }
 
-typedef struct variants {
-    pv_prepared_t *v[3]; /* 0: no jid, 1: jid, 2: self */
-    bool tried[3];
-} variants_t;
+/* Who gets variant k (0: without real JIDs, 1: with) of o's presence: the
+ * others still in the room (role none: being removed, no longer in the
+ * room, XEP-0045 §5.1) who may, or may not, see real JIDs. */
+typedef struct pres_want {
+    const occupant_t *o, *except;
+    int k;
+} pres_want_t;
 
-static pv_prepared_t *variant(variants_t *vs, int k, const occupant_t *o, const pres_opts_t *opt)
+static bool wants(const occupant_t *p, void *ud)
 {
-    if (!vs->tried[k]) {
-        vs->tried[k] = true;
-        pv_el_t *p = presence_build(o, k >= 1, k == 2, opt);
-        if (p) {
-            vs->v[k] = pv_prepare(p);
-            pv_el_free(p);
-        }
-        if (!vs->v[k])
-            pv_log(PV_LOG_ERROR, MUC, "cannot prepare presence of %s/%s", o->room->jid, o->nick);
+    const pres_want_t *w = ud;
+    return p != w->o && p != w->except && p->role != PV_MUC_ROLE_NONE &&
+           (may_see_jid(p->room, p) ? 1 : 0) == w->k;
+}
+
+/* Variant k of o's presence to those who want it (room_broadcast), built
+ * only when someone does. */
+static void broadcast_variant(occupant_t *o, const pres_opts_t *opt, int k)
+{
+    pres_want_t w = {o, opt->except, k};
+    const occupant_t *p = o->room->first;
+    while (p && !wants(p, &w))
+        p = p->next;
+    if (!p)
+        return;
+    pv_el_t *el = presence_build(o, k == 1, false, opt);
+    pv_prepared_t *pp = el ? pv_prepare(el) : NULL;
+    if (pp)
+        room_broadcast(o->room, el, pp, &(bcast_t){.want = wants, .ud = &w});
+    else
+        pv_log(PV_LOG_ERROR, MUC, "cannot prepare presence of %s/%s", o->room->jid, o->nick);
+    pv_prepared_free(pp);
+    pv_el_free(el);
+}
+
+/* o's own presence (with its status codes) to its sessions, or only to
+ * opt->only_session. */
+static void send_self(occupant_t *o, const pres_opts_t *opt)
+{
+    pv_el_t *el = presence_build(o, true, true, opt);
+    pv_prepared_t *self = el ? pv_prepare(el) : NULL;
+    pv_el_free(el);
+    if (!self) {
+        pv_log(PV_LOG_ERROR, MUC, "cannot prepare presence of %s/%s", o->room->jid, o->nick);
+        return;
     }
-    return vs->v[k];
+    if (opt->only_session)
+        pv_send_prepared(self, opt->only_session->jid->full);
+    else
+        for (session_t *s = o->sessions; s; s = s->next)
+            pv_send_prepared(self, s->jid->full);
+    pv_prepared_free(self);
 }
 
 void presence_broadcast(occupant_t *o, const pres_opts_t *opt)
 {
-    room_t *r = o->room;
-    variants_t vs = {0};
     pv_muc_role_t filter = opt->filter_set ? opt->filter_role : o->role;
-    bool to_others = !opt->self_only && presence_broadcast_for(r, filter);
-    if (to_others) {
-        mc_rcpts_t mc[2] = {{0}, {0}}; /* per variant, through XEP-0033 (multicast.c) */
-        for (occupant_t *p = r->first; p; p = p->next) {
-            /* role none: being removed, no longer in the room (XEP-0045 §5.1) */
-            if (p == o || p == opt->except || p->role == PV_MUC_ROLE_NONE)
-                continue;
-            int k = may_see_jid(r, p) ? 1 : 0;
-            pv_prepared_t *pp = variant(&vs, k, o, opt);
-            if (!pp)
-                continue;
-            for (session_t *s = p->sessions; s; s = s->next)
-                if (mc_rcpts_add(&mc[k], s->jid->full) < 0)
-                    pv_send_prepared(pp, s->jid->full);
-        }
-        for (int k = 0; k < 2; k++) {
-            pv_el_t *el = mc[k].n > 1 ? presence_build(o, k == 1, false, opt) : NULL;
-            mc_flush(&mc[k], el, vs.v[k]);
-            pv_el_free(el);
-        }
-    }
-    if (o != opt->except) {
-        pv_prepared_t *self = variant(&vs, 2, o, opt);
-        if (self) {
-            if (opt->only_session)
-                pv_send_prepared(self, opt->only_session->jid->full);
-            else
-                for (session_t *s = o->sessions; s; s = s->next)
-                    pv_send_prepared(self, s->jid->full);
-        }
-    }
-    for (int k = 0; k < 3; k++)
-        pv_prepared_free(vs.v[k]);
+    if (!opt->self_only && presence_broadcast_for(o->room, filter))
+        for (int k = 0; k < 2; k++)
+            broadcast_variant(o, opt, k);
+    if (o != opt->except)
+        send_self(o, opt);
 }
