@@ -140,7 +140,8 @@ typedef struct pv_muc_disco_item_event {
  * register an extra affiliation (pv_muc_api()->register_affiliation): owners
  * (or `grantor` and above) grant it with <item affiliation='NAME' jid|nick/>
  * in muc#admin, list it with a get of <item affiliation='NAME'/>, and take it
- * back by granting another affiliation (none, member...). Its holders rank as
+ * back by granting another affiliation (none, member...); such items may
+ * share a request with items of standard affiliations (all apply or none). Its holders rank as
  * affiliation none for every standard check, enter with `base_role`, and are
  * shown with affiliation NAME and role `role` while their role is base_role.
  * Without the registration the name is an unknown affiliation.
@@ -148,7 +149,10 @@ typedef struct pv_muc_disco_item_event {
  * (register_config_field): they appear at the end of the owner's form, are
  * validated and stored with the room's configuration under `var`, and are
  * read with room_config()/room_config_bool(). Definitions are borrowed: they
- * must stay valid until unregistered (the plugin's shutdown). */
+ * must stay valid until unregistered (the plugin's shutdown). A field
+ * registered with register_config_row (PV_MUC_API_CONFIG_ROWS) also gives
+ * its storage key, a check of submitted values and its place in the form:
+ * the history plugin's muc#maxhistoryfetch is such a row. */
 typedef struct pv_muc_extra_aff {
     const char *name;        /* affiliation name in items and presence, e.g. "player" */
     const char *role;        /* role name shown for its present holders, e.g. "player" */
@@ -162,6 +166,19 @@ typedef struct pv_muc_extra_field {
     const char *label; /* shown in the form */
     const char *def;   /* default value as text */
 } pv_muc_extra_field_t;
+
+/* A field with the rest of its row (register_config_row): where it is
+ * stored, how a value is checked, where it sits in the form. Members may be
+ * appended: muc-core reads those `row_size` covers. */
+typedef struct pv_muc_config_row {
+    pv_muc_extra_field_t field; /* unregistered with unregister_config_field(&row->field) */
+    const char *key;            /* storage key when it is not field.var (e.g. "history"), or NULL */
+    /* NULL, or why a text-single value is refused, completing "Field VAR ...",
+     * e.g. "must be a whole number between 0 and 1000000": owners' submits and
+     * <room-defaults> values are checked with it */
+    const char *(*check)(const char *value);
+    const char *after; /* the var of the field it follows in the form, or NULL: the end */
+} pv_muc_config_row_t;
 
 /* A broadcast on behalf of an occupant that is not a groupchat message (a
  * subject change, or the room's join/leave/rename text notice) is about to reach `recipient`: a
@@ -275,6 +292,10 @@ typedef struct pv_muc_api {
      * The stanza is borrowed (the caller frees it). Returns the number of
      * sessions addressed, or -1 (logged) when it cannot be serialised. */
     int (*room_broadcast)(const pv_muc_room_t *room, const pv_el_t *stanza);
+    /* ---- Appended: configuration fields as whole rows (PV_MUC_API_CONFIG_ROWS) ----
+     * register_config_field with the rest of the row; row_size is
+     * sizeof(pv_muc_config_row_t) as the plugin was built. 0, or -1 (logged). */
+    int (*register_config_row)(const pv_muc_config_row_t *row, size_t row_size);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -282,6 +303,9 @@ typedef struct pv_muc_api {
 #define PV_MUC_API_EXTENSIONS 1
 /* Defined when pv_muc_api_t has room_broadcast (check `size` at run time too). */
 #define PV_MUC_API_ROOM_BROADCAST 1
+/* Defined when pv_muc_api_t has register_config_row (pv_muc_config_row_t;
+ * check `size` at run time too). */
+#define PV_MUC_API_CONFIG_ROWS 1
 /* Room avatars (XEP-0486): room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the
  * lowercase hex SHA-1 of the room's avatar image, or NULL or "" when the room
  * has none. Set by owners with a vcard-temp IQ set; stored with the room. */

@@ -6,11 +6,13 @@
  * starts XEP-0425 moderation (moderate.c), follows the rooms muc-core loads
  * and unloads (loading.c: a loaded room's history is filled from the
  * archive then, there is nothing to preload at start-up), and frees
- * everything at shutdown. Its elements are declared (hist_keys) and its
+ * everything at shutdown. It registers the room configuration field
+ * muc#maxhistoryfetch (fetch_row). Its elements are declared (hist_keys) and its
  * hooks and subscriptions made through its handle: the core checks the
  * first and removes the others.
  */
 #include "history.h"
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,30 @@ static int read_config(pv_plugin_handle_t *h, const pv_config_t *cfg, retention_
     return 0;
 }
 
+/* muc#maxhistoryfetch, the room's history length (history_request.c reads
+ * it): this plugin's field, in the owner's form after muc#roomconfig_pubsub
+ * and stored under "history" (as Palaver 0.6 and palaver-migrate do). */
+static const char *check_fetch(const char *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 0 || n > 1000000)
+        return "must be a whole number between 0 and 1000000";
+    return NULL;
+}
+
+static const pv_muc_config_row_t fetch_row = {
+    .field = {.var = "muc#maxhistoryfetch",
+              .type = "text-single",
+              .label = "Maximum Number of History Messages Returned by Room",
+              .def = "20"},
+    .key = "history",
+    .check = check_fetch,
+    .after = "muc#roomconfig_pubsub",
+};
+static bool fetch_registered;
+
 static void hist_shutdown(void *state);
 
 static int subscribe(hist_state_t *s, const char *name, int prio, pv_event_fn fn)
@@ -108,6 +134,13 @@ static int hist_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **stat
     retention_cfg_t rc = {0};
     if (read_config(h, cfg, &rc) < 0)
         goto fail;
+    if (muc_api->size <
+            offsetof(pv_muc_api_t, register_config_row) + sizeof muc_api->register_config_row ||
+        muc_api->register_config_row(&fetch_row, sizeof fetch_row) < 0) {
+        pv_log(PV_LOG_ERROR, HIST, "cannot register muc#maxhistoryfetch (muc-core too old?)");
+        goto fail;
+    }
+    fetch_registered = true;
     /* Low priority on MESSAGE: vetoes by other plugins run first, so a
      * refused message is neither stamped nor archived. */
     if (subscribe(s, PV_MUC_EVENT_MESSAGE, -100, archive_on_message) < 0 ||
@@ -146,6 +179,9 @@ static void hist_shutdown(void *state)
     room_retention_stop();
     recent_free_all();
     disklog_close();
+    if (fetch_registered)
+        muc_api->unregister_config_field(&fetch_row.field);
+    fetch_registered = false;
     free(s);
 }
 

@@ -30,11 +30,11 @@
 typedef struct change {
     bool is_role;
     pv_muc_role_t role;
-    pv_muc_aff_t aff;   /* PV_MUC_AFF_NONE for an extra one */
-    char *extra;        /* an extra affiliation's name (owned), or NULL */
-    char *nick;   /* role changes: the target occupant's nick */
-    char *jid;    /* affiliation changes: bare JID or domain */
-    char *reason; /* or NULL */
+    pv_muc_aff_t aff; /* PV_MUC_AFF_NONE for an extra one */
+    char *extra;      /* an extra affiliation's name (owned), or NULL */
+    char *nick;       /* role changes: the target occupant's nick */
+    char *jid;        /* affiliation changes: bare JID or domain */
+    char *reason;     /* or NULL */
 } change_t;
 
 typedef struct admin_op {
@@ -373,10 +373,11 @@ static void log_changes(const room_t *r, const admin_op_t *op)
                     was = op->c[k].aff;
             const char *held = changed_earlier(op, i) ? NULL : ext_aff_held(r, c->jid);
             if (c->extra || held) /* audit.c knows the standard ones */
-                pv_log(PV_LOG_INFO, MUC, "room %s: %s changed the affiliation of %s: %s -> %s%s%s%s",
-                       r->jid, who, c->jid, held ? held : aff_name(was),
-                       c->extra ? c->extra : aff_name(c->aff), c->reason ? ", reason: '" : "",
-                       c->reason ? c->reason : "", c->reason ? "'" : "");
+                pv_log(PV_LOG_INFO, MUC,
+                       "room %s: %s changed the affiliation of %s: %s -> %s%s%s%s", r->jid, who,
+                       c->jid, held ? held : aff_name(was), c->extra ? c->extra : aff_name(c->aff),
+                       c->reason ? ", reason: '" : "", c->reason ? c->reason : "",
+                       c->reason ? "'" : "");
             else
                 audit_aff(r, who, c->jid, was, c->aff, c->reason);
             continue;
@@ -530,7 +531,6 @@ static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q, const
     pv_muc_aff_t actor_aff = room_aff(r, ctx->from->bare);
     pv_muc_role_t actor_role = s ? s->occ->role : PV_MUC_ROLE_NONE;
     if (s && !(op->actor_nick = xstrdup(s->occ->nick))) {
-        op_free(op);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     size_t naffs = 0;

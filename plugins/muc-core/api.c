@@ -67,6 +67,7 @@ static const pv_muc_api_t table = {
     .occupant_role_name = ext_api_occupant_role_name,
     .room_occupants = ext_api_room_occupants,
     .room_broadcast = api_room_broadcast,
+    .register_config_row = ext_api_register_config_row,
 };
 
 static pv_subscription_t *sub;

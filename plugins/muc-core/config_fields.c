@@ -85,10 +85,7 @@ const config_field_t config_fields[CF_COUNT] = {
                          "Maximum Message Length in Bytes (0: no limit)", "0", NULL, check_uint},
     [CF_PUBSUB] = {"muc#roomconfig_pubsub", "pubsub", FT_TEXT,
                    "XMPP URI of Associated Publish-Subscribe Node", "", NULL, check_pubsub},
-    /* the history plugin reads this one (keys: "history" as Palaver 0.6 and the migration) */
-    [CF_MAXHISTORYFETCH] = {"muc#maxhistoryfetch", "history", FT_INT,
-                            "Maximum Number of History Messages Returned by Room", "20", NULL,
-                            check_uint},
+    /* muc#maxhistoryfetch follows here: the history plugin's field (plugin.c there) */
     /* Palaver's own fields (Palaver 0.6 privacy, join, leave, rename) */
     /* privacy: Palaver 0.6's "Allow users to query others?" (its IQ proxy;
      * stored 1 when allowed, as palaver-migrate copies it). On by default:

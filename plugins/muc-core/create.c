@@ -108,6 +108,7 @@ void config_form_build(const room_t *r, pv_el_t *query)
         }
         for (const char *const *o = f->options; o && *o; o++)
             pv_form_add_option(fe, *o, *o);
+        ext_form_fields_after(r, x, f->var); /* other plugins' fields placed here */
     }
     config_lists_form(r, x);
     ext_form_fields(r, x);

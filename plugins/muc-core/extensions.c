@@ -13,12 +13,18 @@
  * Submitted fields are set before persist_config stores them with the room,
  * and create.c puts them back (ext_config_undo) when that store fails.
  *
+ * A field is a row (pv_muc_config_row_t): var, type, label, default, and
+ * optionally its storage key, its check and the field it follows in the
+ * form; per-room values are kept by storage key.
+ *
  * Ownership: per-room values are owned by the room (freed by ext_room_free);
  * extra affiliations are stored by name, so values loaded from storage before
  * the plugin registers keep working once it does; registry entries are
- * borrowed from the registering plugin.
+ * borrowed from the registering plugin (a field's row is copied, its strings
+ * borrowed).
  */
 #include "muc_internal.h"
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +36,14 @@ struct ext_room {
 };
 
 static const pv_muc_extra_aff_t *reg_affs[EXT_MAX_AFFS];
-static const pv_muc_extra_field_t *reg_fields[EXT_MAX_FIELDS];
+/* A registered field: the registering plugin's definition (borrowed, for
+ * unregistering) and a copy of the members it was built with (the rest 0). */
+typedef struct field_row {
+    const pv_muc_extra_field_t *owner; /* NULL: a free slot */
+    pv_muc_config_row_t row;
+} field_row_t;
+
+static field_row_t reg_fields[EXT_MAX_FIELDS];
 
 /* ---- registry ---- */
 
@@ -42,12 +55,25 @@ static const pv_muc_extra_aff_t *aff_def(const char *name)
     return NULL;
 }
 
-static const pv_muc_extra_field_t *field_def(const char *var)
+static const char *key_of(const pv_muc_config_row_t *d)
 {
-    for (size_t i = 0; var && i < EXT_MAX_FIELDS; i++)
-        if (reg_fields[i] && !strcmp(reg_fields[i]->var, var))
-            return reg_fields[i];
-    return NULL;
+    return d->key ? d->key : d->field.var;
+}
+
+/* The slot of the field whose var (by_key false) or storage key is s, or -1. */
+static int field_slot(const char *s, bool by_key)
+{
+    for (int i = 0; s && i < EXT_MAX_FIELDS; i++)
+        if (reg_fields[i].owner &&
+            !strcmp(by_key ? key_of(&reg_fields[i].row) : reg_fields[i].row.field.var, s))
+            return i;
+    return -1;
+}
+
+static const pv_muc_config_row_t *field_def(const char *var)
+{
+    int i = field_slot(var, false);
+    return i < 0 ? NULL : &reg_fields[i].row;
 }
 
 /* Keys muc-core itself stores with a room (persist.c): every other stored key
@@ -91,30 +117,48 @@ void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d)
             reg_affs[i] = NULL;
 }
 
-int ext_api_register_config_field(const pv_muc_extra_field_t *d)
+/* size: how much of *r the registering plugin knows. */
+int ext_api_register_config_row(const pv_muc_config_row_t *r, size_t size)
 {
-    if (!d || !d->var || !d->type || is_core_key(d->var) || field_def(d->var) ||
+    pv_muc_config_row_t row = {0};
+    if (r)
+        memcpy(&row, r, size < sizeof row ? size : sizeof row);
+    const pv_muc_extra_field_t *d = &row.field;
+    if (!r || !d->var || !d->type || is_core_key(d->var) || is_core_key(key_of(&row)) ||
+        field_def(d->var) || field_slot(key_of(&row), true) >= 0 ||
         (strcmp(d->type, "boolean") && strcmp(d->type, "text-single"))) {
         pv_log(PV_LOG_ERROR, MUC, "extra config field %s refused (invalid, known or registered)",
-               d && d->var ? d->var : "(null)");
+               d->var ? d->var : "(null)");
         return -1;
     }
-    if (room_defaults_ext_check(d) < 0) /* its <room-defaults> value (room_defaults.c) */
+    if (room_defaults_ext_check(&row) < 0) /* its <room-defaults> value (room_defaults.c) */
         return -1;
     for (size_t i = 0; i < EXT_MAX_FIELDS; i++)
-        if (!reg_fields[i]) {
-            reg_fields[i] = d;
+        if (!reg_fields[i].owner) {
+            reg_fields[i] = (field_row_t){&r->field, row};
             return 0;
         }
     pv_log(PV_LOG_ERROR, MUC, "extra config field %s refused: at most %d", d->var, EXT_MAX_FIELDS);
     return -1;
 }
 
+int ext_api_register_config_field(const pv_muc_extra_field_t *d)
+{
+    if (!d)
+        return ext_api_register_config_row(NULL, 0);
+    pv_muc_config_row_t row = {.field = *d};
+    int rc = ext_api_register_config_row(&row, sizeof row);
+    for (size_t i = 0; rc == 0 && i < EXT_MAX_FIELDS; i++)
+        if (reg_fields[i].owner == &row.field)
+            reg_fields[i].owner = d; /* the plugin's, to unregister it by */
+    return rc;
+}
+
 void ext_api_unregister_config_field(const pv_muc_extra_field_t *d)
 {
     for (size_t i = 0; i < EXT_MAX_FIELDS; i++)
-        if (reg_fields[i] == d)
-            reg_fields[i] = NULL;
+        if (reg_fields[i].owner == d)
+            reg_fields[i] = (field_row_t){0};
 }
 
 /* ---- per-room values ---- */
@@ -219,16 +263,22 @@ bool ext_may_deliver(room_t *r, occupant_t *sender, occupant_t *to, const pv_el_
 
 const char *ext_config_get(const room_t *r, const char *var)
 {
-    const pv_muc_extra_field_t *d = field_def(var);
-    const char *v = r->ext ? map_get(&r->ext->cfg, var) : NULL;
-    return v ? v : d ? (d->def ? d->def : "") : NULL;
+    const pv_muc_config_row_t *d = field_def(var);
+    const char *v = r->ext ? map_get(&r->ext->cfg, d ? key_of(d) : var) : NULL;
+    return v ? v : d ? (d->field.def ? d->field.def : "") : NULL;
+}
+
+const char *ext_config_key(const char *var)
+{
+    const pv_muc_config_row_t *d = field_def(var);
+    return d ? key_of(d) : NULL;
 }
 
 /* "boolean" or "text-single" for a registered field, else NULL. */
 const char *ext_config_type(const char *var)
 {
-    const pv_muc_extra_field_t *d = field_def(var);
-    return d ? d->type : NULL;
+    const pv_muc_config_row_t *d = field_def(var);
+    return d ? d->field.type : NULL;
 }
 
 bool ext_config_bool(const room_t *r, const char *var)
@@ -262,18 +312,32 @@ size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max)
     return n;
 }
 
-void ext_form_fields(const room_t *r, pv_el_t *x)
+/* Is `after` a field of the form that others may follow (one of muc-core's
+ * table, create.c's config_form_build, or another registered one)? */
+static bool placed(const char *after)
+{
+    return after && (config_field_index(after) >= 0 || field_def(after));
+}
+
+void ext_form_fields_after(const room_t *r, pv_el_t *x, const char *after)
 {
     for (size_t i = 0; i < EXT_MAX_FIELDS; i++) {
-        const pv_muc_extra_field_t *d = reg_fields[i];
-        if (!d)
+        const pv_muc_config_row_t *d = &reg_fields[i].row;
+        if (!reg_fields[i].owner ||
+            (after ? !d->after || strcmp(d->after, after) : placed(d->after)))
             continue;
-        pv_el_t *fe = pv_form_add_field(x, d->var, d->type, d->label, NULL);
-        if (pv_form_add_value(fe, ext_config_get(r, d->var)) < 0) {
+        pv_el_t *fe = pv_form_add_field(x, d->field.var, d->field.type, d->field.label, NULL);
+        if (pv_form_add_value(fe, ext_config_get(r, d->field.var)) < 0) {
             pv_log(PV_LOG_ERROR, MUC, "out of memory building the form of %s", r->jid);
             return;
         }
+        ext_form_fields_after(r, x, d->field.var); /* the fields that follow it */
     }
+}
+
+void ext_form_fields(const room_t *r, pv_el_t *x)
+{
+    ext_form_fields_after(r, x, NULL);
 }
 
 /* What ext_config_submit replaced, to put back when storing the form failed. */
@@ -310,24 +374,50 @@ void ext_config_undo(room_t *r, ext_cfg_undo_t *u)
 bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u)
 {
     for (size_t i = 0; u && i < u->n; i++) {
-        const pv_muc_extra_field_t *d = field_def(u->key[i]);
-        const char *before = u->old[i] ? u->old[i] : d && d->def ? d->def : "";
-        const char *now = ext_config_get(r, u->key[i]);
+        int k = field_slot(u->key[i], true);
+        const pv_muc_config_row_t *d = k < 0 ? NULL : &reg_fields[k].row;
+        const char *before = u->old[i] ? u->old[i] : d && d->field.def ? d->field.def : "";
+        const char *now = d ? ext_config_get(r, d->field.var) : NULL;
         if (now && strcmp(before, now))
             return true;
     }
     return false;
 }
 
-/* Remembers the value `var` has now in *u: false when out of memory. */
-static bool undo_keep(ext_cfg_undo_t *u, const room_t *r, const char *var)
+/* Remembers the value stored under `key` now in *u: false when out of memory. */
+static bool undo_keep(ext_cfg_undo_t *u, const room_t *r, const char *key)
 {
-    const char *cur = r->ext ? map_get(&r->ext->cfg, var) : NULL;
+    const char *cur = r->ext ? map_get(&r->ext->cfg, key) : NULL;
     size_t i = u->n;
-    if (!(u->key[i] = xstrdup(var)))
+    if (!(u->key[i] = xstrdup(key)))
         return false;
     u->n++;
     return !cur || (u->old[i] = xstrdup(cur)) != NULL;
+}
+
+/* A submitted value as stored (booleans as "1"/"0"), or NULL with *why set. */
+static const char *normalised(const pv_muc_config_row_t *d, const char *t, const char **why)
+{
+    *why = NULL;
+    if (!strcmp(d->field.type, "boolean")) {
+        if (!strcmp(t, "1") || !strcmp(t, "true"))
+            return "1";
+        if (!strcmp(t, "0") || !strcmp(t, "false") || !*t)
+            return "0";
+        *why = "must be a boolean (1, 0, true or false)";
+        return NULL;
+    }
+    *why = d->check ? d->check(t) : NULL;
+    return *why ? NULL : t;
+}
+
+const char *ext_config_check(const char *var, const char *value)
+{
+    const pv_muc_config_row_t *d = field_def(var);
+    const char *why = NULL;
+    if (d)
+        normalised(d, value ? value : "", &why);
+    return why;
 }
 
 /* Validates every extra field of the submitted form, then sets them all in
@@ -342,22 +432,15 @@ const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo)
     for (pv_el_t *f = pv_el_child(form, PV_NS_DATA, "field"); f && !why;
          f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *var = pv_el_attr(f, "var");
-        const pv_muc_extra_field_t *d = field_def(var);
-        if (!d)
+        int k = field_slot(var, false);
+        if (k < 0)
             continue;
-        size_t k = 0;
-        while (reg_fields[k] != d)
-            k++;
         const char *t = pv_el_child_text(f, PV_NS_DATA, "value");
         t = t ? t : "";
-        if (!strcmp(d->type, "boolean")) {
-            if (!strcmp(t, "1") || !strcmp(t, "true"))
-                t = "1";
-            else if (!strcmp(t, "0") || !strcmp(t, "false") || !*t)
-                t = "0";
-            else
-                why = errtext("Field %s must be a boolean (1, 0, true or false)", var);
-        }
+        const char *bad = NULL;
+        t = normalised(&reg_fields[k].row, t, &bad);
+        if (bad)
+            why = errtext("Field %s %s", var, bad);
         free(vals[k]);
         vals[k] = why ? NULL : xstrdup(t);
         if (!why && !vals[k])
@@ -366,7 +449,7 @@ const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo)
     ext_cfg_undo_t *u = why ? NULL : calloc(1, sizeof *u);
     struct ext_room *x = u ? ext_of(r) : NULL;
     for (size_t k = 0; !why && x && k < EXT_MAX_FIELDS; k++)
-        if (vals[k] && !undo_keep(u, r, reg_fields[k]->var))
+        if (vals[k] && !undo_keep(u, r, key_of(&reg_fields[k].row)))
             x = NULL;
     if (!why && !x) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory taking the options of %s", r->jid);
@@ -374,10 +457,11 @@ const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo)
     }
     for (size_t k = 0; k < EXT_MAX_FIELDS; k++) {
         if (!why && vals[k]) {
-            free(map_del(&x->cfg, reg_fields[k]->var));
-            if (map_put(&x->cfg, reg_fields[k]->var, vals[k]) == 0)
+            const char *key = key_of(&reg_fields[k].row);
+            free(map_del(&x->cfg, key));
+            if (map_put(&x->cfg, key, vals[k]) == 0)
                 continue; /* the map owns it now */
-            pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s of %s", reg_fields[k]->var, r->jid);
+            pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s of %s", key, r->jid);
         }
         free(vals[k]);
     }

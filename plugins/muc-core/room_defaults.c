@@ -68,11 +68,13 @@ void room_defaults_free(void)
     rd_clear(&rd);
 }
 
-/* muc#... and x-palaver#... are muc-core's own namespaces: a var there that
- * is not in the field table is a typo, not another plugin's field. */
+/* muc#roomconfig_... and x-palaver#... are muc-core's own namespaces: a var
+ * there that is not in the field table is a typo, not another plugin's field
+ * (other muc#... vars may be: the history plugin's muc#maxhistoryfetch). */
 static bool core_namespace(const char *var)
 {
-    return !strncmp(var, "muc#", 4) || !strncmp(var, "x-palaver#", 10) || !strcmp(var, "FORM_TYPE");
+    return !strncmp(var, "muc#roomconfig_", 15) || !strncmp(var, "x-palaver#", 10) ||
+           !strcmp(var, "FORM_TYPE");
 }
 
 static int unknown_var(const pv_el_t *fel, const char *var)
@@ -125,7 +127,8 @@ static int ext_add(rd_ext_t *list, size_t *n, const pv_el_t *fel, const char *va
     return 0;
 }
 
-/* Booleans of other plugins' fields, as ext_config_submit reads them. */
+/* Booleans of other plugins' fields, as ext_config_submit reads them (their
+ * own checks: ext_config_check, or room_defaults_ext_check when they register). */
 static const char *ext_normalise(const char *type, const char *t)
 {
     if (strcmp(type, "boolean"))
@@ -152,11 +155,10 @@ static int read_default(room_defaults_t *d, const pv_el_t *fel)
         const char *t = pv_el_child_text(fel, NULL, "value");
         const char *type = ext_config_type(var); /* registered already (SIGHUP) */
         const char *v = type ? ext_normalise(type, t ? t : "") : t ? t : "";
-        if (!v)
-            return pv_config_error(fel, MUC,
-                                   "the default of %s must be a boolean (1, 0, true or false), "
-                                   "not '%s': fix its <value>",
-                                   var, t);
+        const char *why = type ? ext_config_check(var, t ? t : "") : NULL;
+        if (!v || why)
+            return pv_config_error(fel, MUC, "the default of %s %s, not '%s': fix its <value>", var,
+                                   why ? why : "must be a boolean (1, 0, true or false)", t);
         return ext_add(d->ext_def, &d->n_ext_def, fel, var, v);
     }
     if (d->vals[f])
@@ -224,9 +226,11 @@ void room_defaults_apply(room_t *r)
         if (rd.vals[f] && room_cfg_set(r, f, rd.vals[f]) < 0)
             pv_log(PV_LOG_ERROR, MUC, "out of memory setting the default %s of %s",
                    config_fields[f].var, r->jid);
-    for (size_t i = 0; i < rd.n_ext_def; i++)
-        if (ext_config_get(r, rd.ext_def[i].var)) /* a registered field */
-            ext_config_load(r, rd.ext_def[i].var, rd.ext_def[i].value);
+    for (size_t i = 0; i < rd.n_ext_def; i++) {
+        const char *key = ext_config_key(rd.ext_def[i].var); /* NULL: not registered */
+        if (key)
+            ext_config_load(r, key, rd.ext_def[i].value);
+    }
 }
 
 bool room_defaults_admin_only(int f)
@@ -288,18 +292,18 @@ static const pv_el_t *config_line_el(const char *var)
     return NULL;
 }
 
-int room_defaults_ext_check(const pv_muc_extra_field_t *d)
+int room_defaults_ext_check(const pv_muc_config_row_t *d)
 {
     for (size_t i = 0; i < rd.n_ext_def; i++) {
         rd_ext_t *e = &rd.ext_def[i];
-        if (strcmp(e->var, d->var))
+        if (strcmp(e->var, d->field.var))
             continue;
-        const char *v = ext_normalise(d->type, e->value);
-        if (!v)
+        const char *v = ext_normalise(d->field.type, e->value);
+        const char *why = v && d->check && strcmp(d->field.type, "boolean") ? d->check(v) : NULL;
+        if (!v || why)
             return pv_config_error(config_line_el(e->var), MUC,
-                                   "the default of %s must be a boolean (1, 0, true or false), "
-                                   "not '%s': fix its <value>",
-                                   e->var, e->value);
+                                   "the default of %s %s, not '%s': fix its <value>", e->var,
+                                   why ? why : "must be a boolean (1, 0, true or false)", e->value);
         char *n = xstrdup(v);
         if (!n)
             return -1;

@@ -22,6 +22,7 @@ SADMIN = '<sadmin><user>root@localhost</user></sadmin>'
 DATA = '{jabber:x:data}'
 ADMIN_NS = NS['muc_admin']
 CMD = NS['commands']
+HISTORY = ('muc-core', 'history')
 UX = '{%s}' % NS['muc_user']
 
 STANDARD = ['muc#roomconfig_' + v for v in (
@@ -59,7 +60,7 @@ def configure_all(m, who, fields):
 
 
 def test_owner_3_form_has_every_standard_and_palaver_field():
-    with MUC() as m:
+    with MUC(plugins=HISTORY) as m:  # muc#maxhistoryfetch is its field
         m.create(A, 'r', 'alice')
         f = form_fields(get_form(m, A))
         for var in STANDARD + PALAVER:
@@ -68,8 +69,17 @@ def test_owner_3_form_has_every_standard_and_palaver_field():
         assert f['muc#roomconfig_roomadmins'] == ('jid-multi', [])
         assert f['muc#roomconfig_lang'][0] == 'text-single'
         assert f['muc#maxhistoryfetch'] == ('text-single', ['20'])
+        order = list(f)  # the history plugin's field where muc-core's table had it
+        assert order.index('muc#maxhistoryfetch') == order.index('muc#roomconfig_pubsub') + 1, order
         assert f['muc#roomconfig_allowpm'][0] == 'list-single'
         assert f['muc#roomconfig_getmemberlist'][0] == 'list-multi'
+
+
+def test_owner_3_no_maxhistoryfetch_without_the_history_plugin():
+    with MUC() as m:
+        m.create(A, 'r', 'alice')
+        f = form_fields(get_form(m, A))
+        assert 'muc#maxhistoryfetch' not in f and 'muc#roomconfig_pubsub' in f, sorted(f)
 
 
 def test_owner_3_booleans_accept_true_false_1_0():
@@ -85,7 +95,7 @@ def test_owner_3_booleans_accept_true_false_1_0():
 
 
 def test_owner_3_bad_values_not_acceptable_naming_the_field():
-    with MUC() as m:
+    with MUC(plugins=HISTORY) as m:  # muc#maxhistoryfetch is its field
         room3(m)
         for var, val in (('muc#roomconfig_maxusers', 'lots'), ('muc#roomconfig_allowpm', 'everyone'),
                          ('muc#roomconfig_enablelogging', 'yes please'), ('muc#maxhistoryfetch', '-1'),

@@ -297,5 +297,16 @@ def test_defaults_1_other_plugins_fields():
         assert 'names x-other#thing, which no loaded plugin registered' in m.r.stderr(), m.r.stderr()
 
 
+
+def test_defaults_1_maxhistoryfetch_is_the_history_plugins_field():
+    conf = defaults(**{'muc__maxhistoryfetch': 7})
+    with MUC(muc_config=conf, plugins=('muc-core', 'history')) as m:
+        m.create(A, 'r', 'alice')
+        assert form_of(m, A, 'r')['muc#maxhistoryfetch'] == ['7']
+    # checked as owners' submits are, when the history plugin registers it
+    rc, out, cfg = check_config(defaults(**{'muc__maxhistoryfetch': -1}), '<history/>')
+    assert rc != 0 and re.search(re.escape(cfg) + r':7: muc-core: .*must be a whole number', out), out
+
+
 if __name__ == '__main__':
     run(globals())
