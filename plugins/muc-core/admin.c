@@ -531,6 +531,7 @@ static pv_verdict_t set_items(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q, const
     pv_muc_aff_t actor_aff = room_aff(r, ctx->from->bare);
     pv_muc_role_t actor_role = s ? s->occ->role : PV_MUC_ROLE_NONE;
     if (s && !(op->actor_nick = xstrdup(s->occ->nick))) {
+        op_free(op);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
     size_t naffs = 0;
