@@ -122,13 +122,14 @@ static void destroy_locked(room_t *r, const pv_jid_t *actor)
 
 /* A submitted configuration waiting for the backend (persistent rooms). */
 typedef struct cfg_op {
-    char *room;               /* node */
-    pv_el_t *iq;              /* copy of the request (owned) */
-    char *vals[CF_COUNT];     /* submitted values (owned), NULL: unchanged */
-    bool persistent;          /* stored as persistent; else deleted (or never stored) */
-    ext_cfg_undo_t *ext_undo; /* other plugins' fields as they were (owned) */
-    pv_el_t *x;               /* copy of the submitted form (owned) */
-    pv_el_t *result;          /* the reply when not an empty result (service commands), or NULL */
+    char *room;                     /* node */
+    pv_el_t *iq;                    /* copy of the request (owned) */
+    char *vals[CF_COUNT];           /* submitted values (owned), NULL: unchanged */
+    char *ext_vals[EXT_MAX_FIELDS]; /* other plugins' fields submitted (owned), until set */
+    bool persistent;                /* stored as persistent; else deleted (or never stored) */
+    ext_cfg_undo_t *ext_undo;       /* other plugins' fields as they were (owned) */
+    pv_el_t *x;                     /* copy of the submitted form (owned) */
+    pv_el_t *result; /* the reply when not an empty result (service commands), or NULL */
 } cfg_op_t;
 
 static void cfg_op_free(cfg_op_t *op)
@@ -137,6 +138,8 @@ static void cfg_op_free(cfg_op_t *op)
         return;
     for (int i = 0; i < CF_COUNT; i++)
         free(op->vals[i]);
+    for (int i = 0; i < EXT_MAX_FIELDS; i++)
+        free(op->ext_vals[i]);
     ext_config_undo_free(op->ext_undo);
     free(op->room);
     pv_el_free(op->iq);
@@ -221,8 +224,13 @@ pv_verdict_t config_submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const pv
          f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *var = pv_el_attr(f, "var");
         int i = var ? config_field_index(var) : -1;
+        const char *ext_why = i < 0 && var ? ext_config_take(var, f, op->ext_vals) : NULL;
+        if (ext_why) {
+            cfg_op_free(op);
+            return refuse(ctx, "modify", "not-acceptable", ext_why);
+        }
         if (i < 0)
-            continue; /* FORM_TYPE and fields of other plugins */
+            continue; /* FORM_TYPE, the lists, fields of other plugins (taken) */
         const char *why = NULL;
         char *val = config_field_normalise(&config_fields[i], f, &why);
         if (!val) {
@@ -238,7 +246,7 @@ pv_verdict_t config_submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const pv
         cfg_op_free(op);
         return refuse(ctx, "modify", "not-acceptable", bad);
     }
-    const char *ext_why = ext_config_submit(r, x, &op->ext_undo);
+    const char *ext_why = ext_config_set(r, op->ext_vals, &op->ext_undo);
     if (ext_why) {
         cfg_op_free(op);
         return refuse(ctx, "modify", "not-acceptable", ext_why);

@@ -340,7 +340,7 @@ void ext_form_fields(const room_t *r, pv_el_t *x)
     ext_form_fields_after(r, x, NULL);
 }
 
-/* What ext_config_submit replaced, to put back when storing the form failed. */
+/* What ext_config_set replaced, to put back when storing the form failed. */
 struct ext_cfg_undo {
     size_t n;
     char *key[EXT_MAX_FIELDS]; /* owned */
@@ -369,7 +369,7 @@ void ext_config_undo(room_t *r, ext_cfg_undo_t *u)
     ext_config_undo_free(u);
 }
 
-/* True when a field ext_config_submit set now differs from what it was
+/* True when a field ext_config_set set now differs from what it was
  * (config_change.c: such a change is announced with 104 too). */
 bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u)
 {
@@ -420,50 +420,47 @@ const char *ext_config_check(const char *var, const char *value)
     return why;
 }
 
-/* Validates every extra field of the submitted form, then sets them all in
- * memory (persist_config stores them with the room). NULL when fine, with
- * *undo (owned by the caller: ext_config_undo or ext_config_undo_free) able
- * to put the previous values back; else an error text (nothing changed). */
-const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo)
+const char *ext_config_take(const char *var, pv_el_t *f, char *staged[EXT_MAX_FIELDS])
 {
-    char *vals[EXT_MAX_FIELDS] = {0};
+    int k = field_slot(var, false);
+    if (k < 0)
+        return NULL; /* FORM_TYPE, muc-core's lists, or no plugin's field */
+    const char *t = pv_el_child_text(f, PV_NS_DATA, "value"), *bad = NULL;
+    t = normalised(&reg_fields[k].row, t ? t : "", &bad);
+    if (bad)
+        return errtext("Field %s %s", var, bad);
+    char *v = xstrdup(t);
+    if (!v)
+        return "Out of memory";
+    free(staged[k]); /* a field given twice: the last one */
+    staged[k] = v;
+    return NULL;
+}
+
+const char *ext_config_set(room_t *r, char *staged[EXT_MAX_FIELDS], ext_cfg_undo_t **undo)
+{
     const char *why = NULL;
-    *undo = NULL;
-    for (pv_el_t *f = pv_el_child(form, PV_NS_DATA, "field"); f && !why;
-         f = pv_el_next(f, PV_NS_DATA, "field")) {
-        const char *var = pv_el_attr(f, "var");
-        int k = field_slot(var, false);
-        if (k < 0)
-            continue;
-        const char *t = pv_el_child_text(f, PV_NS_DATA, "value");
-        t = t ? t : "";
-        const char *bad = NULL;
-        t = normalised(&reg_fields[k].row, t, &bad);
-        if (bad)
-            why = errtext("Field %s %s", var, bad);
-        free(vals[k]);
-        vals[k] = why ? NULL : xstrdup(t);
-        if (!why && !vals[k])
-            why = "Out of memory";
-    }
-    ext_cfg_undo_t *u = why ? NULL : calloc(1, sizeof *u);
+    ext_cfg_undo_t *u = calloc(1, sizeof *u);
     struct ext_room *x = u ? ext_of(r) : NULL;
-    for (size_t k = 0; !why && x && k < EXT_MAX_FIELDS; k++)
-        if (vals[k] && !undo_keep(u, r, key_of(&reg_fields[k].row)))
+    *undo = NULL;
+    for (size_t k = 0; x && k < EXT_MAX_FIELDS; k++)
+        if (staged[k] && !undo_keep(u, r, key_of(&reg_fields[k].row)))
             x = NULL;
-    if (!why && !x) {
+    if (!x) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory taking the options of %s", r->jid);
         why = "Out of memory";
     }
     for (size_t k = 0; k < EXT_MAX_FIELDS; k++) {
-        if (!why && vals[k]) {
+        char *v = staged[k];
+        staged[k] = NULL;
+        if (!why && v) {
             const char *key = key_of(&reg_fields[k].row);
             free(map_del(&x->cfg, key));
-            if (map_put(&x->cfg, key, vals[k]) == 0)
+            if (map_put(&x->cfg, key, v) == 0)
                 continue; /* the map owns it now */
             pv_log(PV_LOG_ERROR, MUC, "out of memory storing %s of %s", key, r->jid);
         }
-        free(vals[k]);
+        free(v);
     }
     if (why)
         ext_config_undo_free(u);

@@ -612,9 +612,16 @@ bool ext_config_bool(const room_t *r, const char *var);
 void ext_config_load(room_t *r, const char *key, const char *value);
 size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max);
 void ext_form_fields(const room_t *r, pv_el_t *x);
-/* NULL (values set in memory, *undo to put them back), or an error text. */
+/* create.c's one walk of a submitted form: ext_config_take checks a field
+ * that is not muc-core's and, when it is another plugin's, keeps its value
+ * in staged[] (owned there): NULL, or why it is refused. ext_config_set then
+ * sets the staged values in memory (persist_config stores them with the
+ * room) and empties staged[]: NULL with *undo able to put the previous
+ * values back (owned by the caller: ext_config_undo or
+ * ext_config_undo_free), or an error text (nothing changed). */
 typedef struct ext_cfg_undo ext_cfg_undo_t;
-const char *ext_config_submit(room_t *r, pv_el_t *form, ext_cfg_undo_t **undo);
+const char *ext_config_take(const char *var, pv_el_t *field, char *staged[EXT_MAX_FIELDS]);
+const char *ext_config_set(room_t *r, char *staged[EXT_MAX_FIELDS], ext_cfg_undo_t **undo);
 void ext_config_undo(room_t *r, ext_cfg_undo_t *u); /* restores (r non-NULL), frees u */
 void ext_config_undo_free(ext_cfg_undo_t *u);
 bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u); /* any value changed */
