@@ -63,6 +63,16 @@ EXTRA_DIST += tests/integration/test_prosody_room_retention.py
 TESTS += tests/integration/test_prosody_aioxmpp.py
 EXTRA_DIST += tests/integration/test_prosody_aioxmpp.py tests/integration/aioclient.py
 
+# Allocation-failure injection: the Nth allocation after start-up fails
+# (a preloaded malloc wrapper, tests only) through join, groupchat, admin
+# and configuration scenarios; the daemon must not crash nor leak.
+check_LTLIBRARIES += tests/alloc/failmalloc.la
+tests_alloc_failmalloc_la_SOURCES = tests/alloc/failmalloc.c
+tests_alloc_failmalloc_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_alloc_failmalloc_la_LIBADD = -ldl
+TESTS += tests/alloc/test_alloc_failure.py
+EXTRA_DIST += tests/alloc/test_alloc_failure.py
+
 # `make check-valgrind`, in a build configured without --enable-sanitizers
 # (tools/test-all makes one beside the sanitizer build): the C unit tests,
 # and daemon suites that together reach every plugin and the sqlite and
