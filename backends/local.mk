@@ -125,3 +125,16 @@ tests_unit_test_store1_group_commit_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCK
 tests_unit_test_store1_group_commit_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS) $(SQLITE_LIBS)
 tests_unit_test_store1_group_commit_LDFLAGS = -export-dynamic
 endif
+
+# The SQLite archive's ids since schema 4: time ids found by their seq,
+# other ids through an index; a schema 3 database upgraded.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_store_sqlite_ids
+TESTS += tests/unit/test_store_sqlite_ids
+tests_unit_test_store_sqlite_ids_SOURCES = tests/unit/test_store_sqlite_ids.c \
+	tests/unit/test_store.h tests/unit/test_store_util.c
+tests_unit_test_store_sqlite_ids_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(SQLITE_CFLAGS)
+tests_unit_test_store_sqlite_ids_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS) $(SQLITE_LIBS)
+tests_unit_test_store_sqlite_ids_LDFLAGS = -export-dynamic
+endif

@@ -5,6 +5,17 @@
  * "after id X" is "seq > seq(X)". A query asks for max+1 rows through the
  * (room_id, seq) index; getting the extra row means the page is not
  * complete. Backward pages are read newest first and reversed.
+ *
+ * The history plugin's stanza-ids start with the message's time in 9
+ * characters (plugins/history/stanza_id.c), and its times are strictly
+ * increasing. A message whose id starts with its own stamp_us, above every
+ * seq stored, is stored with seq = stamp_us and by_id = 0: finding it from
+ * its id is a primary key lookup, and no index of the ids is written (one
+ * index entry per message, the (room_id, seq) one, instead of two). Any
+ * other id (random ids archived before schema 4, ids from elsewhere, a
+ * clock that went back) takes the next seq with by_id = 1 and is found
+ * through the partial index archive_room_msg. Lookups try the parsed seq
+ * first, then that index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,18 +85,86 @@ static int archive_room(sq_store_t *s, const char *room, int64_t *id)
     return 0;
 }
 
+/* The seq an id names by its first 9 characters (the time, 6 bits each in
+ * the alphabet -0-9A-Z_a-z), or 0 when it has no such form. */
+static int64_t id_seq(const char *id)
+{
+    uint64_t v = 0;
+    int i = 0;
+    for (; i < 9 && id[i]; i++) {
+        unsigned char c = (unsigned char)id[i];
+        int d = c == '-'               ? 0
+                : c >= '0' && c <= '9' ? c - '0' + 1
+                : c >= 'A' && c <= 'Z' ? c - 'A' + 11
+                : c == '_'             ? 37
+                : c >= 'a' && c <= 'z' ? c - 'a' + 38
+                                       : -1;
+        if (d < 0)
+            return 0;
+        v = v << 6 | (uint64_t)d;
+    }
+    return i == 9 && id[9] ? (int64_t)v : 0;
+}
+
+/* s->max_seq, read once. 0 or -1 (s->err set). */
+static int max_seq(sq_store_t *s)
+{
+    if (s->max_seq)
+        return 0;
+    sqlite3_stmt *st = sq_stmt(s, ST_MSG_MAX_SEQ);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s->max_seq = sqlite3_column_int64(st, 0);
+    else
+        sq_error(s, NULL, "reading the archive's last seq");
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW && s->max_seq < 1)
+        s->max_seq = 1; /* empty: any id's time is above */
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int msg_seq(sq_store_t *s, const char *room, int64_t room_id, const char *id, int64_t *seq);
+
+/* The seq a new message is stored with: its id's time when that is the
+ * message's stamp and above every stored seq, else 0 (the next seq, the id
+ * indexed: a duplicate of an earlier id is looked for first, 1). -1 on
+ * error. */
+static int append_seq(sq_store_t *s, const char *room, int64_t room_id, const pv_store_msg_t *msg,
+                      int64_t *seq)
+{
+    *seq = id_seq(msg->id);
+    if (max_seq(s) < 0)
+        return -1;
+    if (*seq > s->max_seq && *seq == msg->stamp_us)
+        return 0;
+    *seq = 0;
+    int64_t old;
+    return msg_seq(s, room, room_id, msg->id, &old);
+}
+
 void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
                        void *ud)
 {
     sq_store_t *s = h;
     sq_batch_end(s); /* a write: not inside room_list's read transaction */
-    int64_t id;
+    int64_t id, seq = 0;
     sqlite3_stmt *st;
-    if (archive_room(s, room, &id) < 0 || !(st = sq_stmt(s, ST_MSG_INSERT))) {
+    int dup = 0;
+    if (archive_room(s, room, &id) < 0 || (dup = append_seq(s, room, id, msg, &seq)) < 0 ||
+        !(st = sq_stmt(s, ST_MSG_INSERT))) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }
+    if (dup) {
+        cb(PV_STORE_EINVAL, "a message with this id is already archived in this room", ud);
+        return;
+    }
     sqlite3_bind_int64(st, 1, id);
+    if (seq)
+        sqlite3_bind_int64(st, 7, seq);
+    sqlite3_bind_int(st, 8, seq == 0);
     sqlite3_bind_text(st, 2, msg->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, msg->stamp_us);
     if (msg->nick)
@@ -96,12 +175,30 @@ void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
+        int64_t last = sqlite3_last_insert_rowid(s->db);
+        if (last > s->max_seq)
+            s->max_seq = last;
         cb(PV_STORE_OK, NULL, ud);
         return;
     }
-    if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+    int ext = sqlite3_extended_errcode(s->db);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE) {
         sqlite3_reset(st);
         cb(PV_STORE_EINVAL, "a message with this id is already archived in this room", ud);
+        return;
+    }
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY && seq) {
+        /* someone else wrote that seq (another program on the file): read
+         * the last seq again; the id then takes the next one */
+        sqlite3_reset(st);
+        s->max_seq = 0;
+        if (max_seq(s) < 0) {
+            cb(PV_STORE_EIO, s->err, ud);
+            return;
+        }
+        if (s->max_seq < seq)
+            s->max_seq = seq;
+        sq_archive_append(h, room, msg, cb, ud);
         return;
     }
     sq_error(s, room, "archiving a message");
@@ -109,14 +206,17 @@ void sq_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_
     cb(PV_STORE_EIO, s->err, ud);
 }
 
-/* seq of message id in room: 1 found, 0 absent, -1 error. */
-static int msg_seq(sq_store_t *s, const char *room, int64_t room_id, const char *id, int64_t *seq)
+/* One of the two lookups of a message id: 1 found, 0 absent, -1 error. */
+static int seq_lookup(sq_store_t *s, const char *room, enum sq_stmt which, int64_t room_id,
+                      const char *id, int64_t key, int64_t *seq)
 {
-    sqlite3_stmt *st = sq_stmt(s, ST_MSG_SEQ);
+    sqlite3_stmt *st = sq_stmt(s, which);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (which == ST_MSG_SEQ_KEY)
+        sqlite3_bind_int64(st, 3, key);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *seq = sqlite3_column_int64(st, 0);
@@ -124,6 +224,14 @@ static int msg_seq(sq_store_t *s, const char *room, int64_t room_id, const char 
         sq_error(s, room, "looking up a message id");
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* seq of message id in room: 1 found, 0 absent, -1 error. */
+static int msg_seq(sq_store_t *s, const char *room, int64_t room_id, const char *id, int64_t *seq)
+{
+    int64_t key = id_seq(id);
+    int r = key ? seq_lookup(s, room, ST_MSG_SEQ_KEY, room_id, id, key, seq) : 0;
+    return r ? r : seq_lookup(s, room, ST_MSG_SEQ, room_id, id, 0, seq);
 }
 
 static void free_msgs(pv_store_msg_t *m, size_t n)
@@ -262,6 +370,11 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }
+    int64_t seq = 0;
+    if (found && (found = msg_seq(s, room, room_id, id, &seq)) < 0) {
+        cb(PV_STORE_EIO, s->err, ud);
+        return;
+    }
     if (!found) {
         cb(PV_STORE_ENOTFOUND, "no such message", ud);
         return;
@@ -271,9 +384,8 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }
-    sqlite3_bind_int64(st, 1, room_id);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, xml, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, xml, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         sq_error(s, room, "replacing a message");
         sqlite3_reset(st);

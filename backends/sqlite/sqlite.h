@@ -38,7 +38,9 @@ enum sq_stmt {
     ST_REG_DELETE,
     ST_REG_LOAD,
     ST_MSG_INSERT,
-    ST_MSG_SEQ,
+    ST_MSG_SEQ,     /* by the index of ids (rows with by_id = 1) */
+    ST_MSG_SEQ_KEY, /* by the seq parsed from the id (archive.c) */
+    ST_MSG_MAX_SEQ,
     ST_MSG_FORWARD,
     ST_MSG_BACKWARD,
     ST_MSG_REPLACE,
@@ -101,6 +103,10 @@ typedef struct sq_store {
         char *name;
         int64_t id;
     } room_ids[256];
+    /* archive.c: no row has a seq above this (0: not read yet). Only ever
+     * too high (rows rolled back or deleted), which is safe: an append
+     * whose id parses to a seq not above it takes the next seq instead. */
+    int64_t max_seq;
 } sq_store_t;
 
 /* group.c: writes issued during one event-loop iteration share one

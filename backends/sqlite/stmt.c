@@ -36,9 +36,12 @@ static const char *const sql[ST_COUNT] = {
                       " ON CONFLICT (room_id, jid) DO UPDATE SET nick = excluded.nick",
     [ST_REG_DELETE] = "DELETE FROM registrations WHERE room_id = ?1 AND jid = ?2",
     [ST_REG_LOAD] = "SELECT jid, nick FROM registrations WHERE room_id = ?1 ORDER BY jid",
-    [ST_MSG_INSERT] = "INSERT INTO archive (room_id, msg_id, stamp_us, nick, jid, xml)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_MSG_SEQ] = "SELECT seq FROM archive WHERE room_id = ?1 AND msg_id = ?2",
+    /* ?7: the seq parsed from the id, or NULL (the next one); ?8: by_id */
+    [ST_MSG_INSERT] = "INSERT INTO archive (room_id, msg_id, stamp_us, nick, jid, xml, seq, by_id)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_MSG_SEQ] = "SELECT seq FROM archive WHERE room_id = ?1 AND msg_id = ?2 AND by_id = 1",
+    [ST_MSG_SEQ_KEY] = "SELECT seq FROM archive WHERE seq = ?3 AND room_id = ?1 AND msg_id = ?2",
+    [ST_MSG_MAX_SEQ] = "SELECT max(seq) FROM archive",
     [ST_MSG_FORWARD] = "SELECT msg_id, stamp_us, nick, jid, xml FROM archive"
                        " WHERE room_id = ?1 AND seq > ?2 AND seq < ?3"
                        " AND stamp_us >= ?4 AND stamp_us <= ?5"
@@ -47,7 +50,7 @@ static const char *const sql[ST_COUNT] = {
                         " WHERE room_id = ?1 AND seq > ?2 AND seq < ?3"
                         " AND stamp_us >= ?4 AND stamp_us <= ?5"
                         " AND (?6 IS NULL OR nick = ?6) ORDER BY seq DESC LIMIT ?7",
-    [ST_MSG_REPLACE] = "UPDATE archive SET xml = ?3 WHERE room_id = ?1 AND msg_id = ?2",
+    [ST_MSG_REPLACE] = "UPDATE archive SET xml = ?2 WHERE seq = ?1",
     [ST_MSG_DELETE_ALL] = "DELETE FROM archive WHERE room_id = ?1",
     [ST_MSG_TRIM_AGE] = "DELETE FROM archive WHERE room_id = ?1 AND stamp_us < ?2",
     [ST_MSG_TRIM_COUNT] = "DELETE FROM archive WHERE room_id = ?1 AND seq <="

@@ -345,8 +345,16 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
     if (forged)
         pv_log(PV_LOG_DEBUG, HIST, "room %s: removed %d private tags element(s) sent by %s",
                room_jid, forged, me->real_from ? me->real_from->full : "?");
+    /* strictly increasing, so that time order is archive order (the ids
+     * field of MAM sorts by it) even for messages in the same microsecond;
+     * the stanza-id starts with it (stanza_id.c) */
+    static int64_t last_us;
+    int64_t now = pv_now_us();
+    if (now <= last_us)
+        now = last_us + 1;
+    last_us = now;
     char id[STANZA_ID_LEN + 1];
-    if (stanza_id_add(me->message, room_jid, id) < 0)
+    if (stanza_id_add(me->message, room_jid, now, id) < 0)
         return PV_PASS;
     if (!archive_storable(me->message))
         return PV_PASS;
@@ -355,13 +363,6 @@ pv_verdict_t archive_on_message(const pv_event_t *ev, void *payload, void *ud)
         return PV_PASS; /* RETAIN-1: the room keeps no history at all */
     tags_t tags = {0};
     tags_collect(me, id, &tags);
-    /* strictly increasing, so that time order is archive order (the ids
-     * field of MAM sorts by it) even for messages in the same microsecond */
-    static int64_t last_us;
-    int64_t now = pv_now_us();
-    if (now <= last_us)
-        now = last_us + 1;
-    last_us = now;
     pv_verdict_t v = PV_PASS;
     char buf[STORE_NAME_MAX];
     const char *store_name = archive_store_name(me->room, buf, sizeof buf);

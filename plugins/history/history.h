@@ -34,6 +34,7 @@
 #define HISTORY_DEFAULT 20    /* messages sent on join when the room says nothing */
 #define HISTORY_HARD_MAX 1000 /* ring capacity ceiling whatever the room says */
 #define STANZA_ID_LEN 20
+#define STANZA_ID_TIME_LEN 9 /* of them the archive time (stanza_id.c) */
 
 /* ---- tags.c: tags other plugins keep with a message (palaver/history.h) ---- */
 
@@ -145,9 +146,11 @@ size_t history_room_length(const pv_muc_room_t *room);
 
 /* Removes <stanza-id/> elements claiming to be by `by`; returns how many. */
 int stanza_id_strip(pv_el_t *msg, const char *by);
-/* Generates a fresh id into out (STANZA_ID_LEN + 1 bytes) and adds
+/* A fresh id for a message archived at stamp_us (its time, then random). */
+void stanza_id_make(int64_t stamp_us, char out[STANZA_ID_LEN + 1]);
+/* Makes an id into out (STANZA_ID_LEN + 1 bytes) and adds
  * <stanza-id xmlns='urn:xmpp:sid:0' by id/> to msg. 0 or -1. */
-int stanza_id_add(pv_el_t *msg, const char *by, char out[STANZA_ID_LEN + 1]);
+int stanza_id_add(pv_el_t *msg, const char *by, int64_t stamp_us, char out[STANZA_ID_LEN + 1]);
 
 /* ---- archive.c ---- */
 

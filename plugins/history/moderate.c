@@ -166,14 +166,14 @@ static void finish(mod_op_t *op, pv_el_t *tomb)
     pv_muc_room_t *room = muc_api->room_find(op->room_jid);
     pv_el_t *n = room ? notice(op) : NULL;
     char sid[STANZA_ID_LEN + 1];
-    if (room && (!n || stanza_id_add(n, op->room_jid, sid) < 0)) {
+    int64_t now = pv_now_us();
+    if (room && (!n || stanza_id_add(n, op->room_jid, now, sid) < 0)) {
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory telling occupants of a retraction",
                op->room_jid);
     } else if (room) {
         if (muc_api->room_broadcast(room, n) < 0)
             pv_log(PV_LOG_WARN, HIST, "room %s: the retraction of %s was not broadcast",
                    op->room_jid, op->id);
-        int64_t now = pv_now_us();
         r = recent_get(op->room_jid, true);
         if (r && (r->cap || recent_set_cap(r, history_room_length(room)) == 0))
             recent_push(r, n, now, sid, NULL);

@@ -5,6 +5,15 @@
  * names the message in the archive, in history and in MAM results. A
  * client-supplied <stanza-id/> claiming to be by the room is a forgery and
  * is removed before stamping (XEP-0359 §5); ids by other entities stay.
+ *
+ * An id is STANZA_ID_TIME_LEN characters of the message's archive time (its
+ * microseconds since the epoch, 6 bits a character in an alphabet that sorts
+ * in ASCII order, most significant first) followed by random characters.
+ * The time part makes ids of the same process sort in archive order and
+ * lets a backend find the message from its id alone (the sqlite backend
+ * keys its archive rows by that time and needs no index of the ids); the
+ * random part keeps the ids unique and unguessable. Clients treat the id as
+ * opaque (XEP-0359 §4); a backend must still accept any other id.
  */
 #include "history.h"
 #include <string.h>
@@ -28,9 +37,21 @@ int stanza_id_strip(pv_el_t *msg, const char *by)
     return removed;
 }
 
-int stanza_id_add(pv_el_t *msg, const char *by, char out[STANZA_ID_LEN + 1])
+void stanza_id_make(int64_t stamp_us, char out[STANZA_ID_LEN + 1])
 {
-    pv_random_id(out, STANZA_ID_LEN);
+    static const char sorted[] =
+        "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+    uint64_t t = stamp_us > 0 ? (uint64_t)stamp_us : 0;
+    for (int i = STANZA_ID_TIME_LEN - 1; i >= 0; i--) {
+        out[i] = sorted[t & 63];
+        t >>= 6;
+    }
+    pv_random_id(out + STANZA_ID_TIME_LEN, STANZA_ID_LEN - STANZA_ID_TIME_LEN);
+}
+
+int stanza_id_add(pv_el_t *msg, const char *by, int64_t stamp_us, char out[STANZA_ID_LEN + 1])
+{
+    stanza_id_make(stamp_us, out);
     pv_el_t *s = pv_el_add(msg, NS_SID, "stanza-id");
     if (!s || pv_el_set_attr(s, "by", by) < 0 || pv_el_set_attr(s, "id", out) < 0) {
         pv_log(PV_LOG_ERROR, HIST, "out of memory adding a stanza-id by %s", by);
