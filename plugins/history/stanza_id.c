@@ -37,6 +37,23 @@ int stanza_id_strip(pv_el_t *msg, const char *by)
     return removed;
 }
 
+/* Random characters for the ids, drawn from the system's generator a few
+ * kilobytes at a time rather than one system call per message. */
+static char pool[4096];
+static size_t pool_used = sizeof pool;
+
+static void random_chars(char *out, size_t n)
+{
+    if (pool_used + n > sizeof pool - 1) {
+        pv_random_id(pool, sizeof pool - 1);
+        pool_used = 0;
+    }
+    memcpy(out, pool + pool_used, n);
+    memset(pool + pool_used, 0, n); /* handed out: not kept here */
+    pool_used += n;
+    out[n] = '\0';
+}
+
 void stanza_id_make(int64_t stamp_us, char out[STANZA_ID_LEN + 1])
 {
     static const char sorted[] =
@@ -46,7 +63,7 @@ void stanza_id_make(int64_t stamp_us, char out[STANZA_ID_LEN + 1])
         out[i] = sorted[t & 63];
         t >>= 6;
     }
-    pv_random_id(out + STANZA_ID_TIME_LEN, STANZA_ID_LEN - STANZA_ID_TIME_LEN);
+    random_chars(out + STANZA_ID_TIME_LEN, STANZA_ID_LEN - STANZA_ID_TIME_LEN);
 }
 
 int stanza_id_add(pv_el_t *msg, const char *by, int64_t stamp_us, char out[STANZA_ID_LEN + 1])
