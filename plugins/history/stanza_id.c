@@ -56,8 +56,7 @@ static void random_chars(char *out, size_t n)
 
 void stanza_id_make(int64_t stamp_us, char out[STANZA_ID_LEN + 1])
 {
-    static const char sorted[] =
-        "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+    static const char sorted[] = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
     uint64_t t = stamp_us > 0 ? (uint64_t)stamp_us : 0;
     for (int i = STANZA_ID_TIME_LEN - 1; i >= 0; i--) {
         out[i] = sorted[t & 63];

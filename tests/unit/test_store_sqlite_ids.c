@@ -31,8 +31,7 @@ static backend_t sqlite_be = {.name = "sqlite", .persistent = 1, .files = 1};
  * time in 9 sortable characters, then 11 others. */
 static void time_id(int64_t stamp_us, const char *tail, char out[21])
 {
-    static const char sorted[] =
-        "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+    static const char sorted[] = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
     uint64_t t = (uint64_t)stamp_us;
     for (int i = 8; i >= 0; i--) {
         out[i] = sorted[t & 63];
@@ -126,8 +125,7 @@ static int64_t sql_int(ctx_t *c, const char *text)
     return v;
 }
 
-static void query_ids(ctx_t *c, const char *room, const char *after, const char *before,
-                      res_t *r)
+static void query_ids(ctx_t *c, const char *room, const char *after, const char *before, res_t *r)
 {
     pv_store_query_t q = {.after_id = after, .before_id = before};
     do_query(c, room, &q, r);
@@ -143,23 +141,24 @@ static void test_schema3_archive_upgraded(void **state)
     pv_kv_t kv[] = {{"title", "kept"}};
     assert_int_equal(do_put(c, "lounge", kv, 1), 0);
     close_store(c);
-    sql(c, "DROP TABLE archive;"
-           "CREATE TABLE archive ("
-           "  seq INTEGER PRIMARY KEY,"
-           "  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
-           "  msg_id TEXT NOT NULL,"
-           "  stamp_us INTEGER NOT NULL,"
-           "  nick TEXT,"
-           "  jid TEXT,"
-           "  xml TEXT NOT NULL,"
-           "  UNIQUE (room_id, msg_id));"
-           "CREATE INDEX archive_room_seq ON archive (room_id, seq);"
-           "INSERT INTO archive (room_id, msg_id, stamp_us, nick, jid, xml)"
-           "  SELECT r.id, v.column1, v.column2, 'Ann', NULL, '<message id=''' || v.column1 || '''/>'"
-           "  FROM rooms r, (VALUES ('Zq3xR0aLkPe9-vW_2bYc', 1000), ('old-two', 2000),"
-           "    ('AAAAAAAAAAAAAAAAAAAA', 3000), ('-----', 4000), ('0lD5ix8ZkXe1BAyQmT7n', 5000)) v"
-           "  WHERE r.name = 'lounge';"
-           "UPDATE schema_version SET version = 3;");
+    sql(c,
+        "DROP TABLE archive;"
+        "CREATE TABLE archive ("
+        "  seq INTEGER PRIMARY KEY,"
+        "  room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+        "  msg_id TEXT NOT NULL,"
+        "  stamp_us INTEGER NOT NULL,"
+        "  nick TEXT,"
+        "  jid TEXT,"
+        "  xml TEXT NOT NULL,"
+        "  UNIQUE (room_id, msg_id));"
+        "CREATE INDEX archive_room_seq ON archive (room_id, seq);"
+        "INSERT INTO archive (room_id, msg_id, stamp_us, nick, jid, xml)"
+        "  SELECT r.id, v.column1, v.column2, 'Ann', NULL, '<message id=''' || v.column1 || '''/>'"
+        "  FROM rooms r, (VALUES ('Zq3xR0aLkPe9-vW_2bYc', 1000), ('old-two', 2000),"
+        "    ('AAAAAAAAAAAAAAAAAAAA', 3000), ('-----', 4000), ('0lD5ix8ZkXe1BAyQmT7n', 5000)) v"
+        "  WHERE r.name = 'lounge';"
+        "UPDATE schema_version SET version = 3;");
     assert_int_equal(open_store(c), 0);
 
     res_t r;
@@ -185,8 +184,7 @@ static void test_schema3_archive_upgraded(void **state)
     res_clear(&r);
 
     /* duplicates are still refused, old and new */
-    assert_int_equal(do_append(c, "lounge", "old-two", T0 + 1, "n", NULL, "<b/>"),
-                     PV_STORE_EINVAL);
+    assert_int_equal(do_append(c, "lounge", "old-two", T0 + 1, "n", NULL, "<b/>"), PV_STORE_EINVAL);
     assert_int_equal(do_append(c, "lounge", fresh, T0, "n", NULL, "<b/>"), PV_STORE_EINVAL);
     /* replacing finds both kinds */
     assert_int_equal(do_replace(c, "lounge", "AAAAAAAAAAAAAAAAAAAA", "<gone-old/>"), 0);
