@@ -78,7 +78,7 @@ def test_store1_failed_archive_write_refuses_and_reflects_nothing():
         shutil.rmtree(d, ignore_errors=True)
 
 
-BURST = 4000
+BURST = 12000  # large enough that the kill lands mid-burst in an optimised build
 KILL_AFTER = 600  # reflected copies seen before the kill
 
 
