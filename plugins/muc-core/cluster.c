@@ -55,7 +55,9 @@
  *
  * Ownership: acq_t belongs to the backend callback or the retry timer that
  * holds it; held leases are in `held` (name -> lease_t, owned); occupant
- * records in `recs` (name -> croom_t, owned).
+ * records in `recs` (name -> croom_t, owned). The timers (heartbeat,
+ * deadline, each acquire's retry) are muc-core's (muc_handle): the core
+ * takes back any left after the plugin's shutdown.
  */
 #include "muc_internal.h"
 #include <ev.h>
@@ -79,7 +81,7 @@ typedef struct acq {
     void *ud;
     double deadline; /* ev_now after which it gives up */
     unsigned tries;
-    ev_timer retry;
+    pv_timer_t *retry;       /* while waiting on it; none while the backend has the acquire */
     struct acq *prev, *next; /* waiting on the retry timer */
 } acq_t;
 
@@ -99,8 +101,9 @@ static struct {
     croom_t **marked; /* rooms to flush at the end of the iteration */
     size_t nmarked, cap;
     acq_t *waiting; /* acquires waiting to try again */
-    ev_timer beat;
-    ev_timer deadline; /* SAFE_PART of a lease after the last good renewal */
+    pv_timer_t *beat;
+    pv_timer_t *deadline; /* SAFE_PART of a lease after the last good renewal */
+    bool deadline_armed;  /* started by the first lease, until it fires */
     ev_prepare flush;
     bool renewing;
     double renew_sent, last_ok; /* ev_now of the renew in flight, of the last good one's send */
@@ -508,6 +511,7 @@ static void acq_unwait(acq_t *a)
 
 static void acq_end(acq_t *a, bool ok)
 {
+    pv_timer_cancel(a->retry);
     a->done(ok, a->ud);
     free(a->name);
     free(a);
@@ -515,12 +519,13 @@ static void acq_end(acq_t *a, bool ok)
 
 static void try_acquire(acq_t *a);
 
-static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_retry(pv_timer_t *t, void *ud)
 {
-    (void)loop;
-    (void)revents;
-    acq_t *a = w->data;
+    (void)t;
+    acq_t *a = ud;
     acq_unwait(a);
+    pv_timer_cancel(a->retry);
+    a->retry = NULL;
     try_acquire(a);
 }
 
@@ -552,9 +557,9 @@ static void acquired(int status, const char *error, int64_t epoch, const char *h
         if (a->tries > 1)
             cl.takeovers++;
         l->epoch = epoch;
-        if (!ev_is_active(&cl.deadline)) { /* the first lease, or the first since a drop */
-            ev_timer_set(&cl.deadline, SAFE_PART * (double)cl.lease_s, 0.);
-            ev_timer_start(pv_loop(), &cl.deadline);
+        if (!cl.deadline_armed) { /* the first lease, or the first since a drop */
+            pv_timer_set(cl.deadline, SAFE_PART * (double)cl.lease_s, 0.);
+            cl.deadline_armed = true;
         }
         pv_log(PV_LOG_DEBUG, MUC, "room %s: lease taken (epoch %" PRId64 ")", a->name, epoch);
         acq_end(a, true);
@@ -573,13 +578,14 @@ static void acquired(int status, const char *error, int64_t epoch, const char *h
         pv_log(PV_LOG_INFO, MUC, "room %s is held by instance %s: asking for it", a->name, holder);
         st->lease_ask(h, a->name, holder, asked_done, NULL);
     }
-    ev_timer_init(&a->retry, on_retry, RETRY_S, 0.);
-    a->retry.data = a;
+    if (!(a->retry = pv_plugin_timer(muc_handle, RETRY_S, 0., on_retry, a))) {
+        acq_end(a, false); /* out of memory (logged): as a lease that cannot be taken */
+        return;
+    }
     a->next = cl.waiting;
     if (cl.waiting)
         cl.waiting->prev = a;
     cl.waiting = a;
-    ev_timer_start(pv_loop(), &a->retry);
 }
 
 static void try_acquire(acq_t *a)
@@ -712,11 +718,9 @@ static void renewed(int status, const char *error, const char *const *lost, size
         pv_log(PV_LOG_INFO, MUC, "room leases renewed again");
     cl.failing = false;
     cl.last_ok = cl.renew_sent;
-    struct ev_loop *loop = pv_loop();
-    double left = cl.last_ok + SAFE_PART * (double)cl.lease_s - ev_now(loop);
-    ev_timer_stop(loop, &cl.deadline);
-    ev_timer_set(&cl.deadline, left > 0. ? left : 0., 0.);
-    ev_timer_start(loop, &cl.deadline);
+    double left = cl.last_ok + SAFE_PART * (double)cl.lease_s - now();
+    pv_timer_set(cl.deadline, left > 0. ? left : 0., 0.);
+    cl.deadline_armed = true;
     for (size_t i = 0; i < nlost; i++) {
         if (slot_lost(lost[i]))
             continue;
@@ -740,19 +744,19 @@ static void release_unused(void)
 
 /* No renewal came through for SAFE_PART of a lease: the leases may expire
  * before we learn otherwise, so this instance stops serving first. */
-static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_deadline(pv_timer_t *t, void *ud)
 {
-    (void)loop;
-    (void)w;
-    (void)revents;
+    (void)t;
+    (void)ud;
+    cl.deadline_armed = false;
     drop_all("its lease could not be renewed in time (is PostgreSQL reachable?)");
 }
 
-static void on_beat(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_beat(pv_timer_t *timer, void *ud)
 {
-    (void)w;
-    (void)revents;
-    double t = ev_now(loop);
+    (void)timer;
+    (void)ud;
+    double t = now();
     release_unused();
     if (cl.slots && !cl.slot && !cl.slot_trying)
         slot_try_from(1); /* a standby: is a place free now? */
@@ -791,9 +795,15 @@ int cluster_start(void)
     if (!loop || !st)
         return 0; /* a tool's run: no loop, nobody to serve */
     cl.last_ok = ev_now(loop);
-    ev_timer_init(&cl.beat, on_beat, 0., (double)cl.heartbeat_s);
-    ev_timer_again(loop, &cl.beat);
-    ev_timer_init(&cl.deadline, on_deadline, 0., 0.); /* started by the first lease */
+    double every = (double)cl.heartbeat_s;
+    cl.beat = pv_plugin_timer(muc_handle, every, every, on_beat, NULL);
+    cl.deadline = pv_plugin_timer(muc_handle, -1., 0., on_deadline, NULL); /* see acquired */
+    if (!cl.beat || !cl.deadline) {
+        pv_timer_cancel(cl.beat);
+        pv_timer_cancel(cl.deadline);
+        cl.beat = cl.deadline = NULL;
+        return -1; /* out of memory (logged) */
+    }
     ev_prepare_init(&cl.flush, on_prepare);
     ev_prepare_start(loop, &cl.flush);
     st->lease_watch(h, cl.instance, on_asked, NULL);
@@ -820,18 +830,15 @@ void cluster_shutdown(void)
     if (!cl.on)
         return;
     struct ev_loop *loop = pv_loop();
-    if (cl.started && loop) {
-        ev_timer_stop(loop, &cl.beat);
-        ev_timer_stop(loop, &cl.deadline);
+    pv_timer_cancel(cl.beat);
+    pv_timer_cancel(cl.deadline);
+    if (cl.started && loop)
         ev_prepare_stop(loop, &cl.flush);
-    }
     flush_all(); /* the latest occupant state, for whoever serves the rooms next */
     cl.started = false;
     while (cl.waiting) {
         acq_t *a = cl.waiting;
         acq_unwait(a);
-        if (loop)
-            ev_timer_stop(loop, &a->retry);
         acq_end(a, false);
     }
     /* every room goes back at once; its occupants stay stored (RESTART-1) */

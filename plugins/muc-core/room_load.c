@@ -334,11 +334,10 @@ pv_verdict_t rooms_need(pv_stanza_ctx_t *ctx, const char *name, room_t **out)
     return park_for(ctx, name, key);
 }
 
-static void wait_expired(struct ev_loop *loop, ev_timer *w, int revents)
+static void wait_expired(pv_timer_t *t, void *ud)
 {
-    (void)loop;
-    (void)revents;
-    *(bool *)w->data = true;
+    (void)t;
+    *(bool *)ud = true;
 }
 
 void rooms_load_wait(const char *const *names, size_t n, double timeout)
@@ -351,13 +350,10 @@ void rooms_load_wait(const char *const *names, size_t n, double timeout)
     if (!loop || !loads.count)
         return;
     bool expired = false;
-    ev_timer t;
-    ev_timer_init(&t, wait_expired, timeout, 0.);
-    t.data = &expired;
-    ev_timer_start(loop, &t);
-    while (loads.count && !expired && muc)
+    pv_timer_t *t = pv_plugin_timer(muc_handle, timeout, 0., wait_expired, &expired);
+    while (t && loads.count && !expired && muc) /* no timer (out of memory): no wait */
         ev_run(loop, EVRUN_ONCE);
-    ev_timer_stop(loop, &t);
+    pv_timer_cancel(t);
     if (loads.count)
         pv_log(PV_LOG_ERROR, MUC,
                "the storage backend did not deliver the rooms of the restored occupants within "
