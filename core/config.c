@@ -521,14 +521,36 @@ static int set_plugins(cfg_t *c, const char *const *names, size_t n)
     return 0;
 }
 
+/* <NAME enabled="..."> in <plugins>: 1 (absent, or a true word), 0 (a
+ * false word), or -1 after an error naming the attribute. */
+static int plugin_enabled(cfg_t *c, const pv_el_t *k)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on", NULL};
+    static const char *const no[] = {"false", "0", "no", "off", NULL};
+    const char *v = pv_el_attr(k, "enabled");
+    if (!v)
+        return 1;
+    for (size_t i = 0; yes[i]; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(v, no[i]) == 0)
+            return 0;
+    }
+    cfg_err(c, k, "<%s enabled=\"%s\">: enabled must be true or false", k->name, v);
+    return -1;
+}
+
 static void read_plugins(cfg_t *c, const pv_el_t *el)
 {
-    size_t count = 0, n = 0, hooks = 0;
+    size_t count = 0, n = 0, hooks = 0, noff = 0;
     check_stray_text(c, el);
     for (const pv_el_t *k = pv_el_first_element(el); k; k = pv_el_next(k, NULL, NULL))
         count++;
     const char **names = calloc(count + 1, sizeof *names);
-    if (!names) {
+    char **off = calloc(count + 1, sizeof *off);
+    if (!names || !off) {
+        free(names);
+        free(off);
         cfg_err(c, el, "out of memory");
         return;
     }
@@ -545,13 +567,25 @@ static void read_plugins(cfg_t *c, const pv_el_t *el)
         bool dup = false;
         for (size_t i = 0; i < n; i++)
             dup = dup || strcmp(names[i], k->name) == 0;
+        for (size_t i = 0; i < noff; i++)
+            dup = dup || strcmp(off[i], k->name) == 0;
         if (dup) {
             cfg_err(c, k, "plugin <%s> is listed twice in <plugins>; keep one <%s> element",
                     k->name, k->name);
             continue;
         }
-        names[n++] = k->name;
+        int on = plugin_enabled(c, k);
+        if (on == 1)
+            names[n++] = k->name;
+        else if (on == 0 && !(off[noff] = strdup(k->name)))
+            cfg_err(c, k, "out of memory");
+        else if (on == 0)
+            noff++;
     }
+    for (size_t i = 0; c->s->plugins_off && c->s->plugins_off[i]; i++)
+        free(c->s->plugins_off[i]);
+    free(c->s->plugins_off);
+    c->s->plugins_off = off; /* checked against the companions when plugins load */
     if (n == 0 && hooks > 0) {
         pv_log(PV_LOG_WARN, "config",
                "%s:%u: <plugins> lists no C plugin; loading the standard "

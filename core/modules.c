@@ -12,6 +12,11 @@
  *   2. order them (dependencies first, config order otherwise; a cycle is an
  *      error) and call init in that order.
  *
+ * A plugin's companions (palaver/plugin.h, minor 6) join the list in pass 1,
+ * after the plugins <plugins> lists, unless <plugins> turns them off with
+ * <NAME enabled="false"/>; a name turned off that no opened plugin names as
+ * a companion is refused with its FILE:LINE.
+ *
  * Every refusal names the plugin, its file and the reason, and start-up stops:
  * running with half the configured behaviour is worse than not running.
  * Shutdown runs in reverse: plugins (last initialised first), then the
@@ -45,13 +50,14 @@ typedef struct module {
     pv_plugin_handle_t *h; /* made before init/start; owned */
     int mark;              /* topological sort: 0 new, 1 visiting, 2 done */
     bool initialised;
+    const char *companion_of; /* the plugin that brought it (its name), or NULL: listed */
 } module_t;
 
 static struct {
     bool ltdl_up;
     char *moddir;
-    module_t *mods; /* in the order they were listed */
-    size_t nmods;
+    module_t *mods; /* in the order they were listed, then companions */
+    size_t nmods, capmods;
     module_t **order; /* initialisation order (pointers into mods) */
     size_t norder;
     lt_dlhandle store_handle;
@@ -340,6 +346,20 @@ static int (*start_of(const pv_plugin_t *d))(pv_plugin_handle_t *, const pv_conf
     return d && d->abi_minor >= 5 ? d->start : NULL;
 }
 
+/* The minor-6 field, read as the minor-5 ones are. */
+static const char *const *companions_of(const pv_plugin_t *d)
+{
+    return d && d->abi_minor >= 6 ? d->companions : NULL;
+}
+
+static bool in_names(const char *name, char *const *list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp(name, list[i]) == 0)
+            return true;
+    return false;
+}
+
 static int check_plugin(module_t *m, const char *config_file)
 {
     const pv_plugin_t *d = m->desc;
@@ -455,7 +475,7 @@ static void unload_plugins(void)
     free(M.order);
     M.mods = NULL;
     M.order = NULL;
-    M.nmods = M.norder = 0;
+    M.nmods = M.norder = M.capmods = 0;
 }
 
 static void shutdown_plugins(void)
@@ -464,22 +484,119 @@ static void shutdown_plugins(void)
     unload_plugins();
 }
 
-/* Pass 1: opens every listed plugin, reporting each one that cannot be
- * opened (not only the first). Returns the number that failed, or -1 when
- * out of memory. */
+/* A new entry at the end of M.mods (zeroed, named), or NULL when out of
+ * memory. Pointers into M.mods are not kept across this call. */
+static module_t *add_mod(const char *name)
+{
+    if (M.nmods == M.capmods) {
+        size_t cap = M.capmods ? 2 * M.capmods : 8;
+        module_t *bigger = realloc(M.mods, cap * sizeof *bigger);
+        if (!bigger)
+            return NULL;
+        M.mods = bigger;
+        M.capmods = cap;
+    }
+    module_t *m = &M.mods[M.nmods];
+    memset(m, 0, sizeof *m);
+    if (!(m->name = strdup(name)))
+        return NULL;
+    M.nmods++;
+    return m;
+}
+
+/* Adds the companions of M.mods[i] that are neither in the list already
+ * nor turned off, and opens them. Returns the number that failed, or -1
+ * when out of memory. */
+static int open_companions(const pv_settings_t *s, size_t i)
+{
+    const char *const *names = companions_of(M.mods[i].desc);
+    int bad = 0;
+    for (size_t j = 0; names && names[j]; j++) {
+        if (listed(names[j]) || in_names(names[j], s->plugins_off))
+            continue;
+        const char *by = M.mods[i].name;
+        module_t *m = add_mod(names[j]);
+        if (!m)
+            return -1;
+        m->companion_of = by;
+        pv_log(PV_LOG_DEBUG, "core", "plugin '%s': loaded as a companion of '%s'", m->name, by);
+        m->desc = open_module("plugin", m->name, "", "pv_plugin", &m->handle);
+        if (!m->desc) {
+            pv_log(PV_LOG_ERROR, "core",
+                   "plugin '%s' is a companion of '%s', loaded with it unless <plugins> turns "
+                   "it off: install it, or write <%s enabled=\"false\"/> in <plugins> in %s",
+                   m->name, by, m->name, s->config_path ? s->config_path : "the config file");
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* Refuses every name <plugins> turns off that no opened plugin names as a
+ * companion (a misspelt name would otherwise turn nothing off). Returns
+ * the number refused. */
+static int check_turned_off(const pv_settings_t *s)
+{
+    const char *known[64];
+    size_t nknown = 0;
+    for (size_t i = 0; i < M.nmods; i++) {
+        const char *const *names = companions_of(M.mods[i].desc);
+        for (size_t j = 0; names && names[j] && nknown + 1 < sizeof known / sizeof *known; j++)
+            known[nknown++] = names[j];
+    }
+    known[nknown] = NULL;
+    int bad = 0;
+    for (size_t i = 0; s->plugins_off && s->plugins_off[i]; i++) {
+        const char *name = s->plugins_off[i];
+        bool found = false;
+        for (size_t j = 0; j < nknown && !found; j++)
+            found = strcmp(known[j], name) == 0;
+        if (found)
+            continue;
+        char where[1100], hint[700], list[512];
+        const pv_el_t *el = settings_plugin_config(s, name);
+        const char *value = el ? pv_el_attr(el, "enabled") : NULL;
+        where_of(s, el, where, sizeof where);
+        const char *near = suggest_name(name, known);
+        suggest_list(known, list, sizeof list);
+        if (near)
+            snprintf(hint, sizeof hint, "did you mean <%s enabled=\"false\"/>?", near);
+        else if (nknown)
+            snprintf(hint, sizeof hint, "the companions there are: %s", list);
+        else
+            snprintf(hint, sizeof hint, "%s", "none of the listed plugins has companions");
+        pv_log(PV_LOG_ERROR, "core",
+               "%s<%s enabled=\"%s\">: no plugin loaded has a companion named '%s', so it "
+               "turns nothing off; %s (to not load a plugin, remove it from <plugins>)",
+               where, name, value ? value : "false", name, hint);
+        bad++;
+    }
+    return bad;
+}
+
+/* Pass 1: opens every listed plugin, then their companions (and theirs),
+ * reporting each one that cannot be opened (not only the first). Returns
+ * the number that failed, or -1 when out of memory. */
 static int open_plugins(pv_settings_t *s)
 {
     int bad = 0;
     for (size_t i = 0; s->plugins && s->plugins[i]; i++) {
-        module_t *m = &M.mods[M.nmods];
-        if (!(m->name = strdup(s->plugins[i])))
+        module_t *m = add_mod(s->plugins[i]);
+        if (!m)
             return -1;
-        M.nmods++;
         char where[1100];
         where_of(s, settings_plugin_config(s, m->name), where, sizeof where);
         m->desc = open_module("plugin", m->name, where, "pv_plugin", &m->handle);
         bad += !m->desc;
     }
+    for (size_t i = 0; i < M.nmods; i++) { /* M.nmods grows with the companions */
+        int n = open_companions(s, i);
+        if (n < 0)
+            return -1;
+        bad += n;
+    }
+    if (bad == 0) /* a plugin not opened may have been the one naming it */
+        bad += check_turned_off(s);
     return bad;
 }
 
@@ -556,21 +673,16 @@ static void print_options(FILE *out, bool roff)
 static int load_plugins(pv_settings_t *s, load_mode_t mode)
 {
     bool init = mode == LOAD_INIT;
-    size_t n = 0;
-    while (s->plugins && s->plugins[n])
-        n++;
     shutdown_plugins();
-    M.mods = calloc(n + 1, sizeof *M.mods);
-    M.order = calloc(n + 1, sizeof *M.order);
-    module_t **path = calloc(n + 1, sizeof *path);
-    if (!M.mods || !M.order || !path) {
-        pv_log(PV_LOG_ERROR, "core", "out of memory loading plugins");
-        free(path);
-        shutdown_plugins();
-        return -1;
-    }
     const char *config_file = s->config_path ? s->config_path : "the config file";
     int bad = open_plugins(s);
+    module_t **path = NULL;
+    if (bad >= 0) {
+        M.order = calloc(M.nmods + 1, sizeof *M.order);
+        path = calloc(M.nmods + 1, sizeof *path);
+        if (!M.order || !path)
+            bad = -1;
+    }
     if (bad < 0)
         pv_log(PV_LOG_ERROR, "core", "out of memory loading plugins");
     for (size_t i = 0; i < M.nmods && bad >= 0; i++)
@@ -619,6 +731,34 @@ void modules_connected(void)
             M.order[i]->desc->connected(M.order[i]->state);
 }
 
+/* True when s would load the plugins loaded now, in the same order: its
+ * list, then the companions it does not turn off (as open_plugins adds
+ * them). */
+static bool same_plugins(const pv_settings_t *s)
+{
+    const char **want = calloc(M.nmods + 1, sizeof *want);
+    size_t n = 0;
+    bool same = want != NULL;
+    for (size_t i = 0; same && s->plugins && s->plugins[i]; i++)
+        same = n < M.nmods && (want[n++] = s->plugins[i]);
+    for (size_t i = 0; same && i < n; i++) { /* n grows with the companions */
+        const module_t *m = find_mod(want[i]);
+        const char *const *names = m ? companions_of(m->desc) : NULL;
+        same = m != NULL;
+        for (size_t j = 0; same && names && names[j]; j++) {
+            bool have = in_names(names[j], s->plugins_off);
+            for (size_t k = 0; k < n && !have; k++)
+                have = strcmp(want[k], names[j]) == 0;
+            if (!have)
+                same = n < M.nmods && (want[n++] = names[j]);
+        }
+    }
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(want[i], M.mods[i].name) == 0;
+    free(want);
+    return same && n == M.nmods;
+}
+
 void modules_reconfigure(pv_settings_t *s)
 {
     const pv_settings_t *old = settings_current();
@@ -643,11 +783,7 @@ void modules_reconfigure(pv_settings_t *s)
                    "keeps the old one",
                    m->name);
     }
-    size_t n = 0;
-    bool same = true;
-    for (; s->plugins && s->plugins[n]; n++)
-        same = same && n < M.nmods && strcmp(s->plugins[n], M.mods[n].name) == 0;
-    if (!same || n != M.nmods)
+    if (!same_plugins(s))
         pv_log(PV_LOG_WARN, "core",
                "the list of plugins changed; restart palaver to load or "
                "unload plugins");

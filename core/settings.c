@@ -320,6 +320,7 @@ void settings_free(pv_settings_t *s)
     free(s->metrics_listen);
     free(s->moddir);
     free_list(s->plugins);
+    free_list(s->plugins_off);
     free_list(s->sadmins);
     pv_el_free(s->root);
     pv_el_free(s->backend_cfg);

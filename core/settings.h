@@ -41,6 +41,9 @@ typedef struct pv_settings {
     long stats_interval; /* <statistics interval="N">: seconds, 0 (the default) = off */
     /* Appended for the metrics endpoint. */
     char *metrics_listen; /* <metrics listen="ADDR:PORT">: NULL (the default) = off */
+    /* Appended for companion plugins: the names <plugins> turns off
+     * (<NAME enabled="false"/>), NULL-terminated, or NULL. */
+    char **plugins_off;
 } pv_settings_t;
 
 /* Options given on the command line; NULL / -1 when not given. */

@@ -9,7 +9,8 @@ check_LTLIBRARIES += tests/modules/good.la tests/modules/dep-user.la \
 	tests/modules/bad-abi.la tests/modules/new-minor.la tests/modules/no-desc.la \
 	tests/modules/needs-missing.la tests/modules/init-fail.la tests/modules/misnamed.la \
 	tests/modules/cycle-a.la tests/modules/cycle-b.la tests/modules/undefined-sym.la \
-	tests/modules/good-store.la tests/modules/bad-store.la tests/modules/handle.la
+	tests/modules/good-store.la tests/modules/bad-store.la tests/modules/handle.la \
+	tests/modules/with-companion.la tests/modules/companion.la tests/modules/old-companion.la
 tests_modules_good_la_SOURCES = tests/modules/good.c tests/modules/trace.h
 tests_modules_good_la_LDFLAGS = $(TEST_MODFLAGS)
 tests_modules_dep_user_la_SOURCES = tests/modules/dep-user.c tests/modules/trace.h
@@ -38,6 +39,12 @@ tests_modules_bad_store_la_SOURCES = tests/modules/bad-store.c tests/modules/tra
 tests_modules_bad_store_la_LDFLAGS = $(TEST_MODFLAGS)
 tests_modules_handle_la_SOURCES = tests/modules/handle.c tests/modules/trace.h
 tests_modules_handle_la_LDFLAGS = $(TEST_MODFLAGS)
+tests_modules_with_companion_la_SOURCES = tests/modules/with-companion.c tests/modules/trace.h
+tests_modules_with_companion_la_LDFLAGS = $(TEST_MODFLAGS)
+tests_modules_companion_la_SOURCES = tests/modules/companion.c tests/modules/trace.h
+tests_modules_companion_la_LDFLAGS = $(TEST_MODFLAGS)
+tests_modules_old_companion_la_SOURCES = tests/modules/old-companion.c tests/modules/trace.h
+tests_modules_old_companion_la_LDFLAGS = $(TEST_MODFLAGS)
 
 # The SDK example plugin, also built in the tree so that end-to-end tests can
 # list <hello/> (tests/sdk is in PALAVER_MODULE_DIR).

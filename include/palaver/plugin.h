@@ -24,6 +24,20 @@
  * (`config_keys`): the core then refuses unknown elements and bad values
  * (with FILE:LINE and the expected form) before init, at --check-config and
  * at reconfigure, and `palaver --list-options` prints the table.
+ *
+ * Since minor 6 a plugin may name companions: plugins that the core loads
+ * together with it, right after it in the list, whether or not <plugins>
+ * lists them, unless the configuration turns one off with an element of
+ * its name whose enabled attribute is false:
+ *
+ *   <plugins><muc-core/><room-avatars enabled="false"/></plugins>
+ *
+ * A feature that moves out of a plugin into a plugin of its own stays
+ * loaded that way for configurations that list <plugins> explicitly. A
+ * companion is an ordinary plugin (it usually `requires` the plugin that
+ * names it); listing it as well changes nothing but its place in the list.
+ * Turning off a name that no loaded plugin names as a companion is a
+ * configuration error (FILE:LINE), as is a missing companion module.
  */
 #ifndef PALAVER_PLUGIN_H
 #define PALAVER_PLUGIN_H
@@ -46,8 +60,9 @@ extern "C" {
  * table of palaver/map.h (pv_map_*). Minor 5 added plugin handles and
  * declared configuration elements (pv_plugin_t's config_keys and start,
  * pv_plugin_hook_stanza, pv_plugin_subscribe, pv_plugin_timer, pv_timer_set,
- * pv_timer_cancel, pv_plugin_name, pv_key_int, pv_key_bool, pv_key_str). */
-#define PV_ABI_MINOR 5
+ * pv_timer_cancel, pv_plugin_name, pv_key_int, pv_key_bool, pv_key_str).
+ * Minor 6 added pv_plugin_t's companions. */
+#define PV_ABI_MINOR 6
 
 /* The kind of value a declared configuration element holds. */
 typedef enum pv_key_type {
@@ -108,6 +123,10 @@ typedef struct pv_plugin {
     /* Called instead of init when set: as init, with the plugin's handle,
      * through which its hooks, subscriptions and timers are made. */
     int (*start)(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state);
+    /* ---- minor 6 (read only when abi_minor >= 6) ---- */
+    /* NULL-terminated names of the plugins loaded with this one unless
+     * <plugins> turns them off (<NAME enabled="false"/>), or NULL. */
+    const char *const *companions;
 } pv_plugin_t;
 
 #define PV_PLUGIN_SYMBOL_(n) n##_LTX_pv_plugin

@@ -523,6 +523,189 @@ static void test_declared_elements_checked_at_reconfigure(void **state)
     finish(&s, NULL);
 }
 
+/* ---- Companions (ABI minor 6) ---- */
+
+static void test_companion_loads_with_its_plugin(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><with-companion/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    assert_true(pv_plugin_loaded("with-companion"));
+    assert_true(pv_plugin_loaded("companion"));
+    modules_shutdown();
+    char *t = trace_text();
+    assert_string_equal(t, "init with-companion\ninit companion with-companion-loaded=1\n"
+                           "shutdown companion\nshutdown with-companion\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+
+    /* listed as well (here before the plugin naming it): loaded once */
+    reset_trace(NULL);
+    load_config(&s, "<plugins><companion enabled=\"true\"/><with-companion/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    modules_shutdown();
+    t = trace_text();
+    assert_string_equal(t, "init with-companion\ninit companion with-companion-loaded=1\n"
+                           "shutdown companion\nshutdown with-companion\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+}
+
+static void test_companion_turned_off(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><with-companion/><companion enabled=\"false\"/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    assert_true(pv_plugin_loaded("with-companion"));
+    assert_false(pv_plugin_loaded("companion"));
+    modules_shutdown();
+    char *t = trace_text();
+    assert_string_equal(t, "init with-companion\nshutdown with-companion\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+}
+
+/* <NAME enabled="false"> naming no companion: refused with FILE:LINE, at
+ * start-up and by --check-config, before any plugin starts. */
+static void test_unknown_companion_is_refused(void **state)
+{
+    (void)state;
+    for (int check = 0; check < 2; check++) {
+        pv_settings_t s;
+        char *out, want[2048];
+        load_config(&s, "<plugins>\n<with-companion/>\n<companoin enabled=\"off\"/>\n</plugins>\n");
+        capture_begin();
+        int rc = check ? modules_check_plugins(&s) : modules_load_plugins(&s);
+        out = capture_end();
+        assert_int_equal(rc, -1);
+        snprintf(want, sizeof want, "%s:4: <companoin enabled=\"off\">: no plugin loaded has a "
+                 "companion named 'companoin', so it turns nothing off; did you mean "
+                 "<companion enabled=\"false\"/>?", cfg_path);
+        assert_contains(out, want);
+        assert_false(pv_plugin_loaded("with-companion"));
+        char *t = trace_text();
+        assert_string_equal(t, "");
+        free(t);
+        finish(&s, out);
+    }
+
+    /* a value that is not a boolean: the config itself is refused */
+    char *path = write_file(tmpdir, "enabled.xml",
+                            "<palaver>\n<plugins>\n<with-companion/>\n"
+                            "<companion enabled=\"maybe\"/>\n</plugins>\n</palaver>\n");
+    pv_settings_t s;
+    capture_begin();
+    int rc = config_load(&s, path, true);
+    char *out = capture_end(), want[2048];
+    assert_int_equal(rc, -1);
+    snprintf(want, sizeof want, "%s:4: <companion enabled=\"maybe\">: enabled must be true or "
+             "false", path);
+    assert_contains(out, want);
+    settings_free(&s);
+    free(out);
+    free(path);
+}
+
+/* A descriptor built for minor 5 ends before `companions`: never read. */
+static void test_old_abi_plugin_has_no_companions(void **state)
+{
+    (void)state;
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><old-companion/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    assert_true(pv_plugin_loaded("old-companion"));
+    assert_false(pv_plugin_loaded("companion"));
+    modules_shutdown();
+    char *t = trace_text();
+    assert_string_equal(t, "init old-companion\n");
+    free(t);
+    settings_free(&s);
+    free(out);
+
+    load_config(&s, "<plugins>\n<old-companion/>\n<companion enabled=\"false\"/>\n</plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), -1);
+    char want[2048];
+    snprintf(want, sizeof want, "%s:4: <companion enabled=\"false\">: no plugin loaded has a "
+             "companion named 'companion', so it turns nothing off; none of the listed plugins "
+             "has companions", cfg_path);
+    assert_contains(out, want);
+    finish(&s, out);
+}
+
+/* SIGHUP: turning a loaded companion off (or one that is off back on) is a
+ * change of the plugin list, which needs a restart; the same list is not. */
+static void test_companion_change_at_reconfigure(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        bool changed;
+    } cases[] = {
+        {"<plugins><with-companion/></plugins>", false},
+        {"<plugins><with-companion/><companion/></plugins>", false},
+        {"<plugins><with-companion/><companion enabled='false'/></plugins>", true},
+        {"<plugins><with-companion/><good/></plugins>", true},
+    };
+    pv_settings_t s;
+    char *out;
+    load_config(&s, "<plugins><with-companion/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    free(out);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "<palaver>%s</palaver>", cases[i].body);
+        char *path = write_file(tmpdir, "new.xml", text);
+        pv_settings_t fresh;
+        capture_begin();
+        assert_int_equal(config_load(&fresh, path, true), 0);
+        modules_reconfigure(&fresh);
+        out = capture_end();
+        bool warned = strstr(out, "the list of plugins changed") != NULL;
+        if (warned != cases[i].changed)
+            fail_msg("%s: expected %s warning, got:\n%s", cases[i].body,
+                     cases[i].changed ? "a" : "no", out);
+        free(out);
+        settings_free(&fresh);
+        free(path);
+    }
+    finish(&s, NULL);
+
+    /* loaded with the companion off: the same config again is no change */
+    load_config(&s, "<plugins><with-companion/><companion enabled='false'/></plugins>\n");
+    assert_int_equal(load_plugins(&s, &out), 0);
+    free(out);
+    char *path = write_file(tmpdir, "new.xml", "<palaver><plugins><with-companion/>"
+                                               "<companion enabled='0'/></plugins></palaver>");
+    pv_settings_t fresh;
+    capture_begin();
+    assert_int_equal(config_load(&fresh, path, true), 0);
+    modules_reconfigure(&fresh);
+    out = capture_end();
+    if (strstr(out, "the list of plugins changed"))
+        fail_msg("unexpected warning:\n%s", out);
+    free(out);
+    settings_free(&fresh);
+    free(path);
+    path = write_file(tmpdir, "new.xml", "<palaver><plugins><with-companion/></plugins></palaver>");
+    capture_begin();
+    assert_int_equal(config_load(&fresh, path, true), 0);
+    modules_reconfigure(&fresh);
+    out = capture_end();
+    assert_contains(out, "the list of plugins changed");
+    free(out);
+    settings_free(&fresh);
+    free(path);
+    finish(&s, NULL);
+}
+
 /* ---- Backends ---- */
 
 static int load_backend(pv_settings_t *s, char **out)
@@ -640,6 +823,11 @@ int main(void)
         T(test_handle_registrations_go_after_shutdown),
         T(test_declared_elements_refuse_bad_config),
         T(test_declared_elements_checked_at_reconfigure),
+        T(test_companion_loads_with_its_plugin),
+        T(test_companion_turned_off),
+        T(test_unknown_companion_is_refused),
+        T(test_old_abi_plugin_has_no_companions),
+        T(test_companion_change_at_reconfigure),
         T(test_good_backend_opens_and_closes_last),
         T(test_short_backend_descriptor_is_refused),
         T(test_missing_backend_is_refused),
