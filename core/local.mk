@@ -6,7 +6,7 @@ CORE_SOURCES += \
 	core/xml.c core/serialize.c core/xmlstream.c core/xmlstream.h \
 	core/jid.c core/router.c core/router_internal.h core/park.c core/event.c \
 	core/disco.c core/form.c \
-	core/services.c core/util.c core/map.c core/log.c core/send.c \
+	core/services.c core/util.c core/util_internal.h core/map.c core/log.c core/send.c \
 	core/output.c core/output.h \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \
 	core/plugin_handle.c core/plugin_handle.h core/plugin_keys.c \

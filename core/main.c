@@ -28,6 +28,7 @@
 #include "settings.h"
 #include "stats.h"
 #include "stream.h"
+#include "util_internal.h"
 
 #define WHO "core"
 
@@ -382,7 +383,7 @@ int main(int argc, char **argv)
                settings.jid);
         goto out;
     }
-    if (core_services_init() < 0 || modules_init(settings.moddir) < 0)
+    if (util_crypto_init() < 0 || core_services_init() < 0 || modules_init(settings.moddir) < 0)
         goto out;
     modules_up = true;
     if (modules_load_backend(&settings) < 0) {

@@ -21,6 +21,8 @@
 #include <palaver/log.h>
 #include <palaver/util.h>
 
+#include "util_internal.h"
+
 /* libev's own allocator aborts the process at the first failed allocation
  * (a watcher array growing by 32 bytes). A short shortage should not end
  * the service: retry for about a second, then give up as libev would. */
@@ -64,6 +66,31 @@ static void to_hex(const unsigned char *md, unsigned n, char *out)
         out[2 * i + 1] = digits[md[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+/* OpenSSL sets up each algorithm at its first use (the default provider,
+ * its method tables, the algorithm names), and when an allocation fails in
+ * there it keeps what it had already allocated: a request that happened to
+ * be the first to hash would leak under memory pressure, and a failure
+ * there would only be learnt then. So the set-up is done once here, before
+ * anything is served, for what Palaver hashes with: SHA-1 (the handshake,
+ * avatar and room names), SHA-256 (block lists) and HMAC-SHA-256 (occupant
+ * ids). Later calls find the algorithms ready. */
+int util_crypto_init(void)
+{
+    static const unsigned char probe[] = "palaver";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    char hex[65];
+    if (EVP_Digest(probe, sizeof probe - 1, md, &n, EVP_sha1(), NULL) != 1 || n != 20 ||
+        EVP_Digest(probe, sizeof probe - 1, md, &n, EVP_sha256(), NULL) != 1 || n != 32 ||
+        pv_hmac_sha256_hex(probe, sizeof probe - 1, probe, sizeof probe - 1, hex) < 0) {
+        pv_log(PV_LOG_ERROR, "core",
+               "OpenSSL cannot set up SHA-1, SHA-256 and HMAC-SHA-256 "
+               "(out of memory, or the default provider is not available)");
+        return -1;
+    }
+    return 0;
 }
 
 int pv_sha1_hex(const void *data, size_t len, char out[41])

@@ -61,7 +61,7 @@ class Daemon:
     disarmed through it, each followed by a barrier: a ping whose answer
     says every stanza sent before it was handled."""
 
-    def __init__(self, backend, tmp, cold=False):
+    def __init__(self, backend, tmp):
         self.ctl = os.path.join(tmp, 'failmalloc.ctl')
         with open(self.ctl, 'w') as f:
             f.write('0\n')
@@ -69,14 +69,6 @@ class Daemon:
         if sanitizer_build():
             env['ASAN_OPTIONS'] = (os.environ.get('ASAN_OPTIONS', 'detect_leaks=1') +
                                    ':verify_asan_link_order=0')
-        if sanitizer_build() and cold:
-            # OpenSSL sets up its digests on first use; when an allocation
-            # fails in there, libcrypto itself keeps what it had allocated
-            # (a few bytes, CRYPTO_zalloc and CRYPTO_strndup). Not ours.
-            supp = os.path.join(tmp, 'lsan.supp')
-            with open(supp, 'w') as f:
-                f.write('leak:libcrypto.so\n')
-            env['LSAN_OPTIONS'] = 'suppressions=%s:print_suppressions=0' % supp
         self.r = Router(domain=DOMAIN, backend=backend, plugins=['muc-core'], env=env,
                         verbose=False, extra_config='<reconnect-max>1</reconnect-max>')
         self.seq = 0
@@ -365,7 +357,7 @@ def warm_up(d, setup, run_):
 
 def count_run(name, setup, run_, backend, tmp, cold):
     """The scenario once, counting: its allocations, and that it works."""
-    d = Daemon(backend, tmp, cold)
+    d = Daemon(backend, tmp)
     try:
         if not cold:
             warm_up(d, setup, run_)
@@ -396,7 +388,7 @@ def injection_runs(name, setup, run_, backend='memory', scale=1.0, cold=False):
         problems, hit, reconnects = [], 0, 0
         for i in range(0, len(ns), batch_size):
             batch = ns[i:i + batch_size]
-            d = Daemon(backend, tmp, cold)
+            d = Daemon(backend, tmp)
             current = None
             try:
                 if not cold:
