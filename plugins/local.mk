@@ -49,7 +49,7 @@ MUC_TESTS = \
 	tests/muc/test_multicast.py tests/muc/test_error_replies.py tests/muc/test_audit_log.py \
 	tests/muc/test_avatar.py tests/muc/test_restart.py tests/muc/test_restart_check.py \
 	tests/muc/test_tombstone.py tests/muc/test_lazy_rooms.py \
-	tests/muc/test_notices.py tests/muc/test_form_registry.py \
+	tests/muc/test_notices.py tests/muc/test_form_registry.py tests/muc/test_form_golden.py \
 	tests/muc/test_interop.py tests/muc/test_rtbl.py
 TESTS += $(MUC_TESTS)
 EXTRA_DIST += $(MUC_TESTS) tests/muc/mucutil.py
