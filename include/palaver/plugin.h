@@ -26,11 +26,11 @@
  * at reconfigure, and `palaver --list-options` prints the table.
  *
  * Since minor 6 a plugin may name companions: plugins that the core loads
- * together with it, right after it in the list, whether or not <plugins>
- * lists them, unless the configuration turns one off with an element of
- * its name whose enabled attribute is false:
+ * together with it (after the plugins <plugins> lists), whether or not
+ * <plugins> lists them, unless the configuration turns one off with an
+ * element of its name whose enabled attribute is false:
  *
- *   <plugins><muc-core/><room-avatars enabled="false"/></plugins>
+ *   <plugins><some-plugin/><its-companion enabled="false"/></plugins>
  *
  * A feature that moves out of a plugin into a plugin of its own stays
  * loaded that way for configurations that list <plugins> explicitly. A
