@@ -182,6 +182,9 @@ size_t archive_loads_pending(void);
 
 pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t mam_disco(const pv_event_t *ev, void *payload, void *ud);
+/* A disco#info query to a room's bare JID, no node: where the room's own
+ * features are listed (MAM's here, moderation's in moderate.c). */
+bool disco_asks_room(const pv_disco_info_t *info);
 
 typedef struct rsm_req {
     long max;           /* -1: absent */

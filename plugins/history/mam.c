@@ -30,6 +30,7 @@
 #define PAGE_MAX 250
 #define COUNT_CAP 10000
 #define IDS_MAX 100
+#define NO_SUCH_ID "No message with that id in this room's archive"
 
 typedef struct mam_query {
     pv_el_t *iq; /* clone of the request; owned */
@@ -95,6 +96,24 @@ static void mq_error(mam_query_t *m, const char *type, const char *cond, const c
     if (pv_send_error(m->iq, type, cond, text) < 0)
         pv_log(PV_LOG_WARN, HIST, "room %s: could not send a MAM error to %s", m->room_jid, m->to);
     mq_free(m);
+}
+
+/* An archive read that failed answers the query (an unknown id in it, or
+ * the archive unreadable) and frees it: true then. `what` names the read in
+ * the log. */
+static bool read_failed(mam_query_t *m, int status, const char *error, const char *what)
+{
+    if (status == PV_STORE_ENOTFOUND) {
+        mq_error(m, "cancel", "item-not-found", NO_SUCH_ID);
+        return true;
+    }
+    if (status != PV_STORE_OK) {
+        pv_log(PV_LOG_ERROR, HIST, "room %s: %s failed: %s", m->room_jid, what,
+               error ? error : "unknown error");
+        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
+        return true;
+    }
+    return false;
 }
 
 /* Stored stanzas are in the component namespace; forwarded ones read as client stanzas. */
@@ -213,7 +232,7 @@ static void counted(int status, const char *error, const pv_store_msg_t *msgs, s
     long count = -1, index = -1;
     if (status == PV_STORE_ENOTFOUND) {
         /* the form's before-id, not used by a forward page, is unknown */
-        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+        mq_error(m, "cancel", "item-not-found", NO_SUCH_ID);
         return;
     }
     if (status == PV_STORE_OK && complete) {
@@ -252,16 +271,8 @@ static void paged(int status, const char *error, const pv_store_msg_t *msgs, siz
                   void *ud)
 {
     mam_query_t *m = ud;
-    if (status == PV_STORE_ENOTFOUND) {
-        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+    if (read_failed(m, status, error, "MAM query"))
         return;
-    }
-    if (status != PV_STORE_OK) {
-        pv_log(PV_LOG_ERROR, HIST, "room %s: MAM query failed: %s", m->room_jid,
-               error ? error : "unknown error");
-        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
-        return;
-    }
     bool cut = false;
     for (size_t i = 0; m->max && i < n; i++) {
         if (m->cut_at && !strcmp(msgs[i].id, m->cut_at)) {
@@ -310,16 +321,8 @@ static void indexed(int status, const char *error, const pv_store_msg_t *msgs, s
                     int complete, void *ud)
 {
     mam_query_t *m = ud;
-    if (status == PV_STORE_ENOTFOUND) {
-        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+    if (read_failed(m, status, error, "MAM query"))
         return;
-    }
-    if (status != PV_STORE_OK) {
-        pv_log(PV_LOG_ERROR, HIST, "room %s: MAM query failed: %s", m->room_jid,
-               error ? error : "unknown error");
-        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
-        return;
-    }
     bool end = complete != 0 || n == 0;
     size_t i = 0;
     for (; i < n; i++) {
@@ -389,7 +392,7 @@ static void got_one(int status, const char *error, const pv_store_msg_t *msgs, s
         return;
     }
     if (n < 1 || strcmp(msgs[0].id, m->ids[m->idpos]) != 0) {
-        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+        mq_error(m, "cancel", "item-not-found", NO_SUCH_ID);
         return;
     }
     if (collect(m, &msgs[0]) < 0) {
@@ -405,16 +408,8 @@ static void got_prev(int status, const char *error, const pv_store_msg_t *msgs, 
 {
     (void)complete;
     mam_query_t *m = ud;
-    if (status == PV_STORE_ENOTFOUND) {
-        mq_error(m, "cancel", "item-not-found", "No message with that id in this room's archive");
+    if (read_failed(m, status, error, "MAM id lookup"))
         return;
-    }
-    if (status != PV_STORE_OK) {
-        pv_log(PV_LOG_ERROR, HIST, "room %s: MAM id lookup failed: %s", m->room_jid,
-               error ? error : "unknown error");
-        mq_error(m, "wait", "internal-server-error", "The archive could not be read");
-        return;
-    }
     free(m->pending_prev);
     m->pending_prev = n ? strdup(msgs[n - 1].id) : NULL;
     if (n && !m->pending_prev) {
@@ -620,13 +615,18 @@ pv_verdict_t mam_iq(pv_stanza_ctx_t *ctx, void *ud)
     return PV_HANDLED;
 }
 
+bool disco_asks_room(const pv_disco_info_t *info)
+{
+    return info->subject && !info->node && info->target && info->target->node &&
+           !info->target->resource;
+}
+
 pv_verdict_t mam_disco(const pv_event_t *ev, void *payload, void *ud)
 {
     (void)ev;
     (void)ud;
     pv_disco_info_t *info = payload;
-    if (!info->subject || info->node || !info->target || !info->target->node ||
-        info->target->resource)
+    if (!disco_asks_room(info))
         return PV_PASS;
     pv_muc_room_t *room = info->subject;
     if (muc_api->room_config_bool(room, "muc#roomconfig_enablelogging"))

@@ -406,8 +406,7 @@ static pv_verdict_t moderate_disco(const pv_event_t *ev, void *payload, void *ud
     (void)ev;
     (void)ud;
     pv_disco_info_t *info = payload;
-    if (!info->subject || info->node || !info->target || !info->target->node ||
-        info->target->resource)
+    if (!disco_asks_room(info))
         return PV_PASS;
     pv_disco_query_feature(info->query, NS_MODERATE1);
     pv_disco_query_feature(info->query, NS_MODERATE0);
