@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "roomdata.h"
 
 msglist_t *msglist_new(void)
 {
@@ -60,16 +61,6 @@ int msglist_has(const msglist_t *l, const char *id)
     return index_of(l, id) >= 0;
 }
 
-static char *dup_opt(const char *s, int *ok)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = 0;
-    return d;
-}
-
 int msglist_append(msglist_t *l, const pv_store_msg_t *msg)
 {
     if (l->n == l->cap) {
@@ -82,11 +73,11 @@ int msglist_append(msglist_t *l, const pv_store_msg_t *msg)
     }
     int ok = 1;
     pv_store_msg_t c = {
-        .id = dup_opt(msg->id, &ok),
+        .id = store_strdup(msg->id, &ok),
         .stamp_us = msg->stamp_us,
-        .nick = dup_opt(msg->nick, &ok),
-        .jid = dup_opt(msg->jid, &ok),
-        .xml = dup_opt(msg->xml, &ok),
+        .nick = store_strdup(msg->nick, &ok),
+        .jid = store_strdup(msg->jid, &ok),
+        .xml = store_strdup(msg->xml, &ok),
     };
     if (!ok || pv_map_put(l->byid, c.id, (void *)(uintptr_t)(l->n + 1)) < 0) {
         free_msg(&c);

@@ -11,9 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* strdup that accepts NULL (returns NULL, with *ok untouched) and clears *ok
- * on allocation failure. */
-static char *dup_opt(const char *s, int *ok)
+char *store_strdup(const char *s, int *ok)
 {
     if (!s)
         return NULL;
@@ -82,8 +80,8 @@ int roomdata_set_config(roomdata_t *r, const pv_kv_t *config, size_t n)
         return -1;
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
-        kv[i].key = dup_opt(config[i].key, &ok);
-        kv[i].value = dup_opt(config[i].value, &ok);
+        kv[i].key = store_strdup(config[i].key, &ok);
+        kv[i].value = store_strdup(config[i].value, &ok);
     }
     if (!ok) {
         free_kvs(kv, n);
@@ -111,9 +109,9 @@ int roomdata_apply_affs(roomdata_t *r, const pv_store_aff_t *items, size_t n)
         return -1;
     int ok = 1;
     for (size_t i = 0; i < r->naffs; i++) {
-        a[i].jid = dup_opt(r->affs[i].jid, &ok);
-        a[i].affiliation = dup_opt(r->affs[i].affiliation, &ok);
-        a[i].reason = dup_opt(r->affs[i].reason, &ok);
+        a[i].jid = store_strdup(r->affs[i].jid, &ok);
+        a[i].affiliation = store_strdup(r->affs[i].affiliation, &ok);
+        a[i].reason = store_strdup(r->affs[i].reason, &ok);
     }
     for (size_t i = 0; ok && i < n; i++) {
         size_t at = find_aff(a, cnt, items[i].jid);
@@ -127,15 +125,15 @@ int roomdata_apply_affs(roomdata_t *r, const pv_store_aff_t *items, size_t n)
             continue;
         }
         if (at == cnt) {
-            a[cnt].jid = dup_opt(items[i].jid, &ok);
+            a[cnt].jid = store_strdup(items[i].jid, &ok);
             a[cnt].affiliation = NULL;
             a[cnt].reason = NULL;
             cnt++;
         }
         free((char *)a[at].affiliation);
         free((char *)a[at].reason);
-        a[at].affiliation = dup_opt(items[i].affiliation, &ok);
-        a[at].reason = dup_opt(items[i].reason, &ok);
+        a[at].affiliation = store_strdup(items[i].affiliation, &ok);
+        a[at].reason = store_strdup(items[i].reason, &ok);
     }
     if (!ok) {
         free_affs(a, cnt);
@@ -189,7 +187,7 @@ static int grow_one(void **arr, size_t n, size_t sz)
 int roomdata_add_config(roomdata_t *r, const char *key, const char *value)
 {
     int ok = 1;
-    char *k = dup_opt(key, &ok), *v = dup_opt(value, &ok);
+    char *k = store_strdup(key, &ok), *v = store_strdup(value, &ok);
     if (!ok || grow_one((void **)&r->config, r->nconfig, sizeof(*r->config)) < 0) {
         free(k);
         free(v);
@@ -204,7 +202,7 @@ int roomdata_add_config(roomdata_t *r, const char *key, const char *value)
 int roomdata_add_aff(roomdata_t *r, const char *jid, const char *aff, const char *reason)
 {
     int ok = 1;
-    char *j = dup_opt(jid, &ok), *a = dup_opt(aff, &ok), *re = dup_opt(reason, &ok);
+    char *j = store_strdup(jid, &ok), *a = store_strdup(aff, &ok), *re = store_strdup(reason, &ok);
     if (!ok || grow_one((void **)&r->affs, r->naffs, sizeof(*r->affs)) < 0) {
         free(j);
         free(a);
@@ -221,7 +219,7 @@ int roomdata_add_aff(roomdata_t *r, const char *jid, const char *aff, const char
 int roomdata_add_reg(roomdata_t *r, const char *jid, const char *nick)
 {
     int ok = 1;
-    char *j = dup_opt(jid, &ok), *n = dup_opt(nick, &ok);
+    char *j = store_strdup(jid, &ok), *n = store_strdup(nick, &ok);
     if (!ok || grow_one((void **)&r->regs, r->nregs, sizeof(*r->regs)) < 0) {
         free(j);
         free(n);

@@ -47,4 +47,9 @@ int roomdata_add_reg(roomdata_t *r, const char *jid, const char *nick);
 /* Fills a borrowed view of r (valid until r changes). */
 void roomdata_view(const roomdata_t *r, pv_store_room_t *out);
 
+/* strdup that accepts NULL (returns NULL, with *ok untouched) and clears *ok
+ * on allocation failure: a record copied field by field checks once at the
+ * end (here and in msglist.c). */
+char *store_strdup(const char *s, int *ok);
+
 #endif

@@ -141,11 +141,39 @@ void spool_archive_forget(spool_t *s, const char *room)
     msglist_free(pv_map_del(s->archives, room));
 }
 
-/* Appends one serialized line to the room's archive file. 0 or a status. */
+/* A record <name/> with attributes (name, value pairs up to NULL; a NULL
+ * value is left out). NULL: out of memory. */
+static pv_el_t *record(const char *name, const char *const *attrs)
+{
+    pv_el_t *el = pv_el_new(NULL, name);
+    for (size_t i = 0; el && attrs[i]; i += 2)
+        if (attrs[i + 1] && pv_el_set_attr(el, attrs[i], attrs[i + 1]) < 0) {
+            pv_el_free(el);
+            return NULL;
+        }
+    return el;
+}
+
+/* Message m as an <m/> record (its current xml). NULL: out of memory. */
+static pv_el_t *message_record(const pv_store_msg_t *m)
+{
+    char stamp[24];
+    snprintf(stamp, sizeof(stamp), "%" PRId64, m->stamp_us);
+    return record("m", (const char *const[]){"id", m->id, "t", stamp, "nick", m->nick, "jid",
+                                             m->jid, "xml", m->xml, NULL});
+}
+
+/* Appends record el (taken; NULL: out of memory) as one line to the room's
+ * archive file. 0 or a status (s->err says why). */
 static int append_line(spool_t *s, const char *room, pv_el_t *el)
 {
+    if (!el) {
+        spool_error(s, room, 0, "out of memory");
+        return PV_STORE_ENOMEM;
+    }
     size_t len;
     char *line = pv_el_serialize(el, &len);
+    pv_el_free(el);
     if (!line) {
         snprintf(s->err, sizeof(s->err),
                  "room %s: the message is not valid XML 1.0 UTF-8 text and cannot be stored", room);
@@ -178,39 +206,30 @@ static int append_line(spool_t *s, const char *room, pv_el_t *el)
     return rc;
 }
 
-static int set_attrs(pv_el_t *el, const char *const *attrs)
+/* The room's message list; NULL after cb was given the error. */
+static msglist_t *list_or_fail(spool_t *s, const char *room, pv_store_done_fn cb, void *ud)
 {
-    for (size_t i = 0; attrs[i]; i += 2)
-        if (attrs[i + 1] && pv_el_set_attr(el, attrs[i], attrs[i + 1]) < 0)
-            return -1;
-    return 0;
+    msglist_t *l;
+    int rc = get_list(s, room, &l);
+    if (rc) {
+        cb(rc, s->err, ud);
+        return NULL;
+    }
+    return l;
 }
 
 void spool_archive_append(void *h, const char *room, const pv_store_msg_t *msg, pv_store_done_fn cb,
                           void *ud)
 {
     spool_t *s = h;
-    msglist_t *l;
-    int rc = get_list(s, room, &l);
-    if (rc) {
-        cb(rc, s->err, ud);
+    msglist_t *l = list_or_fail(s, room, cb, ud);
+    if (!l)
         return;
-    }
     if (msglist_has(l, msg->id)) {
         cb(PV_STORE_EINVAL, "a message with this id is already archived in this room", ud);
         return;
     }
-    char stamp[24];
-    snprintf(stamp, sizeof(stamp), "%" PRId64, msg->stamp_us);
-    pv_el_t *el = pv_el_new(NULL, "m");
-    if (!el || set_attrs(el, (const char *const[]){"id", msg->id, "t", stamp, "nick", msg->nick,
-                                                   "jid", msg->jid, "xml", msg->xml, NULL}) < 0) {
-        pv_el_free(el);
-        cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory"), ud);
-        return;
-    }
-    rc = append_line(s, room, el);
-    pv_el_free(el);
+    int rc = append_line(s, room, message_record(msg));
     if (!rc && msglist_append(l, msg) < 0) {
         /* On disk but not in the cache: reload from the file next time. */
         spool_archive_forget(s, room);
@@ -236,24 +255,14 @@ void spool_archive_replace(void *h, const char *room, const char *id, const char
                            pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    msglist_t *l;
-    int rc = get_list(s, room, &l);
-    if (rc) {
-        cb(rc, s->err, ud);
+    msglist_t *l = list_or_fail(s, room, cb, ud);
+    if (!l)
         return;
-    }
     if (!msglist_has(l, id)) {
         cb(PV_STORE_ENOTFOUND, "no such message", ud);
         return;
     }
-    pv_el_t *el = pv_el_new(NULL, "r");
-    if (!el || set_attrs(el, (const char *const[]){"id", id, "xml", xml, NULL}) < 0) {
-        pv_el_free(el);
-        cb(PV_STORE_ENOMEM, spool_error(s, room, 0, "out of memory"), ud);
-        return;
-    }
-    rc = append_line(s, room, el);
-    pv_el_free(el);
+    int rc = append_line(s, room, record("r", (const char *const[]){"id", id, "xml", xml, NULL}));
     if (!rc && msglist_replace(l, id, xml) < 0) {
         spool_archive_forget(s, room);
         pv_log(PV_LOG_WARN, "spool", "room %s: out of memory caching a replacement", room);
@@ -290,14 +299,9 @@ typedef struct linebuf {
 static int add_kept(const pv_store_msg_t *m, void *ud)
 {
     linebuf_t *b = ud;
-    char stamp[24];
-    snprintf(stamp, sizeof(stamp), "%" PRId64, m->stamp_us);
-    pv_el_t *el = pv_el_new(NULL, "m");
+    pv_el_t *el = message_record(m);
     size_t len = 0;
-    char *line = NULL;
-    if (el && set_attrs(el, (const char *const[]){"id", m->id, "t", stamp, "nick", m->nick, "jid",
-                                                  m->jid, "xml", m->xml, NULL}) == 0)
-        line = pv_el_serialize(el, &len);
+    char *line = el ? pv_el_serialize(el, &len) : NULL;
     pv_el_free(el);
     if (!line)
         return -1;
@@ -323,12 +327,9 @@ void spool_archive_trim(void *h, const char *room, int64_t before_us, size_t kee
                         pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
-    msglist_t *l;
-    int rc = get_list(s, room, &l);
-    if (rc) {
-        cb(rc, s->err, ud);
+    msglist_t *l = list_or_fail(s, room, cb, ud);
+    if (!l)
         return;
-    }
     linebuf_t b = {0};
     char file[300];
     if (msglist_each_kept(l, before_us, keep_newest, add_kept, &b) != 0) {
@@ -346,7 +347,7 @@ void spool_archive_trim(void *h, const char *room, int64_t before_us, size_t kee
         cb(PV_STORE_EIO, spool_error(s, room, 0, "cannot make a file name for the room"), ud);
         return;
     }
-    rc = spool_write_atomic(s, room, file, b.p ? b.p : "", b.len);
+    int rc = spool_write_atomic(s, room, file, b.p ? b.p : "", b.len);
     free(b.p);
     if (!rc)
         msglist_trim(l, before_us, keep_newest);

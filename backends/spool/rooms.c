@@ -251,30 +251,6 @@ void spool_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
     roomdata_free(r);
 }
 
-void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
-                    void *ud)
-{
-    spool_t *s = h;
-    /* A damaged file is not replaced: it may hold bans that a fresh file
-     * would silently lift. It stays as it is until repaired or deleted. */
-    roomdata_t *r = NULL;
-    int rc = spool_room_read(s, name, &r);
-    if (rc == PV_STORE_ENOTFOUND) {
-        r = roomdata_new(name);
-        rc = r ? 0 : PV_STORE_ENOMEM;
-        if (!r)
-            spool_error(s, name, 0, "out of memory");
-    }
-    if (!rc && roomdata_set_config(r, config, n) < 0) {
-        spool_error(s, name, 0, "out of memory");
-        rc = PV_STORE_ENOMEM;
-    }
-    if (!rc)
-        rc = spool_room_write(s, r);
-    roomdata_free(r);
-    cb(rc, rc ? s->err : NULL, ud);
-}
-
 void spool_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 {
     spool_t *s = h;
@@ -315,12 +291,21 @@ void spool_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
 /* What one change does to a room's data; 0, or -1 when out of memory. */
 typedef int (*change_fn)(roomdata_t *r, const void *arg);
 
-/* Reads the room's file, applies the change, writes it back; then cb. */
-static void modify(spool_t *s, const char *room, change_fn change, const void *arg,
+/* Reads the room's file (a fresh room's data when there is none and
+ * `create`), applies the change, writes it back; then cb. A damaged file
+ * is not replaced: it may hold bans that a fresh file would silently lift.
+ * It stays as it is until repaired or deleted. */
+static void modify(spool_t *s, const char *room, bool create, change_fn change, const void *arg,
                    pv_store_done_fn cb, void *ud)
 {
     roomdata_t *r = NULL;
     int rc = spool_room_read(s, room, &r);
+    if (rc == PV_STORE_ENOTFOUND && create) {
+        r = roomdata_new(room);
+        rc = r ? 0 : PV_STORE_ENOMEM;
+        if (!r)
+            spool_error(s, room, 0, "out of memory");
+    }
     if (!rc && change(r, arg) < 0) {
         spool_error(s, room, 0, "out of memory");
         rc = PV_STORE_ENOMEM;
@@ -345,7 +330,7 @@ static int apply_affs(roomdata_t *r, const void *arg)
 void spool_affs_set(void *h, const char *room, const pv_store_aff_t *items, size_t n,
                     pv_store_done_fn cb, void *ud)
 {
-    modify(h, room, apply_affs, &(affs_arg_t){items, n}, cb, ud);
+    modify(h, room, false, apply_affs, &(affs_arg_t){items, n}, cb, ud);
 }
 
 typedef struct {
@@ -361,5 +346,22 @@ static int set_reg(roomdata_t *r, const void *arg)
 void spool_reg_set(void *h, const char *room, const char *jid, const char *nick,
                    pv_store_done_fn cb, void *ud)
 {
-    modify(h, room, set_reg, &(reg_arg_t){jid, nick}, cb, ud);
+    modify(h, room, false, set_reg, &(reg_arg_t){jid, nick}, cb, ud);
+}
+
+typedef struct {
+    const pv_kv_t *config;
+    size_t n;
+} config_arg_t;
+
+static int set_config(roomdata_t *r, const void *arg)
+{
+    const config_arg_t *a = arg;
+    return roomdata_set_config(r, a->config, a->n);
+}
+
+void spool_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
+                    void *ud)
+{
+    modify(h, name, true, set_config, &(config_arg_t){config, n}, cb, ud);
 }
