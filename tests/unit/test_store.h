@@ -124,6 +124,17 @@ void close_store(ctx_t *c);
  * m3 without a JID. */
 void fill_archive(ctx_t *c, const char *room);
 
+/* Programs that test one backend with files (test_store_sqlite_*.c, ...):
+ * backend_module_load loads be->name's module from PALAVER_MODULE_DIR into
+ * be (0, or -1 after a "Bail out!" line); temp_store_setup, a cmocka setup,
+ * makes a fresh directory $TMPDIR/PREFIX-XXXXXX and opens the backend with
+ * its <spool> there (the state is the ctx_t); temp_store_teardown closes it
+ * and removes the directory. */
+int backend_module_load(backend_t *be);
+void backend_module_unload(backend_t *be);
+int temp_store_setup(void **state, backend_t *be, const char *prefix);
+int temp_store_teardown(void **state);
+
 /* ---- The tests ---- */
 void test_room_put_load(void **state);
 void test_room_missing_is_enotfound(void **state);

@@ -14,15 +14,6 @@
 
 #include <sqlite3.h>
 
-typedef void (*any_fn)(void);
-static volatile any_fn core_for_backends[] = {
-    (any_fn)pv_log,          (any_fn)pv_config_str, (any_fn)pv_config_check_known,
-    (any_fn)pv_config_error, (any_fn)pv_loop,       (any_fn)pv_el_new,
-    (any_fn)pv_el_free,      (any_fn)pv_el_add,     (any_fn)pv_el_set_attr,
-    (any_fn)pv_el_attr,      (any_fn)pv_el_child,   (any_fn)pv_el_next,
-    (any_fn)pv_el_serialize, (any_fn)pv_el_parse,   (any_fn)pv_el_text,
-};
-
 static backend_t sqlite_be = {.name = "sqlite", .persistent = 1, .files = 1};
 
 /* ---- a VFS that fails writes to WAL files while fail_wal is set ---- */
@@ -146,54 +137,15 @@ static void shim_install(void)
 
 /* ---- fixtures ---- */
 
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            char p[PATH_MAX * 2];
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int setup(void **state)
 {
-    ctx_t *c = calloc(1, sizeof *c);
-    if (!c)
-        return -1;
-    c->be = &sqlite_be;
-    snprintf(c->dir, sizeof c->dir, "%s/pv-group-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(c->dir))
-        return -1;
-    c->cfg = pv_el_new(NULL, "backend");
-    if (!c->cfg)
-        return -1;
-    add_opt(c->cfg, "type", "sqlite");
-    add_opt(c->cfg, "spool", c->dir);
-    if (open_store(c) != 0)
-        return -1;
-    *state = c;
-    return 0;
+    return temp_store_setup(state, &sqlite_be, "pv-group");
 }
 
 static int teardown(void **state)
 {
-    ctx_t *c = *state;
     fail_wal = 0;
-    if (c->h)
-        close_store(c);
-    pv_el_free(c->cfg);
-    rm_dir(c->dir);
-    free(c);
-    return 0;
+    return temp_store_teardown(state);
 }
 
 /* One write's answer, with the order it came in. */
@@ -367,21 +319,8 @@ static void test_close_commits_the_open_group(void **state)
 
 int main(void)
 {
-    for (size_t i = 0; i < sizeof core_for_backends / sizeof core_for_backends[0]; i++)
-        if (!core_for_backends[i])
-            return 1;
-    const char *dirs = getenv("PALAVER_MODULE_DIR");
-    if (lt_dlinit() != 0 || (dirs && lt_dlsetsearchpath(dirs) != 0)) {
-        printf("Bail out! lt_dlinit: %s\n", lt_dlerror());
+    if (backend_module_load(&sqlite_be) < 0)
         return 1;
-    }
-    sqlite_be.mod = lt_dlopenext("sqlite");
-    sqlite_be.st = sqlite_be.mod ? lt_dlsym(sqlite_be.mod, "sqlite_LTX_pv_store") : NULL;
-    if (!sqlite_be.st) {
-        printf("Bail out! cannot load the sqlite backend from %s: %s\n",
-               dirs ? dirs : "(default path)", lt_dlerror());
-        return 1;
-    }
     shim_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_writes_complete_after_the_commit_in_order, setup,
@@ -393,7 +332,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_commits_the_open_group, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    lt_dlclose(sqlite_be.mod);
-    lt_dlexit();
+    backend_module_unload(&sqlite_be);
     return failed ? 1 : 0;
 }

@@ -315,3 +315,95 @@ void spin(double seconds)
     ev_timer_stop(loop, &t);
     timed_out = 0;
 }
+
+/* ---- Programs that test one backend (test_store_sqlite_*.c, ...) ---- */
+
+/* The core functions the backend calls must be linked into the program: it
+ * links the core as a static convenience library, from which only the
+ * objects something refers to are taken (see test_store.c). */
+typedef void (*any_fn)(void);
+static volatile any_fn core_for_backend[] = {
+    (any_fn)pv_log,          (any_fn)pv_config_str, (any_fn)pv_config_check_known,
+    (any_fn)pv_config_error, (any_fn)pv_loop,       (any_fn)pv_el_new,
+    (any_fn)pv_el_free,      (any_fn)pv_el_add,     (any_fn)pv_el_set_attr,
+    (any_fn)pv_el_attr,      (any_fn)pv_el_child,   (any_fn)pv_el_next,
+    (any_fn)pv_el_serialize, (any_fn)pv_el_parse,   (any_fn)pv_el_text,
+};
+
+int backend_module_load(backend_t *be)
+{
+    for (size_t i = 0; i < sizeof core_for_backend / sizeof core_for_backend[0]; i++)
+        if (!core_for_backend[i])
+            return -1;
+    const char *dirs = getenv("PALAVER_MODULE_DIR");
+    if (lt_dlinit() != 0 || (dirs && lt_dlsetsearchpath(dirs) != 0)) {
+        printf("Bail out! lt_dlinit: %s\n", lt_dlerror());
+        return -1;
+    }
+    char sym[64];
+    snprintf(sym, sizeof sym, "%s_LTX_pv_store", be->name);
+    be->mod = lt_dlopenext(be->name);
+    be->st = be->mod ? lt_dlsym(be->mod, sym) : NULL;
+    if (!be->st) {
+        printf("Bail out! cannot load the %s backend from %s: %s\n", be->name,
+               dirs ? dirs : "(default path)", lt_dlerror());
+        return -1;
+    }
+    return 0;
+}
+
+void backend_module_unload(backend_t *be)
+{
+    lt_dlclose(be->mod);
+    lt_dlexit();
+}
+
+/* Removes dir and the files in it. */
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            char p[PATH_MAX * 2];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int temp_store_setup(void **state, backend_t *be, const char *prefix)
+{
+    ctx_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    c->be = be;
+    snprintf(c->dir, sizeof c->dir, "%s/%s-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             prefix);
+    if (!mkdtemp(c->dir))
+        return -1;
+    c->cfg = pv_el_new(NULL, "backend");
+    if (!c->cfg)
+        return -1;
+    add_opt(c->cfg, "type", be->name);
+    add_opt(c->cfg, "spool", c->dir);
+    if (open_store(c) != 0)
+        return -1;
+    *state = c;
+    return 0;
+}
+
+int temp_store_teardown(void **state)
+{
+    ctx_t *c = *state;
+    if (c->h)
+        close_store(c);
+    pv_el_free(c->cfg);
+    rm_dir(c->dir);
+    free(c);
+    return 0;
+}
