@@ -296,6 +296,16 @@ typedef struct pv_muc_api {
      * register_config_field with the rest of the row; row_size is
      * sizeof(pv_muc_config_row_t) as the plugin was built. 0, or -1 (logged). */
     int (*register_config_row)(const pv_muc_config_row_t *row, size_t row_size);
+    /* ---- Appended: the MESSAGE event's message handed over (PV_MUC_API_MESSAGE_TAKE) ----
+     * Called by a MESSAGE subscriber: the event's `message` becomes the
+     * caller's (it frees it with pv_el_free), and muc-core reflects nothing
+     * of it, as if every recipient were skipped: for a plugin that sends the
+     * message later itself (room_broadcast), without a copy. The message
+     * stays the event's until the event returns: later subscribers still
+     * see it (and may modify it). NULL when it cannot be taken (another
+     * subscriber took it, or the event was not fired by muc-core's
+     * reflection of a groupchat message): then it is not the caller's. */
+    pv_el_t *(*message_take)(pv_muc_message_event_t *ev);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -306,6 +316,8 @@ typedef struct pv_muc_api {
 /* Defined when pv_muc_api_t has register_config_row (pv_muc_config_row_t;
  * check `size` at run time too). */
 #define PV_MUC_API_CONFIG_ROWS 1
+/* Defined when pv_muc_api_t has message_take (check `size` at run time too). */
+#define PV_MUC_API_MESSAGE_TAKE 1
 /* Room avatars (XEP-0486): room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the
  * lowercase hex SHA-1 of the room's avatar image, or NULL or "" when the room
  * has none. Set by owners with a vcard-temp IQ set; stored with the room. */

@@ -192,20 +192,23 @@ static void refuse_sender(const append_wait_t *w)
     pv_el_free(orig);
 }
 
-/* The stored message goes where muc-core would have sent it. */
+/* The stored message goes where muc-core would have sent it; then the ring
+ * keeps it (w->msg and w->tags move there). */
 static void release(append_wait_t *w)
 {
     pv_muc_room_t *room = muc_api->room_find(w->room_jid);
-    if (room) {
-        recent_t *r = recent_get(w->room_jid, true);
-        if (r && (r->cap || recent_set_cap(r, history_room_length(room)) == 0))
-            recent_push(r, w->msg, w->stamp_us, w->id, &w->tags);
-    }
     if (w->logged)
         disklog_message(w->room_name, w->room_jid, w->nick, w->stamp_us, w->msg);
     if (room && muc_api->room_broadcast(room, w->msg) < 0)
         pv_log(PV_LOG_ERROR, HIST, "room %s: message %s was stored but could not be sent",
                w->room_jid, w->id);
+    if (room) {
+        recent_t *r = recent_get(w->room_jid, true);
+        if (r && (r->cap || recent_set_cap(r, history_room_length(room)) == 0)) {
+            recent_push_owned(r, w->msg, w->stamp_us, w->id, &w->tags);
+            w->msg = NULL;
+        }
+    }
 }
 
 static void stored(int status, const char *error, void *ud)
@@ -238,15 +241,28 @@ static bool can_wait(const pv_muc_message_event_t *me)
     return true;
 }
 
-/* Keeps what the deferred reflection needs; false when out of memory. */
+/* muc-core hands the message over (no copy needed) when it can. */
+static pv_el_t *take_message(pv_muc_message_event_t *me)
+{
+    if (muc_api->size >= offsetof(pv_muc_api_t, message_take) + sizeof muc_api->message_take &&
+        muc_api->message_take) {
+        pv_el_t *m = muc_api->message_take(me);
+        if (m)
+            return m;
+    }
+    return pv_el_clone(me->message);
+}
+
+/* Keeps what the deferred reflection needs, the message itself last (once
+ * taken, muc-core reflects nothing); false when out of memory. */
 static bool wait_keep(append_wait_t *w, pv_muc_message_event_t *me, const char *nick, tags_t *tags)
 {
     w->room_jid = strdup(muc_api->room_jid(me->room));
     w->room_name = strdup(muc_api->room_name(me->room));
     w->nick = nick ? strdup(nick) : NULL;
     w->sender = me->real_from ? strdup(me->real_from->full) : NULL;
-    w->msg = pv_el_clone(me->message);
-    if (!w->room_jid || !w->room_name || (nick && !w->nick) || !w->sender || !w->msg)
+    if (!w->room_jid || !w->room_name || (nick && !w->nick) || !w->sender ||
+        !(w->msg = take_message(me)))
         return false;
     w->tags = *tags; /* moved */
     memset(tags, 0, sizeof *tags);

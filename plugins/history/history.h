@@ -92,6 +92,9 @@ recent_t *recent_get(const char *room_jid, bool create);
  * keeps its own). Drops the oldest past the capacity. 0 or -1. */
 int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char *id,
                 const tags_t *tags);
+/* recent_push that takes stanza and the contents of tags instead of copies
+ * (on failure too: stanza freed, tags cleared). 0 or -1. */
+int recent_push_owned(recent_t *r, pv_el_t *stanza, int64_t stamp_us, const char *id, tags_t *tags);
 /* Inserts older messages (from the archive) in front, skipping ids already
  * held, keeping at most the capacity (newest win). The stored tags element
  * is read into the entry's tags and removed from its stanza. */

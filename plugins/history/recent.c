@@ -90,13 +90,27 @@ int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char
     if (!r->cap)
         return 0;
     tags_t tc = {0};
-    char *idc = dup_id(r, id);
-    pv_el_t *c = idc ? pv_el_clone(stanza) : NULL;
+    pv_el_t *c = pv_el_clone(stanza);
     if (!c || (tags && tags_copy(&tc, tags) < 0)) {
-        free(idc);
         pv_el_free(c);
         pv_log(PV_LOG_ERROR, HIST, "room %s: out of memory keeping a message", r->room);
         return -1;
+    }
+    return recent_push_owned(r, c, stamp_us, id, &tc);
+}
+
+int recent_push_owned(recent_t *r, pv_el_t *stanza, int64_t stamp_us, const char *id, tags_t *tags)
+{
+    tags_t tc = {0};
+    if (tags) {
+        tc = *tags; /* moved */
+        memset(tags, 0, sizeof *tags);
+    }
+    char *idc = r->cap ? dup_id(r, id) : NULL;
+    if (!idc) {
+        pv_el_free(stanza);
+        tags_clear(&tc);
+        return r->cap ? -1 : 0;
     }
     size_t slot;
     if (r->n == r->cap) {
@@ -107,7 +121,7 @@ int recent_push(recent_t *r, const pv_el_t *stanza, int64_t stamp_us, const char
         slot = (r->head + r->n) % r->cap;
         r->n++;
     }
-    r->msgs[slot] = (recent_msg_t){.stanza = c, .stamp_us = stamp_us, .id = idc, .tags = tc};
+    r->msgs[slot] = (recent_msg_t){.stanza = stanza, .stamp_us = stamp_us, .id = idc, .tags = tc};
     return 0;
 }
 

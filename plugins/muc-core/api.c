@@ -68,6 +68,7 @@ static const pv_muc_api_t table = {
     .room_occupants = ext_api_room_occupants,
     .room_broadcast = api_room_broadcast,
     .register_config_row = ext_api_register_config_row,
+    .message_take = message_take,
 };
 
 static pv_subscription_t *sub;

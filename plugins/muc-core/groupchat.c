@@ -58,29 +58,76 @@ static bool not_skipped(const occupant_t *o, void *ud)
     return want;
 }
 
-/* Reflects `msg` (from already set) to the room, after the MESSAGE event. */
+/* The MESSAGE event being fired by reflect(), whose message a subscriber may
+ * take (api.c's message_take), and whether one did. */
+static pv_muc_message_event_t *takeable;
+static bool taken;
+
+pv_el_t *message_take(pv_muc_message_event_t *ev)
+{
+    if (!ev || ev != takeable || taken)
+        return NULL;
+    taken = true;
+    return ev->message;
+}
+
+/* True when the MESSAGE event skipped every occupant: nothing to serialise
+ * or send now (nor the absent members' copy, which goes with the others). */
+static bool all_skipped(const pv_muc_message_event_t *ev, const room_t *r)
+{
+    if (ev->nrecipients < r->noccupants)
+        return false;
+    for (size_t i = 0; i < r->noccupants; i++)
+        if (!ev->skip[i])
+            return false;
+    return true;
+}
+
+/* Reflects `msg` (from already set) to the room, after the MESSAGE event,
+ * and frees it unless a subscriber took it (message_take). */
 static pv_verdict_t reflect(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *sender, pv_el_t *msg)
 {
     unsigned char *skip = calloc(r->noccupants + 1, 1);
-    if (!skip)
+    if (!skip) {
+        pv_el_free(msg);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+    }
     pv_muc_message_event_t ev = {.room = r,
                                  .sender = sender,
                                  .message = msg,
                                  .real_from = ctx->from,
                                  .skip = skip,
                                  .nrecipients = r->noccupants};
-    if (pv_event_fire(ev_message, &ev) == PV_ERROR) {
+    /* saved and restored: a subscriber may send a message to another room */
+    pv_muc_message_event_t *outer = takeable;
+    bool outer_taken = taken;
+    takeable = &ev;
+    taken = false;
+    pv_verdict_t v = pv_event_fire(ev_message, &ev);
+    bool mine = !taken;
+    takeable = outer;
+    taken = outer_taken;
+    if (v == PV_ERROR) {
         free(skip);
-        return refuse(ctx, ev.err_type ? ev.err_type : "cancel",
-                      ev.err_condition ? ev.err_condition : "not-allowed",
-                      ev.err_text ? ev.err_text : "The message was refused");
+        v = refuse(ctx, ev.err_type ? ev.err_type : "cancel",
+                   ev.err_condition ? ev.err_condition : "not-allowed",
+                   ev.err_text ? ev.err_text : "The message was refused");
+        if (mine)
+            pv_el_free(msg);
+        return v;
+    }
+    if (!mine || all_skipped(&ev, r)) { /* a plugin sends it later (api.c's room_broadcast) */
+        free(skip);
+        if (mine)
+            pv_el_free(msg);
+        return PV_HANDLED;
     }
     pv_prepared_t *p = pv_prepare(msg);
     if (!p) {
         free(skip);
         pv_log(PV_LOG_ERROR, MUC, "cannot serialise a message from %s in %s", ctx->from->full,
                r->jid);
+        pv_el_free(msg);
         return refuse(ctx, "wait", "internal-server-error", "The message could not be sent");
     }
     skipping_t sk = {skip, ev.nrecipients, 0, false};
@@ -89,6 +136,7 @@ static pv_verdict_t reflect(pv_stanza_ctx_t *ctx, room_t *r, occupant_t *sender,
         offline_deliver(r, msg, p); /* the deferred copy: api.c's room_broadcast */
     pv_prepared_free(p);
     free(skip);
+    pv_el_free(msg);
     return PV_HANDLED;
 }
 
@@ -139,7 +187,5 @@ pv_verdict_t groupchat_handle(pv_stanza_ctx_t *ctx, room_t *r)
     pv_el_t *m = message_from_occupant(ctx, o);
     if (!m)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    pv_verdict_t v = reflect(ctx, r, o, m);
-    pv_el_free(m);
-    return v;
+    return reflect(ctx, r, o, m); /* frees m, or a plugin took it */
 }

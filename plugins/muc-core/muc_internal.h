@@ -560,6 +560,7 @@ const char *api_occupant_id(const pv_muc_occupant_t *o);
 pv_muc_role_t api_occupant_role(const pv_muc_occupant_t *o);
 pv_muc_aff_t api_occupant_affiliation(const pv_muc_occupant_t *o);
 void api_message_skip(pv_muc_message_event_t *ev, size_t i);
+pv_el_t *message_take(pv_muc_message_event_t *ev); /* groupchat.c */
 
 /* flood.c: the token bucket of every rate limit (burst at once, refilled at
  * per_minute; burst <= 0: no limit), and the per-occupant message limit;
