@@ -62,6 +62,9 @@ store() {
     for be in memory sqlite; do
         run -r 100 -n 10 -m $((M / 2)) -w 50 --history --persistent --backend $be
     done
+    # latency at about half the sqlite rate measured (7,000 messages/s)
+    run -r 100 -n 10 -m $((M / 2)) -w 50 --rate $((M * 7 / 100)) --history --persistent \
+        --backend sqlite
 }
 
 # palaver-bench alone: fan-out, many rooms, join storm, history, multicast
