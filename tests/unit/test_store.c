@@ -138,22 +138,6 @@ static int teardown(void **state)
 
 /* ---- Running every test against every backend ---- */
 
-/* The core functions the backends call. The test links the core as a static
- * convenience library, so only objects something in the program refers to
- * end up in it (and, with -export-dynamic, visible to the modules): this
- * table makes sure they all do. */
-typedef void (*any_fn)(void);
-static volatile any_fn core_for_backends[] = {
-    (any_fn)pv_log,          (any_fn)pv_config_str, (any_fn)pv_config_check_known,
-    (any_fn)pv_config_error, (any_fn)pv_loop,       (any_fn)pv_el_new,
-    (any_fn)pv_el_free,      (any_fn)pv_el_add,     (any_fn)pv_el_set_attr,
-    (any_fn)pv_el_attr,      (any_fn)pv_el_child,   (any_fn)pv_el_next,
-    (any_fn)pv_el_serialize, (any_fn)pv_el_parse,   (any_fn)pv_el_text,
-    (any_fn)pv_map_new,      (any_fn)pv_map_free,   (any_fn)pv_map_get,
-    (any_fn)pv_map_put,      (any_fn)pv_map_del,    (any_fn)pv_map_count,
-    (any_fn)pv_map_each,
-};
-
 /* Which backends a test applies to (cmocka's skip() prints "not ok # SKIP",
  * which TAP drivers count as a failure, so tests that cannot apply are not
  * run at all; main() says which). */
@@ -264,9 +248,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < 3; i++)
             names[nb++] = defaults[i];
     }
-    for (size_t i = 0; i < sizeof(core_for_backends) / sizeof(core_for_backends[0]); i++)
-        if (!core_for_backends[i])
-            return 1;
+    if (backend_core_linked() < 0)
+        return 1;
     backend_t *bes = calloc(nb, sizeof(*bes));
     struct CMUnitTest *all = calloc(nb * NTESTS, sizeof(*all));
     char **labels = calloc(nb * NTESTS, sizeof(char *));

@@ -131,6 +131,9 @@ void fill_archive(ctx_t *c, const char *room);
  * its <spool> there (the state is the ctx_t); temp_store_teardown closes it
  * and removes the directory. */
 int backend_module_load(backend_t *be);
+/* Whether the core functions the backends call are linked in (every program
+ * that loads one checks it first, see test_store_util.c). 0 or -1. */
+int backend_core_linked(void);
 void backend_module_unload(backend_t *be);
 int temp_store_setup(void **state, backend_t *be, const char *prefix);
 int temp_store_teardown(void **state);

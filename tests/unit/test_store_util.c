@@ -318,23 +318,34 @@ void spin(double seconds)
 
 /* ---- Programs that test one backend (test_store_sqlite_*.c, ...) ---- */
 
-/* The core functions the backend calls must be linked into the program: it
- * links the core as a static convenience library, from which only the
- * objects something refers to are taken (see test_store.c). */
+/* The core functions the backends call. The programs link the core as a
+ * static convenience library, so only objects something in the program
+ * refers to end up in it (and, with -export-dynamic, visible to the
+ * modules): this table makes sure they all do. */
 typedef void (*any_fn)(void);
-static volatile any_fn core_for_backend[] = {
+static volatile any_fn core_for_backends[] = {
     (any_fn)pv_log,          (any_fn)pv_config_str, (any_fn)pv_config_check_known,
     (any_fn)pv_config_error, (any_fn)pv_loop,       (any_fn)pv_el_new,
     (any_fn)pv_el_free,      (any_fn)pv_el_add,     (any_fn)pv_el_set_attr,
     (any_fn)pv_el_attr,      (any_fn)pv_el_child,   (any_fn)pv_el_next,
     (any_fn)pv_el_serialize, (any_fn)pv_el_parse,   (any_fn)pv_el_text,
+    (any_fn)pv_map_new,      (any_fn)pv_map_free,   (any_fn)pv_map_get,
+    (any_fn)pv_map_put,      (any_fn)pv_map_del,    (any_fn)pv_map_count,
+    (any_fn)pv_map_each,
 };
+
+int backend_core_linked(void)
+{
+    for (size_t i = 0; i < sizeof core_for_backends / sizeof core_for_backends[0]; i++)
+        if (!core_for_backends[i])
+            return -1;
+    return 0;
+}
 
 int backend_module_load(backend_t *be)
 {
-    for (size_t i = 0; i < sizeof core_for_backend / sizeof core_for_backend[0]; i++)
-        if (!core_for_backend[i])
-            return -1;
+    if (backend_core_linked() < 0)
+        return -1;
     const char *dirs = getenv("PALAVER_MODULE_DIR");
     if (lt_dlinit() != 0 || (dirs && lt_dlsetsearchpath(dirs) != 0)) {
         printf("Bail out! lt_dlinit: %s\n", lt_dlerror());
