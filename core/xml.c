@@ -383,24 +383,23 @@ const char *pv_el_lang(const pv_el_t *el)
     return pv_el_attr(el, "xml:lang");
 }
 
-pv_el_t *pv_el_child(const pv_el_t *el, const char *ns, const char *name)
+/* The first node from c on, along its siblings, that el_matches, or NULL. */
+static pv_el_t *first_match_from(pv_el_t *c, const char *ns, const char *name)
 {
-    if (!el)
-        return NULL;
-    for (pv_el_t *c = el->children; c; c = c->next)
+    for (; c; c = c->next)
         if (el_matches(c, ns, name))
             return c;
     return NULL;
 }
 
+pv_el_t *pv_el_child(const pv_el_t *el, const char *ns, const char *name)
+{
+    return el ? first_match_from(el->children, ns, name) : NULL;
+}
+
 pv_el_t *pv_el_next(const pv_el_t *after, const char *ns, const char *name)
 {
-    if (!after)
-        return NULL;
-    for (pv_el_t *c = after->next; c; c = c->next)
-        if (el_matches(c, ns, name))
-            return c;
-    return NULL;
+    return after ? first_match_from(after->next, ns, name) : NULL;
 }
 
 pv_el_t *pv_el_first_element(const pv_el_t *el)
