@@ -171,13 +171,24 @@ typedef struct pv_muc_extra_field {
  * stored, how a value is checked, where it sits in the form. Members may be
  * appended: muc-core reads those `row_size` covers. */
 typedef struct pv_muc_config_row {
-    pv_muc_extra_field_t field; /* unregistered with unregister_config_field(&row->field) */
-    const char *key;            /* storage key when it is not field.var (e.g. "history"), or NULL */
-    /* NULL, or why a text-single value is refused, completing "Field VAR ...",
-     * e.g. "must be a whole number between 0 and 1000000": owners' submits and
-     * <room-defaults> values are checked with it */
+    /* unregistered with unregister_config_field(&row->field); as a row, its
+     * type may also be "text-multi", "text-private", "list-single" or
+     * "list-multi" (stored with its values space-separated) */
+    pv_muc_extra_field_t field;
+    const char *key; /* storage key when it is not field.var (e.g. "history"), or NULL */
+    /* NULL, or why a single value is refused, completing "Field VAR ...",
+     * e.g. "must be an xmpp: URI": owners' submits and <room-defaults>
+     * values are checked with it (after `integer`'s check) */
     const char *(*check)(const char *value);
     const char *after; /* the var of the field it follows in the form, or NULL: the end */
+    /* The values a list offers (NULL-terminated), or NULL. A list-single
+     * value must be one of them unless `integer` or `check` says otherwise. */
+    const char *const *options;
+    /* A whole number from min to max (text-single or list-single): others
+     * are refused with "must be a whole number between MIN and MAX", as
+     * muc-core's own muc#roomconfig_maxusers is. */
+    bool integer;
+    long min, max;
 } pv_muc_config_row_t;
 
 /* A broadcast on behalf of an occupant that is not a groupchat message (a

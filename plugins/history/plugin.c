@@ -12,7 +12,6 @@
  * first and removes the others.
  */
 #include "history.h"
-#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,24 +82,16 @@ static int read_config(pv_plugin_handle_t *h, const pv_config_t *cfg, retention_
 /* muc#maxhistoryfetch, the room's history length (history_request.c reads
  * it): this plugin's field, in the owner's form after muc#roomconfig_pubsub
  * and stored under "history" (as Palaver 0.6 and palaver-migrate do). */
-static const char *check_fetch(const char *v)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < 0 || n > 1000000)
-        return "must be a whole number between 0 and 1000000";
-    return NULL;
-}
-
 static const pv_muc_config_row_t fetch_row = {
     .field = {.var = "muc#maxhistoryfetch",
               .type = "text-single",
               .label = "Maximum Number of History Messages Returned by Room",
               .def = "20"},
     .key = "history",
-    .check = check_fetch,
     .after = "muc#roomconfig_pubsub",
+    .integer = true,
+    .min = 0,
+    .max = 1000000,
 };
 static bool fetch_registered;
 

@@ -43,33 +43,37 @@ static bool was_on(char *const old[CF_COUNT], int f)
     return old[f] && !strcmp(old[f], "1");
 }
 
+/* Whether v is the row's `on` value (a list-multi: lists it). */
+static bool is_on(const config_field_t *f, const char *v)
+{
+    if (!v || !f->on)
+        return false;
+    if (f->type != FT_LIST_MULTI)
+        return !strcmp(v, f->on);
+    size_t n = strlen(f->on);
+    for (const char *p = v; (p = strstr(p, f->on)); p += n)
+        if ((p == v || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 /* The status codes of the change from old to the room's values, 104 first
- * (as in XEP-0045's examples); none when no value changed. Returns how many. */
+ * (as in XEP-0045's examples); none when no value changed. Each row says
+ * which of its changes are announced otherwise than with 104
+ * (config_fields.c). Returns how many. */
 static size_t change_codes(const room_t *r, char *const old[CF_COUNT], bool other, int codes[8])
 {
     size_t n = 0;
     for (int f = 0; f < CF_COUNT; f++) {
-        if (old[f] && !strcmp(old[f], room_cfg(r, f)))
+        const char *now = room_cfg(r, f);
+        if (old[f] && !strcmp(old[f], now))
             continue;
-        switch (f) {
-        case CF_ENABLELOGGING:
-            codes[n++] = room_cfg_bool(r, f) ? 170 : 171;
-            break;
-        case CF_WHOIS:
-            codes[n++] = room_whois_anyone(r) ? 172 : 173;
-            break;
-        case CF_GETMEMBERLIST: {
-            bool before = old[f] && presence_role_listed(old[f], PV_MUC_ROLE_PARTICIPANT);
-            bool now = presence_role_listed(room_cfg(r, f), PV_MUC_ROLE_PARTICIPANT);
-            if (before != now)
-                codes[n++] = now ? 102 : 103;
-            else
-                other = true;
-            break;
-        }
-        default:
+        const config_field_t *row = &config_fields[f];
+        bool on = is_on(row, now);
+        if (row->on && on != is_on(row, old[f]) && n < 7)
+            codes[n++] = on ? row->status_on : row->status_off;
+        else
             other = true;
-        }
     }
     if (other) {
         for (size_t i = n; i > 0; i--)

@@ -5,7 +5,8 @@
  * locked room (201) that nobody else can enter until the owner submits the
  * form (instant room: an empty submit; reserved room: get, then submit) or
  * cancels (which destroys it); a GroupChat 1.0 join creates an instant room.
- * The form is generated from the field table in config_fields.c. A submitted
+ * The form is generated from the registry of configuration rows (muc-core's
+ * own, config_fields.c, and other plugins'; extensions.c). A submitted
  * form of a persistent room is stored first (the config, then its owner and
  * admin lists in one affs_set); only when the backend said yes is it applied,
  * answered and announced; a failure answers internal-server-error.
@@ -63,55 +64,59 @@ room_t *create_room(const char *name, const pv_jid_t *creator, bool locked)
     return r;
 }
 
-static const char *field_type_name(field_type_t t)
+/* Row i as a form field, with its value(s) and options. */
+static bool form_row(const room_t *r, pv_el_t *x, int i)
 {
-    switch (t) {
-    case FT_BOOL:
-        return "boolean";
-    case FT_TEXT_MULTI:
-        return "text-multi";
-    case FT_LIST:
-        return "list-single";
-    case FT_LIST_MULTI:
-        return "list-multi";
-    case FT_SECRET:
-        return "text-private";
-    default:
-        return "text-single";
+    const config_field_t *f = config_row(i);
+    pv_el_t *fe = pv_form_add_field(x, f->var, config_field_type_name(f->type), f->label, NULL);
+    if (!fe)
+        return false;
+    if (room_defaults_admin_only(f->var)) /* kept in the form: a whole-form submit stays fine */
+        pv_el_add_text_child(fe, PV_NS_DATA, "desc",
+                             "Only a service administrator may change this value");
+    const char *v = config_row_value(r, i);
+    if (f->type == FT_LIST_MULTI || f->type == FT_TEXT_MULTI) {
+        char *dup = xstrdup(v), *save = NULL;
+        const char *sep = f->type == FT_LIST_MULTI ? " " : "\n";
+        for (char *t = dup ? strtok_r(dup, sep, &save) : NULL; t; t = strtok_r(NULL, sep, &save))
+            pv_form_add_value(fe, t);
+        free(dup);
+    } else if (pv_form_add_value(fe, v) < 0) {
+        return false;
     }
+    for (const char *const *o = f->options; o && *o; o++)
+        pv_form_add_option(fe, *o, *o);
+    return true;
+}
+
+/* The rows whose form place follows `after`, each with those that follow it;
+ * after NULL: the rows that follow no other row, muc-core's own (own true)
+ * or other plugins' (own false), in registration order. */
+static bool form_rows_after(const room_t *r, pv_el_t *x, const char *after, bool own)
+{
+    for (int i = 0; i < CONFIG_MAX_ROWS; i++) {
+        const config_field_t *f = config_row(i);
+        if (!f)
+            continue;
+        bool placed = f->after && config_row_find(f->after) >= 0;
+        if (after ? !placed || strcmp(f->after, after) : placed || own != (i < CF_COUNT))
+            continue;
+        if (!form_row(r, x, i) || !form_rows_after(r, x, f->var, own)) {
+            pv_log(PV_LOG_ERROR, MUC, "out of memory building the form of %s", r->jid);
+            return false;
+        }
+    }
+    return true;
 }
 
 void config_form_build(const room_t *r, pv_el_t *query)
 {
     pv_el_t *x = pv_form_new(query, "form", NS_MUC_ROOMCONFIG, "Room configuration",
                              "Complete this form to configure the room.");
-    if (!x)
+    if (!x || !form_rows_after(r, x, NULL, true))
         return;
-    for (int i = 0; i < CF_COUNT; i++) {
-        const config_field_t *f = &config_fields[i];
-        pv_el_t *fe = pv_form_add_field(x, f->var, field_type_name(f->type), f->label, NULL);
-        if (!fe)
-            return;
-        if (room_defaults_admin_only(i)) /* kept in the form: a whole-form submit stays fine */
-            pv_el_add_text_child(fe, PV_NS_DATA, "desc",
-                                 "Only a service administrator may change this value");
-        const char *v = room_cfg(r, i);
-        if (f->type == FT_LIST_MULTI || f->type == FT_TEXT_MULTI) {
-            char *dup = xstrdup(v), *save = NULL;
-            const char *sep = f->type == FT_LIST_MULTI ? " " : "\n";
-            for (char *t = dup ? strtok_r(dup, sep, &save) : NULL; t;
-                 t = strtok_r(NULL, sep, &save))
-                pv_form_add_value(fe, t);
-            free(dup);
-        } else {
-            pv_form_add_value(fe, v);
-        }
-        for (const char *const *o = f->options; o && *o; o++)
-            pv_form_add_option(fe, *o, *o);
-        ext_form_fields_after(r, x, f->var); /* other plugins' fields placed here */
-    }
     config_lists_form(r, x);
-    ext_form_fields(r, x);
+    form_rows_after(r, x, NULL, false);
 }
 
 static void destroy_locked(room_t *r, const pv_jid_t *actor)
@@ -122,24 +127,23 @@ static void destroy_locked(room_t *r, const pv_jid_t *actor)
 
 /* A submitted configuration waiting for the backend (persistent rooms). */
 typedef struct cfg_op {
-    char *room;                     /* node */
-    pv_el_t *iq;                    /* copy of the request (owned) */
-    char *vals[CF_COUNT];           /* submitted values (owned), NULL: unchanged */
-    char *ext_vals[EXT_MAX_FIELDS]; /* other plugins' fields submitted (owned), until set */
-    bool persistent;                /* stored as persistent; else deleted (or never stored) */
-    ext_cfg_undo_t *ext_undo;       /* other plugins' fields as they were (owned) */
-    pv_el_t *x;                     /* copy of the submitted form (owned) */
-    pv_el_t *result; /* the reply when not an empty result (service commands), or NULL */
+    char *room;  /* node */
+    pv_el_t *iq; /* copy of the request (owned) */
+    /* submitted values by row (owned), NULL: unchanged; muc-core's rows'
+     * (vals[CF]) until applied, other plugins' (vals + CF_COUNT) until set */
+    char *vals[CONFIG_MAX_ROWS];
+    bool persistent;          /* stored as persistent; else deleted (or never stored) */
+    ext_cfg_undo_t *ext_undo; /* other plugins' fields as they were (owned) */
+    pv_el_t *x;               /* copy of the submitted form (owned) */
+    pv_el_t *result;          /* the reply when not an empty result (service commands), or NULL */
 } cfg_op_t;
 
 static void cfg_op_free(cfg_op_t *op)
 {
     if (!op)
         return;
-    for (int i = 0; i < CF_COUNT; i++)
+    for (int i = 0; i < CONFIG_MAX_ROWS; i++)
         free(op->vals[i]);
-    for (int i = 0; i < EXT_MAX_FIELDS; i++)
-        free(op->ext_vals[i]);
     ext_config_undo_free(op->ext_undo);
     free(op->room);
     pv_el_free(op->iq);
@@ -223,16 +227,11 @@ pv_verdict_t config_submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const pv
     for (pv_el_t *f = pv_el_child(x, PV_NS_DATA, "field"); f;
          f = pv_el_next(f, PV_NS_DATA, "field")) {
         const char *var = pv_el_attr(f, "var");
-        int i = var ? config_field_index(var) : -1;
-        const char *ext_why = i < 0 && var ? ext_config_take(var, f, op->ext_vals) : NULL;
-        if (ext_why) {
-            cfg_op_free(op);
-            return refuse(ctx, "modify", "not-acceptable", ext_why);
-        }
+        int i = var ? config_row_find(var) : -1;
         if (i < 0)
-            continue; /* FORM_TYPE, the lists, fields of other plugins (taken) */
+            continue; /* FORM_TYPE, the lists (config_lists_check), unknown vars */
         const char *why = NULL;
-        char *val = config_field_normalise(&config_fields[i], f, &why);
+        char *val = config_field_normalise(config_row(i), f, &why);
         if (!val) {
             const char *kept = errtext("Field %s %s", var, why ? why : "has an invalid value");
             cfg_op_free(op);
@@ -246,7 +245,7 @@ pv_verdict_t config_submit(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const pv
         cfg_op_free(op);
         return refuse(ctx, "modify", "not-acceptable", bad);
     }
-    const char *ext_why = ext_config_set(r, op->ext_vals, &op->ext_undo);
+    const char *ext_why = ext_config_set(r, op->vals + CF_COUNT, &op->ext_undo);
     if (ext_why) {
         cfg_op_free(op);
         return refuse(ctx, "modify", "not-acceptable", ext_why);

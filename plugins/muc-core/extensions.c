@@ -1,21 +1,28 @@
 /*
- * extensions.c: affiliations, roles and configuration fields contributed by
- * other plugins (palaver/muc.h, pv_muc_extra_aff_t and pv_muc_extra_field_t).
- * muc-core itself has no such affiliation or field: this file keeps the
- * registry, the per-room values (struct ext_room, hung on room_t), the
- * extra form fields and their storage with the room's configuration, and
- * the DELIVER event. The rest of muc-core calls in here at a few points
- * (presence items, join role, affiliation changes, form build and submit,
- * persistence, subject). muc#admin requests naming an extra affiliation are
- * admin.c's, in the same path and the same stored write as the standard
- * ones: an extra affiliation is one more row there (ext_aff_def), granted
- * with ext_aff_grant once stored and listed with ext_aff_list_items.
- * Submitted fields are set before persist_config stores them with the room,
- * and create.c puts them back (ext_config_undo) when that store fails.
+ * extensions.c: affiliations and roles contributed by other plugins
+ * (palaver/muc.h, pv_muc_extra_aff_t), and the one registry of room
+ * configuration fields, muc-core's own and other plugins'.
+ * For affiliations this file keeps the registry, the per-room holders
+ * (struct ext_room, hung on room_t) and the DELIVER event. The rest of
+ * muc-core calls in here at a few points (presence items, join role,
+ * affiliation changes, persistence, subject). muc#admin requests naming an
+ * extra affiliation are admin.c's, in the same path and the same stored
+ * write as the standard ones: an extra affiliation is one more row there
+ * (ext_aff_def), granted with ext_aff_grant once stored and listed with
+ * ext_aff_list_items.
  *
- * A field is a row (pv_muc_config_row_t): var, type, label, default, and
- * optionally its storage key, its check and the field it follows in the
- * form; per-room values are kept by storage key.
+ * A field is a row (config_field_t; a plugin gives a pv_muc_config_row_t):
+ * var, storage key, type, label, default, offered values, its check (an
+ * integer row's bounds, or a function) and the field it follows in the
+ * form. muc-core's own rows (config_fields.c) are added first, through the
+ * same row_add as a plugin's register_config_row, at their CF_* index, and
+ * keep their values in room_t's cfg[] (the hot path reads them by index);
+ * other plugins' rows follow and keep theirs in the room's ext map by
+ * storage key. create.c builds the form from the rows and checks a
+ * submitted form with them; room_defaults.c checks <room-defaults> values
+ * with them; persist.c stores the values. Other plugins' submitted values
+ * are set before persist_config stores them with the room, and create.c
+ * puts them back (ext_config_undo) when that store fails.
  *
  * Ownership: per-room values are owned by the room (freed by ext_room_free);
  * extra affiliations are stored by name, so values loaded from storage before
@@ -36,14 +43,18 @@ struct ext_room {
 };
 
 static const pv_muc_extra_aff_t *reg_affs[EXT_MAX_AFFS];
-/* A registered field: the registering plugin's definition (borrowed, for
- * unregistering) and a copy of the members it was built with (the rest 0). */
+/* A registered row: who registered it (the plugin's definition, to
+ * unregister it by, or muc-core's own table entry) and the row as muc-core
+ * keeps it (a plugin's strings borrowed). Index i < CF_COUNT: muc-core's row
+ * CF i, its values in room_t's cfg[i]; after them other plugins' rows, their
+ * values in the room's ext map by storage key. */
 typedef struct field_row {
-    const pv_muc_extra_field_t *owner; /* NULL: a free slot */
-    pv_muc_config_row_t row;
+    const void *owner; /* NULL: a free place */
+    config_field_t f;
 } field_row_t;
 
-static field_row_t reg_fields[EXT_MAX_FIELDS];
+static field_row_t rows[CONFIG_MAX_ROWS];
+#define EXT_ROW(k) (&rows[CF_COUNT + (k)].f) /* another plugin's k-th row */
 
 /* ---- registry ---- */
 
@@ -55,38 +66,65 @@ static const pv_muc_extra_aff_t *aff_def(const char *name)
     return NULL;
 }
 
-static const char *key_of(const pv_muc_config_row_t *d)
+const config_field_t *config_row(int i)
 {
-    return d->key ? d->key : d->field.var;
+    return i >= 0 && i < CONFIG_MAX_ROWS && rows[i].owner ? &rows[i].f : NULL;
 }
 
-/* The slot of the field whose var (by_key false) or storage key is s, or -1. */
-static int field_slot(const char *s, bool by_key)
+/* The index of the row whose var (by_key false) or storage key is s, or -1. */
+static int row_index(const char *s, bool by_key)
 {
-    for (int i = 0; s && i < EXT_MAX_FIELDS; i++)
-        if (reg_fields[i].owner &&
-            !strcmp(by_key ? key_of(&reg_fields[i].row) : reg_fields[i].row.field.var, s))
+    for (int i = 0; s && i < CONFIG_MAX_ROWS; i++)
+        if (rows[i].owner && !strcmp(by_key ? rows[i].f.key : rows[i].f.var, s))
             return i;
     return -1;
 }
 
-static const pv_muc_config_row_t *field_def(const char *var)
+int config_row_find(const char *var)
 {
-    int i = field_slot(var, false);
-    return i < 0 ? NULL : &reg_fields[i].row;
+    return row_index(var, false);
 }
 
-/* Keys muc-core itself stores with a room (persist.c): every other stored key
- * belongs to an extra field. Keep in step when persist.c stores a new key. */
+/* A key muc-core stores with a room: one of its rows' (or their vars, as
+ * Palaver 0.6 stored some), or persist.c's own (subject, owners...). */
 static bool is_core_key(const char *k)
 {
-    if (!strcmp(k, "subject") || !strcmp(k, "subject_from") || !strcmp(k, "FORM_TYPE") ||
-        !strcmp(k, "x-palaver#owners")) /* persist.c's OWNERS_KEY */
-        return true;
-    for (int f = 0; f < CF_COUNT; f++)
-        if (!strcmp(config_fields[f].key, k) || !strcmp(config_fields[f].var, k))
-            return true;
-    return false;
+    int i = row_index(k, true);
+    return persist_room_key(k) || (i >= 0 && i < CF_COUNT) || config_field_index(k) >= 0;
+}
+
+/* Taken by a row already, as a var or as a storage key, or persist.c's. */
+static bool taken(const char *s)
+{
+    return persist_room_key(s) || row_index(s, false) >= 0 || row_index(s, true) >= 0;
+}
+
+/* Adds a row at the first free index in [lo, hi): its var and storage key
+ * unique, its <room-defaults> value checked. 0, or -1 logged. */
+static int row_add(const void *owner, const config_field_t *f, int lo, int hi)
+{
+    if (!f->var || !f->key || taken(f->var) || (strcmp(f->key, f->var) && taken(f->key))) {
+        pv_log(PV_LOG_ERROR, MUC, "config field %s refused (invalid, known or registered)",
+               f->var ? f->var : "(null)");
+        return -1;
+    }
+    if (room_defaults_row_check(f) < 0) /* its <room-defaults> value (room_defaults.c) */
+        return -1;
+    for (int i = lo; i < hi; i++)
+        if (!rows[i].owner) {
+            rows[i] = (field_row_t){owner, *f};
+            return 0;
+        }
+    pv_log(PV_LOG_ERROR, MUC, "config field %s refused: at most %d", f->var, EXT_MAX_FIELDS);
+    return -1;
+}
+
+int config_rows_core(void)
+{
+    for (int i = 0; i < CF_COUNT; i++)
+        if (!rows[i].owner && row_add(&config_fields[i], &config_fields[i], i, i + 1) < 0)
+            return -1;
+    return 0;
 }
 
 int ext_api_register_affiliation(const pv_muc_extra_aff_t *d)
@@ -117,29 +155,32 @@ void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d)
             reg_affs[i] = NULL;
 }
 
-/* size: how much of *r the registering plugin knows. */
+/* size: how much of *r the registering plugin knows. The row is kept as
+ * muc-core keeps its own (config_field_t), through the same row_add. */
 int ext_api_register_config_row(const pv_muc_config_row_t *r, size_t size)
 {
     pv_muc_config_row_t row = {0};
     if (r)
         memcpy(&row, r, size < sizeof row ? size : sizeof row);
     const pv_muc_extra_field_t *d = &row.field;
-    if (!r || !d->var || !d->type || is_core_key(d->var) || is_core_key(key_of(&row)) ||
-        field_def(d->var) || field_slot(key_of(&row), true) >= 0 ||
-        (strcmp(d->type, "boolean") && strcmp(d->type, "text-single"))) {
-        pv_log(PV_LOG_ERROR, MUC, "extra config field %s refused (invalid, known or registered)",
-               d->var ? d->var : "(null)");
+    int type = config_field_type_of(d->type);
+    if (type < 0) {
+        pv_log(PV_LOG_ERROR, MUC, "config field %s refused: no such type %s",
+               d->var ? d->var : "(null)", d->type ? d->type : "(null)");
         return -1;
     }
-    if (room_defaults_ext_check(&row) < 0) /* its <room-defaults> value (room_defaults.c) */
-        return -1;
-    for (size_t i = 0; i < EXT_MAX_FIELDS; i++)
-        if (!reg_fields[i].owner) {
-            reg_fields[i] = (field_row_t){&r->field, row};
-            return 0;
-        }
-    pv_log(PV_LOG_ERROR, MUC, "extra config field %s refused: at most %d", d->var, EXT_MAX_FIELDS);
-    return -1;
+    config_field_t f = {.var = d->var,
+                        .key = row.key ? row.key : d->var,
+                        .type = (field_type_t)type,
+                        .label = d->label,
+                        .def = d->def ? d->def : "",
+                        .options = row.options,
+                        .check = row.check,
+                        .integer = row.integer,
+                        .min = row.min,
+                        .max = row.max,
+                        .after = row.after};
+    return row_add(r ? (const void *)&r->field : NULL, &f, CF_COUNT, CONFIG_MAX_ROWS);
 }
 
 int ext_api_register_config_field(const pv_muc_extra_field_t *d)
@@ -148,17 +189,17 @@ int ext_api_register_config_field(const pv_muc_extra_field_t *d)
         return ext_api_register_config_row(NULL, 0);
     pv_muc_config_row_t row = {.field = *d};
     int rc = ext_api_register_config_row(&row, sizeof row);
-    for (size_t i = 0; rc == 0 && i < EXT_MAX_FIELDS; i++)
-        if (reg_fields[i].owner == &row.field)
-            reg_fields[i].owner = d; /* the plugin's, to unregister it by */
+    for (int i = CF_COUNT; rc == 0 && i < CONFIG_MAX_ROWS; i++)
+        if (rows[i].owner == &row.field)
+            rows[i].owner = d; /* the plugin's, to unregister it by */
     return rc;
 }
 
 void ext_api_unregister_config_field(const pv_muc_extra_field_t *d)
 {
-    for (size_t i = 0; i < EXT_MAX_FIELDS; i++)
-        if (reg_fields[i].owner == d)
-            reg_fields[i] = (field_row_t){0};
+    for (int i = CF_COUNT; d && i < CONFIG_MAX_ROWS; i++)
+        if (rows[i].owner == d)
+            rows[i] = (field_row_t){0};
 }
 
 /* ---- per-room values ---- */
@@ -261,24 +302,25 @@ bool ext_may_deliver(room_t *r, occupant_t *sender, occupant_t *to, const pv_el_
 
 /* ---- configuration ---- */
 
+const char *config_row_value(const room_t *r, int i)
+{
+    const config_field_t *f = config_row(i);
+    if (!f)
+        return NULL;
+    if (i < CF_COUNT)
+        return room_cfg(r, i);
+    const char *v = r->ext ? map_get(&r->ext->cfg, f->key) : NULL;
+    return v ? v : f->def;
+}
+
+/* A row's value by var; any other name is read as a key of the ext map
+ * (avatar.c's and hats.c's own values). NULL: neither. */
 const char *ext_config_get(const room_t *r, const char *var)
 {
-    const pv_muc_config_row_t *d = field_def(var);
-    const char *v = r->ext ? map_get(&r->ext->cfg, d ? key_of(d) : var) : NULL;
-    return v ? v : d ? (d->field.def ? d->field.def : "") : NULL;
-}
-
-const char *ext_config_key(const char *var)
-{
-    const pv_muc_config_row_t *d = field_def(var);
-    return d ? key_of(d) : NULL;
-}
-
-/* "boolean" or "text-single" for a registered field, else NULL. */
-const char *ext_config_type(const char *var)
-{
-    const pv_muc_config_row_t *d = field_def(var);
-    return d ? d->field.type : NULL;
+    int i = config_row_find(var);
+    if (i >= 0)
+        return config_row_value(r, i);
+    return r->ext ? map_get(&r->ext->cfg, var) : NULL;
 }
 
 bool ext_config_bool(const room_t *r, const char *var)
@@ -301,6 +343,17 @@ void ext_config_load(room_t *r, const char *key, const char *value)
     }
 }
 
+int config_row_set(room_t *r, int i, const char *value)
+{
+    const config_field_t *f = config_row(i);
+    if (!f)
+        return -1;
+    if (i < CF_COUNT)
+        return room_cfg_set(r, i, value);
+    ext_config_load(r, f->key, value);
+    return 0;
+}
+
 size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max)
 {
     size_t n = 0, i;
@@ -310,34 +363,6 @@ size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max)
          e = map_next(&r->ext->cfg, e, &i))
         kv[n++] = (pv_kv_t){e->key, e->val};
     return n;
-}
-
-/* Is `after` a field of the form that others may follow (one of muc-core's
- * table, create.c's config_form_build, or another registered one)? */
-static bool placed(const char *after)
-{
-    return after && (config_field_index(after) >= 0 || field_def(after));
-}
-
-void ext_form_fields_after(const room_t *r, pv_el_t *x, const char *after)
-{
-    for (size_t i = 0; i < EXT_MAX_FIELDS; i++) {
-        const pv_muc_config_row_t *d = &reg_fields[i].row;
-        if (!reg_fields[i].owner ||
-            (after ? !d->after || strcmp(d->after, after) : placed(d->after)))
-            continue;
-        pv_el_t *fe = pv_form_add_field(x, d->field.var, d->field.type, d->field.label, NULL);
-        if (pv_form_add_value(fe, ext_config_get(r, d->field.var)) < 0) {
-            pv_log(PV_LOG_ERROR, MUC, "out of memory building the form of %s", r->jid);
-            return;
-        }
-        ext_form_fields_after(r, x, d->field.var); /* the fields that follow it */
-    }
-}
-
-void ext_form_fields(const room_t *r, pv_el_t *x)
-{
-    ext_form_fields_after(r, x, NULL);
 }
 
 /* What ext_config_set replaced, to put back when storing the form failed. */
@@ -374,10 +399,10 @@ void ext_config_undo(room_t *r, ext_cfg_undo_t *u)
 bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u)
 {
     for (size_t i = 0; u && i < u->n; i++) {
-        int k = field_slot(u->key[i], true);
-        const pv_muc_config_row_t *d = k < 0 ? NULL : &reg_fields[k].row;
-        const char *before = u->old[i] ? u->old[i] : d && d->field.def ? d->field.def : "";
-        const char *now = d ? ext_config_get(r, d->field.var) : NULL;
+        int k = row_index(u->key[i], true);
+        const config_field_t *d = k < CF_COUNT ? NULL : config_row(k);
+        const char *before = u->old[i] ? u->old[i] : d ? d->def : "";
+        const char *now = d ? config_row_value(r, k) : NULL;
         if (now && strcmp(before, now))
             return true;
     }
@@ -395,48 +420,6 @@ static bool undo_keep(ext_cfg_undo_t *u, const room_t *r, const char *key)
     return !cur || (u->old[i] = xstrdup(cur)) != NULL;
 }
 
-/* A submitted value as stored (booleans as "1"/"0"), or NULL with *why set. */
-static const char *normalised(const pv_muc_config_row_t *d, const char *t, const char **why)
-{
-    *why = NULL;
-    if (!strcmp(d->field.type, "boolean")) {
-        if (!strcmp(t, "1") || !strcmp(t, "true"))
-            return "1";
-        if (!strcmp(t, "0") || !strcmp(t, "false") || !*t)
-            return "0";
-        *why = "must be a boolean (1, 0, true or false)";
-        return NULL;
-    }
-    *why = d->check ? d->check(t) : NULL;
-    return *why ? NULL : t;
-}
-
-const char *ext_config_check(const char *var, const char *value)
-{
-    const pv_muc_config_row_t *d = field_def(var);
-    const char *why = NULL;
-    if (d)
-        normalised(d, value ? value : "", &why);
-    return why;
-}
-
-const char *ext_config_take(const char *var, pv_el_t *f, char *staged[EXT_MAX_FIELDS])
-{
-    int k = field_slot(var, false);
-    if (k < 0)
-        return NULL; /* FORM_TYPE, muc-core's lists, or no plugin's field */
-    const char *t = pv_el_child_text(f, PV_NS_DATA, "value"), *bad = NULL;
-    t = normalised(&reg_fields[k].row, t ? t : "", &bad);
-    if (bad)
-        return errtext("Field %s %s", var, bad);
-    char *v = xstrdup(t);
-    if (!v)
-        return "Out of memory";
-    free(staged[k]); /* a field given twice: the last one */
-    staged[k] = v;
-    return NULL;
-}
-
 const char *ext_config_set(room_t *r, char *staged[EXT_MAX_FIELDS], ext_cfg_undo_t **undo)
 {
     const char *why = NULL;
@@ -444,7 +427,7 @@ const char *ext_config_set(room_t *r, char *staged[EXT_MAX_FIELDS], ext_cfg_undo
     struct ext_room *x = u ? ext_of(r) : NULL;
     *undo = NULL;
     for (size_t k = 0; x && k < EXT_MAX_FIELDS; k++)
-        if (staged[k] && !undo_keep(u, r, key_of(&reg_fields[k].row)))
+        if (staged[k] && !undo_keep(u, r, EXT_ROW(k)->key))
             x = NULL;
     if (!x) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory taking the options of %s", r->jid);
@@ -454,7 +437,7 @@ const char *ext_config_set(room_t *r, char *staged[EXT_MAX_FIELDS], ext_cfg_undo
         char *v = staged[k];
         staged[k] = NULL;
         if (!why && v) {
-            const char *key = key_of(&reg_fields[k].row);
+            const char *key = EXT_ROW(k)->key;
             free(map_del(&x->cfg, key));
             if (map_put(&x->cfg, key, v) == 0)
                 continue; /* the map owns it now */

@@ -75,16 +75,14 @@ int map_put_nick(map_t *m, const char *nick, void *val);
 void *map_del_nick(map_t *m, const char *nick);
 bool nick_equal(const char *a, const char *b);
 
-/* ---- config_fields.c: the room configuration as a table ---- */
-typedef enum {
-    FT_BOOL,
-    FT_TEXT,
-    FT_TEXT_MULTI,
-    FT_INT,
-    FT_LIST,
-    FT_LIST_MULTI,
-    FT_SECRET
-} field_type_t;
+/* ---- config_fields.c: the room configuration as rows ----
+ * A field is a row: its form var, storage key, type, label, default,
+ * offered values and check. muc-core's own rows are config_fields[] (CF_*
+ * is a row's index, and the index of its value in room_t's cfg[]); other
+ * plugins' rows come through palaver/muc.h's register_config_row. Both are
+ * added to one registry (extensions.c: config_rows_core, config_row_find)
+ * that the form, the submit walk, <room-defaults> and storage walk. */
+typedef enum { FT_BOOL, FT_TEXT, FT_TEXT_MULTI, FT_LIST, FT_LIST_MULTI, FT_SECRET } field_type_t;
 
 typedef struct config_field {
     const char *var; /* muc#roomconfig_... */
@@ -95,6 +93,14 @@ typedef struct config_field {
     const char *const *options; /* list values, NULL-terminated, or NULL */
     /* Validation beyond the type: returns NULL when fine, else a reason. */
     const char *(*check)(const char *value);
+    bool integer;      /* a whole number from min to max (a list's options are suggestions) */
+    long min, max;     /* with integer */
+    const char *after; /* the var of the row it follows in the form, or NULL */
+    /* Its effect on the occupants (config_change.c): a change of whether the
+     * value is `on` (a list-multi: lists it) is announced with status_on or
+     * status_off; any other change of value with 104. on NULL: always 104. */
+    const char *on;
+    int status_on, status_off;
 } config_field_t;
 
 enum {
@@ -130,9 +136,12 @@ enum {
 };
 
 extern const config_field_t config_fields[CF_COUNT];
-int config_field_index(const char *var); /* -1 when unknown */
+int config_field_index(const char *var); /* muc-core's own row, -1 when not one */
 /* Normalises a submitted value (booleans to "1"/"0"); NULL = invalid. malloc'd. */
 char *config_field_normalise(const config_field_t *f, pv_el_t *field_el, const char **why);
+/* The form type of a row ("boolean", "list-single"...), and back (-1: unknown). */
+const char *config_field_type_name(field_type_t t);
+int config_field_type_of(const char *name);
 
 /* ---- rooms and occupants ---- */
 typedef struct session {
@@ -472,6 +481,8 @@ void persist_config(room_t *r, char *const cfg[CF_COUNT], const char *subject,
 void persist_changes(room_t *r, const pv_store_aff_t *affs, size_t naffs, const char *reg_bare,
                      const char *reg_nick, bool with_reg, int offline, persist_cb cb, void *ud);
 void persist_delete_then(room_t *r, persist_cb cb, void *ud); /* not stored: cb(true) now */
+/* A key stored with a room that is not a configuration row's (subject, owners...). */
+bool persist_room_key(const char *k);
 /* A room built from its stored row (not in the table yet; the caller adds or
  * frees it), or NULL when out of memory (logged). *owners_back is set when
  * the owners recorded at its last room_put were restored (a first store cut
@@ -607,21 +618,35 @@ const char *ext_role_shown(const occupant_t *o); /* presence item role */
 pv_muc_role_t ext_join_role(const room_t *r, const char *bare, pv_muc_role_t role);
 bool ext_may_deliver(room_t *r, occupant_t *sender, occupant_t *to, const pv_el_t *st,
                      const char *kind);
-const char *ext_config_get(const room_t *r, const char *var); /* NULL: unknown */
-const char *ext_config_type(const char *var); /* "boolean"/"text-single", NULL: unknown */
+/* A row's value by var, or the value another plugin's code keeps under
+ * that key (NULL: neither); as a boolean; a stored key of another plugin's
+ * (muc-core's own keys are skipped); the room's values of other plugins'
+ * rows (borrowed). */
+const char *ext_config_get(const room_t *r, const char *var);
 bool ext_config_bool(const room_t *r, const char *var);
 void ext_config_load(room_t *r, const char *key, const char *value);
 size_t ext_config_kv(const room_t *r, pv_kv_t *kv, size_t max);
-void ext_form_fields(const room_t *r, pv_el_t *x);
-/* create.c's one walk of a submitted form: ext_config_take checks a field
- * that is not muc-core's and, when it is another plugin's, keeps its value
- * in staged[] (owned there): NULL, or why it is refused. ext_config_set then
+/* The registry of configuration rows (see config_fields.c): muc-core's own
+ * at their CF_* index (config_rows_core adds the missing ones: 0, or -1
+ * logged), other plugins' after them (register_config_row) in registration
+ * order. config_row: the row at index i, NULL for a free place;
+ * config_row_find: the index of the row of a var, or -1; config_row_value:
+ * a room's value of row i (the row's default when it has none);
+ * config_row_set: sets it (copied): 0, or -1. */
+#define CONFIG_MAX_ROWS (CF_COUNT + EXT_MAX_FIELDS)
+int config_rows_core(void);
+const config_field_t *config_row(int i);
+int config_row_find(const char *var);
+const char *config_row_value(const room_t *r, int i);
+int config_row_set(room_t *r, int i, const char *value);
+/* create.c's one walk of a submitted form checks each field with its row
+ * and keeps the values of other plugins' rows in staged[] (owned there;
+ * staged[k] is row CF_COUNT + k). ext_config_set then
  * sets the staged values in memory (persist_config stores them with the
  * room) and empties staged[]: NULL with *undo able to put the previous
  * values back (owned by the caller: ext_config_undo or
  * ext_config_undo_free), or an error text (nothing changed). */
 typedef struct ext_cfg_undo ext_cfg_undo_t;
-const char *ext_config_take(const char *var, pv_el_t *field, char *staged[EXT_MAX_FIELDS]);
 const char *ext_config_set(room_t *r, char *staged[EXT_MAX_FIELDS], ext_cfg_undo_t **undo);
 void ext_config_undo(room_t *r, ext_cfg_undo_t *u); /* restores (r non-NULL), frees u */
 void ext_config_undo_free(ext_cfg_undo_t *u);
@@ -638,12 +663,6 @@ void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d);
 int ext_api_register_config_field(const pv_muc_extra_field_t *d);
 void ext_api_unregister_config_field(const pv_muc_extra_field_t *d);
 int ext_api_register_config_row(const pv_muc_config_row_t *r, size_t size);
-/* The storage key of a registered field (NULL: none); the fields whose
- * form place follows `after` (NULL: those at the end); an error text for a
- * value of a registered field (NULL: fine or not registered). */
-const char *ext_config_key(const char *var);
-void ext_form_fields_after(const room_t *r, pv_el_t *x, const char *after);
-const char *ext_config_check(const char *var, const char *value);
 const char *ext_api_extra_affiliation(const pv_muc_room_t *r, const char *bare);
 const char *ext_api_occupant_role_name(const pv_muc_occupant_t *o);
 void ext_api_room_occupants(const pv_muc_room_t *r, bool (*fn)(pv_muc_occupant_t *, size_t, void *),
@@ -753,13 +772,13 @@ void restart_check_shutdown(void);
  * <admin-only-fields>. configure: 0, or -1 logged (FILE:LINE; old settings
  * kept); apply: sets the defaults on a room being created; forbidden: the var
  * of an admin-only field the submitted form x would change, unless bare is a
- * service admin, else NULL; ext_check: the default of another plugin's field
- * as it registers (0, or -1 logged); connected: logs vars nobody registered. */
+ * service admin, else NULL; row_check: the default of a row as it registers
+ * (0, or -1 logged); connected: logs vars nobody registered. */
 int room_defaults_configure(const pv_config_t *cfg);
 void room_defaults_apply(room_t *r);
-bool room_defaults_admin_only(int f);
+bool room_defaults_admin_only(const char *var);
 const char *room_defaults_forbidden(const room_t *r, pv_el_t *x, const char *bare);
-int room_defaults_ext_check(const pv_muc_config_row_t *d);
+int room_defaults_row_check(const config_field_t *f);
 void room_defaults_connected(void);
 void room_defaults_free(void);
 

@@ -35,6 +35,18 @@ static const pv_store_t *store(void **h)
 
 #define OWNERS_KEY "x-palaver#owners"
 
+/* The keys stored with a room that are not a configuration row's: no row
+ * may take them (extensions.c). Keep in step when kv_build stores a new one. */
+bool persist_room_key(const char *k)
+{
+    static const char *const keys[] = {"subject",  "subject_from",  "FORM_TYPE",
+                                       OWNERS_KEY, REG_PENDING_KEY, OFFLINE_KEY};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!strcmp(keys[i], k))
+            return true;
+    return false;
+}
+
 /* ---- write chains: store first, answer when the backend said yes ---- */
 
 typedef struct chain {

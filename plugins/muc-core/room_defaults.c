@@ -15,13 +15,15 @@
  * with it like any other): rooms that exist, in memory or in storage, keep
  * what they have; a new default (SIGHUP) reaches only rooms created later.
  *
- * Each default goes through the field's own validation (the submit
- * parser's config_field_normalise) at start-up and on SIGHUP; a bad one is
- * "FILE:LINE: muc-core: ..." and stops start-up (or keeps the old settings).
- * Fields contributed by other plugins (extensions.c) register after
- * muc-core's init: their defaults are checked when the field registers (a
- * bad value refuses the registration, which stops that plugin's init); a
- * var no plugin registered by the first connection is logged as an error.
+ * Each default goes through its row's own check (the submit parser's
+ * config_field_normalise), muc-core's rows and other plugins' alike: at
+ * start-up and on SIGHUP for the rows registered then (muc-core's are
+ * registered first, config_rows_core), a bad one is "FILE:LINE: muc-core:
+ * ..." and stops start-up (or keeps the old settings). Other plugins' rows
+ * register after muc-core's init: their defaults are checked when the row
+ * registers (a bad value refuses the registration, which stops that
+ * plugin's init); a var no plugin registered by the first connection is
+ * logged as an error.
  *
  * Ownership: the parsed settings (rd) are owned here, replaced as a whole on
  * a good SIGHUP and freed by room_defaults_free().
@@ -31,35 +33,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RD_MAX_EXT 16 /* defaults or admin-only vars of other plugins' fields */
+#define RD_MAX CONFIG_MAX_ROWS /* defaults, or admin-only vars */
 
-typedef struct rd_ext {
-    char *var;   /* owned */
-    char *value; /* owned; NULL for an admin-only entry */
-    int line;    /* of its <field> in the config file */
-} rd_ext_t;
+typedef struct rd_entry {
+    char *var;     /* owned */
+    pv_el_t *form; /* the <field> as a submitted form field (owned); NULL: admin-only entry */
+    char *value;   /* owned: the value as its row checked it; NULL until a row of var registered */
+    int line;      /* of its <field> in the config file */
+} rd_entry_t;
 
 typedef struct room_defaults {
-    char *vals[CF_COUNT]; /* configured default (owned), NULL: the built-in one */
-    bool admin_only[CF_COUNT];
-    rd_ext_t ext_def[RD_MAX_EXT];
-    size_t n_ext_def;
-    rd_ext_t ext_admin[RD_MAX_EXT];
-    size_t n_ext_admin;
+    rd_entry_t def[RD_MAX];
+    size_t n_def;
+    rd_entry_t admin[RD_MAX];
+    size_t n_admin;
 } room_defaults_t;
 
 static room_defaults_t rd;
 
 static void rd_clear(room_defaults_t *d)
 {
-    for (int f = 0; f < CF_COUNT; f++)
-        free(d->vals[f]);
-    for (size_t i = 0; i < d->n_ext_def; i++) {
-        free(d->ext_def[i].var);
-        free(d->ext_def[i].value);
+    for (size_t i = 0; i < d->n_def; i++) {
+        free(d->def[i].var);
+        pv_el_free(d->def[i].form);
+        free(d->def[i].value);
     }
-    for (size_t i = 0; i < d->n_ext_admin; i++)
-        free(d->ext_admin[i].var);
+    for (size_t i = 0; i < d->n_admin; i++)
+        free(d->admin[i].var);
     memset(d, 0, sizeof *d);
 }
 
@@ -69,7 +69,7 @@ void room_defaults_free(void)
 }
 
 /* muc#roomconfig_... and x-palaver#... are muc-core's own namespaces: a var
- * there that is not in the field table is a typo, not another plugin's field
+ * there that is not one of its rows is a typo, not another plugin's field
  * (other muc#... vars may be: the history plugin's muc#maxhistoryfetch). */
 static bool core_namespace(const char *var)
 {
@@ -106,38 +106,43 @@ static pv_el_t *as_form_field(const pv_el_t *fel)
     return f;
 }
 
-static int ext_add(rd_ext_t *list, size_t *n, const pv_el_t *fel, const char *var,
-                   const char *value)
+static const rd_entry_t *entry_of(const rd_entry_t *list, size_t n, const char *var)
 {
-    if (*n >= RD_MAX_EXT)
-        return pv_config_error(fel, MUC, "at most %d fields of other plugins", RD_MAX_EXT);
-    for (size_t i = 0; i < *n; i++)
+    for (size_t i = 0; var && i < n; i++)
         if (!strcmp(list[i].var, var))
-            return pv_config_error(fel, MUC, "<field var='%s'> is given twice", var);
-    rd_ext_t *e = &list[*n];
-    e->var = xstrdup(var);
-    e->value = value ? xstrdup(value) : NULL;
-    e->line = (int)fel->line;
-    if (!e->var || (value && !e->value)) {
-        free(e->var);
-        free(e->value);
-        return -1;
-    }
-    (*n)++;
-    return 0;
+            return &list[i];
+    return NULL;
 }
 
-/* Booleans of other plugins' fields, as ext_config_submit reads them (their
- * own checks: ext_config_check, or room_defaults_ext_check when they register). */
-static const char *ext_normalise(const char *type, const char *t)
+static rd_entry_t *entry_add(rd_entry_t *list, size_t *n, const pv_el_t *fel, const char *var)
 {
-    if (strcmp(type, "boolean"))
-        return t;
-    if (!strcmp(t, "1") || !strcmp(t, "true"))
-        return "1";
-    if (!strcmp(t, "0") || !strcmp(t, "false") || !*t)
-        return "0";
-    return NULL;
+    if (*n >= RD_MAX) {
+        pv_config_error(fel, MUC, "at most %d fields", RD_MAX);
+        return NULL;
+    }
+    rd_entry_t *e = &list[*n];
+    *e = (rd_entry_t){.var = xstrdup(var), .line = (int)fel->line};
+    if (!e->var) {
+        pv_config_error(fel, MUC, "out of memory reading <field var='%s'>", var);
+        return NULL;
+    }
+    (*n)++;
+    return e;
+}
+
+/* The entry's value as row f checks it (the submit parser's normaliser). */
+static int entry_check(rd_entry_t *e, const config_field_t *f, const pv_el_t *fel)
+{
+    const char *why = NULL;
+    char *v = config_field_normalise(f, e->form, &why);
+    if (!v)
+        return pv_config_error(fel, MUC,
+                               "the default of %s %s: fix its <value> (owners' submits are "
+                               "checked the same way)",
+                               e->var, why ? why : "is not valid");
+    free(e->value);
+    e->value = v;
+    return 0;
 }
 
 static int read_default(room_defaults_t *d, const pv_el_t *fel)
@@ -148,33 +153,17 @@ static int read_default(room_defaults_t *d, const pv_el_t *fel)
         return pv_config_error(fel, MUC, "<field> in <room-defaults> needs a var attribute");
     if (pv_config_check_known(fel, field_known, MUC) > 0)
         return -1;
-    int f = config_field_index(var);
-    if (f < 0) {
-        if (core_namespace(var))
-            return unknown_var(fel, var);
-        const char *t = pv_el_child_text(fel, NULL, "value");
-        const char *type = ext_config_type(var); /* registered already (SIGHUP) */
-        const char *v = type ? ext_normalise(type, t ? t : "") : t ? t : "";
-        const char *why = type ? ext_config_check(var, t ? t : "") : NULL;
-        if (!v || why)
-            return pv_config_error(fel, MUC, "the default of %s %s, not '%s': fix its <value>", var,
-                                   why ? why : "must be a boolean (1, 0, true or false)", t);
-        return ext_add(d->ext_def, &d->n_ext_def, fel, var, v);
-    }
-    if (d->vals[f])
+    int i = config_row_find(var); /* muc-core's, or registered already (SIGHUP) */
+    if (i < 0 && core_namespace(var))
+        return unknown_var(fel, var);
+    if (entry_of(d->def, d->n_def, var))
         return pv_config_error(fel, MUC, "<field var='%s'> is given twice", var);
-    pv_el_t *form = as_form_field(fel);
-    if (!form)
+    rd_entry_t *e = entry_add(d->def, &d->n_def, fel, var);
+    if (!e)
+        return -1;
+    if (!(e->form = as_form_field(fel)))
         return pv_config_error(fel, MUC, "out of memory reading <field var='%s'>", var);
-    const char *why = NULL;
-    d->vals[f] = config_field_normalise(&config_fields[f], form, &why);
-    pv_el_free(form);
-    if (!d->vals[f])
-        return pv_config_error(fel, MUC,
-                               "the default of %s %s: fix its <value> (owners' submits are "
-                               "checked the same way)",
-                               var, why ? why : "is not valid");
-    return 0;
+    return i < 0 ? 0 : entry_check(e, config_row(i), fel);
 }
 
 static int read_admin_only(room_defaults_t *d, const pv_el_t *fel)
@@ -182,14 +171,11 @@ static int read_admin_only(room_defaults_t *d, const pv_el_t *fel)
     const char *var = pv_el_attr(fel, "var");
     if (!var || !*var)
         return pv_config_error(fel, MUC, "<field> in <admin-only-fields> needs a var attribute");
-    int f = config_field_index(var);
-    if (f >= 0) {
-        d->admin_only[f] = true;
-        return 0;
-    }
-    if (core_namespace(var))
+    if (config_row_find(var) < 0 && core_namespace(var))
         return unknown_var(fel, var);
-    return ext_add(d->ext_admin, &d->n_ext_admin, fel, var, NULL);
+    if (entry_of(d->admin, d->n_admin, var))
+        return 0;
+    return entry_add(d->admin, &d->n_admin, fel, var) ? 0 : -1;
 }
 
 static int read_list(room_defaults_t *d, const pv_config_t *cfg, const char *name,
@@ -210,6 +196,8 @@ static int read_list(room_defaults_t *d, const pv_config_t *cfg, const char *nam
 int room_defaults_configure(const pv_config_t *cfg)
 {
     room_defaults_t fresh = {0};
+    if (config_rows_core() < 0) /* muc-core's rows, which the defaults are checked with */
+        return -1;
     if (read_list(&fresh, cfg, "room-defaults", read_default) < 0 ||
         read_list(&fresh, cfg, "admin-only-fields", read_admin_only) < 0) {
         rd_clear(&fresh);
@@ -222,45 +210,30 @@ int room_defaults_configure(const pv_config_t *cfg)
 
 void room_defaults_apply(room_t *r)
 {
-    for (int f = 0; f < CF_COUNT; f++)
-        if (rd.vals[f] && room_cfg_set(r, f, rd.vals[f]) < 0)
-            pv_log(PV_LOG_ERROR, MUC, "out of memory setting the default %s of %s",
-                   config_fields[f].var, r->jid);
-    for (size_t i = 0; i < rd.n_ext_def; i++) {
-        const char *key = ext_config_key(rd.ext_def[i].var); /* NULL: not registered */
-        if (key)
-            ext_config_load(r, key, rd.ext_def[i].value);
+    for (size_t k = 0; k < rd.n_def; k++) {
+        int i = rd.def[k].value ? config_row_find(rd.def[k].var) : -1; /* -1: not registered */
+        if (i >= 0 && config_row_set(r, i, rd.def[k].value) < 0)
+            pv_log(PV_LOG_ERROR, MUC, "out of memory setting the default %s of %s", rd.def[k].var,
+                   r->jid);
     }
 }
 
-bool room_defaults_admin_only(int f)
+bool room_defaults_admin_only(const char *var)
 {
-    return f >= 0 && f < CF_COUNT && rd.admin_only[f];
-}
-
-static bool ext_admin_only(const char *var)
-{
-    for (size_t i = 0; var && i < rd.n_ext_admin; i++)
-        if (!strcmp(rd.ext_admin[i].var, var))
-            return true;
-    return false;
+    return entry_of(rd.admin, rd.n_admin, var) != NULL;
 }
 
 /* True when the submitted field would change the room's value. */
 static bool changes(const room_t *r, pv_el_t *fel, const char *var)
 {
-    int f = config_field_index(var);
-    if (f >= 0) {
-        const char *why = NULL;
-        char *v = config_field_normalise(&config_fields[f], fel, &why);
-        bool diff = !v || strcmp(v, room_cfg(r, f)) != 0;
-        free(v);
-        return diff;
-    }
-    const char *cur = ext_config_get(r, var), *type = ext_config_type(var);
-    const char *t = pv_el_child_text(fel, PV_NS_DATA, "value");
-    const char *v = type ? ext_normalise(type, t ? t : "") : NULL;
-    return cur && (!v || strcmp(v, cur) != 0);
+    int i = config_row_find(var);
+    if (i < 0)
+        return false; /* no row: the submit ignores it */
+    const char *why = NULL;
+    char *v = config_field_normalise(config_row(i), fel, &why);
+    bool diff = !v || strcmp(v, config_row_value(r, i)) != 0;
+    free(v);
+    return diff;
 }
 
 const char *room_defaults_forbidden(const room_t *r, pv_el_t *x, const char *bare)
@@ -270,7 +243,7 @@ const char *room_defaults_forbidden(const room_t *r, pv_el_t *x, const char *bar
     for (pv_el_t *fel = pv_el_child(x, PV_NS_DATA, "field"); fel;
          fel = pv_el_next(fel, PV_NS_DATA, "field")) {
         const char *var = pv_el_attr(fel, "var");
-        if (!var || (!room_defaults_admin_only(config_field_index(var)) && !ext_admin_only(var)))
+        if (!var || !room_defaults_admin_only(var))
             continue;
         if (changes(r, fel, var))
             return var;
@@ -292,32 +265,20 @@ static const pv_el_t *config_line_el(const char *var)
     return NULL;
 }
 
-int room_defaults_ext_check(const pv_muc_config_row_t *d)
+int room_defaults_row_check(const config_field_t *f)
 {
-    for (size_t i = 0; i < rd.n_ext_def; i++) {
-        rd_ext_t *e = &rd.ext_def[i];
-        if (strcmp(e->var, d->field.var))
-            continue;
-        const char *v = ext_normalise(d->field.type, e->value);
-        const char *why = v && d->check && strcmp(d->field.type, "boolean") ? d->check(v) : NULL;
-        if (!v || why)
-            return pv_config_error(config_line_el(e->var), MUC,
-                                   "the default of %s %s, not '%s': fix its <value>", e->var,
-                                   why ? why : "must be a boolean (1, 0, true or false)", e->value);
-        char *n = xstrdup(v);
-        if (!n)
+    for (size_t k = 0; k < rd.n_def; k++) {
+        rd_entry_t *e = &rd.def[k];
+        if (!strcmp(e->var, f->var) && entry_check(e, f, config_line_el(e->var)) < 0)
             return -1;
-        free(e->value);
-        e->value = n;
     }
     return 0;
 }
 
-static void warn_unregistered(const rd_ext_t *list, size_t n, const char *where)
+static void warn_unregistered(const rd_entry_t *list, size_t n, const char *where)
 {
-    room_t probe = {0}; /* ext_config_get on a room without values: registered or not */
     for (size_t i = 0; i < n; i++)
-        if (!ext_config_get(&probe, list[i].var))
+        if (config_row_find(list[i].var) < 0)
             pv_log(PV_LOG_ERROR, MUC,
                    "%s:%d: <%s> names %s, which no loaded plugin registered: it has no effect",
                    pv_config_file(), list[i].line, where, list[i].var);
@@ -329,6 +290,6 @@ void room_defaults_connected(void)
     if (done)
         return;
     done = true;
-    warn_unregistered(rd.ext_def, rd.n_ext_def, "room-defaults");
-    warn_unregistered(rd.ext_admin, rd.n_ext_admin, "admin-only-fields");
+    warn_unregistered(rd.def, rd.n_def, "room-defaults");
+    warn_unregistered(rd.admin, rd.n_admin, "admin-only-fields");
 }
