@@ -63,6 +63,23 @@ static void cfg_err(cfg_t *c, const pv_el_t *el, const char *fmt, ...)
     c->errors++;
 }
 
+static bool is_xml_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+const char *config_text(const pv_el_t *el, size_t *len)
+{
+    const char *t = pv_el_text(el);
+    while (is_xml_space(*t))
+        t++;
+    size_t n = strlen(t);
+    while (n && is_xml_space(t[n - 1]))
+        n--;
+    *len = n;
+    return t;
+}
+
 /* Trimmed text of a leaf element, allocated in the tree's arena; NULL (after
  * an error) when the element holds child elements or is empty. */
 static const char *leaf_text(cfg_t *c, const pv_el_t *el)
@@ -73,12 +90,8 @@ static const char *leaf_text(cfg_t *c, const pv_el_t *el)
                 sub->name, el->name, el->name);
         return NULL;
     }
-    const char *t = pv_el_text(el);
-    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
-        t++;
-    size_t n = strlen(t);
-    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\n' || t[n - 1] == '\r'))
-        n--;
+    size_t n;
+    const char *t = config_text(el, &n);
     if (n == 0) {
         cfg_err(c, el, "<%s> is empty; write a value, e.g. <%s>...</%s>, or remove it", el->name,
                 el->name, el->name);

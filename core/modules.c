@@ -869,12 +869,8 @@ static void unload_store(void)
 /* An element's text without surrounding white space (malloc'd), or NULL. */
 static char *trimmed_text(const pv_el_t *el)
 {
-    const char *t = pv_el_text(el);
-    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
-        t++;
-    size_t n = strlen(t);
-    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\n' || t[n - 1] == '\r'))
-        n--;
+    size_t n;
+    const char *t = config_text(el, &n);
     return strndup(t, n);
 }
 

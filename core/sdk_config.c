@@ -42,14 +42,10 @@ static bool is_space(char ch)
 /* Trimmed text of el, in el's arena (or the untrimmed text if out of memory). */
 static const char *trimmed(const pv_el_t *el)
 {
-    const char *t = pv_el_text(el);
-    while (is_space(*t))
-        t++;
-    size_t n = strlen(t);
-    if (n == 0 || !is_space(t[n - 1]))
+    size_t n;
+    const char *t = config_text(el, &n);
+    if (t[n] == '\0')
         return t;
-    while (n && is_space(t[n - 1]))
-        n--;
     const char *copy = arena_strndup(el->arena, t, n);
     return copy ? copy : t;
 }

@@ -42,18 +42,12 @@ static int replace(char **dst, const char *v)
 /* True when el's text, trimmed of surrounding white space, equals v. */
 static bool text_is(const pv_el_t *el, const char *v)
 {
-    const char *t = el ? pv_el_text(el) : NULL;
-    if (!t || !v)
+    if (!el || !v)
         return false;
-    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
-        t++;
-    size_t n = strlen(v);
-    if (strncmp(t, v, n) != 0)
-        return false;
-    for (t += n; *t; t++)
-        if (*t != ' ' && *t != '\t' && *t != '\n' && *t != '\r')
-            return false;
-    return true;
+    size_t n, vn = strlen(v);
+    const char *t = config_text(el, &n);
+    /* v is the value followed by none, or some, of the white space after it */
+    return vn >= n && strncmp(t, v, vn) == 0;
 }
 
 /* The config file's <backend><type> element, or NULL. */

@@ -58,6 +58,12 @@ typedef struct pv_cli {
  * `required`. Returns 0, or -1 after printing FILE:LINE errors to stderr. */
 int config_load(pv_settings_t *s, const char *path, bool required);
 
+/* The value a config element holds: its text without the XML white space
+ * (space, tab, LF, CR) around it. Returns where the value starts inside el's
+ * text and stores its length in *len (the value ends at a NUL only when no
+ * white space follows it). Nothing is allocated. */
+const char *config_text(const pv_el_t *el, size_t *len);
+
 /* Overlays CLI values. */
 int settings_apply_cli(pv_settings_t *s, const pv_cli_t *cli);
 
