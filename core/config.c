@@ -307,17 +307,28 @@ static void read_log(cfg_t *c, const pv_el_t *el)
     }
 }
 
+/* For an element set by its attributes alone: reports the attributes not in
+ * `attrs`, and false (after an error that shows `example`) when it holds an
+ * element. */
+static bool attributes_only(cfg_t *c, const pv_el_t *el, const char *const *attrs,
+                            const char *example)
+{
+    check_attrs(c, el, attrs);
+    const pv_el_t *sub = pv_el_first_element(el);
+    if (sub) {
+        cfg_err(c, sub, "<%s> holds no elements; write %s", el->name, example);
+        return false;
+    }
+    return true;
+}
+
 /* <statistics interval="N"/>: a statistics line in the log every N seconds
  * (0 = never, the default). */
 static void read_statistics(cfg_t *c, const pv_el_t *el)
 {
     static const char *const attrs[] = {"interval", NULL};
-    check_attrs(c, el, attrs);
-    const pv_el_t *sub = pv_el_first_element(el);
-    if (sub) {
-        cfg_err(c, sub, "<statistics> holds no elements; write <statistics interval='60'/>");
+    if (!attributes_only(c, el, attrs, "<statistics interval='60'/>"))
         return;
-    }
     const char *v = pv_el_attr(el, "interval");
     char *end = NULL;
     errno = 0;
@@ -336,12 +347,8 @@ static void read_statistics(cfg_t *c, const pv_el_t *el)
 static void read_metrics(cfg_t *c, const pv_el_t *el)
 {
     static const char *const attrs[] = {"listen", NULL};
-    check_attrs(c, el, attrs);
-    const pv_el_t *sub = pv_el_first_element(el);
-    if (sub) {
-        cfg_err(c, sub, "<metrics> holds no elements; write <metrics listen='127.0.0.1:9470'/>");
+    if (!attributes_only(c, el, attrs, "<metrics listen='127.0.0.1:9470'/>"))
         return;
-    }
     const char *v = pv_el_attr(el, "listen");
     struct sockaddr_storage ss;
     socklen_t sslen;
