@@ -135,8 +135,26 @@ def muc_core_fields():
         src = f.read()
     start = src.index('config_fields[CF_COUNT] = {') + len('config_fields[CF_COUNT] = {')
     table = re.sub(r'/\*.*?\*/', '', src[start:src.index('\n};', start)], flags=re.S)
-    rows = re.findall(r'\[CF_\w+\]\s*=\s*\{\s*"[^"]*",\s*"([^"]*)",\s*FT_\w+,\s*(?:"[^"]*"\s*)+,'
-                      r'\s*"([^"]*)"', table)
+    rows = []
+    for row in re.split(r'\[CF_\w+\]\s*=', table)[1:]:
+        row = row.strip()
+        if row.startswith('{'):  # designated initialisers
+            key = re.search(r'\.key\s*=\s*"([^"]*)"', row)
+            default = re.search(r'\.def\s*=\s*"([^"]*)"', row)
+            if key:
+                rows.append((key.group(1), default.group(1) if default else ''))
+            continue
+        # TEXT_ROW(var, key, label), BOOL_ROW(var, key, label, def),
+        # ROW(type, var, key, label, def); adjacent literals are one string
+        m = re.match(r'(TEXT_ROW|BOOL_ROW|ROW)\s*\((.*)\)\s*,?\s*$', row, re.S)
+        if not m:
+            continue
+        strs = re.findall(r'"((?:[^"]|"\s*")*)"', m.group(2))
+        strs = [re.sub(r'"\s*"', '', t) for t in strs]
+        if m.group(1) == 'TEXT_ROW' and len(strs) == 3:
+            rows.append((strs[1], ''))
+        elif len(strs) == 4:
+            rows.append((strs[1], strs[3]))
     assert len(rows) == table.count('[CF_'), 'unparsed rows in config_fields.c'
     return rows
 
