@@ -24,7 +24,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/adhoc_service_admin.c plugins/muc-core/unused_rooms.c \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
-	plugins/muc-core/avatar.h plugins/muc-core/avatar.c \
+	plugins/muc-core/avatar.h plugins/muc-core/avatar.c plugins/muc-core/room_keys.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \
 	plugins/muc-core/config_keys.c plugins/muc-core/key_list.c \

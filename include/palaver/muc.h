@@ -317,6 +317,23 @@ typedef struct pv_muc_api {
      * subscriber took it, or the event was not fired by muc-core's
      * reflection of a groupchat message): then it is not the caller's. */
     pv_el_t *(*message_take)(pv_muc_message_event_t *ev);
+    /* ---- Appended: a plugin's own keys stored with a room (PV_MUC_API_ROOM_KEYS) ----
+     * A plugin may keep values of its own with a room's configuration under
+     * keys that are not form vars (e.g. room avatars' "x-palaver#avatar-hash"):
+     * muc-core stores them with the room, loads them with it, keeps them
+     * while no plugin uses them, and room_config() reads them. room_key_set
+     * sets one in memory (value copied; "" when none): 0, or -1 (logged) when
+     * out of memory or when key is one of muc-core's own configuration
+     * fields. Nothing is written until room_store. */
+    int (*room_key_set)(pv_muc_room_t *room, const char *key, const char *value);
+    /* Writes the room's configuration, keys included, when the room is
+     * persistent and stored, then calls done(ok, ud) once the backend
+     * answered; done(true, ud) at once when nothing is to be written. The
+     * caller answers its request and tells the occupants in done (durable
+     * before visible), and on !ok puts its previous values back; done may run
+     * after the caller's shutdown (storage completes before the backend
+     * closes): then it should only free ud. */
+    void (*room_store)(pv_muc_room_t *room, void (*done)(bool ok, void *ud), void *ud);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -329,9 +346,13 @@ typedef struct pv_muc_api {
 #define PV_MUC_API_CONFIG_ROWS 1
 /* Defined when pv_muc_api_t has message_take (check `size` at run time too). */
 #define PV_MUC_API_MESSAGE_TAKE 1
-/* Room avatars (XEP-0486): room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the
- * lowercase hex SHA-1 of the room's avatar image, or NULL or "" when the room
- * has none. Set by owners with a vcard-temp IQ set; stored with the room. */
+/* Defined when pv_muc_api_t has room_key_set and room_store (check `size`
+ * at run time too). */
+#define PV_MUC_API_ROOM_KEYS 1
+/* Room avatars (XEP-0486, the room-avatars plugin, muc-core's companion):
+ * room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the lowercase hex SHA-1 of
+ * the room's avatar image, or NULL or "" when the room has none. Set by
+ * owners with a vcard-temp IQ set; stored with the room. */
 #define PV_MUC_CONFIG_AVATAR_HASH "x-palaver#avatar-hash"
 
 /* muc-core's function table, or NULL when muc-core is not loaded. muc-core

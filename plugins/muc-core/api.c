@@ -69,6 +69,8 @@ static const pv_muc_api_t table = {
     .room_broadcast = api_room_broadcast,
     .register_config_row = ext_api_register_config_row,
     .message_take = message_take,
+    .room_key_set = api_room_key_set,
+    .room_store = api_room_store,
 };
 
 static pv_subscription_t *sub;

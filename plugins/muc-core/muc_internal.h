@@ -572,6 +572,9 @@ pv_muc_role_t api_occupant_role(const pv_muc_occupant_t *o);
 pv_muc_aff_t api_occupant_affiliation(const pv_muc_occupant_t *o);
 void api_message_skip(pv_muc_message_event_t *ev, size_t i);
 pv_el_t *message_take(pv_muc_message_event_t *ev); /* groupchat.c */
+/* room_keys.c: palaver/muc.h's room_key_set and room_store. */
+int api_room_key_set(pv_muc_room_t *room, const char *key, const char *value);
+void api_room_store(pv_muc_room_t *room, void (*done)(bool ok, void *ud), void *ud);
 
 /* flood.c: the token bucket of every rate limit (burst at once, refilled at
  * per_minute; burst <= 0: no limit), and the per-occupant message limit;
