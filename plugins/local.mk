@@ -24,7 +24,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/adhoc_service_admin.c plugins/muc-core/unused_rooms.c \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
-	plugins/muc-core/avatar.h plugins/muc-core/avatar.c plugins/muc-core/room_keys.c \
+	plugins/muc-core/room_keys.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \
 	plugins/muc-core/config_keys.c plugins/muc-core/key_list.c \
@@ -33,6 +33,12 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/room_defaults.c plugins/muc-core/rtbl.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 plugins_muc_core_muc_core_la_LIBADD = $(CRYPTO_LIBS)
+
+# room-avatars: XEP-0486 room avatars, muc-core's companion (loaded with it
+# unless <plugins> turns it off); only palaver/muc.h's API.
+pkglib_LTLIBRARIES += plugins/room-avatars/room-avatars.la
+plugins_room_avatars_room_avatars_la_SOURCES = plugins/room-avatars/room_avatars.c
+plugins_room_avatars_room_avatars_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
 MUC_TESTS = \

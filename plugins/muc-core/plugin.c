@@ -5,8 +5,9 @@
  * other plugins subscribe to (palaver/muc.h), sets up the loading of stored
  * rooms on first use and their hibernation, puts back the occupants saved at the last clean
  * shutdown (restart.c), and at shutdown saves them, then frees everything.
+ * Room avatars are its companion plugin room-avatars (plugins/room-avatars),
+ * loaded with it unless <plugins> turns them off.
  */
-#include "avatar.h"
 #include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,7 @@ static int muc_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state
     *state = muc;
     if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
         throttle_configure(cfg) < 0 /* LIMIT-1 */ || multicast_init(cfg) < 0 || events_init() < 0 ||
-        api_init() < 0 || avatar_init(cfg) < 0 /* XEP-0486, avatar.c */ ||
-        notices_init() < 0 /* join/leave/rename texts, notices.c */ ||
+        api_init() < 0 || notices_init() < 0 /* join/leave/rename texts, notices.c */ ||
         rtbl_init(cfg) < 0 /* RTBL-1: real-time block lists, rtbl.c */)
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
@@ -203,7 +203,6 @@ static void muc_shutdown(void *state)
     if (!m)
         return;
     api_shutdown();
-    avatar_shutdown();
     notices_shutdown();
     rtbl_shutdown();
     multicast_shutdown();
@@ -236,6 +235,9 @@ static void muc_connected(void *state)
 }
 
 static const char *const no_requires[] = {NULL};
+/* Features of their own, loaded with muc-core unless <plugins> turns them
+ * off (palaver/plugin.h): XEP-0486 room avatars. */
+static const char *const companions[] = {"room-avatars", NULL};
 
 PV_PLUGIN_DEFINE(muc_core) = {
     .abi_major = PV_ABI_MAJOR,
@@ -248,4 +250,5 @@ PV_PLUGIN_DEFINE(muc_core) = {
     .shutdown = muc_shutdown,
     .config_keys = muc_config_keys,
     .start = muc_start,
+    .companions = companions,
 };

@@ -4,7 +4,9 @@ it back; its SHA-1 is muc#roominfo_avatarhash in the room's disco#info
 (with and without disco-extended) beside the vcard-temp feature; occupants
 and joiners get the update presence from the room JID (and a status 104
 message); the avatar survives a restart (sqlite); non-owners, oversized
-images and malformed vCards are refused."""
+images and malformed vCards are refused. The feature is muc-core's
+companion plugin room-avatars: turned off, it is absent, and a room's
+avatar stays stored."""
 
 import base64
 import hashlib
@@ -16,7 +18,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mucutil import (MUC, NS, room_jid, to, is_presence, is_message, codes, describe,  # noqa: E402
-                     cond, tostring, local)
+                     cond, tostring, local, DOMAIN, Router, error_condition)
 from taptest import run  # noqa: E402
 
 OWNER, ALICE, BOB, CAROL = ('owner@localhost/pc', 'alice@localhost/pc', 'bob@localhost/pc',
@@ -242,6 +244,60 @@ def test_avatar_1_roominfo_with_disco_extended():
         assert len(forms) == 1, forms
         assert forms[0]['muc#roominfo_avatarhash'] == [sha], forms
         assert forms[0]['muc#roominfo_description'] == ['About r'], forms
+
+
+class _AvatarsOff(Router):
+    """The daemon's config with <room-avatars enabled='false'/> in <plugins>."""
+
+    def config_xml(self):
+        xml = super().config_xml()
+        assert '<room-avatars></room-avatars>' in xml, xml
+        return xml.replace('<room-avatars></room-avatars>', "<room-avatars enabled='false'/>")
+
+
+def muc_without_avatars(backend='memory', tmpdir=None):
+    """MUC with muc-core's companion room-avatars turned off."""
+    m = MUC.__new__(MUC)
+    m.r = _AvatarsOff(domain=DOMAIN, backend=backend, plugins=['muc-core', 'room-avatars'],
+                      tmpdir=tmpdir)
+    return m
+
+
+def error_of(res):
+    return res.get('type'), error_condition(res)
+
+
+def test_avatar_1_absent_when_turned_off():
+    """room-avatars is muc-core's companion: <room-avatars enabled='false'/>
+    takes the feature away (no vcard-temp feature or hash in disco#info; a
+    room vCard get or set is answered as an IQ nobody handles is), and the
+    avatar a room has stays stored for when it is turned on again."""
+    sha = hashlib.sha1(PNG).hexdigest()
+    tmp = tempfile.mkdtemp(prefix='palaver-avatar-off-')
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            m.create(OWNER, 'keep', 'owner', {'persistentroom': 1, 'publicroom': 1})
+            ans, _ = set_vcard(m, OWNER, 'keep', vcard(PNG))
+            assert ans.get('type') == 'result', tostring(ans)
+        with muc_without_avatars(backend='sqlite', tmpdir=tmp) as m:
+            feats, forms = disco(m, CAROL, 'keep')
+            assert 'vcard-temp' not in feats, feats
+            assert forms == [], forms
+            unknown = m.iq(OWNER, room_jid('keep'), 'get', "<query xmlns='urn:example:none'/>",
+                           id_='u')
+            assert unknown.get('type') == 'error', tostring(unknown)
+            for type_, payload in (('get', "<vCard xmlns='%s'/>" % NS_VC),
+                                   ('set', vcard(PNG))):
+                res = m.iq(OWNER, room_jid('keep'), type_, payload, id_='v' + type_)
+                assert error_of(res) == error_of(unknown), (tostring(res), tostring(unknown))
+            got = m.join(ALICE, 'keep', 'alice')
+            assert updates(got, ALICE, 'keep') == [], describe(got)
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            assert get_photo(m, CAROL, 'keep') == ('image/png', PNG)
+            feats, forms = disco(m, CAROL, 'keep')
+            assert 'vcard-temp' in feats and forms[0]['muc#roominfo_avatarhash'] == [sha], forms
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':

@@ -1,37 +1,51 @@
 /*
- * avatar.c: room avatars (XEP-0486, with vcard-temp XEP-0054 and the
- * XEP-0153 update element). Owners set the room's vCard with an IQ set of
+ * room-avatars: room avatars (XEP-0486, with vcard-temp XEP-0054 and the
+ * XEP-0153 update element), a companion of muc-core: loaded with it unless
+ * <plugins> has <room-avatars enabled="false"/>. Owners set the room's
+ * vCard with an IQ set of
  * <vCard xmlns='vcard-temp'><PHOTO><TYPE/><BINVAL/></PHOTO></vCard> to the
  * room JID (a vCard without a photo removes the avatar); whoever may see the
  * room gets it with an IQ get. Only the photo is kept: its type, its base64
- * data (at most <avatar-max-bytes> decoded bytes, default 64 KiB; larger is
- * not-acceptable) and the SHA-1 of the image, as three extra keys of the
- * room's stored configuration (extensions.c keeps them in memory and
- * persist.c stores them with the room), so they survive restarts.
- * The hash is in the room's disco#info (muc#roominfo_avatarhash, in the
- * roominfo form disco-extended builds, or a form of our own when it is not
- * loaded; PV_MUC_CONFIG_AVATAR_HASH lets other plugins read it), with the
- * vcard-temp feature. A change is announced to the occupants by a presence
- * from the room JID with <x xmlns='vcard-temp:x:update'><photo>HASH</photo></x>
- * and a status 104 message (the room's look changed); joiners get that
- * presence too. As for other changes, a stored room's new avatar is written
- * first and applied, answered and announced once the backend said yes.
+ * data (at most <avatar-max-bytes> decoded bytes, default 64 KiB, read from
+ * muc-core's element where it is declared; larger is not-acceptable) and the
+ * SHA-1 of the image, as three keys stored with the room
+ * (palaver/muc.h's room_key_set), so they survive restarts, also while the
+ * plugin is off. The hash is in the room's disco#info
+ * (muc#roominfo_avatarhash, in the roominfo form disco-extended builds, or a
+ * form of our own when it is not loaded; PV_MUC_CONFIG_AVATAR_HASH lets
+ * other plugins read it), with the vcard-temp feature. A change is
+ * announced to the occupants by a presence from the room JID with
+ * <x xmlns='vcard-temp:x:update'><photo>HASH</photo></x> and a status 104
+ * message (the room's look changed); joiners get that presence too. As for
+ * other changes, a stored room's new avatar is written first (room_store)
+ * and answered and announced once the backend said yes.
+ *
+ * It uses muc-core's public API (palaver/muc.h) only.
  */
-#include "avatar.h"
-#include "muc_internal.h"
 #include <palaver/disco_extended.h>
+#include <palaver/form.h>
+#include <palaver/muc.h>
+#include <palaver/palaver.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define NAME "room-avatars"
 #define NS_VCARD "vcard-temp"
 #define NS_VCARD_UPDATE "vcard-temp:x:update"
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 #define KEY_TYPE "x-palaver#avatar-type"
 #define KEY_DATA "x-palaver#avatar-data"
 #define KEY_HASH PV_MUC_CONFIG_AVATAR_HASH
+/* The entries of pv_muc_api_t this plugin calls: all up to room_store. */
+#define API_NEEDED (offsetof(pv_muc_api_t, room_store) + sizeof(void (*)(void)))
 
+static const pv_muc_api_t *api;
 static long max_bytes = 65536;
-static pv_hook_t *vcard_hook;
-static pv_subscription_t *feature_sub, *form_sub, *joined_sub;
+static bool running; /* false once shut down: a late storage answer only frees */
 
 /* ---- base64 (RFC 4648; white space ignored, as vCard BINVAL is folded) ---- */
 
@@ -94,68 +108,118 @@ bad:
     return -1;
 }
 
+/* ---- small helpers ---- */
+
+static char *dup_str(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Answers a request with an error (never an error with an error). */
+static pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond,
+                           const char *text)
+{
+    if (!strcmp(ctx->type, "error"))
+        return PV_HANDLED;
+    return pv_stanza_fail(ctx, type, cond, text);
+}
+
+/* The core reads an error's text after the handler returned, before the
+ * next stanza: one static buffer is enough (the daemon is single-threaded). */
+static const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *errtext(const char *fmt, ...)
+{
+    static char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
 /* ---- the stored photo ---- */
 
-static const char *photo_hash(const room_t *r)
+static const char *photo_hash(const pv_muc_room_t *r)
 {
-    const char *h = ext_config_get(r, KEY_HASH);
+    const char *h = api->room_config(r, KEY_HASH);
     return h && *h ? h : NULL;
 }
 
-static bool may_see_room(const room_t *r, const pv_jid_t *who)
+static const char *key_or_empty(const pv_muc_room_t *r, const char *key)
 {
-    pv_muc_aff_t a = room_aff(r, who->bare);
+    const char *v = api->room_config(r, key);
+    return v ? v : "";
+}
+
+static bool same_bare(pv_muc_occupant_t *occ, size_t i, void *ud)
+{
+    (void)i;
+    const char **bare = ud;
+    if (strcmp(api->occupant_bare_jid(occ), *bare) != 0)
+        return true;
+    *bare = NULL; /* found: stop */
+    return false;
+}
+
+static bool may_see_room(const pv_muc_room_t *r, const pv_jid_t *who)
+{
+    pv_muc_aff_t a = api->affiliation(r, who->bare);
     if (a == PV_MUC_AFF_OWNER)
         return true;
-    if (r->locked || a == PV_MUC_AFF_OUTCAST)
+    if (api->room_locked(r) || a == PV_MUC_AFF_OUTCAST)
         return false;
-    return room_is_public(r) || a >= PV_MUC_AFF_MEMBER || occupant_by_bare(r, who->bare);
+    if (api->room_config_bool(r, "muc#roomconfig_publicroom") || a >= PV_MUC_AFF_MEMBER)
+        return true;
+    const char *bare = who->bare;
+    api->room_occupants(r, same_bare, &bare);
+    return bare == NULL; /* one of the occupants is this user */
 }
 
 /* The presence announcing the current hash (an empty <photo/> when none). Caller frees. */
-static pv_el_t *update_presence(const room_t *r)
+static pv_el_t *update_presence(const pv_muc_room_t *r)
 {
     pv_el_t *p = pv_el_new(PV_NS_STANZA, "presence");
     pv_el_t *x = p ? pv_el_add(p, NS_VCARD_UPDATE, "x") : NULL;
-    if (!x || pv_el_set_attr(p, "from", r->jid) < 0 ||
+    if (!x || pv_el_set_attr(p, "from", api->room_jid(r)) < 0 ||
         !pv_el_add_text_child(x, NS_VCARD_UPDATE, "photo", photo_hash(r))) {
         pv_el_free(p);
-        pv_log(PV_LOG_ERROR, MUC, "room %s: out of memory announcing its avatar", r->jid);
+        pv_log(PV_LOG_ERROR, NAME, "room %s: out of memory announcing its avatar",
+               api->room_jid(r));
         return NULL;
     }
     return p;
 }
 
 /* Tells every occupant: the update presence, then a status 104 message. */
-static void announce(const room_t *r)
+static void announce(const pv_muc_room_t *r)
 {
-    const pv_muc_api_t *api = pv_muc_api();
     pv_el_t *p = update_presence(r);
-    if (p && api)
+    if (p)
         api->room_broadcast(r, p);
     pv_el_free(p);
     pv_el_t *m = pv_el_new(PV_NS_STANZA, "message");
     pv_el_t *x = m ? pv_el_add(m, NS_MUC_USER, "x") : NULL;
     pv_el_t *st = x ? pv_el_add(x, NS_MUC_USER, "status") : NULL;
-    if (!st || pv_el_set_attr(m, "from", r->jid) < 0 ||
+    if (!st || pv_el_set_attr(m, "from", api->room_jid(r)) < 0 ||
         pv_el_set_attr(m, "type", "groupchat") < 0 || pv_el_set_attr(st, "code", "104") < 0)
-        pv_log(PV_LOG_ERROR, MUC, "room %s: out of memory announcing its avatar", r->jid);
-    else if (api)
+        pv_log(PV_LOG_ERROR, NAME, "room %s: out of memory announcing its avatar",
+               api->room_jid(r));
+    else
         api->room_broadcast(r, m);
     pv_el_free(m);
 }
 
 /* ---- get ---- */
 
-static pv_verdict_t vcard_get(pv_stanza_ctx_t *ctx, room_t *r)
+static pv_verdict_t vcard_get(pv_stanza_ctx_t *ctx, pv_muc_room_t *r)
 {
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
     pv_el_t *v = res ? pv_el_add(res, NS_VCARD, "vCard") : NULL;
     bool ok = v != NULL;
     if (ok && photo_hash(r)) {
         pv_el_t *ph = pv_el_add(v, NS_VCARD, "PHOTO");
-        ok = ph && pv_el_add_text_child(ph, NS_VCARD, "TYPE", ext_config_get(r, KEY_TYPE)) &&
-             pv_el_add_text_child(ph, NS_VCARD, "BINVAL", ext_config_get(r, KEY_DATA));
+        ok = ph && pv_el_add_text_child(ph, NS_VCARD, "TYPE", key_or_empty(r, KEY_TYPE)) &&
+             pv_el_add_text_child(ph, NS_VCARD, "BINVAL", key_or_empty(r, KEY_DATA));
     }
     if (!ok) {
         pv_el_free(res);
@@ -192,21 +256,21 @@ static void answer(const pv_el_t *iq)
 {
     pv_el_t *res = pv_iq_result_new(iq);
     if (!res || pv_send(res) < 0)
-        pv_log(PV_LOG_WARN, MUC, "could not answer a room vCard set");
+        pv_log(PV_LOG_WARN, NAME, "could not answer a room vCard set");
     pv_el_free(res);
 }
 
 static void stored(bool ok, void *ud)
 {
     avatar_op_t *op = ud;
-    room_t *r = muc ? rooms_get(op->room) : NULL;
-    if (!muc) {
+    pv_muc_room_t *r = running ? api->room_find(op->room) : NULL;
+    if (!running) {
         op_free(op);
         return;
     }
     if (!ok) {
         for (int i = 0; r && i < 3; i++)
-            ext_config_load(r, keys[i], op->old[i] ? op->old[i] : "");
+            api->room_key_set(r, keys[i], op->old[i] ? op->old[i] : "");
         pv_send_error(op->iq, "wait", "internal-server-error",
                       "The avatar could not be stored; it was not changed");
         op_free(op);
@@ -218,9 +282,9 @@ static void stored(bool ok, void *ud)
     op_free(op);
 }
 
-static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, room_t *r)
+static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, pv_muc_room_t *r)
 {
-    if (room_aff(r, ctx->from->bare) != PV_MUC_AFF_OWNER)
+    if (api->affiliation(r, ctx->from->bare) != PV_MUC_AFF_OWNER)
         return refuse(ctx, "auth", "forbidden", "Only owners may set the room's vCard");
     pv_el_t *photo = pv_el_child(ctx->payload, NS_VCARD, "PHOTO");
     const char *binval = photo ? pv_el_child_text(photo, NS_VCARD, "BINVAL") : NULL;
@@ -246,7 +310,7 @@ static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, room_t *r)
                                   max_bytes));
         }
         vals[2] = malloc(41);
-        vals[0] = xstrdup(type);
+        vals[0] = dup_str(type);
         if (!vals[0] || !vals[2] || pv_sha1_hex(bin, len, vals[2]) < 0) {
             free(bin);
             for (int i = 0; i < 3; i++)
@@ -256,27 +320,25 @@ static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, room_t *r)
         free(bin);
     }
     avatar_op_t *op = calloc(1, sizeof *op);
-    bool oom = !op || !(op->room = xstrdup(r->name)) || !(op->iq = pv_el_clone(ctx->stanza));
+    bool oom =
+        !op || !(op->room = dup_str(api->room_name(r))) || !(op->iq = pv_el_clone(ctx->stanza));
     for (int i = 0; !oom && i < 3; i++) {
-        const char *cur = ext_config_get(r, keys[i]);
-        oom = cur && *cur && !(op->old[i] = xstrdup(cur));
+        const char *cur = api->room_config(r, keys[i]);
+        oom = cur && *cur && !(op->old[i] = dup_str(cur));
     }
+    for (int i = 0; !oom && i < 3; i++)
+        oom = api->room_key_set(r, keys[i], vals[i] ? vals[i] : "") < 0;
+    for (int i = 0; i < 3; i++)
+        free(vals[i]);
     if (oom) {
+        for (int i = 0; op && i < 3; i++) /* what was set goes back */
+            api->room_key_set(r, keys[i], op->old[i] ? op->old[i] : "");
         op_free(op);
-        for (int i = 0; i < 3; i++)
-            free(vals[i]);
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     }
-    for (int i = 0; i < 3; i++) {
-        ext_config_load(r, keys[i], vals[i] ? vals[i] : "");
-        free(vals[i]);
-    }
-    pv_log(PV_LOG_INFO, MUC, "room %s: avatar %s by %s", r->jid, photo_hash(r) ? "set" : "removed",
-           ctx->from->full);
-    if (room_cfg_bool(r, CF_PERSISTENT) && r->stored)
-        persist_config(r, NULL, r->subject, r->subject_from, NULL, 0, stored, op);
-    else
-        stored(true, op);
+    pv_log(PV_LOG_INFO, NAME, "room %s: avatar %s by %s", api->room_jid(r),
+           photo_hash(r) ? "set" : "removed", ctx->from->full);
+    api->room_store(r, stored, op);
     return PV_HANDLED;
 }
 
@@ -286,7 +348,7 @@ static pv_verdict_t avatar_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
     bool get = !strcmp(ctx->type, "get"), set = !strcmp(ctx->type, "set");
     if ((!get && !set) || !pv_el_is(ctx->payload, NS_VCARD, "vCard"))
         return PV_PASS;
-    room_t *r = room_of(ctx->to);
+    pv_muc_room_t *r = ctx->to->node ? api->room_find(ctx->to->node) : NULL;
     if (!r || !may_see_room(r, ctx->from))
         return refuse(ctx, "cancel", "item-not-found", "No such room");
     return get ? vcard_get(ctx, r) : vcard_set(ctx, r);
@@ -295,11 +357,11 @@ static pv_verdict_t avatar_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
 /* ---- disco#info and joins ---- */
 
 /* The room a disco#info answer is about, or NULL. */
-static room_t *disco_room(const pv_disco_info_t *info)
+static pv_muc_room_t *disco_room(const pv_disco_info_t *info)
 {
-    if (!muc || info->node || !info->target || !info->target->node || info->target->resource)
+    if (!running || info->node || !info->target || !info->target->node || info->target->resource)
         return NULL;
-    room_t *r = room_of(info->target);
+    pv_muc_room_t *r = api->room_find(info->target->node);
     return r && (void *)r == info->subject ? r : NULL;
 }
 
@@ -320,10 +382,8 @@ static pv_verdict_t on_disco_form(const pv_event_t *ev, void *payload, void *ud)
     (void)ev;
     (void)ud;
     pv_disco_info_t *info = payload;
-    room_t *r = disco_room(info);
-    if (!r)
-        return PV_PASS;
-    const char *hash = photo_hash(r);
+    pv_muc_room_t *r = disco_room(info);
+    const char *hash = r ? photo_hash(r) : NULL;
     if (!hash)
         return PV_PASS;
     /* disco-extended's form when it built one, else a form of our own */
@@ -334,7 +394,8 @@ static pv_verdict_t on_disco_form(const pv_event_t *ev, void *payload, void *ud)
         !pv_form_add_field(form, "muc#roominfo_avatarhash", "text-multi", "Avatar Hash", hash))
         form = NULL;
     if (!form)
-        pv_log(PV_LOG_ERROR, MUC, "room %s: out of memory adding its avatar hash", r->jid);
+        pv_log(PV_LOG_ERROR, NAME, "room %s: out of memory adding its avatar hash",
+               api->room_jid(r));
     return PV_PASS;
 }
 
@@ -343,44 +404,73 @@ static pv_verdict_t on_joined(const pv_event_t *ev, void *payload, void *ud)
     (void)ev;
     (void)ud;
     pv_muc_occupant_event_t *oe = payload;
-    room_t *r = (room_t *)oe->room;
+    pv_muc_room_t *r = oe->room;
     if (!r || !photo_hash(r) || !oe->real_jid)
         return PV_PASS;
     pv_el_t *p = update_presence(r);
     if (p && (pv_el_set_attr(p, "to", oe->real_jid->full) < 0 || pv_send(p) < 0))
-        pv_log(PV_LOG_WARN, MUC, "room %s: avatar presence to %s not sent", r->jid,
+        pv_log(PV_LOG_WARN, NAME, "room %s: avatar presence to %s not sent", api->room_jid(r),
                oe->real_jid->full);
     pv_el_free(p);
     return PV_PASS;
 }
 
-int avatar_init(const pv_config_t *cfg)
+/* <avatar-max-bytes> in muc-core's element, which declares and checks it. */
+static long read_max_bytes(void)
 {
-    max_bytes = pv_key_int(muc_handle, cfg, "avatar-max-bytes");
-    pv_event_t *dev = pv_event(PV_EVENT_DISCO_INFO), *jev = pv_event(PV_MUC_EVENT_JOINED);
-    vcard_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_IQ, PV_TO_BARE, NS_VCARD, 0,
-                                       avatar_iq_handler, NULL);
-    /* the form after every other contribution, disco-extended's (priority 0) included */
-    feature_sub = dev ? pv_plugin_subscribe(muc_handle, dev, 10, on_disco_feature, NULL) : NULL;
-    form_sub = dev ? pv_plugin_subscribe(muc_handle, dev, -100, on_disco_form, NULL) : NULL;
-    joined_sub = jev ? pv_plugin_subscribe(muc_handle, jev, 0, on_joined, NULL) : NULL;
-    if (!vcard_hook || !feature_sub || !form_sub || !joined_sub) {
-        pv_log(PV_LOG_ERROR, MUC, "cannot register room avatars (out of memory)");
-        avatar_shutdown();
+    const pv_config_t *root = pv_config_root();
+    const pv_config_t *plugins = root ? pv_el_child(root, NULL, "plugins") : NULL;
+    const pv_config_t *core = plugins ? pv_el_child(plugins, NULL, "muc-core") : NULL;
+    long v = 65536;
+    if (pv_config_int(core, "avatar-max-bytes", 65536, 0, 16L * 1024 * 1024, NAME, &v) < 0)
+        return -1;
+    return v;
+}
+
+static int avatars_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state)
+{
+    (void)cfg;
+    *state = NULL;
+    api = pv_muc_api();
+    if (!api || api->size < API_NEEDED) {
+        pv_log(PV_LOG_ERROR, NAME,
+               "muc-core is missing or too old (it needs room_store, "
+               "palaver/muc.h's PV_MUC_API_ROOM_KEYS)");
         return -1;
     }
+    if ((max_bytes = read_max_bytes()) < 0)
+        return -1;
+    pv_event_t *dev = pv_event(PV_EVENT_DISCO_INFO), *jev = pv_event(PV_MUC_EVENT_JOINED);
+    /* the form after every other contribution, disco-extended's (priority 0) included */
+    if (!dev || !jev ||
+        !pv_plugin_hook_stanza(h, PV_KIND_IQ, PV_TO_BARE, NS_VCARD, 0, avatar_iq_handler, NULL) ||
+        !pv_plugin_subscribe(h, dev, 10, on_disco_feature, NULL) ||
+        !pv_plugin_subscribe(h, dev, -100, on_disco_form, NULL) ||
+        !pv_plugin_subscribe(h, jev, 0, on_joined, NULL)) {
+        pv_log(PV_LOG_ERROR, NAME, "cannot register room avatars (out of memory)");
+        return -1;
+    }
+    running = true;
     return 0;
 }
 
-void avatar_shutdown(void)
+/* The hook and subscriptions go with the handle. */
+static void avatars_shutdown(void *state)
 {
-    pv_hook_remove(vcard_hook);
-    if (feature_sub)
-        pv_event_unsubscribe(feature_sub);
-    if (form_sub)
-        pv_event_unsubscribe(form_sub);
-    if (joined_sub)
-        pv_event_unsubscribe(joined_sub);
-    vcard_hook = NULL;
-    feature_sub = form_sub = joined_sub = NULL;
+    (void)state;
+    running = false;
 }
+
+static const char *const requires[] = {"muc-core", NULL};
+static const pv_config_key_t config_keys[] = {{.type = PV_KEY_END}};
+
+PV_PLUGIN_DEFINE(room_avatars) = {
+    .abi_major = PV_ABI_MAJOR,
+    .abi_minor = PV_ABI_MINOR,
+    .name = "room-avatars",
+    .version = "1.0",
+    .requires = requires,
+    .shutdown = avatars_shutdown,
+    .config_keys = config_keys,
+    .start = avatars_start,
+};
