@@ -227,7 +227,8 @@ typedef struct retention_cfg {
     long batch;      /* rooms examined per tick */
 } retention_cfg_t;
 
-int retention_start(const retention_cfg_t *cfg);
+/* Starts the trimming timer through the plugin's handle h. 0 or -1. */
+int retention_start(pv_plugin_handle_t *h, const retention_cfg_t *cfg);
 void retention_stop(void);
 /* A room the plugin saw archive into (retention only walks known rooms). */
 void retention_note_room(const char *room_name);

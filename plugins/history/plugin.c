@@ -146,7 +146,7 @@ static int hist_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **stat
     pv_disco_add_feature(NS_MAM);
     if (moderate_start() < 0) /* XEP-0425 (moderate.c) */
         goto fail;
-    if (retention_start(&rc) < 0)
+    if (retention_start(h, &rc) < 0)
         goto fail;
     if (room_retention_start(rc.max_age_s) < 0) /* RETAIN-1 */
         goto fail;

@@ -2,22 +2,20 @@
  * plugins/history/retention.c: archive retention (<max-age> seconds and
  * <max-count> messages per room, service-wide, from the plugin's config).
  *
- * Never stalls the loop: a periodic ev_timer trims at most <retention-batch>
+ * Never stalls the loop: a periodic timer trims at most <retention-batch>
  * rooms per tick through the backend's archive_trim (one bounded call per
  * room), walking a list of room names that is refilled from the backend's
  * room_list plus the rooms archived into since start, once per cycle.
  */
 #include "history.h"
-#include <ev.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 static struct {
     retention_cfg_t cfg;
-    ev_timer timer;
-    bool running;
-    char **names; /* the current cycle's rooms; owned */
+    pv_timer_t *timer; /* the plugin's (made through its handle); NULL: off */
+    char **names;      /* the current cycle's rooms; owned */
     size_t n, pos;
     char **noted; /* rooms archived into since the last refill; owned */
     size_t nnoted;
@@ -33,7 +31,7 @@ static void free_names(char **v, size_t n)
 
 void retention_note_room(const char *room_name)
 {
-    if (!ret.running)
+    if (!ret.timer)
         return;
     for (size_t i = 0; i < ret.nnoted; i++)
         if (!strcmp(ret.noted[i], room_name))
@@ -102,11 +100,10 @@ static bool backend_can_trim(const pv_store_t *st)
            st->archive_trim;
 }
 
-static void tick(struct ev_loop *loop, ev_timer *w, int revents)
+static void tick(pv_timer_t *t, void *arg)
 {
-    (void)loop;
-    (void)w;
-    (void)revents;
+    (void)t;
+    (void)arg;
     void *h;
     const pv_store_t *st = pv_store(&h);
     if (!backend_can_trim(st)) {
@@ -132,19 +129,14 @@ static void tick(struct ev_loop *loop, ev_timer *w, int revents)
     }
 }
 
-int retention_start(const retention_cfg_t *cfg)
+int retention_start(pv_plugin_handle_t *h, const retention_cfg_t *cfg)
 {
     ret.cfg = *cfg;
     if (!cfg->max_age_s && !cfg->max_count)
         return 0;
-    struct ev_loop *loop = pv_loop();
-    if (!loop) {
-        pv_log(PV_LOG_ERROR, HIST, "no event loop for archive retention");
-        return -1;
-    }
-    ev_timer_init(&ret.timer, tick, 1.0, (double)cfg->interval_s);
-    ev_timer_start(loop, &ret.timer);
-    ret.running = true;
+    ret.timer = pv_plugin_timer(h, 1.0, (double)cfg->interval_s, tick, NULL);
+    if (!ret.timer)
+        return -1; /* out of memory (logged) */
     pv_log(PV_LOG_DEBUG, HIST, "archive retention: max-age %lds, max-count %ld, every %lds",
            cfg->max_age_s, cfg->max_count, cfg->interval_s);
     return 0;
@@ -152,9 +144,7 @@ int retention_start(const retention_cfg_t *cfg)
 
 void retention_stop(void)
 {
-    if (ret.running)
-        ev_timer_stop(pv_loop(), &ret.timer);
-    ret.running = false;
+    pv_timer_cancel(ret.timer);
     free_names(ret.names, ret.n);
     free_names(ret.noted, ret.nnoted);
     memset(&ret, 0, sizeof ret);
