@@ -3,7 +3,7 @@
 # symbols to plugins) and into libpvcore.la for unit tests.
 CORE_SOURCES += \
 	core/arena.c core/arena.h \
-	core/xml.c core/serialize.c core/xmlstream.c core/xmlstream.h \
+	core/xml.c core/serialize.c core/textbuf.c core/textbuf.h core/xmlstream.c core/xmlstream.h \
 	core/jid.c core/router.c core/router_internal.h core/park.c core/event.c \
 	core/disco.c core/form.c \
 	core/services.c core/util.c core/util_internal.h core/map.c core/log.c core/send.c \

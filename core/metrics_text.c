@@ -27,13 +27,12 @@
 #include "config.h"
 #include "metrics.h"
 #include "stream.h"
+#include "textbuf.h"
 
 typedef struct out {
-    char *buf;
-    size_t len, cap;
-    bool om;     /* OpenMetrics */
-    bool failed; /* out of memory: the result is dropped */
-    char **seen; /* family names written, so none is written twice */
+    textbuf_t text; /* out of memory (text.failed): the result is dropped */
+    bool om;        /* OpenMetrics */
+    char **seen;    /* family names written, so none is written twice */
     size_t nseen, capseen;
 } out_t;
 
@@ -41,30 +40,10 @@ static void put(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2,
 
 static void put(out_t *o, const char *fmt, ...)
 {
-    if (o->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(o->buf ? o->buf + o->len : NULL, o->buf ? o->cap - o->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            o->failed = true;
-            return;
-        }
-        if (o->buf && o->len + (size_t)n < o->cap) {
-            o->len += (size_t)n;
-            return;
-        }
-        size_t ncap = (o->cap ? o->cap * 2 : 8192) + (size_t)n;
-        char *grown = realloc(o->buf, ncap);
-        if (!grown) {
-            o->failed = true;
-            return;
-        }
-        o->buf = grown;
-        o->cap = ncap;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    textbuf_vprintf(&o->text, fmt, ap);
+    va_end(ap);
 }
 
 /* True the first time `name` is seen (remembered); false when it was
@@ -78,14 +57,14 @@ static bool first_time(out_t *o, const char *name)
         size_t ncap = o->capseen ? o->capseen * 2 : 64;
         char **grown = realloc(o->seen, ncap * sizeof *grown);
         if (!grown) {
-            o->failed = true;
+            o->text.failed = true;
             return false;
         }
         o->seen = grown;
         o->capseen = ncap;
     }
     if (!(o->seen[o->nseen] = strdup(name))) {
-        o->failed = true;
+        o->text.failed = true;
         return false;
     }
     o->nseen++;
@@ -289,11 +268,11 @@ char *metrics_render(bool openmetrics, size_t *len)
     for (size_t i = 0; i < o.nseen; i++)
         free(o.seen[i]);
     free(o.seen);
-    if (o.failed || !o.buf) {
+    if (o.text.failed || !o.text.buf) {
         pv_log(PV_LOG_ERROR, "metrics", "out of memory writing the metrics");
-        free(o.buf);
+        free(o.text.buf);
         return NULL;
     }
-    *len = o.len;
-    return o.buf;
+    *len = o.text.len;
+    return o.text.buf;
 }

@@ -32,6 +32,7 @@
 #include <palaver/xml.h>
 
 #include "output.h"
+#include "textbuf.h"
 
 #define MAX_SERIALIZE_DEPTH 1000
 
@@ -130,51 +131,6 @@ static bool name_valid(const char *s, bool allow_colon)
     return true;
 }
 
-/* ---- growable output buffer ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf_t;
-
-static bool sb_reserve(sbuf_t *b, size_t extra)
-{
-    if (b->oom)
-        return false;
-    if (b->cap - b->len >= extra)
-        return true;
-    size_t cap = b->cap ? b->cap : 512;
-    while (cap - b->len < extra) {
-        if (cap > SIZE_MAX / 2) {
-            b->oom = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *np = realloc(b->p, cap);
-    if (!np) {
-        b->oom = true;
-        return false;
-    }
-    b->p = np;
-    b->cap = cap;
-    return true;
-}
-
-static void sb_put(sbuf_t *b, const char *s, size_t n)
-{
-    if (n && sb_reserve(b, n)) {
-        memcpy(b->p + b->len, s, n);
-        b->len += n;
-    }
-}
-
-static void sb_puts(sbuf_t *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
 /* Reference for a byte that must be escaped, or NULL when it is safe. */
 static const char *text_ref(unsigned char c)
 {
@@ -215,24 +171,24 @@ static const char *attr_ref(unsigned char c)
 }
 
 /* Copies runs of safe bytes in one memcpy each. */
-static void sb_escape(sbuf_t *b, const char *s, size_t n, const char *(*ref)(unsigned char))
+static void put_escaped(textbuf_t *b, const char *s, size_t n, const char *(*ref)(unsigned char))
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         const char *r = ref((unsigned char)s[i]);
         if (!r)
             continue;
-        sb_put(b, s + run, i - run);
-        sb_puts(b, r);
+        textbuf_put(b, s + run, i - run);
+        textbuf_puts(b, r);
         run = i + 1;
     }
-    sb_put(b, s + run, n - run);
+    textbuf_put(b, s + run, n - run);
 }
 
 /* ---- the tree walk ---- */
 
 typedef struct ser {
-    sbuf_t out;
+    textbuf_t out;
     bool slot;       /* fan-out: leave a slot for the top element's `to` */
     size_t slot_off; /* where the value of `to` goes */
 } ser_t;
@@ -278,15 +234,15 @@ static int put_attr(ser_t *s, const pv_el_t *el, const pv_attr_t *a)
         return refuse(el, NULL, "an attribute name");
     if (!pv_xml_text_valid(value, vlen))
         return refuse(el, NULL, "the value of an attribute");
-    sb_puts(&s->out, " ");
+    textbuf_puts(&s->out, " ");
     if (!a->ns) {
-        sb_puts(&s->out, a->name);
+        textbuf_puts(&s->out, a->name);
     } else if (xml_ns) {
         const char *local = strncmp(a->name, "xml:", 4) == 0 ? a->name + 4 : a->name;
         if (!name_valid(local, false))
             return refuse(el, NULL, "an xml: attribute name");
-        sb_puts(&s->out, "xml:");
-        sb_puts(&s->out, local);
+        textbuf_puts(&s->out, "xml:");
+        textbuf_puts(&s->out, local);
     } else {
         if (strchr(a->name, ':'))
             return refuse(el, NULL, "a namespaced attribute name");
@@ -313,19 +269,19 @@ static int put_attr(ser_t *s, const pv_el_t *el, const pv_attr_t *a)
         char prefix[16];
         int plen = snprintf(prefix, sizeof prefix, "a%u", idx);
         if (!declared) {
-            sb_puts(&s->out, "xmlns:");
-            sb_put(&s->out, prefix, (size_t)plen);
-            sb_puts(&s->out, "='");
-            sb_escape(&s->out, a->ns, strlen(a->ns), attr_ref);
-            sb_puts(&s->out, "' ");
+            textbuf_puts(&s->out, "xmlns:");
+            textbuf_put(&s->out, prefix, (size_t)plen);
+            textbuf_puts(&s->out, "='");
+            put_escaped(&s->out, a->ns, strlen(a->ns), attr_ref);
+            textbuf_puts(&s->out, "' ");
         }
-        sb_put(&s->out, prefix, (size_t)plen);
-        sb_puts(&s->out, ":");
-        sb_puts(&s->out, a->name);
+        textbuf_put(&s->out, prefix, (size_t)plen);
+        textbuf_puts(&s->out, ":");
+        textbuf_puts(&s->out, a->name);
     }
-    sb_puts(&s->out, "='");
-    sb_escape(&s->out, value, vlen, attr_ref);
-    sb_puts(&s->out, "'");
+    textbuf_puts(&s->out, "='");
+    put_escaped(&s->out, value, vlen, attr_ref);
+    textbuf_puts(&s->out, "'");
     return 0;
 }
 
@@ -335,7 +291,7 @@ static int put_el(ser_t *s, const pv_el_t *el, const pv_el_t *parent, unsigned d
         const char *t = el->text ? el->text : "";
         if (!pv_xml_text_valid(t, el->text_len))
             return refuse(NULL, parent, "its text");
-        sb_escape(&s->out, t, el->text_len, text_ref);
+        put_escaped(&s->out, t, el->text_len, text_ref);
         return 0;
     }
     if (depth > MAX_SERIALIZE_DEPTH)
@@ -348,18 +304,18 @@ static int put_el(ser_t *s, const pv_el_t *el, const pv_el_t *parent, unsigned d
         ns = PV_NS_STANZA;
     if (!pv_xml_text_valid(ns, strlen(ns)))
         return refuse(el, parent, "the namespace");
-    sb_puts(&s->out, "<");
-    sb_puts(&s->out, el->name);
+    textbuf_puts(&s->out, "<");
+    textbuf_puts(&s->out, el->name);
     if (ns != parent_ns && strcmp(ns, parent_ns) != 0) {
-        sb_puts(&s->out, " xmlns='");
-        sb_escape(&s->out, ns, strlen(ns), attr_ref);
-        sb_puts(&s->out, "'");
+        textbuf_puts(&s->out, " xmlns='");
+        put_escaped(&s->out, ns, strlen(ns), attr_ref);
+        textbuf_puts(&s->out, "'");
     }
     bool top_slot = s->slot && depth == 0;
     if (top_slot) {
-        sb_puts(&s->out, " to='");
+        textbuf_puts(&s->out, " to='");
         s->slot_off = s->out.len;
-        sb_puts(&s->out, "'");
+        textbuf_puts(&s->out, "'");
     }
     for (const pv_attr_t *a = el->attrs; a; a = a->next) {
         if (top_slot && !a->ns && strcmp(a->name, "to") == 0)
@@ -368,19 +324,19 @@ static int put_el(ser_t *s, const pv_el_t *el, const pv_el_t *parent, unsigned d
             return -1;
     }
     if (!el->children) {
-        sb_puts(&s->out, "/>");
+        textbuf_puts(&s->out, "/>");
         return 0;
     }
-    sb_puts(&s->out, ">");
+    textbuf_puts(&s->out, ">");
     /* Children compare against this element's effective namespace. */
     pv_el_t self = *el;
     self.ns = ns;
     for (const pv_el_t *c = el->children; c; c = c->next)
         if (put_el(s, c, &self, depth + 1) < 0)
             return -1;
-    sb_puts(&s->out, "</");
-    sb_puts(&s->out, el->name);
-    sb_puts(&s->out, ">");
+    textbuf_puts(&s->out, "</");
+    textbuf_puts(&s->out, el->name);
+    textbuf_puts(&s->out, ">");
     return 0;
 }
 
@@ -392,19 +348,19 @@ static char *serialize(ser_t *s, const pv_el_t *el, size_t *len)
         return NULL;
     }
     if (put_el(s, el, NULL, 0) < 0) {
-        free(s->out.p);
+        free(s->out.buf);
         return NULL;
     }
-    sb_put(&s->out, "", 1);
-    if (s->out.oom) {
+    textbuf_put(&s->out, "", 1);
+    if (s->out.failed) {
         pv_log(PV_LOG_ERROR, "core", "out of memory serializing <%s/>",
                el->name ? el->name : "#text");
-        free(s->out.p);
+        free(s->out.buf);
         return NULL;
     }
     if (len)
         *len = s->out.len - 1;
-    return s->out.p;
+    return s->out.buf;
 }
 
 char *pv_el_serialize(const pv_el_t *el, size_t *len)

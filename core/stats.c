@@ -21,6 +21,7 @@
 #include <palaver/util.h>
 
 #include "stats.h"
+#include "textbuf.h"
 
 #define WHO "stats"
 
@@ -257,31 +258,11 @@ size_t pv_stats_collect(pv_stats_visit_fn visit, void *ud)
 
 /* ---------------------------------------------------------------- the log line */
 
-typedef struct line {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} line_t;
-
 static void append_stat(const char *name, const char *label, const char *value, void *ud)
 {
     (void)label;
-    line_t *l = ud;
-    size_t need = strlen(name) + strlen(value) + 3;
-    if (l->failed)
-        return;
-    if (l->len + need > l->cap) {
-        size_t ncap = (l->cap ? l->cap : 256) * 2 + need;
-        char *grown = realloc(l->buf, ncap);
-        if (!grown) {
-            l->failed = true;
-            return;
-        }
-        l->buf = grown;
-        l->cap = ncap;
-    }
-    l->len += (size_t)snprintf(l->buf + l->len, l->cap - l->len, "%s%s=%s", l->len ? " " : "", name,
-                               value);
+    textbuf_t *l = ud;
+    textbuf_printf(l, "%s%s=%s", l->len ? " " : "", name, value);
 }
 
 static void new_interval(void)
@@ -297,7 +278,7 @@ static void new_interval(void)
 
 void stats_log_line(void)
 {
-    line_t l = {0};
+    textbuf_t l = {0};
     pv_stats_collect(append_stat, &l);
     if (l.failed || !l.buf)
         pv_log(PV_LOG_ERROR, WHO, "out of memory writing the statistics line");
