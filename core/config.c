@@ -103,12 +103,10 @@ static const char *leaf_text(cfg_t *c, const pv_el_t *el)
     return copy;
 }
 
-/* Replaces *dst with a copy of the element's text. */
-static void set_string(cfg_t *c, const pv_el_t *el, char **dst)
+/* Replaces the setting *dst with a copy of v (an error naming el when out
+ * of memory, *dst unchanged). */
+static void set_copy(cfg_t *c, const pv_el_t *el, char **dst, const char *v)
 {
-    const char *v = leaf_text(c, el);
-    if (!v)
-        return;
     char *copy = strdup(v);
     if (!copy) {
         cfg_err(c, el, "out of memory");
@@ -116,6 +114,14 @@ static void set_string(cfg_t *c, const pv_el_t *el, char **dst)
     }
     free(*dst);
     *dst = copy;
+}
+
+/* Replaces *dst with a copy of the element's text. */
+static void set_string(cfg_t *c, const pv_el_t *el, char **dst)
+{
+    const char *v = leaf_text(c, el);
+    if (v)
+        set_copy(c, el, dst, v);
 }
 
 /* Parses a decimal integer in [min, max]; with `sizes`, accepts a K/M/G
@@ -297,13 +303,7 @@ static void read_log(cfg_t *c, const pv_el_t *el)
                     sock);
             return;
         }
-        char *copy = strdup(sock);
-        if (!copy) {
-            cfg_err(c, el, "out of memory");
-            return;
-        }
-        free(c->s->log_socket);
-        c->s->log_socket = copy;
+        set_copy(c, el, &c->s->log_socket, sock);
     }
 }
 
@@ -366,13 +366,7 @@ static void read_metrics(cfg_t *c, const pv_el_t *el)
                 v, why);
         return;
     }
-    char *copy = strdup(v);
-    if (!copy) {
-        cfg_err(c, el, "out of memory");
-        return;
-    }
-    free(c->s->metrics_listen);
-    c->s->metrics_listen = copy;
+    set_copy(c, el, &c->s->metrics_listen, v);
 }
 
 /* <loglevel>: 0-2 as the number of -v, or info, debug, traffic. */
@@ -434,13 +428,7 @@ static void read_backend(cfg_t *c, const pv_el_t *el)
                c->file, type->line, v, now, now);
         v = now;
     }
-    char *copy = strdup(v);
-    if (!copy) {
-        cfg_err(c, type, "out of memory");
-        return;
-    }
-    free(c->s->backend);
-    c->s->backend = copy;
+    set_copy(c, type, &c->s->backend, v);
     /* The other children are the backend's own options: its open() checks them. */
 }
 
