@@ -1,9 +1,10 @@
 /*
  * tests/muc/probe.c: a test plugin that uses muc-core's SDK (palaver/muc.h)
  * the way history and game-rooms will: it fills the history slot of a join,
- * vetoes a join by nick, annotates or vetoes a broadcast message, and reads
- * rooms and occupants through the pv_muc_api() table. Loaded only by
- * tests/muc/test_sdk_events.py.
+ * vetoes a join by nick, annotates or vetoes a broadcast message, takes a
+ * message "take" (message_take) and sends it itself with the room's next
+ * message (room_broadcast), and reads rooms and occupants through the
+ * pv_muc_api() table. Loaded only by tests/muc/test_sdk_events.py.
  */
 #include <palaver/muc.h>
 #include <palaver/palaver.h>
@@ -14,6 +15,9 @@
 
 static const pv_muc_api_t *api;
 static pv_subscription_t *subs[3];
+/* The message taken from its MESSAGE event, sent before the room's next one. */
+static pv_el_t *held;
+static char held_room[512];
 
 static pv_verdict_t on_history(const pv_event_t *ev, void *payload, void *ud)
 {
@@ -54,7 +58,18 @@ static pv_verdict_t on_message(const pv_event_t *ev, void *payload, void *ud)
     (void)ev;
     (void)ud;
     pv_muc_message_event_t *m = payload;
+    if (held && strcmp(held_room, api->room_jid(m->room)) == 0) {
+        api->room_broadcast(m->room, held);
+        pv_el_free(held);
+        held = NULL;
+    }
     const char *body = pv_el_child_text(m->message, PV_NS_STANZA, "body");
+    /* "take": muc-core reflects nothing of it; a second take gets NULL */
+    const char *again = NULL;
+    if (body && strcmp(body, "take") == 0 && !held && (held = api->message_take(m))) {
+        snprintf(held_room, sizeof held_room, "%s", api->room_jid(m->room));
+        again = api->message_take(m) ? "message" : "null";
+    }
     if (body && strcmp(body, "veto") == 0) {
         m->err_type = "modify";
         m->err_condition = "not-acceptable";
@@ -70,6 +85,8 @@ static pv_verdict_t on_message(const pv_event_t *ev, void *payload, void *ud)
         pv_el_set_attr(p, "role", api->role_name(api->occupant_role(m->sender)));
         pv_el_set_attr(p, "aff", api->aff_name(api->occupant_affiliation(m->sender)));
         pv_el_set_attr(p, "name", api->room_config(m->room, "muc#roomconfig_roomname"));
+        if (again)
+            pv_el_set_attr(p, "taken-again", again);
     }
     return PV_PASS;
 }
@@ -96,6 +113,8 @@ static void probe_shutdown(void *state)
     (void)state;
     for (int i = 0; i < 3; i++)
         pv_event_unsubscribe(subs[i]);
+    pv_el_free(held);
+    held = NULL;
 }
 
 static const char *const probe_requires[] = {"muc-core", NULL};

@@ -1,7 +1,7 @@
 """muc-core's SDK for other plugins (palaver/muc.h), driven by the muc-probe
 test plugin: the history slot of a join (ENTER-13), the pre-join veto, and
-the message event (veto, recipient filter, modification), all read through
-the pv_muc_api() table."""
+the message event (veto, recipient filter, modification, a message taken
+and sent later by the plugin), all read through the pv_muc_api() table."""
 
 import os
 import sys
@@ -62,6 +62,33 @@ def test_msg_1_message_event_modifies_filters_and_vetoes():
         assert [s.get('to') for s in got] == [A], describe(got)
         got = m.groupchat(B, 'r', 'veto')
         assert_error(got, B, 'modify', 'not-acceptable', frm=room_jid('r'))
+
+
+def test_msg_2_taken_message_is_sent_by_the_plugin_once():
+    with probe() as m:
+        m.create(A, 'r', 'alice')
+        m.join(B, 'r', 'bob')
+        m.join(C, 'r', 'carol')
+        got = m.groupchat(B, 'r', 'take', id_='t1')
+        assert got == [], 'a taken message is not reflected: ' + describe(got)
+        # the probe sends the taken message before the room's next one
+        got = m.groupchat(A, 'r', 'next', id_='m2')
+        for who in (A, B, C):
+            mine = [s for s in to(got, who) if is_message(s)]
+            taken = [s for s in mine if body_of(s) == 'take']
+            assert len(taken) == 1, describe(got)
+            assert taken[0].get('id') == 't1' and taken[0].get('type') == 'groupchat', describe(got)
+            assert taken[0].get('from') == occ('r', 'bob'), describe(got)
+            p = taken[0].find(PROBE)
+            assert p is not None and p.get('taken-again') == 'null', describe(got)
+            # a message not taken is reflected at once, as before
+            nxt = [s for s in mine if body_of(s) == 'next']
+            assert len(nxt) == 1 and nxt[0].get('id') == 'm2', describe(got)
+            assert nxt[0].find(PROBE).get('taken-again') is None, describe(got)
+        assert len(got) == 6, describe(got)
+        got = m.groupchat(C, 'r', 'after', id_='m3')
+        assert sorted(s.get('to') for s in got) == sorted([A, B, C]), describe(got)
+        assert all(body_of(s) == 'after' for s in got), describe(got)
 
 
 run(globals())
