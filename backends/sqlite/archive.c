@@ -74,12 +74,8 @@ static int archive_room(sq_store_t *s, const char *room, int64_t *id)
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        sq_error(s, room, "adding the room's archive");
-        sqlite3_reset(st);
+    if (sq_step_write(s, st, room, "adding the room's archive") < 0)
         return -1;
-    }
-    sqlite3_reset(st);
     *id = sqlite3_last_insert_rowid(s->db);
     room_slot_set(s, room, *id);
     return 0;
@@ -386,13 +382,10 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
     }
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, xml, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        sq_error(s, room, "replacing a message");
-        sqlite3_reset(st);
+    if (sq_step_write(s, st, room, "replacing a message") < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }
-    sqlite3_reset(st);
     if (sqlite3_changes(s->db) == 0)
         cb(PV_STORE_ENOTFOUND, "no such message", ud);
     else
@@ -420,13 +413,10 @@ void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
         return;
     }
     sqlite3_bind_int64(st, 1, room_id);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        sq_error(s, room, "deleting the archive");
-        sqlite3_reset(st);
+    if (sq_step_write(s, st, room, "deleting the archive") < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }
-    sqlite3_reset(st);
     cb(PV_STORE_OK, NULL, ud);
 }
 
@@ -438,11 +428,7 @@ static int trim_step(sq_store_t *s, const char *room, enum sq_stmt id, int64_t r
         return -1;
     sqlite3_bind_int64(st, 1, room_id);
     sqlite3_bind_int64(st, 2, arg);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-        sq_error(s, room, "trimming the archive");
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return sq_step_write(s, st, room, "trimming the archive");
 }
 
 void sq_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_newest,

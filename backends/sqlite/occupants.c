@@ -27,11 +27,10 @@ void sq_occupant_put(void *h, const char *room, const char *nick, const char *da
     sqlite3_bind_text(st, 2, nick, -1, SQLITE_STATIC);
     if (data)
         sqlite3_bind_text(st, 3, data, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE)
-        sq_error(s, room, data ? "storing an occupant" : "removing an occupant");
-    sqlite3_reset(st);
-    cb(rc == SQLITE_DONE ? PV_STORE_OK : PV_STORE_EIO, rc == SQLITE_DONE ? NULL : s->err, ud);
+    if (sq_step_write(s, st, room, data ? "storing an occupant" : "removing an occupant") < 0)
+        cb(PV_STORE_EIO, s->err, ud);
+    else
+        cb(PV_STORE_OK, NULL, ud);
 }
 
 static void free_kv(pv_kv_t *v, size_t n)

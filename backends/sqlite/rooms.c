@@ -350,26 +350,13 @@ void sq_rooms_list(void *h, const char *after, size_t max, unsigned flags, pv_st
     free(v);
 }
 
-/* Steps a bound write statement; 0, or -1 after sq_error. */
-static int step_write(sq_store_t *s, sqlite3_stmt *st, const char *room, const char *what)
-{
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        sq_error(s, room, what);
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    return 0;
-}
-
 static int put_rows(sq_store_t *s, const char *name, const pv_kv_t *config, size_t n)
 {
     sqlite3_stmt *st = sq_stmt(s, ST_ROOM_PUT);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (step_write(s, st, name, "storing the room") < 0)
+    if (sq_step_write(s, st, name, "storing the room") < 0)
         return -1;
     int64_t id;
     int stored;
@@ -378,7 +365,7 @@ static int put_rows(sq_store_t *s, const char *name, const pv_kv_t *config, size
     if (!(st = sq_stmt(s, ST_CONFIG_CLEAR)))
         return -1;
     sqlite3_bind_int64(st, 1, id);
-    if (step_write(s, st, name, "clearing the old config") < 0)
+    if (sq_step_write(s, st, name, "clearing the old config") < 0)
         return -1;
     if (!(st = sq_stmt(s, ST_ROOM_SUMMARY)))
         return -1;
@@ -387,7 +374,7 @@ static int put_rows(sq_store_t *s, const char *name, const pv_kv_t *config, size
     const char *title = config_title(config, n);
     if (title)
         sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
-    if (step_write(s, st, name, "storing the room's listing") < 0)
+    if (sq_step_write(s, st, name, "storing the room's listing") < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (!(st = sq_stmt(s, ST_CONFIG_INSERT)))
@@ -396,7 +383,7 @@ static int put_rows(sq_store_t *s, const char *name, const pv_kv_t *config, size
         sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
         sqlite3_bind_text(st, 3, config[i].key, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, config[i].value, -1, SQLITE_STATIC);
-        if (step_write(s, st, name, "storing a config value") < 0)
+        if (sq_step_write(s, st, name, "storing a config value") < 0)
             return -1;
     }
     return 0;
@@ -437,7 +424,7 @@ void sq_room_delete(void *h, const char *name, pv_store_done_fn cb, void *ud)
     }
     sqlite3_bind_int64(st, 1, id);
     sq_room_ids_clear(s); /* its id is gone (and may come back for another room) */
-    if (step_write(s, st, name, "deleting the room") < 0) {
+    if (sq_step_write(s, st, name, "deleting the room") < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }
@@ -475,7 +462,7 @@ static int aff_rows(sq_store_t *s, const char *room, int64_t id, const pv_store_
             if (items[i].reason)
                 sqlite3_bind_text(st, 4, items[i].reason, -1, SQLITE_STATIC);
         }
-        if (step_write(s, st, room, "storing an affiliation") < 0)
+        if (sq_step_write(s, st, room, "storing an affiliation") < 0)
             return -1;
     }
     return 0;
@@ -520,7 +507,7 @@ void sq_reg_set(void *h, const char *room, const char *jid, const char *nick, pv
     sqlite3_bind_text(st, 2, jid, -1, SQLITE_STATIC);
     if (nick)
         sqlite3_bind_text(st, 3, nick, -1, SQLITE_STATIC);
-    if (step_write(s, st, room, "storing a registration") < 0) {
+    if (sq_step_write(s, st, room, "storing a registration") < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
     }

@@ -154,6 +154,10 @@ void sq_finalize_all(sq_store_t *s);
  * the error code (logged). */
 int sq_exec(sq_store_t *s, enum sq_stmt id);
 
+/* Steps a bound statement that returns no rows, then resets it (the bindings
+ * stay). 0, or -1 after sq_error(s, room, what). */
+int sq_step_write(sq_store_t *s, sqlite3_stmt *st, const char *room, const char *what);
+
 /* Transactions for room (named in messages; may be NULL): 0 or -1 (logged,
  * s->err set). sq_rollback never fails loudly. Inside the group transaction
  * (group.c) they are savepoints: an operation still applies all or nothing,

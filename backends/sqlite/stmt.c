@@ -123,6 +123,15 @@ int sq_exec(sq_store_t *s, enum sq_stmt id)
     return rc;
 }
 
+int sq_step_write(sq_store_t *s, sqlite3_stmt *st, const char *room, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        sq_error(s, room, what);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int run_simple(sq_store_t *s, enum sq_stmt id, const char *room, const char *what)
 {
     if (!sq_stmt(s, id))
