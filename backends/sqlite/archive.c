@@ -354,14 +354,21 @@ void sq_archive_query(void *h, const char *room, const pv_store_query_t *q, pv_s
     run_query(s, room, st, max, back, cb, ud);
 }
 
+/* A write's room: room_list's read transaction ends first, then the room's
+ * row id. 1, 0 when the room has no row, or -1 (s->err set). */
+static int write_room_id(sq_store_t *s, const char *room, int64_t *room_id)
+{
+    sq_batch_end(s);
+    int stored;
+    return sq_room_id(s, room, room_id, &stored);
+}
+
 void sq_archive_replace(void *h, const char *room, const char *id, const char *xml,
                         pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
-    sq_batch_end(s); /* a write: not inside room_list's read transaction */
     int64_t room_id;
-    int stored;
-    int found = sq_room_id(s, room, &room_id, &stored);
+    int found = write_room_id(s, room, &room_id);
     if (found < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
@@ -395,10 +402,8 @@ void sq_archive_replace(void *h, const char *room, const char *id, const char *x
 void sq_archive_delete(void *h, const char *room, pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
-    sq_batch_end(s); /* a write: not inside room_list's read transaction */
     int64_t room_id;
-    int stored;
-    int found = sq_room_id(s, room, &room_id, &stored);
+    int found = write_room_id(s, room, &room_id);
     if (found < 0) {
         cb(PV_STORE_EIO, s->err, ud);
         return;
@@ -435,10 +440,8 @@ void sq_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_n
                      pv_store_done_fn cb, void *ud)
 {
     sq_store_t *s = h;
-    sq_batch_end(s); /* a write: not inside room_list's read transaction */
     int64_t room_id;
-    int stored;
-    int found = sq_room_id(s, room, &room_id, &stored);
+    int found = write_room_id(s, room, &room_id);
     if (found <= 0) {
         cb(found < 0 ? PV_STORE_EIO : PV_STORE_OK, found < 0 ? s->err : NULL, ud);
         return;
