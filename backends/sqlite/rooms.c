@@ -154,22 +154,24 @@ void sq_room_list(void *h, pv_store_names_fn cb, void *ud)
     free(names);
 }
 
-/* room_load of the next listed room inside room_list's callback. */
-static int load_listed(sq_store_t *s, const char *name, pv_store_room_fn cb, void *ud)
+/* A loaded room's data to fill, or NULL when there is no memory for it (then
+ * cb has had ENOMEM). */
+static roomdata_t *load_start(const char *name, pv_store_room_fn cb, void *ud)
 {
-    if (!s->batch || !s->names || s->next >= s->nlisted ||
-        (name != s->names[s->next] && strcmp(name, s->names[s->next]) != 0))
-        return 0;
-    int64_t id = s->ids[s->next++];
     roomdata_t *r = roomdata_new(name);
     if (!r) {
         pv_log(PV_LOG_ERROR, "sqlite", "room %s: out of memory loading it", name);
         cb(PV_STORE_ENOMEM, "out of memory", NULL, ud);
-        return 1;
     }
-    int status = load_scanned(s, r, id);
+    return r;
+}
+
+/* Gives cb the loaded room, or on a failed load (status) rolls back: that ends
+ * room_list's read transaction too, so later loads run on their own. Frees r. */
+static void load_finish(sq_store_t *s, roomdata_t *r, int status, pv_store_room_fn cb, void *ud)
+{
     if (status) {
-        sq_rollback(s); /* ends the batch: later loads run on their own */
+        sq_rollback(s);
         cb(status, s->err, NULL, ud);
     } else {
         pv_store_room_t view;
@@ -177,6 +179,18 @@ static int load_listed(sq_store_t *s, const char *name, pv_store_room_fn cb, voi
         cb(PV_STORE_OK, NULL, &view, ud);
     }
     roomdata_free(r);
+}
+
+/* room_load of the next listed room inside room_list's callback. */
+static int load_listed(sq_store_t *s, const char *name, pv_store_room_fn cb, void *ud)
+{
+    if (!s->batch || !s->names || s->next >= s->nlisted ||
+        (name != s->names[s->next] && strcmp(name, s->names[s->next]) != 0))
+        return 0;
+    int64_t id = s->ids[s->next++];
+    roomdata_t *r = load_start(name, cb, ud);
+    if (r)
+        load_finish(s, r, load_scanned(s, r, id), cb, ud);
     return 1;
 }
 
@@ -227,12 +241,9 @@ void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
         cb(PV_STORE_ENOTFOUND, "no such room", NULL, ud);
         return;
     }
-    roomdata_t *r = roomdata_new(name);
-    if (!r) {
-        pv_log(PV_LOG_ERROR, "sqlite", "room %s: out of memory loading it", name);
-        cb(PV_STORE_ENOMEM, "out of memory", NULL, ud);
+    roomdata_t *r = load_start(name, cb, ud);
+    if (!r)
         return;
-    }
     /* One read transaction, so the three tables are seen consistently:
      * room_list's when this runs from its callback, else our own. */
     int own = !s->batch;
@@ -245,15 +256,7 @@ void sq_room_load(void *h, const char *name, pv_store_room_fn cb, void *ud)
         status = load_rows(s, r, id, ST_REG_LOAD);
     if (!status && own && sq_commit(s, name) < 0)
         status = PV_STORE_EIO;
-    if (status) {
-        sq_rollback(s); /* ends room_list's transaction too: later loads run their own */
-        cb(status, s->err, NULL, ud);
-    } else {
-        pv_store_room_t view;
-        roomdata_view(r, &view);
-        cb(PV_STORE_OK, NULL, &view, ud);
-    }
-    roomdata_free(r);
+    load_finish(s, r, status, cb, ud);
 }
 
 /* ---- rooms_list: a range of an index on the name, plus one counter row ---- */
