@@ -75,8 +75,8 @@ INSERT INTO fields VALUES
   (15, 'enablelogging', '0'), (16, 'getmemberlist', 'moderator participant visitor'),
   (17, 'changenick', '1'), (18, 'voicerequests', '1'), (19, 'registration', '1'),
   (20, 'message_size', '0'), (21, 'pubsub', ''), (22, 'privacy', '1'),
-  (23, 'join', ''), (24, 'leave', ''), (25, 'rename', ''), (26, 'registration_approval', '0'),
-  (27, 'offlinedelivery', '1'), (28, 'x-palaver#owners', NULL);
+  (23, 'registration_approval', '0'), (24, 'offlinedelivery', '1'),
+  (25, 'x-palaver#owners', NULL);
 BEGIN;
 WITH RECURSIVE c(i) AS (SELECT 0 WHERE $n > 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < $n)
   INSERT INTO rooms (id, name, stored, public, title)

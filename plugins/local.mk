@@ -23,7 +23,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c plugins/muc-core/audit.c \
 	plugins/muc-core/adhoc_service_admin.c plugins/muc-core/unused_rooms.c \
 	plugins/muc-core/stats.c \
-	plugins/muc-core/multicast.c plugins/muc-core/notices.c \
+	plugins/muc-core/multicast.c \
 	plugins/muc-core/room_keys.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \
@@ -39,6 +39,12 @@ plugins_muc_core_muc_core_la_LIBADD = $(CRYPTO_LIBS)
 pkglib_LTLIBRARIES += plugins/room-avatars/room-avatars.la
 plugins_room_avatars_room_avatars_la_SOURCES = plugins/room-avatars/room_avatars.c
 plugins_room_avatars_room_avatars_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+
+# room-notices: the join/leave/rename text notices (x-palaver#join, #leave,
+# #rename), muc-core's companion; only palaver/muc.h's API.
+pkglib_LTLIBRARIES += plugins/room-notices/room-notices.la
+plugins_room_notices_room_notices_la_SOURCES = plugins/room-notices/room_notices.c
+plugins_room_notices_room_notices_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
 MUC_TESTS = \

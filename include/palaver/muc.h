@@ -334,6 +334,19 @@ typedef struct pv_muc_api {
      * after the caller's shutdown (storage completes before the backend
      * closes): then it should only free ud. */
     void (*room_store)(pv_muc_room_t *room, void (*done)(bool ok, void *ud), void *ud);
+    /* ---- Appended: notices on behalf of an occupant (PV_MUC_API_ROOM_NOTICE) ----
+     * room_broadcast of `stanza` on behalf of `sender` (the room's text
+     * notices of an occupant joining, leaving or changing nick): every
+     * occupant but `except` (NULL: none) whom the DELIVER event (kind
+     * "notice") lets receive it. A sender that has just left (role none, in
+     * its LEFT event) counts there with the role it had in the room. The
+     * stanza is borrowed. The number of sessions addressed, or -1 (logged)
+     * when it cannot be serialised. */
+    int (*room_notice)(const pv_muc_room_t *room, const pv_el_t *stanza, pv_muc_occupant_t *sender,
+                       const pv_muc_occupant_t *except);
+    /* True while the room is being destroyed (its occupants removed, their
+     * LEFT events fired): nothing more should be said in it. */
+    bool (*room_destroying)(const pv_muc_room_t *room);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -349,6 +362,9 @@ typedef struct pv_muc_api {
 /* Defined when pv_muc_api_t has room_key_set and room_store (check `size`
  * at run time too). */
 #define PV_MUC_API_ROOM_KEYS 1
+/* Defined when pv_muc_api_t has room_notice and room_destroying (check
+ * `size` at run time too). */
+#define PV_MUC_API_ROOM_NOTICE 1
 /* Room avatars (XEP-0486, the room-avatars plugin, muc-core's companion):
  * room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the lowercase hex SHA-1 of
  * the room's avatar image, or NULL or "" when the room has none. Set by

@@ -37,6 +37,40 @@ static int api_room_broadcast(const pv_muc_room_t *r, const pv_el_t *stanza)
     return n;
 }
 
+static bool not_except(const occupant_t *o, void *except)
+{
+    return o != except;
+}
+
+/* Appended entry: a notice on behalf of an occupant, through the DELIVER
+ * event (kind "notice"). A sender whose LEFT event is being fired has role
+ * none by now: it is seen there with the role it had (o->left_role), and has
+ * role none again before this returns. */
+static int api_room_notice(const pv_muc_room_t *r, const pv_el_t *stanza, pv_muc_occupant_t *sender,
+                           const pv_muc_occupant_t *except)
+{
+    pv_prepared_t *p = pv_prepare(stanza);
+    if (!p) {
+        pv_log(PV_LOG_ERROR, MUC, "room %s: cannot serialise a notice", r->jid);
+        return -1;
+    }
+    pv_muc_role_t keep = sender ? sender->role : PV_MUC_ROLE_NONE;
+    if (sender && keep == PV_MUC_ROLE_NONE)
+        sender->role = sender->left_role;
+    int n = room_broadcast(
+        (room_t *)r, stanza, p,
+        &(bcast_t){.want = not_except, .ud = (void *)except, .sender = sender, .kind = "notice"});
+    if (sender)
+        sender->role = keep;
+    pv_prepared_free(p);
+    return n;
+}
+
+static bool api_room_destroying(const pv_muc_room_t *r)
+{
+    return r->destroying;
+}
+
 static const pv_muc_api_t table = {
     .size = sizeof(pv_muc_api_t),
     .room_find = api_room_find,
@@ -71,6 +105,8 @@ static const pv_muc_api_t table = {
     .message_take = message_take,
     .room_key_set = api_room_key_set,
     .room_store = api_room_store,
+    .room_notice = api_room_notice,
+    .room_destroying = api_room_destroying,
 };
 
 static pv_subscription_t *sub;

@@ -128,7 +128,7 @@ const config_field_t config_fields[CF_COUNT] = {
                    .def = "",
                    .check = check_pubsub},
     /* muc#maxhistoryfetch follows here: the history plugin's field (plugin.c there) */
-    /* Palaver's own fields (Palaver 0.6 privacy, join, leave, rename) */
+    /* Palaver's own fields (Palaver 0.6 privacy) */
     /* privacy: Palaver 0.6's "Allow users to query others?" (its IQ proxy;
      * stored 1 when allowed, as palaver-migrate copies it). On by default:
      * vCard, version and ping queries between occupants work as in other
@@ -136,10 +136,8 @@ const config_field_t config_fields[CF_COUNT] = {
     [CF_PRIVACY] =
         BOOL_ROW("x-palaver#privacy", "privacy",
                  "Allow Occupants to Send IQs (vCard, Version, Ping) to Each Other?", "1"),
-    [CF_JOIN_TEXT] = TEXT_ROW("x-palaver#join", "join", "Message for Users Joining the Room"),
-    [CF_LEAVE_TEXT] = TEXT_ROW("x-palaver#leave", "leave", "Message for Users Leaving the Room"),
-    [CF_RENAME_TEXT] =
-        TEXT_ROW("x-palaver#rename", "rename", "Message for Users Changing Nickname"),
+    /* x-palaver#join, #leave and #rename follow here: the room-notices
+     * plugin's fields (muc-core's companion) */
     /* XEP-0045 §9.9: registrations wait for an admin's approval */
     [CF_REGAPPROVAL] = BOOL_ROW("x-palaver#registration_approval", "registration_approval",
                                 "Require an Admin's Approval of Registrations?", "0"),

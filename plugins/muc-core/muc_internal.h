@@ -127,9 +127,6 @@ enum {
     CF_MESSAGE_SIZE,
     CF_PUBSUB,
     CF_PRIVACY,
-    CF_JOIN_TEXT,
-    CF_LEAVE_TEXT,
-    CF_RENAME_TEXT,
     CF_REGAPPROVAL,
     CF_OFFLINEDELIVERY,
     CF_COUNT
@@ -825,11 +822,5 @@ typedef struct key_list {
 char *key_list_join(const map_t *m, const key_list_t *how, bool *oom);
 void key_list_each_line(const char *text, void (*fn)(const char *line, size_t len, void *ud),
                         void *ud);
-
-/* notices.c: the x-palaver#join/#leave/#rename text notices, subscribed to
- * the JOINED, LEFT and NICK_CHANGED events (after events_init): 0, or -1
- * (logged). notices_shutdown unsubscribes (safe to call twice). */
-int notices_init(void);
-void notices_shutdown(void);
 
 #endif

@@ -137,8 +137,7 @@ static int muc_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state
     *state = muc;
     if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
         throttle_configure(cfg) < 0 /* LIMIT-1 */ || multicast_init(cfg) < 0 || events_init() < 0 ||
-        api_init() < 0 || notices_init() < 0 /* join/leave/rename texts, notices.c */ ||
-        rtbl_init(cfg) < 0 /* RTBL-1: real-time block lists, rtbl.c */)
+        api_init() < 0 || rtbl_init(cfg) < 0 /* RTBL-1: real-time block lists, rtbl.c */)
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
@@ -203,7 +202,6 @@ static void muc_shutdown(void *state)
     if (!m)
         return;
     api_shutdown();
-    notices_shutdown();
     rtbl_shutdown();
     multicast_shutdown();
     muc_stats_shutdown();
@@ -236,8 +234,9 @@ static void muc_connected(void *state)
 
 static const char *const no_requires[] = {NULL};
 /* Features of their own, loaded with muc-core unless <plugins> turns them
- * off (palaver/plugin.h): XEP-0486 room avatars. */
-static const char *const companions[] = {"room-avatars", NULL};
+ * off (palaver/plugin.h): XEP-0486 room avatars, and the join/leave/rename
+ * text notices. */
+static const char *const companions[] = {"room-avatars", "room-notices", NULL};
 
 PV_PLUGIN_DEFINE(muc_core) = {
     .abi_major = PV_ABI_MAJOR,

@@ -1,20 +1,25 @@
-"""muc-core: the original Palaver's text notices (x-palaver#join, #leave, #rename).
+"""room-notices, muc-core's companion: the original Palaver's text notices
+(x-palaver#join, #leave, #rename).
 
 A non-empty text makes the room send a groupchat body from its bare JID after
 an occupant enters ("<nick> <join>", to everyone), leaves ("<nick> <leave>",
 to those who stay) or changes nick ("<old> <rename> <new>"); empty texts (the
 default) send nothing. In game rooms a notice on behalf of a participant does
 not reach players (unless ignore_player), like that participant's messages.
+<room-notices enabled="false"/> in <plugins> turns them off.
 """
 
 import os
+import shutil
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'game'))
 
-from mucutil import MUC, occ, room_jid, is_message, is_presence, body_of, subject_of, describe  # noqa: E402
+from mucutil import (MUC, NS, occ, room_jid, is_message, is_presence, body_of, subject_of,  # noqa: E402
+                     describe, tostring, DOMAIN, Router)
 from gameutil import game_muc, game_room, OWNER, PLAYER, KIBITZ  # noqa: E402
 from taptest import run  # noqa: E402
 
@@ -179,6 +184,54 @@ def test_notice_game_ignore_player_reaches_players():
         game_room(m, config=G, options={'ignore_player': '1'})
         got = m.join(KIBITZ2, 'g', 'kibitz2')
         assert game_notices(got, 'kibitz2 arrives') == sorted([OWNER, PLAYER, KIBITZ, KIBITZ2])
+
+
+# ---- turned off ------------------------------------------------------------------------------
+
+
+class _NoticesOff(Router):
+    """The daemon's config with <room-notices enabled='false'/> in <plugins>."""
+
+    def config_xml(self):
+        xml = super().config_xml()
+        assert '<room-notices></room-notices>' in xml, xml
+        return xml.replace('<room-notices></room-notices>', "<room-notices enabled='false'/>")
+
+
+def form_vars(m, room):
+    res = m.iq(A, room_jid(room), 'get', "<query xmlns='%s'/>" % NS['muc_owner'], id_='get')
+    assert res.get('type') == 'result', tostring(res)
+    return [f.get('var') for f in res.iter('{jabber:x:data}field')]
+
+
+def test_notice_absent_when_turned_off():
+    """room-notices is muc-core's companion: <room-notices enabled='false'/>
+    sends no notice and takes the three fields out of the owner's form; the
+    texts a stored room has stay and come back when it is turned on again."""
+    tmp = tempfile.mkdtemp(prefix='palaver-notices-off-')
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            m.create(A, 'r', 'alice', dict(TEXTS, persistentroom=1))
+            assert [v for v in form_vars(m, 'r') if v in TEXTS] == list(TEXTS)
+        m = MUC.__new__(MUC)
+        m.r = _NoticesOff(domain=DOMAIN, backend='sqlite', plugins=['muc-core', 'room-notices'],
+                          tmpdir=tmp)
+        with m:
+            m.join(A, 'r', 'alice')
+            fields = form_vars(m, 'r')
+            assert 'x-palaver#privacy' in fields, fields
+            assert not any(v in TEXTS for v in fields), fields
+            got = m.join(B, 'r', 'bob')
+            m.presence(B, occ('r', 'robert'))
+            got += m.collect()
+            got += m.leave(B, 'r', 'robert')
+            assert notices(got) == [], describe(got)
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            m.join(A, 'r', 'alice')
+            got = m.join(B, 'r', 'bob')
+            check_notice(got, 'bob has joined the room', [A, B])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 run(globals())
