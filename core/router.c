@@ -29,9 +29,12 @@
  * returns and before the next stanza from the server is dispatched, so a
  * replay never overtakes or nests inside a handler.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "disco_internal.h"
 #include "event_internal.h"
 #include "router_internal.h"
@@ -215,6 +218,28 @@ pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type, const char *
         ctx->err_text = text;
     }
     return PV_ERROR;
+}
+
+pv_verdict_t pv_stanza_failf(pv_stanza_ctx_t *ctx, const char *type, const char *condition,
+                             const char *fmt, ...)
+{
+    char *text = NULL;
+    if (ctx && fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        text = n >= 0 && ctx->stanza ? arena_alloc(ctx->stanza->arena, (size_t)n + 1) : NULL;
+        if (text) {
+            va_start(ap, fmt);
+            vsnprintf(text, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+        } else {
+            pv_log(PV_LOG_ERROR, "core", "no memory for the text of a %s error: sent without it",
+                   condition ? condition : "(no condition)");
+        }
+    }
+    return pv_stanza_fail(ctx, type, condition, text);
 }
 
 /* ---- Parking (the queues are in core/park.c) ---- */

@@ -83,6 +83,15 @@ void pv_hook_remove(pv_hook_t *hook);
 pv_verdict_t pv_stanza_fail(pv_stanza_ctx_t *ctx, const char *type, const char *condition,
                             const char *text);
 
+/* pv_stanza_fail with a text formatted as printf does (ABI 1.7). The text is
+ * written into the stanza's arena, so it lives as long as the core needs it
+ * and the caller frees nothing. If it cannot be allocated the error is still
+ * recorded, without a text (and logged). fmt NULL: no text. Always returns
+ * PV_ERROR, so `return pv_stanza_failf(ctx, "modify", "bad-request",
+ * "Unknown role '%s'", role);`. */
+pv_verdict_t pv_stanza_failf(pv_stanza_ctx_t *ctx, const char *type, const char *condition,
+                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* ---- Parking: stanzas that wait for a load (ABI 1.1) ----
  *
  * A handler that needs something it has to load first (a stored room) parks

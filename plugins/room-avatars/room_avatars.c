@@ -26,7 +26,6 @@
 #include <palaver/form.h>
 #include <palaver/muc.h>
 #include <palaver/palaver.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,28 +114,6 @@ static char *dup_str(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Answers a request with an error (never an error with an error). */
-static pv_verdict_t refuse(pv_stanza_ctx_t *ctx, const char *type, const char *cond,
-                           const char *text)
-{
-    if (!strcmp(ctx->type, "error"))
-        return PV_HANDLED;
-    return pv_stanza_fail(ctx, type, cond, text);
-}
-
-/* The core reads an error's text after the handler returned, before the
- * next stanza: one static buffer is enough (the daemon is single-threaded). */
-static const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *errtext(const char *fmt, ...)
-{
-    static char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return buf;
-}
-
 /* ---- the stored photo ---- */
 
 static const char *photo_hash(const pv_muc_room_t *r)
@@ -223,7 +200,7 @@ static pv_verdict_t vcard_get(pv_stanza_ctx_t *ctx, pv_muc_room_t *r)
     }
     if (!ok) {
         pv_el_free(res);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_send(res);
     pv_el_free(res);
@@ -285,29 +262,30 @@ static void stored(bool ok, void *ud)
 static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, pv_muc_room_t *r)
 {
     if (api->affiliation(r, ctx->from->bare) != PV_MUC_AFF_OWNER)
-        return refuse(ctx, "auth", "forbidden", "Only owners may set the room's vCard");
+        return pv_stanza_fail(ctx, "auth", "forbidden", "Only owners may set the room's vCard");
     pv_el_t *photo = pv_el_child(ctx->payload, NS_VCARD, "PHOTO");
     const char *binval = photo ? pv_el_child_text(photo, NS_VCARD, "BINVAL") : NULL;
     const char *type = photo ? pv_el_child_text(photo, NS_VCARD, "TYPE") : NULL;
     char *vals[3] = {NULL, NULL, NULL}; /* type, clean base64, hash */
     if (photo && !binval && pv_el_child(photo, NS_VCARD, "EXTVAL"))
-        return refuse(ctx, "modify", "not-acceptable",
-                      "The room's photo must be sent as BINVAL (EXTVAL is not kept)");
+        return pv_stanza_fail(ctx, "modify", "not-acceptable",
+                              "The room's photo must be sent as BINVAL (EXTVAL is not kept)");
     if (binval && strspn(binval, " \t\r\n") < strlen(binval)) {
         if (!type || !*type || strlen(type) > 100 || strchr(type, '/') == NULL)
-            return refuse(ctx, "modify", "bad-request",
-                          "The PHOTO needs a TYPE naming the image's media type (image/png...)");
+            return pv_stanza_fail(
+                ctx, "modify", "bad-request",
+                "The PHOTO needs a TYPE naming the image's media type (image/png...)");
         unsigned char *bin;
         size_t len;
         if (b64_decode(binval, &bin, &len, &vals[1]) < 0)
-            return refuse(ctx, "modify", "bad-request", "The PHOTO's BINVAL is not base64");
+            return pv_stanza_fail(ctx, "modify", "bad-request", "The PHOTO's BINVAL is not base64");
         if ((long)len > max_bytes) {
             free(bin);
             free(vals[1]);
-            return refuse(ctx, "modify", "not-acceptable",
-                          errtext("The avatar is too large: this service accepts at most %ld "
-                                  "bytes",
-                                  max_bytes));
+            return pv_stanza_failf(ctx, "modify", "not-acceptable",
+                                   "The avatar is too large: this service accepts at most %ld "
+                                   "bytes",
+                                   max_bytes);
         }
         vals[2] = malloc(41);
         vals[0] = dup_str(type);
@@ -315,7 +293,7 @@ static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, pv_muc_room_t *r)
             free(bin);
             for (int i = 0; i < 3; i++)
                 free(vals[i]);
-            return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+            return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
         }
         free(bin);
     }
@@ -334,7 +312,7 @@ static pv_verdict_t vcard_set(pv_stanza_ctx_t *ctx, pv_muc_room_t *r)
         for (int i = 0; op && i < 3; i++) /* what was set goes back */
             api->room_key_set(r, keys[i], op->old[i] ? op->old[i] : "");
         op_free(op);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_log(PV_LOG_INFO, NAME, "room %s: avatar %s by %s", api->room_jid(r),
            photo_hash(r) ? "set" : "removed", ctx->from->full);
@@ -350,7 +328,7 @@ static pv_verdict_t avatar_iq_handler(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     pv_muc_room_t *r = ctx->to->node ? api->room_find(ctx->to->node) : NULL;
     if (!r || !may_see_room(r, ctx->from))
-        return refuse(ctx, "cancel", "item-not-found", "No such room");
+        return pv_stanza_fail(ctx, "cancel", "item-not-found", "No such room");
     return get ? vcard_get(ctx, r) : vcard_set(ctx, r);
 }
 

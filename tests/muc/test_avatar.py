@@ -18,7 +18,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mucutil import (MUC, NS, room_jid, to, is_presence, is_message, codes, describe,  # noqa: E402
-                     cond, tostring, local, DOMAIN, Router, error_condition)
+                     cond, tostring, local, DOMAIN, Router, error_condition, error_text)
 from taptest import run  # noqa: E402
 
 OWNER, ALICE, BOB, CAROL = ('owner@localhost/pc', 'alice@localhost/pc', 'bob@localhost/pc',
@@ -153,6 +153,8 @@ def test_avatar_1_errors():
         # the configured limit (decoded bytes)
         ans, got = set_vcard(m, OWNER, 'r', vcard(bytes(101)), id_='e3')
         assert cond(ans) == ('modify', 'not-acceptable'), tostring(ans)
+        assert error_text(ans) == ('The avatar is too large: this service accepts at most '
+                                   '100 bytes'), tostring(ans)
         assert got == [], describe(got)
         ans, _ = set_vcard(m, OWNER, 'r', vcard(bytes(100)), id_='e4')
         assert ans.get('type') == 'result', tostring(ans)

@@ -117,6 +117,7 @@ void (*const pv_test_sdk_symbols[])(void) = {
     F(pv_service_domain),
     F(pv_sha1_hex),
     F(pv_stanza_fail),
+    F(pv_stanza_failf),
     F(pv_store),
     F(pv_store_name),
     F(pv_timer_cancel),

@@ -294,6 +294,46 @@ static void test_error_verdict_reply_shape(void **state)
     pv_el_free(e);
 }
 
+/* pv_stanza_failf: the text is formatted into the stanza's arena, so it is
+ * still there when the core builds the reply after the handler returned,
+ * even though the handler's own buffer is gone (ASan would see a use after
+ * return if the text pointed into it). */
+static pv_verdict_t fail_formatted(pv_stanza_ctx_t *ctx, void *ud)
+{
+    char nick[16];
+    snprintf(nick, sizeof nick, "%s", (const char *)ud);
+    return pv_stanza_failf(ctx, "cancel", "item-not-found", "No occupant '%s' (%d in room)", nick,
+                           3);
+}
+
+static pv_verdict_t fail_formatted_without_text(pv_stanza_ctx_t *ctx, void *ud)
+{
+    (void)ud;
+    return pv_stanza_failf(ctx, "modify", "bad-request", NULL);
+}
+
+static void test_error_verdict_with_formatted_text(void **state)
+{
+    pv_hook_stanza(PV_KIND_IQ, PV_TO_BARE, NULL, 0, fail_formatted, "x<y", "t");
+    dispatch("<iq " NS "from='a@example.org/r' to='room@" SVC "' type='get' id='f1'>"
+             "<query xmlns='urn:x'/></iq>");
+    pv_el_t *e = expect_error("a@example.org/r", "cancel", "item-not-found");
+    assert_string_equal(pv_el_attr(e, "id"), "f1");
+    assert_string_equal(pv_el_child_text(pv_el_child(e, NULL, "error"), PV_NS_STANZAS, "text"),
+                        "No occupant 'x<y' (3 in room)");
+    pv_el_free(e);
+}
+
+static void test_error_verdict_formatted_without_text(void **state)
+{
+    pv_hook_stanza(PV_KIND_IQ, PV_TO_BARE, NULL, 0, fail_formatted_without_text, NULL, "t");
+    dispatch("<iq " NS "from='a@example.org/r' to='room@" SVC "' type='set' id='f2'>"
+             "<query xmlns='urn:x'/></iq>");
+    pv_el_t *e = expect_error("a@example.org/r", "modify", "bad-request");
+    assert_null(pv_el_child(pv_el_child(e, NULL, "error"), PV_NS_STANZAS, "text"));
+    pv_el_free(e);
+}
+
 static void test_error_verdict_without_fail_is_internal_error(void **state)
 {
     static hook_cfg_t E = {.tag = "e", .verdict = PV_ERROR};
@@ -735,6 +775,8 @@ int main(void)
         T(test_priority_order_higher_first_ties_in_registration_order),
         T(test_handled_stops_the_chain),
         T(test_error_verdict_reply_shape),
+        T(test_error_verdict_with_formatted_text),
+        T(test_error_verdict_formatted_without_text),
         T(test_error_verdict_without_fail_is_internal_error),
         T(test_error_verdict_with_application_condition),
         T(test_error_verdict_on_error_or_result_sends_nothing),
