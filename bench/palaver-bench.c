@@ -353,7 +353,9 @@ static void on_stanza(const char *s, size_t n)
     if (*b != 'b')
         return;
     long seq = strtol(b + 1, NULL, 10);
-    if (seq < 0 || seq >= O.messages || !msgs[seq].left)
+    /* (msgs is NULL before the message phase: the joins to stored rooms of
+     * an earlier run get their discussion history then) */
+    if (!msgs || seq < 0 || seq >= O.messages || !msgs[seq].left)
         return;
     /* one stanza to the multicast service stands for each of its addresses */
     int count = 1;
