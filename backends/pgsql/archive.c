@@ -203,6 +203,7 @@ static pg_op_t *batch_new(pg_store_t *s)
     op->flags = PG_EINVAL_IF_DUPLICATE;
     op->store = s;
     op->batch = b;
+    op->stmt_name = "palaver_archive_batch";
     op->prepare = batch_prepare;
     op->on_result = batch_done;
     op->on_fail = batch_failed;

@@ -138,6 +138,7 @@ static void fail_all(pg_store_t *s, const char *why)
     pg_op_t *op = s->head;
     s->head = s->tail = NULL;
     s->sent = 0;
+    s->preparing = 0;
     while (op) {
         pg_op_t *next = op->next;
         pg_op_fail(op, PV_STORE_EIO, why);
@@ -167,8 +168,53 @@ void pg_disconnect(pg_store_t *s, const char *why)
     PQfinish(s->conn);
     s->conn = NULL;
     s->connecting = 0;
+    memset(s->prepared, 0, sizeof s->prepared); /* the server forgot them */
+    s->preparing = 0;
     schedule_retry(s);
     fail_all(s, msg);
+}
+
+static int is_prepared(const pg_store_t *s, const char *name)
+{
+    for (int i = 0; i < PG_MAX_STMTS && s->prepared[i]; i++)
+        if (strcmp(s->prepared[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Sends op's statement: prepared when it has a name (its PQsendPrepare
+ * first, on a connection that has not prepared it yet: s->preparing; the
+ * statement follows when that is answered), else as text. 1 when
+ * something was sent, 0 when libpq refused it. */
+static int send_op(pg_store_t *s, pg_op_t *op)
+{
+    const char *const *params = (const char *const *)op->params;
+    if (!op->stmt_name)
+        return PQsendQueryParams(s->conn, op->sql, op->nparams, NULL, params, NULL, NULL, 0);
+    if (is_prepared(s, op->stmt_name))
+        return PQsendQueryPrepared(s->conn, op->stmt_name, op->nparams, params, NULL, NULL, 0);
+    s->preparing = 1;
+    return PQsendPrepare(s->conn, op->stmt_name, op->sql, op->nparams, NULL);
+}
+
+/* The answer to a PQsendPrepare: the name is remembered (the statement is
+ * sent next), or, when the server refused it, the op goes on as text. */
+static void prepared(pg_store_t *s, pg_op_t *op, PGresult *r)
+{
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        int i = 0;
+        while (i < PG_MAX_STMTS - 1 && s->prepared[i])
+            i++;
+        s->prepared[i] = op->stmt_name;
+    } else {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        pg_one_line(msg);
+        pv_log(PV_LOG_WARN, "pgsql", "cannot prepare %s (%s): sending it as text", op->stmt_name,
+               msg);
+        op->stmt_name = NULL;
+    }
+    PQclear(r);
 }
 
 /* Sends the head of the queue when nothing is in flight. */
@@ -176,15 +222,17 @@ static void pump(pg_store_t *s)
 {
     while (s->conn && !s->connecting && !s->sent && s->head) {
         pg_op_t *op = s->head;
-        if (pg_fence_bind(s, op) < 0 || (op->prepare && op->prepare(s, op) < 0)) {
+        if (!s->preparing &&
+            (pg_fence_bind(s, op) < 0 || (op->prepare && op->prepare(s, op) < 0))) {
             s->head = op->next;
             if (!s->head)
                 s->tail = NULL;
             pg_op_fail(op, PV_STORE_ENOMEM, "out of memory sending an operation");
             continue;
         }
-        if (!PQsendQueryParams(s->conn, op->sql, op->nparams, NULL, (const char *const *)op->params,
-                               NULL, NULL, 0)) {
+        s->preparing = 0;
+        if (!send_op(s, op)) {
+            s->preparing = 0;
             if (PQstatus(s->conn) == CONNECTION_BAD) {
                 pg_disconnect(s, PQerrorMessage(s->conn));
                 return;
@@ -243,8 +291,17 @@ static void read_results(pg_store_t *s)
 {
     while (s->conn && s->sent && !PQisBusy(s->conn)) {
         PGresult *r = PQgetResult(s->conn);
+        if (r && s->preparing) {
+            prepared(s, s->head, r);
+            continue;
+        }
         if (r) {
             keep_result(s->head, r);
+            continue;
+        }
+        if (s->preparing) { /* the head's statement itself goes next */
+            s->sent = 0;
+            pump(s);
             continue;
         }
         pg_op_t *op = s->head;
@@ -363,10 +420,22 @@ void pg_drain(pg_store_t *s)
     ev_io_stop(s->loop, &s->io);
     if (s->conn && !s->connecting && PQsetnonblocking(s->conn, 0) == 0) {
         /* Blocking from here on: finish what was asked before close. */
+        int bound = 0; /* the head's parameters are bound already */
+        if (s->sent && s->preparing) {
+            /* Only the head's PQsendPrepare is in flight: read its answer,
+             * then send the statement itself (as text, below). */
+            PGresult *r;
+            while ((r = PQgetResult(s->conn)))
+                prepared(s, s->head, r);
+            s->sent = s->preparing = 0;
+            bound = 1;
+        }
         while (s->head && s->conn) {
             pg_op_t *op = s->head;
-            if (!s->sent && (pg_fence_bind(s, op) < 0 || (op->prepare && op->prepare(s, op) < 0)))
+            if (!s->sent && !bound &&
+                (pg_fence_bind(s, op) < 0 || (op->prepare && op->prepare(s, op) < 0)))
                 break;
+            bound = 0;
             if (!s->sent && !PQsendQueryParams(s->conn, op->sql, op->nparams, NULL,
                                                (const char *const *)op->params, NULL, NULL, 0))
                 break;

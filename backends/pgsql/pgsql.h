@@ -81,7 +81,14 @@ struct pg_op {
      * parameters are bound then); 0, or -1 (out of memory: the op fails). */
     int (*prepare)(struct pg_store *s, pg_op_t *op);
     void *batch; /* the rows it carries, owned by archive.c's on_* */
+    /* A statement sent often (the batched append): op->sql is prepared once
+     * per connection under this name (a static string, at most
+     * PG_MAX_STMTS of them) and run with PQsendQueryPrepared, which spares
+     * the server parsing and planning it each time. NULL: sent as text. */
+    const char *stmt_name;
 };
+
+#define PG_MAX_STMTS 4
 
 typedef struct pg_store {
     const char **keys, **values; /* libpq connection parameters (owned) */
@@ -103,6 +110,11 @@ typedef struct pg_store {
     void (*watch_asked)(const char *room, void *ud);
     void *watch_ud;
     pg_op_t *append_open; /* archive.c: the queued, unsent batch appends still join */
+    /* conn.c: statements prepared on this connection (names, static), and
+     * whether the head's PQsendPrepare (not the statement itself) is in
+     * flight. Forgotten when the connection is. */
+    const char *prepared[PG_MAX_STMTS];
+    int preparing;
 } pg_store_t;
 
 /* conn.c */

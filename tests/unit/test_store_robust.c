@@ -530,6 +530,12 @@ void test_reconnect(void **state)
     }
     assert_int_equal(status, 0);
     check_seeded(c);
+    /* The new connection prepares the batched append again (the server
+     * forgot the statement the first connection had prepared for m1). */
+    assert_int_equal(do_append(c, "lounge", "m2", 2, "n", NULL, "<m2/>"), 0);
+    do_query(c, "lounge", NULL, &r);
+    assert_ids(&r, "m1", "m2", NULL);
+    res_clear(&r);
 }
 
 /* ---- A longer run: appends stay cheap with many rooms ---- */
