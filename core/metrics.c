@@ -71,9 +71,19 @@ static int kind_of(const char *name, size_t len)
     return METRICS_OTHER;
 }
 
+int metrics_kind(const char *name)
+{
+    return name ? kind_of(name, strlen(name)) : METRICS_OTHER;
+}
+
 void metrics_stanza_in(const char *name)
 {
-    M.in[name ? kind_of(name, strlen(name)) : METRICS_OTHER]++;
+    M.in[metrics_kind(name)]++;
+}
+
+void metrics_stanza_out_kind(int kind)
+{
+    M.out[kind >= 0 && kind < METRICS_NKINDS ? kind : METRICS_OTHER]++;
 }
 
 /* The local name of the start tag at buf: "<message ...", "<x:iq ...". */

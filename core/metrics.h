@@ -26,6 +26,15 @@ void metrics_stanza_in(const char *name);
 /* A serialized stanza (buf, len: it starts with its start tag) was queued. */
 void metrics_stanza_out(const char *buf, size_t len);
 
+/* The kind (METRICS_*) of a stanza whose element's local name is `name`
+ * (NULL: METRICS_OTHER). A prepared fan-out stanza asks once, in pv_prepare,
+ * and reports each copy with metrics_stanza_out_kind instead of having its
+ * start tag read again per recipient. */
+int metrics_kind(const char *name);
+
+/* A stanza of that kind (METRICS_*) was queued. */
+void metrics_stanza_out_kind(int kind);
+
 /* stanza was sent; counted when it is an error (type='error'), by its
  * condition. */
 void metrics_stanza_sent(const pv_el_t *stanza);

@@ -35,17 +35,17 @@ int output_write(const char *buf, size_t len)
     return sink_fn(buf, len, sink_ud);
 }
 
-int output_writev(const char *const *parts, const size_t *lens, int nparts)
+int output_writev(const char *const *parts, const size_t *lens, int nparts, int kind)
 {
-    size_t total = 0;
-    for (int i = 0; i < nparts; i++)
-        total += lens[i];
+    if (sinkv_fn) /* copied once, into the sink's own buffer */
+        return sinkv_fn(parts, lens, nparts, kind, sink_ud);
     if (!sink_fn)
         return -1;
     if (nparts == 1)
         return sink_fn(parts[0], lens[0], sink_ud);
-    if (sinkv_fn) /* copied once, into the sink's own buffer */
-        return sinkv_fn(parts, lens, nparts, sink_ud);
+    size_t total = 0;
+    for (int i = 0; i < nparts; i++)
+        total += lens[i];
     /* Small stanzas: join on the stack so the sink sees one stanza. */
     char stackbuf[4096] = ""; /* (only sinks without a vectored form: tests) */
     char *buf = total <= sizeof stackbuf ? stackbuf : malloc(total);

@@ -17,10 +17,10 @@
  *
  * Fan-out (pv_prepare / pv_send_prepared): a room message goes to every
  * occupant with only `to` changing. It is serialized once, split around the
- * value of `to`: prefix "<message to='", suffix "' from=...>...</message>".
- * Each send then escapes the recipient into a stack buffer and writes the
- * three parts with output_writev(): no allocation per recipient for normal
- * JIDs.
+ * value of `to`: prefix "<message to='", suffix "' from=...>...</message>",
+ * and its metrics kind is found once. Each send then escapes the recipient
+ * into a stack buffer and writes the three parts with output_writev(): no
+ * allocation per recipient for normal JIDs.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +31,7 @@
 #include <palaver/router.h>
 #include <palaver/xml.h>
 
+#include "metrics.h"
 #include "output.h"
 #include "textbuf.h"
 
@@ -375,6 +376,7 @@ struct pv_prepared {
     char *buf;     /* whole serialization, `to` value left out */
     size_t slot;   /* prefix = buf[0, slot) */
     size_t len;    /* suffix = buf[slot, len) */
+    int kind;      /* its metrics kind, for every copy (metrics_kind) */
     char name[32]; /* element name, for logs */
 };
 
@@ -396,8 +398,54 @@ pv_prepared_t *pv_prepare(const pv_el_t *stanza)
         return NULL;
     }
     p->slot = s.slot_off;
+    /* The serialization starts "<" + the element's name, which has no
+     * prefix (name_valid refuses ':'): the kind metrics_stanza_out would
+     * read from it. */
+    p->kind = metrics_kind(stanza->name);
     snprintf(p->name, sizeof p->name, "%s", stanza->name);
     return p;
+}
+
+/* The length of `to` (tolen bytes) escaped as an attribute value. */
+static size_t escaped_len(const char *to, size_t tolen)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tolen; i++) {
+        const char *r = attr_ref((unsigned char)to[i]);
+        n += r ? strlen(r) : 1;
+    }
+    return n;
+}
+
+/* Writes `to` escaped into esc (escaped_len bytes). */
+static void escape_into(char *esc, const char *to, size_t tolen)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < tolen; i++) {
+        const char *r = attr_ref((unsigned char)to[i]);
+        if (r) {
+            size_t rl = strlen(r);
+            memcpy(esc + off, r, rl);
+            off += rl;
+        } else {
+            esc[off++] = to[i];
+        }
+    }
+}
+
+/* Queues prefix, the escaped recipient (esc, esc_len) and suffix as one
+ * stanza; `to` names the recipient in the log. */
+static int send_copy(const pv_prepared_t *p, const char *esc, size_t esc_len, const char *to)
+{
+    const char *parts[3] = {p->buf, esc, p->buf + p->slot};
+    size_t lens[3] = {p->slot, esc_len, p->len - p->slot};
+    if (output_writev(parts, lens, 3, p->kind) < 0) {
+        pv_log(PV_LOG_DEBUG, "core",
+               "output refused <%s/> to %s (disconnected or over the high-water mark)", p->name,
+               to);
+        return -1;
+    }
+    return 0;
 }
 
 int pv_send_prepared(const pv_prepared_t *p, const char *to)
@@ -412,55 +460,26 @@ int pv_send_prepared(const pv_prepared_t *p, const char *to)
     for (unsigned char c; (c = (unsigned char)to[tolen]) >= 0x20 && c < 0x7f && c != '&' &&
                           c != '<' && c != '\'' && c != '"';)
         tolen++;
-    if (tolen && !to[tolen]) {
-        const char *parts[3] = {p->buf, to, p->buf + p->slot};
-        size_t lens[3] = {p->slot, tolen, p->len - p->slot};
-        if (output_writev(parts, lens, 3) < 0) {
-            pv_log(PV_LOG_DEBUG, "core",
-                   "output refused <%s/> to %s (disconnected or over the high-water mark)", p->name,
-                   to);
-            return -1;
-        }
-        return 0;
-    }
+    if (tolen && !to[tolen])
+        return send_copy(p, to, tolen, to);
     tolen += strlen(to + tolen);
     if (tolen == 0 || !pv_xml_text_valid(to, tolen)) {
         pv_log(PV_LOG_ERROR, "core", "refusing to send <%s/>: the recipient is not valid XML 1.0",
                p->name);
         return -1;
     }
-    size_t esc_len = 0;
-    for (size_t i = 0; i < tolen; i++) {
-        const char *r = attr_ref((unsigned char)to[i]);
-        esc_len += r ? strlen(r) : 1;
-    }
+    size_t esc_len = escaped_len(to, tolen);
     char stackbuf[1024];
     char *esc = esc_len <= sizeof stackbuf ? stackbuf : malloc(esc_len);
     if (!esc) {
         pv_log(PV_LOG_ERROR, "core", "out of memory sending <%s/> to %s", p->name, to);
         return -1;
     }
-    size_t off = 0;
-    for (size_t i = 0; i < tolen; i++) {
-        const char *r = attr_ref((unsigned char)to[i]);
-        if (r) {
-            size_t rl = strlen(r);
-            memcpy(esc + off, r, rl);
-            off += rl;
-        } else {
-            esc[off++] = to[i];
-        }
-    }
-    const char *parts[3] = {p->buf, esc, p->buf + p->slot};
-    size_t lens[3] = {p->slot, esc_len, p->len - p->slot};
-    int rc = output_writev(parts, lens, 3);
-    if (rc < 0)
-        pv_log(PV_LOG_DEBUG, "core",
-               "output refused <%s/> to %s (disconnected or over the high-water mark)", p->name,
-               to);
+    escape_into(esc, to, tolen);
+    int rc = send_copy(p, esc, esc_len, to);
     if (esc != stackbuf)
         free(esc);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 void pv_prepared_free(pv_prepared_t *p)

@@ -76,7 +76,7 @@ static struct {
     char *host, *domain, *secret;
     int port;
     double keepalive;
-    ev_tstamp last_out; /* when bytes were last queued: the keepalive counts from there */
+    ev_tstamp last_out; /* when bytes last went to the server: the keepalive counts from there */
     double backoff_max;
     size_t max_out;
     xs_limits_t limits;
@@ -142,30 +142,31 @@ static void update_watchers(void)
         ev_io_stop(loop, &S.rio);
 }
 
-/* Appends bytes to the output buffer (no limit check; callers check). */
-static int outbuf_append(const char *buf, size_t len)
+/* Makes room for len more bytes at the end of the output buffer (no limit
+ * check; callers check) and returns where they go, or NULL when out of
+ * memory (logged). Nothing is counted as queued until the caller does. */
+static char *outbuf_reserve(size_t len)
 {
     outbuf_t *o = &S.out;
-    if (o->head > 0 && o->head + o->len + len > o->cap) {
+    if (o->head + o->len + len <= o->cap)
+        return o->data + o->head + o->len;
+    if (o->head > 0) {
         memmove(o->data, o->data + o->head, o->len);
         o->head = 0;
     }
-    if (o->head + o->len + len > o->cap) {
+    if (o->len + len > o->cap) {
         size_t ncap = o->cap ? o->cap : 16384;
         while (ncap < o->len + len)
             ncap *= 2;
         char *n = realloc(o->data, ncap);
         if (!n) {
             pv_log(PV_LOG_ERROR, WHO, "out of memory growing the output buffer to %zu bytes", ncap);
-            return -1;
+            return NULL;
         }
         o->data = n;
         o->cap = ncap;
     }
-    memcpy(o->data + o->head + o->len, buf, len);
-    o->len += len;
-    S.queued_total += len;
-    return 0;
+    return o->data + o->len;
 }
 
 /* Reports the queue to the statistics, forgetting the stanzas sent. */
@@ -179,7 +180,8 @@ static void report_queue(void)
     stats_queue(S.out.len, q->n - q->head);
 }
 
-/* Remembers that a stanza ends at the current end of the queue. */
+/* Remembers that a stanza ends at the current end of the queue (reported
+ * by the caller's report_queue). */
 static void note_stanza_end(void)
 {
     endq_t *q = &S.ends;
@@ -198,7 +200,6 @@ static void note_stanza_end(void)
         }
     }
     q->v[q->n++] = S.queued_total;
-    report_queue();
 }
 
 static void outbuf_reset(void)
@@ -232,6 +233,7 @@ static int flush_out(void)
         S.out.head += (size_t)n;
         S.out.len -= (size_t)n;
         S.sent_total += (uint64_t)n;
+        S.last_out = ev_now(pv_loop());
     }
     report_queue();
     if (S.out.len == 0)
@@ -245,8 +247,18 @@ static int flush_out(void)
     return 0;
 }
 
-/* Queues bytes for the server, given in parts (one stanza). `force` skips
- * the high-water check (stream header, handshake, stream errors). */
+/* Queues bytes for the server, given in parts (one stanza, or the stream's
+ * own bytes when `force`, which skips the high-water check: stream header,
+ * handshake, stream errors). A stanza's end is remembered for the queue's
+ * stanza count.
+ *
+ * A fan-out queues one copy per recipient, so this is the per-copy path:
+ * one room check for all parts, the statistics' queue report once per copy
+ * (and before a flush, whose report would otherwise hide the peak), and
+ * the watchers touched only when the write watcher is not running yet or
+ * reading pauses, i.e. once per batch: while it runs, more bytes change
+ * nothing it would decide. The keepalive's clock is set when bytes go out
+ * (flush_out), once per batch too. */
 static int queue_parts(const char *const *parts, const size_t *lens, int nparts, bool force)
 {
     if (S.fd < 0)
@@ -264,29 +276,32 @@ static int queue_parts(const char *const *parts, const size_t *lens, int nparts,
         }
         return -1;
     }
-    size_t done = 0; /* appended so far: taken back when a part does not fit */
+    char *w = outbuf_reserve(len);
+    if (!w)
+        return -1;
     for (int i = 0; i < nparts; i++) {
-        if (outbuf_append(parts[i], lens[i]) < 0) {
-            S.out.len -= done;
-            S.queued_total -= done;
-            return -1;
-        }
-        done += lens[i];
+        memcpy(w, parts[i], lens[i]);
+        w += lens[i];
     }
+    S.out.len += len;
+    S.queued_total += len;
     if (pv_log_enabled(PV_LOG_TRAFFIC))
-        traffic_log_bytes("SEND", S.out.data + S.out.head + S.out.len - len, len);
-    report_queue();
-    if (!S.reading_paused && S.out.len > S.max_out / 2) {
+        traffic_log_bytes("SEND", w - len, len);
+    bool flush_now = S.out.len >= FLUSH_NOW_BYTES;
+    if (force || flush_now)
+        report_queue(); /* the bytes as they peak, before a flush sends them */
+    bool pause = !S.reading_paused && S.out.len > S.max_out / 2;
+    if (pause) {
         S.reading_paused = true;
         pv_log(PV_LOG_WARN, WHO, "%zu bytes queued for the server: pausing input", S.out.len);
     }
-    S.last_out = ev_now(pv_loop()); /* (the timer is not moved per stanza: on_keepalive) */
     /* Batch: everything produced while handling one read goes out in one
      * send() when the loop comes round (the write watcher), unless a lot is
      * queued already. One send() per stanza was most of the CPU of a fan-out. */
-    if (S.out.len >= FLUSH_NOW_BYTES)
+    if (flush_now)
         return flush_out() < 0 ? -1 : 0;
-    update_watchers();
+    if (pause || !ev_is_active(&S.wio))
+        update_watchers();
     return 0;
 }
 
@@ -295,8 +310,9 @@ static int queue_bytes(const char *buf, size_t len, bool force)
     return queue_parts(&buf, &len, 1, force);
 }
 
-/* A stanza in parts (its first part begins with the element's name). */
-static int sinkv(const char *const *parts, const size_t *lens, int nparts, void *ud)
+/* A stanza in parts (its first part begins with the element's name), of a
+ * known metrics kind or OUTPUT_KIND_UNKNOWN. */
+static int sinkv(const char *const *parts, const size_t *lens, int nparts, int kind, void *ud)
 {
     (void)ud;
     if (S.state != ST_UP)
@@ -306,14 +322,18 @@ static int sinkv(const char *const *parts, const size_t *lens, int nparts, void 
         return -1;
     }
     stats_stanza_out();
-    metrics_stanza_out(parts[0], lens[0]);
+    if (kind == OUTPUT_KIND_UNKNOWN)
+        metrics_stanza_out(parts[0], lens[0]);
+    else
+        metrics_stanza_out_kind(kind);
     note_stanza_end();
+    report_queue();
     return 0;
 }
 
 static int sink(const char *buf, size_t len, void *ud)
 {
-    return sinkv(&buf, &len, 1, ud);
+    return sinkv(&buf, &len, 1, OUTPUT_KIND_UNKNOWN, ud);
 }
 
 /* ---------------------------------------------------------------- teardown */
