@@ -9,7 +9,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/map.c plugins/muc-core/config_fields.c \
 	plugins/muc-core/room.c plugins/muc-core/room_table.c \
 	plugins/muc-core/occupant.c plugins/muc-core/occupant_id.c \
-	plugins/muc-core/privileges.c plugins/muc-core/errors.c \
+	plugins/muc-core/affiliations.c plugins/muc-core/privileges.c plugins/muc-core/errors.c \
 	plugins/muc-core/presence_in.c plugins/muc-core/presence_out.c \
 	plugins/muc-core/enter.c plugins/muc-core/exit.c plugins/muc-core/nick.c \
 	plugins/muc-core/status.c plugins/muc-core/groupchat.c plugins/muc-core/subject.c \
@@ -83,10 +83,12 @@ tests_unit_test_muc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core
 tests_unit_test_muc_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_muc_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 
-# The privilege tables of XEP-0045 §5, walked cell by cell (privileges.c alone).
+# The privilege tables of XEP-0045 §5, walked cell by cell (privileges.c and the
+# affiliation rows it reads, affiliations.c).
 check_PROGRAMS += tests/unit/test_muc_priv
 TESTS += tests/unit/test_muc_priv
-tests_unit_test_muc_priv_SOURCES = tests/muc/unit_priv.c plugins/muc-core/privileges.c
+tests_unit_test_muc_priv_SOURCES = tests/muc/unit_priv.c plugins/muc-core/privileges.c \
+	plugins/muc-core/affiliations.c
 tests_unit_test_muc_priv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core
 tests_unit_test_muc_priv_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_muc_priv_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
@@ -99,7 +101,7 @@ check_PROGRAMS += tests/unit/test_muc_memory
 TESTS += tests/unit/test_muc_memory
 tests_unit_test_muc_memory_SOURCES = tests/muc/unit_memory.c \
 	plugins/muc-core/map.c plugins/muc-core/config_fields.c \
-	plugins/muc-core/room.c plugins/muc-core/occupant.c
+	plugins/muc-core/room.c plugins/muc-core/occupant.c plugins/muc-core/affiliations.c
 tests_unit_test_muc_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core \
 	-I$(top_srcdir)/core
 tests_unit_test_muc_memory_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)

@@ -14,14 +14,14 @@
  * with status 101 and the occupants who may see real JIDs by a message.
  * A failing backend gives internal-server-error and nothing is broadcast.
  *
- * An affiliation is a row: its name (as stored and shown), its rank for
- * every standard check, who may grant and list it. The five of XEP-0045
- * are muc-core's; the extra ones other plugins register (extensions.c,
- * pv_muc_extra_aff_t) rank as none, are granted and listed from `grantor`
- * up (listed from admin up at most), are never granted to oneself and are
- * stored by name. Items of both kinds go through the same checks, the same
- * single stored write and the same broadcast, in one request or several;
- * an extra grant kicks nobody and is not announced to absent users.
+ * An affiliation is a row (affiliations.c): its name (as stored and
+ * shown), its rank for every standard check, who may grant and list it.
+ * The five of XEP-0045 are muc-core's; the extra ones other plugins
+ * register (pv_muc_extra_aff_t) rank as none, are granted and listed from
+ * `grantor` up (listed from admin up at most), are never granted to oneself
+ * and are stored by name (extensions.c keeps who holds them). Items of both kinds go through the
+ * same checks, the same single stored write and the same broadcast, in one request or several; an
+ * extra grant kicks nobody and is not announced to absent users.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -80,11 +80,11 @@ static void add_occupant_item(pv_el_t *q, const occupant_t *o, bool with_jid)
         pv_el_set_attr(it, "jid", o->sessions->jid->full);
 }
 
-/* A get of an extra affiliation's list: from its grantor up (admins at most). */
-static pv_verdict_t get_extra_list(pv_stanza_ctx_t *ctx, room_t *r, const pv_muc_extra_aff_t *d)
+/* A get of an extra affiliation's list: as its row says (priv_list_aff). */
+static pv_verdict_t get_extra_list(pv_stanza_ctx_t *ctx, room_t *r, const aff_row_t *d,
+                                   pv_muc_role_t actor_role)
 {
-    pv_muc_aff_t need = d->grantor < PV_MUC_AFF_ADMIN ? d->grantor : PV_MUC_AFF_ADMIN;
-    if (room_aff(r, ctx->from->bare) < need)
+    if (!priv_list_aff(r, room_aff(r, ctx->from->bare), actor_role, (pv_muc_aff_t)d->id))
         return refuse(ctx, "auth", "forbidden",
                       errtext("You may not read the %s list of this room", d->name));
     pv_el_t *res = pv_iq_result_new(ctx->stanza);
@@ -112,9 +112,9 @@ static pv_verdict_t get_list(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *q)
     pv_muc_role_t role;
     pv_muc_aff_t aff;
     bool by_role = rs != NULL;
-    const pv_muc_extra_aff_t *extra = by_role ? NULL : ext_aff_def(as);
+    const aff_row_t *extra = by_role ? NULL : ext_aff_def(as);
     if (extra)
-        return get_extra_list(ctx, r, extra);
+        return get_extra_list(ctx, r, extra, actor_role);
     if (by_role ? !role_parse(rs, &role) : !aff_parse(as, &aff))
         return refuse(ctx, "modify", "bad-request",
                       errtext("Unknown %s '%s'", by_role ? "role" : "affiliation",
@@ -172,14 +172,15 @@ static bool left_present(const room_t *r, const char *bare)
     return map_get(&r->by_bare, bare) != NULL;
 }
 
-/* Granting an extra affiliation: from its grantor up, never to oneself. */
-static pv_verdict_t check_extra(pv_stanza_ctx_t *ctx, const change_t *c,
-                                const pv_muc_extra_aff_t *d, pv_muc_aff_t actor_aff)
+/* Granting an extra affiliation: as its row says (from its grantor up,
+ * never to oneself). */
+static pv_verdict_t check_extra(pv_stanza_ctx_t *ctx, const change_t *c, const aff_row_t *d,
+                                pv_muc_aff_t actor_aff)
 {
-    if (actor_aff < d->grantor)
+    if ((int)actor_aff < d->grant)
         return refuse(ctx, "auth", "forbidden",
                       errtext("You may not make %s a %s", c->jid, d->name));
-    if (!strcmp(c->jid, ctx->from->bare))
+    if (d->not_to_self && !strcmp(c->jid, ctx->from->bare))
         return refuse(ctx, "cancel", "not-allowed", "You cannot change your own affiliation");
     return PV_PASS;
 }
@@ -218,9 +219,9 @@ static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, cha
             return refuse(ctx, "wait", "internal-server-error", "Out of memory");
         return PV_PASS;
     }
-    const pv_muc_extra_aff_t *extra = ext_aff_def(as);
+    const aff_row_t *extra = ext_aff_def(as);
     if (extra) {
-        c->aff = PV_MUC_AFF_NONE; /* its rank */
+        c->aff = extra->rank;
         if (!(c->extra = xstrdup(extra->name)))
             return refuse(ctx, "wait", "internal-server-error", "Out of memory");
     } else if (!aff_parse(as, &c->aff)) {
@@ -391,8 +392,8 @@ static void log_changes(const room_t *r, const admin_op_t *op)
 /* The role an affiliation change gives a present occupant. */
 static pv_muc_role_t new_role(const room_t *r, const change_t *ac, pv_muc_aff_t a)
 {
-    const pv_muc_extra_aff_t *d = ac->extra ? ext_aff_def(ac->extra) : NULL;
-    return d ? d->base_role : role_for(r, a);
+    const aff_row_t *d = ac->extra ? ext_aff_def(ac->extra) : NULL;
+    return d ? d->join_role : role_for(r, a);
 }
 
 static void apply(admin_op_t *op)

@@ -2,8 +2,9 @@
  * extensions.c: affiliations and roles contributed by other plugins
  * (palaver/muc.h, pv_muc_extra_aff_t), and the one registry of room
  * configuration fields, muc-core's own and other plugins'.
- * For affiliations this file keeps the registry, the per-room holders
- * (struct ext_room, hung on room_t) and the DELIVER event. The rest of
+ * For affiliations this file keeps the per-room holders (struct ext_room,
+ * hung on room_t) and the DELIVER event; their rows are in the one registry
+ * of affiliations (affiliations.c), with the five of XEP-0045. The rest of
  * muc-core calls in here at a few points (presence items, join role,
  * affiliation changes, persistence, subject). muc#admin requests naming an
  * extra affiliation are admin.c's, in the same path and the same stored
@@ -26,23 +27,19 @@
  *
  * Ownership: per-room values are owned by the room (freed by ext_room_free);
  * extra affiliations are stored by name, so values loaded from storage before
- * the plugin registers keep working once it does; registry entries are
- * borrowed from the registering plugin (a field's row is copied, its strings
- * borrowed).
+ * the plugin registers keep working once it does; a field's row is copied,
+ * its strings borrowed from the registering plugin.
  */
 #include "muc_internal.h"
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EXT_MAX_AFFS 8
-
 struct ext_room {
     map_t affs; /* bare JID -> char *name (owned) */
     map_t cfg;  /* storage key -> char *value (owned) */
 };
 
-static const pv_muc_extra_aff_t *reg_affs[EXT_MAX_AFFS];
 /* A registered row: who registered it (the plugin's definition, to
  * unregister it by, or muc-core's own table entry) and the row as muc-core
  * keeps it (a plugin's strings borrowed). Index i < CF_COUNT: muc-core's row
@@ -57,14 +54,6 @@ static field_row_t rows[CONFIG_MAX_ROWS];
 #define EXT_ROW(k) (&rows[CF_COUNT + (k)].f) /* another plugin's k-th row */
 
 /* ---- registry ---- */
-
-static const pv_muc_extra_aff_t *aff_def(const char *name)
-{
-    for (size_t i = 0; name && i < EXT_MAX_AFFS; i++)
-        if (reg_affs[i] && !strcmp(reg_affs[i]->name, name))
-            return reg_affs[i];
-    return NULL;
-}
 
 const config_field_t *config_row(int i)
 {
@@ -125,34 +114,6 @@ int config_rows_core(void)
         if (!rows[i].owner && row_add(&config_fields[i], &config_fields[i], i, i + 1) < 0)
             return -1;
     return 0;
-}
-
-int ext_api_register_affiliation(const pv_muc_extra_aff_t *d)
-{
-    if (!d || !d->name || !d->role || aff_def(d->name)) {
-        pv_log(PV_LOG_ERROR, MUC, "extra affiliation %s refused (invalid or registered)",
-               d && d->name ? d->name : "(null)");
-        return -1;
-    }
-    for (int a = PV_MUC_AFF_OUTCAST; a <= PV_MUC_AFF_OWNER; a++)
-        if (!strcmp(aff_name((pv_muc_aff_t)a), d->name)) {
-            pv_log(PV_LOG_ERROR, MUC, "extra affiliation %s is a standard one", d->name);
-            return -1;
-        }
-    for (size_t i = 0; i < EXT_MAX_AFFS; i++)
-        if (!reg_affs[i]) {
-            reg_affs[i] = d;
-            return 0;
-        }
-    pv_log(PV_LOG_ERROR, MUC, "extra affiliation %s refused: at most %d", d->name, EXT_MAX_AFFS);
-    return -1;
-}
-
-void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d)
-{
-    for (size_t i = 0; i < EXT_MAX_AFFS; i++)
-        if (reg_affs[i] == d)
-            reg_affs[i] = NULL;
 }
 
 /* size: how much of *r the registering plugin knows. The row is kept as
@@ -233,10 +194,10 @@ void ext_room_free(room_t *r)
     r->ext = NULL;
 }
 
-/* The registered extra affiliation `bare` holds, or NULL. */
-static const pv_muc_extra_aff_t *held(const room_t *r, const char *bare)
+/* The row of the registered extra affiliation `bare` holds, or NULL. */
+static const aff_row_t *held(const room_t *r, const char *bare)
 {
-    return r->ext ? aff_def(map_get(&r->ext->affs, bare)) : NULL;
+    return r->ext ? aff_row_extra(map_get(&r->ext->affs, bare)) : NULL;
 }
 
 static int held_set(room_t *r, const char *bare, const char *name)
@@ -263,29 +224,29 @@ void ext_aff_cleared(room_t *r, const char *bare)
 
 void ext_aff_load(room_t *r, const char *bare, const char *name)
 {
-    for (int a = PV_MUC_AFF_OUTCAST; a <= PV_MUC_AFF_OWNER; a++)
-        if (name && !strcmp(aff_name((pv_muc_aff_t)a), name))
-            return; /* a standard one: room.c has it */
+    int id = aff_row_find(name);
+    if (id >= 0 && id <= PV_MUC_AFF_OWNER)
+        return; /* a standard one: room.c has it */
     if (name && held_set(r, bare, name) < 0)
         pv_log(PV_LOG_ERROR, MUC, "cannot load affiliation %s of %s in %s", name, bare, r->jid);
 }
 
 const char *ext_aff_shown(const occupant_t *o)
 {
-    const pv_muc_extra_aff_t *d = held(o->room, o->bare);
+    const aff_row_t *d = held(o->room, o->bare);
     return d ? d->name : aff_name(occupant_aff(o));
 }
 
 const char *ext_role_shown(const occupant_t *o)
 {
-    const pv_muc_extra_aff_t *d = held(o->room, o->bare);
-    return d && o->role == d->base_role ? d->role : role_name(o->role);
+    const aff_row_t *d = held(o->room, o->bare);
+    return d && d->role_shown && o->role == d->join_role ? d->role_shown : role_name(o->role);
 }
 
 pv_muc_role_t ext_join_role(const room_t *r, const char *bare, pv_muc_role_t role)
 {
-    const pv_muc_extra_aff_t *d = held(r, bare);
-    return d && room_aff(r, bare) == PV_MUC_AFF_NONE ? d->base_role : role;
+    const aff_row_t *d = held(r, bare);
+    return d && room_aff(r, bare) == PV_MUC_AFF_NONE ? d->join_role : role;
 }
 
 bool ext_may_deliver(room_t *r, occupant_t *sender, occupant_t *to, const pv_el_t *st,
@@ -478,14 +439,14 @@ size_t ext_affs_list(const room_t *r, const pv_store_aff_t *skip, size_t nskip,
     return n;
 }
 
-const pv_muc_extra_aff_t *ext_aff_def(const char *name)
+const aff_row_t *ext_aff_def(const char *name)
 {
-    return aff_def(name);
+    return aff_row_extra(name);
 }
 
 const char *ext_aff_held(const room_t *r, const char *bare)
 {
-    const pv_muc_extra_aff_t *d = held(r, bare);
+    const aff_row_t *d = held(r, bare);
     return d ? d->name : NULL;
 }
 
@@ -496,7 +457,7 @@ void ext_aff_grant(room_t *r, const char *bare, const char *name)
 {
     if (held_set(r, bare, name) < 0)
         pv_log(PV_LOG_ERROR, MUC, "cannot grant %s to %s in %s", name, bare, r->jid);
-    if (!aff_def(name))
+    if (!aff_row_extra(name))
         pv_log(PV_LOG_WARN, MUC, "%s of %s in %s stored, but %s is no longer registered", name,
                bare, r->jid, name);
 }
@@ -524,7 +485,7 @@ void ext_aff_list_items(const room_t *r, const char *name, pv_el_t *q)
 
 const char *ext_api_extra_affiliation(const pv_muc_room_t *r, const char *bare)
 {
-    const pv_muc_extra_aff_t *d = held(r, bare);
+    const aff_row_t *d = held(r, bare);
     return d ? d->name : NULL;
 }
 

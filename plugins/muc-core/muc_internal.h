@@ -271,6 +271,39 @@ typedef enum {
 } priv_t;
 bool may(const room_t *r, const occupant_t *o, priv_t what);
 
+/* ---- affiliations.c: the one registry of affiliations ----
+ * A row per affiliation: the five of XEP-0045 at the index of their
+ * pv_muc_aff_t value (their id and rank), other plugins' extra ones
+ * (register_affiliation) after them. privileges.c, role_for, aff_name and
+ * aff_parse read the rows; extensions.c keeps who holds an extra one. */
+#define AFF_EXTRA_MAX 8
+#define AFF_MAX_ROWS (PV_MUC_AFF_OWNER + 1 + AFF_EXTRA_MAX)
+#define AFF_NOBODY (PV_MUC_AFF_OWNER + 1) /* as grant or list: no affiliation suffices */
+#define AFF_BIT(a) (1u << (a))            /* a rank in a row's reach */
+
+typedef struct aff_row {
+    int id;                  /* its index in the registry (a standard one's pv_muc_aff_t) */
+    const char *name;        /* in items, presence and storage */
+    pv_muc_aff_t rank;       /* what its holders count as in every standard check */
+    int grant;               /* the least affiliation that may give it */
+    bool not_to_self;        /* nobody gives it to himself */
+    unsigned reach;          /* AFF_BIT of each rank whose affiliation its holders may change */
+    bool moderator;          /* its holders count as moderators, present or not */
+    int list;                /* the least affiliation that may read its list (AFF_NOBODY) */
+    int list_cfg;            /* CF_* naming the roles that may read its list too, or -1 */
+    pv_muc_role_t join_role; /* the role its holders enter with */
+    pv_muc_role_t join_moderated; /* ... in a moderated room */
+    const char *role_shown; /* shown as its holders' role while they have join_role, or NULL */
+} aff_row_t;
+
+/* Adds muc-core's five rows (muc_start; again: nothing): 0, or -1 logged. */
+int aff_rows_core(void);
+/* The row of an id, or NULL (no such row); the id of a name, or -1; the row
+ * of an extra (registered, not standard) affiliation's name, or NULL. */
+const aff_row_t *aff_row(int id);
+int aff_row_find(const char *name);
+const aff_row_t *aff_row_extra(const char *name);
+
 /* The change tables of XEP-0045 §5.1.2/§5.2.1 (privileges.c). An answer is
  * PRIV_OK, or the error condition the XEP names. */
 typedef enum { PRIV_OK = 0, PRIV_FORBIDDEN, PRIV_NOT_ALLOWED } priv_answer_t;
@@ -654,10 +687,11 @@ bool ext_config_changed(const room_t *r, const ext_cfg_undo_t *u); /* any value 
 /* muc#admin (admin.c): a registered extra affiliation by name, or NULL; the
  * one a bare JID holds (NULL: none); granting one once stored (after
  * room_aff_set(none)); the items of a get of its list. */
-const pv_muc_extra_aff_t *ext_aff_def(const char *name);
+const aff_row_t *ext_aff_def(const char *name);
 const char *ext_aff_held(const room_t *r, const char *bare);
 void ext_aff_grant(room_t *r, const char *bare, const char *name);
 void ext_aff_list_items(const room_t *r, const char *name, pv_el_t *q);
+/* affiliations.c: register_affiliation's row, added after the standard ones */
 int ext_api_register_affiliation(const pv_muc_extra_aff_t *d);
 void ext_api_unregister_affiliation(const pv_muc_extra_aff_t *d);
 int ext_api_register_config_field(const pv_muc_extra_field_t *d);

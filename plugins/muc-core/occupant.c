@@ -8,19 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The join role of a standard affiliation, as its row (affiliations.c) says. */
 pv_muc_role_t role_for(const room_t *r, pv_muc_aff_t a)
 {
-    switch (a) {
-    case PV_MUC_AFF_OWNER:
-    case PV_MUC_AFF_ADMIN:
-        return PV_MUC_ROLE_MODERATOR;
-    case PV_MUC_AFF_MEMBER:
-        return PV_MUC_ROLE_PARTICIPANT;
-    case PV_MUC_AFF_NONE:
-        return room_cfg_bool(r, CF_MODERATED) ? PV_MUC_ROLE_VISITOR : PV_MUC_ROLE_PARTICIPANT;
-    default:
+    const aff_row_t *row = (unsigned)a <= PV_MUC_AFF_OWNER ? aff_row((int)a) : NULL;
+    if (!row)
         return PV_MUC_ROLE_NONE;
-    }
+    return room_cfg_bool(r, CF_MODERATED) ? row->join_moderated : row->join_role;
 }
 
 occupant_t *occupant_new(room_t *r, const char *nick, const pv_jid_t *real, pv_muc_role_t role)
@@ -277,8 +271,9 @@ const char *role_name(pv_muc_role_t r)
     return (unsigned)r < 4 ? n[r] : "none";
 }
 
+/* A standard affiliation's name, from its row (extra ones: their row's name). */
 const char *aff_name(pv_muc_aff_t a)
 {
-    static const char *const n[] = {"outcast", "none", "member", "admin", "owner"};
-    return (unsigned)a < 5 ? n[a] : "none";
+    const aff_row_t *row = (unsigned)a <= PV_MUC_AFF_OWNER ? aff_row((int)a) : NULL;
+    return row ? row->name : "none";
 }

@@ -135,6 +135,8 @@ static int muc_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state
         return -1;
     map_init(&muc->rooms, false);
     *state = muc;
+    if (aff_rows_core() < 0) /* the five affiliations of XEP-0045, affiliations.c */
+        goto fail;
     if (read_config(cfg, muc) < 0 || room_defaults_configure(cfg) < 0 ||
         throttle_configure(cfg) < 0 /* LIMIT-1 */ || multicast_init(cfg) < 0 || events_init() < 0 ||
         api_init() < 0 || rtbl_init(cfg) < 0 /* RTBL-1: real-time block lists, rtbl.c */)

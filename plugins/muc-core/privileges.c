@@ -3,6 +3,9 @@
  * adjusted by the room's configuration; who may give which role or
  * affiliation to whom (kick, voice, moderator, ban, member, admin, owner);
  * who may read which list. tests/muc/unit_priv.c walks every cell.
+ * What concerns an affiliation (who gives it, whom its holders reach, who
+ * reads its list, whether its holders count as moderators) is read from its
+ * row in affiliations.c; the role tables are here.
  */
 #include "muc_internal.h"
 #include <string.h>
@@ -114,25 +117,16 @@ static const role_rule_t role_rules[4] = {
                                PV_MUC_AFF_ADMIN},
 };
 
-/* The affiliation needed to give each affiliation (§9.1-9.8, §10.3-10.7). */
-static const pv_muc_aff_t aff_need[5] = {
-    [PV_MUC_AFF_OUTCAST] = PV_MUC_AFF_ADMIN, [PV_MUC_AFF_NONE] = PV_MUC_AFF_ADMIN,
-    [PV_MUC_AFF_MEMBER] = PV_MUC_AFF_ADMIN,  [PV_MUC_AFF_ADMIN] = PV_MUC_AFF_OWNER,
-    [PV_MUC_AFF_OWNER] = PV_MUC_AFF_OWNER,
-};
-
-/* reach[actor][target]: whose affiliation an actor may change at all. Admins
- * cannot touch admins or owners (ADMIN-6); owners may change anyone (the
- * last owner is protected by the caller: conflict). */
-static const bool aff_reach[5][5] = {
-    [PV_MUC_AFF_ADMIN] =
-        {[PV_MUC_AFF_OUTCAST] = true, [PV_MUC_AFF_NONE] = true, [PV_MUC_AFF_MEMBER] = true},
-    [PV_MUC_AFF_OWNER] = {true, true, true, true, true},
-};
+/* The row of a standard affiliation (an actor's or a target's rank), or NULL. */
+static const aff_row_t *standard_row(pv_muc_aff_t a)
+{
+    return (unsigned)a <= PV_MUC_AFF_OWNER ? aff_row((int)a) : NULL;
+}
 
 static pv_muc_role_t effective_role(pv_muc_aff_t aff, pv_muc_role_t role)
 {
-    return aff >= PV_MUC_AFF_ADMIN ? PV_MUC_ROLE_MODERATOR : role;
+    const aff_row_t *row = standard_row(aff);
+    return row && row->moderator ? PV_MUC_ROLE_MODERATOR : role;
 }
 
 priv_answer_t priv_role_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
@@ -159,12 +153,12 @@ priv_answer_t priv_aff_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
                               pv_muc_aff_t target_aff, pv_muc_aff_t new_aff)
 {
     (void)actor_role; /* affiliations do not depend on roles (§5.2) */
-    if ((unsigned)new_aff > PV_MUC_AFF_OWNER || (unsigned)actor_aff > PV_MUC_AFF_OWNER ||
-        (unsigned)target_aff > PV_MUC_AFF_OWNER)
+    const aff_row_t *want = standard_row(new_aff), *actor = standard_row(actor_aff);
+    if (!want || !actor || (unsigned)target_aff > PV_MUC_AFF_OWNER)
         return PRIV_FORBIDDEN;
-    if (actor_aff < aff_need[new_aff])
+    if ((int)actor_aff < want->grant) /* the row given says who gives it */
         return PRIV_FORBIDDEN;
-    if (!aff_reach[actor_aff][target_aff])
+    if (!(actor->reach & AFF_BIT(target_aff))) /* the actor's row says whom it reaches */
         return PRIV_NOT_ALLOWED;
     return PRIV_OK;
 }
@@ -183,14 +177,6 @@ static const list_rule_t role_lists[4] = {
     [PV_MUC_ROLE_MODERATOR] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_ADMIN},
 };
 
-static const list_rule_t aff_lists[5] = {
-    [PV_MUC_AFF_OUTCAST] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_ADMIN},
-    [PV_MUC_AFF_NONE] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_OWNER + 1}, /* nobody */
-    [PV_MUC_AFF_MEMBER] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_ADMIN},
-    [PV_MUC_AFF_ADMIN] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_OWNER},
-    [PV_MUC_AFF_OWNER] = {PV_MUC_ROLE_MODERATOR + 1, PV_MUC_AFF_OWNER},
-};
-
 static bool list_ok(const list_rule_t *l, pv_muc_aff_t aff, pv_muc_role_t role)
 {
     return effective_role(aff, role) >= l->need_role || aff >= l->need_aff;
@@ -204,16 +190,19 @@ bool priv_list_role(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor
            list_ok(&role_lists[role], actor_aff, actor_role);
 }
 
+/* aff: a row's id, an extra affiliation's too. An affiliation's list is
+ * read from its row's `list` affiliation up, and by the roles its
+ * `list_cfg` field names (muc#roomconfig_getmemberlist for members). */
 bool priv_list_aff(const room_t *r, pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
                    pv_muc_aff_t aff)
 {
-    if ((unsigned)aff > PV_MUC_AFF_OWNER)
+    const aff_row_t *row = aff_row((int)aff);
+    if (!row)
         return false;
-    if (list_ok(&aff_lists[aff], actor_aff, actor_role))
+    if ((int)actor_aff >= row->list)
         return true;
-    /* muc#roomconfig_getmemberlist: these roles may read the member list too */
-    return r && aff == PV_MUC_AFF_MEMBER && actor_role != PV_MUC_ROLE_NONE &&
-           presence_role_listed(room_cfg(r, CF_GETMEMBERLIST), actor_role);
+    return r && row->list_cfg >= 0 && actor_role != PV_MUC_ROLE_NONE &&
+           presence_role_listed(room_cfg(r, row->list_cfg), actor_role);
 }
 
 const char *priv_condition(priv_answer_t a)
@@ -231,12 +220,12 @@ bool role_parse(const char *s, pv_muc_role_t *out)
     return false;
 }
 
+/* One of the five of XEP-0045 (extra ones: ext_aff_def). */
 bool aff_parse(const char *s, pv_muc_aff_t *out)
 {
-    for (int i = PV_MUC_AFF_OUTCAST; s && i <= PV_MUC_AFF_OWNER; i++)
-        if (!strcmp(s, aff_name((pv_muc_aff_t)i))) {
-            *out = (pv_muc_aff_t)i;
-            return true;
-        }
-    return false;
+    int id = aff_row_find(s);
+    if (id < 0 || id > PV_MUC_AFF_OWNER)
+        return false;
+    *out = (pv_muc_aff_t)id;
+    return true;
 }
