@@ -29,7 +29,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \
 	plugins/muc-core/config_keys.c plugins/muc-core/key_list.c \
 	plugins/muc-core/hats.c plugins/muc-core/left_ids.c \
-	plugins/muc-core/tombstone.c plugins/muc-core/unique.c \
+	plugins/muc-core/unique.c \
 	plugins/muc-core/room_defaults.c plugins/muc-core/rtbl.c
 plugins_muc_core_muc_core_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 plugins_muc_core_muc_core_la_LIBADD = $(CRYPTO_LIBS)
@@ -45,6 +45,12 @@ plugins_room_avatars_room_avatars_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 pkglib_LTLIBRARIES += plugins/room-notices/room-notices.la
 plugins_room_notices_room_notices_la_SOURCES = plugins/room-notices/room_notices.c
 plugins_room_notices_room_notices_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+
+# room-tombstones: what a destroyed persistent room leaves behind (a join
+# gets `gone` while it lasts), muc-core's companion; only the public SDK.
+pkglib_LTLIBRARIES += plugins/room-tombstones/room-tombstones.la
+plugins_room_tombstones_room_tombstones_la_SOURCES = plugins/room-tombstones/room_tombstones.c
+plugins_room_tombstones_room_tombstones_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
 MUC_TESTS = \

@@ -371,6 +371,28 @@ typedef struct pv_muc_api {
  * owners with a vcard-temp IQ set; stored with the room. */
 #define PV_MUC_CONFIG_AVATAR_HASH "x-palaver#avatar-hash"
 
+/* ---- Appended: a room destroyed on request (PV_MUC_API_ROOM_DESTROY) ----
+ * Its owner (XEP-0045 section 10.9) or a service admin (the destroy-room
+ * command) destroyed the room, and its deletion from storage succeeded:
+ * fired once, before its occupants are sent their unavailable presence with
+ * the <destroy/> and before the room is freed (ROOM_DESTROYED follows, as
+ * for every room freed). Not fired for a temporary room that ends with its
+ * last occupant, nor for a room unloaded or freed at shutdown. The
+ * room-tombstones plugin keeps a tombstone of a persistent room here.
+ * pv_muc_destroy_event_t; every pointer is borrowed for the call. */
+#define PV_MUC_EVENT_ROOM_DESTROY "muc-room-destroy"
+
+typedef struct pv_muc_destroy_event {
+    pv_muc_room_t *room;
+    const char *name;      /* the room's node (the local part of its JID) */
+    const pv_jid_t *actor; /* who destroyed it, or NULL */
+    const char *venue;     /* the alternate venue's JID, or NULL */
+    const char *reason;    /* the reason given, or NULL */
+    bool persistent;       /* the room was stored or configured persistent */
+} pv_muc_destroy_event_t;
+/* Defined when muc-core fires PV_MUC_EVENT_ROOM_DESTROY. */
+#define PV_MUC_API_ROOM_DESTROY 1
+
 /* muc-core's function table, or NULL when muc-core is not loaded. muc-core
  * answers the PV_MUC_EVENT_API event (payload: const pv_muc_api_t **) by
  * storing its table there. The table lives as long as the process. */

@@ -5,8 +5,10 @@
  * archive); only when that succeeded is each occupant sent one unavailable
  * presence (its own, affiliation and role none, 110) carrying the <destroy/>
  * with the reason, the alternate venue and its password, and the room freed.
- * A persistent room leaves a tombstone with the venue and reason (TOMB-1,
- * tombstone.c).
+ * Before the occupants go, PV_MUC_EVENT_ROOM_DESTROY (palaver/muc.h) tells
+ * plugins who destroyed the room, where to and why, and whether it was
+ * persistent: the room-tombstones plugin keeps a tombstone of a persistent
+ * room (TOMB-1) there.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -18,7 +20,7 @@ typedef struct destroy_op {
     pv_jid_t *actor;  /* owned, or NULL */
     destroy_done_fn done;
     void *ud;
-    bool tombstone; /* the room was persistent: leave a tombstone */
+    bool persistent; /* stored or configured persistent (the event says so) */
 } destroy_op_t;
 
 static pv_el_t *user_destroy(const pv_el_t *req)
@@ -54,9 +56,25 @@ static void log_destroy(const room_t *r, const pv_el_t *destroy, const pv_jid_t 
            why && *why ? "'" : "", venue ? ", alternate venue: " : "", venue ? venue : "");
 }
 
-static void remove_all(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor)
+/* PV_MUC_EVENT_ROOM_DESTROY, with the venue and reason of the muc#user
+ * <destroy/>. */
+static void fire_destroy(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor, bool persistent)
+{
+    pv_muc_destroy_event_t ev = {
+        .room = r,
+        .name = r->name,
+        .actor = actor,
+        .venue = destroy ? pv_el_attr(destroy, "jid") : NULL,
+        .reason = destroy ? pv_el_child_text(destroy, NS_MUC_USER, "reason") : NULL,
+        .persistent = persistent,
+    };
+    pv_event_fire(ev_room_destroy, &ev);
+}
+
+static void remove_all(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor, bool persistent)
 {
     log_destroy(r, destroy, actor);
+    fire_destroy(r, destroy, actor, persistent);
     r->busy++;
     r->destroying = true; /* no leave notices while everyone is removed */
     while (r->first) {
@@ -125,10 +143,7 @@ static void deleted(int status, const char *error, void *ud)
             op->done(false, "The room could not be deleted from storage; it was kept", op->ud);
     } else {
         if (r)
-            remove_all(r, op->destroy, op->actor);
-        if (r && op->tombstone)
-            tomb_add(op->room, pv_el_attr(op->destroy, "jid"),
-                     pv_el_child_text(op->destroy, NS_MUC_USER, "reason"));
+            remove_all(r, op->destroy, op->actor, op->persistent);
         if (op->done)
             op->done(true, NULL, op->ud);
     }
@@ -150,7 +165,7 @@ void room_destroy(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor, dest
     }
     op->done = done;
     op->ud = ud;
-    op->tombstone = r->stored || room_cfg_bool(r, CF_PERSISTENT);
+    op->persistent = r->stored || room_cfg_bool(r, CF_PERSISTENT);
     void *h;
     const pv_store_t *st = r->stored ? pv_store(&h) : NULL;
     room_pin(r); /* stays in memory until deleted() unpins it */

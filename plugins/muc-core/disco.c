@@ -311,7 +311,7 @@ static bool walk_take_stored(items_walk_t *w, const pv_store_room_entry_t *e)
     if (w->mi < w->nmem && !strcmp(w->mem[w->mi].name, e->name))
         w->mi++; /* in memory and stored meanwhile: listed once */
     if (strchr(e->name, '@'))
-        return true; /* muc-core's own rows (NODE@tombstone) */
+        return true; /* room-tombstones' rows (NODE@tombstone) */
     room_t *r = muc ? rooms_get(e->name) : NULL;
     if (r && r->locked)
         return true;

@@ -575,6 +575,7 @@ const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* events.c */
 extern pv_event_t *ev_room_loaded, *ev_room_unloaded;
+extern pv_event_t *ev_room_destroy; /* PV_MUC_EVENT_ROOM_DESTROY (destroy.c) */
 extern pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join,
     *ev_joined, *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
 int events_init(void);
@@ -815,20 +816,6 @@ const char *room_defaults_forbidden(const room_t *r, pv_el_t *x, const char *bar
 int room_defaults_row_check(const config_field_t *f);
 void room_defaults_connected(void);
 void room_defaults_free(void);
-
-/* tombstone.c (TOMB-1): what a destroyed persistent room leaves behind.
- * tomb_configure reads <tombstone-expiry> (0, or -1 logged); tomb_add keeps
- * (and stores) one for the room node `name` (venue and reason may be NULL,
- * copied); tomb_loaded takes a stored room row that is a tombstone (true:
- * consumed, never a room); tomb_refuse_join answers a join to a room that
- * does not exist with `gone` while its tombstone lasts (true, *verdict set),
- * or removes the tombstone when a service admin joins (false). */
-int tomb_configure(const pv_config_t *cfg);
-void tomb_add(const char *name, const char *venue, const char *reason);
-bool tomb_loaded(const pv_store_room_t *sr);
-char *tomb_row_name(const char *name); /* "NAME@tombstone", malloc'd (NULL: out of memory) */
-bool tomb_refuse_join(pv_stanza_ctx_t *ctx, pv_verdict_t *verdict);
-void tomb_free_all(void);
 
 /* rtbl.c (RTBL-1): real-time block lists (<rtbl service node/>, XEP-0060
  * nodes of hex SHA-256 bare JIDs). init reads them and subscribes to

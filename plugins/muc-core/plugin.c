@@ -5,8 +5,9 @@
  * other plugins subscribe to (palaver/muc.h), sets up the loading of stored
  * rooms on first use and their hibernation, puts back the occupants saved at the last clean
  * shutdown (restart.c), and at shutdown saves them, then frees everything.
- * Room avatars are its companion plugin room-avatars (plugins/room-avatars),
- * loaded with it unless <plugins> turns them off.
+ * Room avatars, the text notices and the tombstones of destroyed rooms are
+ * its companion plugins (plugins/room-avatars, room-notices,
+ * room-tombstones), loaded with it unless <plugins> turns them off.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 
 muc_state_t *muc;
 
-pv_event_t *ev_room_loaded, *ev_room_unloaded;
+pv_event_t *ev_room_loaded, *ev_room_unloaded, *ev_room_destroy;
 pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join, *ev_joined,
     *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
 
@@ -24,6 +25,7 @@ int events_init(void)
     ev_room_unloaded = pv_event(PV_MUC_EVENT_ROOM_UNLOADED);
     ev_room_created = pv_event(PV_MUC_EVENT_ROOM_CREATED);
     ev_room_destroyed = pv_event(PV_MUC_EVENT_ROOM_DESTROYED);
+    ev_room_destroy = pv_event(PV_MUC_EVENT_ROOM_DESTROY);
     ev_room_configured = pv_event(PV_MUC_EVENT_ROOM_CONFIGURED);
     ev_pre_join = pv_event(PV_MUC_EVENT_PRE_JOIN);
     ev_joined = pv_event(PV_MUC_EVENT_JOINED);
@@ -33,8 +35,8 @@ int events_init(void)
     ev_message = pv_event(PV_MUC_EVENT_MESSAGE);
     ev_history = pv_event(PV_MUC_EVENT_SEND_HISTORY);
     if (!ev_room_loaded || !ev_room_unloaded || !ev_room_created || !ev_room_destroyed ||
-        !ev_room_configured || !ev_pre_join || !ev_joined || !ev_left || !ev_nick_changed ||
-        !ev_role_changed || !ev_message || !ev_history) {
+        !ev_room_destroy || !ev_room_configured || !ev_pre_join || !ev_joined || !ev_left ||
+        !ev_nick_changed || !ev_role_changed || !ev_message || !ev_history) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory creating events");
         return -1;
     }
@@ -105,8 +107,8 @@ static int muc_reconfigure(void *state, const pv_config_t *cfg)
     m->create = fresh.create;
     m->flood_burst = fresh.flood_burst;
     m->flood_per_minute = fresh.flood_per_minute;
-    if (restart_configure(cfg) < 0 || tomb_configure(cfg) < 0) /* restart.c, tombstone.c */
-        pv_log(PV_LOG_ERROR, MUC, "restart or tombstone settings refused: keeping the old ones");
+    if (restart_configure(cfg) < 0) /* restart.c */
+        pv_log(PV_LOG_ERROR, MUC, "restart settings refused: keeping the old ones");
     if (hibernate_configure(cfg) < 0) /* hibernate.c */
         pv_log(PV_LOG_ERROR, MUC, "hibernation settings refused: keeping the old ones");
     if (left_ids_configure(cfg) < 0) /* left_ids.c */
@@ -143,8 +145,8 @@ static int muc_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
-    unused_rooms_init(); /* ADHOC-2: rooms without an archive count as used from now */
-    if (restart_configure(cfg) < 0 || tomb_configure(cfg) < 0) /* RESTART-1, TOMB-1 */
+    unused_rooms_init();            /* ADHOC-2: rooms without an archive count as used from now */
+    if (restart_configure(cfg) < 0) /* RESTART-1 */
         goto fail;
     if (hibernate_configure(cfg) < 0) /* LAZY-1: unused rooms leave memory */
         goto fail;
@@ -209,7 +211,6 @@ static void muc_shutdown(void *state)
     muc_stats_shutdown();
     cluster_shutdown(); /* live occupants stored, every lease given back */
     restart_shutdown(); /* saves the live occupants first (restart.c) */
-    tomb_free_all();
     rooms_free_all();
     hibernate_shutdown();
     room_load_shutdown();
@@ -236,9 +237,9 @@ static void muc_connected(void *state)
 
 static const char *const no_requires[] = {NULL};
 /* Features of their own, loaded with muc-core unless <plugins> turns them
- * off (palaver/plugin.h): XEP-0486 room avatars, and the join/leave/rename
- * text notices. */
-static const char *const companions[] = {"room-avatars", "room-notices", NULL};
+ * off (palaver/plugin.h): XEP-0486 room avatars, the join/leave/rename
+ * text notices, and the tombstones of destroyed rooms. */
+static const char *const companions[] = {"room-avatars", "room-notices", "room-tombstones", NULL};
 
 PV_PLUGIN_DEFINE(muc_core) = {
     .abi_major = PV_ABI_MAJOR,

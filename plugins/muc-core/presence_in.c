@@ -7,7 +7,8 @@
  * §7.2.1). Unavailable presence to the bare room JID from an occupant is a
  * leave, as if sent to its occupant JID: some clients (aioxmpp's
  * Room.leave()) leave that way, and Prosody accepts it.
- * A join to a destroyed room whose tombstone lasts gets `gone` (tombstone.c).
+ * A join to a destroyed room whose tombstone lasts gets `gone` from the
+ * room-tombstones plugin before it comes here.
  */
 #include "muc_internal.h"
 #include <string.h>
@@ -58,9 +59,6 @@ pv_verdict_t presence_handler(pv_stanza_ctx_t *ctx, void *ud)
         return s ? exit_handle(ctx, r, s) : PV_HANDLED;
     if (*ctx->type)
         return PV_HANDLED; /* probe, subscribe...: ignored, as Prosody does */
-    pv_verdict_t gone;
-    if (!r && tomb_refuse_join(ctx, &gone)) /* a destroyed room's tombstone (TOMB-1) */
-        return gone;
     if (!s)
         return enter_handle(ctx, r, nick, NULL);
     if (strcmp(s->occ->nick, nick) == 0)

@@ -9,10 +9,11 @@
  * (palaver/router.h) and the room is read with the backend's room_load:
  * when it arrives it is built completely (persist_room_from_store), added
  * to the table, ROOM_LOADED and ROOM_CREATED fire, and the core replays the
- * parked stanzas in their order. A name the store does not have is also
- * looked up as a tombstone row (tombstone.c), then remembered as absent for
- * ABSENT_SECONDS so that the replay, and what follows, see no room as before
- * (a join creates it). A failed read answers every parked stanza with
+ * parked stanzas in their order. A name the store does not have is
+ * remembered as absent for ABSENT_SECONDS so that the replay, and what
+ * follows, see no room as before (a join creates it, unless the
+ * room-tombstones plugin, whose hook runs after this gate, answers that the
+ * room was destroyed). A failed read answers every parked stanza with
  * internal-server-error (wait) and leaves nothing behind: the next stanza
  * reads again. Stanzas of type error and IQ results never cause a read.
  *
@@ -44,7 +45,6 @@
 typedef struct load {
     char *name; /* the room node */
     char *key;  /* its bare JID: the park key */
-    bool tomb;  /* reading the NAME@tombstone row now */
 } load_t;
 
 static map_t loads;  /* node -> load_t (borrowed): reads in flight */
@@ -157,20 +157,12 @@ static void read_row(load_t *l)
 {
     void *h;
     const pv_store_t *st = pv_store(&h);
-    char *row = l->tomb ? tomb_row_name(l->name) : NULL;
-    if (!st || (l->tomb && !row)) {
-        free(row);
-        if (!st) {
-            absent_add(l->name); /* no storage: no stored rooms */
-            load_end(l, false);
-        } else {
-            pv_log(PV_LOG_ERROR, MUC, "out of memory loading room %s", l->key);
-            load_end(l, true);
-        }
+    if (!st) {
+        absent_add(l->name); /* no storage: no stored rooms */
+        load_end(l, false);
         return;
     }
-    st->room_load(h, row ? row : l->name, loaded, l);
-    free(row);
+    st->room_load(h, l->name, loaded, l);
 }
 
 /* The room is complete: into the table, announced, then its stanzas. */
@@ -207,11 +199,6 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
         return;
     }
     if (status == PV_STORE_ENOTFOUND || (status == PV_STORE_OK && !sr)) {
-        if (!l->tomb) {
-            l->tomb = true; /* is it a destroyed room? */
-            read_row(l);
-            return;
-        }
         absent_add(l->name);
         if (cluster_on())
             cluster_forget_absent(l->name); /* live occupants of an ended temporary room */
@@ -222,12 +209,6 @@ static void loaded(int status, const char *error, const pv_store_room_t *sr, voi
         pv_log(PV_LOG_ERROR, MUC, "loading room %s failed: %s", l->key,
                error ? error : "unknown error");
         load_end(l, true);
-        return;
-    }
-    if (l->tomb) {
-        tomb_loaded(sr); /* kept (or deleted when expired) by tombstone.c */
-        absent_add(l->name);
-        load_end(l, false);
         return;
     }
     bool ok = room_arrived(l, sr);

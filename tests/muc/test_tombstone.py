@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mucutil import (MUC, NS, DOMAIN, occ, room_jid, to, is_presence, codes,  # noqa: E402
                      describe, tostring, cond, error_text)
+from fakerouter import Router  # noqa: E402
 from taptest import run  # noqa: E402
 
 A, B, ROOT = 'alice@localhost/pc', 'bob@localhost/phone', 'root@localhost/r'
@@ -201,6 +202,54 @@ def test_tomb_1_zero_turns_tombstones_off():
         persistent_room(m)
         destroy(m)
         creates(m, B, 'old', 'bob')
+
+
+class _TombstonesOff(Router):
+    """The daemon's config with <room-tombstones enabled='false'/> in <plugins>."""
+
+    def config_xml(self):
+        xml = super().config_xml()
+        assert '<room-tombstones></room-tombstones>' in xml, xml
+        return xml.replace('<room-tombstones></room-tombstones>',
+                           "<room-tombstones enabled='false'/>")
+
+
+def stored_names(tmp):
+    db = sqlite3.connect(os.path.join(tmp, 'spool', 'palaver.db'))
+    names = {r[0] for r in db.execute('SELECT name FROM rooms')}
+    db.close()
+    return names
+
+
+def test_tomb_1_absent_when_turned_off():
+    """room-tombstones is muc-core's companion: with <room-tombstones
+    enabled='false'/> a destroyed room may be created again at once and a
+    room destroyed then leaves none; the tombstone stored before stays and
+    refuses joins again when it is turned on."""
+    tmp = tempfile.mkdtemp(prefix='palaver-muc-tomb-off-')
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            persistent_room(m)
+            destroy(m)
+            assert_gone(m, B, 'old', 'bob')
+        m = MUC.__new__(MUC)
+        m.r = _TombstonesOff(domain=DOMAIN, backend='sqlite',
+                             plugins=['muc-core', 'room-tombstones'], tmpdir=tmp)
+        with m:
+            creates(m, B, 'old', 'bob')    # the tombstone does not count
+            m.leave(B, 'old', 'bob')       # a temporary room: gone with bob
+            persistent_room(m, 'later')
+            destroy(m, 'later')
+            creates(m, B, 'later', 'bob')  # destroyed while off: none kept
+            m.leave(B, 'later', 'bob')
+        assert 'old@tombstone' in stored_names(tmp), stored_names(tmp)
+        assert 'later@tombstone' not in stored_names(tmp), stored_names(tmp)
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            e = assert_gone(m, B, 'old', 'bob')
+            assert 'Moved on' in error_text(e), tostring(e)
+            creates(m, B, 'later', 'bob')
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 run(globals())
