@@ -24,7 +24,8 @@ backends_sqlite_sqlite_la_SOURCES = $(BACKEND_COMMON) \
 	backends/common/roomdata.c backends/common/roomdata.h \
 	backends/sqlite/sqlite.h backends/sqlite/backend.c backends/sqlite/schema.c \
 	backends/sqlite/stmt.c backends/sqlite/rooms.c backends/sqlite/archive.c \
-	backends/sqlite/occupants.c backends/sqlite/idle.c backends/sqlite/group.c
+	backends/sqlite/occupants.c backends/sqlite/idle.c backends/sqlite/group.c \
+	backends/sqlite/walbuf.c
 backends_sqlite_sqlite_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_sqlite_sqlite_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 backends_sqlite_sqlite_la_LIBADD = $(SQLITE_LIBS) $(EV_LIBS)
@@ -137,4 +138,17 @@ tests_unit_test_store_sqlite_ids_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_C
 	$(SQLITE_CFLAGS)
 tests_unit_test_store_sqlite_ids_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS) $(SQLITE_LIBS)
 tests_unit_test_store_sqlite_ids_LDFLAGS = -export-dynamic
+endif
+
+# The WAL written in one system call per commit (walbuf.c): commits seen by
+# another connection at once, commits beyond 128 KB whole.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_store_sqlite_walbuf
+TESTS += tests/unit/test_store_sqlite_walbuf
+tests_unit_test_store_sqlite_walbuf_SOURCES = tests/unit/test_store_sqlite_walbuf.c \
+	tests/unit/test_store.h tests/unit/test_store_util.c
+tests_unit_test_store_sqlite_walbuf_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(SQLITE_CFLAGS)
+tests_unit_test_store_sqlite_walbuf_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS) $(SQLITE_LIBS)
+tests_unit_test_store_sqlite_walbuf_LDFLAGS = -export-dynamic
 endif

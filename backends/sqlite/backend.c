@@ -73,6 +73,8 @@ static void sq_close(void *handle)
     free(s->q);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         pv_log(PV_LOG_ERROR, "sqlite", "%s: closing: %s", s->path, sqlite3_errmsg(s->db));
+    else /* the connection is gone: its VFS may go */
+        sq_walbuf_release(s->vfs);
     free(s->path);
     free(s);
 }
@@ -88,8 +90,9 @@ static int sq_open(const pv_config_t *cfg, void **handle)
         free(s);
         return -1;
     }
+    s->vfs = sq_walbuf_vfs(); /* NULL: the default VFS */
     int rc = sqlite3_open_v2(
-        s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, s->vfs);
     if (rc != SQLITE_OK) {
         pv_log(PV_LOG_ERROR, "sqlite", "%s: cannot open the database: %s", s->path,
                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));

@@ -74,6 +74,7 @@ typedef struct sq_scan {
 typedef struct sq_store {
     sqlite3 *db;
     char *path;                 /* owned */
+    const char *vfs;            /* sq_walbuf_vfs's answer, released by close */
     sqlite3_stmt *st[ST_COUNT]; /* prepared lazily, finalized in close */
     char err[512];              /* last error message handed to a callback */
     int batch;                  /* room_list's read transaction is open (see sq_batch_end) */
@@ -136,6 +137,13 @@ void sqg_archive_trim(void *h, const char *room, int64_t before_us, size_t keep_
                       pv_store_done_fn cb, void *ud);
 void sqg_occupant_put(void *h, const char *room, const char *nick, const char *data,
                       pv_store_done_fn cb, void *ud);
+
+/* walbuf.c: the name of the VFS that writes a commit's WAL frames in one
+ * system call (registered by the first open), or NULL when it cannot be
+ * (then the default VFS); each open that got a name releases it after its
+ * sqlite3_close (the last unregisters it). */
+const char *sq_walbuf_vfs(void);
+void sq_walbuf_release(const char *vfs);
 
 /* idle.c: an idle connection gives its page cache back (started by open,
  * stopped by close). */
