@@ -18,9 +18,11 @@
  * Fan-out (pv_prepare / pv_send_prepared): a room message goes to every
  * occupant with only `to` changing. It is serialized once, split around the
  * value of `to`: prefix "<message to='", suffix "' from=...>...</message>",
- * and its metrics kind is found once. Each send then escapes the recipient
- * into a stack buffer and writes the three parts with output_writev(): no
- * allocation per recipient for normal JIDs.
+ * and its metrics kind is found once. pv_send_prepared checks and escapes
+ * the recipient on each call (into a stack buffer when it needs escaping);
+ * a recipient made once with pv_recipient_new (muc-core: at the join) is
+ * checked and escaped already, so pv_send_prepared_to writes the three
+ * parts with output_writev() and nothing else per copy.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -380,6 +382,13 @@ struct pv_prepared {
     char name[32]; /* element name, for logs */
 };
 
+/* A recipient checked and escaped once (pv_recipient_new): the value of
+ * to='...' as it is written, so a copy is three memcpy. */
+struct pv_recipient {
+    size_t len;
+    char esc[]; /* NUL-terminated */
+};
+
 pv_prepared_t *pv_prepare(const pv_el_t *stanza)
 {
     if (!stanza || stanza->kind != PV_EL_ELEMENT) {
@@ -480,6 +489,40 @@ int pv_send_prepared(const pv_prepared_t *p, const char *to)
     if (esc != stackbuf)
         free(esc);
     return rc;
+}
+
+pv_recipient_t *pv_recipient_new(const char *to)
+{
+    size_t tolen = to ? strlen(to) : 0;
+    if (tolen == 0 || !pv_xml_text_valid(to, tolen)) {
+        pv_log(PV_LOG_ERROR, "core", "refusing a recipient: %s",
+               to ? "it is not valid XML 1.0" : "none given");
+        return NULL;
+    }
+    size_t esc_len = escaped_len(to, tolen);
+    pv_recipient_t *r = malloc(sizeof *r + esc_len + 1);
+    if (!r) {
+        pv_log(PV_LOG_ERROR, "core", "out of memory keeping the recipient %s", to);
+        return NULL;
+    }
+    escape_into(r->esc, to, tolen);
+    r->esc[esc_len] = '\0';
+    r->len = esc_len;
+    return r;
+}
+
+void pv_recipient_free(pv_recipient_t *r)
+{
+    free(r);
+}
+
+int pv_send_prepared_to(const pv_prepared_t *p, const pv_recipient_t *to)
+{
+    if (!p || !to) {
+        pv_log(PV_LOG_ERROR, "core", "pv_send_prepared_to: %s", p ? "no recipient" : "no stanza");
+        return -1;
+    }
+    return send_copy(p, to->esc, to->len, to->esc);
 }
 
 void pv_prepared_free(pv_prepared_t *p)

@@ -62,8 +62,10 @@ extern "C" {
  * pv_plugin_hook_stanza, pv_plugin_subscribe, pv_plugin_timer, pv_timer_set,
  * pv_timer_cancel, pv_plugin_name, pv_key_int, pv_key_bool, pv_key_str).
  * Minor 6 added pv_plugin_t's companions. Minor 7 added pv_stanza_failf
- * (palaver/router.h). */
-#define PV_ABI_MINOR 7
+ * (palaver/router.h). Minor 8 added recipients kept for fan-out
+ * (pv_recipient_new, pv_recipient_free, pv_send_prepared_to in
+ * palaver/router.h). */
+#define PV_ABI_MINOR 8
 
 /* The kind of value a declared configuration element holds. */
 typedef enum pv_key_type {

@@ -196,10 +196,34 @@ typedef struct pv_prepared pv_prepared_t;
  * `to` is ignored). Returns a handle (free with pv_prepared_free) or NULL. */
 pv_prepared_t *pv_prepare(const pv_el_t *stanza);
 
-/* Queues the prepared stanza addressed to `to` (escaped here). Returns 0/-1 as pv_send. */
+/* Queues the prepared stanza addressed to `to` (checked and escaped here, on
+ * every call). Returns 0/-1 as pv_send; -1 also when `to` is empty or not
+ * valid XML 1.0 UTF-8 (logged). */
 int pv_send_prepared(const pv_prepared_t *p, const char *to);
 
 void pv_prepared_free(pv_prepared_t *p);
+
+/* ---- Recipients kept for fan-out (ABI 1.8) ----
+ * A recipient that gets many prepared stanzas (a room occupant's session)
+ * is checked and escaped once, when it is made, instead of at each
+ * pv_send_prepared: a copy is then the prepared bytes and the recipient's,
+ * written straight into the output buffer. The bytes sent are the same as
+ * pv_send_prepared's with the same JID. */
+typedef struct pv_recipient pv_recipient_t;
+
+/* Checks the JID `to` (non-empty, valid XML 1.0 UTF-8; it is not parsed as
+ * a JID) and keeps it escaped for an attribute value, in one allocation.
+ * Returns the recipient (the caller frees it with pv_recipient_free), or
+ * NULL when `to` is NULL, empty or invalid, or out of memory (logged). */
+pv_recipient_t *pv_recipient_new(const char *to);
+
+/* Frees a recipient; NULL does nothing. */
+void pv_recipient_free(pv_recipient_t *r);
+
+/* Queues the prepared stanza addressed to the recipient. Returns 0, or -1
+ * as pv_send_prepared (logged: no stanza or no recipient given, or the
+ * output refused it: disconnected, over the high-water mark). */
+int pv_send_prepared_to(const pv_prepared_t *p, const pv_recipient_t *to);
 
 /* ---- Holding the connection back (ABI 1.3) ----
  * A plugin that must first learn whether this process may serve the domain

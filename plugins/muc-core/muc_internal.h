@@ -142,7 +142,8 @@ int config_field_type_of(const char *name);
 
 /* ---- rooms and occupants ---- */
 typedef struct session {
-    pv_jid_t *jid; /* real full JID */
+    pv_jid_t *jid;      /* real full JID */
+    pv_recipient_t *to; /* jid->full checked and escaped for fan-out; NULL: not writable */
     struct muc_occupant *occ;
     struct session *next; /* next session of the same occupant */
 } session_t;

@@ -71,6 +71,10 @@ session_t *occupant_add_session(occupant_t *o, const pv_jid_t *real)
                o->room->jid);
         return NULL;
     }
+    /* Checked and escaped once for every broadcast to it; NULL (logged) for
+     * a JID that cannot be written, which broadcast.c then sends by its
+     * text, refused there as before. */
+    s->to = pv_recipient_new(real->full);
     s->occ = o;
     s->next = o->sessions;
     o->sessions = s;
@@ -88,6 +92,7 @@ void occupant_remove_session(occupant_t *o, session_t *s)
     }
     map_del(&o->room->by_full, s->jid->full);
     pv_jid_free(s->jid);
+    pv_recipient_free(s->to);
     free(s);
     o->nsessions--;
 }

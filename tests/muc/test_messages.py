@@ -41,6 +41,21 @@ def test_msg_1_multi_session_recipient_gets_each_once():
         assert sorted(tos) == sorted([A, B, C, 'carol@example.net/y']), describe(got)
 
 
+def test_msg_1_recipient_needing_escaping_written_exactly():
+    # The JID each copy goes to is escaped once, at the join: the bytes on the
+    # wire are the attribute as the serialiser writes it, and it reads back
+    # as the session's JID.
+    odd = 'dave@localhost/o\'brien & <co> "x"'
+    with MUC() as m:
+        room3(m)
+        m.join(odd, 'r', 'dave')
+        start = len(m.r.conn.raw_bytes())
+        got = m.groupchat(A, 'r', 'x')
+        assert sorted(s.get('to') for s in got) == sorted([A, B, C, odd]), describe(got)
+        sent = m.r.conn.raw_bytes()[start:]
+        assert sent.count(b"to='dave@localhost/o&apos;brien &amp; &lt;co> &quot;x&quot;'") == 1, sent
+
+
 def test_msg_2_groupchat_from_nonoccupant_not_acceptable():
     with MUC() as m:
         room3(m)

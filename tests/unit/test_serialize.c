@@ -332,6 +332,71 @@ static void prepared_fan_out(void **state)
     pv_el_free(m);
 }
 
+/* A recipient kept with pv_recipient_new gets exactly the bytes that
+ * pv_send_prepared writes for the same JID, escaping included. */
+static void kept_recipients(void **state)
+{
+    (void)state;
+    pv_el_t *m = pv_el_new(NULL, "message");
+    pv_el_set_attr(m, "from", "room@muc/nick");
+    pv_el_set_attr(m, "type", "groupchat");
+    pv_el_add_text_child(m, NULL, "body", "x");
+    pv_prepared_t *p = pv_prepare(m);
+    assert_non_null(p);
+    output_set_sink(capture_sink, &sink_calls);
+    sink_answer = 0;
+
+    char longto[3000];
+    memset(longto, '"', sizeof longto - 1);
+    longto[sizeof longto - 1] = '\0';
+    const char *const rcpt[] = {"u1@x/r", "o'brien&co@x/\xC3\xA9<\t\n\r\"", "u2@y/with space",
+                                longto};
+    for (size_t i = 0; i < sizeof rcpt / sizeof *rcpt; i++) {
+        assert_int_equal(pv_send_prepared(p, rcpt[i]), 0);
+        char *want = strdup(sink_buf);
+        assert_non_null(want);
+        pv_recipient_t *r = pv_recipient_new(rcpt[i]);
+        assert_non_null(r);
+        sink_calls = 0;
+        assert_int_equal(pv_send_prepared_to(p, r), 0);
+        assert_int_equal(sink_calls, 1);
+        assert_string_equal(sink_buf, want);
+        pv_el_t *back = pv_el_parse(sink_buf, sink_len, NULL, 0);
+        assert_non_null(back);
+        assert_string_equal(pv_el_attr(back, "to"), rcpt[i]);
+        pv_el_free(back);
+        free(want);
+        if (i == 1)
+            assert_string_equal(sink_buf,
+                                "<message to='o&apos;brien&amp;co@x/\xC3\xA9&lt;&#9;&#10;&#13;"
+                                "&quot;' from='room@muc/nick' type='groupchat'><body>x</body>"
+                                "</message>");
+        sink_answer = -1; /* over the high-water mark */
+        assert_int_equal(pv_send_prepared_to(p, r), -1);
+        sink_answer = 0;
+        pv_recipient_free(r);
+    }
+
+    /* What cannot be written is refused when the recipient is made. */
+    log_capture_begin();
+    assert_null(pv_recipient_new("bad\x01@x"));
+    assert_null(pv_recipient_new("\xC3\x28@x"));
+    assert_null(pv_recipient_new(""));
+    assert_null(pv_recipient_new(NULL));
+    pv_recipient_t *r = pv_recipient_new("a@b");
+    sink_calls = 0;
+    assert_int_equal(pv_send_prepared_to(NULL, r), -1);
+    assert_int_equal(pv_send_prepared_to(p, NULL), -1);
+    free(log_capture_end());
+    assert_int_equal(sink_calls, 0);
+    output_set_sink(NULL, NULL); /* disconnected */
+    assert_int_equal(pv_send_prepared_to(p, r), -1);
+    pv_recipient_free(r);
+    pv_recipient_free(NULL);
+    pv_prepared_free(p);
+    pv_el_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +409,7 @@ int main(void)
         cmocka_unit_test(valid_text_table),
         cmocka_unit_test(invalid_strings_are_refused),
         cmocka_unit_test(prepared_fan_out),
+        cmocka_unit_test(kept_recipients),
     };
     return cmocka_run_group_tests_name("serialize", tests, NULL, NULL);
 }
