@@ -100,6 +100,16 @@ tests_unit_test_muc_priv_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_muc_priv_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 endif
 
+# The registry of affiliations: the standard rows and plugins' extra ones.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_muc_aff
+TESTS += tests/unit/test_muc_aff
+tests_unit_test_muc_aff_SOURCES = tests/muc/unit_aff.c plugins/muc-core/affiliations.c
+tests_unit_test_muc_aff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/muc-core
+tests_unit_test_muc_aff_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_muc_aff_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
+endif
+
 # What keeps rooms and occupants small: exact-size clones, keys inside map
 # entries, no copies of default config values, the kept part of a presence.
 if HAVE_CMOCKA

@@ -136,7 +136,9 @@ typedef struct pv_muc_disco_item_event {
 } pv_muc_disco_item_event_t;
 
 /* ---- Extensions: roles, affiliations and config fields contributed by plugins ----
- * muc-core knows the five XEP-0045 affiliations and four roles. A plugin may
+ * muc-core knows the five XEP-0045 affiliations and four roles; its
+ * affiliations and the extra ones are rows of one registry, muc-core's
+ * added at start the way a plugin's are. A plugin may
  * register an extra affiliation (pv_muc_api()->register_affiliation): owners
  * (or `grantor` and above) grant it with <item affiliation='NAME' jid|nick/>
  * in muc#admin, list it with a get of <item affiliation='NAME'/>, and take it
