@@ -16,7 +16,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/private_message.c plugins/muc-core/iq_forward.c \
 	plugins/muc-core/invite.c plugins/muc-core/register.c plugins/muc-core/reg_approval.c \
 	plugins/muc-core/offline_delivery.c plugins/muc-core/broadcast.c \
-	plugins/muc-core/voice_request.c plugins/muc-core/create.c \
+	plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
 	plugins/muc-core/flood.c plugins/muc-core/throttle.c plugins/muc-core/extensions.c \
 	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
@@ -51,6 +51,12 @@ plugins_room_notices_room_notices_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 pkglib_LTLIBRARIES += plugins/room-tombstones/room-tombstones.la
 plugins_room_tombstones_room_tombstones_la_SOURCES = plugins/room-tombstones/room_tombstones.c
 plugins_room_tombstones_room_tombstones_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+
+# voice-requests: a visitor's request for voice (XEP-0045 7.13) and the
+# moderators' approval, muc-core's companion; only palaver/muc.h's API.
+pkglib_LTLIBRARIES += plugins/voice-requests/voice-requests.la
+plugins_voice_requests_voice_requests_la_SOURCES = plugins/voice-requests/voice_requests.c
+plugins_voice_requests_voice_requests_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
 MUC_TESTS = \

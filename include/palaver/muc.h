@@ -13,6 +13,7 @@
 
 #include <palaver/event.h>
 #include <palaver/jid.h>
+#include <palaver/router.h>
 #include <palaver/xml.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -349,6 +350,29 @@ typedef struct pv_muc_api {
     /* True while the room is being destroyed (its occupants removed, their
      * LEFT events fired): nothing more should be said in it. */
     bool (*room_destroying)(const pv_muc_room_t *room);
+    /* ---- Appended: voice, and what a plugin's requests need (PV_MUC_API_ROLE_SET) ----
+     * room_broadcast to the occupants whose role is at least min_role only
+     * (PV_MUC_ROLE_MODERATOR: the moderators). The number of sessions
+     * addressed, or -1 (logged) when it cannot be serialised. */
+    int (*room_broadcast_role)(const pv_muc_room_t *room, const pv_el_t *stanza,
+                               pv_muc_role_t min_role);
+    /* Grants (PV_MUC_ROLE_PARTICIPANT) or revokes (PV_MUC_ROLE_VISITOR) an
+     * occupant's voice on behalf of the room, without an actor or a reason:
+     * sets the role, sends every occupant the occupant's presence with it
+     * (status 110 to the occupant's own sessions) and fires ROLE_CHANGED.
+     * 0 (also when the occupant has that role already), or -1 for any other
+     * role (a moderator's or a kick needs the admin IQ's checks) or a
+     * moderator occupant. */
+    int (*occupant_role_set)(pv_muc_occupant_t *occ, pv_muc_role_t role);
+    /* The real full JID of the occupant's first session (its bare JID when
+     * it has none); borrowed while the occupant lasts. */
+    const char *(*occupant_full_jid)(const pv_muc_occupant_t *occ);
+    /* muc-core's rate limit `kind` (the names of <throttle>'s elements in
+     * palaver.xml(5): "voice-request"...) for ctx's sender in room: PV_PASS
+     * (a token taken; service admins always pass), or, over the limit, the
+     * resource-constraint refusal recorded with pv_stanza_fail (PV_ERROR),
+     * also for an unknown kind (internal-server-error, logged). */
+    pv_verdict_t (*throttle)(pv_stanza_ctx_t *ctx, const char *kind, const pv_muc_room_t *room);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -367,6 +391,9 @@ typedef struct pv_muc_api {
 /* Defined when pv_muc_api_t has room_notice and room_destroying (check
  * `size` at run time too). */
 #define PV_MUC_API_ROOM_NOTICE 1
+/* Defined when pv_muc_api_t has room_broadcast_role, occupant_role_set,
+ * occupant_full_jid and throttle (check `size` at run time too). */
+#define PV_MUC_API_ROLE_SET 1
 /* Room avatars (XEP-0486, the room-avatars plugin, muc-core's companion):
  * room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the lowercase hex SHA-1 of
  * the room's avatar image, or NULL or "" when the room has none. Set by

@@ -71,6 +71,57 @@ static bool api_room_destroying(const pv_muc_room_t *r)
     return r->destroying;
 }
 
+/* Appended entry: a notice from the room to the occupants of a role or above. */
+static bool role_at_least(const occupant_t *o, void *ud)
+{
+    return o->role >= *(const pv_muc_role_t *)ud;
+}
+
+static int api_room_broadcast_role(const pv_muc_room_t *r, const pv_el_t *stanza,
+                                   pv_muc_role_t min_role)
+{
+    pv_prepared_t *p = pv_prepare(stanza);
+    if (!p) {
+        pv_log(PV_LOG_ERROR, MUC, "room %s: a notice to its %ss cannot be serialised", r->jid,
+               role_name(min_role));
+        return -1;
+    }
+    int n =
+        room_broadcast((room_t *)r, stanza, p, &(bcast_t){.want = role_at_least, .ud = &min_role});
+    pv_prepared_free(p);
+    return n;
+}
+
+/* Appended entry: voice granted or revoked on behalf of the room. */
+static int api_occupant_role_set(pv_muc_occupant_t *o, pv_muc_role_t role)
+{
+    if ((role != PV_MUC_ROLE_VISITOR && role != PV_MUC_ROLE_PARTICIPANT) ||
+        o->role == PV_MUC_ROLE_MODERATOR || o->role == PV_MUC_ROLE_NONE)
+        return -1;
+    if (o->role == role)
+        return 0;
+    o->role = role;
+    static const int self110[] = {110, 0};
+    pres_opts_t opt = {.self_codes = self110};
+    presence_broadcast(o, &opt);
+    pv_muc_occupant_event_t ev = {.room = o->room,
+                                  .occupant = o,
+                                  .nick = o->nick,
+                                  .real_jid = o->sessions ? o->sessions->jid : NULL};
+    pv_event_fire(ev_role_changed, &ev);
+    return 0;
+}
+
+static const char *api_occupant_full_jid(const pv_muc_occupant_t *o)
+{
+    return o->sessions ? o->sessions->jid->full : o->bare;
+}
+
+static pv_verdict_t api_throttle(pv_stanza_ctx_t *ctx, const char *kind, const pv_muc_room_t *r)
+{
+    return throttle_check_named(ctx, kind, r->name);
+}
+
 static const pv_muc_api_t table = {
     .size = sizeof(pv_muc_api_t),
     .room_find = api_room_find,
@@ -107,6 +158,10 @@ static const pv_muc_api_t table = {
     .room_store = api_room_store,
     .room_notice = api_room_notice,
     .room_destroying = api_room_destroying,
+    .room_broadcast_role = api_room_broadcast_role,
+    .occupant_role_set = api_occupant_role_set,
+    .occupant_full_jid = api_occupant_full_jid,
+    .throttle = api_throttle,
 };
 
 static pv_subscription_t *sub;

@@ -66,7 +66,6 @@ pv_verdict_t disco_info_handler(pv_stanza_ctx_t *ctx, void *ud)
                                         "http://jabber.org/protocol/muc#stable_id",
                                         NS_OCCUPANT_ID,
                                         NS_SELFPING,
-                                        NS_MUC_REQUEST,
                                         "urn:xmpp:hats:0",
                                         "http://jabber.org/protocol/commands",
                                         NULL};

@@ -1,7 +1,7 @@
 /*
  * groupchat.c: messages to the bare room JID. Dispatches invitations and
- * declines (invite.c), voice requests (voice_request.c), registration
- * approvals (reg_approval.c), subject changes
+ * declines (invite.c), registration approvals (reg_approval.c), subject
+ * changes
  * (subject.c) and bounces, and reflects groupchat messages (XEP-0045 §7.4):
  * from the sender's occupant JID to every occupant's every session, the
  * sender included, keeping the id and every extension, with the occupant-id;
@@ -31,10 +31,8 @@ pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
     pv_el_t *x = pv_el_child(ctx->stanza, NS_MUC_USER, "x");
     if (x && (pv_el_child(x, NS_MUC_USER, "invite") || pv_el_child(x, NS_MUC_USER, "decline")))
         return invite_handle(ctx, r, x);
-    pv_el_t *form = pv_form_find(ctx->stanza, NS_MUC_REQUEST);
+    pv_el_t *form = pv_form_find(ctx->stanza, NS_MUC_REGISTER);
     if (form)
-        return voice_request_handle(ctx, r, form);
-    if ((form = pv_form_find(ctx->stanza, NS_MUC_REGISTER)))
         return reg_approval_handle(ctx, r, form);
     if (!strcmp(ctx->type, "groupchat"))
         return groupchat_handle(ctx, r);

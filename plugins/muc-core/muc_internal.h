@@ -25,7 +25,6 @@
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 #define NS_MUC_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
 #define NS_MUC_REGISTER "http://jabber.org/protocol/muc#register"
-#define NS_MUC_REQUEST "http://jabber.org/protocol/muc#request"
 #define NS_MUC_UNIQUE "http://jabber.org/protocol/muc#unique"
 #define NS_REGISTER "jabber:iq:register"
 #define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"
@@ -379,7 +378,6 @@ void subject_send(const room_t *r, const char *to);
 pv_el_t *message_from_occupant(pv_stanza_ctx_t *ctx, const occupant_t *o);
 void enter_resync(room_t *r, session_t *s, pv_el_t *mucx);
 pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x);
-pv_verdict_t voice_request_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form);
 pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t iq_forward_result(pv_stanza_ctx_t *ctx);
 pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud);
@@ -637,6 +635,9 @@ void throttle_free(void);
 bool throttle_allow(throttle_t k, const char *room, const char *bare);
 pv_verdict_t throttle_refuse(pv_stanza_ctx_t *ctx, throttle_t k);
 pv_verdict_t throttle_check(pv_stanza_ctx_t *ctx, throttle_t k, const char *room);
+/* throttle_check by the kind's name (<throttle>'s element names), for
+ * pv_muc_api_t's throttle; an unknown name is refused (logged). */
+pv_verdict_t throttle_check_named(pv_stanza_ctx_t *ctx, const char *kind, const char *room);
 
 /* extensions.c: affiliations, roles and config fields contributed by plugins */
 #define EXT_MAX_FIELDS 16

@@ -5,9 +5,10 @@
  * other plugins subscribe to (palaver/muc.h), sets up the loading of stored
  * rooms on first use and their hibernation, puts back the occupants saved at the last clean
  * shutdown (restart.c), and at shutdown saves them, then frees everything.
- * Room avatars, the text notices and the tombstones of destroyed rooms are
- * its companion plugins (plugins/room-avatars, room-notices,
- * room-tombstones), loaded with it unless <plugins> turns them off.
+ * Room avatars, the text notices, the tombstones of destroyed rooms and
+ * voice requests are its companion plugins (plugins/room-avatars,
+ * room-notices, room-tombstones, voice-requests), loaded with it unless
+ * <plugins> turns them off.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -238,8 +239,9 @@ static void muc_connected(void *state)
 static const char *const no_requires[] = {NULL};
 /* Features of their own, loaded with muc-core unless <plugins> turns them
  * off (palaver/plugin.h): XEP-0486 room avatars, the join/leave/rename
- * text notices, and the tombstones of destroyed rooms. */
-static const char *const companions[] = {"room-avatars", "room-notices", "room-tombstones", NULL};
+ * text notices, the tombstones of destroyed rooms, and voice requests. */
+static const char *const companions[] = {"room-avatars", "room-notices", "room-tombstones",
+                                         "voice-requests", NULL};
 
 PV_PLUGIN_DEFINE(muc_core) = {
     .abi_major = PV_ABI_MAJOR,

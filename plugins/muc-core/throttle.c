@@ -214,6 +214,15 @@ pv_verdict_t throttle_refuse(pv_stanza_ctx_t *ctx, throttle_t k)
                   errtext("You are %s too fast; wait a moment and try again", kinds[k].what));
 }
 
+pv_verdict_t throttle_check_named(pv_stanza_ctx_t *ctx, const char *kind, const char *room)
+{
+    for (int k = 0; kind && k < THR_COUNT; k++)
+        if (!strcmp(kinds[k].name, kind))
+            return throttle_check(ctx, (throttle_t)k, room);
+    pv_log(PV_LOG_ERROR, MUC, "no throttle named '%s'", kind ? kind : "(null)");
+    return refuse(ctx, "wait", "internal-server-error", "Unknown rate limit");
+}
+
 pv_verdict_t throttle_check(pv_stanza_ctx_t *ctx, throttle_t k, const char *room)
 {
     if (pv_is_sadmin(ctx->from->bare) ||

@@ -7,8 +7,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mucutil import (MUC, NS, occ, room_jid, to, is_presence, is_message, item, codes,  # noqa: E402
+from mucutil import (MUC, NS, DOMAIN, occ, room_jid, to, is_presence, is_message, item, codes,  # noqa: E402
                      describe, assert_error, tostring, cond, body_of)
+from fakerouter import Router  # noqa: E402
 from taptest import run  # noqa: E402
 
 A, B, C = 'alice@localhost/pc', 'bob@localhost/phone', 'carol@example.net/x'
@@ -362,6 +363,59 @@ def test_voice_1_request_reaches_moderators_and_approval_grants():
         assert 110 in codes(to(bobs, B)[0])
         got = m.groupchat(B, 'r', 'I can speak')
         assert len(got) == 3, describe(got)
+
+
+class _VoiceRequestsOff(Router):
+    """The daemon's config with <voice-requests enabled='false'/> in <plugins>."""
+
+    def config_xml(self):
+        xml = super().config_xml()
+        assert '<voice-requests></voice-requests>' in xml, xml
+        return xml.replace('<voice-requests></voice-requests>', "<voice-requests enabled='false'/>")
+
+
+def room_features(m):
+    res = m.iq(A, room_jid('r'), 'get', "<query xmlns='%s'/>" % NS['disco_info'], id_='info')
+    return {f.get('var') for f in res.iter('{%s}feature' % NS['disco_info'])}
+
+
+def request_voice(m):
+    """bob (a visitor) asks for voice: the stanzas alice's sessions get."""
+    m.join(A, 'r', 'alice')
+    m.join(B, 'r', 'bob')
+    m.send("<message from='%s' to='%s'>%s</message>" % (B, room_jid('r'), voice_form()))
+    got = to(m.collect(), A)
+    m.leave(B, 'r', 'bob')
+    m.leave(A, 'r', 'alice')
+    return got
+
+
+def test_voice_1_absent_when_turned_off():
+    """voice-requests is muc-core's companion: with <voice-requests
+    enabled='false'/> rooms do not advertise muc#request and a request
+    reaches no moderator; the room's setting stays and requests work again
+    when it is turned on."""
+    tmp = tempfile.mkdtemp(prefix='palaver-voice-off-')
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            m.create(A, 'r', 'alice', {'moderatedroom': 1, 'persistentroom': 1})
+            assert NS['muc_request'] in room_features(m)
+            got = request_voice(m)
+            assert [s for s in got if is_message(s)], 'the request reaches alice: ' + describe(got)
+        m = MUC.__new__(MUC)
+        m.r = _VoiceRequestsOff(domain=DOMAIN, backend='sqlite',
+                                plugins=['muc-core', 'voice-requests'], tmpdir=tmp)
+        with m:
+            assert NS['muc_request'] not in room_features(m)
+            got = request_voice(m)
+            assert not [s for s in got if is_message(s)], 'no request form: ' + describe(got)
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            assert NS['muc_request'] in room_features(m)
+            got = request_voice(m)
+            forms = [s.find(DATA + 'x') for s in got if is_message(s)]
+            assert forms and forms[0] is not None, describe(got)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 run(globals())
