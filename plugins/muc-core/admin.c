@@ -470,12 +470,7 @@ static void apply(admin_op_t *op)
         }
         pres_opts_t opt = {
             .self_codes = self110, .actor_nick = op->actor_nick, .reason = t[i].reason};
-        presence_broadcast(o, &opt);
-        pv_muc_occupant_event_t ev = {.room = r,
-                                      .occupant = o,
-                                      .nick = o->nick,
-                                      .real_jid = o->sessions ? o->sessions->jid : NULL};
-        pv_event_fire(ev_role_changed, &ev);
+        occupant_announce_role(o, &opt);
     }
     free(t);
     for (size_t i = 0; absent && i < op->n; i++)

@@ -102,13 +102,7 @@ static int api_occupant_role_set(pv_muc_occupant_t *o, pv_muc_role_t role)
         return 0;
     o->role = role;
     static const int self110[] = {110, 0};
-    pres_opts_t opt = {.self_codes = self110};
-    presence_broadcast(o, &opt);
-    pv_muc_occupant_event_t ev = {.room = o->room,
-                                  .occupant = o,
-                                  .nick = o->nick,
-                                  .real_jid = o->sessions ? o->sessions->jid : NULL};
-    pv_event_fire(ev_role_changed, &ev);
+    occupant_announce_role(o, &(pres_opts_t){.self_codes = self110});
     return 0;
 }
 

@@ -346,6 +346,9 @@ typedef struct pres_opts {
 /* Builds occupant o's presence as seen by a viewer (with_jid) and, for self, with codes. */
 pv_el_t *presence_build(const occupant_t *o, bool with_jid, bool self, const pres_opts_t *opt);
 void presence_broadcast(occupant_t *o, const pres_opts_t *opt);
+/* occupant.c: a changed role or affiliation of an occupant who stays:
+ * presence_broadcast, then the ROLE_CHANGED event. */
+void occupant_announce_role(occupant_t *o, const pres_opts_t *opt);
 void presence_send_to(const occupant_t *o, const char *to, bool with_jid, const pres_opts_t *opt);
 
 /* enter.c, exit.c, nick.c, status.c */

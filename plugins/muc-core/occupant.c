@@ -218,14 +218,20 @@ void occupant_announce_affiliation(room_t *r, const char *bare)
         pv_muc_role_t want = role_for(r, occupant_aff(o));
         if (want > o->role)
             o->role = want;
-        pres_opts_t opt = {.self_codes = self110};
-        presence_broadcast(o, &opt);
-        pv_muc_occupant_event_t ev = {.room = r,
-                                      .occupant = o,
-                                      .nick = o->nick,
-                                      .real_jid = o->sessions ? o->sessions->jid : NULL};
-        pv_event_fire(ev_role_changed, &ev);
+        occupant_announce_role(o, &(pres_opts_t){.self_codes = self110});
     }
+}
+
+/* The one way a changed role (or affiliation) of an occupant who stays
+ * is told: its presence to the room, then the ROLE_CHANGED event. */
+void occupant_announce_role(occupant_t *o, const pres_opts_t *opt)
+{
+    presence_broadcast(o, opt);
+    pv_muc_occupant_event_t ev = {.room = o->room,
+                                  .occupant = o,
+                                  .nick = o->nick,
+                                  .real_jid = o->sessions ? o->sessions->jid : NULL};
+    pv_event_fire(ev_role_changed, &ev);
 }
 
 pv_muc_aff_t occupant_aff(const occupant_t *o)
