@@ -428,14 +428,6 @@ void persist_delete_then(room_t *r, persist_cb cb, void *ud)
     chain_step(c);
 }
 
-static pv_muc_aff_t aff_from_name(const char *s)
-{
-    for (int a = PV_MUC_AFF_OUTCAST; a <= PV_MUC_AFF_OWNER; a++)
-        if (s && !strcmp(s, aff_name((pv_muc_aff_t)a)))
-            return (pv_muc_aff_t)a;
-    return PV_MUC_AFF_NONE;
-}
-
 /* The field stored under key, or -1. Rooms are stored in field order
  * (kv_build), so the search starts at the field after the previous match
  * (`from`): usually one strcmp a key at start-up instead of up to CF_COUNT. */
@@ -561,7 +553,8 @@ room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back)
     }
     bool has_owner = false;
     for (size_t i = 0; i < sr->naffs; i++) {
-        pv_muc_aff_t a = aff_from_name(sr->affs[i].affiliation);
+        pv_muc_aff_t a = PV_MUC_AFF_NONE; /* an extra one (ext_aff_load) ranks as none */
+        aff_parse(sr->affs[i].affiliation, &a);
         has_owner |= a == PV_MUC_AFF_OWNER;
         ok &= room_aff_set(r, sr->affs[i].jid, a) == 0;
         room_aff_reason_set(r, sr->affs[i].jid, sr->affs[i].reason);
