@@ -14,7 +14,7 @@ CORE_SOURCES += \
 	core/stream.c core/stream.h core/traffic_log.c core/traffic_log.h \
 	core/log_syslog.c \
 	core/stats.c core/stats.h core/store_timing.c core/store_check.c core/store_check.h \
-	core/metrics.c core/metrics.h core/metrics_text.c core/metrics_http.c core/metrics_http.h
+	core/metrics.c core/metrics.h core/metrics_kind.c core/metrics_text.c core/metrics_http.c core/metrics_http.h
 
 # The statistics SDK (sources registered by plugins, collection).
 pkginclude_HEADERS += include/palaver/stats.h

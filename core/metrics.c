@@ -19,8 +19,6 @@
 
 #include "metrics.h"
 
-const char *const metrics_kind_names[METRICS_NKINDS] = {"message", "presence", "iq", "other"};
-
 const char *const metrics_conditions[] = {"bad-request",
                                           "conflict",
                                           "feature-not-implemented",
@@ -63,19 +61,6 @@ static struct {
     size_t nops;
 } M;
 
-static int kind_of(const char *name, size_t len)
-{
-    for (int k = 0; k < METRICS_OTHER; k++)
-        if (strlen(metrics_kind_names[k]) == len && memcmp(name, metrics_kind_names[k], len) == 0)
-            return k;
-    return METRICS_OTHER;
-}
-
-int metrics_kind(const char *name)
-{
-    return name ? kind_of(name, strlen(name)) : METRICS_OTHER;
-}
-
 void metrics_stanza_in(const char *name)
 {
     M.in[metrics_kind(name)]++;
@@ -99,7 +84,7 @@ void metrics_stanza_out(const char *buf, size_t len)
             start = i + 1;
         i++;
     }
-    M.out[i <= len && start <= i ? kind_of(buf + start, i - start) : METRICS_OTHER]++;
+    M.out[i <= len && start <= i ? metrics_kind_n(buf + start, i - start) : METRICS_OTHER]++;
 }
 
 void metrics_stanza_sent(const pv_el_t *stanza)

@@ -31,6 +31,8 @@ void metrics_stanza_out(const char *buf, size_t len);
  * and reports each copy with metrics_stanza_out_kind instead of having its
  * start tag read again per recipient. */
 int metrics_kind(const char *name);
+/* The same for the first len bytes of name (metrics_kind.c). */
+int metrics_kind_n(const char *name, size_t len);
 
 /* A stanza of that kind (METRICS_*) was queued. */
 void metrics_stanza_out_kind(int kind);

@@ -30,7 +30,7 @@ FUZZ_XML_FILES = $(top_srcdir)/tools/fuzz-xmlstream.c \
 	$(top_srcdir)/core/arena.c $(top_srcdir)/core/xml.c \
 	$(top_srcdir)/core/serialize.c $(top_srcdir)/core/textbuf.c \
 	$(top_srcdir)/core/xmlstream.c \
-	$(top_srcdir)/core/output.c
+	$(top_srcdir)/core/output.c $(top_srcdir)/core/metrics_kind.c
 fuzz-xmlstream: $(FUZZ_XML_FILES)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
 	  -I$(top_srcdir)/include -I$(top_srcdir)/core $(XML_CFLAGS) \
