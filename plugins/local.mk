@@ -21,7 +21,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/flood.c plugins/muc-core/throttle.c plugins/muc-core/extensions.c \
 	plugins/muc-core/admin.c plugins/muc-core/evict.c plugins/muc-core/destroy.c \
 	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c plugins/muc-core/audit.c \
-	plugins/muc-core/adhoc_service_admin.c plugins/muc-core/unused_rooms.c \
+	plugins/muc-core/commands.c \
 	plugins/muc-core/stats.c \
 	plugins/muc-core/multicast.c \
 	plugins/muc-core/room_keys.c \
@@ -57,6 +57,15 @@ plugins_room_tombstones_room_tombstones_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 pkglib_LTLIBRARIES += plugins/voice-requests/voice-requests.la
 plugins_voice_requests_voice_requests_la_SOURCES = plugins/voice-requests/voice_requests.c
 plugins_voice_requests_voice_requests_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+
+# admin-commands: the service admins' XEP-0050 commands on any room
+# (ADHOC-2), on muc-core's command list, muc-core's companion; only
+# palaver/muc.h's API (and palaver/store.h for the unused rooms).
+pkglib_LTLIBRARIES += plugins/admin-commands/admin-commands.la
+plugins_admin_commands_admin_commands_la_SOURCES = \
+	plugins/admin-commands/admin_commands.h plugins/admin-commands/plugin.c \
+	plugins/admin-commands/admin_commands.c plugins/admin-commands/unused_rooms.c
+plugins_admin_commands_admin_commands_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
 MUC_TESTS = \

@@ -224,6 +224,33 @@ typedef struct pv_muc_history_filter_event {
     bool deliver;           /* true on entry */
 } pv_muc_history_filter_event_t;
 
+/* ---- Ad-hoc commands added by plugins (PV_MUC_API_COMMANDS) ----
+ * A plugin may add XEP-0050 commands to the service JID's command list
+ * (register_command): muc-core lists them in disco#items on the commands
+ * node after its own, to those who may run them; when one is executed it
+ * answers item-not-found for a node nobody registered, forbidden to a
+ * sender who may not run it, and `cancel` itself (status canceled), picks
+ * the session id (the one given, else a new one), and calls `run` for the
+ * rest: the handler answers the IQ (PV_HANDLED), refuses it with
+ * pv_stanza_fail (PV_ERROR), or parks it (PV_AGAIN, palaver/router.h; the
+ * command comes back through `run` when released). Definitions are
+ * borrowed: they must stay valid until unregistered (the plugin's shutdown).
+ */
+typedef enum {
+    PV_MUC_COMMAND_SERVICE_ADMINS = 0, /* the service's admins (<sadmin>) only */
+    PV_MUC_COMMAND_ANYONE              /* every sender */
+} pv_muc_command_who_t;
+
+typedef struct pv_muc_command {
+    const char *node;         /* e.g. "http://jabber.org/protocol/admin#list-room-occupants" */
+    const char *name;         /* shown in disco#items, e.g. "List a room's occupants" */
+    pv_muc_command_who_t who; /* who may list and run it */
+    /* ctx is the IQ set, command its <command/> (borrowed for the call),
+     * sid the session id to answer with; ud is the definition's. */
+    pv_verdict_t (*run)(pv_stanza_ctx_t *ctx, const pv_el_t *command, const char *sid, void *ud);
+    void *ud;
+} pv_muc_command_t;
+
 /* ---- Lookups ----
  * A plugin module exports nothing but its descriptor, so muc-core's queries
  * are a table of functions that a plugin fetches once (in init; list
@@ -373,6 +400,49 @@ typedef struct pv_muc_api {
      * resource-constraint refusal recorded with pv_stanza_fail (PV_ERROR),
      * also for an unknown kind (internal-server-error, logged). */
     pv_verdict_t (*throttle)(pv_stanza_ctx_t *ctx, const char *kind, const pv_muc_room_t *room);
+    /* ---- Appended: ad-hoc commands, and what a command on any room needs
+     * (PV_MUC_API_COMMANDS; pv_muc_command_t above) ----
+     * Adds a command to the service's list: 0, or -1 (logged) when its node
+     * is taken (muc-core's own commands included) or out of memory. */
+    int (*register_command)(const pv_muc_command_t *def);
+    /* Takes it off the list (nothing when it is not on it). */
+    void (*unregister_command)(const pv_muc_command_t *def);
+    /* The room named `node` (its JID's local part) for the stanza being
+     * handled, loading a stored room not in memory first: PV_PASS with *out
+     * set (NULL: no such room), or the verdict to return (the stanza is
+     * parked until the room is in memory, PV_AGAIN, and comes back to the
+     * handler; or refused, PV_ERROR). */
+    pv_verdict_t (*room_need)(pv_stanza_ctx_t *ctx, const char *node, pv_muc_room_t **out);
+    /* The changes of a muc#admin <query/> (XEP-0045 sections 9 and 10: items
+     * with an affiliation or a role) made by ctx's sender in room, with the
+     * checks, storage, presence and audit of a muc#admin IQ set to the room
+     * (service admins count as owners); answered with `reply` (copied; NULL:
+     * an empty IQ result) once applied, or refused with the same errors.
+     * The query is borrowed. PV_HANDLED, PV_ERROR or PV_AGAIN. */
+    pv_verdict_t (*room_admin_set)(pv_stanza_ctx_t *ctx, pv_muc_room_t *room, pv_el_t *query,
+                                   const pv_el_t *reply);
+    /* Appends the room's configuration form (the owner's muc#owner form,
+     * with every plugin's fields) to `parent`: the new <x/>, or NULL (out
+     * of memory, logged). */
+    pv_el_t *(*room_config_form)(const pv_muc_room_t *room, pv_el_t *parent);
+    /* A submitted muc#roomconfig form made by ctx's sender, as an owner's
+     * muc#owner IQ set to the room: checked, stored, applied and announced,
+     * then answered with `reply` (copied; NULL: an empty IQ result), or
+     * refused with the same errors. The form is borrowed. PV_HANDLED,
+     * PV_ERROR or PV_AGAIN. */
+    pv_verdict_t (*room_config_submit)(pv_stanza_ctx_t *ctx, pv_muc_room_t *room, pv_el_t *form,
+                                       const pv_el_t *reply);
+    /* Destroys the room as its owner's request would (XEP-0045 section
+     * 10.9: ROOM_DESTROY, the occupants' unavailable presence with the
+     * <destroy/>, the room deleted from storage first), on behalf of
+     * `actor` (copied; NULL: none), with an alternate `venue` JID and a
+     * `reason` (either may be NULL). done(ok, error, ud) runs once the
+     * deletion settled, now or later (on failure the room is kept); it may
+     * run after the caller's shutdown (storage completes before the backend
+     * closes): then it should only free ud. done may be NULL. */
+    void (*room_destroy)(pv_muc_room_t *room, const char *venue, const char *reason,
+                         const pv_jid_t *actor, void (*done)(bool ok, const char *error, void *ud),
+                         void *ud);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -394,6 +464,10 @@ typedef struct pv_muc_api {
 /* Defined when pv_muc_api_t has room_broadcast_role, occupant_role_set,
  * occupant_full_jid and throttle (check `size` at run time too). */
 #define PV_MUC_API_ROLE_SET 1
+/* Defined when pv_muc_api_t has register_command, unregister_command,
+ * room_need, room_admin_set, room_config_form, room_config_submit and
+ * room_destroy (check `size` at run time too). */
+#define PV_MUC_API_COMMANDS 1
 /* Room avatars (XEP-0486, the room-avatars plugin, muc-core's companion):
  * room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the lowercase hex SHA-1 of
  * the room's avatar image, or NULL or "" when the room has none. Set by

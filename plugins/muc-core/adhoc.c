@@ -7,6 +7,11 @@
  * is XEP-0133's, its FORM_TYPE's registry fields typed as there); submitting the form (or executing
  * with it) completes it. Stateless: any session id is accepted back with a form. Others get
  * forbidden.
+ *
+ * Plugins add commands of their own to the same list (commands.c,
+ * pv_muc_api_t's register_command): they are listed after these, to those
+ * who may run them, and this file checks the sender, handles `cancel` and
+ * picks the session id for them as for its own.
  */
 #include "muc_internal.h"
 #include <palaver/stats.h>
@@ -205,6 +210,20 @@ static pv_verdict_t announce(pv_stanza_ctx_t *ctx, const char *sid, pv_el_t *x)
     return completed(ctx, NODE_ANNOUNCE, sid, "Announced");
 }
 
+static const char *const own[][2] = {{NODE_LIST, "List rooms"},
+                                     {NODE_DESTROY, "Destroy a room"},
+                                     {NODE_ANNOUNCE, "Announce to all rooms"},
+                                     {NODE_STATS, "Get statistics"}};
+#define NOWN (sizeof own / sizeof own[0])
+
+bool adhoc_own_command(const char *node)
+{
+    for (size_t i = 0; node && i < NOWN; i++)
+        if (!strcmp(node, own[i][0]))
+            return true;
+    return false;
+}
+
 pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
 {
     (void)ud;
@@ -214,11 +233,10 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (!c || strcmp(c->name, "command"))
         return PV_PASS;
     const char *node = pv_el_attr(c, "node");
-    if (!node ||
-        (strcmp(node, NODE_LIST) && strcmp(node, NODE_DESTROY) && strcmp(node, NODE_ANNOUNCE) &&
-         strcmp(node, NODE_STATS) && !adhoc_admin_known(node) /* adhoc_service_admin.c */))
+    const pv_muc_command_t *added = commands_find(node); /* a plugin's (commands.c) */
+    if (!adhoc_own_command(node) && !added)
         return refuse(ctx, "cancel", "item-not-found", "No such command");
-    if (!pv_is_sadmin(ctx->from->bare))
+    if (added ? !commands_may_run(added, ctx->from->bare) : !pv_is_sadmin(ctx->from->bare))
         return refuse(ctx, "auth", "forbidden", "Only service administrators may run this command");
     const char *action = pv_el_attr(c, "action");
     if (action && !strcmp(action, "cancel")) {
@@ -237,8 +255,8 @@ pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud)
         snprintf(sid, sizeof sid, "%.23s", given);
     else
         pv_random_id(sid, 16);
-    if (adhoc_admin_known(node))
-        return adhoc_admin_run(ctx, c, node, sid);
+    if (added)
+        return added->run(ctx, c, sid, added->ud);
     if (!strcmp(node, NODE_LIST))
         return list_rooms(ctx, sid);
     if (!strcmp(node, NODE_STATS))
@@ -277,24 +295,20 @@ void adhoc_add_items(pv_el_t *query, const char *jid, const char *const (*nodes)
 }
 
 /* XEP-0050 §2.2: disco#items on the commands node lists the commands (for
- * service admins; others get an empty list). Other disco#items pass on. */
+ * service admins; others get those a plugin opened to anyone, most often
+ * none). Other disco#items pass on. */
 pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud)
 {
     (void)ud;
     const char *node = ctx->payload ? pv_el_attr(ctx->payload, "node") : NULL;
     if (strcmp(ctx->type, "get") || !node || strcmp(node, NS_COMMANDS))
         return PV_PASS;
-    static const char *const nodes[][2] = {{NODE_LIST, "List rooms"},
-                                           {NODE_DESTROY, "Destroy a room"},
-                                           {NODE_ANNOUNCE, "Announce to all rooms"},
-                                           {NODE_STATS, "Get statistics"}};
     pv_el_t *q, *res = adhoc_items_result(ctx, &q);
     if (!res)
         return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    if (pv_is_sadmin(ctx->from->bare)) {
-        adhoc_add_items(q, pv_service_domain(), nodes, sizeof nodes / sizeof nodes[0]);
-        adhoc_admin_items(q);
-    }
+    if (pv_is_sadmin(ctx->from->bare))
+        adhoc_add_items(q, pv_service_domain(), own, NOWN);
+    commands_items(q, ctx->from->bare); /* the plugins' */
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;

@@ -116,6 +116,50 @@ static pv_verdict_t api_throttle(pv_stanza_ctx_t *ctx, const char *kind, const p
     return throttle_check_named(ctx, kind, r->name);
 }
 
+/* Appended entries (PV_MUC_API_COMMANDS): the room operations a service
+ * command needs, the code of the owner's and the admin's IQs. */
+static pv_verdict_t api_room_need(pv_stanza_ctx_t *ctx, const char *node, pv_muc_room_t **out)
+{
+    return rooms_need(ctx, node, out);
+}
+
+static pv_verdict_t api_room_admin_set(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, pv_el_t *query,
+                                       const pv_el_t *reply)
+{
+    return admin_set_for_command(ctx, r, query, reply);
+}
+
+static pv_el_t *api_room_config_form(const pv_muc_room_t *r, pv_el_t *parent)
+{
+    config_form_build(r, parent);
+    return pv_form_find(parent, NS_MUC_ROOMCONFIG);
+}
+
+static pv_verdict_t api_room_config_submit(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, pv_el_t *form,
+                                           const pv_el_t *reply)
+{
+    return config_submit(ctx, r, form, reply);
+}
+
+static void api_room_destroy(pv_muc_room_t *r, const char *venue, const char *reason,
+                             const pv_jid_t *actor, destroy_done_fn done, void *ud)
+{
+    pv_el_t *d = NULL;
+    if (venue || reason) { /* as the owner's <destroy jid><reason/></destroy> */
+        d = pv_el_new(NS_MUC_OWNER, "destroy");
+        if (!d || (venue && pv_el_set_attr(d, "jid", venue) < 0) ||
+            (reason && !pv_el_add_text_child(d, NS_MUC_OWNER, "reason", reason))) {
+            pv_el_free(d);
+            pv_log(PV_LOG_ERROR, MUC, "out of memory destroying %s", r->jid);
+            if (done)
+                done(false, "Out of memory", ud);
+            return;
+        }
+    }
+    room_destroy(r, d, actor, done, ud);
+    pv_el_free(d);
+}
+
 static const pv_muc_api_t table = {
     .size = sizeof(pv_muc_api_t),
     .room_find = api_room_find,
@@ -156,6 +200,13 @@ static const pv_muc_api_t table = {
     .occupant_role_set = api_occupant_role_set,
     .occupant_full_jid = api_occupant_full_jid,
     .throttle = api_throttle,
+    .register_command = commands_register,
+    .unregister_command = commands_unregister,
+    .room_need = api_room_need,
+    .room_admin_set = api_room_admin_set,
+    .room_config_form = api_room_config_form,
+    .room_config_submit = api_room_config_submit,
+    .room_destroy = api_room_destroy,
 };
 
 static pv_subscription_t *sub;

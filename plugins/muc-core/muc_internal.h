@@ -458,25 +458,22 @@ pv_verdict_t owner_destroy(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *destroy);
 /* adhoc.c: XEP-0050 commands for service admins */
 pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud); /* the command list */
-/* adhoc_service_admin.c (ADHOC-2): more commands for service admins.
- * known: the node is one of them; run: executes it (the sender is a service
- * admin; sid is the session id); items: adds them to a command list. */
-bool adhoc_admin_known(const char *node);
-pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node, const char *sid);
-void adhoc_admin_items(pv_el_t *query);
+/* The node is one of adhoc.c's own commands (ADHOC-1). */
+bool adhoc_own_command(const char *node);
+/* commands.c: the commands plugins add to the service's list
+ * (register_command): find by node (NULL: none), may `bare` run it, add
+ * those `bare` may run to a disco#items query; free at shutdown. */
+int commands_register(const pv_muc_command_t *def);
+void commands_unregister(const pv_muc_command_t *def);
+const pv_muc_command_t *commands_find(const char *node);
+bool commands_may_run(const pv_muc_command_t *def, const char *bare);
+void commands_items(pv_el_t *query, const char *bare);
+void commands_free(void);
 /* XEP-0050 §2.2 answers (adhoc.c): a disco#items result on the commands
  * node, *q its query (NULL when out of memory; caller frees); and items for
  * n commands {node, name} of jid added to query. */
 pv_el_t *adhoc_items_result(const pv_stanza_ctx_t *ctx, pv_el_t **q);
 void adhoc_add_items(pv_el_t *query, const char *jid, const char *const (*nodes)[2], size_t n);
-/* unused_rooms.c (ADHOC-2): destroy-unused-rooms. init notes the start-up
- * time (rooms without an archived message count as used then); run: a
- * submitted form's days (text) and dry-run, answered when the work is done
- * (the stanza is parked meanwhile); shutdown frees the jobs. */
-void unused_rooms_init(void);
-pv_verdict_t unused_rooms_run(pv_stanza_ctx_t *ctx, const char *days, bool dry_run,
-                              const char *sid);
-void unused_rooms_shutdown(void);
 
 /* stats.c: rooms and occupants for the statistics (palaver/stats.h) */
 int muc_stats_init(void);

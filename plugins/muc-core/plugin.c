@@ -5,10 +5,11 @@
  * other plugins subscribe to (palaver/muc.h), sets up the loading of stored
  * rooms on first use and their hibernation, puts back the occupants saved at the last clean
  * shutdown (restart.c), and at shutdown saves them, then frees everything.
- * Room avatars, the text notices, the tombstones of destroyed rooms and
- * voice requests are its companion plugins (plugins/room-avatars,
- * room-notices, room-tombstones, voice-requests), loaded with it unless
- * <plugins> turns them off.
+ * Room avatars, the text notices, the tombstones of destroyed rooms, voice
+ * requests and the service admins' commands on any room are its companion
+ * plugins (plugins/room-avatars, room-notices, room-tombstones,
+ * voice-requests, admin-commands), loaded with it unless <plugins> turns
+ * them off.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -146,7 +147,6 @@ static int muc_start(pv_plugin_handle_t *h, const pv_config_t *cfg, void **state
         goto fail;
     if (muc_stats_init() < 0) /* rooms and occupants for the statistics */
         goto fail;
-    unused_rooms_init();            /* ADHOC-2: rooms without an archive count as used from now */
     if (restart_configure(cfg) < 0) /* RESTART-1 */
         goto fail;
     if (hibernate_configure(cfg) < 0) /* LAZY-1: unused rooms leave memory */
@@ -220,7 +220,7 @@ static void muc_shutdown(void *state)
     free(m->occupant_id_secret);
     room_defaults_free();
     throttle_free();
-    unused_rooms_shutdown();
+    commands_free(); /* the plugins' commands (commands.c) */
     free(m);
     muc = NULL;
 }
@@ -239,9 +239,10 @@ static void muc_connected(void *state)
 static const char *const no_requires[] = {NULL};
 /* Features of their own, loaded with muc-core unless <plugins> turns them
  * off (palaver/plugin.h): XEP-0486 room avatars, the join/leave/rename
- * text notices, the tombstones of destroyed rooms, and voice requests. */
-static const char *const companions[] = {"room-avatars", "room-notices", "room-tombstones",
-                                         "voice-requests", NULL};
+ * text notices, the tombstones of destroyed rooms, voice requests, and the
+ * service admins' commands on any room (ADHOC-2). */
+static const char *const companions[] = {"room-avatars",   "room-notices",   "room-tombstones",
+                                         "voice-requests", "admin-commands", NULL};
 
 PV_PLUGIN_DEFINE(muc_core) = {
     .abi_major = PV_ABI_MAJOR,

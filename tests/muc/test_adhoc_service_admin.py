@@ -3,7 +3,9 @@ affiliation in any room, list a room's occupants, edit a room's
 configuration through its own form, destroy the stored rooms unused for N
 days (the newest archived message, else the start-up time); rooms stored
 but not in memory are loaded first; others than service admins get
-forbidden."""
+forbidden. They come from muc-core's companion admin-commands: turned off,
+they are neither listed nor run, and muc-core's own commands and the
+rooms' commands stay."""
 
 import glob
 import os
@@ -16,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mucutil import (MUC, NS, occ, room_jid, is_presence, is_message, describe,  # noqa: E402
                      assert_error, tostring, admin_get, item, codes, DOMAIN)
+from fakerouter import Router  # noqa: E402
 from taptest import run  # noqa: E402
 
 A, B, C = 'alice@localhost/pc', 'bob@localhost/phone', 'carol@example.net/x'
@@ -222,6 +225,62 @@ def test_adhoc_2_destroy_unused_rooms():
             assert rooms == [room_jid('busy')], describe(got)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+
+class _AdminCommandsOff(Router):
+    """The daemon's config with <admin-commands enabled='false'/> in <plugins>."""
+
+    def config_xml(self):
+        xml = super().config_xml()
+        assert '<admin-commands></admin-commands>' in xml, xml
+        return xml.replace('<admin-commands></admin-commands>', "<admin-commands enabled='false'/>")
+
+
+def command_nodes(m, who, to=DOMAIN):
+    q = "<query xmlns='%s' node='%s'/>" % (NS['disco_items'], CMD)
+    res = m.iq(who, to, 'get', q, id_='cmds')
+    assert res.get('type') == 'result', tostring(res)
+    return {i.get('node') for i in res.iter('{%s}item' % NS['disco_items'])}
+
+
+ADHOC_1 = {ADMIN + n for n in ('list-rooms', 'destroy-room', 'announce', 'get-statistics')}
+ADHOC_2 = {ADMIN + n for n in ('set-room-affiliation', 'list-room-occupants', 'edit-room-config',
+                               'destroy-unused-rooms')}
+HATS_DON = 'urn:xmpp:hats:commands:don'
+
+
+def test_adhoc_2_absent_when_turned_off():
+    """admin-commands is muc-core's companion: with <admin-commands
+    enabled='false'/> its four commands are not in the service's command
+    list and executing one is item-not-found, as for any unknown node;
+    muc-core's own commands (ADHOC-1) and a room owner's commands (hats)
+    still work."""
+    with MUC(extra_config=SADMIN) as m:
+        assert command_nodes(m, ROOT) == ADHOC_1 | ADHOC_2
+    m = MUC.__new__(MUC)
+    m.r = _AdminCommandsOff(domain=DOMAIN, plugins=['muc-core', 'admin-commands'],
+                            extra_config=SADMIN)
+    with m:
+        m.create(A, 'r', 'alice')
+        m.join(B, 'r', 'bob')
+        assert command_nodes(m, ROOT) == ADHOC_1
+        for node in ('set-room-affiliation', 'list-room-occupants', 'edit-room-config',
+                     'destroy-unused-rooms'):
+            assert_error(command(m, ROOT, node), ROOT, 'cancel', 'item-not-found')
+        got = command(m, ROOT, 'set-room-affiliation', id_='c2', form=submit(
+            {'room': room_jid('r'), 'jid': 'bob@localhost', 'affiliation': 'admin'}))
+        assert_error(got, ROOT, 'cancel', 'item-not-found')
+        assert not [s for s in got if is_presence(s)], describe(got)
+        # muc-core's own commands stay
+        c = completed(command(m, ROOT, 'list-rooms', id_='c3'), 'c3')
+        assert [v.text for v in c.iter(DATA + 'value')] == [room_jid('r')], tostring(c)
+        # and so do the room owner's (XEP-0317 hats on the room's JID)
+        assert HATS_DON in command_nodes(m, A, room_jid('r'))
+        res = m.iq(A, room_jid('r'), 'set', "<command xmlns='%s' action='execute' node='%s'/>"
+                   % (CMD, HATS_DON), id_='hat')
+        c = res.find('{%s}command' % CMD)
+        assert res.get('type') == 'result' and c.get('status') == 'executing', tostring(res)
 
 
 run(globals())

@@ -1,62 +1,59 @@
 /*
- * adhoc_service_admin.c (ADHOC-2): XEP-0050 commands on the service JID for
- * service admins, beside adhoc.c's list, destroy, announce and statistics:
+ * admin_commands.c (ADHOC-2): XEP-0050 commands on the service JID for
+ * service admins, beside muc-core's list, destroy, announce and statistics
+ * (its adhoc.c):
  *
  *   set-room-affiliation  any room, any JID: owner, admin, member, none, outcast
  *   list-room-occupants   nick, real JID, role and affiliation of each
  *   edit-room-config      the room's own configuration form, submitted back
  *   destroy-unused-rooms  the stored rooms unused for N days (unused_rooms.c)
  *
- * adhoc.c checks the sender (service admins only, others get forbidden),
- * handles `cancel` and hands these nodes here. Each command is stateless
- * like adhoc.c's: the first stage asks for the room (and what else it
- * needs); the submitted form completes it. edit-room-config has one more
- * stage: the room's configuration form (config_form_build, the owner's form
- * with every plugin's fields) with a hidden `room` field, which the admin
- * submits back. The work itself is the owner's and the admin's IQs' code
- * (admin.c, create.c) run as the service admin (who owns every room), so
- * the changes are stored, announced and audited exactly as theirs; only the
- * reply differs: the command's `completed` result.
+ * They are on muc-core's command list (pv_muc_api_t's register_command,
+ * plugin.c): muc-core checks the sender (service admins only, others get
+ * forbidden), handles `cancel` and hands these nodes here. Each command is
+ * stateless like muc-core's: the first stage asks for the room (and what
+ * else it needs); the submitted form completes it. edit-room-config has one
+ * more stage: the room's configuration form (room_config_form, the owner's
+ * form with every plugin's fields) with a hidden `room` field, which the
+ * admin submits back. The work itself is the owner's and the admin's IQs'
+ * code (room_config_submit, room_admin_set) run as the service admin (who
+ * owns every room), so the changes are stored, announced and audited
+ * exactly as theirs; only the reply differs: the command's `completed`
+ * result.
  *
  * Rooms load on demand (LAZY-1): a stored room not in memory is loaded with
- * rooms_need first, and the command comes back once it is there.
+ * room_need first, and the command comes back once it is there.
  */
-#include "muc_internal.h"
+#include "admin_commands.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_COMMANDS "http://jabber.org/protocol/commands"
-#define NS_ADMIN "http://jabber.org/protocol/admin"
 #define NODE_SETAFF NS_ADMIN "#set-room-affiliation"
 #define NODE_OCCUPANTS NS_ADMIN "#list-room-occupants"
 #define NODE_EDITCFG NS_ADMIN "#edit-room-config"
 #define NODE_UNUSED NS_ADMIN "#destroy-unused-rooms"
 
-static const char *const nodes[][2] = {{NODE_SETAFF, "Set an affiliation in a room"},
-                                       {NODE_OCCUPANTS, "List a room's occupants"},
-                                       {NODE_EDITCFG, "Edit a room's configuration"},
-                                       {NODE_UNUSED, "Destroy the rooms unused for N days"}};
-#define NNODES (sizeof nodes / sizeof nodes[0])
+const char *const commands[NCOMMANDS][2] = {{NODE_SETAFF, "Set an affiliation in a room"},
+                                            {NODE_OCCUPANTS, "List a room's occupants"},
+                                            {NODE_EDITCFG, "Edit a room's configuration"},
+                                            {NODE_UNUSED, "Destroy the rooms unused for N days"}};
 
-bool adhoc_admin_known(const char *node)
+const char *errtext(const char *fmt, ...)
 {
-    for (size_t i = 0; node && i < NNODES; i++)
-        if (!strcmp(node, nodes[i][0]))
-            return true;
-    return false;
-}
-
-void adhoc_admin_items(pv_el_t *query)
-{
-    adhoc_add_items(query, pv_service_domain(), nodes, NNODES);
+    static char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return buf;
 }
 
 /* ---- forms ---- */
 
-/* An IQ result holding <command node sessionid status/>; *cmd set. Caller
- * frees; NULL when out of memory. */
-static pv_el_t *command_reply(const pv_el_t *iq, const char *node, const char *sid,
-                              const char *status, pv_el_t **cmd)
+pv_el_t *command_reply(const pv_el_t *iq, const char *node, const char *sid, const char *status,
+                       pv_el_t **cmd)
 {
     pv_el_t *res = pv_iq_result_new(iq);
     *cmd = res ? pv_el_add(res, NS_COMMANDS, "command") : NULL;
@@ -84,7 +81,7 @@ static pv_el_t *completed_reply(pv_stanza_ctx_t *ctx, const char *node, const ch
 static pv_verdict_t send_and_free(pv_stanza_ctx_t *ctx, pv_el_t *res)
 {
     if (!res)
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     pv_send(res);
     pv_el_free(res);
     return PV_HANDLED;
@@ -156,51 +153,60 @@ static pv_verdict_t ask(pv_stanza_ctx_t *ctx, const char *node, const char *sid)
 }
 
 /* The room the form names: PV_PASS with *out set (NULL: answered as an
- * error in *v), or the verdict of rooms_need (the command comes back once
+ * error in *v), or the verdict of room_need (the command comes back once
  * the stored room is in memory). */
-static pv_verdict_t named_room(pv_stanza_ctx_t *ctx, const pv_el_t *x, room_t **out)
+static pv_verdict_t named_room(pv_stanza_ctx_t *ctx, const pv_el_t *x, pv_muc_room_t **out)
 {
     *out = NULL;
     const char *jid = pv_form_value(x, "room");
     pv_jid_t *j = jid && *jid ? pv_jid_parse(jid) : NULL;
     if (!j || !j->node || strcmp(j->domain, pv_service_domain())) {
         pv_jid_free(j);
-        return refuse(ctx, "modify", "bad-request",
-                      errtext("'%s' is not a room of this service", jid ? jid : ""));
+        return pv_stanza_failf(ctx, "modify", "bad-request", "'%s' is not a room of this service",
+                               jid ? jid : "");
     }
-    pv_verdict_t v = rooms_need(ctx, j->node, out);
+    pv_verdict_t v = api->room_need(ctx, j->node, out);
     pv_jid_free(j);
     if (v == PV_PASS && !*out)
-        return refuse(ctx, "cancel", "item-not-found", errtext("No room %s", jid));
+        return pv_stanza_failf(ctx, "cancel", "item-not-found", "No room %s", jid);
     return v;
 }
 
 /* ---- the commands ---- */
 
-static pv_verdict_t set_affiliation(pv_stanza_ctx_t *ctx, room_t *r, const pv_el_t *x,
+/* One of the five affiliations of XEP-0045 (an extra one is not for this
+ * command). */
+static bool standard_aff(const char *aff)
+{
+    for (int a = PV_MUC_AFF_OUTCAST; aff && a <= PV_MUC_AFF_OWNER; a++)
+        if (!strcmp(aff, api->aff_name((pv_muc_aff_t)a)))
+            return true;
+    return false;
+}
+
+static pv_verdict_t set_affiliation(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, const pv_el_t *x,
                                     const char *sid)
 {
     const char *jid = pv_form_value(x, "jid"), *aff = pv_form_value(x, "affiliation");
     const char *reason = pv_form_value(x, "reason");
-    pv_muc_aff_t a;
     if (!jid || !*jid)
-        return refuse(ctx, "modify", "bad-request", "The form names no user (field jid)");
-    if (!aff || !aff_parse(aff, &a) || a > PV_MUC_AFF_OWNER)
-        return refuse(ctx, "modify", "bad-request",
-                      errtext("Unknown affiliation '%s' (owner, admin, member, none or outcast)",
-                              aff ? aff : ""));
+        return pv_stanza_fail(ctx, "modify", "bad-request", "The form names no user (field jid)");
+    if (!standard_aff(aff))
+        return pv_stanza_failf(ctx, "modify", "bad-request",
+                               "Unknown affiliation '%s' (owner, admin, member, none or outcast)",
+                               aff ? aff : "");
     pv_el_t *q = pv_el_new(NS_MUC_ADMIN, "query");
     pv_el_t *it = q ? pv_el_add(q, NS_MUC_ADMIN, "item") : NULL;
-    pv_el_t *res =
-        it ? completed_reply(ctx, NODE_SETAFF, sid, errtext("%s is now %s in %s", jid, aff, r->jid))
-           : NULL;
+    pv_el_t *res = it ? completed_reply(ctx, NODE_SETAFF, sid,
+                                        errtext("%s is now %s in %s", jid, aff, api->room_jid(r)))
+                      : NULL;
     if (!res || pv_el_set_attr(it, "jid", jid) < 0 || pv_el_set_attr(it, "affiliation", aff) < 0 ||
         (reason && *reason && !pv_el_add_text_child(it, NS_MUC_ADMIN, "reason", reason))) {
         pv_el_free(q);
         pv_el_free(res);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
-    pv_verdict_t v = admin_set_for_command(ctx, r, q, res);
+    pv_verdict_t v = api->room_admin_set(ctx, r, q, res);
     pv_el_free(q);
     pv_el_free(res);
     return v;
@@ -217,22 +223,36 @@ static pv_el_t *reported(pv_el_t *x)
     return rep;
 }
 
-static pv_verdict_t list_occupants(pv_stanza_ctx_t *ctx, room_t *r, const char *sid)
+/* The rows of list-room-occupants, one per occupant in room order. */
+typedef struct rows {
+    pv_el_t *x;
+    bool ok; /* cleared (and the walk stopped) when out of memory */
+} rows_t;
+
+static bool add_occupant(pv_muc_occupant_t *o, size_t i, void *ud)
 {
-    pv_el_t *res = completed_reply(ctx, NODE_OCCUPANTS, sid,
-                                   errtext("%zu occupants in %s", r->noccupants, r->jid));
+    (void)i;
+    rows_t *rows = ud;
+    pv_el_t *item = pv_el_add(rows->x, PV_NS_DATA, "item");
+    rows->ok = pv_form_add_field(item, "nick", NULL, NULL, api->occupant_nick(o)) &&
+               pv_form_add_field(item, "jid", NULL, NULL, api->occupant_full_jid(o)) &&
+               pv_form_add_field(item, "role", NULL, NULL, api->role_name(api->occupant_role(o))) &&
+               pv_form_add_field(item, "affiliation", NULL, NULL,
+                                 api->aff_name(api->occupant_affiliation(o)));
+    return rows->ok;
+}
+
+static pv_verdict_t list_occupants(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, const char *sid)
+{
+    pv_el_t *res = completed_reply(
+        ctx, NODE_OCCUPANTS, sid,
+        errtext("%zu occupants in %s", api->room_occupant_count(r), api->room_jid(r)));
     pv_el_t *cmd = res ? pv_el_child(res, NS_COMMANDS, "command") : NULL;
-    pv_el_t *x = cmd ? pv_form_new(cmd, "result", NS_ADMIN, r->jid, NULL) : NULL;
-    bool ok = x && reported(x);
-    for (occupant_t *o = r->first; ok && o; o = o->next) {
-        pv_el_t *item = pv_el_add(x, PV_NS_DATA, "item");
-        ok = pv_form_add_field(item, "nick", NULL, NULL, o->nick) &&
-             pv_form_add_field(item, "jid", NULL, NULL,
-                               o->sessions ? o->sessions->jid->full : o->bare) &&
-             pv_form_add_field(item, "role", NULL, NULL, role_name(o->role)) &&
-             pv_form_add_field(item, "affiliation", NULL, NULL, aff_name(occupant_aff(o)));
-    }
-    if (!ok) {
+    pv_el_t *x = cmd ? pv_form_new(cmd, "result", NS_ADMIN, api->room_jid(r), NULL) : NULL;
+    rows_t rows = {.x = x, .ok = x && reported(x)};
+    if (rows.ok)
+        api->room_occupants(r, add_occupant, &rows);
+    if (!rows.ok) {
         pv_el_free(res);
         res = NULL;
     }
@@ -240,43 +260,45 @@ static pv_verdict_t list_occupants(pv_stanza_ctx_t *ctx, room_t *r, const char *
 }
 
 /* Second stage of edit-room-config: the room's form, its room kept hidden. */
-static pv_verdict_t config_form(pv_stanza_ctx_t *ctx, room_t *r, const char *sid)
+static pv_verdict_t config_form(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, const char *sid)
 {
     pv_el_t *cmd, *res = command_reply(ctx->stanza, NODE_EDITCFG, sid, "executing", &cmd);
     pv_el_t *actions = res ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
     pv_el_t *x = NULL;
     if (actions && pv_el_set_attr(actions, "execute", "complete") == 0 &&
         pv_el_add(actions, NS_COMMANDS, "complete")) {
-        config_form_build(r, cmd); /* appends the <x/> */
-        x = pv_form_find(cmd, NULL);
+        x = api->room_config_form(r, cmd); /* appends the <x/> */
     }
-    if (!pv_form_add_field(x, "room", "hidden", NULL, r->jid)) {
+    if (!pv_form_add_field(x, "room", "hidden", NULL, api->room_jid(r))) {
         pv_el_free(res);
         res = NULL;
     }
     return send_and_free(ctx, res);
 }
 
-static pv_verdict_t submit_config(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x, const char *sid)
+static pv_verdict_t submit_config(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, pv_el_t *x,
+                                  const char *sid)
 {
-    pv_el_t *res = completed_reply(ctx, NODE_EDITCFG, sid,
-                                   errtext("The configuration of %s was changed", r->jid));
+    pv_el_t *res = completed_reply(
+        ctx, NODE_EDITCFG, sid, errtext("The configuration of %s was changed", api->room_jid(r)));
     if (!res)
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    pv_verdict_t v = config_submit(ctx, r, x, res);
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
+    pv_verdict_t v = api->room_config_submit(ctx, r, x, res);
     pv_el_free(res);
     return v;
 }
 
-pv_verdict_t adhoc_admin_run(pv_stanza_ctx_t *ctx, pv_el_t *cmd, const char *node, const char *sid)
+pv_verdict_t admin_command_run(pv_stanza_ctx_t *ctx, const pv_el_t *cmd, const char *sid, void *ud)
 {
+    (void)ud;
+    const char *node = pv_el_attr(cmd, "node"); /* one of commands[] (muc-core checked) */
     pv_el_t *x = pv_form_submitted(cmd, NULL);
     if (!x)
         return ask(ctx, node, sid);
     if (!strcmp(node, NODE_UNUSED))
         return unused_rooms_run(ctx, pv_form_value(x, "days"), pv_form_bool(x, "dry-run", 0) == 1,
                                 sid);
-    room_t *r;
+    pv_muc_room_t *r;
     pv_verdict_t v = named_room(ctx, x, &r);
     if (v != PV_PASS || !r)
         return v;

@@ -9,8 +9,10 @@
  * counts as used when this Palaver started, since nothing older is known.
  * So a room that keeps no archive is destroyed only once Palaver has run N
  * days, never too early. A room with occupants is never unused. (The
- * in-memory use time of hibernate.c is no help: every stanza for the room
- * sets it, a disco#info or this very command's loading included.)
+ * in-memory use time of muc-core's hibernation is no help: every stanza for
+ * the room sets it, a disco#info or this very command's loading included.)
+ * "When Palaver started" is when this plugin started: with muc-core, as its
+ * companion.
  *
  * The work spans many storage calls, each of which may answer later (pgsql),
  * and rooms that must be loaded before they are destroyed (room_destroy
@@ -20,20 +22,20 @@
  * works (palaver/router.h): first the stored rooms are listed (rooms_list,
  * by pages) and each one's newest archived message read (one at a time);
  * then the stanza is released, and each replay destroys the next candidate
- * (loading it first with rooms_need; checking again that it is empty) and
+ * (loading it first with room_need; checking again that it is empty) and
  * parks again until the destruction settled. The last replay answers with
  * the rooms destroyed. With `dry-run` nothing is destroyed: the answer is
  * the list.
  *
  * Ownership: the table owns its jobs. A job whose storage call is in flight
- * when muc-core shuts down is left to that call's callback to free.
+ * when the plugin shuts down is left to that call's callback to free.
  */
-#include "muc_internal.h"
+#include "admin_commands.h"
+#include <palaver/store.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_COMMANDS "http://jabber.org/protocol/commands"
 #define PAGE 100
 #define JOB_MAX_AGE_US (3600 * 1000000LL) /* a job whose stanza was dropped is forgotten */
 
@@ -55,13 +57,13 @@ typedef struct job {
     char *error; /* why the scan failed (owned) */
 } job_t;
 
-static map_t jobs; /* key -> job_t */
+static pv_map_t jobs; /* key -> job_t */
 static bool jobs_ready;
-static int64_t muc_started_us;
+static int64_t plugin_started_us;
 
 void unused_rooms_init(void)
 {
-    muc_started_us = pv_now_us();
+    plugin_started_us = pv_now_us();
 }
 
 static void job_free(job_t *j)
@@ -84,8 +86,8 @@ static void job_free(job_t *j)
 
 static void job_forget(job_t *j)
 {
-    if (jobs_ready && map_get(&jobs, j->key) == j)
-        map_del(&jobs, j->key);
+    if (jobs_ready && pv_map_get(&jobs, j->key) == j)
+        pv_map_del(&jobs, j->key);
     job_free(j);
 }
 
@@ -94,14 +96,14 @@ void unused_rooms_shutdown(void)
     if (!jobs_ready)
         return;
     size_t i;
-    for (map_entry_t *e = map_first(&jobs, &i); e; e = map_next(&jobs, e, &i)) {
+    for (pv_map_entry_t *e = pv_map_first(&jobs, &i); e; e = pv_map_next(&jobs, e, &i)) {
         job_t *j = e->val;
         if (j->waiting)
             j->orphan = true; /* its callback frees it */
         else
             job_free(j);
     }
-    map_clear(&jobs);
+    pv_map_clear(&jobs, NULL);
     jobs_ready = false;
 }
 
@@ -110,7 +112,7 @@ static void jobs_expire(int64_t now)
 {
     job_t *old[16];
     size_t n = 0, i;
-    for (map_entry_t *e = map_first(&jobs, &i); e && n < 16; e = map_next(&jobs, e, &i)) {
+    for (pv_map_entry_t *e = pv_map_first(&jobs, &i); e && n < 16; e = pv_map_next(&jobs, e, &i)) {
         job_t *j = e->val;
         if (!j->waiting && now - j->started_us > JOB_MAX_AGE_US)
             old[n++] = j;
@@ -133,7 +135,7 @@ static int add_name(job_t *j, const char *name)
         j->last_us = last;
         j->cap = cap;
     }
-    if (!(j->names[j->n] = xstrdup(name)))
+    if (!(j->names[j->n] = strdup(name)))
         return -1;
     j->last_us[j->n++] = 0;
     return 0;
@@ -143,8 +145,8 @@ static void fail(job_t *j, const char *why)
 {
     j->failed = true;
     free(j->error);
-    j->error = xstrdup(why);
-    pv_log(PV_LOG_ERROR, MUC, "finding unused rooms: %s", why);
+    j->error = strdup(why);
+    pv_log(PV_LOG_ERROR, NAME, "finding unused rooms: %s", why);
 }
 
 /* ---- the scan: list, then each room's newest archived message ---- */
@@ -155,7 +157,7 @@ static void pump(job_t *j);
 static bool settle(job_t *j)
 {
     j->waiting = false;
-    if (j->orphan || !muc) {
+    if (j->orphan || !api) {
         job_free(j);
         return false;
     }
@@ -223,15 +225,23 @@ static void step(job_t *j)
     j->ready = true;
 }
 
+/* The stored room `name` when it is in memory, else NULL. */
+static pv_muc_room_t *room_in_memory(const char *name)
+{
+    char jid[3072];
+    int n = snprintf(jid, sizeof jid, "%s@%s", name, pv_service_domain());
+    return n > 0 && (size_t)n < sizeof jid ? api->room_find(jid) : NULL;
+}
+
 /* The candidates: rooms whose last use is before the cut-off. */
 static void choose(job_t *j)
 {
     size_t k = 0;
     for (size_t i = 0; i < j->n; i++) {
         int64_t known = j->last_us[i]; /* -1: not a room; 0: no archived message */
-        room_t *r = known >= 0 ? rooms_get(j->names[i]) : NULL;
-        int64_t last = known ? known : muc_started_us;
-        if (known >= 0 && last < j->before_us && !(r && r->first)) {
+        pv_muc_room_t *r = known >= 0 ? room_in_memory(j->names[i]) : NULL;
+        int64_t last = known ? known : plugin_started_us;
+        if (known >= 0 && last < j->before_us && !(r && api->room_occupant_count(r))) {
             j->names[k] = j->names[i];
             j->last_us[k++] = last;
         } else {
@@ -266,20 +276,20 @@ static void destroyed(bool ok, const char *error, void *ud)
     if (!settle(j))
         return;
     if (!ok) { /* kept: not in the answer */
-        pv_log(PV_LOG_ERROR, MUC, "destroying unused room %s failed: %s", j->gone[j->ngone - 1],
+        pv_log(PV_LOG_ERROR, NAME, "destroying unused room %s failed: %s", j->gone[j->ngone - 1],
                error ? error : "unknown error");
         free(j->gone[--j->ngone]);
     }
     pv_park_release(j->key);
 }
 
-static int note_gone(job_t *j, const room_t *r)
+static int note_gone(job_t *j, const pv_muc_room_t *r)
 {
     char **g = realloc(j->gone, (j->ngone + 1) * sizeof *g);
     if (!g)
         return -1;
     j->gone = g;
-    if (!(g[j->ngone] = xstrdup(r->jid)))
+    if (!(g[j->ngone] = strdup(api->room_jid(r))))
         return -1;
     j->ngone++;
     return 0;
@@ -301,12 +311,12 @@ static pv_verdict_t answer(pv_stanza_ctx_t *ctx, job_t *j)
               pv_el_set_attr(n, "type", "info") == 0;
     for (size_t i = 0; ok && i < j->ngone; i++)
         ok = pv_form_add_value(f, j->gone[i]) == 0;
-    pv_log(PV_LOG_INFO, MUC, "%s: %s (unused for %lld days)", ctx->from->full, note,
+    pv_log(PV_LOG_INFO, NAME, "%s: %s (unused for %lld days)", ctx->from->full, note,
            (long long)((pv_now_us() - j->before_us) / 86400000000LL));
     job_forget(j);
     if (!ok) {
         pv_el_free(res);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_send(res);
     pv_el_free(res);
@@ -316,16 +326,16 @@ static pv_verdict_t answer(pv_stanza_ctx_t *ctx, job_t *j)
 static pv_verdict_t destroy_next(pv_stanza_ctx_t *ctx, job_t *j)
 {
     while (j->next < j->n) {
-        room_t *r;
-        pv_verdict_t v = rooms_need(ctx, j->names[j->next], &r);
+        pv_muc_room_t *r;
+        pv_verdict_t v = api->room_need(ctx, j->names[j->next], &r);
         if (v != PV_PASS)
             return v; /* back once the room is in memory */
         j->next++;
-        if (!r || r->first)
+        if (!r || api->room_occupant_count(r))
             continue; /* gone meanwhile, or someone came in */
         if (note_gone(j, r) < 0) {
             job_forget(j);
-            return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+            return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
         }
         if (j->dry_run)
             continue;
@@ -335,7 +345,7 @@ static pv_verdict_t destroy_next(pv_stanza_ctx_t *ctx, job_t *j)
             return v;
         }
         j->waiting = true;
-        room_destroy(r, NULL, j->actor, destroyed, j);
+        api->room_destroy(r, NULL, NULL, j->actor, destroyed, j);
         return PV_AGAIN;
     }
     return answer(ctx, j);
@@ -356,10 +366,10 @@ static char *job_key(pv_stanza_ctx_t *ctx)
 static pv_verdict_t start(pv_stanza_ctx_t *ctx, char *key, long days, bool dry_run, const char *sid)
 {
     job_t *j = calloc(1, sizeof *j);
-    if (!j || !(j->sid = xstrdup(sid)) || !(j->actor = pv_jid_parse(ctx->from->full))) {
+    if (!j || !(j->sid = strdup(sid)) || !(j->actor = pv_jid_parse(ctx->from->full))) {
         free(key);
         job_free(j);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
     j->key = key;
     j->dry_run = dry_run;
@@ -369,12 +379,12 @@ static pv_verdict_t start(pv_stanza_ctx_t *ctx, char *key, long days, bool dry_r
     const pv_store_t *st = pv_store(&h);
     if (!PV_STORE_HAS(st, rooms_list)) {
         job_free(j);
-        return refuse(ctx, "cancel", "feature-not-implemented",
-                      "The storage backend cannot list its rooms");
+        return pv_stanza_fail(ctx, "cancel", "feature-not-implemented",
+                              "The storage backend cannot list its rooms");
     }
-    if (map_put(&jobs, key, j) < 0) {
+    if (pv_map_put(&jobs, key, j) < 0) {
         job_free(j);
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     }
     pv_verdict_t v = pv_stanza_park(ctx, key);
     if (v != PV_AGAIN) {
@@ -389,22 +399,23 @@ pv_verdict_t unused_rooms_run(pv_stanza_ctx_t *ctx, const char *days_text, bool 
                               const char *sid)
 {
     if (!jobs_ready) {
-        map_init(&jobs, false);
+        pv_map_init(&jobs, 0);
         jobs_ready = true;
     }
     char *key = job_key(ctx);
     if (!key)
-        return refuse(ctx, "wait", "internal-server-error", "Out of memory");
-    job_t *j = map_get(&jobs, key);
+        return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
+    job_t *j = pv_map_get(&jobs, key);
     if (j) { /* a replay */
         free(key);
         if (j->waiting)
             return pv_stanza_park(ctx, j->key); /* not settled yet: wait again */
         if (j->failed) {
-            const char *t = errtext("Finding the unused rooms failed: %s",
-                                    j->error ? j->error : "unknown error");
+            pv_verdict_t v = pv_stanza_failf(ctx, "wait", "internal-server-error",
+                                             "Finding the unused rooms failed: %s",
+                                             j->error ? j->error : "unknown error");
             job_forget(j);
-            return refuse(ctx, "wait", "internal-server-error", t);
+            return v;
         }
         return destroy_next(ctx, j);
     }
@@ -413,8 +424,8 @@ pv_verdict_t unused_rooms_run(pv_stanza_ctx_t *ctx, const char *days_text, bool 
     long days = days_text ? strtol(days_text, &end, 10) : -1;
     if (!days_text || !*days_text || *end || days < 1 || days > 36500) {
         free(key);
-        return refuse(ctx, "modify", "bad-request",
-                      "days must be a whole number of days from 1 to 36500");
+        return pv_stanza_fail(ctx, "modify", "bad-request",
+                              "days must be a whole number of days from 1 to 36500");
     }
     return start(ctx, key, days, dry_run, sid);
 }
