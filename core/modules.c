@@ -761,7 +761,10 @@ static bool same_plugins(const pv_settings_t *s)
 
 void modules_reconfigure(pv_settings_t *s)
 {
-    const pv_settings_t *old = settings_current();
+    pv_settings_t *old = settings_current();
+    /* A plugin's reconfigure that reads another element (pv_config_root())
+     * reads the new configuration, as its own cfg is. */
+    settings_set_current(s);
     for (size_t i = 0; i < M.norder; i++) {
         module_t *m = M.order[i];
         if (!m->initialised || !m->desc->reconfigure)
@@ -783,6 +786,7 @@ void modules_reconfigure(pv_settings_t *s)
                    "keeps the old one",
                    m->name);
     }
+    settings_set_current(old);
     if (!same_plugins(s))
         pv_log(PV_LOG_WARN, "core",
                "the list of plugins changed; restart palaver to load or "

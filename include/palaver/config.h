@@ -24,7 +24,8 @@ typedef pv_el_t pv_config_t;
 const char *pv_config_file(void);
 
 /* Root element of the whole config (<muc> or <palaver>), or NULL when running
- * without a file. Plugins may read service-wide settings from it. */
+ * without a file. Plugins may read service-wide settings from it. During a
+ * plugin's reconfigure it is the root of the configuration being applied. */
 const pv_config_t *pv_config_root(void);
 
 /* Text of child `name` (trimmed of surrounding white space) or def when absent.

@@ -439,6 +439,18 @@ static void avatars_shutdown(void *state)
     running = false;
 }
 
+/* SIGHUP: a new <avatar-max-bytes> counts for avatars set from now on. */
+static int avatars_reconfigure(void *state, const pv_config_t *cfg)
+{
+    (void)state;
+    (void)cfg;
+    long v = read_max_bytes();
+    if (v < 0)
+        return -1;
+    max_bytes = v;
+    return 0;
+}
+
 static const char *const requires[] = {"muc-core", NULL};
 static const pv_config_key_t config_keys[] = {{.type = PV_KEY_END}};
 
@@ -448,6 +460,7 @@ PV_PLUGIN_DEFINE(room_avatars) = {
     .name = "room-avatars",
     .version = "1.0",
     .requires = requires,
+    .reconfigure = avatars_reconfigure,
     .shutdown = avatars_shutdown,
     .config_keys = config_keys,
     .start = avatars_start,

@@ -27,8 +27,10 @@
  * room's stanzas keep their order) while NODE@tombstone is read; a name
  * without one is remembered as absent for ABSENT_SECONDS, as muc-core
  * remembers rooms it lacks. An expired tombstone is deleted from storage
- * when it is next looked up. Turned off, joins create the rooms again and
- * the stored rows stay; they count again when it is turned on.
+ * when it is next looked up, and so is every tombstone met while
+ * <tombstone-expiry> is 0 (also one kept before a reload set it so). With
+ * the plugin turned off, joins create the rooms again and the stored rows
+ * stay; they count again when it is turned on.
  *
  * It uses the public SDK (palaver/muc.h, palaver/store.h) only.
  * Ownership: the tables own their tombstones; a read's context belongs to
@@ -83,22 +85,13 @@ static void tomb_free(void *p)
     free(t);
 }
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* A new tombstone (venue and reason copied, empty ones dropped); NULL when
  * out of memory. */
 static tomb_t *tomb_new(int64_t expiry, const char *venue, const char *reason)
 {
     tomb_t *t = calloc(1, sizeof *t);
-    if (!t || (venue && *venue && !(t->venue = xstrdup(venue))) ||
-        (reason && *reason && !(t->reason = xstrdup(reason)))) {
+    if (!t || (venue && *venue && !(t->venue = strdup(venue))) ||
+        (reason && *reason && !(t->reason = strdup(reason)))) {
         tomb_free(t);
         return NULL;
     }
@@ -108,23 +101,30 @@ static tomb_t *tomb_new(int64_t expiry, const char *venue, const char *reason)
 
 /* ---- storage ---- */
 
-static void stored(int status, const char *error, void *ud)
+/* What a storage callback logs on failure: "WHAT the tombstone of NAME". */
+typedef struct store_op {
+    const char *what; /* static text */
+    char name[];      /* the room node */
+} store_op_t;
+
+static store_op_t *store_op_new(const char *what, const char *name)
 {
-    char *what = ud;
-    if (status != PV_STORE_OK && status != PV_STORE_ENOTFOUND)
-        pv_log(PV_LOG_ERROR, NAME, "%s failed: %s", what ? what : "storing a tombstone",
-               error ? error : "unknown error");
-    free(what);
+    size_t n = strlen(name) + 1;
+    store_op_t *op = malloc(sizeof *op + n);
+    if (op) {
+        op->what = what;
+        memcpy(op->name, name, n);
+    }
+    return op;
 }
 
-/* "WHAT the tombstone of NAME", for the log of a storage callback (malloc'd). */
-static char *describe(const char *what, const char *name)
+static void stored(int status, const char *error, void *ud)
 {
-    size_t n = strlen(what) + strlen(name) + 20;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s the tombstone of %s", what, name);
-    return s;
+    store_op_t *op = ud; /* may be NULL: out of memory when it was sent */
+    if (status != PV_STORE_OK && status != PV_STORE_ENOTFOUND)
+        pv_log(PV_LOG_ERROR, NAME, "%s the tombstone of %s failed: %s", op ? op->what : "storing",
+               op ? op->name : "a room", error ? error : "unknown error");
+    free(op);
 }
 
 /* The name its row is stored under (malloc'd), NULL when out of memory. */
@@ -143,7 +143,7 @@ static void row_delete(const char *name, const char *what)
     const pv_store_t *st = pv_store(&h);
     char *row = row_name(name);
     if (st && row)
-        st->room_delete(h, row, stored, describe(what, name));
+        st->room_delete(h, row, stored, store_op_new(what, name));
     else if (st)
         pv_log(PV_LOG_ERROR, NAME, "out of memory %s the tombstone of %s", what, name);
     free(row);
@@ -164,7 +164,7 @@ static void row_put(const char *name, const tomb_t *t)
     const pv_store_t *st = pv_store(&h);
     char *row = row_name(name);
     if (st && row)
-        st->room_put(h, row, kv, n, stored, describe("storing", name));
+        st->room_put(h, row, kv, n, stored, store_op_new("storing", name));
     else if (st)
         pv_log(PV_LOG_ERROR, NAME, "out of memory storing the tombstone of %s", name);
     free(row);
@@ -320,7 +320,7 @@ static pv_verdict_t read_then_replay(pv_stanza_ctx_t *ctx, const char *name)
     const pv_store_t *st = pv_store(&h);
     tomb_read_t *r = st ? calloc(1, sizeof *r) : NULL;
     char *row = r ? row_name(name) : NULL;
-    if (!row || !(r->name = xstrdup(name)) || !(r->key = xstrdup(key)) ||
+    if (!row || !(r->name = strdup(name)) || !(r->key = strdup(key)) ||
         pv_map_put(&reads, name, r) < 0) {
         free(row);
         read_free(r);
@@ -369,14 +369,13 @@ static pv_verdict_t join_handler(pv_stanza_ctx_t *ctx, void *ud)
 {
     (void)ud;
     const char *name = ctx->to->node;
-    if (!running || tomb_seconds <= 0 || !name || !ctx->to->resource || *ctx->type ||
-        api->room_find(name))
+    if (!running || !name || !ctx->to->resource || *ctx->type || api->room_find(name))
         return PV_PASS;
     if (pv_park_busy(ctx, ctx->to->bare))
         return pv_stanza_park(ctx, ctx->to->bare);
     tomb_t *t = pv_map_get(&tombs, name);
-    if (t && t->expiry <= (int64_t)time(NULL)) {
-        tomb_drop(name, "expired");
+    if (t && (tomb_seconds <= 0 || t->expiry <= (int64_t)time(NULL))) {
+        tomb_drop(name, tomb_seconds <= 0 ? "tombstones are off" : "expired");
         return PV_PASS;
     }
     if (!t)

@@ -12,8 +12,10 @@ import base64
 import hashlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -300,6 +302,31 @@ def test_avatar_1_absent_when_turned_off():
             assert 'vcard-temp' in feats and forms[0]['muc#roominfo_avatarhash'] == [sha], forms
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_avatar_1_sighup_changes_the_limit():
+    """A reload with another <avatar-max-bytes> (muc-core's element) counts for
+    avatars set afterwards."""
+    with MUC(muc_config='<avatar-max-bytes>100</avatar-max-bytes>') as m:
+        m.create(OWNER, 'r', 'owner')
+        ans, _ = set_vcard(m, OWNER, 'r', vcard(bytes(150)), id_='before')
+        assert cond(ans) == ('modify', 'not-acceptable'), tostring(ans)
+        m.r.plugin_config['muc-core'] = '<avatar-max-bytes>200</avatar-max-bytes>'
+        with open(m.r.config_path, 'w', encoding='utf-8') as f:
+            f.write(m.r.config_xml())
+        m.r.signal(signal.SIGHUP)
+        deadline, n = time.monotonic() + 10, 0
+        while True:
+            n += 1
+            ans, _ = set_vcard(m, OWNER, 'r', vcard(bytes(150)), id_='after%d' % n)
+            if ans.get('type') == 'result':
+                break
+            assert error_text(ans).endswith('at most 100 bytes'), tostring(ans)
+            assert time.monotonic() < deadline, 'the reload did not count: ' + tostring(ans)
+            time.sleep(0.2)
+        ans, _ = set_vcard(m, OWNER, 'r', vcard(bytes(201)), id_='big')
+        assert error_text(ans) == ('The avatar is too large: this service accepts at most '
+                                   '200 bytes'), tostring(ans)
 
 
 if __name__ == '__main__':

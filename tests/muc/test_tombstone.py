@@ -7,6 +7,7 @@ time here), and are off with 0. Temporary rooms leave none."""
 
 import os
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -250,6 +251,56 @@ def test_tomb_1_absent_when_turned_off():
             creates(m, B, 'later', 'bob')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_tomb_1_zero_deletes_stored_tombstones():
+    """With <tombstone-expiry>0 a tombstone stored earlier counts for nothing
+    and is deleted from storage when its name is next used."""
+    tmp = tempfile.mkdtemp(prefix='palaver-muc-tomb-zero-')
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp) as m:
+            persistent_room(m)
+            destroy(m)
+        assert 'old@tombstone' in stored_names(tmp), stored_names(tmp)
+        with MUC(backend='sqlite', tmpdir=tmp,
+                 muc_config='<tombstone-expiry>0</tombstone-expiry>'
+                            '<restart-check-timeout>0</restart-check-timeout>') as m:
+            creates(m, B, 'old', 'bob')
+        assert 'old@tombstone' not in stored_names(tmp), stored_names(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def reload_muc_config(m, conf):
+    m.r.plugin_config['muc-core'] = conf
+    with open(m.r.config_path, 'w', encoding='utf-8') as f:
+        f.write(m.r.config_xml())
+    m.r.signal(signal.SIGHUP)
+
+
+def test_tomb_1_sighup_to_zero_drops_kept_tombstones():
+    """A reload that sets <tombstone-expiry>0 counts at once (the plugin reads
+    muc-core's element of the new configuration): the tombstone kept before
+    no longer refuses joins, and a room destroyed afterwards leaves none."""
+    with MUC() as m:
+        persistent_room(m)
+        destroy(m)
+        assert_gone(m, B, 'old', 'bob')
+        reload_muc_config(m, '<tombstone-expiry>0</tombstone-expiry>')
+        deadline = time.monotonic() + 10
+        while True:
+            got = to(m.join(B, 'old', 'bob'), B)
+            own = [s for s in got if is_presence(s) and s.get('from') == occ('old', 'bob')]
+            if own and own[-1].get('type') != 'error':
+                assert 201 in codes(own[-1]), describe(got)
+                break
+            assert cond(got[-1]) == ('cancel', 'gone'), describe(got)
+            assert time.monotonic() < deadline, 'the reload did not count: ' + describe(got)
+            time.sleep(0.2)
+        assert 'tombstone of old@%s removed (tombstones are off)' % DOMAIN in m.r.stderr()
+        persistent_room(m, 'later')
+        destroy(m, 'later')
+        creates(m, B, 'later', 'bob')
 
 
 run(globals())
