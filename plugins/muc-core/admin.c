@@ -173,12 +173,14 @@ static bool left_present(const room_t *r, const char *bare)
 }
 
 /* Granting an extra affiliation: as its row says (from its grantor up,
- * never to oneself). */
-static pv_verdict_t check_extra(pv_stanza_ctx_t *ctx, const change_t *c, const aff_row_t *d,
-                                pv_muc_aff_t actor_aff)
+ * never to oneself), to a target the actor reaches (priv_aff_change). */
+static pv_verdict_t check_extra(pv_stanza_ctx_t *ctx, room_t *r, const change_t *c,
+                                const aff_row_t *d, pv_muc_aff_t actor_aff,
+                                pv_muc_role_t actor_role)
 {
-    if ((int)actor_aff < d->grant)
-        return refuse(ctx, "auth", "forbidden",
+    priv_answer_t a = priv_aff_change(actor_aff, actor_role, room_aff(r, c->jid), d->id);
+    if (a != PRIV_OK)
+        return refuse(ctx, a == PRIV_FORBIDDEN ? "auth" : "cancel", priv_condition(a),
                       errtext("You may not make %s a %s", c->jid, d->name));
     if (d->not_to_self && !strcmp(c->jid, ctx->from->bare))
         return refuse(ctx, "cancel", "not-allowed", "You cannot change your own affiliation");
@@ -254,7 +256,7 @@ static pv_verdict_t check_item(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *it, cha
         return refuse(ctx, "cancel", "not-allowed",
                       "Service administrators own every room; their affiliation cannot change");
     if (extra)
-        return check_extra(ctx, c, extra, actor_aff);
+        return check_extra(ctx, r, c, extra, actor_aff, actor_role);
     priv_answer_t a = priv_aff_change(actor_aff, actor_role, room_aff(r, c->jid), c->aff);
     if (a != PRIV_OK && by_id && c->aff == PV_MUC_AFF_OUTCAST &&
         actor_role == PV_MUC_ROLE_MODERATOR && room_aff(r, c->jid) == PV_MUC_AFF_NONE &&

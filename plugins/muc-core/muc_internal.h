@@ -311,7 +311,10 @@ typedef enum { PRIV_OK = 0, PRIV_FORBIDDEN, PRIV_NOT_ALLOWED } priv_answer_t;
 priv_answer_t priv_role_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
                                pv_muc_aff_t target_aff, pv_muc_role_t target_role,
                                pv_muc_role_t new_role);
-/* May an actor (affiliation, role) give a target of affiliation target_aff new_aff? */
+/* May an actor (affiliation, role) give a target of affiliation target_aff
+ * new_aff? new_aff is a row's id, an extra affiliation's too: the row given
+ * says who grants it, the actor's row whom it reaches (a grant of an extra
+ * affiliation replaces the target's standard one). */
 priv_answer_t priv_aff_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
                               pv_muc_aff_t target_aff, pv_muc_aff_t new_aff);
 /* May this actor read the list of occupants with `role` / holders of `aff`? */

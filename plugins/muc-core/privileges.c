@@ -153,7 +153,7 @@ priv_answer_t priv_aff_change(pv_muc_aff_t actor_aff, pv_muc_role_t actor_role,
                               pv_muc_aff_t target_aff, pv_muc_aff_t new_aff)
 {
     (void)actor_role; /* affiliations do not depend on roles (§5.2) */
-    const aff_row_t *want = standard_row(new_aff), *actor = standard_row(actor_aff);
+    const aff_row_t *want = aff_row((int)new_aff), *actor = standard_row(actor_aff);
     if (!want || !actor || (unsigned)target_aff > PV_MUC_AFF_OWNER)
         return PRIV_FORBIDDEN;
     if ((int)actor_aff < want->grant) /* the row given says who gives it */

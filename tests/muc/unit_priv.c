@@ -230,6 +230,33 @@ static void test_send_groupchat_needs_voice(void **state)
     assert_false(may(&r, NULL, PRIV_SEND_GROUPCHAT));
 }
 
+/* An extra affiliation (here given from admin up) replaces the target's
+ * standard one, so the actor must also reach the target: an admin may not
+ * make an owner or another admin a holder of it, as it may not make them
+ * members. */
+static void test_extra_affiliation_grant(void **state)
+{
+    (void)state;
+    const pv_muc_extra_aff_t helper = {.name = "helper",
+                                       .role = "helper",
+                                       .base_role = PV_MUC_ROLE_PARTICIPANT,
+                                       .grantor = PV_MUC_AFF_ADMIN};
+    assert_int_equal(ext_api_register_affiliation(&helper), 0);
+    const aff_row_t *h = aff_row_extra("helper");
+    assert_non_null(h);
+    const pv_muc_role_t P = PV_MUC_ROLE_PARTICIPANT;
+    pv_muc_aff_t id = (pv_muc_aff_t)h->id;
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_ADMIN, P, PV_MUC_AFF_NONE, id), PRIV_OK);
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_ADMIN, P, PV_MUC_AFF_MEMBER, id), PRIV_OK);
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_ADMIN, P, PV_MUC_AFF_OUTCAST, id), PRIV_OK);
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_ADMIN, P, PV_MUC_AFF_ADMIN, id), PRIV_NOT_ALLOWED);
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_ADMIN, P, PV_MUC_AFF_OWNER, id), PRIV_NOT_ALLOWED);
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_OWNER, P, PV_MUC_AFF_OWNER, id), PRIV_OK);
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_OWNER, P, PV_MUC_AFF_ADMIN, id), PRIV_OK);
+    assert_int_equal(priv_aff_change(PV_MUC_AFF_MEMBER, P, PV_MUC_AFF_NONE, id), PRIV_FORBIDDEN);
+    ext_api_unregister_affiliation(&helper);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_lists),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_send_groupchat_needs_voice),
+        cmocka_unit_test(test_extra_affiliation_grant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
