@@ -66,7 +66,9 @@ static void sq_close(void *handle)
     if (!s)
         return;
     if (s->db)
-        sq_group_stop(s); /* the last group commits, its callbacks run */
+        sq_group_stop(s);  /* the last group commits, its callbacks run */
+    sq_ckpt_stop(s->ckpt); /* joined: the loop's connection closes last */
+    s->ckpt = NULL;
     sq_idle_stop(s);
     sq_finalize_all(s);
     sq_room_ids_clear(s);
@@ -108,6 +110,7 @@ static int sq_open(const pv_config_t *cfg, void **handle)
         sq_close(s);
         return -1;
     }
+    s->ckpt = sq_ckpt_start(s->path);        /* NULL: the loop checkpoints */
     sqlite3_wal_hook(s->db, sq_wal_hook, s); /* the checkpoints, group.c */
     pv_log(PV_LOG_DEBUG, "sqlite", "opened %s", s->path);
     sq_idle_start(s);

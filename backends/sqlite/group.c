@@ -103,16 +103,16 @@ static void group_lost(sq_store_t *s, const char *why)
     complete(q, n, PV_STORE_EIO, err);
 }
 
-/* A checkpoint copies the WAL's pages into the database; run inside a
- * COMMIT (SQLite's default) it would delay the group's callbacks, and with
- * them the reflections, by the copy and its fsyncs. A larger WAL also
- * copies a page written by many groups (an index leaf, the table's last
- * page) once instead of once per checkpoint. */
+/* A checkpoint copies the WAL's pages into the database (ckpt.c); run
+ * inside a COMMIT (SQLite's default) it would delay the group's callbacks,
+ * and with them the reflections. A larger WAL also copies a page written by
+ * many groups (an index leaf, the table's last page) once instead of once
+ * per checkpoint. */
 int sq_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
 {
     sq_store_t *s = ud;
     s->wal_pages = pages;
-    if (!s->grouping && pages >= SQ_CHECKPOINT_PAGES)
+    if (!s->grouping)
         checkpoint(s);
     (void)db;
     (void)name;
@@ -121,12 +121,9 @@ int sq_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
 
 static void checkpoint(sq_store_t *s)
 {
-    if (s->wal_pages < SQ_CHECKPOINT_PAGES || s->wtx || s->batch)
+    if (s->wtx || s->batch)
         return;
-    s->wal_pages = 0;
-    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        pv_log(PV_LOG_ERROR, "sqlite", "%s: checkpoint: %s", s->path, sqlite3_errmsg(s->db));
+    sq_ckpt_poll(s);
 }
 
 static int commit_group(sq_store_t *s)

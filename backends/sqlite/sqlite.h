@@ -97,6 +97,9 @@ typedef struct sq_store {
     ev_idle awake_w;      /* keeps the loop from blocking while open */
     bool grouping;        /* the group's COMMIT is running (the WAL hook waits) */
     int wal_pages;        /* frames in the WAL after the last commit (sq_wal_hook) */
+    struct sq_ckpt *ckpt; /* ckpt.c: the checkpoint thread, NULL: none */
+    int ckpt_copied;      /* frames of the WAL its last pass had copied (0: none) */
+    int ckpt_asked;       /* wal_pages when the loop last asked for a pass */
     /* archive.c: room name -> rooms.id for archive_append, direct-mapped;
      * emptied by sq_room_ids_clear whenever a row may have gone (a room
      * deleted, anything rolled back). Names owned. */
@@ -115,11 +118,15 @@ typedef struct sq_store {
  * visible). sq_group_flush commits now (close, a full batch). */
 void sq_group_flush(sq_store_t *s);
 void sq_group_stop(sq_store_t *s); /* close: flush, stop the watchers */
-/* The WAL checkpoints (installed by open): a commit of its own checkpoints
- * once the WAL holds SQ_CHECKPOINT_PAGES frames; the group's COMMIT leaves
- * that to sq_group_flush, after the group's callbacks (the reflections are
- * sent before the checkpoint's writes). */
+/* The WAL checkpoints (installed by open): once the WAL holds
+ * SQ_CHECKPOINT_PAGES frames, the checkpoint thread (ckpt.c) copies them;
+ * the loop copies the last SQ_CATCHUP_PAGES or fewer itself, so that the WAL
+ * starts over, and everything past SQ_WAL_MAX_PAGES. The group's COMMIT
+ * leaves that to sq_group_flush, after the group's callbacks (the
+ * reflections are sent before the checkpoint's writes). */
 #define SQ_CHECKPOINT_PAGES 2000
+#define SQ_CATCHUP_PAGES 256
+#define SQ_WAL_MAX_PAGES (8 * SQ_CHECKPOINT_PAGES)
 int sq_wal_hook(void *ud, sqlite3 *db, const char *name, int pages);
 void sqg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                   void *ud);
@@ -144,6 +151,16 @@ void sqg_occupant_put(void *h, const char *room, const char *nick, const char *d
  * sqlite3_close (the last unregisters it). */
 const char *sq_walbuf_vfs(void);
 void sq_walbuf_release(const char *vfs);
+
+/* ckpt.c: sq_ckpt_start opens the thread's connection to path and starts
+ * it, or returns NULL (logged: the loop checkpoints); sq_ckpt_stop ends and
+ * joins it, closes its connection and frees it (NULL: nothing). sq_ckpt_poll,
+ * on the loop with no transaction open, reads what the thread did and asks
+ * for, or makes, the next checkpoint by s->wal_pages. */
+typedef struct sq_ckpt sq_ckpt_t;
+sq_ckpt_t *sq_ckpt_start(const char *path);
+void sq_ckpt_stop(sq_ckpt_t *c);
+void sq_ckpt_poll(sq_store_t *s);
 
 /* idle.c: an idle connection gives its page cache back (started by open,
  * stopped by close). */
