@@ -13,14 +13,18 @@
  *
  * The WAL only starts over (its next frame at its start instead of its end)
  * when a write transaction begins on a WAL whose every frame was copied.
- * Under a steady load the thread never gets there: frames are committed
- * while it copies. So the loop finishes: once a pass of the thread is done
- * and at most SQ_CATCHUP_PAGES frames came after it, the loop checkpoints
- * those itself, between two groups (a short copy, and syncs of little
- * data: a few tenths of a millisecond each here), and the WAL starts over at
- * the next group. A remainder larger than that is another pass of the
- * thread first. Past SQ_WAL_MAX_PAGES the loop checkpoints whatever is left
- * itself, so the file stays bounded even when the thread cannot keep up.
+ * Under a steady load the thread seldom gets there: frames are committed
+ * while it copies. When a pass did copy everything, nothing more is needed
+ * (the next group starts the WAL over, syncing only its 32-byte header).
+ * Otherwise, once the WAL holds SQ_RESTART_PAGES frames, the loop finishes:
+ * after a pass of the thread left at most SQ_CATCHUP_PAGES frames, the loop
+ * checkpoints those itself between two groups (a short copy, and syncs of
+ * little data), and the WAL starts over at the next group; a larger
+ * remainder is another pass of the thread first. That is one pause of the
+ * loop per SQ_RESTART_PAGES frames instead of a whole checkpoint per
+ * SQ_CHECKPOINT_PAGES. Past SQ_WAL_MAX_PAGES the loop checkpoints whatever
+ * is left itself, so the file stays bounded even when the thread cannot
+ * keep up.
  *
  * Threading: SQLite must be built thread-safe (sqlite3_threadsafe()); each
  * connection is used by one thread only (the loop's is opened NOMUTEX, the
@@ -96,13 +100,14 @@ static int ckpt_open(sq_ckpt_t *c, const char *path)
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(c->db, 5000);
         /* A first read opens the WAL (a checkpoint needs it open). */
-        rc = sqlite3_exec(c->db,
-                          "PRAGMA synchronous = NORMAL; SELECT count(*) FROM sqlite_schema", NULL,
-                          NULL, &msg);
+        rc = sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL; SELECT count(*) FROM sqlite_schema",
+                          NULL, NULL, &msg);
     }
     if (rc != SQLITE_OK) {
         pv_log(PV_LOG_WARN, "sqlite", "%s: checkpoint connection: %s", path,
-               msg ? msg : c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+               msg     ? msg
+               : c->db ? sqlite3_errmsg(c->db)
+                       : sqlite3_errstr(rc));
         sqlite3_free(msg);
         sqlite3_close(c->db);
         c->db = NULL;
@@ -131,8 +136,8 @@ sq_ckpt_t *sq_ckpt_start(const char *path)
     pthread_cond_init(&c->cv, NULL);
     int err = pthread_create(&c->thread, NULL, ckpt_main, c);
     if (err) {
-        pv_log(PV_LOG_WARN, "sqlite", "%s: checkpoint thread: %s: checkpoints on the loop",
-               path, strerror(err));
+        pv_log(PV_LOG_WARN, "sqlite", "%s: checkpoint thread: %s: checkpoints on the loop", path,
+               strerror(err));
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);
         sqlite3_close(c->db);
@@ -193,11 +198,21 @@ void sq_ckpt_poll(sq_store_t *s)
     if (frames < s->ckpt_copied) /* the WAL started over since */
         s->ckpt_copied = s->ckpt_asked = 0;
     int left = frames - s->ckpt_copied;
-    if (frames >= SQ_WAL_MAX_PAGES || (s->ckpt_copied > 0 && left <= SQ_CATCHUP_PAGES)) {
+    bool ask = false;
+    if (frames >= SQ_WAL_MAX_PAGES) {
         s->wal_pages = 0;
-        checkpoint_here(s); /* the WAL starts over at the next group */
-    } else if (left >= SQ_CHECKPOINT_PAGES || (s->ckpt_copied > 0 && frames > s->ckpt_asked)) {
-        /* a first pass, or one more to shorten the remainder */
+        checkpoint_here(s); /* the thread cannot keep up: whatever is left */
+    } else if (s->ckpt_copied > 0 && left == 0) {
+        /* all copied: the WAL starts over at the next group */
+    } else if (frames >= SQ_RESTART_PAGES) {
+        if (s->ckpt_copied > 0 && left <= SQ_CATCHUP_PAGES) {
+            s->wal_pages = 0;
+            checkpoint_here(s); /* the WAL starts over at the next group */
+        } else
+            ask = frames > s->ckpt_asked; /* shortens the remainder */
+    } else
+        ask = left >= SQ_CHECKPOINT_PAGES;
+    if (ask) {
         s->ckpt_asked = frames;
         pthread_mutex_lock(&c->mu);
         c->want = true;

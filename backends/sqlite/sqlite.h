@@ -118,15 +118,17 @@ typedef struct sq_store {
  * visible). sq_group_flush commits now (close, a full batch). */
 void sq_group_flush(sq_store_t *s);
 void sq_group_stop(sq_store_t *s); /* close: flush, stop the watchers */
-/* The WAL checkpoints (installed by open): once the WAL holds
- * SQ_CHECKPOINT_PAGES frames, the checkpoint thread (ckpt.c) copies them;
- * the loop copies the last SQ_CATCHUP_PAGES or fewer itself, so that the WAL
- * starts over, and everything past SQ_WAL_MAX_PAGES. The group's COMMIT
- * leaves that to sq_group_flush, after the group's callbacks (the
- * reflections are sent before the checkpoint's writes). */
+/* The WAL checkpoints (installed by open; ckpt.c): the checkpoint thread
+ * copies the WAL's frames each time SQ_CHECKPOINT_PAGES more were
+ * committed; past SQ_RESTART_PAGES the loop copies the last
+ * SQ_CATCHUP_PAGES or fewer itself so that the WAL starts over, and past
+ * SQ_WAL_MAX_PAGES whatever is left. The group's COMMIT leaves that to
+ * sq_group_flush, after the group's callbacks (the reflections are sent
+ * before the loop's copy and syncs). */
 #define SQ_CHECKPOINT_PAGES 2000
+#define SQ_RESTART_PAGES 8000
 #define SQ_CATCHUP_PAGES 256
-#define SQ_WAL_MAX_PAGES (8 * SQ_CHECKPOINT_PAGES)
+#define SQ_WAL_MAX_PAGES (2 * SQ_RESTART_PAGES)
 int sq_wal_hook(void *ud, sqlite3 *db, const char *name, int pages);
 void sqg_room_put(void *h, const char *name, const pv_kv_t *config, size_t n, pv_store_done_fn cb,
                   void *ud);
