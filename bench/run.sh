@@ -26,7 +26,7 @@ set -u
 B=$(pwd)
 S=$(cd "$(dirname "$0")/.." && pwd)
 export PALAVER_BIN="$B/palaver" PALAVER_BUILDDIR="$B"
-export PALAVER_MODULE_DIR="$B/plugins/muc-core:$B/plugins/room-avatars:$B/plugins/room-notices:$B/plugins/room-tombstones:$B/plugins/voice-requests:$B/plugins/admin-commands:$B/backends/memory:$B/backends/sqlite:$B/backends/spool:$B/backends/pgsql:$B/plugins/history"
+export PALAVER_MODULE_DIR="$B/plugins/muc-core:$B/plugins/room-avatars:$B/plugins/room-notices:$B/plugins/room-tombstones:$B/plugins/voice-requests:$B/plugins/admin-commands:$B/plugins/registration-approval:$B/backends/memory:$B/backends/sqlite:$B/backends/spool:$B/backends/pgsql:$B/plugins/history"
 [ "${1:-}" = cluster ] && PALAVER_MODULE_DIR="$PALAVER_MODULE_DIR:$B/backends/pgsql"
 PB="$B/bench/palaver-bench"
 [ -x "$PB" ] && [ -x "$B/bench/null-component" ] || { echo "run 'make bench' first" >&2; exit 1; }

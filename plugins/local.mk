@@ -14,7 +14,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/enter.c plugins/muc-core/exit.c plugins/muc-core/nick.c \
 	plugins/muc-core/status.c plugins/muc-core/groupchat.c plugins/muc-core/subject.c \
 	plugins/muc-core/private_message.c plugins/muc-core/iq_forward.c \
-	plugins/muc-core/invite.c plugins/muc-core/register.c plugins/muc-core/reg_approval.c \
+	plugins/muc-core/invite.c plugins/muc-core/register.c \
 	plugins/muc-core/offline_delivery.c plugins/muc-core/broadcast.c \
 	plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
@@ -66,6 +66,13 @@ plugins_admin_commands_admin_commands_la_SOURCES = \
 	plugins/admin-commands/admin_commands.h plugins/admin-commands/plugin.c \
 	plugins/admin-commands/admin_commands.c plugins/admin-commands/unused_rooms.c
 plugins_admin_commands_admin_commands_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
+
+# registration-approval: registrations that wait for an admin's approval
+# (XEP-0045 9.9), muc-core's companion; only palaver/muc.h's API.
+pkglib_LTLIBRARIES += plugins/registration-approval/registration-approval.la
+plugins_registration_approval_registration_approval_la_SOURCES = \
+	plugins/registration-approval/registration_approval.c
+plugins_registration_approval_registration_approval_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # Protocol tests through the fake router (tests/fakerouter.py).
 MUC_TESTS = \

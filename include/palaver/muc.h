@@ -443,6 +443,25 @@ typedef struct pv_muc_api {
     void (*room_destroy)(pv_muc_room_t *room, const char *venue, const char *reason,
                          const pv_jid_t *actor, void (*done)(bool ok, const char *error, void *ud),
                          void *ud);
+    /* ---- Appended: registrations on a plugin's behalf (PV_MUC_API_REGISTRATION) ----
+     * The nick registered (XEP-0045 section 7.10) by a bare JID in the room,
+     * or NULL when it has none. */
+    const char *(*registered_nick)(const pv_muc_room_t *room, const char *bare_jid);
+    /* Registers `nick` for `bare_jid` in the room and, when the JID's
+     * affiliation is none, makes it a member, as a registration of its own
+     * does, on behalf of the room (an admin's approval, XEP-0045 section
+     * 9.9): stored first when the room is persistent, then set, and the
+     * occupants told of the new membership; then done(true, ud), and only
+     * then should the caller tell the user (durable before visible). When
+     * it cannot be stored or set (or the room went meanwhile) nothing
+     * changes and done(false, ud) runs. done may run before this returns,
+     * and after the caller's shutdown (storage completes before the backend
+     * closes): then it should only free ud. Returns 0 (done will run), 1
+     * when the nick (resourceprep'd) is registered to another JID or used
+     * by another user's occupant, or -1 when bare_jid or nick is not valid
+     * or memory ran out (logged); done does not run then. */
+    int (*register_member)(pv_muc_room_t *room, const char *bare_jid, const char *nick,
+                           void (*done)(bool ok, void *ud), void *ud);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -468,6 +487,10 @@ typedef struct pv_muc_api {
  * room_need, room_admin_set, room_config_form, room_config_submit and
  * room_destroy (check `size` at run time too). */
 #define PV_MUC_API_COMMANDS 1
+/* Defined when pv_muc_api_t has registered_nick and register_member, and
+ * muc-core fires PV_MUC_EVENT_REGISTER_REQUEST (check `size` at run time
+ * too). */
+#define PV_MUC_API_REGISTRATION 1
 /* Room avatars (XEP-0486, the room-avatars plugin, muc-core's companion):
  * room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the lowercase hex SHA-1 of
  * the room's avatar image, or NULL or "" when the room has none. Set by
@@ -495,6 +518,32 @@ typedef struct pv_muc_destroy_event {
 } pv_muc_destroy_event_t;
 /* Defined when muc-core fires PV_MUC_EVENT_ROOM_DESTROY. */
 #define PV_MUC_API_ROOM_DESTROY 1
+
+/* ---- Appended: registrations awaiting approval (PV_MUC_API_REGISTRATION) ----
+ * A user whose affiliation is none submitted the muc#register form
+ * (XEP-0045 section 7.10) to a room whose owner requires an admin's
+ * approval of registrations (x-palaver#registration_approval, muc-core's
+ * form): the form is valid and the nick (resourceprep'd) is free. Instead
+ * of registering the user, muc-core hands the request over (the
+ * registration-approval plugin, its companion, asks the room's admins,
+ * XEP-0045 section 9.9). A subscriber that takes the request returns
+ * PV_HANDLED and answers the IQ itself (now or later, from a copy of `iq`);
+ * PV_ERROR refuses it with the payload's error. When no subscriber takes it,
+ * muc-core refuses the registration (service-unavailable): nobody could
+ * approve it. pv_muc_register_event_t; every pointer is borrowed for the
+ * call. */
+#define PV_MUC_EVENT_REGISTER_REQUEST "muc-register-request"
+
+typedef struct pv_muc_register_event {
+    pv_muc_room_t *room;
+    const pv_el_t *iq;    /* the user's IQ set */
+    const char *bare_jid; /* the user */
+    const char *nick;     /* the nick asked for, resourceprep'd */
+    /* Set by a refusing subscriber (PV_ERROR): */
+    const char *err_type; /* default "cancel" */
+    const char *err_condition;
+    const char *err_text;
+} pv_muc_register_event_t;
 
 /* muc-core's function table, or NULL when muc-core is not loaded. muc-core
  * answers the PV_MUC_EVENT_API event (payload: const pv_muc_api_t **) by

@@ -207,6 +207,8 @@ static const pv_muc_api_t table = {
     .room_config_form = api_room_config_form,
     .room_config_submit = api_room_config_submit,
     .room_destroy = api_room_destroy,
+    .registered_nick = api_registered_nick,
+    .register_member = api_register_member,
 };
 
 static pv_subscription_t *sub;

@@ -1,14 +1,11 @@
 /*
  * groupchat.c: messages to the bare room JID. Dispatches invitations and
- * declines (invite.c), registration approvals (reg_approval.c), subject
- * changes
- * (subject.c) and bounces, and reflects groupchat messages (XEP-0045 §7.4):
- * from the sender's occupant JID to every occupant's every session, the
- * sender included, keeping the id and every extension, with the occupant-id;
- * serialised once (or sent once through the host's XEP-0033 service when
- * <multicast> is on, multicast.c), and to the absent members who asked
- * for it (offline_delivery.c). Other plugins see (and may veto or filter) each message
- * through the MESSAGE event before it goes out.
+ * declines (invite.c), subject changes (subject.c) and bounces, and reflects groupchat messages
+ * (XEP-0045 §7.4): from the sender's occupant JID to every occupant's every session, the sender
+ * included, keeping the id and every extension, with the occupant-id; serialised once (or sent once
+ * through the host's XEP-0033 service when <multicast> is on, multicast.c), and to the absent
+ * members who asked for it (offline_delivery.c). Other plugins see (and may veto or filter) each
+ * message through the MESSAGE event before it goes out.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -31,9 +28,12 @@ pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
     pv_el_t *x = pv_el_child(ctx->stanza, NS_MUC_USER, "x");
     if (x && (pv_el_child(x, NS_MUC_USER, "invite") || pv_el_child(x, NS_MUC_USER, "decline")))
         return invite_handle(ctx, r, x);
-    pv_el_t *form = pv_form_find(ctx->stanza, NS_MUC_REGISTER);
-    if (form)
-        return reg_approval_handle(ctx, r, form);
+    /* an admin's answer to a registration request (XEP-0045 §9.9) is the
+     * registration-approval plugin's, whose hook runs first: here it is not
+     * loaded. Refused rather than reflected, since the form names the user. */
+    if (pv_form_find(ctx->stanza, NS_MUC_REGISTER))
+        return refuse(ctx, "cancel", "service-unavailable",
+                      "This service does not take registration approvals at the moment");
     if (!strcmp(ctx->type, "groupchat"))
         return groupchat_handle(ctx, r);
     return PV_PASS;

@@ -1,22 +1,20 @@
 /*
  * key_list.c: sets of bare JIDs kept in a room's stored configuration as one
- * text value (the owners, the registration requests waiting for approval,
- * the members who want messages while absent). Each is the keys of a map,
- * optionally with their values, joined by a separator, and parsed back one
- * line at a time. A bare JID has no space nor line break, and a nick no line
- * break (resourceprep prohibits control characters), so the text parses
- * back without quoting.
+ * text value (the owners, the members who want messages while absent).
+ * Each is the keys of a map joined by a separator, and parsed back one line
+ * at a time. A bare JID has no space nor line break, so the text parses back
+ * without quoting.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
-/* The length of one item ("key" or "key value"), or 0 when skipped. */
+/* The length of one item (its key), or 0 when skipped. */
 static size_t item_len(const map_entry_t *e, const key_list_t *how)
 {
     if (how->keep && !how->keep(e->key, how->ud))
         return 0;
-    return strlen(e->key) + (how->with_values ? 1 + strlen((const char *)e->val) : 0);
+    return strlen(e->key);
 }
 
 static char *append(char *p, const char *s)
@@ -50,10 +48,6 @@ char *key_list_join(const map_t *m, const key_list_t *how, bool *oom)
         if (p != s)
             *p++ = how->sep;
         p = append(p, e->key);
-        if (how->with_values) {
-            *p++ = ' ';
-            p = append(p, e->val);
-        }
     }
     if (how->extra) {
         if (p != s)

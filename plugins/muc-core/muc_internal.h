@@ -177,7 +177,6 @@ typedef struct muc_room {
     map_t aff_reasons; /* bare JID -> char *reason (owned), for the lists */
     map_t regs;        /* bare JID -> char *nick (owned) */
     map_t reg_nicks;   /* nick (ci) -> char *bare (borrowed from regs key) */
-    map_t reg_pending; /* bare JID -> char *nick (owned): awaiting approval (stored) */
     map_t offline;     /* bare JID -> (void *)1: members who get messages while absent */
     occupant_t *first, *last;
     size_t noccupants;
@@ -387,23 +386,11 @@ pv_verdict_t invite_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *x);
 pv_verdict_t iq_occupant_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t iq_forward_result(pv_stanza_ctx_t *ctx);
 pv_verdict_t register_handler(pv_stanza_ctx_t *ctx, void *ud);
-/* register.c: stores (persistent rooms) then registers bare as nick and
- * makes them a member; `req` is the stanza answered on failure, and the user
- * is told by message (approval, §9.9) instead of an IQ result. */
-pv_verdict_t register_approved(pv_stanza_ctx_t *ctx, room_t *r, const char *bare, const char *nick);
-/* reg_approval.c (XEP-0045 §9.9): a registration waiting for the room's
- * admins; and their submitted muc#register form (approve or deny). */
-pv_verdict_t reg_approval_request(pv_stanza_ctx_t *ctx, room_t *r, const char *bare,
-                                  const char *nick);
-pv_verdict_t reg_approval_handle(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *form);
-/* Pending requests as stored under REG_PENDING_KEY (persist.c): one
- * "bare nick" a line. reg_pending_encode: caller frees; NULL when none
- * (*oom false) or out of memory (*oom true, logged). reg_pending_load
- * fills r->reg_pending from such a value (a registered user's request is
- * dropped). */
-#define REG_PENDING_KEY "x-palaver#registration_pending"
-char *reg_pending_encode(const room_t *r, bool *oom);
-void reg_pending_load(room_t *r, const char *value);
+/* register.c: palaver/muc.h's registered_nick and register_member (a
+ * plugin's registration on behalf of the room: an admin's approval, §9.9). */
+const char *api_registered_nick(const pv_muc_room_t *r, const char *bare);
+int api_register_member(pv_muc_room_t *room, const char *bare_jid, const char *nick,
+                        void (*done)(bool ok, void *ud), void *ud);
 /* offline_delivery.c: registered members who are not in the room may ask
  * (a field of the registration form, as Prosody's mod_muc_offline_delivery)
  * for the room's messages at their bare JID; the room's owner can turn it
@@ -577,7 +564,8 @@ const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* events.c */
 extern pv_event_t *ev_room_loaded, *ev_room_unloaded;
-extern pv_event_t *ev_room_destroy; /* PV_MUC_EVENT_ROOM_DESTROY (destroy.c) */
+extern pv_event_t *ev_room_destroy;     /* PV_MUC_EVENT_ROOM_DESTROY (destroy.c) */
+extern pv_event_t *ev_register_request; /* PV_MUC_EVENT_REGISTER_REQUEST (register.c) */
 extern pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join,
     *ev_joined, *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
 int events_init(void);
@@ -833,14 +821,11 @@ void rtbl_shutdown(void);
 
 /* key_list.c: a set of bare JIDs stored as one text value of a room's
  * configuration. key_list_join joins the keys of m that keep(key, ud)
- * accepts (all when keep is NULL), each as "key value" when with_values,
- * separated by sep, then extra (when non-NULL). Returns the text (caller
- * frees), or NULL: nothing to list (*oom false) or out of memory (*oom
- * true; the caller logs). key_list_each_line calls fn for each non-empty
- * line of text (NULL: none). */
+ * accepts (all when keep is NULL), separated by sep, then extra (when non-NULL). Returns the text
+ * (caller frees), or NULL: nothing to list (*oom false) or out of memory (*oom true; the caller
+ * logs). key_list_each_line calls fn for each non-empty line of text (NULL: none). */
 typedef struct key_list {
     char sep;
-    bool with_values;
     bool (*keep)(const char *key, const void *ud);
     const void *ud;
     const char *extra;

@@ -9,8 +9,10 @@
  * and persist_room_from_store builds the room. Callbacks may run now or
  * later (pgsql), so nothing here assumes either; a room with writes in
  * flight is pinned (never unloaded meanwhile). Keys: the field
- * table's storage keys plus "subject" and "subject_from", OWNERS_KEY, and
- * REG_PENDING_KEY (registration requests awaiting approval, reg_approval.c).
+ * table's storage keys plus "subject" and "subject_from", OWNERS_KEY,
+ * OFFLINE_KEY, and other plugins' keys (extensions.c), such as the
+ * registration requests awaiting approval (the registration-approval
+ * plugin's x-palaver#registration_pending).
  *
  * OWNERS_KEY (Palaver-private, never shown in a form, disco or roominfo: it
  * is kept out of the room's options) holds the room's owners, space
@@ -39,8 +41,8 @@ static const pv_store_t *store(void **h)
  * may take them (extensions.c). Keep in step when kv_build stores a new one. */
 bool persist_room_key(const char *k)
 {
-    static const char *const keys[] = {"subject",  "subject_from",  "FORM_TYPE",
-                                       OWNERS_KEY, REG_PENDING_KEY, OFFLINE_KEY};
+    static const char *const keys[] = {"subject", "subject_from", "FORM_TYPE", OWNERS_KEY,
+                                       OFFLINE_KEY};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (!strcmp(keys[i], k))
             return true;
@@ -283,7 +285,7 @@ static bool kv_build_with(pv_kv_t **out, size_t *nout, const room_t *r, char *co
                           const char *subject, const char *subject_from, const char *off_bare,
                           bool off_on)
 {
-    pv_kv_t kv[CF_COUNT + 5 + EXT_MAX_FIELDS];
+    pv_kv_t kv[CF_COUNT + 4 + EXT_MAX_FIELDS];
     size_t n = 0;
     *out = NULL;
     *nout = 0;
@@ -299,17 +301,9 @@ static bool kv_build_with(pv_kv_t **out, size_t *nout, const room_t *r, char *co
         return false;
     if (owners)
         kv[n++] = (pv_kv_t){OWNERS_KEY, owners};
-    char *pending = reg_pending_encode(r, &oom); /* owned here */
-    if (oom) {
-        free(owners);
-        return false;
-    }
-    if (pending)
-        kv[n++] = (pv_kv_t){REG_PENDING_KEY, pending};
     char *offline = offline_encode(r, off_bare, off_on, &oom); /* owned here */
     if (oom) {
         free(owners);
-        free(pending);
         return false;
     }
     if (offline)
@@ -321,7 +315,6 @@ static bool kv_build_with(pv_kv_t **out, size_t *nout, const room_t *r, char *co
         ok = dup_into(&(*out)[i].key, kv[i].key) && dup_into(&(*out)[i].value, kv[i].value);
     }
     free(owners);
-    free(pending);
     free(offline);
     return ok;
 }
@@ -527,15 +520,12 @@ room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back)
     }
     int next = 0, f;
     const char *owners = NULL;  /* OWNERS_KEY's value, in sr */
-    const char *pending = NULL; /* REG_PENDING_KEY's, in sr */
     const char *offline = NULL; /* OFFLINE_KEY's, in sr */
     bool ok = true;
     for (size_t i = 0; i < sr->nconfig; i++) {
         const char *k = sr->config[i].key, *v = sr->config[i].value;
         if (!strcmp(k, OWNERS_KEY)) {
             owners = v;
-        } else if (!strcmp(k, REG_PENDING_KEY)) {
-            pending = v;
         } else if (!strcmp(k, OFFLINE_KEY)) {
             offline = v;
         } else if (!strcmp(k, "subject")) {
@@ -567,8 +557,7 @@ room_t *persist_room_from_store(const pv_store_room_t *sr, bool *owners_back)
         room_free(r);
         return NULL;
     }
-    reg_pending_load(r, pending); /* after the registrations: answered ones are dropped */
-    offline_load(r, offline);     /* likewise */
+    offline_load(r, offline); /* after the registrations: those gone are dropped */
     r->stored = true;
     *owners_back = !has_owner && owners_restore(r, owners);
     return r;

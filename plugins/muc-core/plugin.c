@@ -6,10 +6,10 @@
  * rooms on first use and their hibernation, puts back the occupants saved at the last clean
  * shutdown (restart.c), and at shutdown saves them, then frees everything.
  * Room avatars, the text notices, the tombstones of destroyed rooms, voice
- * requests and the service admins' commands on any room are its companion
- * plugins (plugins/room-avatars, room-notices, room-tombstones,
- * voice-requests, admin-commands), loaded with it unless <plugins> turns
- * them off.
+ * requests, the service admins' commands on any room and registration
+ * approvals are its companion plugins (plugins/room-avatars, room-notices,
+ * room-tombstones, voice-requests, admin-commands, registration-approval),
+ * loaded with it unless <plugins> turns them off.
  */
 #include "muc_internal.h"
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 
 muc_state_t *muc;
 
-pv_event_t *ev_room_loaded, *ev_room_unloaded, *ev_room_destroy;
+pv_event_t *ev_room_loaded, *ev_room_unloaded, *ev_room_destroy, *ev_register_request;
 pv_event_t *ev_room_created, *ev_room_destroyed, *ev_room_configured, *ev_pre_join, *ev_joined,
     *ev_left, *ev_nick_changed, *ev_role_changed, *ev_message, *ev_history;
 
@@ -28,6 +28,7 @@ int events_init(void)
     ev_room_created = pv_event(PV_MUC_EVENT_ROOM_CREATED);
     ev_room_destroyed = pv_event(PV_MUC_EVENT_ROOM_DESTROYED);
     ev_room_destroy = pv_event(PV_MUC_EVENT_ROOM_DESTROY);
+    ev_register_request = pv_event(PV_MUC_EVENT_REGISTER_REQUEST);
     ev_room_configured = pv_event(PV_MUC_EVENT_ROOM_CONFIGURED);
     ev_pre_join = pv_event(PV_MUC_EVENT_PRE_JOIN);
     ev_joined = pv_event(PV_MUC_EVENT_JOINED);
@@ -37,8 +38,9 @@ int events_init(void)
     ev_message = pv_event(PV_MUC_EVENT_MESSAGE);
     ev_history = pv_event(PV_MUC_EVENT_SEND_HISTORY);
     if (!ev_room_loaded || !ev_room_unloaded || !ev_room_created || !ev_room_destroyed ||
-        !ev_room_destroy || !ev_room_configured || !ev_pre_join || !ev_joined || !ev_left ||
-        !ev_nick_changed || !ev_role_changed || !ev_message || !ev_history) {
+        !ev_room_destroy || !ev_register_request || !ev_room_configured || !ev_pre_join ||
+        !ev_joined || !ev_left || !ev_nick_changed || !ev_role_changed || !ev_message ||
+        !ev_history) {
         pv_log(PV_LOG_ERROR, MUC, "out of memory creating events");
         return -1;
     }
@@ -239,10 +241,16 @@ static void muc_connected(void *state)
 static const char *const no_requires[] = {NULL};
 /* Features of their own, loaded with muc-core unless <plugins> turns them
  * off (palaver/plugin.h): XEP-0486 room avatars, the join/leave/rename
- * text notices, the tombstones of destroyed rooms, voice requests, and the
- * service admins' commands on any room (ADHOC-2). */
-static const char *const companions[] = {"room-avatars",   "room-notices",   "room-tombstones",
-                                         "voice-requests", "admin-commands", NULL};
+ * text notices, the tombstones of destroyed rooms, voice requests, the
+ * service admins' commands on any room (ADHOC-2), and registration
+ * approvals. */
+static const char *const companions[] = {"room-avatars",
+                                         "room-notices",
+                                         "room-tombstones",
+                                         "voice-requests",
+                                         "admin-commands",
+                                         "registration-approval",
+                                         NULL};
 
 PV_PLUGIN_DEFINE(muc_core) = {
     .abi_major = PV_ABI_MAJOR,

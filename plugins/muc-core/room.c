@@ -33,7 +33,6 @@ room_t *room_new(const char *name)
     map_init(&r->aff_reasons, false);
     map_init(&r->regs, false);
     map_init(&r->reg_nicks, true);
-    map_init(&r->reg_pending, false);
     map_init(&r->offline, false);
     return r;
 }
@@ -51,9 +50,6 @@ void room_free(room_t *r)
         free(e->val);
     for (map_entry_t *e = map_first(&r->aff_reasons, &i); e; e = map_next(&r->aff_reasons, e, &i))
         free(e->val);
-    for (map_entry_t *e = map_first(&r->reg_pending, &i); e; e = map_next(&r->reg_pending, e, &i))
-        free(e->val);
-    map_clear(&r->reg_pending);
     map_clear(&r->offline);
     map_clear(&r->aff_reasons);
     map_clear(&r->by_nick);

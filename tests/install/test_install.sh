@@ -78,7 +78,7 @@ fi
 missing=""
 grep -q "backend 'sqlite' [0-9.]* ($prefix/lib/palaver/sqlite.so) open" "$tmp/check.log" ||
     missing="$missing sqlite"
-for p in muc-core room-avatars room-notices room-tombstones voice-requests admin-commands history disco-extended game-rooms; do
+for p in muc-core room-avatars room-notices room-tombstones voice-requests admin-commands registration-approval history disco-extended game-rooms; do
     grep -q "plugin '$p' [0-9.]* ($prefix/lib/palaver/$p.so): init" "$tmp/check.log" ||
         missing="$missing $p"
 done

@@ -324,6 +324,71 @@ def test_reg_1_pending_request_survives_restart_spool():
     pending_survives_restart('spool')
 
 
+class _ApprovalOff(Router):
+    """The daemon's config with <registration-approval enabled='false'/> in <plugins>."""
+
+    def config_xml(self):
+        xml = super().config_xml()
+        assert '<registration-approval></registration-approval>' in xml, xml
+        return xml.replace('<registration-approval></registration-approval>',
+                           "<registration-approval enabled='false'/>")
+
+
+def owner_form_values(m):
+    res = m.iq(A, room_jid('r'), 'get', "<query xmlns='%s'/>" % NS['muc_owner'], id_='f')
+    assert res.get('type') == 'result', tostring(res)
+    return {f.get('var'): f.findtext(DATA + 'value') for f in res.iter(DATA + 'field')}
+
+
+def test_reg_1_approval_refused_when_turned_off():
+    """registration-approval is muc-core's companion: with
+    <registration-approval enabled='false'/> a registration in a room that
+    requires approval is refused (service-unavailable) rather than made
+    without approval or kept where nobody sees it, and so is an admin's
+    approval form. The room's setting and the
+    requests stored before stay, also through a store of the room
+    meanwhile, and are answered once it is turned on again."""
+    tmp = tempfile.mkdtemp(prefix='palaver-reg-off-')
+    keep = '<keep-occupants>no</keep-occupants>'
+    try:
+        with MUC(backend='sqlite', tmpdir=tmp, muc_config=keep) as m:
+            m.create(A, 'r', 'alice', {APPROVAL: 1, 'persistentroom': 1})
+            res = reg_set(m, B, 'bobby')
+            assert res.get('type') == 'result', tostring(res)
+            m.collect(STORED)
+        m = MUC.__new__(MUC)
+        m.r = _ApprovalOff(domain=DOMAIN, backend='sqlite', tmpdir=tmp,
+                           plugins=['muc-core', 'registration-approval'],
+                           plugin_config={'muc-core': keep})
+        with m:
+            assert owner_form_values(m)[APPROVAL] == '1'
+            res = reg_set(m, C, 'caro')
+            got = m.collect()
+            assert (res.get('type'), cond(res)) == ('error', ('cancel', 'service-unavailable')), \
+                tostring(res)
+            assert not [s for s in got if is_message(s)], 'nobody is asked: ' + describe(got)
+            q = reg_get(m, C).find('{jabber:iq:register}query')
+            assert q.find('{jabber:iq:register}registered') is None, tostring(q)
+            got = approval_submit(m, A, 'bob@localhost', 'true')
+            assert_error(got, A, 'cancel', 'service-unavailable')
+            # the room is stored again while nobody takes approvals
+            res = m.configure(A, 'r', {'roomname': 'Still waiting'})
+            assert res.get('type') == 'result', tostring(res)
+            m.collect(STORED)
+            q = reg_get(m, B).find('{jabber:iq:register}query')
+            assert q.find('{jabber:iq:register}registered') is None, tostring(q)
+        with MUC(backend='sqlite', tmpdir=tmp, muc_config=keep) as m:
+            got = approval_submit(m, A, 'carol@example.net', 'true', quiet=STORED)
+            assert_error(got, A, 'cancel', 'item-not-found')
+            got = approval_submit(m, A, 'bob@localhost', 'true', quiet=STORED)
+            told = [s for s in got if s.get('to') == 'bob@localhost']
+            assert told and 'approved' in body_of(told[0]), describe(got)
+            q = reg_get(m, B).find('{jabber:iq:register}query')
+            assert q.find('{jabber:iq:register}username').text == 'bobby', tostring(q)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_reg_1_without_approval_members_are_admitted_at_once():
     with MUC() as m:
         m.create(A, 'r', 'alice')
