@@ -65,7 +65,8 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/test_store.h 
 	tests/unit/test_store_util.c tests/unit/test_store_rooms.c \
 	tests/unit/test_store_archive.c tests/unit/test_store_robust.c \
 	tests/unit/test_store_scale.c tests/unit/test_store_list.c \
-	tests/unit/test_store_occupants.c tests/unit/test_store_lease.c
+	tests/unit/test_store_occupants.c tests/unit/test_store_lease.c \
+	tests/unit/test_store_pgsql_upgrade.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CORE_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = libpvcore.la $(CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_store_LDFLAGS = -export-dynamic

@@ -43,7 +43,7 @@ def main():
                      '-- Generated from backends/pgsql/schema.c by tools/pgsql-schema.py.\n\n')
     sys.stdout.write(version + ';\n')
     # One statement per line where the C source ends one with ";".
-    sys.stdout.write(re.sub(r';(?=(CREATE|INSERT|DO|SELECT|UPDATE|ALTER) )', ';\n', schema)
+    sys.stdout.write(re.sub(r';(?=(CREATE|INSERT|DO|SELECT|UPDATE|ALTER|DROP) )', ';\n', schema)
                      .rstrip() + '\n')
 
 

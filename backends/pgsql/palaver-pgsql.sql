@@ -8,8 +8,7 @@ CREATE TABLE IF NOT EXISTS rooms (  id bigserial PRIMARY KEY,  name text NOT NUL
 CREATE TABLE IF NOT EXISTS room_config (  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  pos integer NOT NULL,  key text NOT NULL,  value text NOT NULL,  PRIMARY KEY (room_id, pos));
 CREATE TABLE IF NOT EXISTS affiliations (  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  jid text NOT NULL,  affiliation text NOT NULL,  reason text,  PRIMARY KEY (room_id, jid));
 CREATE TABLE IF NOT EXISTS registrations (  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  jid text NOT NULL,  nick text NOT NULL,  PRIMARY KEY (room_id, jid));
-CREATE TABLE IF NOT EXISTS archive (  seq bigserial PRIMARY KEY,  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,  msg_id text NOT NULL,  stamp_us bigint NOT NULL,  nick text,  jid text,  xml text NOT NULL,  UNIQUE (room_id, msg_id));
-CREATE INDEX IF NOT EXISTS archive_room_seq ON archive (room_id, seq);
+CREATE TABLE IF NOT EXISTS archive (  seq bigserial,  room_id bigint NOT NULL,  msg_id text NOT NULL,  stamp_us bigint NOT NULL,  nick text,  jid text,  xml text NOT NULL,  PRIMARY KEY (room_id, seq),  UNIQUE (room_id, msg_id));
 ALTER TABLE rooms ADD COLUMN IF NOT EXISTS public boolean NOT NULL DEFAULT false;
 ALTER TABLE rooms ADD COLUMN IF NOT EXISTS title text;
 UPDATE rooms r SET
@@ -202,5 +201,30 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM leases l
                       WHERE l.room = t.tr AND l.holder = p_holder AND l.epoch = t.te);
 END $$ LANGUAGE plpgsql;
-UPDATE schema_version SET version = 3 WHERE version < 3;
-INSERT INTO schema_version SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+CREATE OR REPLACE FUNCTION palaver_rooms_deleted() RETURNS trigger AS $$
+BEGIN
+  DELETE FROM archive a USING gone g WHERE a.room_id = g.id;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql;
+DO $$
+DECLARE c record;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                 WHERE tgname = 'rooms_archive' AND tgrelid = 'rooms'::regclass) THEN
+    CREATE TRIGGER rooms_archive AFTER DELETE ON rooms REFERENCING OLD TABLE AS gone
+      FOR EACH STATEMENT EXECUTE FUNCTION palaver_rooms_deleted();
+  END IF;
+  FOR c IN SELECT conname FROM pg_constraint
+           WHERE conrelid = 'archive'::regclass AND contype = 'f' LOOP
+    EXECUTE format('ALTER TABLE archive DROP CONSTRAINT %I', c.conname);
+  END LOOP;
+  FOR c IN SELECT conname FROM pg_constraint
+           WHERE conrelid = 'archive'::regclass AND contype = 'p'
+             AND cardinality(conkey) = 1 LOOP
+    EXECUTE format('ALTER TABLE archive DROP CONSTRAINT %I, ADD PRIMARY KEY (room_id, seq)',
+                   c.conname);
+  END LOOP;
+END $$;
+DROP INDEX IF EXISTS archive_room_seq;
+UPDATE schema_version SET version = 4 WHERE version < 4;
+INSERT INTO schema_version SELECT 4 WHERE NOT EXISTS (SELECT 1 FROM schema_version);

@@ -20,8 +20,11 @@
  * palaver_fence (the guard of every write for a leased room, lease.c), the
  * lease functions, and `occupants` (live occupants by room and nick, in the
  * order first put). Nothing of version 2 changes, so a version 2 database
- * only gains the new objects. A database whose schema_version is newer than
- * this code is refused untouched.
+ * only gains the new objects. Version 4 changes the archive in place (its
+ * foreign key to rooms replaced by a trigger on rooms, its primary key
+ * (room_id, seq) instead of seq and the index on those dropped; the rows
+ * stay). A database whose schema_version is newer than this code is refused
+ * untouched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,7 @@
 
 #include "pgsql.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char version_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);"
@@ -58,16 +61,17 @@ static const char schema_sql[] =
     "  jid text NOT NULL,"
     "  nick text NOT NULL,"
     "  PRIMARY KEY (room_id, jid));"
+    /* Version 4's archive (a version 3 one is changed below). */
     "CREATE TABLE IF NOT EXISTS archive ("
-    "  seq bigserial PRIMARY KEY,"
-    "  room_id bigint NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,"
+    "  seq bigserial,"
+    "  room_id bigint NOT NULL,"
     "  msg_id text NOT NULL,"
     "  stamp_us bigint NOT NULL,"
     "  nick text,"
     "  jid text,"
     "  xml text NOT NULL,"
+    "  PRIMARY KEY (room_id, seq),"
     "  UNIQUE (room_id, msg_id));"
-    "CREATE INDEX IF NOT EXISTS archive_room_seq ON archive (room_id, seq);"
 
     /* Version 2: rooms_list (the backfill runs only on a version 1 database). */
     "ALTER TABLE rooms ADD COLUMN IF NOT EXISTS public boolean NOT NULL DEFAULT false;"
@@ -293,8 +297,39 @@ static const char schema_sql[] =
     "                      WHERE l.room = t.tr AND l.holder = p_holder AND l.epoch = t.te);\n"
     "END $$ LANGUAGE plpgsql;"
 
-    "UPDATE schema_version SET version = 3 WHERE version < 3;"
-    "INSERT INTO schema_version SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
+    /* Version 4: the archive without its foreign key to rooms (the check,
+     * a locking lookup per archived message, was a quarter of the server's
+     * time for an append) and keyed (room_id, seq), so that a message is
+     * two index entries, not three. A room's archive is deleted with the
+     * room by a trigger, as ON DELETE CASCADE did, whoever deletes it. */
+    "CREATE OR REPLACE FUNCTION palaver_rooms_deleted() RETURNS trigger AS $$\n"
+    "BEGIN\n"
+    "  DELETE FROM archive a USING gone g WHERE a.room_id = g.id;\n"
+    "  RETURN NULL;\n"
+    "END $$ LANGUAGE plpgsql;"
+    "DO $$\n"
+    "DECLARE c record;\n"
+    "BEGIN\n"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_trigger\n"
+    "                 WHERE tgname = 'rooms_archive' AND tgrelid = 'rooms'::regclass) THEN\n"
+    "    CREATE TRIGGER rooms_archive AFTER DELETE ON rooms REFERENCING OLD TABLE AS gone\n"
+    "      FOR EACH STATEMENT EXECUTE FUNCTION palaver_rooms_deleted();\n"
+    "  END IF;\n"
+    "  FOR c IN SELECT conname FROM pg_constraint\n"
+    "           WHERE conrelid = 'archive'::regclass AND contype = 'f' LOOP\n"
+    "    EXECUTE format('ALTER TABLE archive DROP CONSTRAINT %I', c.conname);\n"
+    "  END LOOP;\n"
+    "  FOR c IN SELECT conname FROM pg_constraint\n"
+    "           WHERE conrelid = 'archive'::regclass AND contype = 'p'\n"
+    "             AND cardinality(conkey) = 1 LOOP\n"
+    "    EXECUTE format('ALTER TABLE archive DROP CONSTRAINT %I, ADD PRIMARY KEY (room_id, seq)',\n"
+    "                   c.conname);\n"
+    "  END LOOP;\n"
+    "END $$;"
+    "DROP INDEX IF EXISTS archive_room_seq;"
+
+    "UPDATE schema_version SET version = 4 WHERE version < 4;"
+    "INSERT INTO schema_version SELECT 4 WHERE NOT EXISTS (SELECT 1 FROM schema_version);";
 
 static int exec_ok(pg_store_t *s, PGresult *r, const char *what)
 {

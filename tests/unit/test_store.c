@@ -203,6 +203,7 @@ static const test_def_t tests[] = {
     T(test_occupants_replace_remove),
     T(test_occupants_invalid),
     TN(test_occupants_schema_upgrade, SCHEMA_UPGRADE),
+    TN(test_pgsql_archive_schema_upgrade, PGSQL_PSQL),
     TN(test_lease_acquire_busy_takeover, LEASES),
     TN(test_lease_ask_watch, LEASES),
     TN(test_lease_fencing, LEASES),

@@ -6,7 +6,8 @@
  * test_store.c loads the backends and runs every test on each;
  * test_store_util.c holds the helpers; the tests are in test_store_rooms.c,
  * test_store_archive.c, test_store_robust.c, test_store_scale.c,
- * test_store_list.c, test_store_occupants.c and test_store_lease.c.
+ * test_store_list.c, test_store_occupants.c, test_store_lease.c and
+ * test_store_pgsql_upgrade.c.
  */
 #ifndef PV_TEST_STORE_H
 #define PV_TEST_STORE_H
@@ -184,6 +185,8 @@ void test_occupants_put_load_order(void **state);
 void test_occupants_replace_remove(void **state);
 void test_occupants_invalid(void **state);
 void test_occupants_schema_upgrade(void **state);
+/* test_store_pgsql_upgrade.c */
+void test_pgsql_archive_schema_upgrade(void **state);
 
 void test_lease_acquire_busy_takeover(void **state);
 void test_lease_ask_watch(void **state);

@@ -231,7 +231,7 @@ void test_occupants_schema_upgrade(void **state)
     assert_int_equal(do_occ_put(c, "lounge", "Bob", NULL), 0);
     if (strcmp(c->be->name, "pgsql") == 0)
         assert_int_equal(sh("%s -c \"DO \\$\\$ BEGIN IF (SELECT max(version) FROM schema_version)"
-                            " <> 3 THEN RAISE 'not upgraded'; END IF; END \\$\\$\" >/dev/null",
+                            " < 3 THEN RAISE 'not upgraded'; END IF; END \\$\\$\" >/dev/null",
                             getenv("PALAVER_PGSQL_PSQL")),
                          0);
 }
