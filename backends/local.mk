@@ -48,7 +48,8 @@ pkglib_LTLIBRARIES += backends/pgsql/pgsql.la
 backends_pgsql_pgsql_la_SOURCES = $(BACKEND_COMMON) \
 	backends/pgsql/pgsql.h backends/pgsql/backend.c backends/pgsql/conn.c \
 	backends/pgsql/result.c backends/pgsql/schema.c backends/pgsql/rooms.c \
-	backends/pgsql/archive.c backends/pgsql/lease.c backends/pgsql/occupants.c
+	backends/pgsql/archive.c backends/pgsql/lease.c backends/pgsql/occupants.c \
+	backends/pgsql/binarray.c
 backends_pgsql_pgsql_la_CPPFLAGS = $(BACKEND_CPPFLAGS)
 backends_pgsql_pgsql_la_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 backends_pgsql_pgsql_la_LIBADD = $(PQ_LIBS) $(EV_LIBS)

@@ -23,11 +23,13 @@
  * queued operation and not yet sent (an operation queued after it closes it,
  * so the order of operations is kept). Each row is fenced by its own room's
  * lease (holder and epoch arrays bound when the batch is sent, as
- * pg_fence_bind does for single writes). The callbacks run after the
- * statement's result, in order. When the statement fails for one row (a
- * duplicate id: EINVAL, a lease that moved on: EBUSY), nothing was written
- * and the rows are sent again one by one, at the head of the queue, so that
- * each gets its own answer; any other failure fails every row. */
+ * pg_fence_bind does for single writes). The arrays go in the binary
+ * format (binarray.c: no literal for the server to parse). The callbacks
+ * run after the statement's result, in order. When the statement fails
+ * for one row (a duplicate id: EINVAL, a lease that moved on: EBUSY),
+ * nothing was written and the rows are sent again one by one, at the head
+ * of the queue, so that each gets its own answer; any other failure fails
+ * every row. */
 #define BATCH_MAX 1000
 
 typedef struct append_row {
@@ -113,15 +115,16 @@ static int batch_prepare(pg_store_t *s, pg_op_t *op)
     }
     for (int k = 0; rc == 0 && k < 6; k++) {
         free(op->params[k]);
-        op->params[k] = pg_text_array(b->n, column_get, &(column_t){b, k});
+        op->params[k] = pg_bin_array(b->n, k == 2 ? PG_INT8_OID : PG_TEXT_OID, column_get,
+                                     &(column_t){b, k}, &op->lengths[k]);
         if (!op->params[k])
             rc = -1;
     }
     if (rc == 0) {
         free(op->params[6]);
         free(op->params[7]);
-        op->params[6] = pg_text_array(b->n, holder_get, &f);
-        op->params[7] = pg_text_array(b->n, epoch_get, &f);
+        op->params[6] = pg_bin_array(b->n, PG_TEXT_OID, holder_get, &f, &op->lengths[6]);
+        op->params[7] = pg_bin_array(b->n, PG_INT8_OID, epoch_get, &f, &op->lengths[7]);
         if (!op->params[6] || !op->params[7])
             rc = -1;
     }
@@ -210,6 +213,7 @@ static pg_op_t *batch_new(pg_store_t *s)
     op->store = s;
     op->batch = b;
     op->stmt_name = "palaver_archive_batch";
+    op->binary = 1; /* its arrays, bound by batch_prepare */
     op->prepare = batch_prepare;
     op->on_result = batch_done;
     op->on_fail = batch_failed;

@@ -182,17 +182,33 @@ static int is_prepared(const pg_store_t *s, const char *name)
     return 0;
 }
 
+/* The parameters' formats for libpq: NULL (all text) or all binary. */
+static const int *formats(const pg_op_t *op)
+{
+    static const int binary[PG_MAX_PARAMS] = {1, 1, 1, 1, 1, 1, 1, 1};
+    _Static_assert(PG_MAX_PARAMS == 8, "one format per parameter");
+    return op->binary ? binary : NULL;
+}
+
+/* Sends op's statement without preparing it: 1, or 0 when libpq refused. */
+static int send_unprepared(pg_store_t *s, pg_op_t *op)
+{
+    return PQsendQueryParams(s->conn, op->sql, op->nparams, NULL, (const char *const *)op->params,
+                             op->binary ? op->lengths : NULL, formats(op), 0);
+}
+
 /* Sends op's statement: prepared when it has a name (its PQsendPrepare
  * first, on a connection that has not prepared it yet: s->preparing; the
  * statement follows when that is answered), else as text. 1 when
  * something was sent, 0 when libpq refused it. */
 static int send_op(pg_store_t *s, pg_op_t *op)
 {
-    const char *const *params = (const char *const *)op->params;
     if (!op->stmt_name)
-        return PQsendQueryParams(s->conn, op->sql, op->nparams, NULL, params, NULL, NULL, 0);
+        return send_unprepared(s, op);
     if (is_prepared(s, op->stmt_name))
-        return PQsendQueryPrepared(s->conn, op->stmt_name, op->nparams, params, NULL, NULL, 0);
+        return PQsendQueryPrepared(s->conn, op->stmt_name, op->nparams,
+                                   (const char *const *)op->params, op->binary ? op->lengths : NULL,
+                                   formats(op), 0);
     s->preparing = 1;
     return PQsendPrepare(s->conn, op->stmt_name, op->sql, op->nparams, NULL);
 }
@@ -436,8 +452,7 @@ void pg_drain(pg_store_t *s)
                 (pg_fence_bind(s, op) < 0 || (op->prepare && op->prepare(s, op) < 0)))
                 break;
             bound = 0;
-            if (!s->sent && !PQsendQueryParams(s->conn, op->sql, op->nparams, NULL,
-                                               (const char *const *)op->params, NULL, NULL, 0))
+            if (!s->sent && !send_unprepared(s, op))
                 break;
             s->sent = 1;
             PGresult *r;

@@ -86,6 +86,10 @@ struct pg_op {
      * PG_MAX_STMTS of them) and run with PQsendQueryPrepared, which spares
      * the server parsing and planning it each time. NULL: sent as text. */
     const char *stmt_name;
+    /* Nonzero: every parameter is in the binary format, lengths[i] bytes
+     * (archive.c's batch); else they are text. */
+    int binary;
+    int lengths[PG_MAX_PARAMS];
 };
 
 #define PG_MAX_STMTS 4
@@ -202,5 +206,14 @@ void pg_occupants_load(void *h, const char *room,
 /* The text[] literal for n strings (NULL entries become NULL): malloc'd,
  * caller frees; NULL on allocation failure. get(i) returns entry i. */
 char *pg_text_array(size_t n, const char *(*get)(const void *arr, size_t i), const void *arr);
+
+/* binarray.c: the same as an array in the binary format (for a parameter
+ * of format 1) of text (PG_TEXT_OID: the strings as they are) or bigint
+ * (PG_INT8_OID: each string a decimal integer); its length in *len.
+ * malloc'd, caller frees; NULL on allocation failure. */
+#define PG_TEXT_OID 25
+#define PG_INT8_OID 20
+char *pg_bin_array(size_t n, unsigned elem_type, const char *(*get)(const void *arr, size_t i),
+                   const void *arr, int *len);
 
 #endif
