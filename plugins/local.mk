@@ -58,13 +58,14 @@ pkglib_LTLIBRARIES += plugins/voice-requests/voice-requests.la
 plugins_voice_requests_voice_requests_la_SOURCES = plugins/voice-requests/voice_requests.c
 plugins_voice_requests_voice_requests_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
-# admin-commands: the service admins' XEP-0050 commands on any room
-# (ADHOC-2), on muc-core's command list, muc-core's companion; only
+# admin-commands: the service admins' XEP-0050 commands on the service and
+# on any room (ADHOC-1, ADHOC-2), on muc-core's command list, muc-core's companion; only
 # palaver/muc.h's API (and palaver/store.h for the unused rooms).
 pkglib_LTLIBRARIES += plugins/admin-commands/admin-commands.la
 plugins_admin_commands_admin_commands_la_SOURCES = \
 	plugins/admin-commands/admin_commands.h plugins/admin-commands/plugin.c \
-	plugins/admin-commands/admin_commands.c plugins/admin-commands/unused_rooms.c
+	plugins/admin-commands/admin_commands.c plugins/admin-commands/service_commands.c \
+	plugins/admin-commands/unused_rooms.c
 plugins_admin_commands_admin_commands_la_LDFLAGS = $(PV_PLUGIN_MODFLAGS)
 
 # registration-approval: registrations that wait for an admin's approval

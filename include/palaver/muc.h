@@ -226,8 +226,9 @@ typedef struct pv_muc_history_filter_event {
 
 /* ---- Ad-hoc commands added by plugins (PV_MUC_API_COMMANDS) ----
  * A plugin may add XEP-0050 commands to the service JID's command list
- * (register_command): muc-core lists them in disco#items on the commands
- * node after its own, to those who may run them; when one is executed it
+ * (register_command; muc-core has none of its own): muc-core lists them in
+ * disco#items on the commands node, in the order registered, to those who
+ * may run them; when one is executed it
  * answers item-not-found for a node nobody registered, forbidden to a
  * sender who may not run it, and `cancel` itself (status canceled), picks
  * the session id (the one given, else a new one), and calls `run` for the
@@ -403,7 +404,7 @@ typedef struct pv_muc_api {
     /* ---- Appended: ad-hoc commands, and what a command on any room needs
      * (PV_MUC_API_COMMANDS; pv_muc_command_t above) ----
      * Adds a command to the service's list: 0, or -1 (logged) when its node
-     * is taken (muc-core's own commands included) or out of memory. */
+     * is taken or out of memory. */
     int (*register_command)(const pv_muc_command_t *def);
     /* Takes it off the list (nothing when it is not on it). */
     void (*unregister_command)(const pv_muc_command_t *def);
@@ -462,6 +463,12 @@ typedef struct pv_muc_api {
      * or memory ran out (logged); done does not run then. */
     int (*register_member)(pv_muc_room_t *room, const char *bare_jid, const char *nick,
                            void (*done)(bool ok, void *ud), void *ud);
+    /* ---- Appended: every room (PV_MUC_API_ROOMS_EACH) ----
+     * Calls fn for each room in memory (rooms stored and not loaded, LAZY-1,
+     * are not visited), in no particular order, until fn returns false. fn
+     * must not create or destroy rooms (room_destroy's deletion settles
+     * later, so calling it is fine); sending to a room is. */
+    void (*rooms_each)(bool (*fn)(pv_muc_room_t *room, void *ud), void *ud);
 } pv_muc_api_t;
 /* Defined when pv_muc_api_t has room_affiliations (check `size` at run time too). */
 #define PV_MUC_API_ROOM_AFFILIATIONS 1
@@ -491,6 +498,8 @@ typedef struct pv_muc_api {
  * muc-core fires PV_MUC_EVENT_REGISTER_REQUEST (check `size` at run time
  * too). */
 #define PV_MUC_API_REGISTRATION 1
+/* Defined when pv_muc_api_t has rooms_each (check `size` at run time too). */
+#define PV_MUC_API_ROOMS_EACH 1
 /* Room avatars (XEP-0486, the room-avatars plugin, muc-core's companion):
  * room_config(room, PV_MUC_CONFIG_AVATAR_HASH) is the lowercase hex SHA-1 of
  * the room's avatar image, or NULL or "" when the room has none. Set by

@@ -1,7 +1,7 @@
 /*
  * admin_commands.c (ADHOC-2): XEP-0050 commands on the service JID for
- * service admins, beside muc-core's list, destroy, announce and statistics
- * (its adhoc.c):
+ * service admins that work on one room, beside the service-wide list,
+ * destroy, announce and statistics (service_commands.c):
  *
  *   set-room-affiliation  any room, any JID: owner, admin, member, none, outcast
  *   list-room-occupants   nick, real JID, role and affiliation of each
@@ -40,16 +40,6 @@ const char *const commands[NCOMMANDS][2] = {{NODE_SETAFF, "Set an affiliation in
                                             {NODE_EDITCFG, "Edit a room's configuration"},
                                             {NODE_UNUSED, "Destroy the rooms unused for N days"}};
 
-const char *errtext(const char *fmt, ...)
-{
-    static char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return buf;
-}
-
 /* ---- forms ---- */
 
 pv_el_t *command_reply(const pv_el_t *iq, const char *node, const char *sid, const char *status,
@@ -65,10 +55,14 @@ pv_el_t *command_reply(const pv_el_t *iq, const char *node, const char *sid, con
     return res;
 }
 
-/* The `completed` reply with an info note, for the IQ ctx answers. */
-static pv_el_t *completed_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
-                                const char *note)
+pv_el_t *completed_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, const char *fmt,
+                         ...)
 {
+    char note[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
     pv_el_t *cmd, *res = command_reply(ctx->stanza, node, sid, "completed", &cmd);
     pv_el_t *n = res ? pv_el_add_text_child(cmd, NS_COMMANDS, "note", note) : NULL;
     if (!n || pv_el_set_attr(n, "type", "info") < 0) {
@@ -78,7 +72,7 @@ static pv_el_t *completed_reply(pv_stanza_ctx_t *ctx, const char *node, const ch
     return res;
 }
 
-static pv_verdict_t send_and_free(pv_stanza_ctx_t *ctx, pv_el_t *res)
+pv_verdict_t send_and_free(pv_stanza_ctx_t *ctx, pv_el_t *res)
 {
     if (!res)
         return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
@@ -87,10 +81,8 @@ static pv_verdict_t send_and_free(pv_stanza_ctx_t *ctx, pv_el_t *res)
     return PV_HANDLED;
 }
 
-/* A new form of type `form` in an `executing` reply with a complete action;
- * *x set. Caller frees; NULL when out of memory. */
-static pv_el_t *form_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid,
-                           const char *title, pv_el_t **x)
+pv_el_t *form_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, const char *title,
+                    pv_el_t **x)
 {
     pv_el_t *cmd, *res = command_reply(ctx->stanza, node, sid, "executing", &cmd);
     pv_el_t *actions = res ? pv_el_add(cmd, NS_COMMANDS, "actions") : NULL;
@@ -197,8 +189,8 @@ static pv_verdict_t set_affiliation(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, cons
                                aff ? aff : "");
     pv_el_t *q = pv_el_new(NS_MUC_ADMIN, "query");
     pv_el_t *it = q ? pv_el_add(q, NS_MUC_ADMIN, "item") : NULL;
-    pv_el_t *res = it ? completed_reply(ctx, NODE_SETAFF, sid,
-                                        errtext("%s is now %s in %s", jid, aff, api->room_jid(r)))
+    pv_el_t *res = it ? completed_reply(ctx, NODE_SETAFF, sid, "%s is now %s in %s", jid, aff,
+                                        api->room_jid(r))
                       : NULL;
     if (!res || pv_el_set_attr(it, "jid", jid) < 0 || pv_el_set_attr(it, "affiliation", aff) < 0 ||
         (reason && *reason && !pv_el_add_text_child(it, NS_MUC_ADMIN, "reason", reason))) {
@@ -244,9 +236,8 @@ static bool add_occupant(pv_muc_occupant_t *o, size_t i, void *ud)
 
 static pv_verdict_t list_occupants(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, const char *sid)
 {
-    pv_el_t *res = completed_reply(
-        ctx, NODE_OCCUPANTS, sid,
-        errtext("%zu occupants in %s", api->room_occupant_count(r), api->room_jid(r)));
+    pv_el_t *res = completed_reply(ctx, NODE_OCCUPANTS, sid, "%zu occupants in %s",
+                                   api->room_occupant_count(r), api->room_jid(r));
     pv_el_t *cmd = res ? pv_el_child(res, NS_COMMANDS, "command") : NULL;
     pv_el_t *x = cmd ? pv_form_new(cmd, "result", NS_ADMIN, api->room_jid(r), NULL) : NULL;
     rows_t rows = {.x = x, .ok = x && reported(x)};
@@ -279,8 +270,8 @@ static pv_verdict_t config_form(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, const ch
 static pv_verdict_t submit_config(pv_stanza_ctx_t *ctx, pv_muc_room_t *r, pv_el_t *x,
                                   const char *sid)
 {
-    pv_el_t *res = completed_reply(
-        ctx, NODE_EDITCFG, sid, errtext("The configuration of %s was changed", api->room_jid(r)));
+    pv_el_t *res = completed_reply(ctx, NODE_EDITCFG, sid, "The configuration of %s was changed",
+                                   api->room_jid(r));
     if (!res)
         return pv_stanza_fail(ctx, "wait", "internal-server-error", "Out of memory");
     pv_verdict_t v = api->room_config_submit(ctx, r, x, res);

@@ -25,8 +25,25 @@ extern const pv_muc_api_t *api;
 pv_el_t *command_reply(const pv_el_t *iq, const char *node, const char *sid, const char *status,
                        pv_el_t **cmd);
 
-/* A text formatted into a static buffer (the next call overwrites it). */
-const char *errtext(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The `completed` reply with an info note formatted as printf does, for
+ * the IQ ctx answers. Caller frees; NULL when out of memory. */
+pv_el_t *completed_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
+
+/* A new form of type `form` (FORM_TYPE NS_ADMIN, `title`) in an `executing`
+ * reply with a complete action; *x set. Caller frees; NULL when out of
+ * memory. */
+pv_el_t *form_reply(pv_stanza_ctx_t *ctx, const char *node, const char *sid, const char *title,
+                    pv_el_t **x);
+
+/* Sends res and frees it: PV_HANDLED; res NULL (a reply that could not be
+ * built): internal-server-error recorded, PV_ERROR. */
+pv_verdict_t send_and_free(pv_stanza_ctx_t *ctx, pv_el_t *res);
+
+/* service_commands.c (ADHOC-1): list-rooms, destroy-room, announce,
+ * get-statistics, registered first. */
+#define NSERVICE 4
+extern const pv_muc_command_t service_commands[NSERVICE];
 
 /* admin_commands.c: the commands' nodes and names (NCOMMANDS of them), and
  * their handler: the form to fill in, then the work. */

@@ -160,6 +160,14 @@ static void api_room_destroy(pv_muc_room_t *r, const char *venue, const char *re
     pv_el_free(d);
 }
 
+static void api_rooms_each(bool (*fn)(pv_muc_room_t *room, void *ud), void *ud)
+{
+    size_t i;
+    for (map_entry_t *e = map_first(&muc->rooms, &i); e; e = map_next(&muc->rooms, e, &i))
+        if (!fn(e->val, ud))
+            return;
+}
+
 static const pv_muc_api_t table = {
     .size = sizeof(pv_muc_api_t),
     .room_find = api_room_find,
@@ -209,6 +217,7 @@ static const pv_muc_api_t table = {
     .room_destroy = api_room_destroy,
     .registered_nick = api_registered_nick,
     .register_member = api_register_member,
+    .rooms_each = api_rooms_each,
 };
 
 static pv_subscription_t *sub;

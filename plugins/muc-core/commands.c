@@ -1,10 +1,10 @@
 /*
  * commands.c: the XEP-0050 commands other plugins add to the service's
- * command list (pv_muc_api_t's register_command, palaver/muc.h). adhoc.c
- * answers the service JID's commands: its own (ADHOC-1) first, then these,
- * in the order they were registered; it checks who may run one, handles
- * `cancel` and picks the session id, and hands the rest to the command's
- * handler. The admin-commands plugin's commands (ADHOC-2) come this way.
+ * command list (pv_muc_api_t's register_command, palaver/muc.h), in the
+ * order they were registered. adhoc.c answers the service JID's commands
+ * from it: it checks who may run one, handles `cancel` and picks the
+ * session id, and hands the rest to the command's handler. The
+ * admin-commands plugin's commands (ADHOC-1, ADHOC-2) come this way.
  *
  * Ownership: the table holds the plugins' definitions, borrowed until they
  * unregister them (their shutdown); the array itself is muc-core's.
@@ -30,7 +30,7 @@ int commands_register(const pv_muc_command_t *def)
         pv_log(PV_LOG_ERROR, MUC, "a command needs a node, a name and a handler");
         return -1;
     }
-    if (adhoc_own_command(def->node) || commands_find(def->node)) {
+    if (commands_find(def->node)) {
         pv_log(PV_LOG_ERROR, MUC, "the command %s is registered already", def->node);
         return -1;
     }

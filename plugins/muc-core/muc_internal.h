@@ -445,11 +445,9 @@ void room_destroy(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor, dest
                   void *ud);
 pv_verdict_t owner_destroy(pv_stanza_ctx_t *ctx, room_t *r, pv_el_t *destroy);
 
-/* adhoc.c: XEP-0050 commands for service admins */
+/* adhoc.c: the service's XEP-0050 commands (those plugins registered) */
 pv_verdict_t adhoc_handler(pv_stanza_ctx_t *ctx, void *ud);
 pv_verdict_t adhoc_items_handler(pv_stanza_ctx_t *ctx, void *ud); /* the command list */
-/* The node is one of adhoc.c's own commands (ADHOC-1). */
-bool adhoc_own_command(const char *node);
 /* commands.c: the commands plugins add to the service's list
  * (register_command): find by node (NULL: none), may `bare` run it, add
  * those `bare` may run to a disco#items query; free at shutdown. */
