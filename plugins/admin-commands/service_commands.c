@@ -33,8 +33,7 @@ static bool add_room_jid(pv_muc_room_t *r, void *ud)
     return pv_form_add_value(ud, api->room_jid(r)) == 0;
 }
 
-static pv_verdict_t list_rooms(pv_stanza_ctx_t *ctx, const pv_el_t *cmd, const char *sid,
-                               void *ud)
+static pv_verdict_t list_rooms(pv_stanza_ctx_t *ctx, const pv_el_t *cmd, const char *sid, void *ud)
 {
     (void)cmd;
     (void)ud;
@@ -82,10 +81,10 @@ static void destroyed(bool ok, const char *error, void *ud)
 {
     destroy_ask_t *d = ud;
     if (api) { /* not after the plugin's shutdown: then only freed */
-        pv_el_t *cmd, *res = ok ? command_reply(d->iq, NODE_DESTROY, d->sid, "completed", &cmd)
-                                : NULL;
-        pv_el_t *n = res ? pv_el_add_text_child(cmd, NS_COMMANDS, "note", "The room was destroyed")
-                         : NULL;
+        pv_el_t *cmd,
+            *res = ok ? command_reply(d->iq, NODE_DESTROY, d->sid, "completed", &cmd) : NULL;
+        pv_el_t *n =
+            res ? pv_el_add_text_child(cmd, NS_COMMANDS, "note", "The room was destroyed") : NULL;
         if (n && pv_el_set_attr(n, "type", "info") == 0)
             pv_send(res);
         else
@@ -166,8 +165,7 @@ static pv_verdict_t announce(pv_stanza_ctx_t *ctx, const char *sid, const pv_el_
 }
 
 /* destroy-room and announce: their form first, then the work. */
-static pv_verdict_t two_stage(pv_stanza_ctx_t *ctx, const pv_el_t *cmd, const char *sid,
-                              void *ud)
+static pv_verdict_t two_stage(pv_stanza_ctx_t *ctx, const pv_el_t *cmd, const char *sid, void *ud)
 {
     (void)ud;
     bool destroy = !strcmp(pv_el_attr(cmd, "node"), NODE_DESTROY);

@@ -34,6 +34,11 @@ pv_verdict_t message_room_handler(pv_stanza_ctx_t *ctx, void *ud)
     if (pv_form_find(ctx->stanza, NS_MUC_REGISTER))
         return refuse(ctx, "cancel", "service-unavailable",
                       "This service does not take registration approvals at the moment");
+    /* likewise a visitor's voice request (XEP-0045 §7.13), the voice-requests
+     * plugin's: without it the sender is told, not left waiting */
+    if (pv_form_find(ctx->stanza, NS_MUC_REQUEST))
+        return refuse(ctx, "cancel", "service-unavailable",
+                      "This service does not take voice requests at the moment");
     if (!strcmp(ctx->type, "groupchat"))
         return groupchat_handle(ctx, r);
     return PV_PASS;

@@ -25,6 +25,7 @@
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
 #define NS_MUC_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
 #define NS_MUC_REGISTER "http://jabber.org/protocol/muc#register"
+#define NS_MUC_REQUEST "http://jabber.org/protocol/muc#request"
 #define NS_MUC_UNIQUE "http://jabber.org/protocol/muc#unique"
 #define NS_REGISTER "jabber:iq:register"
 #define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"

@@ -10,7 +10,8 @@
  * (muc#roomconfig_allowvoicerequests), and how often one may ask stays
  * muc-core's <throttle><voice-request/> (LIMIT-1), reached through
  * pv_muc_api_t's throttle. Turned off, rooms do not advertise muc#request
- * and a request reaches nobody; the rooms' settings stay.
+ * and a request reaches nobody (muc-core answers it service-unavailable);
+ * the rooms' settings stay.
  *
  * The hook runs after muc-core's loading gate (priority 900) and before its
  * handler of messages to the room (0); it takes only messages that carry a

@@ -444,12 +444,16 @@ def room_features(m):
     return {f.get('var') for f in res.iter('{%s}feature' % NS['disco_info'])}
 
 
-def request_voice(m):
-    """bob (a visitor) asks for voice: the stanzas alice's sessions get."""
+def request_voice(m, answer=None):
+    """bob (a visitor) asks for voice: the stanzas alice's sessions get
+    (bob's go to the list `answer` when one is given)."""
     m.join(A, 'r', 'alice')
     m.join(B, 'r', 'bob')
     m.send("<message from='%s' to='%s'>%s</message>" % (B, room_jid('r'), voice_form()))
-    got = to(m.collect(), A)
+    all_got = m.collect()
+    got = to(all_got, A)
+    if answer is not None:
+        answer.extend(to(all_got, B))
     m.leave(B, 'r', 'bob')
     m.leave(A, 'r', 'alice')
     return got
@@ -458,8 +462,8 @@ def request_voice(m):
 def test_voice_1_absent_when_turned_off():
     """voice-requests is muc-core's companion: with <voice-requests
     enabled='false'/> rooms do not advertise muc#request and a request
-    reaches no moderator; the room's setting stays and requests work again
-    when it is turned on."""
+    reaches no moderator: the sender gets service-unavailable; the room's
+    setting stays and requests work again when it is turned on."""
     tmp = tempfile.mkdtemp(prefix='palaver-voice-off-')
     try:
         with MUC(backend='sqlite', tmpdir=tmp) as m:
@@ -472,8 +476,12 @@ def test_voice_1_absent_when_turned_off():
                                 plugins=['muc-core', 'voice-requests'], tmpdir=tmp)
         with m:
             assert NS['muc_request'] not in room_features(m)
-            got = request_voice(m)
+            answer = []
+            got = request_voice(m, answer)
             assert not [s for s in got if is_message(s)], 'no request form: ' + describe(got)
+            errors = [s for s in answer if is_message(s) and s.get('type') == 'error']
+            assert len(errors) == 1, 'the sender is told: ' + describe(answer)
+            assert cond(errors[0]) == ('cancel', 'service-unavailable'), describe(answer)
         with MUC(backend='sqlite', tmpdir=tmp) as m:
             assert NS['muc_request'] in room_features(m)
             got = request_voice(m)
