@@ -7,7 +7,8 @@ CORE_SOURCES += \
 	core/jid.c core/router.c core/router_internal.h core/park.c core/event.c \
 	core/disco.c core/form.c \
 	core/services.c core/util.c core/util_internal.h core/map.c core/log.c core/send.c \
-	core/output.c core/output.h \
+	core/output.c core/output.h core/prepared.h \
+	core/fanout.c core/fanout.h core/multicast.c \
 	core/config.c core/settings.c core/settings.h core/sdk_config.c \
 	core/plugin_handle.c core/plugin_handle.h core/plugin_keys.c \
 	core/modules.c core/modules.h \

@@ -71,6 +71,11 @@ void metrics_stanza_out_kind(int kind)
     M.out[kind >= 0 && kind < METRICS_NKINDS ? kind : METRICS_OTHER]++;
 }
 
+void metrics_stanzas_out_kind(int kind, size_t n)
+{
+    M.out[kind >= 0 && kind < METRICS_NKINDS ? kind : METRICS_OTHER] += n;
+}
+
 /* The local name of the start tag at buf: "<message ...", "<x:iq ...". */
 void metrics_stanza_out(const char *buf, size_t len)
 {

@@ -36,6 +36,8 @@ int metrics_kind_n(const char *name, size_t len);
 
 /* A stanza of that kind (METRICS_*) was queued. */
 void metrics_stanza_out_kind(int kind);
+/* n stanzas of that kind (a fan-out's copies) were queued. */
+void metrics_stanzas_out_kind(int kind, size_t n);
 
 /* stanza was sent; counted when it is an error (type='error'), by its
  * condition. */

@@ -1,7 +1,8 @@
 /*
  * core/output.c: the seam between serialization and the socket.
  *
- * Everything that leaves Palaver passes through output_write(): the stream
+ * Everything that leaves Palaver passes through output_write() (or its
+ * forms for a stanza in parts and for a fan-out's copies): the stream
  * installs itself as the sink once authenticated and removes itself when the
  * connection drops; unit tests install a capture buffer. While no sink is set
  * (disconnected), output is dropped: the clients it was meant for are gone
@@ -11,16 +12,24 @@
 #include <string.h>
 
 #include "output.h"
+#include "prepared.h"
 
 static output_sink_fn sink_fn;
 static output_sinkv_fn sinkv_fn;
+static output_sinkc_fn sinkc_fn;
 static void *sink_ud;
 
 void output_set_sinks(output_sink_fn fn, output_sinkv_fn fnv, void *ud)
 {
     sink_fn = fn;
     sinkv_fn = fn ? fnv : NULL;
+    sinkc_fn = NULL;
     sink_ud = ud;
+}
+
+void output_set_sink_copies(output_sinkc_fn fnc)
+{
+    sinkc_fn = sink_fn ? fnc : NULL;
 }
 
 void output_set_sink(output_sink_fn fn, void *ud)
@@ -60,4 +69,18 @@ int output_writev(const char *const *parts, const size_t *lens, int nparts, int 
     if (buf != stackbuf)
         free(buf);
     return rc;
+}
+
+size_t output_write_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n)
+{
+    if (sinkc_fn) /* room and bookkeeping once for the batch */
+        return sinkc_fn(p, to, n, sink_ud);
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *parts[3] = {p->buf, to[i]->esc, p->buf + p->slot};
+        size_t lens[3] = {p->slot, to[i]->len, p->len - p->slot};
+        if (output_writev(parts, lens, 3, p->kind) == 0)
+            done++;
+    }
+    return done;
 }

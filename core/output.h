@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <palaver/router.h>
+
 /* Writes len bytes; returns 0, or -1 when refused (over the high-water mark). */
 typedef int (*output_sink_fn)(const char *buf, size_t len, void *ud);
 
@@ -25,10 +27,23 @@ typedef int (*output_sink_fn)(const char *buf, size_t len, void *ud);
 typedef int (*output_sinkv_fn)(const char *const *parts, const size_t *lens, int nparts, int kind,
                                void *ud);
 
+/* A prepared stanza to n kept recipients (struct pv_prepared and struct
+ * pv_recipient: prepared.h), queued as the n copies that as many
+ * output_writev calls of its three parts would queue, in that order.
+ * Returns how many were queued (0..n): a copy refused (over the
+ * high-water mark) is counted as dropped, as output_writev's. */
+typedef size_t (*output_sinkc_fn)(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
+                                  void *ud);
+
 /* Sets the sink (NULL: drop everything); output_writev joins the parts for it. */
 void output_set_sink(output_sink_fn fn, void *ud);
 /* Sets both (the component stream); fnv NULL: as output_set_sink. */
 void output_set_sinks(output_sink_fn fn, output_sinkv_fn fnv, void *ud);
+
+/* Adds the copies' form to the sinks set (the component stream); it is
+ * forgotten with them when output_set_sinks or output_set_sink sets
+ * others. Without it, output_write_copies calls output_writev per copy. */
+void output_set_sink_copies(output_sinkc_fn fnc);
 
 /* Sends bytes to the sink. Returns the sink's answer, -1 when there is none. */
 int output_write(const char *buf, size_t len);
@@ -36,5 +51,9 @@ int output_write(const char *buf, size_t len);
 /* Scatter write: the parts are sent as one stanza (used for prepared fan-out),
  * of the given metrics kind (or OUTPUT_KIND_UNKNOWN). */
 int output_writev(const char *const *parts, const size_t *lens, int nparts, int kind);
+
+/* The prepared stanza p to to[0..n) (none NULL), one copy each, in order
+ * (pv_send_prepared_many). Returns how many copies the sink took. */
+size_t output_write_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n);
 
 #endif

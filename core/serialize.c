@@ -22,7 +22,8 @@
  * the recipient on each call (into a stack buffer when it needs escaping);
  * a recipient made once with pv_recipient_new (muc-core: at the join) is
  * checked and escaped already, so pv_send_prepared_to writes the three
- * parts with output_writev() and nothing else per copy.
+ * parts with output_writev() and nothing else per copy. Many kept
+ * recipients at once: fanout.c.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 
 #include "metrics.h"
 #include "output.h"
+#include "prepared.h"
 #include "textbuf.h"
 
 #define MAX_SERIALIZE_DEPTH 1000
@@ -374,20 +376,7 @@ char *pv_el_serialize(const pv_el_t *el, size_t *len)
 
 /* ---- fan-out ---- */
 
-struct pv_prepared {
-    char *buf;     /* whole serialization, `to` value left out */
-    size_t slot;   /* prefix = buf[0, slot) */
-    size_t len;    /* suffix = buf[slot, len) */
-    int kind;      /* its metrics kind, for every copy (metrics_kind) */
-    char name[32]; /* element name, for logs */
-};
-
-/* A recipient checked and escaped once (pv_recipient_new): the value of
- * to='...' as it is written, so a copy is three memcpy. */
-struct pv_recipient {
-    size_t len;
-    char esc[]; /* NUL-terminated */
-};
+/* struct pv_prepared and struct pv_recipient: prepared.h */
 
 pv_prepared_t *pv_prepare(const pv_el_t *stanza)
 {
@@ -500,7 +489,7 @@ pv_recipient_t *pv_recipient_new(const char *to)
         return NULL;
     }
     size_t esc_len = escaped_len(to, tolen);
-    pv_recipient_t *r = malloc(sizeof *r + esc_len + 1);
+    pv_recipient_t *r = malloc(sizeof *r + esc_len + 1 + tolen + 1);
     if (!r) {
         pv_log(PV_LOG_ERROR, "core", "out of memory keeping the recipient %s", to);
         return NULL;
@@ -508,6 +497,7 @@ pv_recipient_t *pv_recipient_new(const char *to)
     escape_into(r->esc, to, tolen);
     r->esc[esc_len] = '\0';
     r->len = esc_len;
+    r->jid = memcpy(r->esc + esc_len + 1, to, tolen + 1);
     return r;
 }
 

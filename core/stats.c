@@ -79,6 +79,10 @@ void stats_stanza_out(void)
 {
     T.out++;
 }
+void stats_stanzas_out(size_t n)
+{
+    T.out += n;
+}
 void stats_stanza_dropped(void)
 {
     T.dropped++;

@@ -19,6 +19,7 @@ void stats_stanza_in(void);
 
 /* A stanza was queued for the server / refused (output buffer full). */
 void stats_stanza_out(void);
+void stats_stanzas_out(size_t n); /* n at once (a fan-out's copies) */
 void stats_stanza_dropped(void);
 
 /* The output queue now holds this many bytes and complete stanzas. */

@@ -40,9 +40,11 @@
 #include <palaver/router.h>
 #include <palaver/util.h>
 
+#include "fanout.h"
 #include "metrics.h"
 #include "modules.h"
 #include "output.h"
+#include "prepared.h"
 #include "router_internal.h"
 #include "stats.h"
 #include "stream.h"
@@ -336,6 +338,84 @@ static int sink(const char *buf, size_t len, void *ud)
     return sinkv(&buf, &len, 1, OUTPUT_KIND_UNKNOWN, ud);
 }
 
+/* Queues k copies of p (bytes in all) at once: the room reserved once, the
+ * statistics, metrics, queue report and watchers once for all of them; a
+ * stanza's end is still noted per copy for the queue's stanza count.
+ * Returns -1 without queuing anything when they do not all fit under the
+ * high-water mark (or out of memory): the caller then queues them one by
+ * one, which refuses and logs as for any stanza. */
+static int queue_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t k,
+                        size_t bytes)
+{
+    if (S.fd < 0 || S.out.len + bytes > S.max_out)
+        return -1;
+    char *w = outbuf_reserve(bytes);
+    if (!w)
+        return -1;
+    size_t pre = p->slot, suf = p->len - p->slot;
+    bool traffic = pv_log_enabled(PV_LOG_TRAFFIC);
+    for (size_t i = 0; i < k; i++) {
+        char *start = w;
+        memcpy(w, p->buf, pre);
+        w += pre;
+        memcpy(w, to[i]->esc, to[i]->len);
+        w += to[i]->len;
+        memcpy(w, p->buf + pre, suf);
+        w += suf;
+        S.queued_total += (uint64_t)(w - start);
+        note_stanza_end();
+        if (traffic)
+            traffic_log_bytes("SEND", start, (size_t)(w - start));
+    }
+    S.out.len += bytes;
+    stats_stanzas_out(k);
+    metrics_stanzas_out_kind(p->kind, k);
+    report_queue(); /* the bytes as they peak, before a flush sends them */
+    bool pause = !S.reading_paused && S.out.len > S.max_out / 2;
+    if (pause) {
+        S.reading_paused = true;
+        pv_log(PV_LOG_WARN, WHO, "%zu bytes queued for the server: pausing input", S.out.len);
+    }
+    if (S.out.len >= FLUSH_NOW_BYTES)
+        flush_out(); /* on failure the copies went with the connection, as queued ones do */
+    if (pause || !ev_is_active(&S.wio))
+        update_watchers();
+    return 0;
+}
+
+/* The copies' sink (output_write_copies): the same bytes, in the same
+ * order, as a sinkv call per copy. The copies go in chunks that end where
+ * the queue reaches FLUSH_NOW_BYTES, so that the buffer is written out
+ * there as it is by one copy at a time. */
+static size_t sink_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
+                          void *ud)
+{
+    (void)ud;
+    if (S.state != ST_UP)
+        return 0;
+    size_t one = p->len, done = 0, queued = 0;
+    while (done < n) {
+        size_t room = S.out.len < FLUSH_NOW_BYTES ? FLUSH_NOW_BYTES - S.out.len : 0;
+        size_t k = 1, bytes = one + to[done]->len;
+        while (done + k < n && bytes + one + to[done + k]->len <= room)
+            bytes += one + to[done + k++]->len;
+        if (queue_copies(p, to + done, k, bytes) == 0) {
+            queued += k;
+        } else if (S.fd >= 0) { /* one by one: refused and logged each */
+            for (size_t i = done; i < done + k && S.state == ST_UP; i++) {
+                const char *parts[3] = {p->buf, to[i]->esc, p->buf + p->slot};
+                size_t lens[3] = {p->slot, to[i]->len, p->len - p->slot};
+                if (sinkv(parts, lens, 3, p->kind, NULL) == 0)
+                    queued++;
+            }
+        }
+        done += k;
+        if (S.state != ST_UP) /* the flush lost the connection */
+            break;
+    }
+    return queued;
+}
+
 /* ---------------------------------------------------------------- teardown */
 
 static void close_socket(void)
@@ -499,12 +579,14 @@ static void on_stanza(void *ud, pv_el_t *el)
             S.state = ST_UP;
             S.attempts = 0;
             output_set_sinks(sink, sinkv, NULL);
+            output_set_sink_copies(sink_copies);
             pv_log(PV_LOG_INFO, WHO, "connected to %s:%d as component %s", S.host, S.port,
                    S.domain);
             if (S.keepalive > 0) {
                 S.keep.repeat = S.keepalive;
                 ev_timer_again(pv_loop(), &S.keep);
             }
+            multicast_connected(); /* XEP-0033 discovery, before the plugins hear it */
             modules_connected();
         } else {
             pv_log(PV_LOG_WARN, WHO, "unexpected <%s/> before the handshake was accepted; ignored",

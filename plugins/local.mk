@@ -16,6 +16,7 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/private_message.c plugins/muc-core/iq_forward.c \
 	plugins/muc-core/invite.c plugins/muc-core/register.c \
 	plugins/muc-core/offline_delivery.c plugins/muc-core/broadcast.c \
+	plugins/muc-core/multicast_config.c \
 	plugins/muc-core/create.c \
 	plugins/muc-core/disco.c plugins/muc-core/persist.c plugins/muc-core/api.c \
 	plugins/muc-core/flood.c plugins/muc-core/throttle.c plugins/muc-core/extensions.c \
@@ -23,7 +24,6 @@ plugins_muc_core_muc_core_la_SOURCES = \
 	plugins/muc-core/config_change.c plugins/muc-core/adhoc.c plugins/muc-core/audit.c \
 	plugins/muc-core/commands.c \
 	plugins/muc-core/stats.c \
-	plugins/muc-core/multicast.c \
 	plugins/muc-core/room_keys.c \
 	plugins/muc-core/restart.c plugins/muc-core/restart_check.c \
 	plugins/muc-core/room_load.c plugins/muc-core/hibernate.c plugins/muc-core/cluster.c \

@@ -64,8 +64,11 @@ extern "C" {
  * Minor 6 added pv_plugin_t's companions. Minor 7 added pv_stanza_failf
  * (palaver/router.h). Minor 8 added recipients kept for fan-out
  * (pv_recipient_new, pv_recipient_free, pv_send_prepared_to in
- * palaver/router.h). */
-#define PV_ABI_MINOR 8
+ * palaver/router.h). Minor 9 added the fan-out to many kept recipients
+ * and its XEP-0033 strategy (pv_send_prepared_many, pv_fanout_new,
+ * pv_fanout_add, pv_fanout_count, pv_fanout_send, pv_fanout_free,
+ * pv_multicast_configure in palaver/router.h). */
+#define PV_ABI_MINOR 9
 
 /* The kind of value a declared configuration element holds. */
 typedef enum pv_key_type {

@@ -225,6 +225,72 @@ void pv_recipient_free(pv_recipient_t *r);
  * output refused it: disconnected, over the high-water mark). */
 int pv_send_prepared_to(const pv_prepared_t *p, const pv_recipient_t *to);
 
+/* ---- Fan-out to many kept recipients (ABI 1.9) ----
+ * One prepared stanza to a list of kept recipients at once: the output
+ * reserves room for all the copies and does its bookkeeping (statistics,
+ * metrics, queue report, write watcher) once for the list, not per copy.
+ * The bytes sent, and their order, are those of one pv_send_prepared_to
+ * call per recipient. */
+
+/* Queues the prepared stanza to to[0], to[1] ... to[n-1], a copy each, in
+ * that order; the recipients are borrowed for the call. A NULL entry is
+ * skipped (logged). Returns how many copies were queued (fewer than n when
+ * the output refused some: disconnected, over the high-water mark; logged
+ * at debug level), or -1 when p is NULL, or to is NULL with n > 0
+ * (logged). */
+long pv_send_prepared_many(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n);
+
+/* A batch: the recipients of one stanza, collected one by one, then sent
+ * with pv_fanout_send, which lets the core choose how: a copy each
+ * (pv_send_prepared_many), or XEP-0033 multicast when it is configured
+ * (pv_multicast_configure below). A batch can be reused for the next
+ * stanza; it is not safe to share between threads. */
+typedef struct pv_fanout pv_fanout_t;
+
+/* Returns an empty batch (the caller frees it with pv_fanout_free), or NULL
+ * when out of memory (logged). */
+pv_fanout_t *pv_fanout_new(void);
+
+/* Appends a recipient to the batch. The recipient is borrowed: it must
+ * live until pv_fanout_send returned. Returns 0, or -1 when b or to is
+ * NULL or out of memory (logged; the recipient is not in the batch). */
+int pv_fanout_add(pv_fanout_t *b, const pv_recipient_t *to);
+
+/* How many recipients the batch holds (0 for NULL). */
+size_t pv_fanout_count(const pv_fanout_t *b);
+
+/* Sends p to the batch's recipients, in the order they were added, and
+ * empties the batch. stanza is the element p was prepared from (borrowed;
+ * NULL: copies only). When multicast is on and a service is known, two
+ * recipients or more get one <addresses/> stanza (type bcc, split at the
+ * service's limit for a message, or for any other stanza its presence
+ * limit) sent to the service instead of a copy each; a last single
+ * recipient gets its copy. Returns how many recipients the stanza was
+ * queued for (copies, or addresses in one stanza), or -1 when b or p is
+ * NULL (logged; the batch is emptied). */
+long pv_fanout_send(pv_fanout_t *b, const pv_el_t *stanza, const pv_prepared_t *p);
+
+/* Frees a batch (not its recipients); NULL does nothing. */
+void pv_fanout_free(pv_fanout_t *b);
+
+/* Configures the XEP-0033 strategy of pv_fanout_send (off at start):
+ * service NULL, "" or "off": off; "auto": once connected, the host (our
+ * domain without its first label) is asked by disco#info, then each item
+ * of its disco#items, and the first with the
+ * http://jabber.org/protocol/address feature is used, with the limits of
+ * its XEP-0128 form ("message", "presence"; else 20); any other value is
+ * the service's JID. limit > 0 fixes the number of recipients per stanza,
+ * whatever the service announces; 0: what it announces, else 20. When the
+ * service bounces a stanza (type error from it) its recipients get a copy
+ * each and the service is not used again until the next connection. The
+ * core answers the discovery's results and the bounces itself (stanza
+ * hooks at priority 1000). A call replaces the previous configuration;
+ * "off" removes the hooks (call it at shutdown). Returns 0, or -1 when
+ * service is not a JID (not logged: the caller reports it against its own
+ * configuration) or the hooks cannot be registered (logged); multicast is
+ * then off. */
+int pv_multicast_configure(const char *service, long limit);
+
 /* ---- Holding the connection back (ABI 1.3) ----
  * A plugin that must first learn whether this process may serve the domain
  * at all (a standby instance waiting for an active one's place) calls

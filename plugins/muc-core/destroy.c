@@ -95,7 +95,7 @@ static void remove_all(room_t *r, const pv_el_t *destroy, const pv_jid_t *actor,
             occupant_id_add(p, o);
             pv_prepared_t *pp = pv_prepare(p);
             for (session_t *s = o->sessions; pp && s; s = s->next)
-                pv_send_prepared(pp, s->jid->full);
+                session_send(s, pp);
             pv_prepared_free(pp);
         } else {
             pv_log(PV_LOG_ERROR, MUC, "out of memory telling %s that %s is destroyed", o->nick,

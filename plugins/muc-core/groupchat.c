@@ -3,9 +3,9 @@
  * declines (invite.c), subject changes (subject.c) and bounces, and reflects groupchat messages
  * (XEP-0045 §7.4): from the sender's occupant JID to every occupant's every session, the sender
  * included, keeping the id and every extension, with the occupant-id; serialised once (or sent once
- * through the host's XEP-0033 service when <multicast> is on, multicast.c), and to the absent
- * members who asked for it (offline_delivery.c). Other plugins see (and may veto or filter) each
- * message through the MESSAGE event before it goes out.
+ * through the host's XEP-0033 service when <multicast> is on: the core's fan-out, broadcast.c), and
+ * to the absent members who asked for it (offline_delivery.c). Other plugins see (and may veto or
+ * filter) each message through the MESSAGE event before it goes out.
  */
 #include "muc_internal.h"
 #include <stdlib.h>

@@ -698,28 +698,23 @@ void ext_api_room_occupants(const pv_muc_room_t *r, bool (*fn)(pv_muc_occupant_t
 /* util */
 char *xstrdup(const char *s);
 
-/* multicast.c: fan-out through the host's XEP-0033 service (<multicast>).
- * A recipient list collects the JIDs (borrowed: they must outlive the flush)
- * of those who get the same stanza; mc_rcpts_add returns -1 when multicast
- * is off (or out of memory): the caller then sends that copy itself.
- * mc_flush sends `stanza` (from set) to the collected recipients in stanzas
- * of at most the host's limit (one recipient: the prepared copy `p`) and
- * frees the list's array. */
-typedef struct mc_rcpts {
-    const char **to;
-    size_t n, cap;
-} mc_rcpts_t;
-int multicast_init(const pv_config_t *cfg); /* 0, or -1 after logging the config error */
-void multicast_connected(void);             /* auto: discovery starts */
+/* multicast_config.c: <multicast> and <multicast-limit>, handed to the
+ * core's fan-out (pv_multicast_configure), whose XEP-0033 strategy
+ * broadcast.c's batches then use. 0, or -1 after logging the config error;
+ * multicast_shutdown turns it off. */
+int multicast_init(const pv_config_t *cfg);
 void multicast_shutdown(void);
-int mc_rcpts_add(mc_rcpts_t *l, const char *jid);
-void mc_flush(mc_rcpts_t *l, const pv_el_t *stanza, const pv_prepared_t *p);
+
+/* occupant.c: p (prepared) to one session, through its kept recipient (or
+ * its JID when that could not be kept). 0, or -1 (logged at debug level
+ * by the core). */
+int session_send(const session_t *s, const pv_prepared_t *p);
 
 /* broadcast.c: one stanza to the room's occupants (every session of each),
- * multicast when on. how NULL: everyone. want (NULL: everyone) is asked once
- * per occupant, in room order; with a kind, the DELIVER event decides too
- * (sender: on whose behalf, may be NULL). prepared: the stanza already
- * serialised, or NULL. The number of sessions, or -1 (not serialised, logged). */
+ * in one batch of the core's fan-out (multicast when on). how NULL: everyone. want (NULL: everyone)
+ * is asked once per occupant, in room order; with a kind, the DELIVER event decides too (sender: on
+ * whose behalf, may be NULL). prepared: the stanza already serialised, or NULL. The number of
+ * sessions, or -1 (not serialised, logged). */
 typedef struct bcast {
     bool (*want)(const occupant_t *o, void *ud);
     void *ud;

@@ -82,6 +82,11 @@ session_t *occupant_add_session(occupant_t *o, const pv_jid_t *real)
     return s;
 }
 
+int session_send(const session_t *s, const pv_prepared_t *p)
+{
+    return s->to ? pv_send_prepared_to(p, s->to) : pv_send_prepared(p, s->jid->full);
+}
+
 void occupant_remove_session(occupant_t *o, session_t *s)
 {
     for (session_t **pp = &o->sessions; *pp; pp = &(*pp)->next) {

@@ -227,12 +227,11 @@ static void muc_shutdown(void *state)
     muc = NULL;
 }
 
-/* Once the host accepted us: multicast discovery (<multicast>auto</multicast>),
- * and the check of the restored occupants. */
+/* Once the host accepted us (the core has started the multicast discovery
+ * of <multicast>auto</multicast>): the check of the restored occupants. */
 static void muc_connected(void *state)
 {
     (void)state;
-    multicast_connected();
     restart_check_connected(); /* restored occupants still there? (restart_check.c) */
     room_defaults_connected(); /* <room-defaults> of fields nobody registered */
     rtbl_connected();          /* subscribe to the block lists and fetch them (rtbl.c) */

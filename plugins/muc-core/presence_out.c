@@ -141,10 +141,10 @@ static void send_self(occupant_t *o, const pres_opts_t *opt)
         return;
     }
     if (opt->only_session)
-        pv_send_prepared(self, opt->only_session->jid->full);
+        session_send(opt->only_session, self);
     else
         for (session_t *s = o->sessions; s; s = s->next)
-            pv_send_prepared(self, s->jid->full);
+            session_send(s, self);
     pv_prepared_free(self);
 }
 

@@ -43,7 +43,7 @@ pv_verdict_t message_occupant_handler(pv_stanza_ctx_t *ctx, void *ud)
         pv_el_add(m, NS_MUC_USER, "x");
     pv_prepared_t *p = pv_prepare(m);
     for (session_t *t = target->sessions; p && t; t = t->next)
-        pv_send_prepared(p, t->jid->full);
+        session_send(t, p);
     pv_prepared_free(p);
     pv_el_free(m);
     return PV_HANDLED;

@@ -56,6 +56,33 @@ def test_msg_1_recipient_needing_escaping_written_exactly():
         assert sent.count(b"to='dave@localhost/o&apos;brien &amp; &lt;co> &quot;x&quot;'") == 1, sent
 
 
+def test_msg_1_broadcast_copies_written_together_exactly():
+    # The core queues a broadcast's copies together, in chunks that end where
+    # the queue passes 64 KiB: on the wire each copy is still the whole
+    # stanza, the same bytes but for its escaped recipient, one after the
+    # other with nothing between them, one per session.
+    odd = 'dave@localhost/o\'brien & <co> "x"'
+    users = [odd] + ['u%d@localhost/r' % i for i in range(40)]
+    with MUC() as m:
+        m.create(A, 'r', 'owner')
+        for i, u in enumerate(users):
+            m.join(u, 'r', 'n%d' % i)
+        start = len(m.r.conn.raw_bytes())
+        got = m.groupchat(A, 'r', 'b' * 4000)
+        assert sorted(s.get('to') for s in got) == sorted(users + [A]), describe(got)
+        sent = m.r.conn.raw_bytes()[start:]
+        assert len(sent) > 2 * 65536, len(sent)
+        head = b"<message to='"
+        assert sent.startswith(head), sent[:200]
+        copies = sent[len(head):].split(head)
+        assert len(copies) == len(users) + 1, len(copies)
+        tails = set(c.split(b"'", 1)[1] for c in copies)
+        assert len(tails) == 1, tails
+        assert tails.pop().endswith(b'</message>')
+        tos = [c.split(b"'", 1)[0] for c in copies]
+        assert tos.count(b"dave@localhost/o&apos;brien &amp; &lt;co> &quot;x&quot;") == 1, tos
+
+
 def test_msg_2_groupchat_from_nonoccupant_not_acceptable():
     with MUC() as m:
         room3(m)

@@ -397,6 +397,153 @@ static void kept_recipients(void **state)
     pv_el_free(m);
 }
 
+/* Every copy a sink takes, one after the other; the call number `refuse`
+ * (1-based, 0: none) and every one after it at intervals of `refuse` are
+ * refused, as over the high-water mark. */
+static char all_buf[65536];
+static size_t all_len;
+static int all_calls, all_refuse;
+
+static int append_sink(const char *buf, size_t len, void *ud)
+{
+    (void)ud;
+    all_calls++;
+    if (all_refuse && all_calls % all_refuse == 0)
+        return -1;
+    assert_true(all_len + len < sizeof all_buf);
+    memcpy(all_buf + all_len, buf, len);
+    all_len += len;
+    all_buf[all_len] = '\0';
+    return 0;
+}
+
+static void all_reset(int refuse)
+{
+    all_len = 0;
+    all_buf[0] = '\0';
+    all_calls = 0;
+    all_refuse = refuse;
+}
+
+/* The output's form for many copies at once: called once per batch. */
+static size_t copies_calls, copies_n;
+static size_t copies_sink(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
+                          void *ud)
+{
+    (void)p, (void)to, (void)ud;
+    copies_calls++;
+    copies_n += n;
+    return n;
+}
+
+/* One prepared stanza to many kept recipients, as an array
+ * (pv_send_prepared_many) and as a batch (pv_fanout_*): the same bytes, in
+ * the same order, as a pv_send_prepared_to per recipient, escaping
+ * included; refused copies are counted, NULL recipients skipped. */
+static void fan_out_to_many(void **state)
+{
+    (void)state;
+    pv_el_t *m = pv_el_new(NULL, "message");
+    pv_el_set_attr(m, "from", "room@muc/nick");
+    pv_el_set_attr(m, "type", "groupchat");
+    pv_el_add_text_child(m, NULL, "body", "x & <y>");
+    pv_prepared_t *p = pv_prepare(m);
+    assert_non_null(p);
+    char longto[1500];
+    memset(longto, '"', sizeof longto - 1);
+    longto[sizeof longto - 1] = '\0';
+    const char *const jids[] = {"u1@x/r",          "o'brien&co@x/\xC3\xA9<\t\n\r\"",
+                                "u2@y/with space", longto,
+                                "dave@localhost/o'brien & <co> \"x\"", "u3@z"};
+    enum { N = sizeof jids / sizeof *jids };
+    pv_recipient_t *r[N];
+    for (size_t i = 0; i < N; i++)
+        assert_non_null(r[i] = pv_recipient_new(jids[i]));
+
+    output_set_sink(append_sink, NULL);
+    all_reset(0);
+    for (size_t i = 0; i < N; i++)
+        assert_int_equal(pv_send_prepared_to(p, r[i]), 0);
+    char *want = strdup(all_buf);
+    assert_non_null(want);
+    assert_non_null(strstr(want, "<message to='dave@localhost/o&apos;brien &amp; &lt;co> "
+                                 "&quot;x&quot;' from='room@muc/nick'"));
+
+    all_reset(0);
+    assert_int_equal(pv_send_prepared_many(p, (const pv_recipient_t *const *)r, N), N);
+    assert_int_equal(all_calls, N);
+    assert_string_equal(all_buf, want);
+
+    pv_fanout_t *b = pv_fanout_new();
+    assert_non_null(b);
+    for (int round = 0; round < 2; round++) { /* a batch is reused */
+        all_reset(0);
+        for (size_t i = 0; i < N; i++)
+            assert_int_equal(pv_fanout_add(b, r[i]), 0);
+        assert_int_equal(pv_fanout_count(b), N);
+        assert_int_equal(pv_fanout_send(b, m, p), N); /* multicast is off */
+        assert_int_equal(pv_fanout_count(b), 0);
+        assert_string_equal(all_buf, want);
+    }
+
+    /* Every second copy refused: counted, the others sent. */
+    all_reset(2);
+    assert_int_equal(pv_send_prepared_many(p, (const pv_recipient_t *const *)r, N), N / 2);
+    assert_int_equal(all_calls, N);
+
+    /* A NULL recipient is skipped, the others go in order. */
+    log_capture_begin();
+    const pv_recipient_t *holes[] = {r[0], NULL, r[1]};
+    all_reset(0);
+    assert_int_equal(pv_send_prepared_many(p, holes, 3), 2);
+    free(log_capture_end());
+    all_reset(0);
+    assert_int_equal(pv_send_prepared_to(p, r[0]), 0);
+    assert_int_equal(pv_send_prepared_to(p, r[1]), 0);
+    char *two = strdup(all_buf);
+    all_reset(0);
+    pv_send_prepared_many(p, holes + 0, 1);
+    pv_send_prepared_many(p, holes + 2, 1);
+    assert_string_equal(all_buf, two);
+    free(two);
+
+    /* An output with a form for copies gets the batch in one call. */
+    output_set_sink_copies(copies_sink);
+    all_reset(0);
+    for (size_t i = 0; i < N; i++)
+        pv_fanout_add(b, r[i]);
+    assert_int_equal(pv_fanout_send(b, m, p), N);
+    assert_int_equal(copies_calls, 1);
+    assert_int_equal(copies_n, N);
+    assert_int_equal(all_calls, 0);
+
+    /* Errors. */
+    log_capture_begin();
+    assert_int_equal(pv_send_prepared_many(NULL, (const pv_recipient_t *const *)r, N), -1);
+    assert_int_equal(pv_send_prepared_many(p, NULL, 1), -1);
+    assert_int_equal(pv_send_prepared_many(p, NULL, 0), 0);
+    assert_int_equal(pv_fanout_add(NULL, r[0]), -1);
+    assert_int_equal(pv_fanout_add(b, NULL), -1);
+    assert_int_equal(pv_fanout_send(NULL, m, p), -1);
+    pv_fanout_add(b, r[0]);
+    assert_int_equal(pv_fanout_send(b, m, NULL), -1);
+    assert_int_equal(pv_fanout_count(b), 0);
+    free(log_capture_end());
+    assert_int_equal(pv_fanout_count(NULL), 0);
+    output_set_sink(NULL, NULL); /* disconnected: the copies' form goes too */
+    pv_fanout_add(b, r[0]);
+    assert_int_equal(pv_fanout_send(b, m, p), 0);
+    assert_int_equal(copies_calls, 1);
+
+    pv_fanout_free(b);
+    pv_fanout_free(NULL);
+    for (size_t i = 0; i < N; i++)
+        pv_recipient_free(r[i]);
+    free(want);
+    pv_prepared_free(p);
+    pv_el_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +557,7 @@ int main(void)
         cmocka_unit_test(invalid_strings_are_refused),
         cmocka_unit_test(prepared_fan_out),
         cmocka_unit_test(kept_recipients),
+        cmocka_unit_test(fan_out_to_many),
     };
     return cmocka_run_group_tests_name("serialize", tests, NULL, NULL);
 }

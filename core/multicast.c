@@ -1,29 +1,40 @@
 /*
- * multicast.c: fan-out through the host's XEP-0033 (Extended Stanza
- * Addressing) service, opt-in with <multicast>. Behind a host every copy of a
- * groupchat message or presence broadcast crosses the component link and is
- * parsed again by the host; a host that expands multicast (ejabberd's
- * mod_multicast) takes one stanza with an <addresses/> list of bcc recipients
- * instead, split at the host's limit of recipients per stanza.
+ * core/multicast.c: XEP-0033 (Extended Stanza Addressing), the fan-out
+ * strategy that sends one stanza for many recipients (pv_fanout_send,
+ * fanout.c), opt-in with pv_multicast_configure (muc-core's <multicast>).
+ * Behind a host every copy of a groupchat message or presence broadcast
+ * crosses the component link and is parsed again by the host; a host that
+ * expands multicast (ejabberd's mod_multicast) takes one stanza with an
+ * <addresses/> list of bcc recipients instead, split at the host's limit
+ * of recipients per stanza.
  *
- * <multicast>JID</multicast> names the service; <multicast>auto</multicast>
- * finds it once connected: disco#info of the host (our domain without its
- * first label), else each item of the host's disco#items, and takes the
- * first that has the http://jabber.org/protocol/address feature; its
- * XEP-0128 form gives the limits ("message", "presence"). <multicast-limit>
- * overrides them; without either the limit is 20, XEP-0033's default for a
- * remote sender (which a component is to its host).
+ * A JID names the service; "auto" finds it once connected: disco#info of
+ * the host (our domain without its first label), else each item of the
+ * host's disco#items, and takes the first that has the
+ * http://jabber.org/protocol/address feature; its XEP-0128 form gives the
+ * limits ("message", "presence"). A configured limit overrides them;
+ * without either the limit is 20, XEP-0033's default for a remote sender
+ * (which a component is to its host).
  *
  * Until a service is known, for one recipient, and after the service
  * bounced a stanza (it is then dropped until the next connection), every
  * recipient gets its own copy: the bounced stanza itself is delivered that
- * way. Recipients that need their own variant (self-presence with status
- * codes) never go through here.
+ * way. Recipients that need their own variant (a MUC self-presence with
+ * status codes) are never in a fan-out.
  */
-#include "muc_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <palaver/form.h>
+#include <palaver/log.h>
+#include <palaver/router.h>
+
+#include "fanout.h"
+#include "prepared.h"
+
+#define MC "multicast"
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 #define NS_ADDRESS "http://jabber.org/protocol/address"
 #define DEFAULT_LIMIT 20
@@ -39,67 +50,46 @@ static struct {
     pv_hook_t *iq_hook, *bounce_hook;
 } mc;
 
-int mc_rcpts_add(mc_rcpts_t *l, const char *jid)
-{
-    if (!mc.service)
-        return -1;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        const char **to = realloc(l->to, cap * sizeof *to);
-        if (!to) {
-            pv_log(PV_LOG_ERROR, MUC, "multicast: out of memory collecting recipients");
-            return -1;
-        }
-        l->to = to;
-        l->cap = cap;
-    }
-    l->to[l->n++] = jid;
-    return 0;
-}
-
 /* One stanza to the service for to[0..n). */
-static void send_batch(const pv_el_t *stanza, const char *const *to, size_t n)
+static void send_batch(const pv_el_t *stanza, const pv_recipient_t *const *to, size_t n)
 {
     pv_el_t *m = pv_el_clone(stanza);
     pv_el_t *a = m ? pv_el_add(m, NS_ADDRESS, "addresses") : NULL;
     if (!a || pv_el_set_attr(m, "to", mc.service) < 0) {
         pv_el_free(m);
-        pv_log(PV_LOG_ERROR, MUC, "multicast: out of memory building a stanza for %zu recipients",
+        pv_log(PV_LOG_ERROR, MC, "multicast: out of memory building a stanza for %zu recipients",
                n);
         return;
     }
     for (size_t i = 0; i < n; i++) {
         pv_el_t *ad = pv_el_add(a, NS_ADDRESS, "address");
-        if (!ad || pv_el_set_attr(ad, "type", "bcc") < 0 || pv_el_set_attr(ad, "jid", to[i]) < 0) {
+        if (!ad || pv_el_set_attr(ad, "type", "bcc") < 0 ||
+            pv_el_set_attr(ad, "jid", to[i]->jid) < 0) {
             pv_el_free(m);
-            pv_log(PV_LOG_ERROR, MUC, "multicast: out of memory adding recipient %s", to[i]);
+            pv_log(PV_LOG_ERROR, MC, "multicast: out of memory adding recipient %s", to[i]->jid);
             return;
         }
     }
     if (pv_send(m) < 0)
-        pv_log(PV_LOG_WARN, MUC, "multicast: a stanza for %zu recipients was not sent", n);
+        pv_log(PV_LOG_WARN, MC, "multicast: a stanza for %zu recipients was not sent", n);
     pv_el_free(m);
 }
 
-void mc_flush(mc_rcpts_t *l, const pv_el_t *stanza, const pv_prepared_t *p)
+bool multicast_send(const pv_el_t *stanza, const pv_prepared_t *p, const pv_recipient_t *const *to,
+                    size_t n)
 {
     bool msg = stanza && !strcmp(stanza->name, "message");
     size_t lim = (size_t)(msg ? mc.limit_msg : mc.limit_pres);
-    if (!mc.service || !stanza || l->n < 2 || lim < 2) { /* one copy each */
-        for (size_t i = 0; p && i < l->n; i++)
-            pv_send_prepared(p, l->to[i]);
-    } else {
-        for (size_t i = 0; i < l->n; i += lim) {
-            size_t k = l->n - i < lim ? l->n - i : lim;
-            if (k == 1 && p)
-                pv_send_prepared(p, l->to[i]);
-            else
-                send_batch(stanza, l->to + i, k);
-        }
+    if (!mc.service || !stanza || n < 2 || lim < 2)
+        return false; /* one copy each */
+    for (size_t i = 0; i < n; i += lim) {
+        size_t k = n - i < lim ? n - i : lim;
+        if (k == 1)
+            fanout_copies(p, to + i, 1);
+        else
+            send_batch(stanza, to + i, k);
     }
-    free(l->to);
-    l->to = NULL;
-    l->n = l->cap = 0;
+    return true;
 }
 
 /* ---- the service bounced a stanza: deliver it one copy each, stop using it ---- */
@@ -110,7 +100,7 @@ static pv_verdict_t bounce_handler_mc(pv_stanza_ctx_t *ctx, void *ud)
         return PV_PASS;
     pv_el_t *err = pv_el_child(ctx->stanza, PV_NS_STANZA, "error");
     pv_el_t *cond = err ? pv_el_first_element(err) : NULL;
-    pv_log(PV_LOG_WARN, MUC,
+    pv_log(PV_LOG_WARN, MC,
            "multicast service %s refused a <%s/> (%s): one copy per recipient from now on",
            mc.service, ctx->stanza->name, cond && cond->name ? cond->name : "no condition");
     free(mc.service);
@@ -122,8 +112,9 @@ static pv_verdict_t bounce_handler_mc(pv_stanza_ctx_t *ctx, void *ud)
     pv_el_remove_children(copy, NS_ADDRESS, "addresses");
     pv_el_remove_children(copy, PV_NS_STANZA, "error");
     pv_el_set_attr(copy, "from", ctx->to->full);
-    /* The bounce lost the type: what a room multicasts is a groupchat
-     * message, or a presence that is unavailable when its item's role is none. */
+    /* The bounce lost the type: what is multicast is a room's (XEP-0045)
+     * groupchat message, or its presence, unavailable when the muc#user
+     * item's role is none. */
     const char *type = NULL;
     if (!strcmp(copy->name, "message")) {
         type = "groupchat";
@@ -145,7 +136,7 @@ static pv_verdict_t bounce_handler_mc(pv_stanza_ctx_t *ctx, void *ud)
             n++;
         }
     }
-    pv_log(PV_LOG_INFO, MUC, "multicast: the refused <%s/> went out as %zu copies", copy->name, n);
+    pv_log(PV_LOG_INFO, MC, "multicast: the refused <%s/> went out as %zu copies", copy->name, n);
     pv_prepared_free(p);
     pv_el_free(copy);
     return PV_HANDLED;
@@ -159,9 +150,9 @@ static void send_disco(const char *to, const char *ns, const char *what)
         pv_el_set_attrf(iq, "id", "pv-mc-%u-%s", mc.gen, what) < 0 ||
         pv_el_set_attr(iq, "to", to) < 0 || pv_el_set_attr(iq, "from", pv_service_domain()) < 0 ||
         !pv_el_add(iq, ns, "query")) {
-        pv_log(PV_LOG_ERROR, MUC, "multicast: out of memory asking %s", to);
+        pv_log(PV_LOG_ERROR, MC, "multicast: out of memory asking %s", to);
     } else if (pv_send(iq) < 0) {
-        pv_log(PV_LOG_WARN, MUC, "multicast: cannot ask %s", to);
+        pv_log(PV_LOG_WARN, MC, "multicast: cannot ask %s", to);
     }
     pv_el_free(iq);
 }
@@ -218,11 +209,11 @@ static bool has_address_feature(const pv_el_t *query)
 static void found(const char *jid, const pv_el_t *query)
 {
     free(mc.service);
-    mc.service = xstrdup(jid);
+    mc.service = strdup(jid);
     read_limits(query);
     mc.pending = 0;
     if (mc.service)
-        pv_log(PV_LOG_INFO, MUC,
+        pv_log(PV_LOG_INFO, MC,
                "multicast: using %s (at most %ld recipients per message, %ld per presence)",
                mc.service, mc.limit_msg, mc.limit_pres);
 }
@@ -261,7 +252,7 @@ static pv_verdict_t iq_handler_mc(pv_stanza_ctx_t *ctx, void *ud)
         }
         mc.pending = n;
         if (!n)
-            pv_log(PV_LOG_WARN, MUC,
+            pv_log(PV_LOG_WARN, MC,
                    "multicast: %s offers no XEP-0033 service: one copy "
                    "per recipient",
                    host_domain());
@@ -269,7 +260,7 @@ static pv_verdict_t iq_handler_mc(pv_stanza_ctx_t *ctx, void *ud)
         if (result && q && pv_el_is(q, PV_NS_DISCO_INFO, "query") && has_address_feature(q))
             found(ctx->from->full, q);
         else if (mc.pending && --mc.pending == 0)
-            pv_log(PV_LOG_WARN, MUC,
+            pv_log(PV_LOG_WARN, MC,
                    "multicast: no item of %s offers XEP-0033: one copy "
                    "per recipient",
                    host_domain());
@@ -284,7 +275,7 @@ void multicast_connected(void)
     mc.gen++;
     if (!mc.auto_mode) {
         if (!mc.service)
-            mc.service = xstrdup(mc.configured); /* again after a bounce */
+            mc.service = strdup(mc.configured); /* again after a bounce */
         return;
     }
     free(mc.service);
@@ -293,40 +284,37 @@ void multicast_connected(void)
     send_disco(host_domain(), PV_NS_DISCO_INFO, "host");
 }
 
-int multicast_init(const pv_config_t *cfg)
+int pv_multicast_configure(const char *service, long limit)
 {
-    memset(&mc, 0, sizeof mc);
-    const char *v = pv_key_str(muc_handle, cfg, "multicast");
-    long limit = pv_key_int(muc_handle, cfg, "multicast-limit");
-    mc.fixed_limit = cfg && pv_el_child(cfg, NULL, "multicast-limit") != NULL;
-    mc.limit_msg = mc.limit_pres = limit;
-    if (!v || !*v || !strcmp(v, "off"))
+    multicast_shutdown();
+    mc.fixed_limit = limit > 0;
+    mc.limit_msg = mc.limit_pres = limit > 0 ? limit : DEFAULT_LIMIT;
+    if (!service || !*service || !strcmp(service, "off"))
         return 0;
-    mc.enabled = true;
-    if (!strcmp(v, "auto")) {
+    if (!strcmp(service, "auto")) {
         mc.auto_mode = true;
     } else {
-        pv_jid_t *j = pv_jid_parse(v);
+        pv_jid_t *j = pv_jid_parse(service);
         if (!j)
-            return pv_config_error(pv_el_child(cfg, NULL, "multicast"), MUC,
-                                   "<multicast> must be auto, off or the JID of the host's "
-                                   "XEP-0033 service, not '%s'",
-                                   v);
-        mc.configured = xstrdup(j->full);
+            return -1; /* the caller reports it against its configuration */
+        mc.configured = strdup(j->full);
         pv_jid_free(j);
-        if (!mc.configured)
+        if (!mc.configured) {
+            pv_log(PV_LOG_ERROR, MC, "out of memory configuring multicast");
             return -1;
+        }
     }
-    mc.iq_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_IQ, PV_TO_SERVICE, NULL, 1000,
-                                       iq_handler_mc, NULL);
-    mc.bounce_hook = pv_plugin_hook_stanza(muc_handle, PV_KIND_MESSAGE | PV_KIND_PRESENCE,
-                                           PV_TO_ANY, NULL, 1000, bounce_handler_mc, NULL);
+    mc.enabled = true;
+    mc.iq_hook =
+        pv_hook_stanza(PV_KIND_IQ, PV_TO_SERVICE, NULL, 1000, iq_handler_mc, NULL, "multicast");
+    mc.bounce_hook = pv_hook_stanza(PV_KIND_MESSAGE | PV_KIND_PRESENCE, PV_TO_ANY, NULL, 1000,
+                                    bounce_handler_mc, NULL, "multicast");
     if (!mc.iq_hook || !mc.bounce_hook) {
-        pv_log(PV_LOG_ERROR, MUC, "multicast: cannot register its stanza hooks");
+        pv_log(PV_LOG_ERROR, MC, "multicast: cannot register its stanza hooks");
         multicast_shutdown();
         return -1;
     }
-    pv_log(PV_LOG_INFO, MUC, "multicast: fan-out through %s once connected",
+    pv_log(PV_LOG_INFO, MC, "multicast: fan-out through %s once connected",
            mc.auto_mode ? "the host's XEP-0033 service (auto)" : mc.configured);
     return 0;
 }
