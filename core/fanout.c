@@ -21,11 +21,13 @@
 struct pv_fanout {
     const pv_recipient_t **to; /* borrowed */
     size_t n, cap;
+    size_t esc; /* the sum of their escaped lengths */
 };
 
-size_t fanout_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n)
+size_t fanout_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
+                     size_t esc_bytes)
 {
-    size_t done = n ? output_write_copies(p, to, n) : 0;
+    size_t done = n ? output_write_copies(p, to, n, esc_bytes) : 0;
     if (done < n)
         pv_log(PV_LOG_DEBUG, "core",
                "output refused <%s/> to %zu of %zu recipients (disconnected or over the "
@@ -42,14 +44,17 @@ long pv_send_prepared_many(const pv_prepared_t *p, const pv_recipient_t *const *
         return -1;
     }
     /* Runs between NULL entries, which are refused (logged) one by one. */
-    size_t done = 0, start = 0;
+    size_t done = 0, start = 0, esc = 0;
     for (size_t i = 0; i <= n; i++) {
-        if (i < n && to[i])
+        if (i < n && to[i]) {
+            esc += to[i]->len;
             continue;
-        done += fanout_copies(p, to + start, i - start);
+        }
+        done += fanout_copies(p, to + start, i - start, esc);
+        esc = 0;
         if (i < n)
-            pv_log(PV_LOG_ERROR, "core", "pv_send_prepared_many: recipient %zu of %zu is NULL",
-                   i, n);
+            pv_log(PV_LOG_ERROR, "core", "pv_send_prepared_many: recipient %zu of %zu is NULL", i,
+                   n);
         start = i + 1;
     }
     return (long)done;
@@ -80,6 +85,7 @@ int pv_fanout_add(pv_fanout_t *b, const pv_recipient_t *to)
         b->cap = cap;
     }
     b->to[b->n++] = to;
+    b->esc += to->len;
     return 0;
 }
 
@@ -93,14 +99,14 @@ long pv_fanout_send(pv_fanout_t *b, const pv_el_t *stanza, const pv_prepared_t *
     if (!b || !p) {
         pv_log(PV_LOG_ERROR, "core", "pv_fanout_send: %s", b ? "no stanza" : "no batch");
         if (b)
-            b->n = 0;
+            b->n = b->esc = 0;
         return -1;
     }
-    size_t n = b->n;
-    b->n = 0; /* empty again, for the next stanza */
+    size_t n = b->n, esc = b->esc;
+    b->n = b->esc = 0; /* empty again, for the next stanza */
     if (multicast_send(stanza, p, b->to, n))
         return (long)n;
-    return (long)fanout_copies(p, b->to, n);
+    return (long)fanout_copies(p, b->to, n, esc);
 }
 
 void pv_fanout_free(pv_fanout_t *b)

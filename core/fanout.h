@@ -11,18 +11,19 @@
 
 #include <palaver/router.h>
 
-/* fanout.c: p to to[0..n) (none NULL), one copy each, in order; the copies
- * the output refused are logged (debug, once for all). Returns how many
- * were queued. */
-size_t fanout_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n);
+/* fanout.c: p to to[0..n) (none NULL; esc_bytes: the sum of their escaped
+ * lengths), one copy each, in order; the copies the output refused are
+ * logged (debug, once for all). Returns how many were queued. */
+size_t fanout_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
+                     size_t esc_bytes);
 
 /* multicast.c: when a service is in use and the batch is worth it (two
  * recipients or more, a limit of two or more), sends `stanza` (p's
  * element) to to[0..n) in <addresses/> stanzas of at most the limit for
  * its kind (a last single recipient gets p's copy) and returns true; else
  * false, sending nothing: the caller sends a copy each. */
-bool multicast_send(const pv_el_t *stanza, const pv_prepared_t *p,
-                    const pv_recipient_t *const *to, size_t n);
+bool multicast_send(const pv_el_t *stanza, const pv_prepared_t *p, const pv_recipient_t *const *to,
+                    size_t n);
 
 /* The host accepted the component (stream.c, before the plugins hear it):
  * with "auto" the discovery starts again; a configured service dropped

@@ -85,7 +85,7 @@ bool multicast_send(const pv_el_t *stanza, const pv_prepared_t *p, const pv_reci
     for (size_t i = 0; i < n; i += lim) {
         size_t k = n - i < lim ? n - i : lim;
         if (k == 1)
-            fanout_copies(p, to + i, 1);
+            fanout_copies(p, to + i, 1, to[i]->len);
         else
             send_batch(stanza, to + i, k);
     }

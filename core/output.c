@@ -71,10 +71,11 @@ int output_writev(const char *const *parts, const size_t *lens, int nparts, int 
     return rc;
 }
 
-size_t output_write_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n)
+size_t output_write_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
+                           size_t esc_bytes)
 {
     if (sinkc_fn) /* room and bookkeeping once for the batch */
-        return sinkc_fn(p, to, n, sink_ud);
+        return sinkc_fn(p, to, n, esc_bytes, sink_ud);
     size_t done = 0;
     for (size_t i = 0; i < n; i++) {
         const char *parts[3] = {p->buf, to[i]->esc, p->buf + p->slot};

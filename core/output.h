@@ -31,9 +31,10 @@ typedef int (*output_sinkv_fn)(const char *const *parts, const size_t *lens, int
  * pv_recipient: prepared.h), queued as the n copies that as many
  * output_writev calls of its three parts would queue, in that order.
  * Returns how many were queued (0..n): a copy refused (over the
- * high-water mark) is counted as dropped, as output_writev's. */
+ * high-water mark) is counted as dropped, as output_writev's. esc_bytes is
+ * the sum of the recipients' escaped lengths. */
 typedef size_t (*output_sinkc_fn)(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
-                                  void *ud);
+                                  size_t esc_bytes, void *ud);
 
 /* Sets the sink (NULL: drop everything); output_writev joins the parts for it. */
 void output_set_sink(output_sink_fn fn, void *ud);
@@ -52,8 +53,10 @@ int output_write(const char *buf, size_t len);
  * of the given metrics kind (or OUTPUT_KIND_UNKNOWN). */
 int output_writev(const char *const *parts, const size_t *lens, int nparts, int kind);
 
-/* The prepared stanza p to to[0..n) (none NULL), one copy each, in order
- * (pv_send_prepared_many). Returns how many copies the sink took. */
-size_t output_write_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n);
+/* The prepared stanza p to to[0..n) (none NULL; esc_bytes: the sum of
+ * their escaped lengths), one copy each, in order (pv_send_prepared_many).
+ * Returns how many copies the sink took. */
+size_t output_write_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
+                           size_t esc_bytes);
 
 #endif

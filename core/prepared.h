@@ -15,7 +15,8 @@
 struct pv_prepared {
     char *buf;     /* whole serialization, `to` value left out (owned) */
     size_t slot;   /* prefix = buf[0, slot) */
-    size_t len;    /* suffix = buf[slot, len) */
+    size_t len;    /* suffix = buf[slot, len); the prefix again at buf[len, len + slot), */
+                   /* so that one copy's suffix and the next one's prefix are one memcpy */
     int kind;      /* its metrics kind, for every copy (metrics_kind) */
     char name[32]; /* element name, for logs */
 };

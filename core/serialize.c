@@ -396,6 +396,15 @@ pv_prepared_t *pv_prepare(const pv_el_t *stanza)
         return NULL;
     }
     p->slot = s.slot_off;
+    char *again = realloc(p->buf, p->len + p->slot); /* the prefix again (prepared.h) */
+    if (!again) {
+        pv_log(PV_LOG_ERROR, "core", "out of memory preparing <%s/>", stanza->name);
+        free(p->buf);
+        free(p);
+        return NULL;
+    }
+    p->buf = again;
+    memcpy(p->buf + p->len, p->buf, p->slot);
     /* The serialization starts "<" + the element's name, which has no
      * prefix (name_valid refuses ':'): the kind metrics_stanza_out would
      * read from it. */

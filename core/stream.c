@@ -175,8 +175,15 @@ static char *outbuf_reserve(size_t len)
 static void report_queue(void)
 {
     endq_t *q = &S.ends;
-    while (q->head < q->n && q->v[q->head] <= S.sent_total)
-        q->head++;
+    size_t lo = q->head, hi = q->n; /* the first not wholly sent: the ends are in order */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (q->v[mid] <= S.sent_total)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    q->head = lo;
     if (q->head == q->n)
         q->head = q->n = 0;
     stats_queue(S.out.len, q->n - q->head);
@@ -338,36 +345,68 @@ static int sink(const char *buf, size_t len, void *ud)
     return sinkv(&buf, &len, 1, OUTPUT_KIND_UNKNOWN, ud);
 }
 
+/* Room for k more stanza ends in the queue's list. false: out of memory
+ * (logged). */
+static bool ends_reserve(size_t k)
+{
+    endq_t *q = &S.ends;
+    if (q->n + k <= q->cap)
+        return true;
+    if (q->head > 0) {
+        memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof *q->v);
+        q->n -= q->head;
+        q->head = 0;
+        if (q->n + k <= q->cap)
+            return true;
+    }
+    size_t ncap = q->cap ? q->cap : 256;
+    while (ncap < q->n + k)
+        ncap *= 2;
+    uint64_t *grown = realloc(q->v, ncap * sizeof *grown);
+    if (!grown) {
+        pv_log(PV_LOG_ERROR, WHO, "out of memory counting %zu queued stanzas", ncap);
+        return false;
+    }
+    q->v = grown;
+    q->cap = ncap;
+    return true;
+}
+
 /* Queues k copies of p (bytes in all) at once: the room reserved once, the
- * statistics, metrics, queue report and watchers once for all of them; a
- * stanza's end is still noted per copy for the queue's stanza count.
- * Returns -1 without queuing anything when they do not all fit under the
- * high-water mark (or out of memory): the caller then queues them one by
- * one, which refuses and logs as for any stanza. */
+ * statistics, metrics, queue report and watchers once for all of them.
+ * Each copy's escaped recipient is followed by one memcpy of its suffix
+ * and the next copy's prefix (prepared.h); its end is noted for the
+ * queue's stanza count. Returns -1 without queuing anything when they do
+ * not all fit under the high-water mark (or out of memory): the caller
+ * then queues them one by one, which refuses and logs as for any stanza. */
 static int queue_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t k,
                         size_t bytes)
 {
     if (S.fd < 0 || S.out.len + bytes > S.max_out)
         return -1;
-    char *w = outbuf_reserve(bytes);
-    if (!w)
+    size_t pre = p->slot, one = p->len;
+    char *w = outbuf_reserve(bytes + pre); /* the last prefix is written, not queued */
+    if (!w || !ends_reserve(k))
         return -1;
-    size_t pre = p->slot, suf = p->len - p->slot;
-    bool traffic = pv_log_enabled(PV_LOG_TRAFFIC);
+    const char *start = w, *sufpre = p->buf + pre;
+    uint64_t *end = S.ends.v + S.ends.n, base = S.queued_total - pre;
+    memcpy(w, p->buf, pre);
+    w += pre;
     for (size_t i = 0; i < k; i++) {
-        char *start = w;
-        memcpy(w, p->buf, pre);
-        w += pre;
         memcpy(w, to[i]->esc, to[i]->len);
         w += to[i]->len;
-        memcpy(w, p->buf + pre, suf);
-        w += suf;
-        S.queued_total += (uint64_t)(w - start);
-        note_stanza_end();
-        if (traffic)
-            traffic_log_bytes("SEND", start, (size_t)(w - start));
+        memcpy(w, sufpre, one);
+        w += one;
+        end[i] = base + (uint64_t)(w - start);
     }
+    if (pv_log_enabled(PV_LOG_TRAFFIC))
+        for (size_t i = 0; i < k; i++) {
+            uint64_t from = i ? end[i - 1] : S.queued_total;
+            traffic_log_bytes("SEND", start + (from - S.queued_total), (size_t)(end[i] - from));
+        }
+    S.ends.n += k;
     S.out.len += bytes;
+    S.queued_total += bytes;
     stats_stanzas_out(k);
     metrics_stanzas_out_kind(p->kind, k);
     report_queue(); /* the bytes as they peak, before a flush sends them */
@@ -378,22 +417,26 @@ static int queue_copies(const pv_prepared_t *p, const pv_recipient_t *const *to,
     }
     if (S.out.len >= FLUSH_NOW_BYTES)
         flush_out(); /* on failure the copies went with the connection, as queued ones do */
-    if (pause || !ev_is_active(&S.wio))
+    else if (pause || !ev_is_active(&S.wio))
         update_watchers();
     return 0;
 }
 
-/* The copies' sink (output_write_copies): the same bytes, in the same
- * order, as a sinkv call per copy. The copies go in chunks that end where
- * the queue reaches FLUSH_NOW_BYTES, so that the buffer is written out
- * there as it is by one copy at a time. */
+/* The copies' sink (output_write_copies; esc_bytes: the sum of the
+ * recipients' lengths): the same bytes, in the same order, as a sinkv call
+ * per copy. When the queue would pass FLUSH_NOW_BYTES the copies go in
+ * chunks that end there, so that the buffer is written out there as it is
+ * by one copy at a time. */
 static size_t sink_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
-                          void *ud)
+                          size_t esc_bytes, void *ud)
 {
     (void)ud;
-    if (S.state != ST_UP)
+    if (S.state != ST_UP || n == 0)
         return 0;
-    size_t one = p->len, done = 0, queued = 0;
+    size_t one = p->len, all = n * one + esc_bytes;
+    if (S.out.len + all <= FLUSH_NOW_BYTES && queue_copies(p, to, n, all) == 0)
+        return n; /* the usual case: one chunk */
+    size_t done = 0, queued = 0;
     while (done < n) {
         size_t room = S.out.len < FLUSH_NOW_BYTES ? FLUSH_NOW_BYTES - S.out.len : 0;
         size_t k = 1, bytes = one + to[done]->len;

@@ -428,9 +428,9 @@ static void all_reset(int refuse)
 /* The output's form for many copies at once: called once per batch. */
 static size_t copies_calls, copies_n;
 static size_t copies_sink(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
-                          void *ud)
+                          size_t esc_bytes, void *ud)
 {
-    (void)p, (void)to, (void)ud;
+    (void)p, (void)to, (void)ud, (void)esc_bytes;
     copies_calls++;
     copies_n += n;
     return n;
