@@ -356,6 +356,12 @@ static char *serialize(ser_t *s, const pv_el_t *el, size_t *len)
         free(s->out.buf);
         return NULL;
     }
+    size_t n = s->out.len;
+    /* A prepared stanza has its prefix again after it (prepared.h). */
+    if (s->slot && textbuf_reserve(&s->out, s->slot_off)) {
+        memcpy(s->out.buf + n, s->out.buf, s->slot_off);
+        s->out.len += s->slot_off;
+    }
     textbuf_put(&s->out, "", 1);
     if (s->out.failed) {
         pv_log(PV_LOG_ERROR, "core", "out of memory serializing <%s/>",
@@ -364,7 +370,7 @@ static char *serialize(ser_t *s, const pv_el_t *el, size_t *len)
         return NULL;
     }
     if (len)
-        *len = s->out.len - 1;
+        *len = n;
     return s->out.buf;
 }
 
@@ -395,16 +401,7 @@ pv_prepared_t *pv_prepare(const pv_el_t *stanza)
         free(p);
         return NULL;
     }
-    p->slot = s.slot_off;
-    char *again = realloc(p->buf, p->len + p->slot); /* the prefix again (prepared.h) */
-    if (!again) {
-        pv_log(PV_LOG_ERROR, "core", "out of memory preparing <%s/>", stanza->name);
-        free(p->buf);
-        free(p);
-        return NULL;
-    }
-    p->buf = again;
-    memcpy(p->buf + p->len, p->buf, p->slot);
+    p->slot = s.slot_off; /* and the prefix again at buf + len (serialize) */
     /* The serialization starts "<" + the element's name, which has no
      * prefix (name_valid refuses ':'): the kind metrics_stanza_out would
      * read from it. */

@@ -14,6 +14,17 @@
  */
 #include "muc_internal.h"
 
+/* A batch kept from one broadcast to the next (its array grown once); a
+ * broadcast made while another is collecting (from a DELIVER subscriber)
+ * gets its own. */
+static pv_fanout_t *spare;
+
+void broadcast_shutdown(void)
+{
+    pv_fanout_free(spare);
+    spare = NULL;
+}
+
 /* Sends the batch (and empties it). */
 static void flush_batch(const room_t *r, pv_fanout_t *b, const pv_el_t *stanza,
                         const pv_prepared_t *p)
@@ -40,7 +51,8 @@ int room_broadcast(room_t *r, const pv_el_t *stanza, const pv_prepared_t *prepar
 {
     pv_prepared_t *own = prepared ? NULL : pv_prepare(stanza);
     const pv_prepared_t *p = prepared ? prepared : own;
-    pv_fanout_t *b = p ? pv_fanout_new() : NULL;
+    pv_fanout_t *b = !p ? NULL : spare ? spare : pv_fanout_new();
+    spare = b == spare ? NULL : spare;
     if (!b) {
         pv_log(PV_LOG_ERROR, MUC, "room %s: a stanza for its occupants cannot be serialised",
                r->jid);
@@ -61,7 +73,10 @@ int room_broadcast(room_t *r, const pv_el_t *stanza, const pv_prepared_t *prepar
                 send_unkept(r, b, stanza, p, s);
     }
     flush_batch(r, b, stanza, p);
-    pv_fanout_free(b);
+    if (spare)
+        pv_fanout_free(b);
+    else
+        spare = b;
     pv_prepared_free(own);
     return n;
 }

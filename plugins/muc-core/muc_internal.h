@@ -723,6 +723,7 @@ typedef struct bcast {
 } bcast_t;
 int room_broadcast(room_t *r, const pv_el_t *stanza, const pv_prepared_t *prepared,
                    const bcast_t *how);
+void broadcast_shutdown(void); /* frees the batch kept between broadcasts */
 
 /* restart.c (RESTART-1): the live occupants across a clean restart.
  * restart_configure reads <keep-occupants> and <restart-state> (0, or -1

@@ -222,7 +222,8 @@ static void muc_shutdown(void *state)
     free(m->occupant_id_secret);
     room_defaults_free();
     throttle_free();
-    commands_free(); /* the plugins' commands (commands.c) */
+    commands_free();      /* the plugins' commands (commands.c) */
+    broadcast_shutdown(); /* last: what the steps above broadcast used it */
     free(m);
     muc = NULL;
 }
