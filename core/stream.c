@@ -426,7 +426,9 @@ static int queue_copies(const pv_prepared_t *p, const pv_recipient_t *const *to,
  * recipients' lengths): the same bytes, in the same order, as a sinkv call
  * per copy. When the queue would pass FLUSH_NOW_BYTES the copies go in
  * chunks that end there, so that the buffer is written out there as it is
- * by one copy at a time. */
+ * by one copy at a time; but once a flush left it over FLUSH_NOW_BYTES
+ * (the server does not read now) the rest goes at once, for the write
+ * watcher, instead of a send() per copy that the socket refuses. */
 static size_t sink_copies(const pv_prepared_t *p, const pv_recipient_t *const *to, size_t n,
                           size_t esc_bytes, void *ud)
 {
@@ -436,12 +438,19 @@ static size_t sink_copies(const pv_prepared_t *p, const pv_recipient_t *const *t
     size_t one = p->len, all = n * one + esc_bytes;
     if (S.out.len + all <= FLUSH_NOW_BYTES && queue_copies(p, to, n, all) == 0)
         return n; /* the usual case: one chunk */
-    size_t done = 0, queued = 0;
+    size_t done = 0, queued = 0, esc_left = esc_bytes;
+    bool stuck = false; /* a flush left the queue over FLUSH_NOW_BYTES */
     while (done < n) {
         size_t room = S.out.len < FLUSH_NOW_BYTES ? FLUSH_NOW_BYTES - S.out.len : 0;
         size_t k = 1, bytes = one + to[done]->len;
-        while (done + k < n && bytes + one + to[done + k]->len <= room)
-            bytes += one + to[done + k++]->len;
+        if (stuck && room < bytes) {
+            k = n - done;
+            bytes = k * one + esc_left;
+        } else {
+            while (done + k < n && bytes + one + to[done + k]->len <= room)
+                bytes += one + to[done + k++]->len;
+        }
+        esc_left -= bytes - k * one;
         if (queue_copies(p, to + done, k, bytes) == 0) {
             queued += k;
         } else if (S.fd >= 0) { /* one by one: refused and logged each */
@@ -455,6 +464,7 @@ static size_t sink_copies(const pv_prepared_t *p, const pv_recipient_t *const *t
         done += k;
         if (S.state != ST_UP) /* the flush lost the connection */
             break;
+        stuck = S.out.len >= FLUSH_NOW_BYTES;
     }
     return queued;
 }

@@ -83,6 +83,33 @@ def test_msg_1_broadcast_copies_written_together_exactly():
         assert tos.count(b"dave@localhost/o&apos;brien &amp; &lt;co> &quot;x&quot;") == 1, tos
 
 
+def test_msg_1_broadcast_to_a_server_that_does_not_read():
+    # Broadcasts larger than <output-buffer> while the server does not read:
+    # the copies past the mark are refused whole (logged), the queue never
+    # holds half a stanza, and once the server reads again every copy it
+    # gets is complete and the stream goes on.
+    limits = ('<limits><stanza-size>65536</stanza-size><output-buffer>65536</output-buffer>'
+              '</limits>')
+    users = ['u%d@localhost/r' % i for i in range(20)]
+    with MUC(extra_config=limits) as m:
+        m.create(A, 'r', 'owner')
+        for i, u in enumerate(users):
+            m.join(u, 'r', 'n%d' % i)
+        m.r.pause_reading()
+        body = 'b' * 4000
+        for i in range(400):
+            m.send("<message type='groupchat' id='f%d' from='%s' to='%s'><body>%s</body>"
+                   "</message>" % (i, A, room_jid('r'), body))
+        m.r.wait_log('output buffer full', timeout=30)
+        m.r.resume_reading()
+        got = m.r.collect(quiet=1.0, timeout=120)
+        msgs = [s for s in got if is_message(s) and s.get('type') == 'groupchat']
+        assert 0 < len(msgs) < 400 * 21, len(msgs)
+        assert all(s.findtext('{jabber:component:accept}body') == body for s in msgs)
+        got = m.groupchat(A, 'r', 'after')
+        assert sorted(s.get('to') for s in got) == sorted(users + [A]), describe(got)
+
+
 def test_msg_2_groupchat_from_nonoccupant_not_acceptable():
     with MUC() as m:
         room3(m)
