@@ -22,9 +22,9 @@
  * little data), and the WAL starts over at the next group; a larger
  * remainder is another pass of the thread first. That is one pause of the
  * loop per SQ_RESTART_PAGES frames instead of a whole checkpoint per
- * SQ_CHECKPOINT_PAGES. Past SQ_WAL_MAX_PAGES the loop checkpoints whatever
- * is left itself, so the file stays bounded even when the thread cannot
- * keep up.
+ * SQ_CHECKPOINT_PAGES. Past SQ_WAL_MAX_PAGES the loop waits for a running
+ * pass and checkpoints whatever is left itself, so the file stays bounded
+ * even when the thread cannot keep up.
  *
  * Threading: SQLite must be built thread-safe (sqlite3_threadsafe()); each
  * connection is used by one thread only (the loop's is opened NOMUTEX, the
@@ -87,6 +87,7 @@ static void *ckpt_main(void *arg)
         c->copied = copied;
         if (rc != SQLITE_OK)
             snprintf(c->err, sizeof c->err, "%s", sqlite3_errmsg(c->db));
+        pthread_cond_broadcast(&c->cv); /* a loop waiting for the pass (sq_ckpt_poll) */
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
@@ -184,6 +185,12 @@ void sq_ckpt_poll(sq_store_t *s)
         return;
     }
     pthread_mutex_lock(&c->mu);
+    /* Past SQ_WAL_MAX_PAGES the thread cannot keep up (a slow disk, a busy
+     * machine): the loop waits for its pass, then checkpoints what is left
+     * itself, so that the WAL stays bounded. A PASSIVE checkpoint waits for
+     * no lock, and the loop holds none between groups: the pass ends. */
+    while (frames >= SQ_WAL_MAX_PAGES && (c->want || c->running))
+        pthread_cond_wait(&c->cv, &c->mu);
     bool busy = c->want || c->running;
     if (c->done) {
         c->done = false;
